@@ -1,0 +1,133 @@
+#include "graphcommand.h"
+
+#include "graph/graphaggregator.h"
+#include "graph/graphexport.h"
+#include "telemetry/otlpreceiver.h"
+
+#include <QCoreApplication>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+namespace meshscope::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+struct GraphOptions {
+    QString otlpListen = QStringLiteral("127.0.0.1:4317");
+    double durationSeconds = 10;
+    QString format = QStringLiteral("json");
+    AggregatorConfig aggregator;
+    size_t maxMessageBytes = 16u * 1024 * 1024;
+};
+
+// Returns an empty string on success, else a one-line reason.
+QString parse(const QStringList &args, GraphOptions &o)
+{
+    for (int i = 0; i < args.size(); ++i) {
+        const QString &a = args[i];
+        auto value = [&](QString *out) -> bool {
+            if (i + 1 >= args.size())
+                return false;
+            *out = args[++i];
+            return true;
+        };
+        QString v;
+        bool ok = true;
+        if (a == QLatin1String("--otlp-listen")) {
+            if (!value(&o.otlpListen) || o.otlpListen.isEmpty())
+                return QStringLiteral("--otlp-listen needs an address (HOST:PORT)");
+            if (!o.otlpListen.contains(QLatin1Char(':')))
+                return QStringLiteral("--otlp-listen '%1' is not HOST:PORT").arg(o.otlpListen);
+        } else if (a == QLatin1String("--duration")) {
+            if (!value(&v) || (o.durationSeconds = v.toDouble(&ok), !ok) || o.durationSeconds <= 0)
+                return QStringLiteral("--duration needs a positive number of seconds");
+        } else if (a == QLatin1String("--format")) {
+            if (!value(&o.format) || (o.format != QLatin1String("json") && o.format != QLatin1String("dot")))
+                return QStringLiteral("--format must be json or dot");
+        } else if (a == QLatin1String("--window")) {
+            int w = 0;
+            if (!value(&v) || (w = v.remove(QLatin1Char('s')).toInt(&ok), !ok) || w < 1 || w > 3600)
+                return QStringLiteral("--window needs 1..3600 seconds");
+            o.aggregator.windowSeconds = w;
+        } else if (a == QLatin1String("--node-limit")) {
+            long long n = 0;
+            if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 1)
+                return QStringLiteral("--node-limit needs a positive number");
+            o.aggregator.maxNodes = size_t(n);
+        } else if (a == QLatin1String("--gateway")) {
+            if (!value(&v) || v.isEmpty())
+                return QStringLiteral("--gateway needs a service name");
+            o.aggregator.gatewayNames.push_back(v.toStdString());
+        } else if (a == QLatin1String("--pairing-ttl-ms")) {
+            long long n = 0;
+            if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 0)
+                return QStringLiteral("--pairing-ttl-ms needs a non-negative number");
+            o.aggregator.pairingTtlMs = n;
+        } else if (a == QLatin1String("--max-message-bytes")) {
+            long long n = 0;
+            if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 1024)
+                return QStringLiteral("--max-message-bytes needs a number of at least 1024");
+            o.maxMessageBytes = size_t(n);
+        } else {
+            return QStringLiteral("unknown option '%1'").arg(a);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+int runGraphCommand(QCoreApplication &app, const QStringList &args)
+{
+    GraphOptions opts;
+    if (const QString err = parse(args, opts); !err.isEmpty()) {
+        std::fprintf(stderr, "meshscope-cli graph: %s\n", qPrintable(err));
+        return 2;
+    }
+    GraphAggregator aggregator(opts.aggregator);
+    OtlpReceiverConfig rc;
+    rc.listenAddress = opts.otlpListen.toStdString();
+    rc.maxMessageBytes = opts.maxMessageBytes;
+    OtlpReceiver receiver(aggregator, rc);
+    std::string error;
+    if (!receiver.start(&error)) {
+        std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "meshscope-cli: listening for OTLP on %s\n", receiver.boundAddress().c_str());
+    std::fflush(stderr);
+
+    std::signal(SIGINT, [](int) { g_interrupted = true; });
+    std::signal(SIGTERM, [](int) { g_interrupted = true; });
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &app, [&] {
+        if (g_interrupted)
+            app.quit();
+    });
+    poll.start(50);
+    QTimer::singleShot(int(opts.durationSeconds * 1000), &app, &QCoreApplication::quit);
+    app.exec();
+
+    receiver.stop();
+    const int64_t now = GraphAggregator::wallNowMs();
+    aggregator.flushPending(now);
+    GraphSnapshotPtr snap = aggregator.snapshot(now);
+    const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    std::fflush(stdout);
+    const IngestCounters &c = snap->counters;
+    std::fprintf(stderr,
+                 "meshscope-cli: %llu spans received, %llu rejected, %llu malformed and %llu oversized messages, "
+                 "%zu nodes, %zu edges\n",
+                 (unsigned long long)c.spansReceived, (unsigned long long)c.spansRejected,
+                 (unsigned long long)c.malformedMessages, (unsigned long long)c.oversizedMessages, snap->nodes.size(),
+                 snap->edges.size());
+    return 0;
+}
+
+}  // namespace meshscope::cli

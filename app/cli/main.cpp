@@ -1,0 +1,37 @@
+// meshscope-cli: the headless front end. It uses only meshscope_core.
+
+#include "graphcommand.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <cstring>
+
+namespace {
+void usage(FILE *to)
+{
+    std::fprintf(to,
+                 "usage: meshscope-cli graph [--otlp-listen ADDR] [--duration SECONDS] [--format json|dot]\n"
+                 "                           [--window SECONDS] [--node-limit N] [--gateway NAME]...\n"
+                 "                           [--pairing-ttl-ms MS] [--max-message-bytes N]\n");
+}
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("meshscope-cli"));
+    QCoreApplication::setOrganizationName(QStringLiteral("meshscope"));
+    QStringList args = QCoreApplication::arguments();
+    args.removeFirst();
+    if (args.isEmpty() || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h")) {
+        usage(args.isEmpty() ? stderr : stdout);
+        return args.isEmpty() ? 2 : 0;
+    }
+    const QString command = args.takeFirst();
+    if (command == QLatin1String("graph"))
+        return meshscope::cli::runGraphCommand(app, args);
+    std::fprintf(stderr, "meshscope-cli: unknown command '%s'\n", qPrintable(command));
+    usage(stderr);
+    return 2;
+}

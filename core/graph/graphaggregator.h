@@ -1,0 +1,99 @@
+#pragma once
+// Owns the live service graph: turns spans into requests (via SpanPairer), keeps
+// per-node and per-edge sliding windows, classifies nodes and edges, bounds the
+// number of nodes, and produces immutable GraphSnapshots. Every public method is
+// thread-safe: receivers call ingest from gRPC threads, the publisher snapshots
+// from its own thread, and views ask for series of the one item they show.
+
+#include "graph/graphsnapshot.h"
+#include "graph/requestevent.h"
+#include "graph/spanpairer.h"
+#include "graph/windowstats.h"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace meshscope {
+
+struct AggregatorConfig {
+    int windowSeconds = 60;
+    int64_t pairingTtlMs = 10000;
+    size_t maxNodes = 10000;  // past this, new nodes fold into "other"
+    std::vector<std::string> gatewayNames;  // services always shown as gateways
+    bool gatewaysByName = true;  // names with a "gateway", "ingress" or "egress" word are gateways
+    size_t recentRequestCapacity = 20000;
+};
+
+class GraphAggregator {
+public:
+    explicit GraphAggregator(AggregatorConfig config = {}, int64_t startMs = wallNowMs());
+    ~GraphAggregator();
+    GraphAggregator(const GraphAggregator &) = delete;
+    GraphAggregator &operator=(const GraphAggregator &) = delete;
+
+    static int64_t wallNowMs();
+
+    void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin = "otlp");
+    // Bookkeeping reported by receivers and decoders.
+    void countExport(uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons);
+    void countMalformed(const std::string &reason);
+    void countOversized(const std::string &reason);
+
+    // Resolves halves whose pairing time-to-live ran out.
+    void expire(int64_t nowMs);
+    // Resolves every waiting half at once (end of a capture).
+    void flushPending(int64_t nowMs);
+
+    GraphSnapshotPtr snapshot(int64_t nowMs);
+
+    std::vector<SeriesPoint> nodeSeries(const std::string &nodeId, int64_t nowMs) const;
+    std::vector<SeriesPoint> edgeSeries(const std::string &edgeId, int64_t nowMs) const;
+    std::vector<std::pair<int, uint64_t>> nodeStatusCodes(const std::string &nodeId) const;
+    std::vector<std::pair<int, uint64_t>> edgeStatusCodes(const std::string &edgeId) const;
+    // Requests with seq > afterSeq, oldest first, at most max.
+    std::vector<RequestEvent> recentRequests(uint64_t afterSeq, size_t max) const;
+
+    const AggregatorConfig &config() const { return m_config; }
+
+private:
+    struct Node;
+    struct Edge;
+    Node *serviceNode(const Span &s);
+    Node *nodeFor(NodeKind kind, const std::string &ns, const std::string &name, const std::string &version);
+    Node *peerNode(const Span &client);
+    Edge *edgeFor(Node *src, Node *dst);
+    void record(PairedRequest &&r, int64_t nowMs, unsigned originBit);
+    void recordAll(std::vector<PairedRequest> &pairs, int64_t nowMs, unsigned originBit);
+    NodeKind effectiveKind(const Node &n) const;
+    void prune(int64_t nowSecond);
+    TrafficStats statsOf(const WindowStats &w, double elapsedSeconds) const;
+
+    const AggregatorConfig m_config;
+    const int64_t m_startMs;
+    mutable std::mutex m_mutex;
+    SpanPairer m_pairer;
+    std::unordered_map<std::string, std::unique_ptr<Node>> m_nodes;
+    std::unordered_map<std::string, std::vector<Node *>> m_servicesByName;
+    std::unordered_map<std::string, std::unique_ptr<Edge>> m_edges;
+    std::unordered_set<std::string> m_foldedNames;
+    uint64_t m_foldedTotal = 0;
+    size_t m_ordinaryNodes = 0;
+    Node *m_external = nullptr;
+    Node *m_other = nullptr;
+    std::deque<RequestEvent> m_recent;
+    uint64_t m_nextSeq = 1;
+    IngestCounters m_counters;
+    uint64_t m_generation = 0;
+    int64_t m_lastPruneSecond = 0;
+    std::string m_keyBuffer;
+    std::vector<PairedRequest> m_scratch;
+};
+
+}  // namespace meshscope

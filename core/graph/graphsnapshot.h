@@ -1,0 +1,80 @@
+#pragma once
+// Immutable picture of the service graph at one moment, published by the
+// aggregator about ten times a second and shared read-only with every view.
+
+#include "telemetry/span.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace meshscope {
+
+enum class NodeKind : uint8_t { External, Gateway, Service, ExternalService, Other };
+enum class Direction : uint8_t { NorthSouth, EastWest };
+
+const char *nodeKindName(NodeKind k);  // "external", "gateway", "service", "external-service", "other"
+const char *directionName(Direction d);  // "north_south", "east_west"
+
+struct TrafficStats {
+    uint64_t requests = 0;  // in the window
+    double rps = 0;
+    double errorRate = 0;   // fraction 0..1
+    double rate5xx = 0;
+    double rate4xx = 0;
+    double p50Ms = 0, p95Ms = 0, p99Ms = 0;
+    uint64_t bytes = 0;
+};
+
+struct NodeSnapshot {
+    std::string id;
+    std::string name;
+    std::string ns;
+    std::string version;
+    NodeKind kind = NodeKind::Service;
+    TrafficStats stats;  // requests it served (for callers only: requests it sent)
+    uint64_t foldedCount = 0;  // for the "other" node: how many nodes it stands for
+};
+
+struct EdgeSnapshot {
+    std::string id;  // "source->target"
+    std::string source;
+    std::string target;
+    Direction direction = Direction::EastWest;
+    Protocol protocol = Protocol::Unknown;
+    TrafficStats stats;
+    int8_t mtls = -1;  // -1 unknown, 0 no, 1 yes
+    std::vector<std::string> origins;  // sources that reported it
+};
+
+struct IngestCounters {
+    uint64_t exportCalls = 0;
+    uint64_t spansReceived = 0;
+    uint64_t spansAccepted = 0;
+    uint64_t spansRejected = 0;
+    uint64_t malformedMessages = 0;
+    uint64_t oversizedMessages = 0;
+    uint64_t duplicateSpans = 0;
+    uint64_t pendingHalves = 0;
+    uint64_t requests = 0;
+    uint64_t foldedNodes = 0;  // distinct names folded into "other" since start
+    std::map<std::string, uint64_t> rejectionReasons;
+};
+
+struct GraphSnapshot {
+    int64_t timeMs = 0;
+    int windowSeconds = 60;
+    uint64_t generation = 0;
+    std::vector<NodeSnapshot> nodes;
+    std::vector<EdgeSnapshot> edges;
+    IngestCounters counters;
+
+    const NodeSnapshot *node(const std::string &id) const;
+    const EdgeSnapshot *edge(const std::string &id) const;
+};
+
+using GraphSnapshotPtr = std::shared_ptr<const GraphSnapshot>;
+
+}  // namespace meshscope

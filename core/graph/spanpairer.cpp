@@ -1,0 +1,133 @@
+#include "graph/spanpairer.h"
+
+#include <algorithm>
+
+namespace meshscope {
+
+SpanPairer::SpanPairer(int64_t ttlMs)
+    : m_ttlMs(ttlMs)
+{
+    m_entries.reserve(4096);
+}
+
+SpanPairer::Entry &SpanPairer::entryFor(uint64_t key, int64_t nowMs)
+{
+    auto [it, inserted] = m_entries.try_emplace(key);
+    if (inserted) {
+        it->second.expiresMs = nowMs + m_ttlMs;
+        m_expiry.emplace_back(it->second.expiresMs, key);
+    }
+    return it->second;
+}
+
+void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out)
+{
+    if (span.isClientSide()) {
+        Entry &e = entryFor(span.spanId, nowMs);
+        if (e.clientSeen) {
+            m_counters.duplicates++;
+            return;
+        }
+        e.clientSeen = true;
+        if (e.waitingServers.empty()) {
+            e.client = std::make_unique<Span>(std::move(span));
+            return;
+        }
+        // The server half (or halves) came first.
+        for (size_t i = 0; i < e.waitingServers.size(); ++i) {
+            PairedRequest r;
+            r.client = std::make_unique<Span>(i + 1 == e.waitingServers.size() ? std::move(span) : span);
+            r.server = std::make_unique<Span>(std::move(e.waitingServers[i]));
+            out.push_back(std::move(r));
+            m_counters.paired++;
+        }
+        e.waitingServers.clear();
+        e.paired = true;
+        return;
+    }
+    if (!span.isServerSide()) {
+        m_counters.ignored++;
+        return;
+    }
+    if (span.parentSpanId == 0) {
+        // Root server span: the request came from outside the traced world. The
+        // entry under its own id only remembers it, so a resent copy is not counted.
+        Entry &e = entryFor(span.spanId, nowMs);
+        if (e.rootSeen) {
+            m_counters.duplicates++;
+            return;
+        }
+        e.rootSeen = true;
+        PairedRequest r;
+        r.server = std::make_unique<Span>(std::move(span));
+        r.root = true;
+        out.push_back(std::move(r));
+        m_counters.roots++;
+        return;
+    }
+    Entry &e = entryFor(span.parentSpanId, nowMs);
+    if (std::find(e.serverIds.begin(), e.serverIds.end(), span.spanId) != e.serverIds.end()) {
+        m_counters.duplicates++;
+        return;
+    }
+    e.serverIds.push_back(span.spanId);
+    if (e.client) {
+        PairedRequest r;
+        r.client = std::move(e.client);
+        r.server = std::make_unique<Span>(std::move(span));
+        out.push_back(std::move(r));
+        e.paired = true;
+        m_counters.paired++;
+        return;
+    }
+    if (e.paired) {
+        // A second server child of an already paired client span: its caller is
+        // known only by id, which is gone; count it as a request of unknown origin.
+        PairedRequest r;
+        r.server = std::make_unique<Span>(std::move(span));
+        out.push_back(std::move(r));
+        m_counters.expiredServers++;
+        return;
+    }
+    e.waitingServers.push_back(std::move(span));
+}
+
+void SpanPairer::resolve(Entry &e, std::vector<PairedRequest> &out)
+{
+    if (e.client) {
+        PairedRequest r;
+        r.client = std::move(e.client);
+        out.push_back(std::move(r));
+        m_counters.expiredClients++;
+    }
+    for (Span &s : e.waitingServers) {
+        PairedRequest r;
+        r.server = std::make_unique<Span>(std::move(s));
+        out.push_back(std::move(r));
+        m_counters.expiredServers++;
+    }
+    e.waitingServers.clear();
+}
+
+void SpanPairer::expire(int64_t nowMs, std::vector<PairedRequest> &out)
+{
+    while (!m_expiry.empty() && m_expiry.front().first <= nowMs) {
+        const auto [when, key] = m_expiry.front();
+        m_expiry.pop_front();
+        auto it = m_entries.find(key);
+        if (it == m_entries.end() || it->second.expiresMs != when)
+            continue;
+        resolve(it->second, out);
+        m_entries.erase(it);
+    }
+}
+
+void SpanPairer::flush(std::vector<PairedRequest> &out)
+{
+    for (auto &[key, e] : m_entries)
+        resolve(e, out);
+    m_entries.clear();
+    m_expiry.clear();
+}
+
+}  // namespace meshscope

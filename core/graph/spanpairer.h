@@ -1,0 +1,68 @@
+#pragma once
+// Pairs the client half of a request (CLIENT/PRODUCER span in the caller) with its
+// server half (SERVER/CONSUMER child span in the callee), as Tempo's service-graph
+// connector does. Halves arrive in any order and in different batches, so unmatched
+// halves wait in a store with a time-to-live; when it runs out, a lone client span
+// still counts (towards the peer it names) and a lone server span counts as called
+// by an unknown caller. Not thread-safe: the aggregator serialises access.
+
+#include "telemetry/span.h"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace meshscope {
+
+struct PairedRequest {
+    std::unique_ptr<Span> client;  // null: caller unknown (root or unmatched server span)
+    std::unique_ptr<Span> server;  // null: callee not instrumented (unmatched client span)
+    bool root = false;             // server span without a parent: a request from outside
+};
+
+struct PairerCounters {
+    uint64_t paired = 0;
+    uint64_t roots = 0;
+    uint64_t expiredClients = 0;
+    uint64_t expiredServers = 0;
+    uint64_t duplicates = 0;
+    uint64_t ignored = 0;  // INTERNAL / unspecified spans
+};
+
+class SpanPairer {
+public:
+    explicit SpanPairer(int64_t ttlMs = 10000);
+
+    void add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out);
+    // Resolves every half whose time-to-live ran out by nowMs.
+    void expire(int64_t nowMs, std::vector<PairedRequest> &out);
+    // Resolves every waiting half now (end of a capture).
+    void flush(std::vector<PairedRequest> &out);
+
+    size_t pending() const { return m_entries.size(); }
+    const PairerCounters &counters() const { return m_counters; }
+    int64_t ttlMs() const { return m_ttlMs; }
+
+private:
+    // Keyed by the client span id, which is the server span's parent id.
+    struct Entry {
+        int64_t expiresMs = 0;
+        std::unique_ptr<Span> client;
+        std::vector<Span> waitingServers;
+        std::vector<uint64_t> serverIds;  // server span ids seen: duplicate detection
+        bool clientSeen = false;
+        bool rootSeen = false;  // a root server span with this id was counted
+        bool paired = false;
+    };
+    Entry &entryFor(uint64_t key, int64_t nowMs);
+    void resolve(Entry &e, std::vector<PairedRequest> &out);
+
+    int64_t m_ttlMs;
+    std::unordered_map<uint64_t, Entry> m_entries;
+    std::deque<std::pair<int64_t, uint64_t>> m_expiry;
+    PairerCounters m_counters;
+};
+
+}  // namespace meshscope

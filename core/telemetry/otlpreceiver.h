@@ -1,0 +1,57 @@
+#pragma once
+// OTLP/gRPC trace receiver: serves opentelemetry.proto.collector.trace.v1.TraceService
+// /Export on a configurable address and hands decoded spans to the aggregator.
+// Runs entirely on gRPC's own threads; nothing here touches Qt objects.
+
+#include "telemetry/otlpdecoder.h"
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace grpc {
+class Server;
+}
+
+namespace meshscope {
+
+class GraphAggregator;
+
+struct OtlpReceiverConfig {
+    std::string listenAddress = "127.0.0.1:4317";  // port 0 picks a free port
+    size_t maxMessageBytes = 16u * 1024 * 1024;     // larger exports get RESOURCE_EXHAUSTED
+    DecodeLimits limits;
+};
+
+class OtlpReceiver {
+public:
+    OtlpReceiver(GraphAggregator &aggregator, OtlpReceiverConfig config = {});
+    ~OtlpReceiver();
+    OtlpReceiver(const OtlpReceiver &) = delete;
+    OtlpReceiver &operator=(const OtlpReceiver &) = delete;
+
+    // Binds and starts serving. On failure returns false and a one-line reason.
+    bool start(std::string *error);
+    void stop();
+    bool running() const { return m_server != nullptr; }
+
+    int port() const { return m_port; }
+    // The address actually bound, with the chosen port ("127.0.0.1:43817").
+    std::string boundAddress() const;
+    const OtlpReceiverConfig &config() const { return m_config; }
+
+private:
+    class Service;
+    GraphAggregator &m_aggregator;
+    OtlpReceiverConfig m_config;
+    std::unique_ptr<Service> m_service;
+    std::unique_ptr<grpc::Server> m_server;
+    int m_port = 0;
+};
+
+// Silences gRPC's own log lines unless MESHSCOPE_GRPC_LOG is set: meshscope reports
+// errors itself, with one line each.
+void quietGrpcLogging();
+
+}  // namespace meshscope

@@ -1,0 +1,96 @@
+#pragma once
+// The live service-graph canvas. Paints core GraphSnapshots with batched, culled,
+// level-of-detail drawing; the expensive full render runs on a worker thread into a
+// cached image that pan and zoom reuse until the fresh one arrives. Layout is
+// layered (north at the top) and stable; dragged nodes are pinned.
+//
+// Interface used by the main window and tests. GUI thread only.
+
+#include "graph/graphsnapshot.h"
+
+#include <QHash>
+#include <QImage>
+#include <QPointF>
+#include <QString>
+#include <QWidget>
+
+#include <memory>
+
+namespace meshscope {
+
+class GraphCanvas : public QWidget {
+    Q_OBJECT
+public:
+    enum class EdgeLabel { None, Rps, ErrorRate, P95 };
+    struct Filter {
+        bool northSouth = true;
+        bool eastWest = true;
+        bool errorsOnly = false;  // only edges/nodes with errors (and their endpoints)
+        QString ns;               // empty: every namespace
+    };
+
+    explicit GraphCanvas(QWidget *parent = nullptr);
+    ~GraphCanvas() override;
+
+    void setSnapshot(GraphSnapshotPtr snapshot);
+    GraphSnapshotPtr snapshot() const;
+
+    void setEdgeLabel(EdgeLabel label);
+    EdgeLabel edgeLabel() const;
+    void setAnimationEnabled(bool on);
+    bool animationEnabled() const;
+    void setFilter(const Filter &filter);
+    Filter filter() const;
+    QStringList namespaces() const;  // seen in the current snapshot, sorted
+
+    // Selects, centres and highlights the first node whose id or name contains text
+    // (case-insensitive). Returns the node id, or an empty string when none matches.
+    QString findNode(const QString &text);
+    void fitToView();
+    void zoomBy(double factor, QPointF anchorWidgetPos);
+    double zoom() const;
+
+    void selectNode(const QString &id);
+    void selectEdge(const QString &id);
+    void clearSelection();
+    QString selectedNode() const;
+    QString selectedEdge() const;
+
+    // Widget coordinates of a node's centre (for tests and context menus); null QPointF if absent/hidden.
+    QPointF nodeWidgetPosition(const QString &id) const;
+    // Widget coordinates of an edge's midpoint; null if absent/hidden.
+    QPointF edgeWidgetPosition(const QString &id) const;
+    bool isNodeVisible(const QString &id) const;  // present and not filtered out
+    bool isEdgeVisible(const QString &id) const;
+
+    // Positions the user dragged (graph coordinates), for persistence per workspace.
+    QHash<QString, QPointF> pinnedPositions() const;
+    void setPinnedPositions(const QHash<QString, QPointF> &positions);
+
+    // Export of the whole graph (not just the viewport).
+    QImage renderImage(const QSize &size) const;
+    bool renderSvg(const QString &fileName) const;
+
+Q_SIGNALS:
+    void nodeClicked(const QString &id);
+    void edgeClicked(const QString &id);
+    void selectionCleared();
+    void nodeContextMenuRequested(const QString &id, const QPoint &globalPos);
+    void pinnedPositionsChanged();
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+}  // namespace meshscope
