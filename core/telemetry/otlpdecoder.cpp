@@ -54,39 +54,59 @@ constexpr std::string_view kGrpcCodeNames[] = {
     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
     "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
 
-uint64_t readId64(const std::string &b)
+uint64_t readId64(std::string_view b)
 {
     uint64_t v = 0;
     std::memcpy(&v, b.data(), 8);
     return v;
 }
 
-std::string_view stringOf(const otlp::common::v1::AnyValue &v)
+// A view of one OTLP AnyValue: strings point into the request bytes or message.
+struct ValueView {
+    enum class Type : uint8_t { None, String, Bool, Int, Double, Other } type = Type::None;
+    std::string_view str;
+    int64_t i = 0;
+    double d = 0;
+    bool b = false;
+};
+
+struct AttrView {
+    std::string_view key;
+    ValueView value;
+};
+
+struct SpanView {
+    std::string_view traceId, spanId, parentSpanId, name;
+    int kind = 0;
+    uint64_t start = 0, end = 0;
+    int statusCode = 0;
+    std::vector<AttrView> attrs;
+};
+
+std::string_view stringOf(const ValueView &v)
 {
-    return v.value_case() == otlp::common::v1::AnyValue::kStringValue ? std::string_view(v.string_value())
-                                                                     : std::string_view();
+    return v.type == ValueView::Type::String ? v.str : std::string_view();
 }
 
 // Integer attributes arrive as int_value from SDKs and as strings from Envoy.
-int64_t intOf(const otlp::common::v1::AnyValue &v, int64_t fallback = -1)
+int64_t intOf(const ValueView &v, int64_t fallback = -1)
 {
-    switch (v.value_case()) {
-    case otlp::common::v1::AnyValue::kIntValue:
-        return v.int_value();
-    case otlp::common::v1::AnyValue::kDoubleValue:
-        return int64_t(v.double_value());
-    case otlp::common::v1::AnyValue::kStringValue: {
-        const std::string &s = v.string_value();
+    switch (v.type) {
+    case ValueView::Type::Int:
+        return v.i;
+    case ValueView::Type::Double:
+        return int64_t(v.d);
+    case ValueView::Type::String: {
         int64_t out = fallback;
-        auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-        return ec == std::errc() && ptr == s.data() + s.size() ? out : fallback;
+        auto [ptr, ec] = std::from_chars(v.str.data(), v.str.data() + v.str.size(), out);
+        return ec == std::errc() && ptr == v.str.data() + v.str.size() ? out : fallback;
     }
     default:
         return fallback;
     }
 }
 
-int grpcCodeOf(const otlp::common::v1::AnyValue &v)
+int grpcCodeOf(const ValueView &v)
 {
     const int64_t n = intOf(v, -1);
     if (n >= 0 && n <= 16)
@@ -113,20 +133,19 @@ struct ResourceIdentity {
     const char *error = nullptr;
 };
 
-ResourceIdentity identityOf(const otlp::resource::v1::Resource &res, const DecodeLimits &limits)
+ResourceIdentity identityOf(const std::vector<AttrView> &attrs, const DecodeLimits &limits)
 {
     ResourceIdentity id;
     std::string_view service, serviceNs, k8sNs, version;
-    for (const auto &kv : res.attributes()) {
-        const std::string &k = kv.key();
-        if (k == "service.name")
-            service = stringOf(kv.value());
-        else if (k == "service.namespace")
-            serviceNs = stringOf(kv.value());
-        else if (k == "k8s.namespace.name")
-            k8sNs = stringOf(kv.value());
-        else if (k == "service.version")
-            version = stringOf(kv.value());
+    for (const AttrView &kv : attrs) {
+        if (kv.key == "service.name")
+            service = stringOf(kv.value);
+        else if (kv.key == "service.namespace")
+            serviceNs = stringOf(kv.value);
+        else if (kv.key == "k8s.namespace.name")
+            k8sNs = stringOf(kv.value);
+        else if (kv.key == "service.version")
+            version = stringOf(kv.value);
     }
     std::string_view ns = serviceNs.empty() ? k8sNs : serviceNs;
     if (!isValidUtf8(service) || !isValidUtf8(ns) || !isValidUtf8(version))
@@ -140,21 +159,21 @@ ResourceIdentity identityOf(const otlp::resource::v1::Resource &res, const Decod
 }
 
 // Returns a rejection reason, or nullptr when the span is usable.
-const char *fillSpan(const otlp::trace::v1::Span &in, Span &out, const DecodeLimits &limits, uint64_t nowNs)
+const char *fillSpan(const SpanView &in, Span &out, const DecodeLimits &limits, uint64_t nowNs)
 {
-    if (in.trace_id().size() != 16)
+    if (in.traceId.size() != 16)
         return "trace_id is not 16 bytes";
-    if (in.span_id().size() != 8)
+    if (in.spanId.size() != 8)
         return "span_id is not 8 bytes";
-    if (!in.parent_span_id().empty() && in.parent_span_id().size() != 8)
+    if (!in.parentSpanId.empty() && in.parentSpanId.size() != 8)
         return "parent_span_id is not 8 bytes";
-    std::memcpy(out.traceId.data(), in.trace_id().data(), 16);
-    out.spanId = readId64(in.span_id());
+    std::memcpy(out.traceId.data(), in.traceId.data(), 16);
+    out.spanId = readId64(in.spanId);
     if (out.spanId == 0 || out.traceId == TraceId{})
         return "all-zero trace_id or span_id";
-    out.parentSpanId = in.parent_span_id().empty() ? 0 : readId64(in.parent_span_id());
+    out.parentSpanId = in.parentSpanId.empty() ? 0 : readId64(in.parentSpanId);
 
-    const uint64_t start = in.start_time_unix_nano(), end = in.end_time_unix_nano();
+    const uint64_t start = in.start, end = in.end;
     if (start == 0 || end == 0)
         return "missing start or end timestamp";
     if (end < start)
@@ -166,26 +185,23 @@ const char *fillSpan(const otlp::trace::v1::Span &in, Span &out, const DecodeLim
     out.startNs = start;
     out.endNs = end;
 
-    const int kind = int(in.kind());
-    out.kind = kind >= 0 && kind <= 5 ? SpanKind(kind) : SpanKind::Unspecified;
-    out.status = in.has_status() && in.status().code() == otlp::trace::v1::Status::STATUS_CODE_ERROR ? SpanStatus::Error
-        : in.has_status() && in.status().code() == otlp::trace::v1::Status::STATUS_CODE_OK ? SpanStatus::Ok
-                                                                                          : SpanStatus::Unset;
-    if (!isValidUtf8(in.name()))
+    out.kind = in.kind >= 0 && in.kind <= 5 ? SpanKind(in.kind) : SpanKind::Unspecified;
+    out.status = in.statusCode == 2 ? SpanStatus::Error : in.statusCode == 1 ? SpanStatus::Ok : SpanStatus::Unset;
+    if (!isValidUtf8(in.name))
         return "invalid UTF-8 in span name";
-    if (in.name().size() > limits.maxNameBytes)
+    if (in.name.size() > limits.maxNameBytes)
         return "span name too long";
-    out.name = in.name();
+    out.name = in.name;
 
-    std::string_view peerService, serverAddress, netPeerName, peerAddress, dbSystem;
+    std::string_view peerService, serverAddress, netPeerName, peerAddress, dbSystem, method;
     std::string_view urlPath, httpTarget, httpRoute, urlFull, httpHost, netHostName, rpcService, rpcMethod, grpcPath;
     bool grpc = false, http = false;
     const auto &table = attributeTable();
-    for (const auto &kv : in.attributes()) {
-        auto it = table.find(std::string_view(kv.key()));
+    for (const AttrView &kv : in.attrs) {
+        auto it = table.find(kv.key);
         if (it == table.end())
             continue;
-        const auto &v = kv.value();
+        const ValueView &v = kv.value;
         switch (it->second) {
         case Attr::PeerService: peerService = stringOf(v); break;
         case Attr::ServerAddress: serverAddress = stringOf(v); break;
@@ -193,7 +209,7 @@ const char *fillSpan(const otlp::trace::v1::Span &in, Span &out, const DecodeLim
         case Attr::NetworkPeerAddress: peerAddress = stringOf(v); break;
         case Attr::DbSystem: dbSystem = stringOf(v); break;
         case Attr::Method:
-            out.method = stringOf(v);
+            method = stringOf(v);
             http = true;
             break;
         case Attr::UrlPath: urlPath = stringOf(v); break;
@@ -224,7 +240,7 @@ const char *fillSpan(const otlp::trace::v1::Span &in, Span &out, const DecodeLim
             break;
         }
         case Attr::ErrorFlag:
-            if (stringOf(v) == "true" || (v.value_case() == otlp::common::v1::AnyValue::kBoolValue && v.bool_value()))
+            if (stringOf(v) == "true" || (v.type == ValueView::Type::Bool && v.b))
                 out.status = SpanStatus::Error;
             break;
         }
@@ -248,17 +264,290 @@ const char *fillSpan(const otlp::trace::v1::Span &in, Span &out, const DecodeLim
     }
     std::string_view authority = !httpHost.empty() ? httpHost : !serverAddress.empty() ? serverAddress : netHostName;
 
-    if (!isValidUtf8(peer) || !isValidUtf8(path) || !isValidUtf8(authority) || !isValidUtf8(out.method))
+    if (!isValidUtf8(peer) || !isValidUtf8(path) || !isValidUtf8(authority) || !isValidUtf8(method))
         return "invalid UTF-8 in span attributes";
     if (peer.size() > limits.maxNameBytes)
         return "peer name too long";
     out.peer = peer;
     out.path = path.substr(0, limits.maxValueBytes);
     out.authority = authority.substr(0, limits.maxValueBytes);
-    if (out.method.size() > 32)
-        out.method.resize(32);
+    out.method = method.substr(0, 32);
     out.protocol = grpc ? Protocol::Grpc : http ? Protocol::Http : !dbSystem.empty() ? Protocol::Tcp : Protocol::Unknown;
     return nullptr;
+}
+
+// ---- views from a parsed message (reference path, used by tests) ----
+
+ValueView viewOf(const otlp::common::v1::AnyValue &v)
+{
+    ValueView out;
+    switch (v.value_case()) {
+    case otlp::common::v1::AnyValue::kStringValue:
+        out.type = ValueView::Type::String;
+        out.str = v.string_value();
+        break;
+    case otlp::common::v1::AnyValue::kBoolValue:
+        out.type = ValueView::Type::Bool;
+        out.b = v.bool_value();
+        break;
+    case otlp::common::v1::AnyValue::kIntValue:
+        out.type = ValueView::Type::Int;
+        out.i = v.int_value();
+        break;
+    case otlp::common::v1::AnyValue::kDoubleValue:
+        out.type = ValueView::Type::Double;
+        out.d = v.double_value();
+        break;
+    case otlp::common::v1::AnyValue::VALUE_NOT_SET:
+        break;
+    default:
+        out.type = ValueView::Type::Other;
+    }
+    return out;
+}
+
+void viewAttributes(const google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> &in, std::vector<AttrView> &out)
+{
+    out.clear();
+    for (const auto &kv : in)
+        out.push_back({kv.key(), viewOf(kv.value())});
+}
+
+// ---- views straight from the wire (fast path: no allocation per field) ----
+
+// Minimal protobuf wire reader over a flat buffer. Any structural error (truncated
+// varint, length past the end, group or reserved wire types) marks the whole
+// message malformed, as protobuf's own parser would.
+class WireReader {
+public:
+    WireReader(const char *p, const char *end)
+        : m_p(p)
+        , m_end(end)
+    {
+    }
+    bool atEnd() const { return m_p >= m_end; }
+    bool failed() const { return m_failed; }
+
+    // Reads the next tag; false at the end or on error.
+    bool next(uint32_t &field, uint32_t &wireType)
+    {
+        if (m_p >= m_end || m_failed)
+            return false;
+        uint64_t tag = 0;
+        if (!varint(tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1FFFFFFF) {
+            m_failed = true;
+            return false;
+        }
+        field = uint32_t(tag >> 3);
+        wireType = uint32_t(tag & 7);
+        return true;
+    }
+    bool varint(uint64_t &v)
+    {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (m_p >= m_end)
+                return fail();
+            const uint8_t byte = uint8_t(*m_p++);
+            v |= uint64_t(byte & 0x7F) << shift;
+            if (!(byte & 0x80))
+                return true;
+        }
+        return fail();
+    }
+    bool fixed64(uint64_t &v)
+    {
+        if (m_end - m_p < 8)
+            return fail();
+        std::memcpy(&v, m_p, 8);
+        m_p += 8;
+        return true;
+    }
+    bool bytes(std::string_view &v)
+    {
+        uint64_t len = 0;
+        if (!varint(len) || len > uint64_t(m_end - m_p))
+            return fail();
+        v = std::string_view(m_p, size_t(len));
+        m_p += len;
+        return true;
+    }
+    // Skips one field's value. field is needed to find the end of a group.
+    bool skip(uint32_t wireType, uint32_t field = 0, int depth = 0)
+    {
+        uint64_t ignored = 0;
+        std::string_view view;
+        switch (wireType) {
+        case 0: return varint(ignored);
+        case 1: return advance(8);
+        case 2: return bytes(view);
+        case 5: return advance(4);
+        case 3: {
+            // Legacy groups are not part of OTLP, but protobuf skips unknown ones, so do we.
+            if (depth >= kMaxGroupDepth)
+                return fail();
+            uint32_t f, wt;
+            while (next(f, wt)) {
+                if (wt == 4)
+                    return f == field ? true : fail();
+                if (!skip(wt, f, depth + 1))
+                    return false;
+            }
+            return fail();
+        }
+        default: return fail();  // a stray end-group, or wire types 6 and 7 that do not exist
+        }
+    }
+
+private:
+    static constexpr int kMaxGroupDepth = 100;  // protobuf's own recursion limit
+    bool advance(size_t n)
+    {
+        if (size_t(m_end - m_p) < n)
+            return fail();
+        m_p += n;
+        return true;
+    }
+    bool fail()
+    {
+        m_failed = true;
+        return false;
+    }
+    const char *m_p;
+    const char *m_end;
+    bool m_failed = false;
+};
+
+bool readAnyValue(std::string_view bytes, ValueView &out)
+{
+    WireReader r(bytes.data(), bytes.data() + bytes.size());
+    uint32_t f, wt;
+    while (r.next(f, wt)) {
+        uint64_t v = 0;
+        if (f == 1 && wt == 2) {
+            out.type = ValueView::Type::String;
+            if (!r.bytes(out.str))
+                return false;
+        } else if ((f == 2 || f == 3) && wt == 0) {
+            if (!r.varint(v))
+                return false;
+            out.type = f == 2 ? ValueView::Type::Bool : ValueView::Type::Int;
+            out.b = v != 0;
+            out.i = int64_t(v);
+        } else if (f == 4 && wt == 1) {
+            if (!r.fixed64(v))
+                return false;
+            out.type = ValueView::Type::Double;
+            std::memcpy(&out.d, &v, 8);
+        } else if (f >= 5 && f <= 7 && wt == 2) {
+            out.type = ValueView::Type::Other;
+            if (!r.skip(wt, f))
+                return false;
+        } else if (!r.skip(wt, f)) {
+            return false;
+        }
+    }
+    return !r.failed();
+}
+
+bool readKeyValue(std::string_view bytes, AttrView &out)
+{
+    WireReader r(bytes.data(), bytes.data() + bytes.size());
+    uint32_t f, wt;
+    out = AttrView{};
+    while (r.next(f, wt)) {
+        if (f == 1 && wt == 2) {
+            if (!r.bytes(out.key))
+                return false;
+        } else if (f == 2 && wt == 2) {
+            std::string_view value;
+            if (!r.bytes(value) || !readAnyValue(value, out.value))
+                return false;
+        } else if (!r.skip(wt, f)) {
+            return false;
+        }
+    }
+    return !r.failed();
+}
+
+bool readResource(std::string_view bytes, std::vector<AttrView> &attrs)
+{
+    WireReader r(bytes.data(), bytes.data() + bytes.size());
+    uint32_t f, wt;
+    while (r.next(f, wt)) {
+        if (f == 1 && wt == 2) {
+            std::string_view kv;
+            AttrView a;
+            if (!r.bytes(kv) || !readKeyValue(kv, a))
+                return false;
+            attrs.push_back(a);
+        } else if (!r.skip(wt, f)) {
+            return false;
+        }
+    }
+    return !r.failed();
+}
+
+bool readStatus(std::string_view bytes, int &code)
+{
+    WireReader r(bytes.data(), bytes.data() + bytes.size());
+    uint32_t f, wt;
+    while (r.next(f, wt)) {
+        uint64_t v = 0;
+        if (f == 3 && wt == 0) {
+            if (!r.varint(v))
+                return false;
+            code = int(int32_t(v));
+        } else if (!r.skip(wt, f)) {
+            return false;
+        }
+    }
+    return !r.failed();
+}
+
+bool readSpan(std::string_view bytes, SpanView &s)
+{
+    s.traceId = s.spanId = s.parentSpanId = s.name = {};
+    s.kind = 0;
+    s.start = s.end = 0;
+    s.statusCode = 0;
+    s.attrs.clear();
+    WireReader r(bytes.data(), bytes.data() + bytes.size());
+    uint32_t f, wt;
+    while (r.next(f, wt)) {
+        bool ok = true;
+        uint64_t v = 0;
+        std::string_view sub;
+        if (wt == 2 && (f == 1 || f == 2 || f == 4 || f == 5 || f == 9 || f == 15)) {
+            ok = r.bytes(sub);
+            if (ok) {
+                switch (f) {
+                case 1: s.traceId = sub; break;
+                case 2: s.spanId = sub; break;
+                case 4: s.parentSpanId = sub; break;
+                case 5: s.name = sub; break;
+                case 9: {
+                    AttrView a;
+                    ok = readKeyValue(sub, a);
+                    s.attrs.push_back(a);
+                    break;
+                }
+                case 15: ok = readStatus(sub, s.statusCode); break;
+                }
+            }
+        } else if (f == 6 && wt == 0) {
+            ok = r.varint(v);
+            s.kind = int(int32_t(v));
+        } else if ((f == 7 || f == 8) && wt == 1) {
+            ok = r.fixed64(v);
+            (f == 7 ? s.start : s.end) = v;
+        } else {
+            ok = r.skip(wt, f);
+        }
+        if (!ok)
+            return false;
+    }
+    return !r.failed();
 }
 
 }  // namespace
@@ -325,6 +614,32 @@ OtlpDecoder::OtlpDecoder(DecodeLimits limits)
 {
 }
 
+namespace {
+
+// Shared by both paths: accounts for one span given its resource identity.
+void acceptSpan(DecodeResult &r, const ResourceIdentity &id, const SpanView &view, const DecodeLimits &limits,
+                uint64_t nowNs)
+{
+    r.received++;
+    if (id.error) {
+        r.rejected++;
+        r.reasons[id.error]++;
+        return;
+    }
+    Span &out = r.spans.emplace_back();
+    if (const char *why = fillSpan(view, out, limits, nowNs)) {
+        r.spans.pop_back();
+        r.rejected++;
+        r.reasons[why]++;
+        return;
+    }
+    out.service = id.service;
+    out.serviceNamespace = id.ns;
+    out.serviceVersion = id.version;
+}
+
+}  // namespace
+
 DecodeResult OtlpDecoder::decode(const otlp::collector::trace::v1::ExportTraceServiceRequest &req, uint64_t nowNs) const
 {
     DecodeResult r;
@@ -334,26 +649,23 @@ DecodeResult OtlpDecoder::decode(const otlp::collector::trace::v1::ExportTraceSe
             total += size_t(ss.spans_size());
     }
     r.spans.reserve(total);
+    std::vector<AttrView> resourceAttrs;
+    SpanView view;
     for (const auto &rs : req.resource_spans()) {
-        const ResourceIdentity id = identityOf(rs.resource(), m_limits);
+        viewAttributes(rs.resource().attributes(), resourceAttrs);
+        const ResourceIdentity id = identityOf(resourceAttrs, m_limits);
         for (const auto &ss : rs.scope_spans()) {
             for (const auto &in : ss.spans()) {
-                r.received++;
-                if (id.error) {
-                    r.rejected++;
-                    r.reasons[id.error]++;
-                    continue;
-                }
-                Span &out = r.spans.emplace_back();
-                if (const char *why = fillSpan(in, out, m_limits, nowNs)) {
-                    r.spans.pop_back();
-                    r.rejected++;
-                    r.reasons[why]++;
-                    continue;
-                }
-                out.service = id.service;
-                out.serviceNamespace = id.ns;
-                out.serviceVersion = id.version;
+                view.traceId = in.trace_id();
+                view.spanId = in.span_id();
+                view.parentSpanId = in.parent_span_id();
+                view.name = in.name();
+                view.kind = int(in.kind());
+                view.start = in.start_time_unix_nano();
+                view.end = in.end_time_unix_nano();
+                view.statusCode = in.has_status() ? int(in.status().code()) : 0;
+                viewAttributes(in.attributes(), view.attrs);
+                acceptSpan(r, id, view, m_limits, nowNs);
             }
         }
     }
@@ -362,14 +674,65 @@ DecodeResult OtlpDecoder::decode(const otlp::collector::trace::v1::ExportTraceSe
 
 DecodeResult OtlpDecoder::decodeBytes(const void *data, size_t size, uint64_t nowNs) const
 {
-    google::protobuf::Arena arena;
-    auto *req = google::protobuf::Arena::CreateMessage<otlp::collector::trace::v1::ExportTraceServiceRequest>(&arena);
-    if (size > size_t(INT32_MAX) || !req->ParseFromArray(data, int(size))) {
-        DecodeResult r;
+    DecodeResult r;
+    auto malformed = [&r] {
+        r = DecodeResult{};
         r.malformed = true;
         return r;
+    };
+    r.spans.reserve(size / 256);  // a typical span is 200-400 bytes on the wire
+    const char *begin = static_cast<const char *>(data);
+    WireReader top(begin, begin + size);
+    std::vector<AttrView> resourceAttrs;
+    std::vector<std::string_view> scopes;
+    SpanView view;
+    uint32_t f, wt;
+    while (top.next(f, wt)) {
+        std::string_view rsBytes;
+        if (!(f == 1 && wt == 2)) {
+            if (!top.skip(wt, f))
+                return malformed();
+            continue;
+        }
+        if (!top.bytes(rsBytes))
+            return malformed();
+        // The resource may follow its spans on the wire: collect both first.
+        resourceAttrs.clear();
+        scopes.clear();
+        WireReader rs(rsBytes.data(), rsBytes.data() + rsBytes.size());
+        while (rs.next(f, wt)) {
+            std::string_view sub;
+            if (wt == 2 && (f == 1 || f == 2)) {
+                if (!rs.bytes(sub) || (f == 1 && !readResource(sub, resourceAttrs)))
+                    return malformed();
+                if (f == 2)
+                    scopes.push_back(sub);
+            } else if (!rs.skip(wt, f)) {
+                return malformed();
+            }
+        }
+        if (rs.failed())
+            return malformed();
+        const ResourceIdentity id = identityOf(resourceAttrs, m_limits);
+        for (std::string_view scope : scopes) {
+            WireReader ss(scope.data(), scope.data() + scope.size());
+            while (ss.next(f, wt)) {
+                std::string_view spanBytes;
+                if (f == 2 && wt == 2) {
+                    if (!ss.bytes(spanBytes) || !readSpan(spanBytes, view))
+                        return malformed();
+                    acceptSpan(r, id, view, m_limits, nowNs);
+                } else if (!ss.skip(wt, f)) {
+                    return malformed();
+                }
+            }
+            if (ss.failed())
+                return malformed();
+        }
     }
-    return decode(*req, nowNs);
+    if (top.failed())
+        return malformed();
+    return r;
 }
 
 const char *protocolName(Protocol p)

@@ -3,7 +3,6 @@
 #include "graph/graphaggregator.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
-#include <google/protobuf/arena.h>
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
@@ -59,14 +58,12 @@ private:
             m_aggregator.countMalformed("unreadable request buffer");
             return {grpc::StatusCode::INTERNAL, "could not read the request"};
         }
-        google::protobuf::Arena arena;
-        auto *req = google::protobuf::Arena::CreateMessage<collector::ExportTraceServiceRequest>(&arena);
-        if (!req->ParseFromArray(slice.begin(), int(slice.size()))) {
+        DecodeResult result = m_decoder.decodeBytes(slice.begin(), slice.size(), wallNowNs());
+        if (result.malformed) {
             m_aggregator.countMalformed("malformed protobuf");
             return {grpc::StatusCode::INVALID_ARGUMENT,
                     "malformed ExportTraceServiceRequest (" + std::to_string(size) + " bytes could not be parsed)"};
         }
-        DecodeResult result = m_decoder.decode(*req, wallNowNs());
         const uint64_t received = result.received, rejected = result.rejected;
         m_aggregator.countExport(received, rejected, result.reasons);
         if (!result.spans.empty())
