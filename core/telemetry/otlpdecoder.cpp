@@ -333,13 +333,20 @@ public:
     {
         if (m_p >= m_end || m_failed)
             return false;
-        uint64_t tag = 0;
-        if (!varint(tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1FFFFFFF) {
-            m_failed = true;
-            return false;
+        // Tags are at most five bytes and keep their low 32 bits, as protobuf reads them.
+        uint32_t tag = 0;
+        for (int i = 0;; ++i) {
+            if (i == 5 || m_p >= m_end)
+                return fail();
+            const uint8_t byte = uint8_t(*m_p++);
+            tag |= uint32_t(byte & 0x7F) << (7 * i);
+            if (!(byte & 0x80))
+                break;
         }
-        field = uint32_t(tag >> 3);
-        wireType = uint32_t(tag & 7);
+        if ((tag >> 3) == 0)
+            return fail();
+        field = tag >> 3;
+        wireType = tag & 7;
         return true;
     }
     bool varint(uint64_t &v)
