@@ -238,8 +238,11 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
     ev.grpcStatus = pickInt(&Span::grpcStatus);
     ev.durationMs = timing.durationMs();
     ev.mtls = primary.mtls >= 0 ? primary.mtls : (other ? other->mtls : -1);
-    ev.error = (ev.httpStatus >= 500 && ev.httpStatus <= 599) || ev.grpcStatus > 0
-        || primary.status == SpanStatus::Error || (other && other->status == SpanStatus::Error);
+    // OpenTelemetry marks client spans ERROR on a 4xx; meshscope counts 4xx apart from
+    // errors, so a span status only counts where the HTTP status does not explain it.
+    const bool clientError = ev.httpStatus >= 400 && ev.httpStatus <= 499;
+    const bool spanError = primary.status == SpanStatus::Error || (other && other->status == SpanStatus::Error);
+    ev.error = (ev.httpStatus >= 500 && ev.httpStatus <= 599) || ev.grpcStatus > 0 || (spanError && !clientError);
     auto bytesOf = [](const Span &s) { return std::max<int64_t>(0, s.requestBytes) + std::max<int64_t>(0, s.responseBytes); };
     ev.bytes = std::max(bytesOf(primary), other ? bytesOf(*other) : 0);
 
@@ -405,7 +408,9 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         e->stats.advance(nowSecond);
         if (e->stats.idle())
             continue;
-        if (e->src->kind == NodeKind::External)
+        // An entry point: most of what it serves comes from outside (a few stray
+        // requests with lost callers must not turn a service into a gateway).
+        if (e->src->kind == NodeKind::External && e->stats.totals().requests * 2 >= e->dst->in.totals().requests)
             e->dst->calledFromOutside = true;
         if (e->dst->kind == NodeKind::Service && e->dst != e->src)
             e->src->callsServices = true;
