@@ -222,7 +222,6 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
 {
     Node *src = r.client ? serviceNode(*r.client) : m_external;
     Node *dst = r.server ? serviceNode(*r.server) : peerNode(*r.client);
-    Edge *edge = edgeFor(src, dst);
 
     const Span &primary = r.server ? *r.server : *r.client;  // what the callee said
     const Span &timing = r.client ? *r.client : *r.server;   // what the caller waited
@@ -246,6 +245,20 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
     auto bytesOf = [](const Span &s) { return std::max<int64_t>(0, s.requestBytes) + std::max<int64_t>(0, s.responseBytes); };
     ev.bytes = std::max(bytesOf(primary), other ? bytesOf(*other) : 0);
 
+    Span &p = r.server ? *r.server : *r.client;
+    Span *o = (r.client && r.server) ? r.client.get() : nullptr;
+    if (m_config.recentRequestCapacity > 0) {
+        ev.method = std::move(!p.method.empty() || !o ? p.method : o->method);
+        ev.path = std::move(!p.path.empty() || !o ? p.path : o->path);
+        ev.authority = std::move(!p.authority.empty() || !o ? p.authority : o->authority);
+        ev.traceId = traceIdHex(timing.traceId);
+    }
+    recordEvent(src, dst, std::move(ev), nowMs, originBit);
+}
+
+void GraphAggregator::recordEvent(Node *src, Node *dst, RequestEvent &&ev, int64_t nowMs, unsigned originBit)
+{
+    Edge *edge = edgeFor(src, dst);
     const int64_t second = nowMs / 1000;
     edge->stats.record(second, ev.durationMs, ev.error, ev.httpStatus, ev.grpcStatus, ev.bytes);
     dst->in.record(second, ev.durationMs, ev.error, ev.httpStatus, ev.grpcStatus, ev.bytes);
@@ -259,17 +272,58 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
 
     if (m_config.recentRequestCapacity == 0)
         return;
-    Span &p = r.server ? *r.server : *r.client;
-    Span *o = (r.client && r.server) ? r.client.get() : nullptr;
-    ev.method = std::move(!p.method.empty() || !o ? p.method : o->method);
-    ev.path = std::move(!p.path.empty() || !o ? p.path : o->path);
-    ev.authority = std::move(!p.authority.empty() || !o ? p.authority : o->authority);
-    ev.traceId = traceIdHex(timing.traceId);
     ev.origin = kOriginNames[std::countr_zero(originBit)];
     ev.seq = m_nextSeq++;
     m_recent.push_back(std::move(ev));
     while (m_recent.size() > m_config.recentRequestCapacity)
         m_recent.pop_front();
+}
+
+GraphAggregator::Node *GraphAggregator::nodeForRef(const NodeRef &ref)
+{
+    switch (ref.kind) {
+    case NodeKind::External:
+        return m_external;
+    case NodeKind::Other:
+        return m_other;
+    case NodeKind::ExternalService:
+        return nodeFor(NodeKind::ExternalService, {}, ref.name.empty() ? std::string("unknown") : ref.name, {});
+    default:
+        break;
+    }
+    if (ref.version.empty()) {
+        // Sources that do not know versions join the versioned node traces created.
+        if (auto it = m_servicesByName.find(ref.name); it != m_servicesByName.end()) {
+            for (Node *n : it->second) {
+                if (n->ns == ref.ns)
+                    return n;
+            }
+        }
+    }
+    Node *n = nodeFor(NodeKind::Service, ref.ns, ref.name.empty() ? std::string("unknown_service") : ref.name, ref.version);
+    if (ref.gateway && n != m_other)
+        n->configuredGateway = true;
+    return n;
+}
+
+void GraphAggregator::ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin)
+{
+    const unsigned bit = originBitFor(origin);
+    std::lock_guard lock(m_mutex);
+    for (ObservedRequest &r : requests) {
+        Node *src = nodeForRef(r.source);
+        Node *dst = nodeForRef(r.target);
+        r.event.sourceId = src->id;
+        r.event.targetId = dst->id;
+        recordEvent(src, dst, std::move(r.event), nowMs, bit);
+    }
+}
+
+void GraphAggregator::setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs)
+{
+    (void)nowMs;
+    std::lock_guard lock(m_mutex);
+    m_pulled[origin] = std::move(edges);
 }
 
 void GraphAggregator::recordAll(std::vector<PairedRequest> &pairs, int64_t nowMs, unsigned originBit)
@@ -456,6 +510,7 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         }
         snap->edges.push_back(std::move(es));
     }
+    mergePulled(*snap);
     auto byId = [](const auto &a, const auto &b) { return a.id < b.id; };
     std::sort(snap->nodes.begin(), snap->nodes.end(), byId);
     std::sort(snap->edges.begin(), snap->edges.end(), byId);
@@ -468,6 +523,129 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
     snap->counters.pendingHalves = m_pairer.pending();
     snap->counters.foldedNodes = m_foldedTotal;
     return snap;
+}
+
+void GraphAggregator::mergePulled(GraphSnapshot &snap) const
+{
+    if (m_pulled.empty())
+        return;
+    std::unordered_map<std::string, size_t> nodeIndex, edgeIndex;
+    for (size_t i = 0; i < snap.nodes.size(); ++i)
+        nodeIndex.emplace(snap.nodes[i].id, i);
+    for (size_t i = 0; i < snap.edges.size(); ++i)
+        edgeIndex.emplace(snap.edges[i].id, i);
+    std::unordered_map<std::string, std::vector<const TrafficStats *>> inbound, outbound;
+
+    auto idFor = [this](const NodeRef &ref) -> std::string {
+        switch (ref.kind) {
+        case NodeKind::External: return "external";
+        case NodeKind::Other: return "other";
+        case NodeKind::ExternalService: return "ext:" + ref.name;
+        default: break;
+        }
+        if (ref.version.empty()) {
+            if (auto it = m_servicesByName.find(ref.name); it != m_servicesByName.end()) {
+                for (const Node *n : it->second) {
+                    if (n->ns == ref.ns)
+                        return n->id;
+                }
+            }
+        }
+        std::string id = ref.ns.empty() ? ref.name : ref.ns + "/" + ref.name;
+        return ref.version.empty() ? id : id + "@" + ref.version;
+    };
+    auto ensureNode = [&](const NodeRef &ref) -> std::string {
+        std::string id = idFor(ref);
+        if (nodeIndex.count(id))
+            return id;
+        if (snap.nodes.size() >= m_config.maxNodes + 2 && ref.kind != NodeKind::External) {
+            id = "other";
+            if (nodeIndex.count(id))
+                return id;
+        }
+        NodeSnapshot n;
+        n.id = id;
+        if (auto it = m_nodes.find(id); it != m_nodes.end()) {
+            n.name = it->second->name;
+            n.ns = it->second->ns;
+            n.version = it->second->version;
+            n.kind = effectiveKind(*it->second);
+        } else {
+            n.name = ref.kind == NodeKind::External ? std::string("external") : ref.name;
+            n.ns = ref.ns;
+            n.version = ref.version;
+            n.kind = id == "other" ? NodeKind::Other : ref.kind;
+            if (n.kind == NodeKind::Service && (ref.gateway || (m_config.gatewaysByName && looksLikeGateway(ref.name))))
+                n.kind = NodeKind::Gateway;
+        }
+        nodeIndex.emplace(id, snap.nodes.size());
+        snap.nodes.push_back(std::move(n));
+        return id;
+    };
+
+    for (const auto &[origin, edges] : m_pulled) {
+        for (const PulledEdge &pe : edges) {
+            const std::string src = ensureNode(pe.source);
+            const std::string dst = ensureNode(pe.target);
+            const std::string id = src + "->" + dst;
+            if (auto it = edgeIndex.find(id); it != edgeIndex.end()) {
+                EdgeSnapshot &e = snap.edges[it->second];
+                if (std::find(e.origins.begin(), e.origins.end(), origin) == e.origins.end())
+                    e.origins.push_back(origin);
+                if (e.stats.requests == 0)
+                    e.stats = pe.stats;
+                if (e.mtls < 0)
+                    e.mtls = pe.mtls;
+                continue;
+            }
+            EdgeSnapshot e;
+            e.id = id;
+            e.source = src;
+            e.target = dst;
+            e.protocol = pe.protocol;
+            e.stats = pe.stats;
+            e.mtls = pe.mtls;
+            e.origins.push_back(origin);
+            edgeIndex.emplace(id, snap.edges.size());
+            snap.edges.push_back(std::move(e));
+        }
+    }
+    // Nodes only pull sources know get the sum of what they serve (or send).
+    for (const EdgeSnapshot &e : snap.edges) {
+        inbound[e.target].push_back(&e.stats);
+        outbound[e.source].push_back(&e.stats);
+    }
+    auto isOutside = [&](const std::string &id) {
+        const NodeKind k = snap.nodes[nodeIndex.at(id)].kind;
+        return k == NodeKind::External || k == NodeKind::ExternalService || k == NodeKind::Gateway;
+    };
+    for (EdgeSnapshot &e : snap.edges)
+        e.direction = isOutside(e.source) || isOutside(e.target) ? Direction::NorthSouth : Direction::EastWest;
+    for (NodeSnapshot &n : snap.nodes) {
+        if (n.stats.requests > 0)
+            continue;
+        const auto &list = inbound.count(n.id) ? inbound[n.id] : outbound[n.id];
+        TrafficStats sum;
+        double errors = 0, e4xx = 0, e5xx = 0;
+        for (const TrafficStats *t : list) {
+            sum.requests += t->requests;
+            sum.rps += t->rps;
+            sum.bytes += t->bytes;
+            errors += t->errorRate * t->rps;
+            e4xx += t->rate4xx * t->rps;
+            e5xx += t->rate5xx * t->rps;
+            // Percentiles of a sum are not sums: the slowest path bounds them.
+            sum.p50Ms = std::max(sum.p50Ms, t->p50Ms);
+            sum.p95Ms = std::max(sum.p95Ms, t->p95Ms);
+            sum.p99Ms = std::max(sum.p99Ms, t->p99Ms);
+        }
+        if (sum.rps > 0) {
+            sum.errorRate = errors / sum.rps;
+            sum.rate4xx = e4xx / sum.rps;
+            sum.rate5xx = e5xx / sum.rps;
+        }
+        n.stats = sum;
+    }
 }
 
 std::vector<SeriesPoint> GraphAggregator::nodeSeries(const std::string &nodeId, int64_t nowMs) const

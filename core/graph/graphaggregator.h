@@ -22,6 +22,31 @@
 
 namespace meshscope {
 
+// Identity of a node as a source other than traces reports it (access logs, metrics).
+struct NodeRef {
+    NodeKind kind = NodeKind::Service;  // Service, External or ExternalService
+    std::string ns;
+    std::string name;
+    std::string version;  // empty: matches a known version of the same service
+    bool gateway = false;  // the source knows this workload is a gateway
+};
+
+// One request seen by a proxy or access log: both ends are already known.
+struct ObservedRequest {
+    NodeRef source;
+    NodeRef target;
+    RequestEvent event;  // sourceId/targetId/seq/origin are filled in by the aggregator
+};
+
+// Aggregates a pull source (Prometheus, Envoy admin) computed over its own window.
+struct PulledEdge {
+    NodeRef source;
+    NodeRef target;
+    Protocol protocol = Protocol::Unknown;
+    TrafficStats stats;
+    int8_t mtls = -1;
+};
+
 struct AggregatorConfig {
     int windowSeconds = 60;
     int64_t pairingTtlMs = 10000;
@@ -41,6 +66,11 @@ public:
     static int64_t wallNowMs();
 
     void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin = "otlp");
+    void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin);
+    // Replaces everything the pull source `origin` reported before. Pulled edges are
+    // merged into snapshots: an edge also seen live keeps its live numbers and lists
+    // both sources; an edge only the pull source knows shows the pulled numbers.
+    void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs);
     // Bookkeeping reported by receivers and decoders.
     void countExport(uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons);
     void countMalformed(const std::string &reason);
@@ -68,6 +98,9 @@ private:
     Node *serviceNode(const Span &s);
     Node *nodeFor(NodeKind kind, const std::string &ns, const std::string &name, const std::string &version);
     Node *peerNode(const Span &client);
+    Node *nodeForRef(const NodeRef &ref);
+    void recordEvent(Node *src, Node *dst, RequestEvent &&ev, int64_t nowMs, unsigned originBit);
+    void mergePulled(GraphSnapshot &snap) const;
     Edge *edgeFor(Node *src, Node *dst);
     void record(PairedRequest &&r, int64_t nowMs, unsigned originBit);
     void recordAll(std::vector<PairedRequest> &pairs, int64_t nowMs, unsigned originBit);
@@ -94,6 +127,7 @@ private:
     int64_t m_lastPruneSecond = 0;
     std::string m_keyBuffer;
     std::vector<PairedRequest> m_scratch;
+    std::map<std::string, std::vector<PulledEdge>> m_pulled;
 };
 
 }  // namespace meshscope
