@@ -1,8 +1,18 @@
 #include "graph/spanpairer.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace meshscope {
+
+namespace {
+uint64_t keyOf(const TraceId &trace, uint64_t spanId)
+{
+    uint64_t lo = 0;
+    std::memcpy(&lo, trace.data() + 8, 8);
+    return spanId ^ (lo * 0x9E3779B97F4A7C15ull);
+}
+}  // namespace
 
 SpanPairer::SpanPairer(int64_t ttlMs)
     : m_ttlMs(ttlMs)
@@ -23,7 +33,7 @@ SpanPairer::Entry &SpanPairer::entryFor(uint64_t key, int64_t nowMs)
 void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out)
 {
     if (span.isClientSide()) {
-        Entry &e = entryFor(span.spanId, nowMs);
+        Entry &e = entryFor(keyOf(span.traceId, span.spanId), nowMs);
         if (e.clientSeen) {
             m_counters.duplicates++;
             return;
@@ -31,8 +41,10 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
         e.clientSeen = true;
         if (e.waitingServers.empty()) {
             e.client = std::make_unique<Span>(std::move(span));
+            m_waitingHalves++;
             return;
         }
+        m_waitingHalves -= e.waitingServers.size();
         // The server half (or halves) came first.
         for (size_t i = 0; i < e.waitingServers.size(); ++i) {
             PairedRequest r;
@@ -52,7 +64,7 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
     if (span.parentSpanId == 0) {
         // Root server span: the request came from outside the traced world. The
         // entry under its own id only remembers it, so a resent copy is not counted.
-        Entry &e = entryFor(span.spanId, nowMs);
+        Entry &e = entryFor(keyOf(span.traceId, span.spanId), nowMs);
         if (e.rootSeen) {
             m_counters.duplicates++;
             return;
@@ -65,7 +77,7 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
         m_counters.roots++;
         return;
     }
-    Entry &e = entryFor(span.parentSpanId, nowMs);
+    Entry &e = entryFor(keyOf(span.traceId, span.parentSpanId), nowMs);
     if (std::find(e.serverIds.begin(), e.serverIds.end(), span.spanId) != e.serverIds.end()) {
         m_counters.duplicates++;
         return;
@@ -77,6 +89,7 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
         r.server = std::make_unique<Span>(std::move(span));
         out.push_back(std::move(r));
         e.paired = true;
+        m_waitingHalves--;
         m_counters.paired++;
         return;
     }
@@ -90,6 +103,7 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
         return;
     }
     e.waitingServers.push_back(std::move(span));
+    m_waitingHalves++;
 }
 
 void SpanPairer::resolve(Entry &e, std::vector<PairedRequest> &out)
@@ -99,7 +113,9 @@ void SpanPairer::resolve(Entry &e, std::vector<PairedRequest> &out)
         r.client = std::move(e.client);
         out.push_back(std::move(r));
         m_counters.expiredClients++;
+        m_waitingHalves--;
     }
+    m_waitingHalves -= e.waitingServers.size();
     for (Span &s : e.waitingServers) {
         PairedRequest r;
         r.server = std::make_unique<Span>(std::move(s));

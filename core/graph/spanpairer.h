@@ -41,12 +41,14 @@ public:
     // Resolves every waiting half now (end of a capture).
     void flush(std::vector<PairedRequest> &out);
 
-    size_t pending() const { return m_entries.size(); }
+    // Halves still waiting for their partner (not the remembered, already paired ones).
+    size_t pending() const { return m_waitingHalves; }
     const PairerCounters &counters() const { return m_counters; }
     int64_t ttlMs() const { return m_ttlMs; }
 
 private:
-    // Keyed by the client span id, which is the server span's parent id.
+    // Keyed by the client span id (the server span's parent id) mixed with the trace
+    // id, so that two traces reusing a span id do not meet.
     struct Entry {
         int64_t expiresMs = 0;
         std::unique_ptr<Span> client;
@@ -63,6 +65,7 @@ private:
     std::unordered_map<uint64_t, Entry> m_entries;
     std::deque<std::pair<int64_t, uint64_t>> m_expiry;
     PairerCounters m_counters;
+    size_t m_waitingHalves = 0;
 };
 
 }  // namespace meshscope

@@ -1,0 +1,373 @@
+// Span pairing: client and server halves of one request arrive in any order, in
+// different batches, duplicated, with skewed clocks, or not at all. Checked both on
+// SpanPairer itself and through GraphAggregator, where the result is a graph edge.
+
+#include "common/otlpbuilder.h"
+#include "graph/graphaggregator.h"
+#include "graph/spanpairer.h"
+#include "telemetry/otlpdecoder.h"
+
+#include <QtTest>
+
+using namespace meshscope;
+using namespace meshscope::test;
+
+namespace {
+
+constexpr int64_t kTtlMs = 2000;
+
+AggregatorConfig pairingConfig()
+{
+    AggregatorConfig c;
+    c.pairingTtlMs = kTtlMs;
+    return c;
+}
+
+uint64_t edgeRequests(const GraphSnapshot &snap, const std::string &id)
+{
+    const EdgeSnapshot *e = snap.edge(id);
+    return e ? e->stats.requests : 0;
+}
+
+QString edgeList(const GraphSnapshot &snap)
+{
+    QStringList ids;
+    for (const EdgeSnapshot &e : snap.edges)
+        ids << QString::fromStdString(e.id) + QLatin1Char('=') + QString::number(e.stats.requests);
+    return ids.join(QLatin1String(", "));
+}
+
+}  // namespace
+
+class TestSpanPairer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void clientThenServer();
+    void serverThenClient();
+    void producerConsumerPair();
+    void internalSpansIgnored();
+    void halvesInDifferentIngestCalls_data();
+    void halvesInDifferentIngestCalls();
+    void loneClientExpiresToNamedPeer_data();
+    void loneClientExpiresToNamedPeer();
+    void loneServerWithParentIsExternalAfterTtl();
+    void rootServerIsExternalImmediately();
+    void duplicatesNotDoubleCounted();
+    void duplicatesServerFirst();
+    void clockSkewStillPairs_data();
+    void clockSkewStillPairs();
+    void flushResolvesWaitingHalves();
+    void pendingCountsOnlyWaitingHalves();
+};
+
+void TestSpanPairer::clientThenServer()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    pairer.add(clientSpan("frontend", 1, 0x10, 0x01, kT0Ns, 20), kT0Ms, out);
+    QVERIFY(out.empty());
+    QCOMPARE(pairer.pending(), size_t(1));
+
+    pairer.add(serverSpan("reviews", 1, 0x20, 0x10, kT0Ns + kMsNs, 15), kT0Ms + 5, out);
+    QCOMPARE(out.size(), size_t(1));
+    QVERIFY(out[0].client && out[0].server);
+    QVERIFY(!out[0].root);
+    QCOMPARE(out[0].client->service, std::string("frontend"));
+    QCOMPARE(out[0].client->spanId, uint64_t(0x10));
+    QCOMPARE(out[0].server->service, std::string("reviews"));
+    QCOMPARE(out[0].server->spanId, uint64_t(0x20));
+    QCOMPARE(pairer.counters().paired, uint64_t(1));
+
+    // Nothing is left to resolve once the time-to-live runs out.
+    out.clear();
+    pairer.expire(kT0Ms + 10 * kTtlMs, out);
+    QVERIFY(out.empty());
+    QCOMPARE(pairer.counters().expiredClients, uint64_t(0));
+    QCOMPARE(pairer.counters().expiredServers, uint64_t(0));
+}
+
+void TestSpanPairer::serverThenClient()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    pairer.add(serverSpan("reviews", 1, 0x20, 0x10, kT0Ns + kMsNs, 15), kT0Ms, out);
+    QVERIFY(out.empty());
+    pairer.add(clientSpan("frontend", 1, 0x10, 0x01, kT0Ns, 20), kT0Ms + kTtlMs - 1, out);
+    QCOMPARE(out.size(), size_t(1));
+    QVERIFY(out[0].client && out[0].server);
+    QCOMPARE(out[0].client->spanId, uint64_t(0x10));
+    QCOMPARE(out[0].server->spanId, uint64_t(0x20));
+    QCOMPARE(pairer.counters().paired, uint64_t(1));
+
+    out.clear();
+    pairer.expire(kT0Ms + 10 * kTtlMs, out);
+    QVERIFY(out.empty());
+    QCOMPARE(pairer.counters().expiredServers, uint64_t(0));
+}
+
+void TestSpanPairer::producerConsumerPair()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    pairer.add(makeSpan(SpanKind::Consumer, "billing-worker", 3, 0x31, 0x30, kT0Ns, 4), kT0Ms, out);
+    pairer.add(makeSpan(SpanKind::Producer, "orders", 3, 0x30, 0x2f, kT0Ns, 1), kT0Ms, out);
+    QCOMPARE(out.size(), size_t(1));
+    QCOMPARE(out[0].client->service, std::string("orders"));
+    QCOMPARE(out[0].server->service, std::string("billing-worker"));
+}
+
+void TestSpanPairer::internalSpansIgnored()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    pairer.add(makeSpan(SpanKind::Internal, "frontend", 4, 0x40, 0x3f, kT0Ns, 1), kT0Ms, out);
+    pairer.add(makeSpan(SpanKind::Unspecified, "frontend", 4, 0x41, 0x40, kT0Ns, 1), kT0Ms, out);
+    QVERIFY(out.empty());
+    QCOMPARE(pairer.pending(), size_t(0));
+    QCOMPARE(pairer.counters().ignored, uint64_t(2));
+    pairer.flush(out);
+    QVERIFY(out.empty());
+}
+
+void TestSpanPairer::halvesInDifferentIngestCalls_data()
+{
+    QTest::addColumn<bool>("serverFirst");
+    QTest::newRow("client batch first") << false;
+    QTest::newRow("server batch first") << true;
+}
+
+void TestSpanPairer::halvesInDifferentIngestCalls()
+{
+    QFETCH(bool, serverFirst);
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    // Three requests frontend -> reviews, whose halves come in two export calls
+    // with an unrelated root request in between.
+    std::vector<Span> clients, servers;
+    for (uint64_t i = 0; i < 3; ++i) {
+        clients.push_back(clientSpan("frontend", 10 + i, 0x100 + i, 0x50 + i, kT0Ns, 30));
+        servers.push_back(serverSpan("reviews", 10 + i, 0x200 + i, 0x100 + i, kT0Ns + kMsNs, 25));
+    }
+    agg.ingestSpans(serverFirst ? std::move(servers) : std::move(clients), kT0Ms);
+    GraphSnapshotPtr mid = agg.snapshot(kT0Ms + 100);
+    QCOMPARE(edgeRequests(*mid, "frontend->reviews"), uint64_t(0));
+    QVERIFY(mid->edges.empty());
+
+    agg.ingestSpans(batch(serverSpan("catalog", 99, 0x999, 0, kT0Ns, 5)), kT0Ms + 200);
+    agg.ingestSpans(serverFirst ? std::move(clients) : std::move(servers), kT0Ms + 500);
+    GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 600);
+    QCOMPARE(edgeRequests(*snap, "frontend->reviews"), uint64_t(3));
+    QCOMPARE(edgeRequests(*snap, "external->catalog"), uint64_t(1));
+    QCOMPARE(snap->edges.size(), size_t(2));
+
+    // After the time-to-live nothing more appears: every half found its partner.
+    GraphSnapshotPtr later = agg.snapshot(kT0Ms + 3 * kTtlMs);
+    QCOMPARE(edgeRequests(*later, "frontend->reviews"), uint64_t(3));
+    QCOMPARE(later->edges.size(), size_t(2));
+    QCOMPARE(later->counters.requests, uint64_t(4));
+}
+
+void TestSpanPairer::loneClientExpiresToNamedPeer_data()
+{
+    QTest::addColumn<QStringList>("attrs");  // key=value pairs on the client span
+    QTest::addColumn<QString>("expectedTarget");
+
+    QTest::newRow("peer.service wins over server.address and net.peer.name")
+        << QStringList{QStringLiteral("net.peer.name=ratings-host"), QStringLiteral("server.address=ratings.internal"),
+                       QStringLiteral("peer.service=ratings-api")}
+        << QStringLiteral("ext:ratings-api");
+    QTest::newRow("server.address wins over net.peer.name")
+        << QStringList{QStringLiteral("net.peer.name=ratings-host"), QStringLiteral("server.address=ratings.internal")}
+        << QStringLiteral("ext:ratings.internal");
+    QTest::newRow("net.peer.name alone")
+        << QStringList{QStringLiteral("net.peer.name=ratings-host")} << QStringLiteral("ext:ratings-host");
+    QTest::newRow("server.address with port")
+        << QStringList{QStringLiteral("server.address=api.payments-provider.example:443")}
+        << QStringLiteral("ext:api.payments-provider.example");
+}
+
+void TestSpanPairer::loneClientExpiresToNamedPeer()
+{
+    QFETCH(QStringList, attrs);
+    QFETCH(QString, expectedTarget);
+
+    // Through the decoder, since that is where the attribute priority lives.
+    ExportBuilder b;
+    b.resource("frontend");
+    auto &s = b.span(SpanKind::Client, 7, 0x70, 0x6f, kT0Ns, 12 * kMsNs);
+    for (const QString &kv : attrs) {
+        const auto parts = kv.split(QLatin1Char('='));
+        setAttr(s, parts[0].toStdString(), parts[1].toStdString());
+    }
+    DecodeResult decoded = OtlpDecoder().decode(b.request(), kT0Ns);
+    QCOMPARE(decoded.rejected, uint64_t(0));
+    QCOMPARE(decoded.spans.size(), size_t(1));
+
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    agg.ingestSpans(std::move(decoded.spans), kT0Ms);
+    const std::string edgeId = "frontend->" + expectedTarget.toStdString();
+
+    // Still waiting for its partner just before the time-to-live runs out.
+    GraphSnapshotPtr before = agg.snapshot(kT0Ms + kTtlMs - 1);
+    QVERIFY2(before->edges.empty(), qPrintable(edgeList(*before)));
+
+    GraphSnapshotPtr after = agg.snapshot(kT0Ms + kTtlMs);
+    QVERIFY2(after->edge(edgeId), qPrintable(edgeList(*after)));
+    QCOMPARE(after->edges.size(), size_t(1));
+    QCOMPARE(edgeRequests(*after, edgeId), uint64_t(1));
+    const NodeSnapshot *target = after->node(expectedTarget.toStdString());
+    QVERIFY(target);
+    QCOMPARE(target->kind, NodeKind::ExternalService);
+    // The latency of an unanswered client span is what the client waited.
+    QVERIFY(qAbs(after->edge(edgeId)->stats.p50Ms - 12.0) <= 0.12);
+}
+
+void TestSpanPairer::loneServerWithParentIsExternalAfterTtl()
+{
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    // Its parent (a client span in an uninstrumented caller) never arrives.
+    agg.ingestSpans(batch(serverSpan("reviews", 20, 0x2001, 0x2000, kT0Ns, 8)), kT0Ms);
+    GraphSnapshotPtr before = agg.snapshot(kT0Ms + kTtlMs - 1);
+    QVERIFY2(before->edges.empty(), qPrintable(edgeList(*before)));
+
+    GraphSnapshotPtr after = agg.snapshot(kT0Ms + kTtlMs);
+    QCOMPARE(after->edges.size(), size_t(1));
+    QCOMPARE(edgeRequests(*after, "external->reviews"), uint64_t(1));
+    QCOMPARE(after->node("external")->kind, NodeKind::External);
+}
+
+void TestSpanPairer::rootServerIsExternalImmediately()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    pairer.add(serverSpan("frontend", 21, 0x2101, 0, kT0Ns, 8), kT0Ms, out);
+    QCOMPARE(out.size(), size_t(1));
+    QVERIFY(out[0].root);
+    QVERIFY(!out[0].client);
+    QCOMPARE(out[0].server->service, std::string("frontend"));
+    QCOMPARE(pairer.counters().roots, uint64_t(1));
+
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    agg.ingestSpans(batch(serverSpan("frontend", 21, 0x2101, 0, kT0Ns, 8)), kT0Ms);
+    // No waiting: the snapshot taken in the same millisecond already has it.
+    GraphSnapshotPtr snap = agg.snapshot(kT0Ms);
+    QCOMPARE(edgeRequests(*snap, "external->frontend"), uint64_t(1));
+}
+
+void TestSpanPairer::duplicatesNotDoubleCounted()
+{
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    const Span client = clientSpan("frontend", 30, 0x3001, 0x3000, kT0Ns, 10);
+    const Span server = serverSpan("reviews", 30, 0x3002, 0x3001, kT0Ns, 9);
+    const Span root = serverSpan("frontend", 30, 0x3000, 0, kT0Ns, 11);
+    // An exporter that retries resends whole batches.
+    agg.ingestSpans(batch(Span(root), Span(client)), kT0Ms);
+    agg.ingestSpans(batch(Span(root), Span(client)), kT0Ms + 10);
+    agg.ingestSpans(batch(Span(server)), kT0Ms + 20);
+    agg.ingestSpans(batch(Span(server), Span(client)), kT0Ms + 30);
+
+    GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 100);
+    QCOMPARE(edgeRequests(*snap, "external->frontend"), uint64_t(1));
+    QCOMPARE(edgeRequests(*snap, "frontend->reviews"), uint64_t(1));
+    QCOMPARE(snap->counters.requests, uint64_t(2));
+    QCOMPARE(snap->counters.duplicateSpans, uint64_t(4));
+
+    // Nor do the duplicates come back as lone halves when the time-to-live runs out.
+    GraphSnapshotPtr later = agg.snapshot(kT0Ms + 3 * kTtlMs);
+    QCOMPARE(later->counters.requests, uint64_t(2));
+    QCOMPARE(later->edges.size(), size_t(2));
+}
+
+void TestSpanPairer::duplicatesServerFirst()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    const Span server = serverSpan("reviews", 31, 0x3102, 0x3101, kT0Ns, 9);
+    pairer.add(Span(server), kT0Ms, out);
+    pairer.add(Span(server), kT0Ms + 1, out);  // resent while still waiting
+    pairer.add(clientSpan("frontend", 31, 0x3101, 0x3100, kT0Ns, 10), kT0Ms + 2, out);
+    QCOMPARE(out.size(), size_t(1));
+    QCOMPARE(pairer.counters().duplicates, uint64_t(1));
+    out.clear();
+    pairer.expire(kT0Ms + 10 * kTtlMs, out);
+    QVERIFY(out.empty());
+}
+
+void TestSpanPairer::clockSkewStillPairs_data()
+{
+    QTest::addColumn<qint64>("skewMs");
+    QTest::newRow("server clock 5 minutes ahead") << qint64(5 * 60 * 1000);
+    QTest::newRow("server clock 3 minutes behind") << qint64(-3 * 60 * 1000);
+    QTest::newRow("server clock 59 minutes ahead") << qint64(59 * 60 * 1000);
+}
+
+void TestSpanPairer::clockSkewStillPairs()
+{
+    QFETCH(qint64, skewMs);
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    const uint64_t serverStart = uint64_t(int64_t(kT0Ns) + skewMs * int64_t(kMsNs));
+    for (uint64_t i = 0; i < 5; ++i) {
+        agg.ingestSpans(batch(serverSpan("reviews", 40 + i, 0x4200 + i, 0x4100 + i, serverStart + i * kMsNs, 25)),
+                        kT0Ms + int64_t(i));
+        agg.ingestSpans(batch(clientSpan("frontend", 40 + i, 0x4100 + i, 0x4000 + i, kT0Ns + i * kMsNs, 40)),
+                        kT0Ms + int64_t(i) + 1);
+    }
+    GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 3 * kTtlMs);
+    QVERIFY2(snap->edge("frontend->reviews"), qPrintable(edgeList(*snap)));
+    QCOMPARE(snap->edges.size(), size_t(1));
+    QCOMPARE(edgeRequests(*snap, "frontend->reviews"), uint64_t(5));
+    // The caller's clock measured what the caller waited: 40 ms, not the server's 25 ms.
+    const TrafficStats &st = snap->edge("frontend->reviews")->stats;
+    QVERIFY2(qAbs(st.p50Ms - 40.0) <= 0.4, qPrintable(QString::number(st.p50Ms)));
+    QVERIFY2(qAbs(st.p99Ms - 40.0) <= 0.4, qPrintable(QString::number(st.p99Ms)));
+
+    const std::vector<RequestEvent> recent = agg.recentRequests(0, 100);
+    QCOMPARE(recent.size(), size_t(5));
+    for (size_t i = 0; i < recent.size(); ++i) {
+        QCOMPARE(recent[i].durationMs, 40.0);
+        // The request time is the client's start, whatever the server's clock said.
+        QCOMPARE(recent[i].timeMs, kT0Ms + int64_t(i));
+    }
+}
+
+void TestSpanPairer::flushResolvesWaitingHalves()
+{
+    SpanPairer pairer(60000);
+    std::vector<PairedRequest> out;
+    pairer.add(clientSpan("frontend", 50, 0x5001, 0x5000, kT0Ns, 10), kT0Ms, out);
+    pairer.add(serverSpan("reviews", 51, 0x5102, 0x5101, kT0Ns, 10), kT0Ms, out);
+    pairer.add(serverSpan("ratings", 51, 0x5103, 0x5101, kT0Ns, 10), kT0Ms, out);
+    QVERIFY(out.empty());
+    pairer.flush(out);
+    QCOMPARE(out.size(), size_t(3));
+    QCOMPARE(pairer.pending(), size_t(0));
+    QCOMPARE(pairer.counters().expiredClients, uint64_t(1));
+    QCOMPARE(pairer.counters().expiredServers, uint64_t(2));
+    int clientsOnly = 0, serversOnly = 0;
+    for (const PairedRequest &r : out) {
+        clientsOnly += r.client && !r.server;
+        serversOnly += r.server && !r.client;
+    }
+    QCOMPARE(clientsOnly, 1);
+    QCOMPARE(serversOnly, 2);
+}
+
+void TestSpanPairer::pendingCountsOnlyWaitingHalves()
+{
+    // IngestCounters::pendingHalves is shown to the user as halves still waiting for
+    // a partner. Once every request is complete, nothing is waiting.
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    agg.ingestSpans(batch(clientSpan("frontend", 60, 0x6001, 0x6000, kT0Ns, 10)), kT0Ms);
+    GraphSnapshotPtr waiting = agg.snapshot(kT0Ms + 1);
+    QCOMPARE(waiting->counters.pendingHalves, uint64_t(1));
+
+    agg.ingestSpans(batch(serverSpan("reviews", 60, 0x6002, 0x6001, kT0Ns, 9),
+                          serverSpan("frontend", 61, 0x6100, 0, kT0Ns, 9)),
+                    kT0Ms + 2);
+    GraphSnapshotPtr done = agg.snapshot(kT0Ms + 3);
+    QCOMPARE(done->counters.requests, uint64_t(2));
+    QCOMPARE(done->counters.pendingHalves, uint64_t(0));
+}
+
+QTEST_GUILESS_MAIN(TestSpanPairer)
+#include "tst_spanpairer.moc"
