@@ -2,12 +2,14 @@
 
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
+#include "telemetry/alsreceiver.h"
 #include "telemetry/otlpreceiver.h"
 
 #include <QCoreApplication>
 #include <QTimer>
 
 #include <atomic>
+#include <memory>
 #include <csignal>
 #include <cstdio>
 
@@ -19,6 +21,7 @@ std::atomic<bool> g_interrupted{false};
 
 struct GraphOptions {
     QString otlpListen = QStringLiteral("127.0.0.1:4317");
+    QString alsListen;  // empty: no access-log receiver
     double durationSeconds = 10;
     QString format = QStringLiteral("json");
     AggregatorConfig aggregator;
@@ -43,6 +46,9 @@ QString parse(const QStringList &args, GraphOptions &o)
                 return QStringLiteral("--otlp-listen needs an address (HOST:PORT)");
             if (!o.otlpListen.contains(QLatin1Char(':')))
                 return QStringLiteral("--otlp-listen '%1' is not HOST:PORT").arg(o.otlpListen);
+        } else if (a == QLatin1String("--als-listen")) {
+            if (!value(&o.alsListen) || !o.alsListen.contains(QLatin1Char(':')))
+                return QStringLiteral("--als-listen needs an address (HOST:PORT)");
         } else if (a == QLatin1String("--duration")) {
             if (!value(&v) || (o.durationSeconds = v.toDouble(&ok), !ok) || o.durationSeconds <= 0)
                 return QStringLiteral("--duration needs a positive number of seconds");
@@ -100,6 +106,18 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         return 1;
     }
     std::fprintf(stderr, "meshscope-cli: listening for OTLP on %s\n", receiver.boundAddress().c_str());
+    std::unique_ptr<AlsReceiver> als;
+    if (!opts.alsListen.isEmpty()) {
+        AlsReceiverConfig ac;
+        ac.listenAddress = opts.alsListen.toStdString();
+        ac.maxMessageBytes = opts.maxMessageBytes;
+        als = std::make_unique<AlsReceiver>(aggregator, ac);
+        if (!als->start(&error)) {
+            std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
+            return 1;
+        }
+        std::fprintf(stderr, "meshscope-cli: listening for Envoy access logs on %s\n", als->boundAddress().c_str());
+    }
     std::fflush(stderr);
 
     std::signal(SIGINT, [](int) { g_interrupted = true; });
@@ -114,6 +132,8 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
     app.exec();
 
     receiver.stop();
+    if (als)
+        als->stop();
     const int64_t now = GraphAggregator::wallNowMs();
     aggregator.flushPending(now);
     GraphSnapshotPtr snap = aggregator.snapshot(now);

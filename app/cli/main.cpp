@@ -11,7 +11,7 @@ namespace {
 void usage(FILE *to)
 {
     std::fprintf(to,
-                 "usage: meshscope-cli graph [--otlp-listen ADDR] [--duration SECONDS] [--format json|dot]\n"
+                 "usage: meshscope-cli graph [--otlp-listen ADDR] [--als-listen ADDR] [--duration SECONDS] [--format json|dot]\n"
                  "                           [--window SECONDS] [--node-limit N] [--gateway NAME]...\n"
                  "                           [--pairing-ttl-ms MS] [--max-message-bytes N]\n");
 }

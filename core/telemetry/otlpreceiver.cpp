@@ -106,10 +106,11 @@ bool OtlpReceiver::start(std::string *error)
     int selected = 0;
     builder.AddListeningPort(m_config.listenAddress, grpc::InsecureServerCredentials(), &selected);
     builder.RegisterService(m_service.get());
-    // gRPC itself refuses messages past a hard ceiling before they reach meshscope
-    // (so a hostile client cannot make it buffer gigabytes); up to that ceiling,
-    // meshscope refuses over-limit messages itself and counts them.
-    builder.SetMaxReceiveMessageSize(int(hardMessageCeiling(m_config.maxMessageBytes)));
+    // gRPC 1.51 holds a whole message in memory before its own size check, and a
+    // message it refuses never reaches meshscope to be counted. So gRPC takes any
+    // size it can (up to 2 GiB) and meshscope refuses, and counts, everything over
+    // the configured limit.
+    builder.SetMaxReceiveMessageSize(INT_MAX);
     // Without this, gRPC lets a second server bind the same port (SO_REUSEPORT) and
     // the kernel splits traffic between them: an address in use must be an error.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -141,11 +142,6 @@ std::string OtlpReceiver::boundAddress() const
     const std::string &a = m_config.listenAddress;
     const auto colon = a.rfind(':');
     return (colon == std::string::npos ? a : a.substr(0, colon)) + ":" + std::to_string(m_port);
-}
-
-size_t hardMessageCeiling(size_t maxMessageBytes)
-{
-    return std::min<size_t>(size_t(INT_MAX), std::max<size_t>(maxMessageBytes * 4, 64u * 1024 * 1024));
 }
 
 void quietGrpcLogging()

@@ -50,10 +50,6 @@ private:
     int m_port = 0;
 };
 
-// The size past which gRPC itself refuses a message (RESOURCE_EXHAUSTED, not counted
-// by meshscope): four times the configured limit, at least 64 MiB.
-size_t hardMessageCeiling(size_t maxMessageBytes);
-
 // Silences gRPC's own log lines unless MESHSCOPE_GRPC_LOG is set: meshscope reports
 // errors itself, with one line each.
 void quietGrpcLogging();

@@ -305,8 +305,7 @@ void TestOtlpReceiver::oversizedMessageRejected()
 
 void TestOtlpReceiver::messageFarOverLimitRejectedAndCounted()
 {
-    // Oversized messages get a counted, visible rejection up to the hard ceiling
-    // (4x the limit, at least 64 MiB) where gRPC refuses them before meshscope sees them.
+    // Oversized messages each get a counted, visible rejection, however large they are.
     constexpr size_t kLimit = 64 * 1024;
     Harness h({}, kLimit);
     std::string error;
