@@ -4,9 +4,13 @@
 #include "graph/graphexport.h"
 #include "telemetry/alsreceiver.h"
 #include "telemetry/otlpreceiver.h"
+#include "telemetry/prometheusclient.h"
+#include "telemetry/prometheussource.h"
 
 #include <QCoreApplication>
 #include <QTimer>
+
+#include <QUrl>
 
 #include <atomic>
 #include <memory>
@@ -22,6 +26,8 @@ std::atomic<bool> g_interrupted{false};
 struct GraphOptions {
     QString otlpListen = QStringLiteral("127.0.0.1:4317");
     QString alsListen;  // empty: no access-log receiver
+    bool listenRequested = false;  // a live option (--otlp-listen, --als-listen, --duration) was given
+    PrometheusSourceConfig prometheus;  // url empty: no Prometheus
     double durationSeconds = 10;
     QString format = QStringLiteral("json");
     AggregatorConfig aggregator;
@@ -41,6 +47,8 @@ QString parse(const QStringList &args, GraphOptions &o)
         };
         QString v;
         bool ok = true;
+        if (a == QLatin1String("--otlp-listen") || a == QLatin1String("--als-listen") || a == QLatin1String("--duration"))
+            o.listenRequested = true;
         if (a == QLatin1String("--otlp-listen")) {
             if (!value(&o.otlpListen) || o.otlpListen.isEmpty())
                 return QStringLiteral("--otlp-listen needs an address (HOST:PORT)");
@@ -56,10 +64,47 @@ QString parse(const QStringList &args, GraphOptions &o)
             if (!value(&o.format) || (o.format != QLatin1String("json") && o.format != QLatin1String("dot")))
                 return QStringLiteral("--format must be json or dot");
         } else if (a == QLatin1String("--window")) {
-            int w = 0;
-            if (!value(&v) || (w = v.remove(QLatin1Char('s')).toInt(&ok), !ok) || w < 1 || w > 3600)
-                return QStringLiteral("--window needs 1..3600 seconds");
-            o.aggregator.windowSeconds = w;
+            std::optional<int> w;
+            if (!value(&v) || !(w = parsePromDurationSeconds(v)) || *w > 24 * 3600)
+                return QStringLiteral("--window needs a duration such as 60s, 5m or 1h (at most 24h)");
+            o.aggregator.windowSeconds = *w;
+            o.prometheus.windowSeconds = *w;
+        } else if (a == QLatin1String("--prometheus")) {
+            if (!value(&v) || v.isEmpty())
+                return QStringLiteral("--prometheus needs a URL such as http://127.0.0.1:9090");
+            o.prometheus.server.url = QUrl::fromUserInput(v);
+            if (!o.prometheus.server.url.isValid())
+                return QStringLiteral("--prometheus '%1' is not a URL").arg(v);
+        } else if (a == QLatin1String("--at")) {
+            std::optional<double> t;
+            if (!value(&v) || !(t = parsePromTime(v)))
+                return QStringLiteral("--at needs unix seconds or an RFC 3339 time");
+            o.prometheus.queryTime = *t;
+        } else if (a == QLatin1String("--mesh")) {
+            if (!value(&v))
+                return QStringLiteral("--mesh needs istio, linkerd or auto");
+            if (v == QLatin1String("istio"))
+                o.prometheus.mesh = MeshKind::Istio;
+            else if (v == QLatin1String("linkerd"))
+                o.prometheus.mesh = MeshKind::Linkerd;
+            else if (v == QLatin1String("auto"))
+                o.prometheus.mesh = MeshKind::Auto;
+            else
+                return QStringLiteral("--mesh needs istio, linkerd or auto");
+        } else if (a == QLatin1String("--prometheus-token")) {
+            if (!value(&o.prometheus.server.bearerToken))
+                return QStringLiteral("--prometheus-token needs a token");
+        } else if (a == QLatin1String("--prometheus-user")) {
+            if (!value(&o.prometheus.server.username))
+                return QStringLiteral("--prometheus-user needs a name");
+        } else if (a == QLatin1String("--prometheus-password")) {
+            if (!value(&o.prometheus.server.password))
+                return QStringLiteral("--prometheus-password needs a password");
+        } else if (a == QLatin1String("--prometheus-timeout-ms")) {
+            int t = 0;
+            if (!value(&v) || (t = v.toInt(&ok), !ok) || t < 100)
+                return QStringLiteral("--prometheus-timeout-ms needs at least 100");
+            o.prometheus.server.timeoutMs = t;
         } else if (a == QLatin1String("--node-limit")) {
             long long n = 0;
             if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 1)
@@ -96,6 +141,30 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         return 2;
     }
     GraphAggregator aggregator(opts.aggregator);
+    const bool usePrometheus = !opts.prometheus.server.url.isEmpty();
+    // Prometheus alone answers from one query time; with live sources it is merged in at the end.
+    auto pullPrometheus = [&]() -> bool {
+        std::vector<PulledEdge> edges;
+        QString err;
+        double at = 0;
+        if (!PrometheusSource::fetchGraph(opts.prometheus, &edges, &err, &at)) {
+            std::fprintf(stderr, "meshscope-cli graph: %s\n", qPrintable(err));
+            return false;
+        }
+        std::fprintf(stderr, "meshscope-cli: %zu edges from Prometheus at %.3f over %d s\n", edges.size(), at,
+                     opts.prometheus.windowSeconds);
+        aggregator.setPulledEdges("prometheus", std::move(edges), GraphAggregator::wallNowMs());
+        return true;
+    };
+    if (usePrometheus && !opts.listenRequested) {
+        if (!pullPrometheus())
+            return 1;
+        GraphSnapshotPtr snap = aggregator.snapshot(GraphAggregator::wallNowMs());
+        const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
+        std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+        std::fflush(stdout);
+        return 0;
+    }
     OtlpReceiverConfig rc;
     rc.listenAddress = opts.otlpListen.toStdString();
     rc.maxMessageBytes = opts.maxMessageBytes;
@@ -136,6 +205,8 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         als->stop();
     const int64_t now = GraphAggregator::wallNowMs();
     aggregator.flushPending(now);
+    if (usePrometheus && !pullPrometheus())
+        return 1;
     GraphSnapshotPtr snap = aggregator.snapshot(now);
     const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);

@@ -13,7 +13,11 @@ void usage(FILE *to)
     std::fprintf(to,
                  "usage: meshscope-cli graph [--otlp-listen ADDR] [--als-listen ADDR] [--duration SECONDS] [--format json|dot]\n"
                  "                           [--window SECONDS] [--node-limit N] [--gateway NAME]...\n"
-                 "                           [--pairing-ttl-ms MS] [--max-message-bytes N]\n");
+                 "                           [--pairing-ttl-ms MS] [--max-message-bytes N]\n"
+                 "                           [--prometheus URL [--at TIME] [--mesh istio|linkerd|auto]\n"
+                 "                            [--prometheus-token T | --prometheus-user U --prometheus-password P]]\n"
+                 "  --window takes 60s, 5m, 1h; --at takes unix seconds or RFC 3339 (default now).\n"
+                 "  With --prometheus and no live option, the graph is answered from one query.\n");
 }
 }  // namespace
 

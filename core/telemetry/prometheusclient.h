@@ -1,0 +1,132 @@
+#pragma once
+// Client for the Prometheus HTTP API (and the stores that answer the same API:
+// Thanos, Mimir, VictoriaMetrics): instant queries (/api/v1/query) and range
+// queries (/api/v1/query_range), bearer-token or basic auth, a per-request timeout,
+// and errors that carry Prometheus's own message and the HTTP status.
+//
+// Threading: a PrometheusClient belongs to the thread that created it (for
+// PrometheusSource, its worker thread, which runs an event loop) and calls its
+// callbacks on that thread; nothing here blocks. querySync/queryRangeSync spin a
+// local QEventLoop on the calling thread: for the CLI and tests, never the GUI thread.
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace meshscope {
+
+struct PrometheusConfig {
+    QUrl url;  // base URL: http://127.0.0.1:9090, or with a path prefix (https://host/prometheus)
+    QString bearerToken;  // sent as "Authorization: Bearer ..." when set
+    QString username;     // basic auth when set; user:password in the URL works too
+    QString password;
+    int timeoutMs = 15000;  // whole request, connect to last byte; also sent as the query timeout
+    bool insecureSkipTlsVerify = false;
+};
+
+using PromLabels = std::map<std::string, std::string>;
+
+// One element of an instant vector.
+struct PromSample {
+    PromLabels labels;
+    double time = 0;  // unix seconds
+    double value = 0;  // NaN and +-Inf as Prometheus sent them
+};
+
+// One series of a range result (matrix).
+struct PromSeries {
+    PromLabels labels;
+    std::vector<std::pair<double, double>> points;  // (unix seconds, value)
+};
+
+struct PromResult {
+    enum class Error : uint8_t {
+        None,
+        Network,     // no HTTP answer: refused, reset, DNS, TLS
+        Timeout,     // no complete answer within timeoutMs
+        Prometheus,  // {"status":"error",...}: error/errorType are Prometheus's own
+        Http,        // an HTTP error without a Prometheus envelope (proxy, wrong path)
+        Decode,      // 2xx but not Prometheus API JSON
+        Config,      // the request could not be made: not an http(s) URL
+    };
+    Error kind = Error::None;
+    QString message;    // one line for people: what failed, where, and why
+    QString errorType;  // Prometheus's errorType ("bad_data", "execution", "timeout", ...)
+    QString error;      // Prometheus's error text, verbatim
+    int httpStatus = 0;  // 0 when no HTTP response arrived
+    QString resultType;  // "vector", "matrix", "scalar", "string"
+    std::vector<PromSample> vector;  // vector results; a scalar becomes one unlabelled sample
+    std::vector<PromSeries> matrix;
+    QStringList warnings;
+
+    bool ok() const { return kind == Error::None; }
+    // Worth retrying soon with back-off: the server is down, slow or overloaded.
+    // Bad queries and refused credentials are not.
+    bool transient() const;
+};
+
+class PrometheusClient : public QObject {
+    Q_OBJECT
+public:
+    using Callback = std::function<void(PromResult)>;
+
+    explicit PrometheusClient(PrometheusConfig config, QObject *parent = nullptr);
+    // Aborts requests still in flight; their callbacks are not called.
+    ~PrometheusClient() override;
+
+    // Instant query at `time` (unix seconds; nullopt: the server's now).
+    void query(const QString &promql, std::optional<double> time, Callback done);
+    // Range query over [start, end] (unix seconds) every stepSeconds.
+    void queryRange(const QString &promql, double start, double end, double stepSeconds, Callback done);
+    // Aborts everything in flight without calling back.
+    void abortAll();
+    int inFlight() const { return int(m_replies.size()); }
+
+    const PrometheusConfig &config() const { return m_config; }
+    // The base URL without credentials, for messages.
+    QString displayUrl() const;
+
+    // Blocking variants: spin a local event loop on the calling thread.
+    static PromResult querySync(const PrometheusConfig &config, const QString &promql, std::optional<double> time);
+    static PromResult queryRangeSync(const PrometheusConfig &config, const QString &promql, double start, double end,
+                                     double stepSeconds);
+
+    // Decodes one answer (body and HTTP status; 0 = none) into a result. Pure; public for tests.
+    static PromResult parseReply(const QByteArray &body, int httpStatus, const QString &where);
+
+private:
+    void post(const QString &apiPath, const std::vector<std::pair<QString, QString>> &params, Callback done);
+    void finish(QNetworkReply *reply);
+
+    struct Pending {
+        Callback done;
+        uint64_t id = 0;
+        bool timedOut = false;
+    };
+    PrometheusConfig m_config;
+    QNetworkAccessManager *m_nam = nullptr;
+    QHash<QNetworkReply *, Pending> m_replies;
+    uint64_t m_nextId = 0;
+};
+
+// "1700000000", "1700000000.5" (unix seconds), RFC 3339 ("2024-05-01T12:00:00Z",
+// "2024-05-01T14:00:00.250+02:00") or "now". nullopt when it is none of those.
+std::optional<double> parsePromTime(const QString &text);
+// Prometheus durations ("60s", "5m", "1h30m", "1d", "500ms") or plain seconds ("60"),
+// as whole seconds of at least 1. nullopt when invalid.
+std::optional<int> parsePromDurationSeconds(const QString &text);
+
+}  // namespace meshscope
