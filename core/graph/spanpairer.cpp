@@ -6,6 +6,8 @@
 namespace meshscope {
 
 namespace {
+constexpr size_t kMaxUntracedPeers = 10000;
+
 uint64_t keyOf(const TraceId &trace, uint64_t spanId)
 {
     uint64_t lo = 0;
@@ -39,6 +41,16 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
             return;
         }
         e.clientSeen = true;
+        if (e.waitingServers.empty() && (span.databaseCall || m_untracedPeers.count(span.peer))) {
+            e.fastTracked = true;
+            e.paired = true;
+            e.fastPeer = span.peer;
+            PairedRequest r;
+            r.client = std::make_unique<Span>(std::move(span));
+            out.push_back(std::move(r));
+            m_counters.fastTracked++;
+            return;
+        }
         if (e.waitingServers.empty()) {
             e.client = std::make_unique<Span>(std::move(span));
             m_waitingHalves++;
@@ -84,6 +96,8 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
     }
     e.serverIds.push_back(span.spanId);
     if (e.client) {
+        if (!e.client->peer.empty() && m_untracedPeers.size() < kMaxUntracedPeers)
+            m_untracedPeers.insert(e.client->peer);
         PairedRequest r;
         r.client = std::move(e.client);
         r.server = std::make_unique<Span>(std::move(span));
@@ -91,6 +105,14 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
         e.paired = true;
         m_waitingHalves--;
         m_counters.paired++;
+        return;
+    }
+    if (e.fastTracked) {
+        // The peer is traced after all: its requests were already counted towards it
+        // as untraced, so this half is dropped rather than counted twice, and the
+        // peer's next calls wait for their partner again.
+        m_untracedPeers.erase(e.fastPeer);
+        m_counters.duplicates++;
         return;
     }
     if (e.paired) {
@@ -109,6 +131,8 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
 void SpanPairer::resolve(Entry &e, std::vector<PairedRequest> &out)
 {
     if (e.client) {
+        if (!e.client->peer.empty() && m_untracedPeers.size() < kMaxUntracedPeers)
+            m_untracedPeers.insert(e.client->peer);
         PairedRequest r;
         r.client = std::move(e.client);
         out.push_back(std::move(r));

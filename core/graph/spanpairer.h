@@ -4,14 +4,18 @@
 // connector does. Halves arrive in any order and in different batches, so unmatched
 // halves wait in a store with a time-to-live; when it runs out, a lone client span
 // still counts (towards the peer it names) and a lone server span counts as called
-// by an unknown caller. Not thread-safe: the aggregator serialises access.
+// by an unknown caller. Waiting costs freshness, so client spans towards peers that
+// are known not to be traced (databases, and peers whose calls went unanswered
+// before) count at once. Not thread-safe: the aggregator serialises access.
 
 #include "telemetry/span.h"
 
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace meshscope {
@@ -29,6 +33,7 @@ struct PairerCounters {
     uint64_t expiredServers = 0;
     uint64_t duplicates = 0;
     uint64_t ignored = 0;  // INTERNAL / unspecified spans
+    uint64_t fastTracked = 0;  // client spans counted at once towards an untraced peer
 };
 
 class SpanPairer {
@@ -57,6 +62,8 @@ private:
         bool clientSeen = false;
         bool rootSeen = false;  // a root server span with this id was counted
         bool paired = false;
+        bool fastTracked = false;  // counted without waiting; a late server half is dropped
+        std::string fastPeer;
     };
     Entry &entryFor(uint64_t key, int64_t nowMs);
     void resolve(Entry &e, std::vector<PairedRequest> &out);
@@ -66,6 +73,8 @@ private:
     std::deque<std::pair<int64_t, uint64_t>> m_expiry;
     PairerCounters m_counters;
     size_t m_waitingHalves = 0;
+    // Peers whose client spans expired unanswered: their calls are not traced.
+    std::unordered_set<std::string> m_untracedPeers;
 };
 
 }  // namespace meshscope

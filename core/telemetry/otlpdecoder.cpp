@@ -273,6 +273,7 @@ const char *fillSpan(const SpanView &in, Span &out, const DecodeLimits &limits, 
     out.authority = authority.substr(0, limits.maxValueBytes);
     out.method = method.substr(0, 32);
     out.protocol = grpc ? Protocol::Grpc : http ? Protocol::Http : !dbSystem.empty() ? Protocol::Tcp : Protocol::Unknown;
+    out.databaseCall = !dbSystem.empty();
     return nullptr;
 }
 

@@ -43,6 +43,7 @@ struct Span {
     int64_t requestBytes = -1;
     int64_t responseBytes = -1;
     int8_t mtls = -1;  // -1 unknown, 0 plaintext, 1 mutual TLS
+    bool databaseCall = false;  // db.system set: the server side is almost never traced
 
     double durationMs() const { return endNs > startNs ? double(endNs - startNs) / 1e6 : 0.0; }
     bool isClientSide() const { return kind == SpanKind::Client || kind == SpanKind::Producer; }

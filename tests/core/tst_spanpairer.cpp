@@ -59,6 +59,9 @@ private Q_SLOTS:
     void clockSkewStillPairs();
     void flushResolvesWaitingHalves();
     void pendingCountsOnlyWaitingHalves();
+    void databaseCallsCountAtOnce();
+    void untracedPeerLearnedAfterExpiry();
+    void lateServerHalfUnlearnsPeer();
 };
 
 void TestSpanPairer::clientThenServer()
@@ -370,4 +373,70 @@ void TestSpanPairer::pendingCountsOnlyWaitingHalves()
 }
 
 QTEST_GUILESS_MAIN(TestSpanPairer)
+void TestSpanPairer::databaseCallsCountAtOnce()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    Span db = clientSpan("catalog", 1, 0x10, 0x01, kT0Ns, 3);
+    db.peer = "postgres";
+    db.databaseCall = true;
+    pairer.add(std::move(db), kT0Ms, out);
+    QCOMPARE(out.size(), size_t(1));  // no wait for a server half that never comes
+    QVERIFY(out[0].client && !out[0].server);
+    QCOMPARE(pairer.pending(), size_t(0));
+    QCOMPARE(pairer.counters().fastTracked, uint64_t(1));
+    out.clear();
+    pairer.expire(kT0Ms + kTtlMs, out);
+    QVERIFY(out.empty());  // and it is not counted a second time at expiry
+}
+
+void TestSpanPairer::untracedPeerLearnedAfterExpiry()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    Span first = clientSpan("egress", 1, 0x10, 0x01, kT0Ns, 80);
+    first.peer = "api.example.com";
+    pairer.add(std::move(first), kT0Ms, out);
+    QVERIFY(out.empty());
+    pairer.expire(kT0Ms + kTtlMs, out);
+    QCOMPARE(out.size(), size_t(1));
+    out.clear();
+
+    Span second = clientSpan("egress", 2, 0x30, 0x02, kT0Ns, 80);
+    second.peer = "api.example.com";
+    pairer.add(std::move(second), kT0Ms + kTtlMs + 1, out);
+    QCOMPARE(out.size(), size_t(1));  // counted at once now
+    Span other = clientSpan("egress", 3, 0x40, 0x03, kT0Ns, 80);
+    other.peer = "reviews";  // a different peer still waits
+    pairer.add(std::move(other), kT0Ms + kTtlMs + 1, out);
+    QCOMPARE(out.size(), size_t(1));
+    QCOMPARE(pairer.pending(), size_t(1));
+}
+
+void TestSpanPairer::lateServerHalfUnlearnsPeer()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    Span first = clientSpan("frontend", 1, 0x10, 0x01, kT0Ns, 20);
+    first.peer = "reviews";
+    pairer.add(std::move(first), kT0Ms, out);
+    pairer.expire(kT0Ms + kTtlMs, out);  // reviews looked untraced
+    out.clear();
+
+    Span fast = clientSpan("frontend", 2, 0x30, 0x02, kT0Ns, 20);
+    fast.peer = "reviews";
+    pairer.add(std::move(fast), kT0Ms + kTtlMs + 1, out);
+    QCOMPARE(out.size(), size_t(1));
+    // Its server half turns up: not counted twice, and reviews is traced again.
+    pairer.add(serverSpan("reviews", 2, 0x31, 0x30, kT0Ns, 15), kT0Ms + kTtlMs + 2, out);
+    QCOMPARE(out.size(), size_t(1));
+    Span next = clientSpan("frontend", 3, 0x50, 0x03, kT0Ns, 20);
+    next.peer = "reviews";
+    pairer.add(std::move(next), kT0Ms + kTtlMs + 3, out);
+    QCOMPARE(out.size(), size_t(1));  // waits for its partner again
+    pairer.add(serverSpan("reviews", 3, 0x51, 0x50, kT0Ns, 15), kT0Ms + kTtlMs + 4, out);
+    QCOMPARE(out.size(), size_t(2));
+    QVERIFY(out[1].client && out[1].server);
+}
+
 #include "tst_spanpairer.moc"

@@ -32,7 +32,7 @@ bool sameSpan(const Span &a, const Span &b)
         && a.startNs == b.startNs && a.endNs == b.endNs && a.peer == b.peer && a.method == b.method
         && a.path == b.path && a.authority == b.authority && a.httpStatus == b.httpStatus
         && a.grpcStatus == b.grpcStatus && a.requestBytes == b.requestBytes && a.responseBytes == b.responseBytes
-        && a.mtls == b.mtls;
+        && a.mtls == b.mtls && a.databaseCall == b.databaseCall;
 }
 
 }  // namespace
