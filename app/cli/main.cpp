@@ -1,6 +1,8 @@
 // meshscope-cli: the headless front end. It uses only meshscope_core.
 
 #include "graphcommand.h"
+#include "routescommand.h"
+#include "xdscommand.h"
 
 #include <QCoreApplication>
 
@@ -17,7 +19,9 @@ void usage(FILE *to)
                  "                           [--prometheus URL [--at TIME] [--mesh istio|linkerd|auto]\n"
                  "                            [--prometheus-token T | --prometheus-user U --prometheus-password P]]\n"
                  "  --window takes 60s, 5m, 1h; --at takes unix seconds or RFC 3339 (default now).\n"
-                 "  With --prometheus and no live option, the graph is answered from one query.\n");
+                 "  With --prometheus and no live option, the graph is answered from one query.\n"
+                 "       meshscope-cli routes validate|export|diff|apply|history|rollback ...  (routes --help)\n"
+                 "       meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy]  (xds --help)\n");
 }
 }  // namespace
 
@@ -35,6 +39,10 @@ int main(int argc, char **argv)
     const QString command = args.takeFirst();
     if (command == QLatin1String("graph"))
         return meshscope::cli::runGraphCommand(app, args);
+    if (command == QLatin1String("routes"))
+        return meshscope::cli::runRoutesCommand(app, args);
+    if (command == QLatin1String("xds"))
+        return meshscope::cli::runXdsCommand(app, args);
     std::fprintf(stderr, "meshscope-cli: unknown command '%s'\n", qPrintable(command));
     usage(stderr);
     return 2;

@@ -6,6 +6,7 @@
 // Plain values: every backend (xDS, Caddy, YAML export) reads the same structs.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,6 +19,14 @@ struct SourceRef {
     std::string file;
     int documentIndex = -1;  // 0-based index of the YAML document in the file
     int line = 0;            // 1-based, 0 if unknown
+    // Added: 1-based line of each field the loader read, keyed by the same field path
+    // an issue names (relative to the rule for RouteRule, e.g. "matches[0].path.value";
+    // relative to the document otherwise, e.g. "spec.hostnames[0]"). Lets the
+    // validator point at the offending line rather than the rule's first line.
+    std::map<std::string, int> fieldLines;
+
+    // The field's line if the loader saw it, else the owner's line.
+    int lineOf(const std::string &field) const;
 };
 
 enum class PathMatchType { Exact, PathPrefix, RegularExpression };
@@ -133,5 +142,25 @@ bool operator==(const HeaderMatch &, const HeaderMatch &);
 bool operator==(const QueryParamMatch &, const QueryParamMatch &);
 bool operator==(const RouteMatch &, const RouteMatch &);
 bool operator==(const BackendRef &, const BackendRef &);
+
+// Added: content equality for the remaining types. Where a value was read from
+// (SourceRef) is ignored, so a set equals itself after a YAML round trip.
+// Percentages compare with a tolerance of 1e-9.
+bool operator==(const RetryPolicy &, const RetryPolicy &);
+bool operator==(const FaultInjection &, const FaultInjection &);
+bool operator==(const HeaderModifier &, const HeaderModifier &);
+bool operator==(const RequestMirror &, const RequestMirror &);
+bool operator==(const RouteRule &, const RouteRule &);
+bool operator==(const HttpRoute &, const HttpRoute &);
+bool operator==(const Endpoint &, const Endpoint &);
+bool operator==(const EndpointSlice &, const EndpointSlice &);
+bool operator==(const RouteSet &, const RouteSet &);
+
+// Added: the namespace a backend lives in (its own, else the route's).
+std::string backendNamespace(const BackendRef &backend, const std::string &routeNs);
+// Added: the port a data plane dials for a backend served by this slice. The slice's
+// port is the endpoints' (target) port and wins; a slice without ports (Kubernetes:
+// "all ports") falls back to backendRefs[].port. 0 when neither is known.
+int dialPort(const BackendRef &backend, const EndpointSlice &slice);
 
 }  // namespace meshscope::routing

@@ -1,0 +1,15 @@
+#pragma once
+// `meshscope-cli xds serve`: serves a route file to xDS clients (proxyless gRPC,
+// Envoy) over ADS and watches it. A saved edit is validated and pushed as a new
+// version; an invalid one is refused with its issues and the last good version stays
+// served. Client connects, ACKs and NACKs are printed one line each.
+
+#include <QStringList>
+
+class QCoreApplication;
+
+namespace meshscope::cli {
+
+int runXdsCommand(QCoreApplication &app, const QStringList &args);
+
+}  // namespace meshscope::cli

@@ -1,0 +1,736 @@
+// XdsControlPlane against the real peer: gRPC's own xDS client (Debian's libgrpc 1.51)
+// in a helper process dials xds:///echo.test through meshscope to two real Echo
+// backends (A and B on loopback) and counts who answered. Weights move traffic, a
+// header match sends tagged calls to B, a route configuration the client refuses shows
+// up as a NACK with its reason while the last accepted one keeps routing. The ADS
+// protocol itself (versions, nonces, ACK/NACK, stale requests, named subscriptions)
+// is checked with the generated ADS client. Finally `meshscope-cli xds serve` serves a
+// route file, refuses an invalid edit and pushes a valid one.
+
+#include "echo.grpc.pb.h"
+#include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "routing/xdscontrolplane.h"
+#include "routing/xdstranslator.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <memory>
+#include <mutex>
+#include <thread>
+
+using namespace meshscope::routing;
+namespace discovery = envoy::service::discovery::v3;
+
+#ifndef MESHSCOPE_XDSCLIENT_PATH
+#error "MESHSCOPE_XDSCLIENT_PATH must name the meshscope-test-xdsclient binary"
+#endif
+#ifndef MESHSCOPE_CLI_PATH
+#error "MESHSCOPE_CLI_PATH must name the meshscope-cli binary"
+#endif
+
+namespace QTest {
+template <>
+inline char *toString<std::string>(const std::string &s)
+{
+    return qstrdup(('"' + s + '"').c_str());
+}
+}  // namespace QTest
+
+namespace {
+
+const std::string kTarget = "echo.test";
+
+// A real gRPC backend answering every Echo/Call with its own name.
+class EchoBackend final : public meshscope::test::Echo::Service {
+public:
+    explicit EchoBackend(std::string name)
+        : m_name(std::move(name))
+    {
+    }
+    bool start()
+    {
+        grpc::ServerBuilder builder;
+        builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &m_port);
+        builder.RegisterService(this);
+        m_server = builder.BuildAndStart();
+        return m_server && m_port > 0;
+    }
+    void stop()
+    {
+        if (m_server)
+            m_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+        m_server.reset();
+    }
+    int port() const { return m_port; }
+
+    grpc::Status Call(grpc::ServerContext *, const meshscope::test::EchoRequest *request,
+                      meshscope::test::EchoReply *reply) override
+    {
+        reply->set_backend(m_name);
+        reply->set_text(request->text());
+        return grpc::Status::OK;
+    }
+
+private:
+    std::string m_name;
+    int m_port = 0;
+    std::unique_ptr<grpc::Server> m_server;
+};
+
+struct CallResult {
+    QMap<QString, int> counts;
+    int errors = -1;  // -1: no answer from the helper
+    QString lastError;
+    QString line;
+    int count(const char *backend) const { return counts.value(QLatin1String(backend)); }
+};
+
+// The helper process holding one gRPC xDS client (node id given), as a real proxyless
+// gRPC application would.
+class XdsClientProcess {
+public:
+    ~XdsClientProcess() { stop(); }
+
+    bool start(int xdsPort, const QString &nodeId)
+    {
+        const QString bootstrap = QStringLiteral(
+                                      "{\"xds_servers\":[{\"server_uri\":\"127.0.0.1:%1\",\"channel_creds\":[{\"type\":\"insecure\"}],"
+                                      "\"server_features\":[\"xds_v3\"]}],\"node\":{\"id\":\"%2\",\"cluster\":\"test\"}}")
+                                      .arg(xdsPort)
+                                      .arg(nodeId);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("GRPC_XDS_BOOTSTRAP"));
+        env.insert(QStringLiteral("GRPC_XDS_BOOTSTRAP_CONFIG"), bootstrap);
+        // An idle gRPC client reads its xDS stream only when the channel's backup
+        // poller runs (every 5 s by default): poll often so pushes land quickly.
+        env.insert(QStringLiteral("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS"), QStringLiteral("100"));
+        if (!env.contains(QStringLiteral("MESHSCOPE_GRPC_LOG")))
+            env.insert(QStringLiteral("GRPC_VERBOSITY"), QStringLiteral("NONE"));
+        m_process.setProcessEnvironment(env);
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start(QString::fromUtf8(MESHSCOPE_XDSCLIENT_PATH), {QString::fromStdString("xds:///" + kTarget)});
+        if (!m_process.waitForStarted(10000))
+            return false;
+        return readLine(10000).startsWith(QLatin1String("ready"));
+    }
+
+    // N calls, with one "key=value" metadata entry if given.
+    CallResult call(int n, const QString &header = {})
+    {
+        CallResult r;
+        m_process.write(QStringLiteral("call %1 %2\n").arg(n).arg(header).toUtf8());
+        r.line = readLine(120000);
+        static const QRegularExpression re(QStringLiteral("^result(.*) errors=(\\d+) last_error=(.*)$"));
+        const auto m = re.match(r.line);
+        if (!m.hasMatch())
+            return r;
+        for (const QString &pair : m.captured(1).split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+            const auto kv = pair.split(QLatin1Char('='));
+            r.counts[kv.value(0)] = kv.value(1).toInt();
+        }
+        r.errors = m.captured(2).toInt();
+        r.lastError = m.captured(3);
+        return r;
+    }
+
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.write("quit\n");
+        m_process.closeWriteChannel();
+        if (!m_process.waitForFinished(5000)) {
+            m_process.kill();
+            m_process.waitForFinished(2000);
+        }
+    }
+
+private:
+    QString readLine(int timeoutMs)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (!m_process.canReadLine() && timer.elapsed() < timeoutMs && m_process.state() == QProcess::Running)
+            m_process.waitForReadyRead(100);
+        return QString::fromUtf8(m_process.readLine()).trimmed();
+    }
+
+    QProcess m_process;
+};
+
+// Collects control plane events from gRPC threads.
+struct EventLog {
+    std::mutex mutex;
+    std::vector<XdsClientEvent> events;
+
+    std::function<void(const XdsClientEvent &)> callback()
+    {
+        return [this](const XdsClientEvent &e) {
+            std::lock_guard lock(mutex);
+            events.push_back(e);
+        };
+    }
+    bool has(XdsClientEvent::Kind kind, const std::string &nodeId, std::string_view typeUrl = {})
+    {
+        std::lock_guard lock(mutex);
+        for (const XdsClientEvent &e : events) {
+            if (e.kind == kind && e.nodeId == nodeId && (typeUrl.empty() || e.typeUrl == typeUrl))
+                return true;
+        }
+        return false;
+    }
+};
+
+std::optional<XdsClientStatus> clientStatus(const XdsControlPlane &cp, const std::string &nodeId)
+{
+    for (const XdsClientStatus &c : cp.clients()) {
+        if (c.nodeId == nodeId)
+            return c;
+    }
+    return std::nullopt;
+}
+
+// True once the client with this node id has ACKed `version` for all four types.
+bool ackedEverything(const XdsControlPlane &cp, const std::string &nodeId, uint64_t version)
+{
+    const auto c = clientStatus(cp, nodeId);
+    if (!c || !c->connected)
+        return false;
+    for (std::string_view type : {kXdsListenerType, kXdsRouteConfigurationType, kXdsClusterType, kXdsClusterLoadAssignmentType}) {
+        const XdsTypeStatus *t = c->type(type);
+        if (!t || t->ackedVersion != std::to_string(version))
+            return false;
+    }
+    return true;
+}
+
+QByteArray describeClient(const XdsControlPlane &cp, const std::string &nodeId)
+{
+    const auto c = clientStatus(cp, nodeId);
+    if (!c)
+        return "client " + QByteArray::fromStdString(nodeId) + " never connected";
+    QByteArray out = "client " + QByteArray::fromStdString(nodeId) + (c->connected ? " connected" : " disconnected");
+    for (const XdsTypeStatus &t : c->types) {
+        out += "; " + QByteArray::fromStdString(xdsTypeShortName(t.typeUrl)) + " sent=" + QByteArray::fromStdString(t.sentVersion)
+            + " acked=" + QByteArray::fromStdString(t.ackedVersion);
+        if (t.nackCount)
+            out += " nacked=" + QByteArray::fromStdString(t.nackedVersion) + " (" + QByteArray::fromStdString(t.nackMessage) + ")";
+    }
+    return out;
+}
+
+}  // namespace
+
+class TestXdsControlPlane : public QObject {
+    Q_OBJECT
+
+private:
+    EchoBackend m_a{"A"};
+    EchoBackend m_b{"B"};
+
+    // HTTPRoute default/echo for echo.test: optionally a canary rule (x-canary: 1 on
+    // a regex path, with timeout and retries) to B, then A/B weighted.
+    RouteSet echoRoutes(int weightA, int weightB, bool canary = false) const
+    {
+        HttpRoute r;
+        r.name = "echo";
+        r.hostnames = {kTarget};
+        if (canary) {
+            RouteRule rule;
+            rule.name = "canary";
+            RouteMatch m;
+            m.path = PathMatch{PathMatchType::RegularExpression, "/meshscope\\.test\\.Echo/.*"};
+            m.headers = {{"x-canary", StringMatchType::Exact, "1"}};
+            m.method = "POST";
+            rule.matches = {m};
+            BackendRef b;
+            b.name = "echo-b";
+            rule.backends = {b};
+            rule.timeoutMs = 5000;
+            RetryPolicy retry;
+            retry.attempts = 2;
+            retry.retryOn = {"unavailable"};
+            rule.retry = retry;
+            r.rules.push_back(rule);
+        }
+        RouteRule main;
+        main.name = "main";
+        BackendRef a, b;
+        a.name = "echo-a";
+        a.weight = weightA;
+        b.name = "echo-b";
+        b.weight = weightB;
+        main.backends = {a, b};
+        r.rules.push_back(main);
+
+        RouteSet set;
+        set.routes.push_back(r);
+        for (const auto &[service, port] : {std::pair{"echo-a", m_a.port()}, std::pair{"echo-b", m_b.port()}}) {
+            EndpointSlice s;
+            s.name = std::string(service) + "-1";
+            s.serviceName = service;
+            s.port = port;
+            s.endpoints = {{"127.0.0.1", true}};
+            set.endpointSlices.push_back(s);
+        }
+        return set;
+    }
+
+    QString routeYaml(int weightA, int weightB, const QString &pathRegex = {}) const
+    {
+        QString rules;
+        if (!pathRegex.isEmpty()) {
+            rules += QStringLiteral("  - name: canary\n"
+                                    "    matches:\n"
+                                    "    - path:\n"
+                                    "        type: RegularExpression\n"
+                                    "        value: \"%1\"\n"
+                                    "    backendRefs:\n"
+                                    "    - name: echo-b\n")
+                         .arg(pathRegex);
+        }
+        rules += QStringLiteral("  - name: main\n"
+                                "    backendRefs:\n"
+                                "    - name: echo-a\n"
+                                "      weight: %1\n"
+                                "    - name: echo-b\n"
+                                "      weight: %2\n")
+                     .arg(weightA)
+                     .arg(weightB);
+        QString slices;
+        for (const auto &[service, port] : {std::pair{"echo-a", m_a.port()}, std::pair{"echo-b", m_b.port()}}) {
+            slices += QStringLiteral("---\n"
+                                     "apiVersion: discovery.k8s.io/v1\n"
+                                     "kind: EndpointSlice\n"
+                                     "metadata:\n"
+                                     "  name: %1-1\n"
+                                     "  namespace: default\n"
+                                     "  labels:\n"
+                                     "    kubernetes.io/service-name: %1\n"
+                                     "addressType: IPv4\n"
+                                     "ports:\n"
+                                     "- name: grpc\n"
+                                     "  port: %2\n"
+                                     "  protocol: TCP\n"
+                                     "endpoints:\n"
+                                     "- addresses: [\"127.0.0.1\"]\n"
+                                     "  conditions:\n"
+                                     "    ready: true\n")
+                          .arg(QLatin1String(service))
+                          .arg(port);
+        }
+        return QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
+                              "kind: HTTPRoute\n"
+                              "metadata:\n"
+                              "  name: echo\n"
+                              "  namespace: default\n"
+                              "spec:\n"
+                              "  hostnames: [\"echo.test\"]\n"
+                              "  rules:\n")
+            + rules + slices;
+    }
+
+    std::unique_ptr<XdsControlPlane> startControlPlane(EventLog *log = nullptr)
+    {
+        XdsControlPlaneConfig config;
+        config.listenAddress = "127.0.0.1:0";
+        auto cp = std::make_unique<XdsControlPlane>(config);
+        if (log)
+            cp->setEventCallback(log->callback());
+        std::string error;
+        if (!cp->start(&error)) {
+            qWarning("%s", error.c_str());
+            return nullptr;
+        }
+        return cp;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_a.start());
+        QVERIFY(m_b.start());
+    }
+
+    void cleanupTestCase()
+    {
+        m_a.stop();
+        m_b.stop();
+    }
+
+    void weightsMoveTraffic()
+    {
+        EventLog log;
+        auto cp = startControlPlane(&log);
+        QVERIFY(cp);
+        QCOMPARE(cp->setRouteSet(echoRoutes(100, 0)), uint64_t(1));
+
+        XdsClientProcess client;
+        QVERIFY(client.start(cp->port(), QStringLiteral("weights")));
+        CallResult r = client.call(100);
+        QVERIFY2(r.errors == 0, qPrintable(r.line));
+        QCOMPARE(r.count("A"), 100);
+
+        // The client is tracked: node, user agent, and an ACK of version 1 per type.
+        QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "weights", 1); }, 10000),
+                 describeClient(*cp, "weights").constData());
+        const auto st = clientStatus(*cp, "weights");
+        QCOMPARE(st->nodeCluster, std::string("test"));
+        QVERIFY2(st->userAgentName.find("gRPC") != std::string::npos, st->userAgentName.c_str());
+        QVERIFY(!st->peer.empty());
+        QCOMPARE(st->type(kXdsListenerType)->resourceNames, std::vector<std::string>{kTarget});
+        QCOMPARE(st->type(kXdsRouteConfigurationType)->resourceNames, std::vector<std::string>{kTarget});
+        QVERIFY(log.has(XdsClientEvent::Kind::Connected, "weights"));
+        QVERIFY(log.has(XdsClientEvent::Kind::Acked, "weights", kXdsRouteConfigurationType));
+
+        // The edit is pushed to the connected client, which moves to 20/80.
+        QCOMPARE(cp->setRouteSet(echoRoutes(20, 80)), uint64_t(2));
+        QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "weights", 2); }, 10000),
+                 describeClient(*cp, "weights").constData());
+        client.call(20);  // lets B's subchannel connect; not counted
+        r = client.call(500);
+        QVERIFY2(r.errors == 0, qPrintable(r.line));
+        QCOMPARE(r.count("A") + r.count("B"), 500);
+        qInfo("after the 20/80 edit: %s", qPrintable(r.line));
+        const double shareA = r.count("A") / 500.0;
+        QVERIFY2(shareA > 0.14 && shareA < 0.26, qPrintable(r.line));
+
+        client.stop();
+        QVERIFY(QTest::qWaitFor([&] { return !clientStatus(*cp, "weights")->connected; }, 10000));
+        QVERIFY(clientStatus(*cp, "weights")->disconnectedAtMs > 0);
+        QVERIFY(log.has(XdsClientEvent::Kind::Disconnected, "weights"));
+    }
+
+    void headerMatchSendsCanaryToB()
+    {
+        auto cp = startControlPlane();
+        QVERIFY(cp);
+        cp->setRouteSet(echoRoutes(100, 0, true));
+        XdsClientProcess client;
+        QVERIFY(client.start(cp->port(), QStringLiteral("canary")));
+        CallResult tagged = client.call(100, QStringLiteral("x-canary=1"));
+        QVERIFY2(tagged.errors == 0, qPrintable(tagged.line));
+        QCOMPARE(tagged.count("B"), 100);
+        CallResult plain = client.call(100);
+        QVERIFY2(plain.errors == 0, qPrintable(plain.line));
+        QCOMPARE(plain.count("A"), 100);
+        CallResult other = client.call(50, QStringLiteral("x-canary=2"));
+        QCOMPARE(other.count("A"), 50);
+    }
+
+    void nackIsRecordedAndLastGoodConfigKeepsRouting()
+    {
+        EventLog log;
+        auto cp = startControlPlane(&log);
+        QVERIFY(cp);
+        const uint64_t good = cp->setRouteSet(echoRoutes(100, 0, true));
+        XdsClientProcess client;
+        QVERIFY(client.start(cp->port(), QStringLiteral("nack")));
+        QCOMPARE(client.call(10, QStringLiteral("x-canary=1")).count("B"), 10);
+        QVERIFY(QTest::qWaitFor([&] { return ackedEverything(*cp, "nack", good); }, 10000));
+
+        // HeaderMatcher.string_match (13) is valid xDS that gRPC 1.51 refuses.
+        XdsResourceSet bad = translateToXds(echoRoutes(0, 100, true));
+        auto *header = bad.routeConfigurations.at(0).mutable_virtual_hosts(0)->mutable_routes(0)->mutable_match()->mutable_headers(0);
+        header->mutable_string_match()->set_exact("1");
+        const uint64_t rejected = cp->setResources(bad);
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         const auto c = clientStatus(*cp, "nack");
+                         return c && c->type(kXdsRouteConfigurationType)->nackedVersion == std::to_string(rejected);
+                     },
+                     10000),
+                 describeClient(*cp, "nack").constData());
+        const auto st = clientStatus(*cp, "nack");
+        const XdsTypeStatus *rds = st->type(kXdsRouteConfigurationType);
+        QVERIFY(rds->rejected);
+        qInfo("gRPC refused version %s: %s", rds->nackedVersion.c_str(), rds->nackMessage.c_str());
+        QCOMPARE(rds->nackCode, 3);  // INVALID_ARGUMENT
+        QVERIFY2(rds->nackMessage.find("Invalid route header matcher specified") != std::string::npos, rds->nackMessage.c_str());
+        QCOMPARE(rds->ackedVersion, std::to_string(good));
+        QVERIFY(rds->nackCount >= 1);
+        QVERIFY(log.has(XdsClientEvent::Kind::Nacked, "nack", kXdsRouteConfigurationType));
+
+        // The client keeps the route configuration it accepted: canary to B, the rest
+        // to A (the refused one would have sent everything to B).
+        CallResult plain = client.call(50);
+        QVERIFY2(plain.errors == 0, qPrintable(plain.line));
+        QCOMPARE(plain.count("A"), 50);
+        QCOMPARE(client.call(20, QStringLiteral("x-canary=1")).count("B"), 20);
+
+        // A good version clears the rejection.
+        const uint64_t fixed = cp->setRouteSet(echoRoutes(0, 100, true));
+        QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "nack", fixed); }, 10000),
+                 describeClient(*cp, "nack").constData());
+        QVERIFY(!clientStatus(*cp, "nack")->type(kXdsRouteConfigurationType)->rejected);
+        QCOMPARE(client.call(50).count("B"), 50);
+    }
+
+    // The ADS protocol as seen by the generated client: every response a fresh nonce,
+    // versions per push, ACK/NACK recorded by nonce, stale nonces ignored, named
+    // subscriptions answered with what exists.
+    void adsProtocolSemantics()
+    {
+        auto cp = startControlPlane();
+        QVERIFY(cp);
+        cp->setRouteSet(echoRoutes(100, 0));
+        auto channel = grpc::CreateChannel(cp->boundAddress(), grpc::InsecureChannelCredentials());
+        auto stub = discovery::AggregatedDiscoveryService::NewStub(channel);
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        auto stream = stub->StreamAggregatedResources(&context);
+
+        auto request = [](std::string_view type, std::vector<std::string> names, const std::string &version,
+                          const std::string &nonce) {
+            discovery::DiscoveryRequest r;
+            r.set_type_url(std::string(type));
+            for (const auto &n : names)
+                r.add_resource_names(n);
+            r.set_version_info(version);
+            r.set_response_nonce(nonce);
+            return r;
+        };
+        discovery::DiscoveryRequest lds = request(kXdsListenerType, {}, "", "");
+        lds.mutable_node()->set_id("raw");
+        lds.mutable_node()->set_cluster("tests");
+        lds.mutable_node()->set_user_agent_name("meshscope test");
+        QVERIFY(stream->Write(lds));
+        discovery::DiscoveryResponse r1;
+        QVERIFY(stream->Read(&r1));
+        QCOMPARE(r1.type_url(), std::string(kXdsListenerType));
+        QCOMPARE(r1.version_info(), std::string("1"));
+        QCOMPARE(r1.control_plane().identifier(), std::string("meshscope"));
+        QCOMPARE(r1.resources_size(), 1);  // wildcard: all listeners
+        QVERIFY(!r1.nonce().empty());
+
+        QVERIFY(stream->Write(request(kXdsRouteConfigurationType, {kTarget}, "", "")));
+        discovery::DiscoveryResponse r2;
+        QVERIFY(stream->Read(&r2));
+        QCOMPARE(r2.type_url(), std::string(kXdsRouteConfigurationType));
+        QCOMPARE(r2.resources_size(), 1);
+        QVERIFY(r2.nonce() != r1.nonce());
+
+        // ACKs are not answered; the next thing read must be the push of version 2.
+        QVERIFY(stream->Write(request(kXdsListenerType, {}, "1", r1.nonce())));
+        QVERIFY(stream->Write(request(kXdsRouteConfigurationType, {kTarget}, "1", r2.nonce())));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                const auto c = clientStatus(*cp, "raw");
+                return c && c->type(kXdsRouteConfigurationType) && c->type(kXdsRouteConfigurationType)->ackedVersion == "1";
+            },
+            5000));
+        cp->setRouteSet(echoRoutes(50, 50));
+        discovery::DiscoveryResponse r3, r4;
+        QVERIFY(stream->Read(&r3));
+        QVERIFY(stream->Read(&r4));
+        QCOMPARE(r3.type_url(), std::string(kXdsListenerType));  // listeners before routes
+        QCOMPARE(r4.type_url(), std::string(kXdsRouteConfigurationType));
+        QCOMPARE(r3.version_info(), std::string("2"));
+        QCOMPARE(r4.version_info(), std::string("2"));
+
+        // A NACK quoting an old nonce is stale and ignored; one quoting the latest is
+        // recorded with its reason, against the version it rejected.
+        discovery::DiscoveryRequest stale = request(kXdsListenerType, {}, "1", r1.nonce());
+        stale.mutable_error_detail()->set_code(3);
+        stale.mutable_error_detail()->set_message("stale");
+        QVERIFY(stream->Write(stale));
+        discovery::DiscoveryRequest nack = request(kXdsRouteConfigurationType, {kTarget}, "1", r4.nonce());
+        nack.mutable_error_detail()->set_code(3);
+        nack.mutable_error_detail()->set_message("route configuration refused");
+        QVERIFY(stream->Write(nack));
+        QVERIFY(stream->Write(request(kXdsListenerType, {}, "2", r3.nonce())));
+
+        // Named EDS subscription: only what exists is sent.
+        QVERIFY(stream->Write(request(kXdsClusterLoadAssignmentType, {"default/echo-a", "default/nope"}, "", "")));
+        discovery::DiscoveryResponse r5;
+        QVERIFY(stream->Read(&r5));
+        QCOMPARE(r5.type_url(), std::string(kXdsClusterLoadAssignmentType));
+        QCOMPARE(r5.resources_size(), 1);
+        envoy::config::endpoint::v3::ClusterLoadAssignment cla;
+        QVERIFY(r5.resources(0).UnpackTo(&cla));
+        QCOMPARE(cla.cluster_name(), std::string("default/echo-a"));
+
+        const auto st = clientStatus(*cp, "raw");
+        QVERIFY(st);
+        QCOMPARE(st->nodeCluster, std::string("tests"));
+        QCOMPARE(st->userAgentName, std::string("meshscope test"));
+        const XdsTypeStatus *ldsStatus = st->type(kXdsListenerType);
+        QVERIFY(ldsStatus->wildcard);
+        QVERIFY(!ldsStatus->rejected);
+        QCOMPARE(ldsStatus->nackCount, uint64_t(0));
+        QCOMPARE(ldsStatus->ackedVersion, std::string("2"));
+        const XdsTypeStatus *rds = st->type(kXdsRouteConfigurationType);
+        QVERIFY(rds->rejected);
+        QCOMPARE(rds->nackedVersion, std::string("2"));
+        QCOMPARE(rds->ackedVersion, std::string("1"));
+        QCOMPARE(rds->nackMessage, std::string("route configuration refused"));
+        QCOMPARE(st->type(kXdsClusterLoadAssignmentType)->resourceNames,
+                 (std::vector<std::string>{"default/echo-a", "default/nope"}));
+
+        stream->WritesDone();
+        QVERIFY(stream->Finish().ok());
+        QVERIFY(QTest::qWaitFor([&] { return !clientStatus(*cp, "raw")->connected; }, 5000));
+    }
+
+    // Many versions pushed at once, from two threads, while three clients are
+    // connected: writes coalesce, and every client ends on the last version.
+    void rapidPushesConvergeOnEveryClient()
+    {
+        auto cp = startControlPlane();
+        QVERIFY(cp);
+        cp->setRouteSet(echoRoutes(100, 0));
+        std::vector<std::unique_ptr<XdsClientProcess>> clients;
+        for (int i = 0; i < 3; ++i) {
+            clients.push_back(std::make_unique<XdsClientProcess>());
+            QVERIFY(clients.back()->start(cp->port(), QStringLiteral("burst-%1").arg(i)));
+            QCOMPARE(clients.back()->call(5).count("A"), 5);
+        }
+        std::thread other([&] {
+            for (int i = 0; i < 20; ++i)
+                cp->setRouteSet(echoRoutes(100, 0, i % 2 == 0));
+        });
+        for (int i = 0; i < 20; ++i)
+            cp->setRouteSet(echoRoutes(50, 50));
+        other.join();
+        const uint64_t last = cp->setRouteSet(echoRoutes(0, 100));
+        QCOMPARE(last, uint64_t(42));
+        for (int i = 0; i < 3; ++i) {
+            const std::string node = "burst-" + std::to_string(i);
+            QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, node, last); }, 15000),
+                     describeClient(*cp, node).constData());
+            QCOMPARE(clients[size_t(i)]->call(20).count("B"), 20);
+        }
+    }
+
+    void addressInUseIsAnError()
+    {
+        auto cp = startControlPlane();
+        QVERIFY(cp);
+        XdsControlPlaneConfig config;
+        config.listenAddress = cp->boundAddress();
+        XdsControlPlane second(config);
+        std::string error;
+        QVERIFY(!second.start(&error));
+        QVERIFY2(error.find("cannot listen for xDS clients on") == 0, error.c_str());
+    }
+
+    void cliServesWatchesAndRefusesInvalidEdits()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("routes.yaml"));
+        auto writeInPlace = [&](const QString &text) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(text.toUtf8());
+        };
+        writeInPlace(routeYaml(100, 0));
+
+        QProcess cli;
+        cli.setProcessChannelMode(QProcess::MergedChannels);
+        cli.start(QString::fromUtf8(MESHSCOPE_CLI_PATH),
+                  {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                   QStringLiteral("--routes"), path});
+        QByteArray output;
+        // Waits for a line matching `pattern` printed after `from` bytes of output.
+        auto waitFor = [&](const QString &pattern, qsizetype from, int timeoutMs = 15000) -> QRegularExpressionMatch {
+            const QRegularExpression re(pattern, QRegularExpression::MultilineOption);
+            QElapsedTimer timer;
+            timer.start();
+            while (timer.elapsed() < timeoutMs) {
+                output += cli.readAll();
+                const auto m = re.match(QString::fromUtf8(output.mid(from)));
+                if (m.hasMatch())
+                    return m;
+                if (cli.state() == QProcess::NotRunning)
+                    break;
+                cli.waitForReadyRead(100);
+            }
+            return {};
+        };
+        const auto listening = waitFor(QStringLiteral("listening for xDS clients on 127\\.0\\.0\\.1:(\\d+)"), 0);
+        QVERIFY2(listening.hasMatch(), output.constData());
+        QVERIFY2(waitFor(QStringLiteral("^pushed version 1\\b"), 0).hasMatch(), output.constData());
+
+        XdsClientProcess client;
+        QVERIFY(client.start(listening.captured(1).toInt(), QStringLiteral("cli-client")));
+        QCOMPARE(client.call(50).count("A"), 50);
+        QVERIFY2(waitFor(QStringLiteral("client cli-client.*ACK RDS version 1"), 0).hasMatch(), output.constData());
+
+        // An edit with a regex RE2 cannot compile is refused; version 1 stays served.
+        qsizetype mark = output.size();
+        writeInPlace(routeYaml(0, 100, QStringLiteral("/meshscope.test.Echo/(")));
+        QVERIFY2(waitFor(QStringLiteral("refused"), mark).hasMatch(), output.constData());
+        QVERIFY2(waitFor(QStringLiteral("still serving version 1"), mark).hasMatch(), output.constData());
+        qInfo("the CLI said: %s", output.mid(mark).trimmed().constData());
+        QVERIFY2(!output.mid(mark).contains("pushed version 2"), output.constData());
+        QCOMPARE(client.call(50).count("A"), 50);
+
+        // A valid edit, saved the way editors do (a new file renamed over the old),
+        // is pushed and routes.
+        mark = output.size();
+        {
+            QSaveFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(routeYaml(0, 100).toUtf8());
+            QVERIFY(f.commit());
+        }
+        QVERIFY2(waitFor(QStringLiteral("^pushed version 2\\b"), mark).hasMatch(), output.constData());
+        QVERIFY2(waitFor(QStringLiteral("client cli-client.*ACK RDS version 2"), mark).hasMatch(), output.constData());
+        QCOMPARE(client.call(50).count("B"), 50);
+
+        // The replaced file is still watched: a second in-place edit is pushed too.
+        mark = output.size();
+        writeInPlace(routeYaml(100, 0));
+        QVERIFY2(waitFor(QStringLiteral("^pushed version 3\\b"), mark).hasMatch(), output.constData());
+        QVERIFY2(waitFor(QStringLiteral("client cli-client.*ACK RDS version 3"), mark).hasMatch(), output.constData());
+        QCOMPARE(client.call(50).count("A"), 50);
+
+        client.stop();
+        QVERIFY2(waitFor(QStringLiteral("client cli-client.*disconnected"), 0).hasMatch(), output.constData());
+        cli.terminate();  // SIGTERM
+        QVERIFY(cli.waitForFinished(10000));
+        QCOMPARE(cli.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(cli.exitCode(), 0);
+    }
+
+    void cliRefusesToStartOnInvalidFileOrOptions()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("routes.yaml"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(routeYaml(100, 0, QStringLiteral("(")).toUtf8());
+        f.close();
+        const QString cliPath = QString::fromUtf8(MESHSCOPE_CLI_PATH);
+
+        QProcess p;
+        p.start(cliPath, {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
+                          QStringLiteral("127.0.0.1:0"), QStringLiteral("--routes"), path});
+        QVERIFY(p.waitForFinished(15000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY2(p.readAllStandardError().contains("regex"), "the reason names the regex");
+
+        p.start(cliPath, {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
+                          QStringLiteral("127.0.0.1:0")});
+        QVERIFY(p.waitForFinished(15000));
+        QCOMPARE(p.exitCode(), 2);
+        const QByteArray err = p.readAllStandardError();
+        QVERIFY2(err.contains("--routes"), err.constData());
+
+        p.start(cliPath, {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
+                          QStringLiteral("256.0.0.1:bad"), QStringLiteral("--routes"), dir.filePath(QStringLiteral("missing.yaml"))});
+        QVERIFY(p.waitForFinished(15000));
+        QVERIFY(p.exitCode() != 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestXdsControlPlane)
+#include "tst_xdscontrolplane.moc"
