@@ -12,6 +12,7 @@
 #include <QImage>
 #include <QPointF>
 #include <QString>
+#include <QTransform>
 #include <QWidget>
 
 #include <memory>
@@ -71,6 +72,22 @@ public:
     QImage renderImage(const QSize &size) const;
     bool renderSvg(const QString &fileName) const;
 
+    // Additions (not used by the main window's original contract).
+    // True once the image on screen was rendered from the current scene and view.
+    bool isRenderUpToDate() const;
+    // A first layout of a very large graph runs in the background; until it lands the
+    // canvas shows a notice and node positions are null.
+    bool isLayoutPending() const;
+    double lastRenderMs() const;  // of the newest worker render shown
+    // Forgets unpinned positions and lays the current snapshot out afresh.
+    void relayout();
+    // Far zoom collapses namespaces into boxes (on by default).
+    void setSemanticZoomEnabled(bool on);
+    bool isCollapsed() const;
+    void setLegendVisible(bool on);
+    QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
+    QTransform viewTransform() const;                // graph coordinates -> widget coordinates
+
 Q_SIGNALS:
     void nodeClicked(const QString &id);
     void edgeClicked(const QString &id);
@@ -87,6 +104,10 @@ protected:
     void wheelEvent(QWheelEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+    bool event(QEvent *event) override;
 
 private:
     struct Private;

@@ -1,0 +1,31 @@
+#pragma once
+// The GUI's command line: `meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR]
+// [--prometheus URL] [--workspace NAME]
+// [--screenshot FILE --screenshot-after-ms N [--screenshot-select NODE]]`. Sources the
+// design lists but this build does not have yet are refused, not silently ignored.
+
+#include <QString>
+#include <QStringList>
+
+namespace meshscope {
+
+struct DashboardOptions {
+    bool demo = false;
+    bool help = false;
+    QString otlpListen = QStringLiteral("127.0.0.1:4317");
+    bool otlpListenGiven = false;
+    QString alsListen;      // empty: no Envoy access-log receiver
+    QString prometheusUrl;  // empty: no Prometheus source
+    QString prometheusToken;
+    QString workspace = QStringLiteral("default");
+    QString screenshotFile;
+    int screenshotAfterMs = -1;
+    QString screenshotSelect;  // node id (or name) to select before the shot
+
+    // args without the program name. Returns an empty string on success, else a
+    // one-line reason for stderr (the caller exits with status 2).
+    static QString parse(const QStringList &args, DashboardOptions *out);
+    static QString usage();
+};
+
+}  // namespace meshscope

@@ -1,0 +1,158 @@
+#pragma once
+// The drawable model of one snapshot: nodes at their layout positions with health,
+// edges trimmed to node borders with width and style, visibility after the filter,
+// and namespace groups (boxes, and aggregated edges for the collapsed far view).
+// Built on the GUI thread, then immutable and shared with the render worker, so no
+// lock is ever held while painting. Strings stay in the snapshot and are turned
+// into QStrings only for what is actually labelled.
+
+#include "graph/graphsnapshot.h"
+#include "graph/healthpolicy.h"
+
+#include <QPointF>
+#include <QRectF>
+#include <QString>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace meshscope {
+
+class GraphLayout;
+class GraphSpatialGrid;
+
+struct SceneFilter {
+    bool northSouth = true;
+    bool eastWest = true;
+    bool errorsOnly = false;
+    std::string ns;  // empty: every namespace
+};
+
+struct SceneNode {
+    int snap = -1;  // index into snapshot->nodes
+    int group = -1;
+    QPointF pos;
+    NodeKind kind = NodeKind::Service;
+    Health health = Health::NoTraffic;
+    bool visible = true;
+};
+
+struct SceneEdge {
+    int snap = -1;  // index into snapshot->edges
+    int source = -1;
+    int target = -1;
+    QPointF p1, p2;  // trimmed at the node borders
+    float width = 1;  // graph units, by rps
+    Direction direction = Direction::EastWest;
+    Health health = Health::NoTraffic;
+    bool visible = true;
+};
+
+// A namespace, or the pseudo-group of clients / external services outside any.
+struct SceneGroup {
+    QString name;
+    bool isNamespace = true;
+    QRectF bounds;  // of its visible nodes, padded for labels
+    int nodeCount = 0;
+    int visibleCount = 0;
+    int failing = 0;   // visible nodes by health
+    int degraded = 0;
+    double rps = 0;
+    Health health = Health::NoTraffic;
+};
+
+struct SceneGroupEdge {
+    int from = -1;
+    int to = -1;
+    double rps = 0;
+    int edgeCount = 0;
+    Health health = Health::NoTraffic;
+    bool northSouth = false;
+};
+
+class GraphScene {
+public:
+    // previous (optional): the scene this one replaces; what did not change is copied.
+    static std::shared_ptr<const GraphScene> build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
+                                                   const SceneFilter &filter, const HealthPolicy &policy,
+                                                   const GraphScene *previous = nullptr);
+    // The same scene with one node moved (dragging): positions and incident edges only.
+    std::shared_ptr<const GraphScene> withNodeAt(int node, QPointF pos) const;
+
+    ~GraphScene();
+
+    const GraphSnapshot &snapshot() const { return *m_snapshot; }
+    const std::vector<SceneNode> &nodes() const { return m_nodes; }
+    const std::vector<SceneEdge> &edges() const { return m_edges; }
+    const std::vector<SceneGroup> &groups() const { return m_groups; }
+    const std::vector<SceneGroupEdge> &groupEdges() const { return m_groupEdges; }
+    // Edges touching a node (indices into edges()).
+    const int *incidentBegin(int node) const { return m_incident.data() + m_incidentStart[size_t(node)]; }
+    const int *incidentEnd(int node) const { return m_incident.data() + m_incidentStart[size_t(node) + 1]; }
+
+    const NodeSnapshot &nodeData(int node) const { return m_snapshot->nodes[size_t(m_nodes[size_t(node)].snap)]; }
+    const EdgeSnapshot &edgeData(int edge) const { return m_snapshot->edges[size_t(m_edges[size_t(edge)].snap)]; }
+    QString nodeId(int node) const;
+    QString edgeId(int edge) const;
+    int findNode(const QString &id) const;  // -1 if absent
+    int findEdge(const QString &id) const;
+
+    // Bounds of the visible nodes including their labels (graph units); empty if none.
+    QRectF visibleBounds() const { return m_visibleBounds; }
+    int visibleNodeCount() const { return m_visibleNodes; }
+    int visibleEdgeCount() const { return m_visibleEdges; }
+    int namespaceCount() const { return m_namespaceCount; }
+    // Whether the far view should show namespace boxes instead of nodes.
+    bool canCollapse() const { return m_groups.size() >= 2; }
+    // Unique per scene, so the canvas can tell whether the worker already has this one.
+    uint64_t id() const { return m_id; }
+
+    // Hit-testing: through the uniform grid once it is built, by a linear scan before.
+    int nodeAt(QPointF graphPos, double slack) const;
+    int edgeAt(QPointF graphPos, double tolerance) const;
+    // Builds the grid index (tens of milliseconds for a big graph): call on a pool
+    // thread; the scene is immutable otherwise, so this is the only write.
+    void buildGrid() const;
+    bool hasGrid() const;
+
+private:
+    GraphScene() = default;
+    bool sameTopology(const GraphSnapshot &s) const;  // same nodes, kinds, namespaces and edge ends
+    void buildTopology(const GraphLayout &layout, const HealthPolicy &policy);
+    void assignGroups();
+    void aggregateGroups(const HealthPolicy &policy);  // counts, bounds, health, edges between groups
+    std::shared_ptr<const GraphSpatialGrid> grid() const;
+    static void trimEdge(SceneEdge &e, const SceneNode &a, const SceneNode &b, bool offset);
+
+    GraphSnapshotPtr m_snapshot;
+    std::vector<SceneNode> m_nodes;
+    std::vector<SceneEdge> m_edges;
+    std::vector<char> m_hasReverse;     // per edge: b->a exists too (drawn side by side)
+    std::vector<char> m_gatewayEgress;  // per node: a gateway the layout ranks as egress
+    std::vector<SceneGroup> m_groups;
+    std::vector<SceneGroupEdge> m_groupEdges;
+    std::vector<int> m_incidentStart;
+    std::vector<int> m_incident;
+    HealthPolicy m_policy;
+    QRectF m_visibleBounds;
+    int m_visibleNodes = 0;
+    int m_visibleEdges = 0;
+    int m_namespaceCount = 0;
+    uint64_t m_id = 0;
+    uint64_t m_layoutVersion = 0;
+    // Set once by buildGrid() on a pool thread, read by hit-tests on the GUI thread.
+    // Copies of a scene (a moved node) start without one.
+    struct GridSlot {
+        GridSlot() = default;
+        GridSlot(const GridSlot &) {}
+        GridSlot &operator=(const GridSlot &) { return *this; }
+        mutable std::mutex mutex;
+        mutable std::shared_ptr<const GraphSpatialGrid> grid;
+    };
+    GridSlot m_grid;
+};
+
+using GraphScenePtr = std::shared_ptr<const GraphScene>;
+
+}  // namespace meshscope

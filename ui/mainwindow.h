@@ -1,0 +1,147 @@
+#pragma once
+// The dashboard window: the graph canvas in the centre, the inspect panel docked on
+// the right, live requests docked at the bottom, a toolbar for finding, filtering,
+// labelling and exporting, and a status bar that says what meshscope listens on and
+// how much arrives. It only reads snapshots (applySnapshot) and asks the aggregator
+// for the one item it inspects; it never touches a socket. Layout, filters and
+// pinned node positions persist per workspace (restoreSettings() after construction).
+
+#include "graph/graphsnapshot.h"
+
+#include <QMainWindow>
+#include <QString>
+#include <QStringList>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QComboBox;
+class QDockWidget;
+class QLabel;
+class QLineEdit;
+class QTimer;
+QT_END_NAMESPACE
+
+namespace meshscope {
+
+class GraphAggregator;
+class GraphCanvas;
+class InspectPanel;
+class NoticeBar;
+class RequestsPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    enum class ExportFormat { Png, Svg, Json, Dot };
+
+    explicit MainWindow(GraphAggregator *aggregator, const QString &workspace = QStringLiteral("default"),
+                        QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // What the receivers listen on, e.g. "OTLP 127.0.0.1:4317".
+    void setListenDescription(const QString &text);
+    // A source failed (bind error, demo generator gone): status bar and a notice.
+    void reportSourceError(const QString &text);
+    void setDemoMode(bool demo);
+    // Settings are not read or written when off (screenshots, tests).
+    void setPersistenceEnabled(bool on);
+
+    // Selects a node by id, or else by the first node whose id or name contains text.
+    // Returns the selected node id, or an empty string.
+    QString selectNode(const QString &idOrText);
+    bool selectEdge(const QString &id);
+
+    bool exportGraph(ExportFormat format, const QString &fileName, QString *error = nullptr) const;
+    bool saveScreenshot(const QString &fileName, QString *error = nullptr);
+
+    void saveSettings() const;
+    void restoreSettings();
+
+    GraphSnapshotPtr snapshot() const { return m_snapshot; }
+    GraphCanvas *canvas() const { return m_canvas; }
+    InspectPanel *inspectPanel() const { return m_inspect; }
+    RequestsPanel *requestsPanel() const { return m_requests; }
+    NoticeBar *noticeBar() const { return m_notice; }
+    QLineEdit *findField() const { return m_findEdit; }
+    QComboBox *namespaceCombo() const { return m_namespaceCombo; }
+    QComboBox *edgeLabelCombo() const { return m_edgeLabelCombo; }
+    QAction *fitAction() const { return m_fitAction; }
+    QAction *findAction() const { return m_findAction; }
+    QAction *northSouthOnlyAction() const { return m_northSouthOnly; }
+    QAction *eastWestOnlyAction() const { return m_eastWestOnly; }
+    QAction *errorsOnlyAction() const { return m_errorsOnly; }
+    QAction *animationAction() const { return m_animation; }
+    QString statusText() const;  // all status bar fields, for tests
+
+public Q_SLOTS:
+    // Called (queued) for every published snapshot; GUI thread.
+    void applySnapshot(meshscope::GraphSnapshotPtr snapshot);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void buildActions();
+    void buildToolBar();
+    void buildMenus();
+    void buildDocks();
+    void buildStatusBar();
+    void openFind();
+    void runFind();
+    void applyFilter();
+    void refreshNamespaces();
+    void refreshStatus();
+    void onNodeClicked(const QString &id);
+    void onEdgeClicked(const QString &id);
+    void onSelectionCleared();
+    void onNodeContextMenu(const QString &id, const QPoint &globalPos);
+    void exportWithDialog(ExportFormat format);
+    void scheduleSave();
+    QString settingsGroup() const;
+
+    GraphAggregator *m_aggregator;
+    QString m_workspace;
+    bool m_persist = true;
+    GraphSnapshotPtr m_snapshot;
+
+    GraphCanvas *m_canvas;
+    NoticeBar *m_notice;
+    InspectPanel *m_inspect;
+    RequestsPanel *m_requests;
+    QDockWidget *m_inspectDock = nullptr;
+    QDockWidget *m_requestsDock = nullptr;
+
+    QAction *m_fitAction = nullptr;
+    QAction *m_findAction = nullptr;
+    QAction *m_findFieldAction = nullptr;
+    QAction *m_northSouthOnly = nullptr;
+    QAction *m_eastWestOnly = nullptr;
+    QAction *m_errorsOnly = nullptr;
+    QAction *m_animation = nullptr;
+    QAction *m_exportPng = nullptr;
+    QAction *m_exportSvg = nullptr;
+    QAction *m_exportJson = nullptr;
+    QAction *m_exportDot = nullptr;
+    QLineEdit *m_findEdit = nullptr;
+    QComboBox *m_namespaceCombo = nullptr;
+    QComboBox *m_edgeLabelCombo = nullptr;
+    QString m_savedNamespace;
+
+    QLabel *m_listenLabel = nullptr;
+    QLabel *m_demoLabel = nullptr;
+    QLabel *m_rateLabel = nullptr;
+    QLabel *m_graphLabel = nullptr;
+    QLabel *m_rejectLabel = nullptr;
+    QLabel *m_foldedLabel = nullptr;
+    QLabel *m_errorLabel = nullptr;
+    QStringList m_sourceErrors;
+    QTimer *m_statusTimer;
+    QTimer *m_saveTimer;
+
+    // Spans/s from counter deltas between samples at least a second apart.
+    int64_t m_rateSampleMs = -1;
+    uint64_t m_rateSampleSpans = 0;
+    double m_spansPerSecond = 0;
+};
+
+}  // namespace meshscope
