@@ -151,6 +151,14 @@ void MainWindow::buildActions()
     m_fitAction->setToolTip(tr("Fit the whole graph in view (F)"));
     m_fitAction->setShortcut(QKeySequence(Qt::Key_F));
     connect(m_fitAction, &QAction::triggered, m_canvas, &GraphCanvas::fitToView);
+    m_relayoutAction = new QAction(tr("Re-layout"), this);
+    m_relayoutAction->setObjectName(QStringLiteral("relayoutAction"));
+    m_relayoutAction->setToolTip(tr("Lay the graph out afresh; dragged nodes stay where they are (Ctrl+L)"));
+    m_relayoutAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(m_relayoutAction, &QAction::triggered, this, [this] {
+        m_canvas->relayout();
+        m_canvas->fitToView();
+    });
 
     m_findAction = new QAction(tr("Find"), this);
     m_findAction->setObjectName(QStringLiteral("findAction"));
@@ -203,6 +211,7 @@ void MainWindow::buildToolBar()
     bar->setMovable(false);
     bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
     bar->addAction(m_fitAction);
+    bar->addAction(m_relayoutAction);
     bar->addAction(m_findAction);
     bar->addSeparator();
 
@@ -296,6 +305,7 @@ void MainWindow::buildMenus()
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_fitAction);
+    view->addAction(m_relayoutAction);
     view->addAction(m_findAction);
     view->addSeparator();
     view->addAction(m_northSouthOnly);
@@ -417,6 +427,18 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
     const bool first = !m_snapshot;
     m_snapshot = snapshot;
     m_canvas->setSnapshot(snapshot);
+    // A live graph is discovered a few services at a time; laying out each arrival
+    // stably would freeze the first, partial picture. So while the graph settles,
+    // every change of its shape is laid out afresh (pinned nodes stay put).
+    const int64_t now = GraphAggregator::wallNowMs();
+    if (m_settleUntilMs == 0 && !snapshot->nodes.empty())
+        m_settleUntilMs = now + kSettleMs;
+    const std::pair<size_t, size_t> shape{snapshot->nodes.size(), snapshot->edges.size()};
+    if (now < m_settleUntilMs && shape != m_settleShape && !m_canvas->isLayoutPending()) {
+        m_settleShape = shape;
+        m_canvas->relayout();
+        m_canvas->fitToView();
+    }
     m_inspect->setSnapshot(snapshot);
     refreshNamespaces();
     if (first)

@@ -12,6 +12,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <utility>
+
 QT_BEGIN_NAMESPACE
 class QAction;
 class QComboBox;
@@ -103,6 +105,10 @@ private:
     QString m_workspace;
     bool m_persist = true;
     GraphSnapshotPtr m_snapshot;
+    static constexpr int64_t kSettleMs = 15000;
+    int64_t m_settleUntilMs = 0;  // wall time until which shape changes are laid out afresh
+    std::pair<size_t, size_t> m_settleShape{0, 0};
+    QAction *m_relayoutAction = nullptr;
 
     GraphCanvas *m_canvas;
     NoticeBar *m_notice;
