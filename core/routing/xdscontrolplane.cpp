@@ -1,7 +1,9 @@
 #include "routing/xdscontrolplane.h"
 
+#include "telemetry/grpclistener.h"
+
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
-#include "telemetry/otlpreceiver.h"  // quietGrpcLogging
+#include "telemetry/otlpreceiver.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -453,46 +455,28 @@ XdsControlPlane::~XdsControlPlane()
 
 bool XdsControlPlane::start(std::string *error)
 {
-    meshscope::quietGrpcLogging();
     if (m_server)
         return true;
     m_service = std::make_unique<Service>(m_shared);
-    grpc::ServerBuilder builder;
-    int selected = 0;
-    builder.AddListeningPort(m_config.listenAddress, grpc::InsecureServerCredentials(), &selected);
-    builder.RegisterService(m_service.get());
-    // Without this a second control plane could bind the same port and the kernel
-    // would split clients between them: an address in use must be an error.
-    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    m_server = builder.BuildAndStart();
-    if (!m_server || selected == 0) {
-        m_server.reset();
+    GrpcListenOptions options;
+    options.unlimitedMessageSize = false;
+    m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "xDS clients", options, &m_port, error);
+    if (!m_server) {
         m_service.reset();
-        if (error)
-            *error = "cannot listen for xDS clients on " + m_config.listenAddress
-                + ": address invalid, in use or not available";
         return false;
     }
-    m_port = selected;
     return true;
 }
 
 void XdsControlPlane::stop()
 {
-    if (m_server) {
-        // xDS streams never end on their own: they are cancelled at the deadline.
-        m_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-        m_server->Wait();
-        m_server.reset();
-    }
+    stopGrpcListener(m_server);
     m_service.reset();
 }
 
 std::string XdsControlPlane::boundAddress() const
 {
-    const std::string &a = m_config.listenAddress;
-    const auto colon = a.rfind(':');
-    return (colon == std::string::npos ? a : a.substr(0, colon)) + ":" + std::to_string(m_port);
+    return boundAddressOf(m_config.listenAddress, m_port);
 }
 
 uint64_t XdsControlPlane::setRouteSet(const RouteSet &set, const XdsTranslatorOptions &options)

@@ -2,7 +2,8 @@
 
 #include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "graph/graphaggregator.h"
-#include "telemetry/otlpreceiver.h"  // quietGrpcLogging
+#include "telemetry/grpclistener.h"
+#include "telemetry/otlpreceiver.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -154,50 +155,28 @@ AlsReceiver::~AlsReceiver()
 
 bool AlsReceiver::start(std::string *error)
 {
-    quietGrpcLogging();
     if (m_server)
         return true;
     m_service = std::make_unique<Service>(m_aggregator, m_config, *m_counters);
-    grpc::ServerBuilder builder;
-    int selected = 0;
-    builder.AddListeningPort(m_config.listenAddress, grpc::InsecureServerCredentials(), &selected);
-    builder.RegisterService(m_service.get());
-    // gRPC 1.51 holds a whole message in memory before its own size check, and a
-    // message it refuses never reaches meshscope to be counted. So gRPC takes any
-    // size it can (up to 2 GiB) and meshscope refuses, and counts, everything over
-    // the configured limit.
-    builder.SetMaxReceiveMessageSize(INT_MAX);
-    // Without this a second receiver on the same port would silently share the traffic.
-    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    m_server = builder.BuildAndStart();
-    if (!m_server || selected == 0) {
-        m_server.reset();
+    GrpcListenOptions options;
+    options.unlimitedMessageSize = true;
+    m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "Envoy access logs", options, &m_port, error);
+    if (!m_server) {
         m_service.reset();
-        if (error)
-            *error = "cannot listen for Envoy access logs on " + m_config.listenAddress
-                + ": address invalid, in use or not available";
         return false;
     }
-    m_port = selected;
     return true;
 }
 
 void AlsReceiver::stop()
 {
-    if (m_server) {
-        // Envoy keeps its streams open: they are cancelled at the deadline.
-        m_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-        m_server->Wait();
-        m_server.reset();
-    }
+    stopGrpcListener(m_server);
     m_service.reset();
 }
 
 std::string AlsReceiver::boundAddress() const
 {
-    const std::string &a = m_config.listenAddress;
-    const auto colon = a.rfind(':');
-    return (colon == std::string::npos ? a : a.substr(0, colon)) + ":" + std::to_string(m_port);
+    return boundAddressOf(m_config.listenAddress, m_port);
 }
 
 AlsReceiverCounters AlsReceiver::counters() const

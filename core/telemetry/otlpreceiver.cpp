@@ -1,6 +1,7 @@
 #include "telemetry/otlpreceiver.h"
 
 #include "graph/graphaggregator.h"
+#include "telemetry/grpclistener.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
 #include <grpc/support/log.h>
@@ -98,50 +99,28 @@ OtlpReceiver::~OtlpReceiver()
 
 bool OtlpReceiver::start(std::string *error)
 {
-    quietGrpcLogging();
     if (m_server)
         return true;
     m_service = std::make_unique<Service>(m_aggregator, m_config);
-    grpc::ServerBuilder builder;
-    int selected = 0;
-    builder.AddListeningPort(m_config.listenAddress, grpc::InsecureServerCredentials(), &selected);
-    builder.RegisterService(m_service.get());
-    // gRPC 1.51 holds a whole message in memory before its own size check, and a
-    // message it refuses never reaches meshscope to be counted. So gRPC takes any
-    // size it can (up to 2 GiB) and meshscope refuses, and counts, everything over
-    // the configured limit.
-    builder.SetMaxReceiveMessageSize(INT_MAX);
-    // Without this, gRPC lets a second server bind the same port (SO_REUSEPORT) and
-    // the kernel splits traffic between them: an address in use must be an error.
-    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    m_server = builder.BuildAndStart();
-    if (!m_server || selected == 0) {
-        m_server.reset();
+    GrpcListenOptions options;
+    options.unlimitedMessageSize = true;
+    m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "OTLP", options, &m_port, error);
+    if (!m_server) {
         m_service.reset();
-        if (error)
-            *error = "cannot listen for OTLP on " + m_config.listenAddress
-                + ": address invalid, in use or not available";
         return false;
     }
-    m_port = selected;
     return true;
 }
 
 void OtlpReceiver::stop()
 {
-    if (m_server) {
-        m_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-        m_server->Wait();
-        m_server.reset();
-    }
+    stopGrpcListener(m_server);
     m_service.reset();
 }
 
 std::string OtlpReceiver::boundAddress() const
 {
-    const std::string &a = m_config.listenAddress;
-    const auto colon = a.rfind(':');
-    return (colon == std::string::npos ? a : a.substr(0, colon)) + ":" + std::to_string(m_port);
+    return boundAddressOf(m_config.listenAddress, m_port);
 }
 
 void quietGrpcLogging()
