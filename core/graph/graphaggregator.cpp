@@ -625,27 +625,31 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
         if (n.stats.requests > 0)
             continue;
         const auto &list = inbound.count(n.id) ? inbound[n.id] : outbound[n.id];
-        TrafficStats sum;
-        double errors = 0, e4xx = 0, e5xx = 0;
-        for (const TrafficStats *t : list) {
-            sum.requests += t->requests;
-            sum.rps += t->rps;
-            sum.bytes += t->bytes;
-            errors += t->errorRate * t->rps;
-            e4xx += t->rate4xx * t->rps;
-            e5xx += t->rate5xx * t->rps;
-            // Percentiles of a sum are not sums: the slowest path bounds them.
-            sum.p50Ms = std::max(sum.p50Ms, t->p50Ms);
-            sum.p95Ms = std::max(sum.p95Ms, t->p95Ms);
-            sum.p99Ms = std::max(sum.p99Ms, t->p99Ms);
-        }
-        if (sum.rps > 0) {
-            sum.errorRate = errors / sum.rps;
-            sum.rate4xx = e4xx / sum.rps;
-            sum.rate5xx = e5xx / sum.rps;
-        }
-        n.stats = sum;
+        n.stats = sumTrafficStats(list);
     }
+}
+
+TrafficStats sumTrafficStats(const std::vector<const TrafficStats *> &parts)
+{
+    TrafficStats sum;
+    double errors = 0, e4xx = 0, e5xx = 0;
+    for (const TrafficStats *t : parts) {
+        sum.requests += t->requests;
+        sum.rps += t->rps;
+        sum.bytes += t->bytes;
+        errors += t->errorRate * t->rps;
+        e4xx += t->rate4xx * t->rps;
+        e5xx += t->rate5xx * t->rps;
+        sum.p50Ms = std::max(sum.p50Ms, t->p50Ms);
+        sum.p95Ms = std::max(sum.p95Ms, t->p95Ms);
+        sum.p99Ms = std::max(sum.p99Ms, t->p99Ms);
+    }
+    if (sum.rps > 0) {
+        sum.errorRate = errors / sum.rps;
+        sum.rate4xx = e4xx / sum.rps;
+        sum.rate5xx = e5xx / sum.rps;
+    }
+    return sum;
 }
 
 std::vector<SeriesPoint> GraphAggregator::nodeSeries(const std::string &nodeId, int64_t nowMs) const

@@ -28,6 +28,11 @@ struct TrafficStats {
     uint64_t bytes = 0;
 };
 
+// Traffic of several parts taken together: counts and rates add, error rates are
+// weighted by rate, and each percentile is bounded by the slowest part's (the
+// percentiles of a sum are not sums).
+TrafficStats sumTrafficStats(const std::vector<const TrafficStats *> &parts);
+
 struct NodeSnapshot {
     std::string id;
     std::string name;

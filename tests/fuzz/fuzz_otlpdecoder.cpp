@@ -37,6 +37,13 @@ bool sameSpan(const Span &a, const Span &b)
 
 }  // namespace
 
+// libFuzzer reports a crash as a finding, so a broken property aborts with its name.
+#define ASSERT_PROPERTY(condition, what) \
+    do {                             \
+        if (!(condition))            \
+            mismatch(what);          \
+    } while (false)
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const OtlpDecoder decoder;
@@ -44,17 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
     if (req.ParseFromArray(data, int(size))) {
-        if (wire.malformed)
-            mismatch("protobuf parsed bytes the wire decoder called malformed");
+        ASSERT_PROPERTY(!wire.malformed, "protobuf parsed bytes the wire decoder called malformed");
         DecodeResult ref = decoder.decode(req, kNowNs);
-        if (ref.received != wire.received || ref.rejected != wire.rejected || ref.reasons != wire.reasons)
-            mismatch("span counts or rejection reasons");
-        if (ref.spans.size() != wire.spans.size())
-            mismatch("number of spans");
-        for (size_t i = 0; i < ref.spans.size(); ++i) {
-            if (!sameSpan(ref.spans[i], wire.spans[i]))
-                mismatch("span contents");
-        }
+        ASSERT_PROPERTY(ref.received == wire.received && ref.rejected == wire.rejected && ref.reasons == wire.reasons,
+                    "span counts or rejection reasons");
+        ASSERT_PROPERTY(ref.spans.size() == wire.spans.size(), "number of spans");
+        for (size_t i = 0; i < ref.spans.size(); ++i)
+            ASSERT_PROPERTY(sameSpan(ref.spans[i], wire.spans[i]), "span contents");
     }
     if (!wire.malformed && !wire.spans.empty()) {
         AggregatorConfig cfg;
@@ -63,8 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         agg.ingestSpans(std::move(wire.spans), int64_t(kNowNs / 1000000));
         agg.flushPending(int64_t(kNowNs / 1000000) + 1000);
         auto snap = agg.snapshot(int64_t(kNowNs / 1000000) + 1000);
-        if (snap->nodes.size() > cfg.maxNodes + 2)
-            mismatch("node limit not honoured");
+        ASSERT_PROPERTY(snap->nodes.size() <= cfg.maxNodes + 2, "node limit not honoured");
     }
     return 0;
 }

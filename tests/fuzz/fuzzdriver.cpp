@@ -97,7 +97,11 @@ int main(int argc, char **argv)
             mutate(input, rng);
             ++mutated;
         }
-        LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(input.data()), input.size());
+        // The target aborts on a broken property; a non-zero return is a broken harness.
+        if (LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(input.data()), input.size()) != 0) {
+            std::fprintf(stderr, "fuzz_otlpdecoder_smoke: assertion failed: target rejected input %ld\n", i);
+            return 1;
+        }
     }
     std::printf("fuzz_otlpdecoder_smoke: %ld inputs (%ld mutated), all properties held\n", iterations, mutated);
     return 0;
