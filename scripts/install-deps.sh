@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libre2-dev libyaml-cpp-dev
   # real peers and tools used by the tests
-  curl openssl prometheus
+  curl openssl prometheus caddy
 )
 # fonts so that offscreen screenshots have legible text
 packages+=(fonts-dejavu-core)

@@ -3,11 +3,19 @@
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
 #include "telemetry/alsreceiver.h"
+#include "telemetry/envoyadminsource.h"
 #include "telemetry/otlpreceiver.h"
 #include "telemetry/prometheusclient.h"
 #include "telemetry/prometheussource.h"
+#include "telemetry/tlsoptions.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTimer>
 
 #include <QUrl>
@@ -32,6 +40,10 @@ struct GraphOptions {
     QString format = QStringLiteral("json");
     AggregatorConfig aggregator;
     size_t maxMessageBytes = 16u * 1024 * 1024;
+    TlsServerOptions receiverTls;  // --tls-*: for --otlp-listen and --als-listen
+    EnvoyAdminSourceConfig envoy;  // admin.url empty: no Envoy admin
+    bool liveListenerGiven = false;  // --otlp-listen or --als-listen
+    bool durationGiven = false;
 };
 
 // Returns an empty string on success, else a one-line reason.
@@ -47,8 +59,18 @@ QString parse(const QStringList &args, GraphOptions &o)
         };
         QString v;
         bool ok = true;
+        QString tlsError;
+        if (takeTlsServerFlag(args, &i, &o.receiverTls, &tlsError)
+            || takeTlsClientFlag(args, &i, QStringLiteral("--prometheus"), &o.prometheus.server.tls, &tlsError)
+            || takeTlsClientFlag(args, &i, QStringLiteral("--envoy-admin"), &o.envoy.admin.tls, &tlsError)) {
+            if (!tlsError.isEmpty())
+                return tlsError;
+            continue;
+        }
         if (a == QLatin1String("--otlp-listen") || a == QLatin1String("--als-listen") || a == QLatin1String("--duration"))
             o.listenRequested = true;
+        o.liveListenerGiven = o.liveListenerGiven || a == QLatin1String("--otlp-listen") || a == QLatin1String("--als-listen");
+        o.durationGiven = o.durationGiven || a == QLatin1String("--duration");
         if (a == QLatin1String("--otlp-listen")) {
             if (!value(&o.otlpListen) || o.otlpListen.isEmpty())
                 return QStringLiteral("--otlp-listen needs an address (HOST:PORT)");
@@ -105,6 +127,15 @@ QString parse(const QStringList &args, GraphOptions &o)
             if (!value(&v) || (t = v.toInt(&ok), !ok) || t < 100)
                 return QStringLiteral("--prometheus-timeout-ms needs at least 100");
             o.prometheus.server.timeoutMs = t;
+        } else if (a == QLatin1String("--envoy-admin")) {
+            if (!value(&v) || v.isEmpty())
+                return QStringLiteral("--envoy-admin needs a URL such as http://127.0.0.1:9901");
+            o.envoy.admin.url = QUrl::fromUserInput(v);
+            if (!o.envoy.admin.url.isValid() || o.envoy.admin.url.host().isEmpty())
+                return QStringLiteral("--envoy-admin '%1' is not a URL").arg(v);
+        } else if (a == QLatin1String("--envoy-admin-name")) {
+            if (!value(&o.envoy.proxyName) || o.envoy.proxyName.isEmpty())
+                return QStringLiteral("--envoy-admin-name needs a name (NAME or NAMESPACE/NAME)");
         } else if (a == QLatin1String("--node-limit")) {
             long long n = 0;
             if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 1)
@@ -128,6 +159,16 @@ QString parse(const QStringList &args, GraphOptions &o)
             return QStringLiteral("unknown option '%1'").arg(a);
         }
     }
+    if (QString e = checkTlsServerFlags(o.receiverTls); !e.isEmpty())
+        return e;
+    if (QString e = checkTlsClientFlags(o.prometheus.server.tls, QStringLiteral("--prometheus")); !e.isEmpty())
+        return e;
+    if (o.prometheus.server.tls.customized() && o.prometheus.server.url.scheme() != QLatin1String("https"))
+        return QStringLiteral("--prometheus-ca/-cert/-key/-insecure-skip-verify need an https:// --prometheus URL");
+    if (QString e = checkTlsClientFlags(o.envoy.admin.tls, QStringLiteral("--envoy-admin")); !e.isEmpty())
+        return e;
+    if (o.envoy.admin.tls.customized() && o.envoy.admin.url.scheme() != QLatin1String("https"))
+        return QStringLiteral("--envoy-admin-ca/-cert/-key/-insecure-skip-verify need an https:// --envoy-admin URL");
     return {};
 }
 
@@ -156,11 +197,69 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         aggregator.setPulledEdges("prometheus", std::move(edges), GraphAggregator::wallNowMs());
         return true;
     };
-    if (usePrometheus && !opts.listenRequested) {
-        if (!pullPrometheus())
+    // Envoy admin rates need two samples: one now, one at the end (of --duration, or
+    // after kEnvoySpacingMs when nothing listens live).
+    const bool useEnvoy = !opts.envoy.admin.url.isEmpty();
+    const bool live = opts.listenRequested && (opts.liveListenerGiven || !useEnvoy);
+    EnvoyAdminSample envoyFirst;
+    EnvoyAdminView envoyView;
+    auto sampleEnvoy = [&](EnvoyAdminSample *sample) -> bool {
+        QString err;
+        if (!EnvoyAdminSource::fetchSample(opts.envoy.admin, sample, &err)) {
+            std::fprintf(stderr, "meshscope-cli graph: %s\n", qPrintable(err));
+            return false;
+        }
+        return true;
+    };
+    auto finishEnvoy = [&]() -> bool {
+        EnvoyAdminSample second;
+        if (!sampleEnvoy(&second))
+            return false;
+        envoyView = buildEnvoyAdminView(second, &envoyFirst, opts.envoy.proxyName,
+                                        EnvoyAdminSource::fallbackName(opts.envoy.admin.url));
+        std::fprintf(stderr, "meshscope-cli: %zu edges from Envoy admin at %s (%s) over %.2f s\n", envoyView.edges.size(),
+                     qPrintable(opts.envoy.admin.url.toDisplayString(QUrl::RemoveUserInfo)), envoyView.proxyId.c_str(),
+                     envoyView.intervalSeconds);
+        aggregator.setPulledEdges("envoy-admin", std::move(envoyView.edges), GraphAggregator::wallNowMs());
+        return true;
+    };
+    // The graph contract, plus the health of the proxy's upstreams on its node.
+    auto render = [&](const GraphSnapshot &snap) -> QByteArray {
+        if (opts.format == QLatin1String("dot"))
+            return graphToDot(snap);
+        const QByteArray json = graphToJson(snap);
+        if (!useEnvoy)
+            return json;
+        QJsonObject root = QJsonDocument::fromJson(json).object();
+        QJsonArray nodes = root.value(QStringLiteral("nodes")).toArray();
+        for (qsizetype i = 0; i < nodes.size(); ++i) {
+            QJsonObject n = nodes[i].toObject();
+            if (n.value(QStringLiteral("id")).toString() != QString::fromStdString(envoyView.proxyId))
+                continue;
+            n.insert(QStringLiteral("upstream_health"), envoyUpstreamHealthToJson(envoyView.clusters));
+            nodes[i] = n;
+        }
+        root.insert(QStringLiteral("nodes"), nodes);
+        return QJsonDocument(root).toJson(QJsonDocument::Indented);
+    };
+    if ((usePrometheus || useEnvoy) && !live) {
+        constexpr int kEnvoySpacingMs = 2000;
+        if (useEnvoy && !sampleEnvoy(&envoyFirst))
             return 1;
+        QElapsedTimer sinceFirst;
+        sinceFirst.start();
+        if (usePrometheus && !pullPrometheus())
+            return 1;
+        if (useEnvoy) {
+            const int spacingMs = opts.durationGiven ? int(opts.durationSeconds * 1000) : kEnvoySpacingMs;
+            QEventLoop wait;
+            QTimer::singleShot(std::max<qint64>(0, spacingMs - sinceFirst.elapsed()), &wait, &QEventLoop::quit);
+            wait.exec();
+            if (!finishEnvoy())
+                return 1;
+        }
         GraphSnapshotPtr snap = aggregator.snapshot(GraphAggregator::wallNowMs());
-        const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
+        const QByteArray out = render(*snap);
         std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
         std::fflush(stdout);
         return 0;
@@ -168,25 +267,32 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
     OtlpReceiverConfig rc;
     rc.listenAddress = opts.otlpListen.toStdString();
     rc.maxMessageBytes = opts.maxMessageBytes;
+    rc.tls = opts.receiverTls;
     OtlpReceiver receiver(aggregator, rc);
     std::string error;
     if (!receiver.start(&error)) {
         std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
         return 1;
     }
-    std::fprintf(stderr, "meshscope-cli: listening for OTLP on %s\n", receiver.boundAddress().c_str());
+    const char *tlsNote = !opts.receiverTls.enabled()   ? ""
+        : opts.receiverTls.requireClientCert             ? " (TLS, client certificates required)"
+                                                         : " (TLS)";
+    std::fprintf(stderr, "meshscope-cli: listening for OTLP on %s%s\n", receiver.boundAddress().c_str(), tlsNote);
     std::unique_ptr<AlsReceiver> als;
     if (!opts.alsListen.isEmpty()) {
         AlsReceiverConfig ac;
         ac.listenAddress = opts.alsListen.toStdString();
         ac.maxMessageBytes = opts.maxMessageBytes;
+        ac.tls = opts.receiverTls;
         als = std::make_unique<AlsReceiver>(aggregator, ac);
         if (!als->start(&error)) {
             std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
             return 1;
         }
-        std::fprintf(stderr, "meshscope-cli: listening for Envoy access logs on %s\n", als->boundAddress().c_str());
+        std::fprintf(stderr, "meshscope-cli: listening for Envoy access logs on %s%s\n", als->boundAddress().c_str(), tlsNote);
     }
+    if (useEnvoy && !sampleEnvoy(&envoyFirst))
+        return 1;
     std::fflush(stderr);
 
     std::signal(SIGINT, [](int) { g_interrupted = true; });
@@ -203,12 +309,25 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
     receiver.stop();
     if (als)
         als->stop();
+    // Who connected with which certificate, one line per peer: the operator sees
+    // identities and certificates about to run out.
+    auto printPeers = [](const char *what, const std::vector<TlsPeer> &peers) {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (const TlsPeer &p : peers)
+            std::fprintf(stderr, "meshscope-cli: %s TLS peer %s: %s\n", what, p.address.c_str(),
+                         qPrintable(p.certificate.summary(now)));
+    };
+    printPeers("OTLP", receiver.tlsPeers());
+    if (als)
+        printPeers("access-log", als->tlsPeers());
     const int64_t now = GraphAggregator::wallNowMs();
     aggregator.flushPending(now);
     if (usePrometheus && !pullPrometheus())
         return 1;
+    if (useEnvoy && !finishEnvoy())
+        return 1;
     GraphSnapshotPtr snap = aggregator.snapshot(now);
-    const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
+    const QByteArray out = render(*snap);
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
     std::fflush(stdout);
     const IngestCounters &c = snap->counters;

@@ -17,11 +17,22 @@ void usage(FILE *to)
                  "                           [--window SECONDS] [--node-limit N] [--gateway NAME]...\n"
                  "                           [--pairing-ttl-ms MS] [--max-message-bytes N]\n"
                  "                           [--prometheus URL [--at TIME] [--mesh istio|linkerd|auto]\n"
-                 "                            [--prometheus-token T | --prometheus-user U --prometheus-password P]]\n"
+                 "                            [--prometheus-token T | --prometheus-user U --prometheus-password P]\n"
+                 "                            [--prometheus-ca F] [--prometheus-cert F --prometheus-key F]\n"
+                 "                            [--prometheus-insecure-skip-verify]]\n"
+                 "                           [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-require-client-cert]]\n"
+                 "                           [--envoy-admin URL [--envoy-admin-name NAME|NAMESPACE/NAME]\n"
+                 "                            [--envoy-admin-ca F] [--envoy-admin-cert F --envoy-admin-key F]\n"
+                 "                            [--envoy-admin-insecure-skip-verify]]\n"
+                 "  --tls-* serve the OTLP and access-log receivers over TLS (PEM files); with --tls-client-ca,\n"
+                 "  clients are asked for a certificate signed by it, and --tls-require-client-cert refuses those without.\n"
                  "  --window takes 60s, 5m, 1h; --at takes unix seconds or RFC 3339 (default now).\n"
                  "  With --prometheus and no live option, the graph is answered from one query.\n"
-                 "       meshscope-cli routes validate|export|diff|apply|history|rollback ...  (routes --help)\n"
-                 "       meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy]  (xds --help)\n");
+                 "  --envoy-admin polls Envoy's admin (default port 9901): /clusters, /stats, /server_info. Rates come\n"
+                 "  from two samples taken --duration seconds apart (2 s when --duration is not given); with\n"
+                 "  --envoy-admin, --duration alone starts no receivers. The proxy's node carries \"upstream_health\".\n"
+                 "       meshscope-cli routes validate|export|diff|pull|apply|history|rollback ...  (routes --help)\n"
+                 "       meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy] [--tls-...]  (xds --help)\n");
 }
 }  // namespace
 

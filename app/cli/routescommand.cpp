@@ -1,5 +1,7 @@
 #include "routescommand.h"
 
+#include "routing/caddyadmin.h"
+#include "routing/caddytranslator.h"
 #include "routing/routediff.h"
 #include "routing/routeexport.h"
 #include "routing/routehistory.h"
@@ -8,8 +10,11 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QStandardPaths>
+#include <QUrl>
 
 #include <cstdio>
 #include <map>
@@ -26,12 +31,22 @@ const char kUsage[]
       "       meshscope-cli routes export --format istio|gateway-api --file F [--out FILE]\n"
       "                                   [--no-subsets] [--version-label LABEL]\n"
       "       meshscope-cli routes diff --file NEW --against OLD\n"
-      "       meshscope-cli routes apply --file NEW --to F --dir D [--target generic|xds-grpc|envoy|caddy]\n"
+      "       meshscope-cli routes apply --file NEW --to F --dir D [--target generic|xds-grpc|envoy|caddy] "
+      "[--dry-run]\n"
+      "       meshscope-cli routes pull --caddy-admin URL --server NAME [--output F] [TLS]\n"
+      "       meshscope-cli routes apply --caddy-admin URL --server NAME --file NEW [--dir D] [--dry-run] [TLS]\n"
       "       meshscope-cli routes history --dir D [--id N]\n"
-      "       meshscope-cli routes rollback --dir D --id N --file F\n"
+      "       meshscope-cli routes rollback --dir D --id N [--file F | --caddy-admin URL --server NAME [TLS]]\n"
+      "  TLS (https admin URLs): --caddy-ca FILE, --caddy-cert FILE --caddy-key FILE.\n"
       "  validate prints every issue and exits 1 if any is an error.\n"
-      "  apply validates NEW, writes it to F and records the change in the history in D;\n"
-      "  rollback rewrites F with the routes as they were before change N, and records that too.\n";
+      "  apply validates NEW, prints what changes, writes it to F and records the change in the history in D;\n"
+      "  --dry-run stops after printing.\n"
+      "  pull prints the routes of Caddy's HTTP server NAME as HTTPRoute/EndpointSlice YAML, headed by the\n"
+      "  ETag it was read at. apply --caddy-admin validates NEW for Caddy, prints the diff against the\n"
+      "  server's current routes and replaces them in one request with If-Match: that ETag, so routes\n"
+      "  changed since the pull are refused, not overwritten. D defaults to ~/.local/share/meshscope/history.\n"
+      "  rollback re-applies the routes as they were before change N, to the target N was applied to\n"
+      "  (or the one given), and records that too.\n";
 
 // Which options each subcommand takes; those ending in '!' are required.
 const std::map<QString, QStringList> &subcommands()
@@ -43,18 +58,24 @@ const std::map<QString, QStringList> &subcommands()
                 QStringLiteral("--no-subsets"), QStringLiteral("--version-label") } },
         { QStringLiteral("diff"), { QStringLiteral("--file!"), QStringLiteral("--against!") } },
         { QStringLiteral("apply"),
-            { QStringLiteral("--file!"), QStringLiteral("--to!"), QStringLiteral("--dir!"),
-                QStringLiteral("--target") } },
+            { QStringLiteral("--file!"), QStringLiteral("--to"), QStringLiteral("--dir"), QStringLiteral("--target"),
+                QStringLiteral("--dry-run"), QStringLiteral("--caddy-admin"), QStringLiteral("--server"),
+                QStringLiteral("--caddy-ca"), QStringLiteral("--caddy-cert"), QStringLiteral("--caddy-key") } },
+        { QStringLiteral("pull"),
+            { QStringLiteral("--caddy-admin!"), QStringLiteral("--server!"), QStringLiteral("--output"),
+                QStringLiteral("--caddy-ca"), QStringLiteral("--caddy-cert"), QStringLiteral("--caddy-key") } },
         { QStringLiteral("history"), { QStringLiteral("--dir!"), QStringLiteral("--id") } },
         { QStringLiteral("rollback"),
-            { QStringLiteral("--dir!"), QStringLiteral("--id!"), QStringLiteral("--file!") } },
+            { QStringLiteral("--dir!"), QStringLiteral("--id!"), QStringLiteral("--file"),
+                QStringLiteral("--caddy-admin"), QStringLiteral("--server"), QStringLiteral("--caddy-ca"),
+                QStringLiteral("--caddy-cert"), QStringLiteral("--caddy-key") } },
     };
     return m;
 }
 
 bool isFlag(const QString &opt)
 {
-    return opt == QLatin1String("--no-subsets");
+    return opt == QLatin1String("--no-subsets") || opt == QLatin1String("--dry-run");
 }
 
 int fail(const QString &reason)
@@ -206,8 +227,223 @@ void printSummary(const std::vector<std::string> &summary)
         std::printf("  %s\n", line.c_str());
 }
 
-int apply(const std::map<QString, QString> &o)
+void printDiff(const RouteDiff &d)
 {
+    for (const std::string &line : d.summary)
+        std::printf("%s\n", line.c_str());
+    if (!d.unified.empty())
+        std::printf("\n%s", d.unified.c_str());
+}
+
+// ---- Caddy targets ----
+
+const char kEtagMarker[] = "# meshscope.io/caddy-etag: ";
+
+// How a Caddy target is written in the history: "caddy <admin URL> <server>".
+std::string caddyTarget(const CaddyAdminConfig &config, const QString &server)
+{
+    return "caddy " + config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash).toStdString() + ' '
+        + server.toStdString();
+}
+
+struct CaddyTarget {
+    CaddyAdminConfig config;
+    QString server;
+};
+
+// --caddy-admin, --server and the TLS files; nullopt (reason printed) when incomplete.
+std::optional<CaddyTarget> caddyOptions(const std::map<QString, QString> &o)
+{
+    if (!o.count(QStringLiteral("--server"))) {
+        fail(QStringLiteral("--caddy-admin needs --server NAME (the HTTP server under apps.http.servers)"));
+        return std::nullopt;
+    }
+    CaddyTarget t;
+    const QString url = o.at(QStringLiteral("--caddy-admin"));
+    t.config.url = QUrl(url.contains(QLatin1String("://")) ? url : QStringLiteral("http://") + url);
+    if (!t.config.url.isValid() || t.config.url.host().isEmpty()
+        || (t.config.url.scheme() != QLatin1String("http") && t.config.url.scheme() != QLatin1String("https"))) {
+        fail(QStringLiteral("--caddy-admin '%1' is not an admin URL (e.g. http://127.0.0.1:2019)").arg(url));
+        return std::nullopt;
+    }
+    auto opt = [&o](const char *name) {
+        const QString key = QLatin1String(name);
+        return o.count(key) ? o.at(key) : QString();
+    };
+    t.config.tls.caFile = opt("--caddy-ca");
+    t.config.tls.certFile = opt("--caddy-cert");
+    t.config.tls.keyFile = opt("--caddy-key");
+    t.server = o.at(QStringLiteral("--server"));
+    return t;
+}
+
+std::optional<CaddyTarget> parseCaddyTarget(const std::string &target)
+{
+    const QStringList parts = QString::fromStdString(target).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    if (parts.size() != 3 || parts[0] != QLatin1String("caddy"))
+        return std::nullopt;
+    CaddyTarget t;
+    t.config.url = QUrl(parts[1]);
+    t.server = parts[2];
+    return t;
+}
+
+QString defaultHistoryDir()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/meshscope/history");
+}
+
+void printNotes(const std::vector<std::string> &notes)
+{
+    for (const std::string &n : notes)
+        std::fprintf(stderr, "note: %s\n", n.c_str());
+}
+
+// Prints why a Caddy request failed, every reason on its own line after the first.
+int caddyFailure(const CaddyResult &r)
+{
+    std::fprintf(stderr, "meshscope-cli routes: %s\n", qPrintable(r.message));
+    if (r.errors.size() > 1) {
+        for (const std::string &e : r.errors)
+            std::fprintf(stderr, "  %s\n", e.c_str());
+    }
+    return 1;
+}
+
+// The ETag a pulled file was read at ("" when it carries none).
+QString etagInFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    while (!f.atEnd()) {
+        const QByteArray line = f.readLine().trimmed();
+        if (line.startsWith(kEtagMarker))
+            return QString::fromUtf8(line.mid(int(sizeof(kEtagMarker)) - 1)).trimmed();
+    }
+    return {};
+}
+
+int pull(const std::map<QString, QString> &o)
+{
+    const auto t = caddyOptions(o);
+    if (!t)
+        return 2;
+    const CaddyResult r = CaddyAdmin::pullRoutesSync(t->config, t->server);
+    printNotes(r.notes);
+    if (!r.ok())
+        return caddyFailure(r);
+    const QString url = t->config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash);
+    std::string text = "# Routes of Caddy server '" + t->server.toStdString() + "' at " + url.toStdString()
+        + ", pulled by meshscope-cli.\n# Apply an edited copy with: meshscope-cli routes apply --caddy-admin "
+        + url.toStdString() + " --server " + t->server.toStdString()
+        + " --file F\n# The ETag below makes that apply refuse if the routes change meanwhile.\n" + kEtagMarker
+        + r.version.etag.toStdString() + "\n" + toYaml(r.routes);
+    if (o.count(QStringLiteral("--output"))) {
+        QString error;
+        if (!writeFile(o.at(QStringLiteral("--output")), text, &error)) {
+            std::fprintf(stderr, "meshscope-cli routes: %s\n", qPrintable(error));
+            return 1;
+        }
+        std::fprintf(stderr, "wrote %zu route(s) and %zu endpoint slice(s) of Caddy server '%s' to %s\n",
+            r.routes.routes.size(), r.routes.endpointSlices.size(), qPrintable(t->server),
+            qPrintable(o.at(QStringLiteral("--output"))));
+    } else {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+    }
+    return 0;
+}
+
+// Replaces a Caddy server's routes with `next`: pull (for the diff and the ETag),
+// print the diff, apply with If-Match, record. `ifMatch` empty: the ETag just pulled.
+int applyToCaddy(const CaddyTarget &t, const RouteSet &next, const QString &ifMatch, bool dryRun,
+    const QString &historyDir, std::optional<int64_t> rollbackOf)
+{
+    const CaddyResult current = CaddyAdmin::pullRoutesSync(t.config, t.server);
+    if (!current.ok()) {
+        printNotes(current.notes);
+        return caddyFailure(current);
+    }
+    const std::vector<RouteIssue> issues = validateRoutes(next, DataPlane::Caddy);
+    printIssues(issues, stderr);
+    if (hasErrors(issues)) {
+        std::fprintf(stderr,
+            "meshscope-cli routes: not applied: the routes have errors for Caddy 2.6.2; Caddy server "
+            "'%s' is unchanged\n",
+            qPrintable(t.server));
+        return 1;
+    }
+    const RouteDiff d = diffRouteSets(current.routes, next);
+    // Caddy keeps no route or backend names, so a file can differ from the pull in
+    // names alone; what counts is the routes array Caddy would get.
+    const CaddyPushResult pushed = modelToCaddyRoutes(next);
+    if (d.empty() || (pushed.ok() && current.version.exists && pushed.routes == current.rawRoutes)) {
+        std::printf("no change: Caddy server '%s' already has these routes\n", qPrintable(t.server));
+        return 0;
+    }
+    printDiff(d);
+    const bool stale = !ifMatch.isEmpty() && ifMatch != current.version.etag;
+    if (dryRun) {
+        if (stale)
+            std::fprintf(stderr,
+                "warning: Caddy's routes for server %s changed since the file was pulled (ETag "
+                "mismatch); apply would be refused; pull again and reapply\n",
+                qPrintable(t.server));
+        std::printf("dry run: Caddy server '%s' not changed\n", qPrintable(t.server));
+        return 0;
+    }
+    CaddyRoutesVersion version = current.version;
+    if (!ifMatch.isEmpty())
+        version.etag = ifMatch;
+    const CaddyResult applied = CaddyAdmin::applyRoutesSync(t.config, t.server, next, version);
+    printNotes(applied.notes);
+    if (!applied.ok())
+        return caddyFailure(applied);
+    RouteHistory history(historyDir.toStdString());
+    const auto e = history.record(caddyTarget(t.config, t.server), current.routes, next, rollbackOf);
+    if (!e) {
+        std::fprintf(stderr, "meshscope-cli routes: applied, but not recorded: %s\n", history.error().c_str());
+        return 1;
+    }
+    if (rollbackOf)
+        std::printf("rolled back change %lld on Caddy server '%s'; recorded as change %lld\n",
+            static_cast<long long>(*rollbackOf), qPrintable(t.server), static_cast<long long>(e->id));
+    else
+        std::printf(
+            "applied to Caddy server '%s' as change %lld\n", qPrintable(t.server), static_cast<long long>(e->id));
+    return 0;
+}
+
+int applyCaddy(const std::map<QString, QString> &o)
+{
+    if (o.count(QStringLiteral("--to")))
+        return fail(QStringLiteral("give either --to F or --caddy-admin URL, not both"));
+    if (o.count(QStringLiteral("--target")) && o.at(QStringLiteral("--target")) != QLatin1String("caddy"))
+        return fail(QStringLiteral("--caddy-admin applies to Caddy; --target can only be caddy"));
+    const auto t = caddyOptions(o);
+    if (!t)
+        return 2;
+    const QString file = o.at(QStringLiteral("--file"));
+    const auto next = loadOrReport(file);
+    if (!next)
+        return 1;
+    const QString etag = etagInFile(file);
+    const QString expected = CaddyAdmin::routesPath(t->server);
+    if (!etag.isEmpty() && !etag.startsWith(QLatin1Char('"') + expected + QLatin1Char(' ')))
+        return fail(
+            QStringLiteral("%1 was pulled from %2, not from server '%3' (%4)").arg(file, etag, t->server, expected));
+    const QString dir = o.count(QStringLiteral("--dir")) ? o.at(QStringLiteral("--dir")) : defaultHistoryDir();
+    return applyToCaddy(*t, *next, etag, o.count(QStringLiteral("--dry-run")) > 0, dir, std::nullopt);
+}
+
+int applyFile(const std::map<QString, QString> &o)
+{
+    if (!o.count(QStringLiteral("--to")))
+        return fail(QStringLiteral("routes apply needs --to F (a route file) or --caddy-admin URL --server NAME"));
+    if (!o.count(QStringLiteral("--dir")))
+        return fail(QStringLiteral("routes apply --to needs --dir D for the history"));
+    if (o.count(QStringLiteral("--server")))
+        return fail(QStringLiteral("--server names a Caddy server; it needs --caddy-admin URL"));
     const auto target = parseTarget(o.count(QStringLiteral("--target")) ? o.at(QStringLiteral("--target")) : QString());
     if (!target)
         return fail(QStringLiteral("--target must be generic, xds-grpc, envoy or caddy"));
@@ -231,6 +467,11 @@ int apply(const std::map<QString, QString> &o)
         std::printf("no change: %s already holds these routes\n", qPrintable(to));
         return 0;
     }
+    if (o.count(QStringLiteral("--dry-run"))) {
+        printDiff(diffRouteSets(*current, *next));
+        std::printf("dry run: %s not changed\n", qPrintable(to));
+        return 0;
+    }
     QString error;
     if (!writeFile(to, toYaml(*next), &error)) {
         std::fprintf(stderr, "meshscope-cli routes: %s\n", qPrintable(error));
@@ -245,6 +486,11 @@ int apply(const std::map<QString, QString> &o)
     std::printf("applied to %s as change %lld\n", qPrintable(to), static_cast<long long>(e->id));
     printSummary(e->summary);
     return 0;
+}
+
+int apply(const std::map<QString, QString> &o)
+{
+    return o.count(QStringLiteral("--caddy-admin")) ? applyCaddy(o) : applyFile(o);
 }
 
 std::optional<int64_t> parseId(const QString &s)
@@ -300,13 +546,39 @@ int rollback(const std::map<QString, QString> &o)
     const auto id = parseId(o.at(QStringLiteral("--id")));
     if (!id)
         return fail(QStringLiteral("--id needs a positive change number"));
+    if (o.count(QStringLiteral("--file")) && o.count(QStringLiteral("--caddy-admin")))
+        return fail(QStringLiteral("give either --file F or --caddy-admin URL, not both"));
     RouteHistory h(o.at(QStringLiteral("--dir")).toStdString());
     const auto restored = h.rollback(*id);
     if (!restored) {
         std::fprintf(stderr, "meshscope-cli routes: %s\n", h.error().c_str());
         return 1;
     }
-    const QString file = o.at(QStringLiteral("--file"));
+    // Where to: the target given, else the one change N was applied to.
+    std::optional<CaddyTarget> caddy;
+    QString file;
+    if (o.count(QStringLiteral("--caddy-admin"))) {
+        caddy = caddyOptions(o);
+        if (!caddy)
+            return 2;
+    } else if (o.count(QStringLiteral("--file"))) {
+        file = o.at(QStringLiteral("--file"));
+    } else {
+        const auto entry = h.entry(*id);
+        const std::string target = entry ? entry->target : std::string();
+        if (target.rfind("file:", 0) == 0) {
+            file = QString::fromStdString(target.substr(5));
+        } else if (const auto t = parseCaddyTarget(target)) {
+            caddy = t;
+        } else {
+            return fail(QStringLiteral("change %1 was applied to '%2', which rollback cannot reach; give --file F "
+                                       "or --caddy-admin URL --server NAME")
+                            .arg(*id)
+                            .arg(QString::fromStdString(target)));
+        }
+    }
+    if (caddy)
+        return applyToCaddy(*caddy, *restored, QString(), false, o.at(QStringLiteral("--dir")), *id);
     const auto current = currentContents(file);
     if (!current) {
         std::fprintf(
@@ -373,6 +645,8 @@ int runRoutesCommand(QCoreApplication &app, const QStringList &args)
         return apply(options);
     if (sub == QLatin1String("history"))
         return history(options);
+    if (sub == QLatin1String("pull"))
+        return pull(options);
     return rollback(options);
 }
 

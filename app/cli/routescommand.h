@@ -1,6 +1,7 @@
 #pragma once
 // `meshscope-cli routes ...`: check, export, apply and undo route files without the
-// GUI. Subcommands: validate, export, diff, apply, history, rollback (see usage()).
+// GUI, and pull/apply the routes of a Caddy server. Subcommands: validate, export,
+// diff, pull, apply, history, rollback (see kUsage).
 
 #include <QStringList>
 

@@ -6,6 +6,7 @@
 #include "routing/xdstranslator.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
@@ -28,6 +29,7 @@ void usage(FILE *to)
 {
     std::fprintf(to,
                  "usage: meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy]\n"
+                 "                               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-require-client-cert]]\n"
                  "  Serves FILE (HTTPRoute + EndpointSlice YAML) over ADS on ADDR (default 127.0.0.1:18000).\n"
                  "  A hostname h is served as listener h: gRPC clients dial xds:///h. Saved edits are\n"
                  "  validated for --target (default xds-grpc) and pushed; invalid edits are refused.\n");
@@ -37,6 +39,7 @@ struct XdsOptions {
     QString listen = QStringLiteral("127.0.0.1:18000");
     QString routes;
     DataPlane target = DataPlane::XdsGrpc;
+    meshscope::TlsServerOptions tls;
 };
 
 // Returns an empty string on success, else a one-line reason.
@@ -51,6 +54,12 @@ QString parse(const QStringList &args, XdsOptions &o)
             return true;
         };
         QString v;
+        QString tlsError;
+        if (takeTlsServerFlag(args, &i, &o.tls, &tlsError)) {
+            if (!tlsError.isEmpty())
+                return tlsError;
+            continue;
+        }
         if (a == QLatin1String("--listen")) {
             if (!value(&o.listen) || !o.listen.contains(QLatin1Char(':')))
                 return QStringLiteral("--listen needs an address (HOST:PORT)");
@@ -72,7 +81,7 @@ QString parse(const QStringList &args, XdsOptions &o)
     }
     if (o.routes.isEmpty())
         return QStringLiteral("--routes FILE is required");
-    return {};
+    return checkTlsServerFlags(o.tls);
 }
 
 void printLine(FILE *to, const std::string &line)
@@ -231,6 +240,11 @@ void printEvent(const XdsControlPlane &controlPlane, const XdsClientEvent &e)
             if (!c.userAgentName.empty())
                 detail += ", " + c.userAgentName + (c.userAgentVersion.empty() ? "" : " " + c.userAgentVersion);
         }
+        // With mTLS: the identity the client proved, and whether its certificate runs out soon.
+        for (const meshscope::TlsPeer &p : controlPlane.tlsPeers()) {
+            if (p.address == e.peer)
+                detail += ", certificate " + p.certificate.summary(QDateTime::currentDateTimeUtc()).toStdString();
+        }
         printLine(stdout, who + " connected " + detail);
         break;
     }
@@ -268,6 +282,7 @@ int runXdsCommand(QCoreApplication &app, const QStringList &args)
 
     XdsControlPlaneConfig config;
     config.listenAddress = opts.listen.toStdString();
+    config.tls = opts.tls;
     XdsControlPlane controlPlane(config);
     // Runs on a gRPC thread: hand the event to the main thread, which prints it.
     controlPlane.setEventCallback([&app, &controlPlane](const XdsClientEvent &e) {
@@ -284,7 +299,11 @@ int runXdsCommand(QCoreApplication &app, const QStringList &args)
         return 1;
     }
     server.watch();
-    printLine(stdout, "meshscope-cli: listening for xDS clients on " + controlPlane.boundAddress() + " (routes from "
+    printLine(stdout, "meshscope-cli: listening for xDS clients on " + controlPlane.boundAddress()
+                  + (!opts.tls.enabled()            ? ""
+                         : opts.tls.requireClientCert ? " over TLS, client certificates required"
+                                                      : " over TLS")
+                  + " (routes from "
                   + QFileInfo(opts.routes).absoluteFilePath().toStdString() + ")");
 
     std::signal(SIGINT, [](int) { g_interrupted = true; });

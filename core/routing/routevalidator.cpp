@@ -124,6 +124,23 @@ bool isIp(const std::string &s)
     return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
+// What a gRPC client reports for an HTTP status without grpc-status (gRPC's
+// doc/http-grpc-status-mapping.md), which is how gRFC A33 aborts with http_status.
+const char *grpcStatusForHttp(int status)
+{
+    switch (status) {
+    case 400: return "INTERNAL (13)";
+    case 401: return "UNAUTHENTICATED (16)";
+    case 403: return "PERMISSION_DENIED (7)";
+    case 404: return "UNIMPLEMENTED (12)";
+    case 429:
+    case 502:
+    case 503:
+    case 504: return "UNAVAILABLE (14)";
+    }
+    return "UNKNOWN (2)";
+}
+
 // Envoy's router retry_on conditions, HTTP and gRPC.
 const std::set<std::string> &envoyRetryOn()
 {
@@ -515,10 +532,13 @@ private:
                 std::to_string(*f.abortHttpStatus) + " is not an HTTP status data planes can answer (200-599)");
         if (f.abortHttpStatus && (f.abortPercent < 0 || f.abortPercent > 100))
             ruleIssue(Severity::Error, r, rule, i, base + ".abort.percent", "must be between 0 and 100");
-        if (m_target == DataPlane::XdsGrpc)
-            ruleIssue(Severity::Error, r, rule, i, base,
-                "refused for gRPC 1.51 (xds-grpc): proxyless clients inject faults only through the "
-                "envoy.filters.http.fault filter, and meshscope serves them the router filter alone");
+        // gRPC 1.51 injects faults itself (gRFC A33) and reports an HTTP abort status
+        // as the gRPC status its HTTP mapping gives.
+        if (m_target == DataPlane::XdsGrpc && f.abortHttpStatus && *f.abortHttpStatus >= 200 && *f.abortHttpStatus <= 599)
+            ruleIssue(Severity::Warning, r, rule, i, base + ".abort.httpStatus",
+                "converted for gRPC 1.51 (xds-grpc): calls fail with gRPC status "
+                    + std::string(grpcStatusForHttp(*f.abortHttpStatus)) + ", not HTTP "
+                    + std::to_string(*f.abortHttpStatus));
         else if (m_target == DataPlane::Caddy)
             ruleIssue(Severity::Error, r, rule, i, base, "refused for Caddy 2.6.2: it has no fault injection handler");
     }

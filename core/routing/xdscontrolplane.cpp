@@ -104,6 +104,8 @@ struct XdsControlPlane::Shared {
 
     std::string identifier;
     size_t maxDisconnected = 64;
+    bool tls = false;
+    TlsPeerLog tlsPeers;
     std::atomic<uint64_t> lastNonce{0};
     std::atomic<uint64_t> lastClientId{0};
 
@@ -216,6 +218,8 @@ public:
     {
         m_client->status.id = ++m_shared->lastClientId;
         m_client->status.peer = context->peer();
+        if (m_shared->tls)
+            recordTlsPeer(m_shared->tlsPeers, *context);
         m_client->status.connectedAtMs = wallNowMs();
         m_client->stream = this;
         {
@@ -446,6 +450,7 @@ XdsControlPlane::XdsControlPlane(XdsControlPlaneConfig config)
 {
     m_shared->identifier = m_config.identifier;
     m_shared->maxDisconnected = m_config.maxDisconnectedClients;
+    m_shared->tls = m_config.tls.enabled();
 }
 
 XdsControlPlane::~XdsControlPlane()
@@ -460,6 +465,7 @@ bool XdsControlPlane::start(std::string *error)
     m_service = std::make_unique<Service>(m_shared);
     GrpcListenOptions options;
     options.unlimitedMessageSize = false;
+    options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "xDS clients", options, &m_port, error);
     if (!m_server) {
         m_service.reset();
@@ -527,6 +533,11 @@ std::vector<XdsClientStatus> XdsControlPlane::clients() const
     connected.insert(connected.end(), std::make_move_iterator(disconnected.begin()),
                      std::make_move_iterator(disconnected.end()));
     return connected;
+}
+
+std::vector<TlsPeer> XdsControlPlane::tlsPeers() const
+{
+    return m_shared->tlsPeers.peers();
 }
 
 void XdsControlPlane::setEventCallback(std::function<void(const XdsClientEvent &)> callback)

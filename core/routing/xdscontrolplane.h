@@ -17,6 +17,8 @@
 
 #include "routing/routemodel.h"
 #include "routing/xdstranslator.h"
+#include "telemetry/peercertificate.h"
+#include "telemetry/tlsoptions.h"
 
 #include <cstdint>
 #include <functional>
@@ -35,6 +37,7 @@ struct XdsControlPlaneConfig {
     std::string listenAddress = "127.0.0.1:18000";  // port 0 picks a free port
     std::string identifier = "meshscope";           // DiscoveryResponse.control_plane.identifier
     size_t maxDisconnectedClients = 64;             // the oldest disconnected clients are forgotten first
+    TlsServerOptions tls;                           // certFile set: serve TLS (and mTLS with a client CA)
 };
 
 // One type URL of one client's stream.
@@ -109,6 +112,9 @@ public:
 
     // Connected clients, then the most recently disconnected ones.
     std::vector<XdsClientStatus> clients() const;
+    // With TLS: the certificates clients presented, newest first; TlsPeer::address
+    // matches XdsClientStatus::peer.
+    std::vector<TlsPeer> tlsPeers() const;
     // Called on a gRPC thread for every connect, disconnect, ACK and NACK.
     void setEventCallback(std::function<void(const XdsClientEvent &)> callback);
 

@@ -1,10 +1,12 @@
 #include "routing/xdstranslator.h"
 
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <set>
 #include <utility>
@@ -16,6 +18,7 @@ namespace {
 namespace core = envoy::config::core::v3;
 namespace route = envoy::config::route::v3;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+namespace fault = envoy::extensions::filters::http::fault::v3;
 
 void setDurationMs(google::protobuf::Duration *d, int64_t ms)
 {
@@ -79,8 +82,12 @@ public:
             }
         }
         for (const std::string &name : order) {
-            m_out.listeners.push_back(listener(name));
-            m_out.routeConfigurations.push_back(routeConfiguration(name, byListener[name]));
+            const auto &routes = byListener[name];
+            const bool faults = std::any_of(routes.begin(), routes.end(), [](const HttpRoute *r) {
+                return std::any_of(r->rules.begin(), r->rules.end(), [](const RouteRule &rule) { return rule.fault.has_value(); });
+            });
+            m_out.listeners.push_back(listener(name, faults));
+            m_out.routeConfigurations.push_back(routeConfiguration(name, routes));
         }
         for (const auto &[name, backend] : m_clusters) {
             m_out.clusters.push_back(cluster(name));
@@ -90,7 +97,7 @@ public:
     }
 
 private:
-    envoy::config::listener::v3::Listener listener(const std::string &name) const
+    envoy::config::listener::v3::Listener listener(const std::string &name, bool faults) const
     {
         hcm::HttpConnectionManager manager;
         manager.set_codec_type(hcm::HttpConnectionManager::AUTO);
@@ -100,6 +107,14 @@ private:
         rds->mutable_config_source()->mutable_ads();
         rds->mutable_config_source()->set_resource_api_version(core::V3);
         rds->set_route_config_name(name);
+        // The fault filter must run before the router (Envoy's docs; gRFC A39 keeps
+        // the order). Sent empty: each route with a fault overrides it with its own
+        // HTTPFault, and routes without one inject nothing.
+        if (faults) {
+            hcm::HttpFilter *f = manager.add_http_filters();
+            f->set_name(std::string(kXdsFaultFilterName));
+            f->mutable_typed_config()->PackFrom(fault::HTTPFault());
+        }
         // gRPC 1.51 NACKs an empty filter list; router must be present and last.
         hcm::HttpFilter *router = manager.add_http_filters();
         router->set_name(std::string(kXdsRouterFilterName));
@@ -152,6 +167,7 @@ private:
             out->set_name(name);
             fillMatch(out->mutable_match(), m, label);
             fillAction(out, r, rule, label);
+            fillFault(out, rule, label);
             fillHeaderChanges(out, rule);
         }
     }
@@ -246,13 +262,46 @@ private:
         if (retries)
             fillRetry(action->mutable_retry_policy(), *rule.retry, rule.backendTimeoutMs);
         if (rule.mirror) {
-            if (rule.mirror->percent >= 100)
-                action->add_request_mirror_policies()->set_cluster(useCluster(rule.mirror->backend, r.ns));
-            else
-                note(label + ": mirroring a percentage needs envoy.type.v3.FractionalPercent; mirror not sent");
-            if (m_grpc)
-                note(label + ": proxyless gRPC does not mirror requests");
+            if (m_grpc) {
+                // gRPC 1.51 ignores request_mirror_policies (gRFC A33 brought faults to
+                // proxyless clients, not mirroring): sending it would only cost a cluster.
+                note(label + ": proxyless gRPC does not mirror requests (its xDS support covers fault injection, gRFC A33, "
+                             "not request_mirror_policies); mirror not sent");
+            } else {
+                route::RouteAction::RequestMirrorPolicy *policy = action->add_request_mirror_policies();
+                policy->set_cluster(useCluster(rule.mirror->backend, r.ns));
+                // Without runtime_fraction every request is mirrored.
+                if (rule.mirror->percent < 100)
+                    *policy->mutable_runtime_fraction()->mutable_default_value() = xdsFractionalPercent(rule.mirror->percent);
+            }
         }
+    }
+
+    // The rule's faults as the route's own HTTPFault, which replaces the listener's
+    // empty one for requests on this route (Envoy and gRFC A33 alike).
+    void fillFault(route::Route *out, const RouteRule &rule, const std::string &label)
+    {
+        if (!rule.fault)
+            return;
+        const FaultInjection &f = *rule.fault;
+        fault::HTTPFault config;
+        if (f.delayMs && *f.delayMs > 0) {
+            setDurationMs(config.mutable_delay()->mutable_fixed_delay(), *f.delayMs);
+            *config.mutable_delay()->mutable_percentage() = xdsFractionalPercent(f.delayPercent);
+        } else if (f.delayMs) {
+            // Envoy refuses a fixed_delay that is not positive.
+            note(label + ": a fault delay of 0 ms delays nothing; delay not sent");
+        }
+        if (f.abortHttpStatus) {
+            // gRPC clients turn the HTTP status into a gRPC status by gRPC's HTTP
+            // mapping (503 -> UNAVAILABLE, 404 -> UNIMPLEMENTED, ...), as an Envoy in
+            // front of a gRPC client would.
+            config.mutable_abort()->set_http_status(uint32_t(*f.abortHttpStatus));
+            *config.mutable_abort()->mutable_percentage() = xdsFractionalPercent(f.abortPercent);
+        }
+        if (!config.has_delay() && !config.has_abort())
+            return;
+        (*out->mutable_typed_per_filter_config())[std::string(kXdsFaultFilterName)].PackFrom(config);
     }
 
     void fillRetry(route::RetryPolicy *out, const RetryPolicy &retry, const std::optional<int64_t> &backendTimeoutMs) const
@@ -299,8 +348,6 @@ private:
 
     void noteUnexpressed(const RouteRule &rule, const std::string &label)
     {
-        if (rule.fault)
-            note(label + ": fault injection needs the envoy.filters.http.fault filter, which meshscope does not send; not applied");
         if (m_grpc && (!rule.requestHeaders.empty() || !rule.responseHeaders.empty()))
             note(label + ": proxyless gRPC ignores route header changes");
     }
@@ -400,6 +447,21 @@ std::vector<std::string> xdsListenerNames(const HttpRoute &route)
     if (route.hostnames.empty())
         return {route.name + "." + route.ns};
     return route.hostnames;
+}
+
+envoy::type::v3::FractionalPercent xdsFractionalPercent(double percent)
+{
+    envoy::type::v3::FractionalPercent out;
+    percent = std::clamp(std::isfinite(percent) ? percent : 0.0, 0.0, 100.0);
+    const double whole = std::round(percent);
+    if (std::abs(percent - whole) < 1e-9) {
+        out.set_numerator(uint32_t(whole));
+        out.set_denominator(envoy::type::v3::FractionalPercent::HUNDRED);
+    } else {
+        out.set_numerator(uint32_t(std::llround(percent * 10000)));
+        out.set_denominator(envoy::type::v3::FractionalPercent::MILLION);
+    }
+    return out;
 }
 
 XdsResourceSet translateToXds(const RouteSet &set, const XdsTranslatorOptions &options)

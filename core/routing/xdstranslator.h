@@ -3,7 +3,9 @@
 // Envoy consumes over ADS:
 //  - Listener "<hostname>" for each HTTPRoute hostname: an API listener whose
 //    HttpConnectionManager names RouteConfiguration "<hostname>" over ADS (RDS) and
-//    carries the router filter, last. A gRPC client dials xds:///<hostname>; an Envoy
+//    carries the router filter, last; when a rule served there injects faults, the
+//    fault filter (empty) comes first and each such route carries its HTTPFault in
+//    typed_per_filter_config. A gRPC client dials xds:///<hostname>; an Envoy
 //    points its own listener's RDS at the same route configuration name. A route
 //    without hostnames is served as "<name>.<namespace>".
 //  - RouteConfiguration "<hostname>": one virtual host, the rules of every route
@@ -20,6 +22,7 @@
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/type/v3/percent.pb.h"
 
 #include <cstdint>
 #include <string>
@@ -36,6 +39,9 @@ inline constexpr std::string_view kXdsClusterLoadAssignmentType =
 inline constexpr std::string_view kXdsHttpConnectionManagerType =
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 inline constexpr std::string_view kXdsRouterFilterName = "envoy.filters.http.router";
+// The fault filter's name in http_filters, and the typed_per_filter_config key of a
+// route's HTTPFault (gRFC A33; Envoy's envoy.filters.http.fault).
+inline constexpr std::string_view kXdsFaultFilterName = "envoy.filters.http.fault";
 
 // "LDS", "RDS", "CDS", "EDS", or the type URL itself when it is none of those.
 std::string xdsTypeShortName(std::string_view typeUrl);
@@ -54,7 +60,7 @@ struct XdsResourceSet {
     std::vector<envoy::config::cluster::v3::Cluster> clusters;
     std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment> loadAssignments;
     // What the resources could not express, one line each ("HTTPRoute shop/reviews
-    // rules[1]: fault injection needs the fault filter; not sent").
+    // rules[1]: proxyless gRPC does not mirror requests ...; mirror not sent").
     std::vector<std::string> notes;
 };
 
@@ -67,5 +73,9 @@ std::string xdsClusterName(const BackendRef &backend, const std::string &routeNs
 // The listener and route configuration names a route is served under: its hostnames,
 // or "<name>.<namespace>" when it has none.
 std::vector<std::string> xdsListenerNames(const HttpRoute &route);
+
+// A percentage (0..100) as xDS sends it: whole percentages over HUNDRED, anything
+// finer over MILLION (12.5 -> 125000/MILLION; resolution 0.0001 %).
+envoy::type::v3::FractionalPercent xdsFractionalPercent(double percent);
 
 }  // namespace meshscope::routing

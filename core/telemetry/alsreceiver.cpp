@@ -24,10 +24,12 @@ struct AlsReceiver::AtomicCounters {
 // itself so that malformed and oversized ones are counted and answered clearly.
 class AlsReceiver::Service final : public als::AccessLogService::WithRawCallbackMethod_StreamAccessLogs<als::AccessLogService::Service> {
 public:
-    Service(GraphAggregator &aggregator, const AlsReceiverConfig &config, AtomicCounters &counters)
+    Service(GraphAggregator &aggregator, const AlsReceiverConfig &config, AtomicCounters &counters,
+            TlsPeerLog &tlsPeers)
         : m_aggregator(aggregator)
         , m_config(config)
         , m_counters(counters)
+        , m_tlsPeers(tlsPeers)
         , m_decoder(config.limits)
     {
     }
@@ -74,11 +76,14 @@ public:
     }
 
     AtomicCounters &counters() { return m_counters; }
+    bool tls() const { return m_config.tls.enabled(); }
+    TlsPeerLog &tlsPeers() { return m_tlsPeers; }
 
 private:
     GraphAggregator &m_aggregator;
     const AlsReceiverConfig &m_config;
     AtomicCounters &m_counters;
+    TlsPeerLog &m_tlsPeers;
     AlsDecoder m_decoder;
 };
 
@@ -138,6 +143,8 @@ private:
 grpc::ServerReadReactor<grpc::ByteBuffer> *AlsReceiver::Service::StreamAccessLogs(grpc::CallbackServerContext *context,
                                                                                   grpc::ByteBuffer *response)
 {
+    if (tls())
+        recordTlsPeer(m_tlsPeers, *context);
     return new StreamReactor(*this, context, response);
 }
 
@@ -157,9 +164,10 @@ bool AlsReceiver::start(std::string *error)
 {
     if (m_server)
         return true;
-    m_service = std::make_unique<Service>(m_aggregator, m_config, *m_counters);
+    m_service = std::make_unique<Service>(m_aggregator, m_config, *m_counters, m_tlsPeers);
     GrpcListenOptions options;
     options.unlimitedMessageSize = true;
+    options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "Envoy access logs", options, &m_port, error);
     if (!m_server) {
         m_service.reset();

@@ -7,6 +7,8 @@
 // Qt objects.
 
 #include "telemetry/alsdecoder.h"
+#include "telemetry/peercertificate.h"
+#include "telemetry/tlsoptions.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +27,7 @@ struct AlsReceiverConfig {
     std::string listenAddress = "127.0.0.1:0";  // port 0 picks a free port
     size_t maxMessageBytes = 16u * 1024 * 1024;  // a larger message ends its stream with RESOURCE_EXHAUSTED
     AlsDecodeLimits limits;
+    TlsServerOptions tls;  // certFile set: serve TLS (and mTLS with a client CA)
 };
 
 // Totals since start(), readable from any thread.
@@ -59,6 +62,9 @@ public:
     std::string boundAddress() const;
     const AlsReceiverConfig &config() const { return m_config; }
     AlsReceiverCounters counters() const;
+    // With TLS: the recent peers (one per stream's connection) and the certificates
+    // they presented, newest first. Any thread.
+    std::vector<TlsPeer> tlsPeers() const { return m_tlsPeers.peers(); }
 
 private:
     class Service;
@@ -70,6 +76,7 @@ private:
     std::unique_ptr<Service> m_service;
     std::unique_ptr<grpc::Server> m_server;
     int m_port = 0;
+    TlsPeerLog m_tlsPeers;
 };
 
 }  // namespace meshscope

@@ -28,9 +28,10 @@ uint64_t wallNowNs()
 // itself so that malformed and oversized messages are counted and answered clearly.
 class OtlpReceiver::Service final : public collector::TraceService::WithRawCallbackMethod_Export<collector::TraceService::Service> {
 public:
-    Service(GraphAggregator &aggregator, const OtlpReceiverConfig &config)
+    Service(GraphAggregator &aggregator, const OtlpReceiverConfig &config, TlsPeerLog &tlsPeers)
         : m_aggregator(aggregator)
         , m_config(config)
+        , m_tlsPeers(tlsPeers)
         , m_decoder(config.limits)
     {
     }
@@ -40,6 +41,8 @@ public:
                                      grpc::ByteBuffer *response) override
     {
         grpc::ServerUnaryReactor *reactor = context->DefaultReactor();
+        if (m_config.tls.enabled())
+            recordTlsPeer(m_tlsPeers, *context);
         reactor->Finish(handle(*request, response));
         return reactor;
     }
@@ -83,6 +86,7 @@ private:
 
     GraphAggregator &m_aggregator;
     const OtlpReceiverConfig &m_config;
+    TlsPeerLog &m_tlsPeers;
     OtlpDecoder m_decoder;
 };
 
@@ -101,9 +105,10 @@ bool OtlpReceiver::start(std::string *error)
 {
     if (m_server)
         return true;
-    m_service = std::make_unique<Service>(m_aggregator, m_config);
+    m_service = std::make_unique<Service>(m_aggregator, m_config, m_tlsPeers);
     GrpcListenOptions options;
     options.unlimitedMessageSize = true;
+    options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "OTLP", options, &m_port, error);
     if (!m_server) {
         m_service.reset();

@@ -4,6 +4,8 @@
 // Runs entirely on gRPC's own threads; nothing here touches Qt objects.
 
 #include "telemetry/otlpdecoder.h"
+#include "telemetry/peercertificate.h"
+#include "telemetry/tlsoptions.h"
 
 #include <atomic>
 #include <cstddef>
@@ -22,6 +24,7 @@ struct OtlpReceiverConfig {
     std::string listenAddress = "127.0.0.1:4317";  // port 0 picks a free port
     size_t maxMessageBytes = 16u * 1024 * 1024;     // larger exports get RESOURCE_EXHAUSTED
     DecodeLimits limits;
+    TlsServerOptions tls;  // certFile set: serve TLS (and mTLS with a client CA)
 };
 
 class OtlpReceiver {
@@ -40,6 +43,9 @@ public:
     // The address actually bound, with the chosen port ("127.0.0.1:43817").
     std::string boundAddress() const;
     const OtlpReceiverConfig &config() const { return m_config; }
+    // With TLS: the recent peers and the certificates they presented, newest first.
+    // Any thread.
+    std::vector<TlsPeer> tlsPeers() const { return m_tlsPeers.peers(); }
 
 private:
     class Service;
@@ -48,6 +54,7 @@ private:
     std::unique_ptr<Service> m_service;
     std::unique_ptr<grpc::Server> m_server;
     int m_port = 0;
+    TlsPeerLog m_tlsPeers;
 };
 
 // Silences gRPC's own log lines unless MESHSCOPE_GRPC_LOG is set: meshscope reports

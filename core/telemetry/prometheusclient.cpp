@@ -94,11 +94,17 @@ PrometheusClient::PrometheusClient(PrometheusConfig config, QObject *parent)
     // Prometheus answers on one connection per query; the default of six parallel
     // connections per host lets a graph's queries run side by side.
     m_nam->setAutoDeleteReplies(false);
+    if (m_config.url.scheme() == QLatin1String("https")) {
+        QSslConfiguration ssl;
+        if (makeClientSslConfiguration(m_config.tls, &ssl, &m_sslError))
+            m_ssl = new QSslConfiguration(ssl);
+    }
 }
 
 PrometheusClient::~PrometheusClient()
 {
     abortAll();
+    delete m_ssl;
 }
 
 QString PrometheusClient::displayUrl() const
@@ -139,12 +145,15 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
                             Callback done)
 {
     QUrl url = m_config.url;
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty()) {
+    const bool badUrl = !url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty();
+    if (badUrl || !m_sslError.isEmpty()) {
         // Answered from the event loop like any other failure, never from inside the call.
         PromResult r;
         r.kind = PromResult::Error::Config;
-        r.message = QStringLiteral("'%1' is not a Prometheus URL (expected http://HOST:PORT or https://...)").arg(displayUrl());
+        r.message = badUrl
+            ? QStringLiteral("'%1' is not a Prometheus URL (expected http://HOST:PORT or https://...)").arg(displayUrl())
+            : QStringLiteral("TLS settings for Prometheus at %1: %2").arg(displayUrl(), m_sslError);
         QTimer::singleShot(0, this, [done = std::move(done), r = std::move(r)] {
             if (done)
                 done(r);
@@ -170,11 +179,8 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
         req.setRawHeader("Authorization", "Bearer " + m_config.bearerToken.toUtf8());
     else if (!user.isEmpty())
         req.setRawHeader("Authorization", "Basic " + (user + QLatin1Char(':') + password).toUtf8().toBase64());
-    if (m_config.insecureSkipTlsVerify && url.scheme() == QLatin1String("https")) {
-        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-        ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
-        req.setSslConfiguration(ssl);
-    }
+    if (m_ssl)
+        applyClientSslConfiguration(&req, *m_ssl);
 
     // A form body rather than query-string parameters: graph queries run to a few
     // kilobytes. Every value is percent-encoded by hand because QUrlQuery leaves '+'
@@ -194,8 +200,8 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
     const uint64_t id = ++m_nextId;
     m_replies.insert(reply, Pending{std::move(done), id, false});
     connect(reply, &QNetworkReply::finished, this, [this, reply] { finish(reply); });
-    if (m_config.insecureSkipTlsVerify)
-        connect(reply, &QNetworkReply::sslErrors, reply, [reply] { reply->ignoreSslErrors(); });
+    if (m_ssl)
+        watchTlsErrors(reply, m_config.tls);
     if (m_config.timeoutMs > 0) {
         // Our own timer rather than setTransferTimeout: that one restarts on every
         // byte, and a timeout must be told apart from other aborts.
@@ -226,10 +232,16 @@ void PrometheusClient::finish(QNetworkReply *reply)
         result.kind = PromResult::Error::Timeout;
         result.message = QStringLiteral("Prometheus at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
     } else if (status == 0 && reply->error() != QNetworkReply::NoError) {
-        result.kind = PromResult::Error::Network;
-        result.message = QStringLiteral("cannot reach Prometheus at %1: %2").arg(where, reply->errorString());
+        const QString tls = m_ssl ? describeTlsFailure(reply, m_config.tls) : QString();
+        result.kind = tls.isEmpty() ? PromResult::Error::Network : PromResult::Error::Tls;
+        result.message = QStringLiteral("cannot reach Prometheus at %1: %2").arg(where, tls.isEmpty() ? reply->errorString() : tls);
     } else {
         result = parseReply(reply->readAll(), status, where);
+        if (m_ssl) {
+            result.peerCertificate = fromQSslCertificate(reply->sslConfiguration().peerCertificate());
+            if (!result.peerCertificate.isNull())
+                m_lastPeerCertificate = result.peerCertificate;
+        }
     }
     if (pending.done)
         pending.done(std::move(result));

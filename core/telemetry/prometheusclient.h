@@ -9,6 +9,9 @@
 // callbacks on that thread; nothing here blocks. querySync/queryRangeSync spin a
 // local QEventLoop on the calling thread: for the CLI and tests, never the GUI thread.
 
+#include "telemetry/peercertificate.h"
+#include "telemetry/tlsoptions.h"
+
 #include <QHash>
 #include <QObject>
 #include <QString>
@@ -25,6 +28,7 @@
 
 class QNetworkAccessManager;
 class QNetworkReply;
+class QSslConfiguration;
 
 namespace meshscope {
 
@@ -34,7 +38,9 @@ struct PrometheusConfig {
     QString username;     // basic auth when set; user:password in the URL works too
     QString password;
     int timeoutMs = 15000;  // whole request, connect to last byte; also sent as the query timeout
-    bool insecureSkipTlsVerify = false;
+    // https only: the CA that vouches for Prometheus (empty: the system's), a client
+    // certificate for mTLS, or no verification at all (labs).
+    TlsClientOptions tls;
 };
 
 using PromLabels = std::map<std::string, std::string>;
@@ -55,12 +61,13 @@ struct PromSeries {
 struct PromResult {
     enum class Error : uint8_t {
         None,
-        Network,     // no HTTP answer: refused, reset, DNS, TLS
+        Network,     // no HTTP answer: refused, reset, DNS
+        Tls,         // the TLS handshake failed: untrusted, expired or misnamed certificate, client certificate
         Timeout,     // no complete answer within timeoutMs
         Prometheus,  // {"status":"error",...}: error/errorType are Prometheus's own
         Http,        // an HTTP error without a Prometheus envelope (proxy, wrong path)
         Decode,      // 2xx but not Prometheus API JSON
-        Config,      // the request could not be made: not an http(s) URL
+        Config,      // the request could not be made: not an http(s) URL, unusable TLS files
     };
     Error kind = Error::None;
     QString message;    // one line for people: what failed, where, and why
@@ -71,6 +78,7 @@ struct PromResult {
     std::vector<PromSample> vector;  // vector results; a scalar becomes one unlabelled sample
     std::vector<PromSeries> matrix;
     QStringList warnings;
+    PeerCertificate peerCertificate;  // https: the server's certificate, when an answer came
 
     bool ok() const { return kind == Error::None; }
     // Worth retrying soon with back-off: the server is down, slow or overloaded.
@@ -83,6 +91,8 @@ class PrometheusClient : public QObject {
 public:
     using Callback = std::function<void(PromResult)>;
 
+    // Reads the TLS files of an https URL at once; a problem with them fails every
+    // query with Error::Config and the reason.
     explicit PrometheusClient(PrometheusConfig config, QObject *parent = nullptr);
     // Aborts requests still in flight; their callbacks are not called.
     ~PrometheusClient() override;
@@ -98,6 +108,8 @@ public:
     const PrometheusConfig &config() const { return m_config; }
     // The base URL without credentials, for messages.
     QString displayUrl() const;
+    // https: the certificate the server presented with the latest answer (null before one).
+    const PeerCertificate &lastPeerCertificate() const { return m_lastPeerCertificate; }
 
     // Blocking variants: spin a local event loop on the calling thread.
     static PromResult querySync(const PrometheusConfig &config, const QString &promql, std::optional<double> time);
@@ -120,6 +132,9 @@ private:
     QNetworkAccessManager *m_nam = nullptr;
     QHash<QNetworkReply *, Pending> m_replies;
     uint64_t m_nextId = 0;
+    QSslConfiguration *m_ssl = nullptr;  // built once from m_config.tls; null when it failed
+    QString m_sslError;                  // why it failed
+    PeerCertificate m_lastPeerCertificate;
 };
 
 // "1700000000", "1700000000.5" (unix seconds), RFC 3339 ("2024-05-01T12:00:00Z",

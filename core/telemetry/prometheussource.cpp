@@ -235,7 +235,10 @@ private:
                        .arg(m_config.windowSeconds),
                    0);
         }
-        post([count, at](PrometheusSource *o) { Q_EMIT o->graphUpdated(count, at); });
+        post([count, at, cert = m_client->lastPeerCertificate()](PrometheusSource *o) {
+            o->m_peerCertificate = cert;
+            Q_EMIT o->graphUpdated(count, at);
+        });
         m_timer->start(std::max(100, m_config.pollIntervalMs));
     }
 

@@ -68,6 +68,9 @@ public:
     QString stateMessage() const { return m_message; }
     const PrometheusSourceConfig &config() const { return m_config; }
     static const char *stateName(State s);  // "stopped", "connecting", "connected", "retrying", "failed"
+    // https: the certificate Prometheus presented with the latest successful poll
+    // (null before one, or over http). Updated just before graphUpdated.
+    PeerCertificate peerCertificate() const { return m_peerCertificate; }
 
     // One blocking graph computation (spins a local event loop on the calling
     // thread): for `meshscope-cli graph --prometheus`. On failure returns false with
@@ -95,6 +98,7 @@ private:
     State m_state = State::Stopped;
     QString m_message;
     quint64 m_nextSeriesId = 0;
+    PeerCertificate m_peerCertificate;
 };
 
 }  // namespace meshscope

@@ -1,10 +1,12 @@
 // RouteSet -> xDS resources: one API listener per hostname (HCM + RDS over ADS +
 // router filter last), route configurations in rule order with exactly the fields
 // gRPC 1.51 accepts (total_weight, deprecated header matchers, RE2 regexes),
-// EDS clusters named after backends and endpoints from EndpointSlices.
+// EDS clusters named after backends and endpoints from EndpointSlices; faults as the
+// fault filter before the router plus a per-route HTTPFault, mirrors for Envoy only.
 
 #include "routing/xdstranslator.h"
 
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 
@@ -14,6 +16,8 @@ using namespace meshscope::routing;
 
 namespace route = envoy::config::route::v3;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+namespace fault = envoy::extensions::filters::http::fault::v3;
+using envoy::type::v3::FractionalPercent;
 
 namespace QTest {
 template <>
@@ -86,6 +90,26 @@ RouteSet reviewsSet()
     for (EndpointSlice &s : set.endpointSlices)
         s.ns = "shop";
     return set;
+}
+
+hcm::HttpConnectionManager managerOf(const envoy::config::listener::v3::Listener &l)
+{
+    hcm::HttpConnectionManager manager;
+    l.api_listener().api_listener().UnpackTo(&manager);
+    return manager;
+}
+
+std::vector<std::string> filterNames(const hcm::HttpConnectionManager &manager)
+{
+    std::vector<std::string> names;
+    for (const hcm::HttpFilter &f : manager.http_filters())
+        names.push_back(f.name());
+    return names;
+}
+
+bool hasNote(const XdsResourceSet &out, const std::string &part)
+{
+    return std::any_of(out.notes.begin(), out.notes.end(), [&](const std::string &n) { return n.find(part) != std::string::npos; });
 }
 
 template <class T>
@@ -316,8 +340,6 @@ private Q_SLOTS:
     {
         RouteSet set = reviewsSet();
         RouteRule &rule = set.routes[0].rules[1];
-        rule.fault = FaultInjection{};
-        rule.fault->delayMs = 100;
         rule.requestHeaders.set = {{"X-Env", "canary"}};
         rule.requestHeaders.remove = {"X-Debug"};
         RouteRule empty;
@@ -325,12 +347,8 @@ private Q_SLOTS:
         set.routes[0].rules.push_back(empty);
 
         const XdsResourceSet out = translateToXds(set);
-        bool faultNoted = false, headersNoted = false;
-        for (const std::string &n : out.notes) {
-            faultNoted |= n.find("HTTPRoute shop/reviews rules[1]: fault injection") == 0;
-            headersNoted |= n.find("ignores route header changes") != std::string::npos;
-        }
-        QVERIFY2(faultNoted && headersNoted, out.notes.empty() ? "no notes" : out.notes.front().c_str());
+        QVERIFY2(hasNote(out, "HTTPRoute shop/reviews rules[1]: proxyless gRPC ignores route header changes"),
+                 out.notes.empty() ? "no notes" : out.notes.front().c_str());
         const route::VirtualHost &vh = out.routeConfigurations[0].virtual_hosts(0);
         // Header changes are still written, for Envoy.
         QCOMPARE(vh.routes(1).request_headers_to_add_size(), 1);
@@ -340,6 +358,165 @@ private Q_SLOTS:
         QCOMPARE(vh.routes(1).request_headers_to_remove(0), std::string("x-debug"));
         // A rule without backends answers 500 itself (Gateway API).
         QCOMPARE(vh.routes(3).direct_response().status(), 500u);
+    }
+
+    // A rule with faults: the listener's HCM runs the fault filter (empty) before the
+    // router, and every xDS route of that rule carries its own HTTPFault; other
+    // routes and listeners are untouched. The same for both targets.
+    void faultFilterBeforeRouterAndPerRouteFault_data()
+    {
+        QTest::addColumn<int>("target");
+        QTest::newRow("xds-grpc") << int(DataPlane::XdsGrpc);
+        QTest::newRow("envoy") << int(DataPlane::Envoy);
+    }
+    void faultFilterBeforeRouterAndPerRouteFault()
+    {
+        QFETCH(int, target);
+        XdsTranslatorOptions options;
+        options.target = DataPlane(target);
+        RouteSet set = reviewsSet();
+        FaultInjection f;
+        f.delayMs = 1250;
+        f.delayPercent = 12.5;
+        f.abortHttpStatus = 503;
+        f.abortPercent = 100;
+        set.routes[0].rules[1].fault = f;
+        HttpRoute other;  // another hostname, no faults
+        other.name = "ratings";
+        other.ns = "shop";
+        other.hostnames = {"ratings.shop.test"};
+        other.rules = {set.routes[0].rules[0]};
+        set.routes.push_back(other);
+
+        const XdsResourceSet out = translateToXds(set, options);
+        QVERIFY2(!hasNote(out, "fault"), out.notes.empty() ? "" : out.notes.front().c_str());
+        QCOMPARE(out.listeners.size(), size_t(2));
+        const hcm::HttpConnectionManager manager = managerOf(out.listeners[0]);
+        QCOMPARE(filterNames(manager), (std::vector<std::string>{"envoy.filters.http.fault", "envoy.filters.http.router"}));
+        QCOMPARE(manager.http_filters(0).typed_config().type_url(),
+                 std::string("type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"));
+        fault::HTTPFault listenerFault;
+        QVERIFY(manager.http_filters(0).typed_config().UnpackTo(&listenerFault));
+        QCOMPARE(listenerFault.ByteSizeLong(), size_t(0));  // empty: routes without faults inject nothing
+        // The listener without faults keeps the router alone.
+        QCOMPARE(filterNames(managerOf(out.listeners[1])), std::vector<std::string>{"envoy.filters.http.router"});
+
+        const route::VirtualHost &vh = out.routeConfigurations[0].virtual_hosts(0);
+        QCOMPARE(vh.routes_size(), 3);
+        QVERIFY(vh.routes(0).typed_per_filter_config().empty());  // the canary rule has no fault
+        for (int i : {1, 2}) {  // both matches of the faulty rule
+            const auto &perFilter = vh.routes(i).typed_per_filter_config();
+            QCOMPARE(perFilter.size(), size_t(1));
+            QVERIFY(perFilter.count("envoy.filters.http.fault"));
+            const google::protobuf::Any &any = perFilter.at("envoy.filters.http.fault");
+            QCOMPARE(any.type_url(), std::string("type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"));
+            fault::HTTPFault config;
+            QVERIFY(any.UnpackTo(&config));
+            QVERIFY(config.delay().has_fixed_delay());
+            QCOMPARE(config.delay().fixed_delay().seconds(), int64_t(1));
+            QCOMPARE(config.delay().fixed_delay().nanos(), 250'000'000);
+            QCOMPARE(config.delay().percentage().numerator(), 125000u);
+            QCOMPARE(int(config.delay().percentage().denominator()), int(FractionalPercent::MILLION));
+            QCOMPARE(int(config.abort().error_type_case()), int(fault::FaultAbort::kHttpStatus));
+            QCOMPARE(config.abort().http_status(), 503u);
+            QCOMPARE(config.abort().percentage().numerator(), 100u);
+            QCOMPARE(int(config.abort().percentage().denominator()), int(FractionalPercent::HUNDRED));
+        }
+        QVERIFY(out.routeConfigurations[1].virtual_hosts(0).routes(0).typed_per_filter_config().empty());
+    }
+
+    void faultWithOnlyDelayOrAbort()
+    {
+        RouteSet set = reviewsSet();
+        FaultInjection abortOnly;
+        abortOnly.abortHttpStatus = 404;
+        abortOnly.abortPercent = 0.5;
+        set.routes[0].rules[0].fault = abortOnly;
+        FaultInjection zeroDelay;
+        zeroDelay.delayMs = 0;
+        set.routes[0].rules[1].fault = zeroDelay;
+
+        const XdsResourceSet out = translateToXds(set);
+        const route::VirtualHost &vh = out.routeConfigurations[0].virtual_hosts(0);
+        fault::HTTPFault config;
+        QVERIFY(vh.routes(0).typed_per_filter_config().at("envoy.filters.http.fault").UnpackTo(&config));
+        QVERIFY(!config.has_delay());
+        QCOMPARE(config.abort().http_status(), 404u);
+        QCOMPARE(config.abort().percentage().numerator(), 5000u);
+        QCOMPARE(int(config.abort().percentage().denominator()), int(FractionalPercent::MILLION));
+        // Envoy refuses a zero fixed_delay: nothing is sent for that rule, and it says so.
+        QVERIFY(vh.routes(1).typed_per_filter_config().empty());
+        QVERIFY(hasNote(out, "HTTPRoute shop/reviews rules[1]: a fault delay of 0 ms delays nothing; delay not sent"));
+        QCOMPARE(filterNames(managerOf(out.listeners[0])),
+                 (std::vector<std::string>{"envoy.filters.http.fault", "envoy.filters.http.router"}));
+    }
+
+    void percentagesBecomeFractions_data()
+    {
+        QTest::addColumn<double>("percent");
+        QTest::addColumn<uint>("numerator");
+        QTest::addColumn<int>("denominator");
+        QTest::newRow("100") << 100.0 << 100u << int(FractionalPercent::HUNDRED);
+        QTest::newRow("0") << 0.0 << 0u << int(FractionalPercent::HUNDRED);
+        QTest::newRow("5") << 5.0 << 5u << int(FractionalPercent::HUNDRED);
+        QTest::newRow("12.5") << 12.5 << 125000u << int(FractionalPercent::MILLION);
+        QTest::newRow("0.0001") << 0.0001 << 1u << int(FractionalPercent::MILLION);
+        QTest::newRow("33.3333") << 33.3333 << 333333u << int(FractionalPercent::MILLION);
+        QTest::newRow("99.99") << 99.99 << 999900u << int(FractionalPercent::MILLION);
+        QTest::newRow("above 100 is capped") << 150.0 << 100u << int(FractionalPercent::HUNDRED);
+        QTest::newRow("negative is 0") << -3.0 << 0u << int(FractionalPercent::HUNDRED);
+    }
+    void percentagesBecomeFractions()
+    {
+        QFETCH(double, percent);
+        QFETCH(uint, numerator);
+        QFETCH(int, denominator);
+        const FractionalPercent f = xdsFractionalPercent(percent);
+        QCOMPARE(f.numerator(), numerator);
+        QCOMPARE(int(f.denominator()), denominator);
+    }
+
+    // Envoy mirrors (a share as runtime_fraction.default_value, all of it without
+    // one); proxyless gRPC does not, so it gets neither the policy nor the cluster.
+    void mirroringPerTarget()
+    {
+        RouteSet set = reviewsSet();
+        RequestMirror all;
+        all.backend = backend("reviews-shadow", 9080);
+        set.routes[0].rules[0].mirror = all;
+        RequestMirror some = all;
+        some.percent = 12.5;
+        set.routes[0].rules[1].mirror = some;
+        set.endpointSlices.push_back(slice("reviews-shadow-1", "reviews-shadow", 9080, {{"10.0.0.9", true}}));
+        set.endpointSlices.back().ns = "shop";
+
+        XdsTranslatorOptions envoyOptions;
+        envoyOptions.target = DataPlane::Envoy;
+        const XdsResourceSet envoy = translateToXds(set, envoyOptions);
+        QVERIFY(!hasNote(envoy, "mirror"));
+        const route::VirtualHost &vh = envoy.routeConfigurations[0].virtual_hosts(0);
+        QCOMPARE(vh.routes(0).route().request_mirror_policies_size(), 1);
+        const auto &full = vh.routes(0).route().request_mirror_policies(0);
+        QCOMPARE(full.cluster(), std::string("shop/reviews-shadow:9080"));
+        QVERIFY(!full.has_runtime_fraction());  // every request
+        for (int i : {1, 2}) {
+            QCOMPARE(vh.routes(i).route().request_mirror_policies_size(), 1);
+            const auto &share = vh.routes(i).route().request_mirror_policies(0);
+            QCOMPARE(share.cluster(), std::string("shop/reviews-shadow:9080"));
+            QCOMPARE(share.runtime_fraction().default_value().numerator(), 125000u);
+            QCOMPARE(int(share.runtime_fraction().default_value().denominator()), int(FractionalPercent::MILLION));
+            QVERIFY(share.runtime_fraction().runtime_key().empty());
+        }
+        QVERIFY(byName(envoy.clusters, "shop/reviews-shadow:9080"));
+        QCOMPARE(envoy.loadAssignments.size(), envoy.clusters.size());
+
+        const XdsResourceSet grpc = translateToXds(set);
+        const route::VirtualHost &gvh = grpc.routeConfigurations[0].virtual_hosts(0);
+        for (int i : {0, 1, 2})
+            QCOMPARE(gvh.routes(i).route().request_mirror_policies_size(), 0);
+        QVERIFY(!byName(grpc.clusters, "shop/reviews-shadow:9080"));
+        QVERIFY(hasNote(grpc, "HTTPRoute shop/reviews canary: proxyless gRPC does not mirror requests"));
+        QVERIFY(hasNote(grpc, "HTTPRoute shop/reviews rules[1]: proxyless gRPC does not mirror requests"));
     }
 
     void typeNames()

@@ -4,8 +4,12 @@
 // header match sends tagged calls to B, a route configuration the client refuses shows
 // up as a NACK with its reason while the last accepted one keeps routing. The ADS
 // protocol itself (versions, nonces, ACK/NACK, stale requests, named subscriptions)
-// is checked with the generated ADS client. Finally `meshscope-cli xds serve` serves a
-// route file, refuses an invalid edit and pushes a valid one.
+// is checked with the generated ADS client. Faults pushed as the fault filter plus a
+// per-route HTTPFault are injected by the real client (gRFC A33): aborts fail calls
+// with the mapped gRPC status before they reach a backend, delays hold calls, shares
+// abort about that share, and removing the fault restores normal calls. Finally
+// `meshscope-cli xds serve` serves a route file, refuses an invalid edit and pushes a
+// valid one.
 
 #include "echo.grpc.pb.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
@@ -21,6 +25,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -73,12 +78,16 @@ public:
     grpc::Status Call(grpc::ServerContext *, const meshscope::test::EchoRequest *request,
                       meshscope::test::EchoReply *reply) override
     {
+        m_calls++;
         reply->set_backend(m_name);
         reply->set_text(request->text());
         return grpc::Status::OK;
     }
+    // Calls that reached this backend.
+    int calls() const { return m_calls.load(); }
 
 private:
+    std::atomic<int> m_calls{0};
     std::string m_name;
     int m_port = 0;
     std::unique_ptr<grpc::Server> m_server;
@@ -476,6 +485,107 @@ private Q_SLOTS:
     // The ADS protocol as seen by the generated client: every response a fresh nonce,
     // versions per push, ACK/NACK recorded by nonce, stale nonces ignored, named
     // subscriptions answered with what exists.
+    // gRPC 1.51 reads the fault filter and the per-route HTTPFault itself (gRFC A33,
+    // on by default: no GRPC_XDS_EXPERIMENTAL_FAULT_INJECTION switch exists in 1.51).
+    void faultsTakeEffectInTheGrpcClient()
+    {
+        auto cp = startControlPlane();
+        QVERIFY(cp);
+        uint64_t version = cp->setRouteSet(echoRoutes(100, 0, true));
+        XdsClientProcess client;
+        QVERIFY(client.start(cp->port(), QStringLiteral("faults")));
+        CallResult r = client.call(20);
+        QVERIFY2(r.errors == 0 && r.count("A") == 20, qPrintable(r.line));
+
+        // Pushes `set` with `fault` on the rule named `ruleName` (none: no fault),
+        // and waits for the client to ACK it and for one call to show `applied`.
+        auto push = [&](std::optional<FaultInjection> fault, const std::string &ruleName,
+                        const std::function<bool()> &applied) -> bool {
+            RouteSet set = echoRoutes(100, 0, true);
+            for (RouteRule &rule : set.routes[0].rules) {
+                if (rule.name == ruleName)
+                    rule.fault = fault;
+            }
+            version = cp->setRouteSet(set);
+            if (!QTest::qWaitFor([&] { return ackedEverything(*cp, "faults", version); }, 10000)) {
+                qWarning("%s", describeClient(*cp, "faults").constData());
+                return false;
+            }
+            // The ACK goes out when the resource is parsed; the channel applies it just
+            // after, so a call or two may still see the previous version.
+            return QTest::qWaitFor(applied, 10000);
+        };
+        auto timedCalls = [&](int n, qint64 *elapsedMs, const QString &header = {}) {
+            QElapsedTimer timer;
+            timer.start();
+            CallResult result = client.call(n, header);
+            *elapsedMs = timer.elapsed();
+            return result;
+        };
+
+        // Abort 100% with HTTP 503: every call fails with UNAVAILABLE (14), the HTTP
+        // to gRPC mapping, and none reaches a backend.
+        FaultInjection abort503;
+        abort503.abortHttpStatus = 503;
+        QVERIFY(push(abort503, "main", [&] { return client.call(1).errors == 1; }));
+        int reachedBefore = m_a.calls() + m_b.calls();
+        r = client.call(30);
+        QVERIFY2(r.errors == 30, qPrintable(r.line));
+        QVERIFY2(r.lastError.startsWith(QLatin1String("14 ")), qPrintable(r.line));
+        qInfo("abort 503 at 100%%: %s", qPrintable(r.line));
+        QCOMPARE(m_a.calls() + m_b.calls(), reachedBefore);
+        // Only the rule with the fault aborts: the canary rule still routes to B.
+        r = client.call(10, QStringLiteral("x-canary=1"));
+        QVERIFY2(r.errors == 0 && r.count("B") == 10, qPrintable(r.line));
+
+        // HTTP 404 becomes UNIMPLEMENTED (12): the status comes from the pushed config.
+        FaultInjection abort404;
+        abort404.abortHttpStatus = 404;
+        QVERIFY(push(abort404, "main", [&] { return client.call(1).lastError.startsWith(QLatin1String("12 ")); }));
+        r = client.call(10);
+        QVERIFY2(r.errors == 10 && r.lastError.startsWith(QLatin1String("12 ")), qPrintable(r.line));
+
+        // A share sent over MILLION (12.5% -> 125000/1000000) aborts about that share
+        // of 800 calls (mean 100, standard deviation 9.4).
+        FaultInjection someAborts;
+        someAborts.abortHttpStatus = 503;
+        someAborts.abortPercent = 12.5;
+        QVERIFY(push(someAborts, "main", [&] { return client.call(1).errors == 0; }));
+        r = client.call(800);
+        qInfo("abort 503 at 12.5%%: %s", qPrintable(r.line));
+        QVERIFY2(r.errors >= 55 && r.errors <= 145, qPrintable(r.line));
+        QCOMPARE(r.count("A") + r.errors, 800);
+
+        // A fixed 300 ms delay at 100% holds every call at least that long; the
+        // canary rule, without a fault, stays fast.
+        FaultInjection delay;
+        delay.delayMs = 300;
+        qint64 elapsed = 0;
+        QVERIFY(push(delay, "main", [&] {
+            timedCalls(1, &elapsed);
+            return elapsed >= 300;
+        }));
+        r = timedCalls(5, &elapsed);
+        qInfo("5 calls with a 300 ms delay took %lld ms", elapsed);
+        QVERIFY2(r.errors == 0 && r.count("A") == 5, qPrintable(r.line));
+        QVERIFY2(elapsed >= 5 * 300, qPrintable(QString::number(elapsed)));
+        r = timedCalls(5, &elapsed, QStringLiteral("x-canary=1"));
+        QVERIFY2(r.errors == 0 && r.count("B") == 5, qPrintable(r.line));
+        QVERIFY2(elapsed < 5 * 300, qPrintable(QString::number(elapsed)));
+
+        // Without the fault (and without the fault filter) calls are normal again.
+        QVERIFY(push(std::nullopt, "main", [&] {
+            const CallResult one = timedCalls(1, &elapsed);
+            return one.errors == 0 && elapsed < 300;
+        }));
+        r = timedCalls(10, &elapsed);
+        QVERIFY2(r.errors == 0 && r.count("A") == 10, qPrintable(r.line));
+        QVERIFY2(elapsed < 10 * 300, qPrintable(QString::number(elapsed)));
+        const auto st = clientStatus(*cp, "faults");
+        QCOMPARE(st->type(kXdsListenerType)->nackCount, uint64_t(0));
+        QCOMPARE(st->type(kXdsRouteConfigurationType)->nackCount, uint64_t(0));
+    }
+
     void adsProtocolSemantics()
     {
         auto cp = startControlPlane();
