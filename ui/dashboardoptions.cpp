@@ -40,7 +40,8 @@ int qtOptionArity(const QString &a)
 QString DashboardOptions::usage()
 {
     return QStringLiteral(
-        "usage: meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR] [--prometheus URL] [--workspace NAME]\n"
+        "usage: meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR] [--prometheus URL] [--envoy-admin URL]\n"
+        "                 [--xds-listen ADDR [--routes FILE]] [--workspace NAME]\n"
         "                 [--screenshot FILE --screenshot-after-ms N [--screenshot-select NODE]]\n"
         "\n"
         "  --demo                  start a demo mesh (meshscope-demo) against an ephemeral receiver\n"
@@ -48,6 +49,10 @@ QString DashboardOptions::usage()
         "  --als-listen ADDR       Envoy access-log service (gRPC) receiver address\n"
         "  --prometheus URL        Prometheus (or Thanos/Mimir/VictoriaMetrics) with Istio or Linkerd metrics\n"
         "  --prometheus-token T    bearer token for --prometheus\n"
+        "  --envoy-admin URL       Envoy admin endpoint (http://HOST:9901): upstream edges and health\n"
+        "  --envoy-admin-name N    the proxy's node name when /server_info gives none\n"
+        "  --xds-listen ADDR       host the xDS control plane here and open the route editor\n"
+        "  --routes FILE           route file (HTTPRoute/EndpointSlice YAML) served and saved on Apply\n"
         "  --workspace NAME        settings workspace: layout, filters, pinned nodes (default \"default\")\n"
         "  --screenshot FILE       after --screenshot-after-ms N, save the window as PNG and exit\n"
         "  --screenshot-select ID  select this node (id or name) before the screenshot\n");
@@ -119,8 +124,22 @@ QString DashboardOptions::parse(const QStringList &args, DashboardOptions *out)
             if (!value(&v))
                 return QStringLiteral("--prometheus-token needs a token");
             o.prometheusToken = v;
-        } else if (a == QLatin1String("--xds-listen") || a == QLatin1String("--envoy-admin")) {
-            return QStringLiteral("%1 is not available in this build yet").arg(a);
+        } else if (a == QLatin1String("--envoy-admin")) {
+            if (!value(&v))
+                return QStringLiteral("--envoy-admin needs a URL such as http://127.0.0.1:9901");
+            o.envoyAdminUrl = v;
+        } else if (a == QLatin1String("--envoy-admin-name")) {
+            if (!value(&v))
+                return QStringLiteral("--envoy-admin-name needs a name");
+            o.envoyAdminName = v;
+        } else if (a == QLatin1String("--xds-listen")) {
+            if (!value(&v) || !looksLikeHostPort(v))
+                return QStringLiteral("--xds-listen needs an address (HOST:PORT)");
+            o.xdsListen = v;
+        } else if (a == QLatin1String("--routes")) {
+            if (!value(&v))
+                return QStringLiteral("--routes needs a route file");
+            o.routesFile = v;
         } else {
             return QStringLiteral("unknown option '%1' (see --help)").arg(args[i]);
         }
@@ -129,6 +148,8 @@ QString DashboardOptions::parse(const QStringList &args, DashboardOptions *out)
         return QStringLiteral("--screenshot and --screenshot-after-ms go together");
     if (!o.screenshotSelect.isEmpty() && o.screenshotFile.isEmpty())
         return QStringLiteral("--screenshot-select needs --screenshot");
+    if (!o.routesFile.isEmpty() && o.xdsListen.isEmpty())
+        return QStringLiteral("--routes needs --xds-listen (the control plane that serves them)");
     if (out)
         *out = o;
     return {};

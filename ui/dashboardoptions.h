@@ -1,8 +1,7 @@
 #pragma once
 // The GUI's command line: `meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR]
-// [--prometheus URL] [--workspace NAME]
-// [--screenshot FILE --screenshot-after-ms N [--screenshot-select NODE]]`. Sources the
-// design lists but this build does not have yet are refused, not silently ignored.
+// [--prometheus URL] [--envoy-admin URL] [--xds-listen ADDR [--routes FILE]] [--workspace NAME]
+// [--screenshot FILE --screenshot-after-ms N [--screenshot-select NODE]]`.
 
 #include <QString>
 #include <QStringList>
@@ -17,6 +16,10 @@ struct DashboardOptions {
     QString alsListen;      // empty: no Envoy access-log receiver
     QString prometheusUrl;  // empty: no Prometheus source
     QString prometheusToken;
+    QString envoyAdminUrl;   // empty: no Envoy admin source
+    QString envoyAdminName;  // the proxy's node name when /server_info gives none
+    QString xdsListen;       // empty: no control plane, no route editor
+    QString routesFile;      // route file the control plane serves and the editor saves to
     QString workspace = QStringLiteral("default");
     QString screenshotFile;
     int screenshotAfterMs = -1;

@@ -7,6 +7,7 @@
 #include "inspectpanel.h"
 #include "noticebar.h"
 #include "requestspanel.h"
+#include "routeeditor.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -347,6 +348,23 @@ void MainWindow::buildDocks()
     }
 }
 
+void MainWindow::setRouteEditor(RouteEditor *editor)
+{
+    if (m_routesDock || !editor)
+        return;
+    m_routeEditor = editor;
+    m_routesDock = new QDockWidget(tr("Routes"), this);
+    m_routesDock->setObjectName(QStringLiteral("routesDock"));
+    m_routesDock->setFeatures(m_inspectDock->features());
+    editor->setObjectName(QStringLiteral("routeEditor"));
+    m_routesDock->setWidget(editor);
+    addDockWidget(Qt::RightDockWidgetArea, m_routesDock);
+    tabifyDockWidget(m_inspectDock, m_routesDock);
+    m_inspectDock->raise();
+    if (QMenu *view = menuBar()->findChild<QMenu *>(QStringLiteral("viewMenu")))
+        view->addAction(m_routesDock->toggleViewAction());
+}
+
 void MainWindow::buildStatusBar()
 {
     auto make = [this](const QString &name) {
@@ -635,6 +653,20 @@ void MainWindow::onNodeContextMenu(const QString &id, const QPoint &globalPos)
             m_canvas->setPinnedPositions({});
             scheduleSave();
         });
+    }
+    if (m_routeEditor) {
+        // The editor finds the route whose backends serve this node (or offers to create one).
+        auto routeAction = [this, &menu, id](const QString &text, void (RouteEditor::*slot)(const QString &)) {
+            menu.addAction(text, this, [this, id, slot] {
+                m_routesDock->show();
+                m_routesDock->raise();
+                (m_routeEditor->*slot)(id);
+            });
+        };
+        menu.addSeparator();
+        routeAction(tr("Shift traffic..."), &RouteEditor::shiftTraffic);
+        routeAction(tr("Add header route..."), &RouteEditor::addHeaderRoute);
+        routeAction(tr("Inject fault..."), &RouteEditor::injectFault);
     }
     menu.exec(globalPos);
 }

@@ -30,6 +30,7 @@ class GraphCanvas;
 class InspectPanel;
 class NoticeBar;
 class RequestsPanel;
+class RouteEditor;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -45,6 +46,10 @@ public:
     // A source failed (bind error, demo generator gone): status bar and a notice.
     void reportSourceError(const QString &text);
     void setDemoMode(bool demo);
+    // Docks the route editor beside the inspect panel (when meshscope hosts a control
+    // plane) and adds its traffic actions to a service's context menu.
+    void setRouteEditor(RouteEditor *editor);
+    RouteEditor *routeEditor() const { return m_routeEditor; }
     // Settings are not read or written when off (screenshots, tests).
     void setPersistenceEnabled(bool on);
 
@@ -116,6 +121,8 @@ private:
     RequestsPanel *m_requests;
     QDockWidget *m_inspectDock = nullptr;
     QDockWidget *m_requestsDock = nullptr;
+    RouteEditor *m_routeEditor = nullptr;
+    QDockWidget *m_routesDock = nullptr;
 
     QAction *m_fitAction = nullptr;
     QAction *m_findAction = nullptr;

@@ -9,11 +9,15 @@
 #include "graphcanvas.h"
 #include "mainwindow.h"
 #include "publisherthread.h"
+#include "routeeditor.h"
+#include "routingcontroller.h"
+#include "telemetry/envoyadminsource.h"
 #include "telemetry/alsreceiver.h"
 #include "telemetry/otlpreceiver.h"
 #include "telemetry/prometheussource.h"
 
 #include <QApplication>
+#include <QStandardPaths>
 #include <QTimer>
 #include <QUrl>
 
@@ -104,28 +108,75 @@ int main(int argc, char **argv)
             window.reportSourceError(QString::fromStdString(alsError));
         }
     }
-    window.setListenDescription(listening.join(QLatin1String(" · ")));
+    window.setListenDescription(listening.join(QStringLiteral(" · ")));
 
-    // Prometheus polls on its own worker thread; its state shows in the status bar.
+    // Pulled sources poll on their own worker threads; their states show in the status bar.
+    QStringList pulledStates;
+    auto showSourceState = [&window, &listening, &pulledStates](int slot, const QString &label, const char *state,
+                                                               bool bad, bool wasBad, const QString &message) {
+        pulledStates[slot] = QStringLiteral("%1: %2").arg(label, QString::fromLatin1(state));
+        window.setListenDescription((listening + pulledStates).join(QStringLiteral(" · ")));
+        if (bad && !wasBad)
+            window.reportSourceError(message);
+    };
     std::unique_ptr<PrometheusSource> prometheus;
     if (!opts.prometheusUrl.isEmpty()) {
         PrometheusSourceConfig pc;
         pc.server.url = QUrl::fromUserInput(opts.prometheusUrl);
         pc.server.bearerToken = opts.prometheusToken;
         prometheus = std::make_unique<PrometheusSource>(aggregator, pc);
+        const int slot = int(pulledStates.size());
+        pulledStates << QString();
         QObject::connect(prometheus.get(), &PrometheusSource::stateChanged, &window,
-                         [&window, listening, last = PrometheusSource::State::Stopped](
+                         [showSourceState, slot, last = PrometheusSource::State::Stopped](
                              PrometheusSource::State state, const QString &message, int) mutable {
-                             QStringList parts = listening;
-                             parts << QStringLiteral("Prometheus: %1").arg(QString::fromLatin1(PrometheusSource::stateName(state)));
-                             window.setListenDescription(parts.join(QLatin1String(" · ")));
-                             const bool bad = state == PrometheusSource::State::Failed || state == PrometheusSource::State::Retrying;
-                             const bool wasBad = last == PrometheusSource::State::Failed || last == PrometheusSource::State::Retrying;
-                             if (bad && !wasBad)
-                                 window.reportSourceError(message);
+                             auto isBad = [](PrometheusSource::State s) {
+                                 return s == PrometheusSource::State::Failed || s == PrometheusSource::State::Retrying;
+                             };
+                             showSourceState(slot, QStringLiteral("Prometheus"), PrometheusSource::stateName(state),
+                                             isBad(state), isBad(last), message);
                              last = state;
                          });
         prometheus->start();
+    }
+    std::unique_ptr<EnvoyAdminSource> envoyAdmin;
+    if (!opts.envoyAdminUrl.isEmpty()) {
+        EnvoyAdminSourceConfig ec;
+        ec.admin.url = QUrl::fromUserInput(opts.envoyAdminUrl);
+        ec.proxyName = opts.envoyAdminName;
+        envoyAdmin = std::make_unique<EnvoyAdminSource>(aggregator, ec);
+        const int slot = int(pulledStates.size());
+        pulledStates << QString();
+        QObject::connect(envoyAdmin.get(), &EnvoyAdminSource::stateChanged, &window,
+                         [showSourceState, slot, last = EnvoyAdminSource::State::Stopped](
+                             EnvoyAdminSource::State state, const QString &message, int) mutable {
+                             auto isBad = [](EnvoyAdminSource::State s) {
+                                 return s == EnvoyAdminSource::State::Failed || s == EnvoyAdminSource::State::Retrying;
+                             };
+                             showSourceState(slot, QStringLiteral("Envoy admin"), EnvoyAdminSource::stateName(state),
+                                             isBad(state), isBad(last), message);
+                             last = state;
+                         });
+        envoyAdmin->start();
+    }
+
+    // The control plane and its route editor, when meshscope serves routes itself.
+    std::unique_ptr<RoutingController> routing;
+    if (!opts.xdsListen.isEmpty()) {
+        auto *editor = new RouteEditor;
+        window.setRouteEditor(editor);
+        const QString historyDir =
+            QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/history");
+        routing = std::make_unique<RoutingController>(editor, opts.xdsListen, opts.routesFile, historyDir);
+        QString routingError;
+        if (routing->start(&routingError)) {
+            listening << QStringLiteral("xDS %1").arg(routing->boundAddress());
+            window.setListenDescription((listening + pulledStates).join(QStringLiteral(" · ")));
+            std::fprintf(stderr, "meshscope: serving xDS on %s\n", qPrintable(routing->boundAddress()));
+        } else {
+            std::fprintf(stderr, "meshscope: %s\n", qPrintable(routingError));
+            window.reportSourceError(routingError);
+        }
     }
 
     PublisherThread publisher(aggregator);
@@ -184,6 +235,10 @@ int main(int argc, char **argv)
     demo.stop();
     if (prometheus)
         prometheus->stop();
+    if (envoyAdmin)
+        envoyAdmin->stop();
+    if (routing)
+        routing->stop();
     publisher.stop();
     receiver.stop();
     if (als)

@@ -56,7 +56,7 @@ private Q_SLOTS:
     void statusCodesNamesAndShares();
     void formatting();
     void optionsParse();
-    void optionsRejectUnavailableSources();
+    void optionsCheckSourceValues();
 };
 
 void TestModels::requestsAppendInOneInsertPerBatch()
@@ -300,13 +300,30 @@ void TestModels::optionsParse()
     QVERIFY(DashboardOptions::parse({QStringLiteral("--frobnicate")}, &o).contains(QLatin1String("--frobnicate")));
 }
 
-void TestModels::optionsRejectUnavailableSources()
+void TestModels::optionsCheckSourceValues()
 {
-    for (const char *opt : {"--xds-listen", "--envoy-admin"}) {
+    // Every source the design lists is available now; their values are checked.
+    for (const char *opt : {"--xds-listen", "--envoy-admin", "--routes"}) {
         DashboardOptions o;
-        const QString err = DashboardOptions::parse({QLatin1String(opt), QStringLiteral("127.0.0.1:1")}, &o);
-        QVERIFY2(err.contains(QLatin1String(opt)) && err.contains(QLatin1String("not available")), qPrintable(err));
-        QVERIFY(!err.contains(QLatin1Char('\n')));
+        const QString err = DashboardOptions::parse({QLatin1String(opt)}, &o);
+        QVERIFY2(err.contains(QLatin1String(opt)) && !err.contains(QLatin1Char('\n')), qPrintable(err));
+    }
+    {
+        DashboardOptions o;
+        QVERIFY(DashboardOptions::parse({QStringLiteral("--xds-listen"), QStringLiteral("nohost")}, &o)
+                    .contains(QLatin1String("HOST:PORT")));
+        QVERIFY(DashboardOptions::parse({QStringLiteral("--routes"), QStringLiteral("r.yaml")}, &o)
+                    .contains(QLatin1String("needs --xds-listen")));
+        QVERIFY(DashboardOptions::parse({QStringLiteral("--xds-listen"), QStringLiteral("127.0.0.1:0"),
+                                         QStringLiteral("--routes"), QStringLiteral("r.yaml"),
+                                         QStringLiteral("--envoy-admin"), QStringLiteral("http://127.0.0.1:9901"),
+                                         QStringLiteral("--envoy-admin-name"), QStringLiteral("istio-system/ingress")},
+                                        &o)
+                    .isEmpty());
+        QCOMPARE(o.xdsListen, QStringLiteral("127.0.0.1:0"));
+        QCOMPARE(o.routesFile, QStringLiteral("r.yaml"));
+        QCOMPARE(o.envoyAdminUrl, QStringLiteral("http://127.0.0.1:9901"));
+        QCOMPARE(o.envoyAdminName, QStringLiteral("istio-system/ingress"));
     }
     // Sources this build has are accepted, with their values checked.
     DashboardOptions o;

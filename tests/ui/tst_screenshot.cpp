@@ -41,7 +41,7 @@ class TestScreenshot : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void demoScreenshotShowsALiveGraph();
-    void unavailableSourcesAreRefused();
+    void badSourceOptionsAreRefused();
     void unwritableScreenshotFails();
     void busyPortKeepsRunningAndSaysSo();
 };
@@ -107,17 +107,22 @@ void TestScreenshot::demoScreenshotShowsALiveGraph()
     QVERIFY(bright > 100);
 }
 
-void TestScreenshot::unavailableSourcesAreRefused()
+void TestScreenshot::badSourceOptionsAreRefused()
 {
     QTemporaryDir dir;
-    for (const char *opt : {"--xds-listen", "--envoy-admin"}) {
+    // Malformed source options stop the program with one line before any window opens.
+    const QList<QStringList> bad = {{QStringLiteral("--xds-listen"), QStringLiteral("nohost")},
+                                    {QStringLiteral("--routes"), QStringLiteral("r.yaml")},
+                                    {QStringLiteral("--envoy-admin")}};
+    for (const QStringList &args : bad) {
+        const QString opt = args.first();
         QProcess p;
         p.setProcessEnvironment(offscreenEnvironment(dir.path()));
-        p.start(QStringLiteral(MESHSCOPE_BIN), {QLatin1String(opt), QStringLiteral("127.0.0.1:1")});
+        p.start(QStringLiteral(MESHSCOPE_BIN), args);
         QVERIFY(p.waitForFinished(20000));
         QCOMPARE(p.exitCode(), 2);
         const QString err = QString::fromLocal8Bit(p.readAllStandardError()).trimmed();
-        QVERIFY2(err.contains(QLatin1String(opt)) && err.count(QLatin1Char('\n')) == 0, qPrintable(err));
+        QVERIFY2(err.contains(opt) && err.count(QLatin1Char('\n')) == 0, qPrintable(err));
     }
 }
 
