@@ -1128,6 +1128,7 @@ void EnvoyAdminClient::finish(QNetworkReply *reply)
         r.message = QStringLiteral("cannot reach Envoy admin at %1: %2").arg(displayUrl(), reply->errorString());
     } else {
         r.body = reply->readAll();
+        r.peerCertificate = fromQSslCertificate(reply->sslConfiguration().peerCertificate());
         if (r.httpStatus < 200 || r.httpStatus > 299) {
             r.kind = EnvoyAdminReply::Error::Http;
             r.message = QStringLiteral("HTTP %1 for %2").arg(r.httpStatus).arg(r.where);
@@ -1162,6 +1163,7 @@ void fetchEnvoyAdminSample(EnvoyAdminClient &client, std::function<void(EnvoySam
             }
         }
         out.sample.monotonicMs = state->statsAtMs;
+        out.sample.peerCertificate = state->clusters.peerCertificate;
         if (!parseEnvoyClusters(state->clusters.body, state->clusters.where, &out.sample.clusters, &out.error)
             || !parseEnvoyStats(state->stats.body, state->stats.where, &out.sample.stats, &out.error)) {
             state->done(std::move(out));

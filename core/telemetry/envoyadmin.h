@@ -12,6 +12,7 @@
 // anywhere.
 
 #include "graph/graphaggregator.h"
+#include "telemetry/peercertificate.h"
 #include "telemetry/tlsoptions.h"
 
 #include <QByteArray>
@@ -56,6 +57,7 @@ struct EnvoyAdminReply {
     QString where;    // "/clusters?format=json from http://127.0.0.1:9901", for parse errors
     int httpStatus = 0;
     QByteArray body;
+    PeerCertificate peerCertificate;  // https: the certificate the admin endpoint presented
 
     bool ok() const { return kind == Error::None; }
     // Worth retrying soon with back-off: the proxy is down, slow or overloaded.
@@ -168,6 +170,7 @@ struct EnvoyAdminSample {
     EnvoyClusters clusters;
     EnvoyStats stats;
     std::optional<EnvoyServerInfo> server;
+    PeerCertificate peerCertificate;  // https: what the admin endpoint presented
 };
 
 enum class EnvoyHostState : uint8_t { Healthy, Degraded, Unhealthy };

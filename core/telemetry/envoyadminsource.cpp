@@ -11,7 +11,6 @@ namespace meshscope {
 
 namespace {
 
-constexpr const char *kOrigin = "envoy-admin";
 
 }  // namespace
 
@@ -72,13 +71,15 @@ private:
 
     void succeeded(EnvoyAdminSample sample)
     {
+        // Before the state report, so that whoever reacts to "connected" sees it.
+        post([certificate = sample.peerCertificate](EnvoyAdminSource *o) { o->m_peerCertificate = certificate; });
         EnvoyAdminView view = buildEnvoyAdminView(sample, m_previous ? &*m_previous : nullptr, m_config.proxyName,
                                                   EnvoyAdminSource::fallbackName(m_config.admin.url));
         m_previous = std::move(sample);
         const int count = int(view.edges.size());
         const double interval = view.intervalSeconds;
         const int64_t nowMs = GraphAggregator::wallNowMs();
-        m_aggregator.setPulledEdges(kOrigin, std::move(view.edges), nowMs);
+        m_aggregator.setPulledEdges(m_config.origin, std::move(view.edges), nowMs);
         m_lastSuccessMs = nowMs;
         m_holdsEdges = true;
         m_backoffMs = std::max(1, m_config.initialBackoffMs);
@@ -107,7 +108,7 @@ private:
         const int64_t nowMs = GraphAggregator::wallNowMs();
         const int64_t staleMs = std::max<int64_t>(15000, 3 * int64_t(m_config.pollIntervalMs));
         if (m_holdsEdges && nowMs - m_lastSuccessMs > staleMs) {
-            m_aggregator.setPulledEdges(kOrigin, {}, nowMs);
+            m_aggregator.setPulledEdges(m_config.origin, {}, nowMs);
             m_holdsEdges = false;
             post([](EnvoyAdminSource *o) {
                 o->m_health.clear();

@@ -20,6 +20,7 @@
 #include <QObject>
 #include <QString>
 
+#include <string>
 #include <vector>
 
 class QThread;
@@ -32,6 +33,8 @@ struct EnvoyAdminSourceConfig {
     int pollIntervalMs = 5000;
     int initialBackoffMs = 1000;
     int maxBackoffMs = 30000;
+    // The name its edges carry in the graph; unique per running source.
+    std::string origin = "envoy-admin";
 };
 
 class EnvoyAdminSource : public QObject {
@@ -61,6 +64,9 @@ public:
     // The latest health view and the graph node it belongs to (empty before the first poll).
     const std::vector<EnvoyClusterHealth> &upstreamHealth() const { return m_health; }
     QString proxyNodeId() const { return m_proxyId; }
+    // https: the certificate the admin endpoint presented with the latest successful
+    // poll (null before one, or over http).
+    PeerCertificate peerCertificate() const { return m_peerCertificate; }
 
     // Blocking: one sample (spins a local event loop on the calling thread; CLI only).
     static bool fetchSample(const EnvoyAdminConfig &config, EnvoyAdminSample *sample, QString *error);
@@ -92,6 +98,7 @@ private:
     QString m_message;
     std::vector<EnvoyClusterHealth> m_health;
     QString m_proxyId;
+    PeerCertificate m_peerCertificate;
 };
 
 }  // namespace meshscope

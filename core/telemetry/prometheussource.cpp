@@ -15,7 +15,6 @@ namespace meshscope {
 
 namespace {
 
-constexpr const char *kOrigin = "prometheus";
 
 double wallNowSeconds()
 {
@@ -223,7 +222,7 @@ private:
     {
         const int count = int(edges.size());
         const int64_t nowMs = GraphAggregator::wallNowMs();
-        m_aggregator.setPulledEdges(kOrigin, std::move(edges), nowMs);
+        m_aggregator.setPulledEdges(m_config.origin, std::move(edges), nowMs);
         m_lastSuccessMs = nowMs;
         m_holdsEdges = true;
         m_backoffMs = std::max(1, m_config.initialBackoffMs);
@@ -249,7 +248,7 @@ private:
         const int64_t nowMs = GraphAggregator::wallNowMs();
         const int64_t staleMs = std::max<int64_t>(int64_t(m_config.windowSeconds) * 1000, 2 * int64_t(m_config.pollIntervalMs));
         if (m_holdsEdges && nowMs - m_lastSuccessMs > staleMs) {
-            m_aggregator.setPulledEdges(kOrigin, {}, nowMs);
+            m_aggregator.setPulledEdges(m_config.origin, {}, nowMs);
             m_holdsEdges = false;
         }
         if (transient) {

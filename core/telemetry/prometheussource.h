@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 class QThread;
@@ -38,6 +39,9 @@ struct PrometheusSourceConfig {
     QString selector;                    // extra label matchers for every selector, e.g. cluster="east"
     int initialBackoffMs = 1000;
     int maxBackoffMs = 30000;
+    // The name its edges carry in the graph ("sources" in the JSON). Each running
+    // source needs its own: the aggregator replaces everything one origin reported.
+    std::string origin = "prometheus";
 };
 
 class PrometheusSource : public QObject {
