@@ -6,10 +6,16 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libgl-dev
+  # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-base-dev only recommends
+  libqt6opengl6-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libre2-dev libyaml-cpp-dev
+  # secrets of saved connections go to the desktop keychain (Secret Service)
+  qtkeychain-qt6-dev
   # real peers and tools used by the tests
   curl openssl prometheus caddy
+  # a real Secret Service for the keychain test, on a private session bus
+  gnome-keyring dbus dbus-x11 libsecret-tools
 )
 # fonts so that offscreen screenshots have legible text
 packages+=(fonts-dejavu-core)

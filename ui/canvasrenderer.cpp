@@ -431,6 +431,15 @@ void CanvasRenderer::paintExpanded(QPainter &p, const GraphScene &scene, const R
             p.drawImage(QPointF(std::round((c.x() - half) * dpr) / dpr, std::round((c.y() - half) * dpr) / dpr), img);
         }
     }
+    // Routing badges on services that have routing rules; too small to read far away.
+    if (!far && scene.routedNodeCount() > 0) {
+        p.setRenderHint(QPainter::Antialiasing, true);
+        for (int i : m_visibleNodes) {
+            const SceneNode &n = nodes[size_t(i)];
+            if (n.routed)
+                drawRoutingBadge(p, o.view.map(n.pos), kNodeRadius * s);
+        }
+    }
 
     if (s >= kLabelScale)
         paintNodeLabels(p, scene, o, m_visibleNodes, stats);
@@ -739,24 +748,26 @@ void CanvasRenderer::paintCollapsed(QPainter &p, const GraphScene &scene, const 
     }
 }
 
-QImage CanvasRenderer::legendImage(qreal dpr)
+QImage CanvasRenderer::legendImage(qreal dpr, bool routing)
 {
     const QFont font = labelFont(11);
     const QFontMetricsF fm(font);
     const double pad = 10, rowH = 22, shapeR = 7, gap = 6, itemGap = 16;
 
     struct Item {
-        int type;  // 0 node shape, 1 edge sample, 2 health dot
+        int type;  // 0 node shape, 1 edge sample, 2 health dot, 3 routing badge
         int value;
         QString text;
     };
-    const std::vector<Item> row1 = {
+    std::vector<Item> row1 = {
         {0, int(NodeKind::External), kindTitle(NodeKind::External)},
         {0, int(NodeKind::Gateway), kindTitle(NodeKind::Gateway)},
         {0, int(NodeKind::Service), kindTitle(NodeKind::Service)},
         {0, int(NodeKind::ExternalService), kindTitle(NodeKind::ExternalService)},
         {0, int(NodeKind::Other), kindTitle(NodeKind::Other)},
     };
+    if (routing)
+        row1.push_back({3, 0, QStringLiteral("routing rules")});
     const std::vector<Item> row2 = {
         {1, int(Direction::EastWest), QStringLiteral("east-west")},
         {1, int(Direction::NorthSouth), QStringLiteral("north-south")},
@@ -766,7 +777,7 @@ QImage CanvasRenderer::legendImage(qreal dpr)
         {2, int(Health::NoTraffic), display::healthText(Health::NoTraffic)},
     };
     auto itemWidth = [&](const Item &it) {
-        const double glyph = it.type == 1 ? 24 : (it.type == 0 ? 2 * shapeR : 9);
+        const double glyph = it.type == 1 ? 24 : (it.type == 0 || it.type == 3 ? 2 * shapeR : 9);
         return glyph + gap + fm.horizontalAdvance(it.text);
     };
     auto rowWidth = [&](const std::vector<Item> &row) {
@@ -808,6 +819,13 @@ QImage CanvasRenderer::legendImage(qreal dpr)
                 p.drawEllipse(QPointF(x + 4.5, cy), 4.5, 4.5);
                 glyph = 9;
                 break;
+            case 3: {
+                // The badge alone, at the size it has on a node at zoom 1.
+                const QRectF badge = routingBadgeRect(QPointF(), kNodeRadius);
+                drawRoutingBadge(p, QPointF(x + shapeR, cy) - badge.center(), kNodeRadius);
+                glyph = 2 * shapeR;
+                break;
+            }
             }
             p.setPen(textMuted());
             p.drawText(QPointF(x + glyph + gap, cy - fm.height() / 2 + fm.ascent()), it.text);

@@ -61,8 +61,9 @@ public:
     static bool collapsedAt(const GraphScene &scene, double scale, bool semanticZoom);
     // Background and grid for `area` (logical pixels) at a view; cheap enough for paintEvent.
     static void paintBackground(QPainter &p, const ViewTransform &view, const QRectF &area);
-    // The legend panel (node shapes, NS/EW, health colours) as an image.
-    static QImage legendImage(qreal devicePixelRatio);
+    // The legend panel (node shapes, NS/EW, health colours, and the routing badge
+    // when `routing`) as an image.
+    static QImage legendImage(qreal devicePixelRatio, bool routing = false);
 
     // Screen rectangle of a namespace box in the collapsed view.
     static QRectF groupBox(const SceneGroup &group, const ViewTransform &view);

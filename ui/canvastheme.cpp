@@ -24,6 +24,8 @@ QColor textMuted() { return QColor(0x8b, 0x94, 0x9e); }
 QColor labelBackground() { return QColor(0x1b, 0x1f, 0x24, 215); }
 QColor selection() { return QColor(0x58, 0xa6, 0xff); }
 QColor findHighlight() { return QColor(0xe3, 0xb3, 0x41); }
+// Violet: apart from the health colours, the selection blue and the find gold.
+QColor routingBadge() { return QColor(0xa3, 0x71, 0xf7); }
 
 QColor healthColor(Health h)
 {
@@ -206,6 +208,35 @@ void drawNodeShape(QPainter &p, NodeKind kind, Health health, QPointF centre, do
         p.setBrush(Qt::NoBrush);
         p.drawPath(glyph);
     }
+}
+
+QRectF routingBadgeRect(QPointF centre, double radius)
+{
+    const double r = std::clamp(radius * 0.36, 4.5, 11.0);
+    const QPointF c = centre + QPointF(radius * 0.78, -radius * 0.78);
+    return QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r);
+}
+
+void drawRoutingBadge(QPainter &p, QPointF centre, double radius)
+{
+    const QRectF box = routingBadgeRect(centre, radius);
+    const double r = box.width() / 2;
+    const QPointF c = box.center();
+    // A ring of the background colour sets the disc off the node's outline.
+    p.setPen(QPen(background(), std::max(1.2, r * 0.24)));
+    p.setBrush(routingBadge());
+    p.drawEllipse(c, r, r);
+    if (r < 5)
+        return;
+    QPainterPath fork;
+    fork.moveTo(c + QPointF(-0.58 * r, 0));
+    fork.lineTo(c + QPointF(-0.08 * r, 0));
+    fork.lineTo(c + QPointF(0.5 * r, -0.44 * r));
+    fork.moveTo(c + QPointF(-0.08 * r, 0));
+    fork.lineTo(c + QPointF(0.5 * r, 0.44 * r));
+    p.setPen(QPen(QColor(0xff, 0xff, 0xff), std::max(1.1, r * 0.2), Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    p.setBrush(Qt::NoBrush);
+    p.drawPath(fork);
 }
 
 QFont labelFont(double pixelSize, bool bold)

@@ -9,6 +9,7 @@
 #include <QFont>
 #include <QPainterPath>
 #include <QPointF>
+#include <QRectF>
 
 QT_BEGIN_NAMESPACE
 class QPainter;
@@ -48,6 +49,8 @@ QColor textMuted();
 QColor labelBackground();
 QColor selection();
 QColor findHighlight();
+// The badge on services that have routing rules.
+QColor routingBadge();
 
 QColor healthColor(Health h);
 // Edges are quieter than nodes: healthy traffic should not shout.
@@ -67,6 +70,11 @@ QString kindTitle(NodeKind kind);  // "service", "gateway", ... for legends and 
 
 // Draws one node shape with antialiasing at `centre` (device units), radius in pixels.
 void drawNodeShape(QPainter &p, NodeKind kind, Health health, QPointF centre, double radius);
+
+// The routing badge of a node drawn at `centre` with `radius` pixels: a small disc on
+// its upper-right rim holding a forking-arrow glyph (traffic split by rules).
+QRectF routingBadgeRect(QPointF centre, double radius);
+void drawRoutingBadge(QPainter &p, QPointF centre, double radius);
 
 QFont labelFont(double pixelSize, bool bold = false);
 

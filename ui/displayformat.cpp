@@ -44,6 +44,11 @@ QString millis(double ms)
     return QString::number(ms / 1000.0, 'f', 2) + QStringLiteral(" s");
 }
 
+QString quantity(qint64 n, const QString &singular, const QString &plural)
+{
+    return QString::number(n) + QLatin1Char(' ') + (n == 1 || n == -1 ? singular : plural);
+}
+
 QString count(uint64_t n)
 {
     QLocale locale = QLocale::c();

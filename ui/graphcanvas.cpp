@@ -150,6 +150,11 @@ struct GraphCanvas::Private {
 
     QImage legend;
     qreal legendDpr = 0;
+    bool legendRouting = false;
+
+    // Services with routing rules (RouteEditor::routedServices()) and their tooltip lines.
+    QHash<QString, QString> routedInput;
+    RoutedServicesPtr routed;
 
     SceneFilter sceneFilter() const
     {
@@ -177,7 +182,7 @@ struct GraphCanvas::Private {
     void rebuildScene()
     {
         const QRectF before = scene ? scene->visibleBounds() : QRectF();
-        scene = GraphScene::build(snapshot, layout, sceneFilter(), policy, scene.get());
+        scene = GraphScene::build(snapshot, layout, sceneFilter(), policy, scene.get(), routed);
         // The hit-test index is built off the GUI thread; clicks scan linearly until it lands.
         if (!scene->hasGrid() && !scene->nodes().empty())
             QThreadPool::globalInstance()->start([built = scene] { built->buildGrid(); });
@@ -593,7 +598,7 @@ QImage GraphCanvas::renderImage(const QSize &size) const
     QImage image = d->guiRenderer.render(*d->scene, o);
     if (d->legendVisible) {
         QPainter p(&image);
-        const QImage legend = CanvasRenderer::legendImage(1.0);
+        const QImage legend = CanvasRenderer::legendImage(1.0, d->scene->routedNodeCount() > 0);
         p.drawImage(QPointF(12, size.height() - legend.height() - 12), legend);
     }
     return image;
@@ -690,6 +695,67 @@ QTransform GraphCanvas::viewTransform() const
     return QTransform(d->view.scale, 0, 0, d->view.scale, d->view.offset.x(), d->view.offset.y());
 }
 
+void GraphCanvas::setRoutedServices(const QHash<QString, QString> &services)
+{
+    if (services == d->routedInput)
+        return;
+    d->routedInput = services;
+    if (services.isEmpty()) {
+        d->routed.reset();
+    } else {
+        std::vector<std::pair<std::string, std::string>> list;
+        list.reserve(size_t(services.size()));
+        for (auto it = services.cbegin(); it != services.cend(); ++it)
+            list.emplace_back(it.key().toStdString(), it.value().toStdString());
+        // Sorted, so a bare name shared by two namespaces always describes the same one.
+        std::sort(list.begin(), list.end());
+        d->routed = std::make_shared<const RoutedServices>(list);
+    }
+    if (d->layoutJob)
+        return;  // the first layout's scene picks the marks up when it lands
+    d->rebuildScene();
+    d->changed();
+}
+
+QHash<QString, QString> GraphCanvas::routedServices() const
+{
+    return d->routedInput;
+}
+
+bool GraphCanvas::isNodeRouted(const QString &id) const
+{
+    const int i = d->scene ? d->scene->findNode(id) : -1;
+    return i >= 0 && d->scene->nodes()[size_t(i)].routed;
+}
+
+QStringList GraphCanvas::routedNodes() const
+{
+    QStringList out;
+    if (d->scene) {
+        for (size_t i = 0; i < d->scene->nodes().size(); ++i) {
+            if (d->scene->nodes()[i].routed)
+                out << d->scene->nodeId(int(i));
+        }
+    }
+    out.sort();
+    return out;
+}
+
+QRectF GraphCanvas::routingBadgeRect(const QString &id) const
+{
+    const int i = d->scene ? d->scene->findNode(id) : -1;
+    if (i < 0 || !d->scene->nodes()[size_t(i)].visible || !d->scene->nodes()[size_t(i)].routed || d->collapsed()
+        || d->view.scale < canvas::kFarScale)
+        return QRectF();
+    return canvas::routingBadgeRect(d->view.map(d->scene->nodes()[size_t(i)].pos), canvas::kNodeRadius * d->view.scale);
+}
+
+QString GraphCanvas::nodeToolTipText(const QString &id) const
+{
+    const int i = d->scene ? d->scene->findNode(id) : -1;
+    return i < 0 ? QString() : d->nodeToolTip(i);
+}
+
 // Painting.
 
 void GraphCanvas::paintEvent(QPaintEvent *)
@@ -746,9 +812,11 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
     }
     if (legendVisible) {
         const qreal dpr = q->devicePixelRatioF();
-        if (legend.isNull() || legendDpr != dpr) {
-            legend = CanvasRenderer::legendImage(dpr);
+        const bool routing = scene && scene->routedNodeCount() > 0;
+        if (legend.isNull() || legendDpr != dpr || legendRouting != routing) {
+            legend = CanvasRenderer::legendImage(dpr, routing);
             legendDpr = dpr;
+            legendRouting = routing;
         }
         p.drawImage(QPointF(12, q->height() - legend.height() / dpr - 12), legend);
     }
@@ -897,6 +965,12 @@ QString GraphCanvas::Private::nodeToolTip(int i) const
     tip += QStringLiteral("<br>") + canvas::kindTitle(n.kind) + QStringLiteral(" \u00b7 ") + display::healthText(h);
     tip += QStringLiteral("<br>") + display::rps(n.stats.rps) + QStringLiteral(" rps \u00b7 ")
            + display::percent(n.stats.errorRate) + QStringLiteral(" errors \u00b7 p95 ") + display::millis(n.stats.p95Ms);
+    if (scene->nodes()[size_t(i)].routed && scene->routedServices()) {
+        const std::string *how = scene->routedServices()->match(n);
+        tip += QStringLiteral("<br><span style='color:%1'>\u2442 has routing rules</span>").arg(canvas::routingBadge().name());
+        if (how && !how->empty())
+            tip += QStringLiteral(": ") + QString::fromStdString(*how).toHtmlEscaped();
+    }
     return tip;
 }
 

@@ -11,6 +11,8 @@
 #include <QHash>
 #include <QImage>
 #include <QPointF>
+#include <QRectF>
+#include <QStringList>
 #include <QString>
 #include <QTransform>
 #include <QWidget>
@@ -87,6 +89,21 @@ public:
     void setLegendVisible(bool on);
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
     QTransform viewTransform() const;                // graph coordinates -> widget coordinates
+
+    // Services that have routing rules, keyed "namespace/name" as the route editor names
+    // them (RouteEditor::routedServices()), each with a line for its node's tooltip
+    // (RouteEditor::routingSummary()). Their nodes get a routing badge; an empty hash
+    // removes every badge. Nodes match by namespace and name ("ns/name@v2" also as
+    // "ns/name-v2"); a node without a namespace by name alone.
+    void setRoutedServices(const QHash<QString, QString> &services);
+    QHash<QString, QString> routedServices() const;
+    bool isNodeRouted(const QString &id) const;
+    QStringList routedNodes() const;  // ids of the nodes with a badge, sorted
+    // Widget rectangle of a node's routing badge; null when it has none or it is not drawn
+    // (hidden, or zoomed out too far).
+    QRectF routingBadgeRect(const QString &id) const;
+    // What hovering the node shows (rich text); empty for an unknown id.
+    QString nodeToolTipText(const QString &id) const;
 
 Q_SIGNALS:
     void nodeClicked(const QString &id);

@@ -49,6 +49,42 @@ double distanceToSegment(QPointF p, QPointF a, QPointF b)
 
 }  // namespace
 
+RoutedServices::RoutedServices(const std::vector<std::pair<std::string, std::string>> &services)
+{
+    for (const auto &[key, description] : services) {
+        m_byKey.emplace(key, description);
+        const size_t slash = key.find('/');
+        m_byName.emplace(slash == std::string::npos ? key : key.substr(slash + 1), key);
+    }
+}
+
+const std::string *RoutedServices::byName(const std::string &name) const
+{
+    const auto it = m_byName.find(name);
+    if (it == m_byName.end())
+        return nullptr;
+    const auto k = m_byKey.find(it->second);
+    return k == m_byKey.end() ? nullptr : &k->second;
+}
+
+const std::string *RoutedServices::match(const NodeSnapshot &node) const
+{
+    if (m_byKey.empty() || (node.kind != NodeKind::Service && node.kind != NodeKind::Gateway))
+        return nullptr;
+    // A version is a backend "<name>-<version>" (the Istio subset convention) first.
+    if (node.ns.empty()) {
+        const std::string *d = node.version.empty() ? nullptr : byName(node.name + '-' + node.version);
+        return d ? d : byName(node.name);
+    }
+    const std::string key = node.ns + '/' + node.name;
+    if (!node.version.empty()) {
+        if (const auto it = m_byKey.find(key + '-' + node.version); it != m_byKey.end())
+            return &it->second;
+    }
+    const auto it = m_byKey.find(key);
+    return it == m_byKey.end() ? nullptr : &it->second;
+}
+
 GraphScene::~GraphScene() = default;
 
 void GraphScene::trimEdge(SceneEdge &e, const SceneNode &a, const SceneNode &b, bool offset)
@@ -95,7 +131,7 @@ bool GraphScene::sameTopology(const GraphSnapshot &s) const
 
 std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
                                                     const SceneFilter &filter, const HealthPolicy &policy,
-                                                    const GraphScene *previous)
+                                                    const GraphScene *previous, RoutedServicesPtr routed)
 {
     std::shared_ptr<GraphScene> scene(new GraphScene);
     if (!snapshot)
@@ -119,6 +155,7 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
         scene->m_incident = previous->m_incident;
         scene->m_gatewayEgress = previous->m_gatewayEgress;
         scene->m_groups = previous->m_groups;
+        scene->m_namespaceCount = previous->m_namespaceCount;  // assignGroups() recounts when positions move
         for (size_t i = 0; i < n; ++i) {
             SceneNode &node = scene->m_nodes[i];
             node.health = policy.classify(s.nodes[i].stats);
@@ -145,6 +182,20 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
         }
     } else {
         scene->buildTopology(layout, policy);
+    }
+
+    // Routing marks change with the topology or the routes only, not with the rates.
+    const bool sameMarks = reuse && previous->m_routed == routed;
+    scene->m_routed = std::move(routed);
+    if (sameMarks) {
+        scene->m_routedNodes = previous->m_routedNodes;
+    } else {
+        scene->m_routedNodes = 0;
+        for (size_t i = 0; i < n; ++i) {
+            SceneNode &node = scene->m_nodes[i];
+            node.routed = scene->m_routed && scene->m_routed->match(s.nodes[i]) != nullptr;
+            scene->m_routedNodes += node.routed ? 1 : 0;
+        }
     }
 
     // Filter: an edge passes on its own merits; a node shows when it passes itself or

@@ -15,6 +15,9 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace meshscope {
@@ -36,7 +39,31 @@ struct SceneNode {
     NodeKind kind = NodeKind::Service;
     Health health = Health::NoTraffic;
     bool visible = true;
+    bool routed = false;  // some routing rule sends traffic to it (drawn with a badge)
 };
+
+// Services that have routing rules, keyed as the route editor names them
+// ("namespace/name", RouteEditor::routedServices()), each with a line for the node's
+// tooltip. A node "ns/name@v2" is routed when "ns/name-v2" or "ns/name" is listed; a
+// node without a namespace when the name is listed in any namespace.
+class RoutedServices {
+public:
+    RoutedServices() = default;
+    explicit RoutedServices(const std::vector<std::pair<std::string, std::string>> &services);
+
+    // The description of the service routing `node`, or nullptr. Only services and
+    // gateways are matched: clients and external hosts have no routes of their own.
+    const std::string *match(const NodeSnapshot &node) const;
+    bool empty() const { return m_byKey.empty(); }
+    size_t size() const { return m_byKey.size(); }
+
+private:
+    const std::string *byName(const std::string &name) const;
+
+    std::unordered_map<std::string, std::string> m_byKey;   // "ns/name" -> description
+    std::unordered_map<std::string, std::string> m_byName;  // "name" -> first "ns/name" with it
+};
+using RoutedServicesPtr = std::shared_ptr<const RoutedServices>;
 
 struct SceneEdge {
     int snap = -1;  // index into snapshot->edges
@@ -74,9 +101,11 @@ struct SceneGroupEdge {
 class GraphScene {
 public:
     // previous (optional): the scene this one replaces; what did not change is copied.
+    // routed (optional): services with routing rules, marked on their nodes.
     static std::shared_ptr<const GraphScene> build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
                                                    const SceneFilter &filter, const HealthPolicy &policy,
-                                                   const GraphScene *previous = nullptr);
+                                                   const GraphScene *previous = nullptr,
+                                                   RoutedServicesPtr routed = nullptr);
     // The same scene with one node moved (dragging): positions and incident edges only.
     std::shared_ptr<const GraphScene> withNodeAt(int node, QPointF pos) const;
 
@@ -103,6 +132,9 @@ public:
     int visibleNodeCount() const { return m_visibleNodes; }
     int visibleEdgeCount() const { return m_visibleEdges; }
     int namespaceCount() const { return m_namespaceCount; }
+    // What the routed marks were computed from (null: none), and how many nodes carry one.
+    const RoutedServices *routedServices() const { return m_routed.get(); }
+    int routedNodeCount() const { return m_routedNodes; }
     // Whether the far view should show namespace boxes instead of nodes.
     bool canCollapse() const { return m_groups.size() >= 2; }
     // Unique per scene, so the canvas can tell whether the worker already has this one.
@@ -139,6 +171,8 @@ private:
     int m_visibleNodes = 0;
     int m_visibleEdges = 0;
     int m_namespaceCount = 0;
+    RoutedServicesPtr m_routed;
+    int m_routedNodes = 0;
     uint64_t m_id = 0;
     uint64_t m_layoutVersion = 0;
     // Set once by buildGrid() on a pool thread, read by hit-tests on the GUI thread.

@@ -6,6 +6,7 @@
 #include "peerstablemodel.h"
 #include "statuscodesmodel.h"
 #include "timeserieschart.h"
+#include "upstreamhealthmodel.h"
 
 #include <QFontMetrics>
 #include <QFrame>
@@ -149,6 +150,12 @@ QWidget *InspectPanel::buildDetails()
     m_outboundView->setObjectName(QStringLiteral("outboundTable"));
     m_codesView = makeTable(m_codesProxy, StatusCodesModel::Count);
     m_codesView->setObjectName(QStringLiteral("statusCodesTable"));
+    m_upstreams = new UpstreamHealthModel(this);
+    m_upstreamsProxy = new QSortFilterProxyModel(this);
+    m_upstreamsProxy->setSourceModel(m_upstreams);
+    m_upstreamsView = makeTable(m_upstreamsProxy, UpstreamHealthModel::Requests);
+    m_upstreamsView->setObjectName(QStringLiteral("upstreamsTable"));
+    m_upstreamsView->hide();
     // Neighbours and codes share one tabbed area, so the charts above stay in view.
     m_tables = new QTabWidget(page);
     m_tables->setObjectName(QStringLiteral("inspectTables"));
@@ -160,8 +167,9 @@ QWidget *InspectPanel::buildDetails()
     v->addWidget(m_tables);
     v->addStretch(1);
 
-    for (QTableView *view : {m_inboundView, m_outboundView}) {
+    for (QTableView *view : {m_inboundView, m_outboundView, m_upstreamsView}) {
         connect(view, &QTableView::doubleClicked, this, [this](const QModelIndex &index) {
+            static_assert(int(PeersTableModel::PeerIdRole) == int(UpstreamHealthModel::NodeIdRole));
             const QString id = index.data(PeersTableModel::PeerIdRole).toString();
             if (!id.isEmpty())
                 Q_EMIT nodeActivated(id);
@@ -284,12 +292,48 @@ void InspectPanel::refresh()
     updateTabTitles();
 }
 
+void InspectPanel::setUpstreamHealth(const QString &proxyNodeId, const std::vector<EnvoyClusterHealth> &clusters)
+{
+    if (clusters.empty())
+        m_upstreamHealth.remove(proxyNodeId);
+    else
+        m_upstreamHealth.insert(proxyNodeId, clusters);
+    if (proxyNodeId == m_node)
+        refreshUpstreams();
+}
+
+bool InspectPanel::upstreamTabShown() const
+{
+    return m_tables->indexOf(m_upstreamsView) >= 0;
+}
+
+void InspectPanel::refreshUpstreams()
+{
+    const auto it = m_edge.isEmpty() ? m_upstreamHealth.constFind(m_node) : m_upstreamHealth.constEnd();
+    const int tab = m_tables->indexOf(m_upstreamsView);
+    if (it == m_upstreamHealth.constEnd()) {
+        if (tab >= 0)
+            m_tables->removeTab(tab);
+        m_upstreams->setClusters({});
+        return;
+    }
+    m_upstreams->setClusters(it.value());
+    const int troubled = m_upstreams->troubledCount();
+    const QString title = troubled > 0 ? tr("Upstreams (%1, %2 unhealthy)").arg(m_upstreams->rowCount()).arg(troubled)
+                                       : tr("Upstreams (%1)").arg(m_upstreams->rowCount());
+    if (tab < 0)
+        m_tables->addTab(m_upstreamsView, title);
+    else
+        m_tables->setTabText(tab, title);
+}
+
 void InspectPanel::updateTabTitles()
 {
     const bool edge = !m_edge.isEmpty();
     m_tables->setTabText(0, edge ? tr("Source") : tr("Inbound (%1)").arg(m_inbound->rowCount()));
     m_tables->setTabText(1, edge ? tr("Target") : tr("Outbound (%1)").arg(m_outbound->rowCount()));
     m_tables->setTabText(2, tr("Status codes (%1)").arg(m_codes->rowCount()));
+    refreshUpstreams();
 }
 
 void InspectPanel::refreshHeadline()

@@ -6,9 +6,13 @@
 // timer rather than per snapshot or per request, which is as fast as a person reads.
 
 #include "graph/graphsnapshot.h"
+#include "telemetry/envoyadmin.h"
 
+#include <QHash>
 #include <QString>
 #include <QWidget>
+
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QGridLayout;
@@ -25,6 +29,7 @@ namespace meshscope {
 class GraphAggregator;
 class PeersTableModel;
 class StatusCodesModel;
+class UpstreamHealthModel;
 class TimeSeriesChart;
 
 class InspectPanel : public QWidget {
@@ -40,6 +45,11 @@ public:
     void clear();
     // Re-reads everything now instead of waiting for the next tick.
     void refresh();
+    // The latest upstream health a proxy's Envoy admin reported (empty: none). While
+    // that proxy is inspected, an "Upstreams" tab shows it.
+    void setUpstreamHealth(const QString &proxyNodeId, const std::vector<EnvoyClusterHealth> &clusters);
+    UpstreamHealthModel *upstreamModel() const { return m_upstreams; }
+    bool upstreamTabShown() const;
 
     QString currentNode() const { return m_node; }
     QString currentEdge() const { return m_edge; }
@@ -92,6 +102,11 @@ private:
     StatusCodesModel *m_codes;
     QSortFilterProxyModel *m_codesProxy;
     QTableView *m_codesView;
+    UpstreamHealthModel *m_upstreams;
+    QSortFilterProxyModel *m_upstreamsProxy;
+    QTableView *m_upstreamsView;
+    QHash<QString, std::vector<EnvoyClusterHealth>> m_upstreamHealth;
+    void refreshUpstreams();
     QTimer *m_timer;
 };
 

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "connectionsdialog.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
@@ -8,6 +9,7 @@
 #include "noticebar.h"
 #include "requestspanel.h"
 #include "routeeditor.h"
+#include "sourcemanager.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -316,6 +318,7 @@ void MainWindow::buildMenus()
     view->setObjectName(QStringLiteral("viewMenu"));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->setObjectName(QStringLiteral("helpMenu"));
     help->addAction(tr("&About meshscope"), this, [this] {
         QMessageBox::about(this, tr("About meshscope"),
                            tr("<b>meshscope</b> %1<br>Traffic inspection and topology for service meshes "
@@ -363,6 +366,16 @@ void MainWindow::setRouteEditor(RouteEditor *editor)
     m_inspectDock->raise();
     if (QMenu *view = menuBar()->findChild<QMenu *>(QStringLiteral("viewMenu")))
         view->addAction(m_routesDock->toggleViewAction());
+    // The graph badges every service some rule routes to, as the edited routes stand.
+    auto markRouted = [this] {
+        QHash<QString, QString> routed;
+        for (const QString &service : m_routeEditor->routedServices())
+            routed.insert(service, m_routeEditor->routingSummary(service));
+        m_canvas->setRoutedServices(routed);
+    };
+    connect(editor, &RouteEditor::routedServicesChanged, this, markRouted);
+    connect(editor, &RouteEditor::editedChanged, this, markRouted);  // rule names and targets in the tooltip
+    markRouted();
 }
 
 void MainWindow::buildStatusBar()
@@ -401,8 +414,101 @@ void MainWindow::buildStatusBar()
     m_listenLabel->setText(tr("No sources"));
 }
 
+void MainWindow::setSourceManager(SourceManager *manager)
+{
+    if (m_sources || !manager)
+        return;
+    m_sources = manager;
+    auto *menu = new QMenu(tr("&Sources"), this);
+    menu->setObjectName(QStringLiteral("sourcesMenu"));
+    QAction *connections = menu->addAction(tr("&Connections…"), this, [this] { openConnections(); });
+    connections->setObjectName(QStringLiteral("connectionsAction"));
+    connections->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+    if (QMenu *help = menuBar()->findChild<QMenu *>(QStringLiteral("helpMenu")))
+        menuBar()->insertMenu(help->menuAction(), menu);
+    else
+        menuBar()->addMenu(menu);
+
+    m_sourcesLabel = new QLabel(this);
+    m_sourcesLabel->setObjectName(QStringLiteral("statusSources"));
+    m_sourcesLabel->setTextFormat(Qt::RichText);
+    connect(m_sourcesLabel, &QLabel::linkActivated, this, [this](const QString &link) {
+        ConnectionsDialog *d = openConnections();
+        if (link.startsWith(QLatin1String("source:")))
+            d->selectSource(link.mid(7));
+    });
+    statusBar()->insertWidget(1, m_sourcesLabel);
+    if (m_listenLabel->text() == tr("No sources"))
+        m_listenLabel->hide();
+    connect(manager, &SourceManager::sourcesChanged, this, &MainWindow::refreshSources);
+    connect(manager, &SourceManager::statusChanged, this, &MainWindow::refreshSources);
+    connect(manager, &SourceManager::sourceFailed, this, [this](const QString &, const QString &message) {
+        reportSourceError(message);
+    });
+    connect(manager, &SourceManager::secretProblem, this, [this](const QString &, const QString &message) {
+        reportSourceError(message);
+    });
+    connect(manager, &SourceManager::upstreamHealthUpdated, m_inspect, &InspectPanel::setUpstreamHealth);
+    refreshSources();
+}
+
+ConnectionsDialog *MainWindow::openConnections()
+{
+    if (!m_sources)
+        return nullptr;
+    if (!m_connections)
+        m_connections = new ConnectionsDialog(m_sources, this);
+    m_connections->show();
+    m_connections->raise();
+    m_connections->activateWindow();
+    return m_connections;
+}
+
+void MainWindow::refreshSources()
+{
+    if (!m_sourcesLabel)
+        return;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QStringList parts, tips;
+    for (const SourceSpec &s : m_sources->specs()) {
+        const SourceManager::Status st = m_sources->status(s.id);
+        if (st.state == SourceManager::State::Disabled)
+            continue;
+        QString color = QStringLiteral("#3fb950");
+        if (st.state == SourceManager::State::Failed)
+            color = QStringLiteral("#f85149");
+        else if (st.state != SourceManager::State::Listening && st.state != SourceManager::State::Connected)
+            color = QStringLiteral("#d29922");
+        QString text;
+        if (s.isReceiver() && st.state == SourceManager::State::Listening)
+            text = (s.kind == SourceSpec::Kind::OtlpReceiver ? QStringLiteral("OTLP ") : QStringLiteral("ALS ")) + st.boundAddress;
+        else
+            text = s.displayName() + QStringLiteral(": ") + QString::fromLatin1(SourceManager::stateName(st.state));
+        QString tip = s.displayName() + QStringLiteral(": ") + st.message;
+        if (!st.serverCertificate.isNull()) {
+            tip += QStringLiteral("\n    ") + st.serverCertificate.summary(now);
+            if (st.serverCertificate.expired(now)) {
+                color = QStringLiteral("#f85149");
+                text += tr(" · certificate expired");
+            } else if (st.serverCertificate.expiresSoon(now)) {
+                color = QStringLiteral("#d29922");
+                text += tr(" · certificate expires in %1").arg(display::quantity(st.serverCertificate.daysLeft(now), tr("day"), tr("days")));
+            }
+        }
+        parts << QStringLiteral("<a href='source:%1' style='color:palette(window-text); text-decoration:none'>"
+                                "<span style='color:%2'>●</span> %3</a>")
+                     .arg(s.id, color, text.toHtmlEscaped());
+        tips << tip;
+    }
+    if (parts.isEmpty())
+        parts << tr("No sources · <a href='add' style='color:#58a6ff'>Connect…</a>");
+    m_sourcesLabel->setText(parts.join(QStringLiteral(" &nbsp;")));
+    m_sourcesLabel->setToolTip(tips.isEmpty() ? tr("Sources > Connections… adds one") : tips.join(QLatin1Char('\n')));
+}
+
 void MainWindow::setListenDescription(const QString &text)
 {
+    m_listenLabel->show();
     m_listenLabel->setText(QStringLiteral("<span style='color:#3fb950'>●</span> %1").arg(text.toHtmlEscaped()));
     m_listenLabel->setToolTip(tr("Receiving on %1").arg(text));
 }
@@ -431,8 +537,8 @@ void MainWindow::setPersistenceEnabled(bool on)
 QString MainWindow::statusText() const
 {
     QStringList parts;
-    for (QLabel *l : {m_demoLabel, m_listenLabel, m_errorLabel, m_foldedLabel, m_rejectLabel, m_graphLabel, m_rateLabel}) {
-        if (!l->isHidden())
+    for (QLabel *l : {m_demoLabel, m_sourcesLabel, m_listenLabel, m_errorLabel, m_foldedLabel, m_rejectLabel, m_graphLabel, m_rateLabel}) {
+        if (l && !l->isHidden())
             parts << QTextDocumentFragment::fromHtml(l->text()).toPlainText();
     }
     return parts.join(QStringLiteral(" | "));

@@ -31,6 +31,8 @@ class InspectPanel;
 class NoticeBar;
 class RequestsPanel;
 class RouteEditor;
+class ConnectionsDialog;
+class SourceManager;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -50,6 +52,11 @@ public:
     // plane) and adds its traffic actions to a service's context menu.
     void setRouteEditor(RouteEditor *editor);
     RouteEditor *routeEditor() const { return m_routeEditor; }
+    // The sources the status bar reports on, one coloured state each, and that
+    // Sources > Connections... edits.
+    void setSourceManager(SourceManager *manager);
+    // Shows (creating on first use) the connections dialog, non-modal.
+    ConnectionsDialog *openConnections();
     // Settings are not read or written when off (screenshots, tests).
     void setPersistenceEnabled(bool on);
 
@@ -104,6 +111,7 @@ private:
     void onNodeContextMenu(const QString &id, const QPoint &globalPos);
     void exportWithDialog(ExportFormat format);
     void scheduleSave();
+    void refreshSources();
     QString settingsGroup() const;
 
     GraphAggregator *m_aggregator;
@@ -123,6 +131,9 @@ private:
     QDockWidget *m_requestsDock = nullptr;
     RouteEditor *m_routeEditor = nullptr;
     QDockWidget *m_routesDock = nullptr;
+    SourceManager *m_sources = nullptr;
+    ConnectionsDialog *m_connections = nullptr;
+    QLabel *m_sourcesLabel = nullptr;
 
     QAction *m_fitAction = nullptr;
     QAction *m_findAction = nullptr;

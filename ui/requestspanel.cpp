@@ -1,5 +1,6 @@
 #include "requestspanel.h"
 
+#include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "requeststablemodel.h"
 
@@ -198,7 +199,7 @@ void RequestsPanel::updateCount()
 {
     const int shown = m_proxy->rowCount();
     const int total = m_model->rowCount();
-    QString text = shown == total ? tr("%n request(s)", nullptr, total) : tr("%1 of %2 requests").arg(shown).arg(total);
+    QString text = shown == total ? display::quantity(total, tr("request"), tr("requests")) : tr("%1 of %2 requests").arg(shown).arg(total);
     if (isPaused())
         text += tr("  ·  paused");
     m_count->setText(text);

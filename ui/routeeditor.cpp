@@ -571,9 +571,9 @@ void RouteEditor::setApplied(const routing::RouteSet &set, quint64 version)
         m_tree->setRouteSet(set);
         restoreSelection(route, rule);
     } else {
-        showNotice(tr("The routes being served changed (version %1). Your edits are kept; the diff now compares them "
-                      "with what is served.")
-                       .arg(version));
+        showNotice((version > 0 ? tr("The routes being served changed (version %1).").arg(version)
+                                : tr("The routes being served changed."))
+            + QLatin1Char(' ') + tr("Your edits are kept; the diff now compares them with what is served."));
     }
     revalidate();
     Q_EMIT editedChanged();
@@ -873,6 +873,40 @@ bool RouteEditor::routesService(const QString &service) const
     return findRuleFor(service, &route, &rule);
 }
 
+QString RouteEditor::routingSummary(const QString &service) const
+{
+    const ServiceRef s = parseService(service);
+    if (s.name.isEmpty())
+        return {};
+    QStringList routes, targets;
+    for (const routing::HttpRoute &r : m_tree->routeSet().routes) {
+        const bool host = hostnameMatches(r, s);
+        QStringList rules;
+        for (size_t k = 0; k < r.rules.size(); ++k) {
+            const auto &backends = r.rules[k].backends;
+            if (host || std::any_of(backends.begin(), backends.end(),
+                            [&](const routing::BackendRef &b) { return backendMatches(b, r.ns, s); }))
+                rules << (r.rules[k].name.empty() ? tr("#%1").arg(k + 1) : qs(r.rules[k].name));
+        }
+        if (rules.isEmpty())
+            continue;
+        routes << tr("HTTPRoute %1/%2 (%n rule(s): %3)", nullptr, int(rules.size()))
+                      .arg(qs(r.ns), qs(r.name), rules.join(QStringLiteral(", ")));
+        for (const std::string &h : r.hostnames) {
+            if (!targets.contains(qs(h)))
+                targets << qs(h);
+        }
+    }
+    if (routes.isEmpty())
+        return {};
+    QString out = routes.join(QStringLiteral("; "));
+    if (!targets.isEmpty())
+        out += QStringLiteral(" · ") + tr("target %1").arg(targets.join(QStringLiteral(", ")));
+    if (!m_targetDescription.isEmpty())
+        out += QStringLiteral(" · ") + m_targetDescription;
+    return out;
+}
+
 bool RouteEditor::findRuleFor(const QString &service, int *route, int *rule) const
 {
     const ServiceRef s = parseService(service);
@@ -1132,6 +1166,16 @@ void RouteEditor::reviewAndApply()
 void RouteEditor::reportApplyError(const QString &message)
 {
     showNotice(tr("Not applied: %1").arg(message));
+}
+
+void RouteEditor::reportApplyError(const QString &message, const QString &actionText, std::function<void()> action)
+{
+    showNotice(tr("Not applied: %1").arg(message), actionText, std::move(action));
+}
+
+void RouteEditor::reportTargetProblem(const QString &message, const QString &actionText, std::function<void()> action)
+{
+    showNotice(message, actionText, std::move(action));
 }
 
 void RouteEditor::setClients(std::vector<meshscope::routing::XdsClientStatus> clients)

@@ -99,6 +99,10 @@ public:
     // "ns/name", "name", "ns/name@version".
     QSet<QString> routedServices() const { return m_routed; }
     bool routesService(const QString &service) const;
+    // One line for the graph's tooltip on `service` (a form routesService() accepts):
+    // the routes sending traffic to it and the targets clients dial, e.g.
+    // "HTTPRoute bookinfo/reviews (2 rules: jason, canary) · target reviews". Empty when none.
+    QString routingSummary(const QString &service) const;
 
     // The review dialog while it is open (nullptr otherwise).
     RouteDiffDialog *reviewDialog() const { return m_review; }
@@ -126,6 +130,11 @@ public Q_SLOTS:
     void setHistory(std::vector<meshscope::routing::HistoryEntry> entries);
     // The owner could not apply (validation by the data plane, config changed underneath).
     void reportApplyError(const QString &message);
+    // The same with a button on the notice (e.g. "Pull again" after a stale ETag).
+    void reportApplyError(const QString &message, const QString &actionText, std::function<void()> action);
+    // Something about the target that is not an apply (its routes could not be read),
+    // optionally with a button that acts on it.
+    void reportTargetProblem(const QString &message, const QString &actionText = {}, std::function<void()> action = {});
 
     // From the graph's context menu; `service` as the graph names it. Each selects the
     // rule routing to the service (and offers to create a route when none does).

@@ -1,4 +1,4 @@
-// meshscope: the desktop dashboard. Wires a receiver, the shared aggregator, the
+// meshscope: the desktop dashboard. Wires the sources, the shared aggregator, the
 // snapshot publisher thread and the main window together; all the parts live in
 // meshscope_core and meshscope_ui.
 
@@ -11,16 +11,16 @@
 #include "publisherthread.h"
 #include "routeeditor.h"
 #include "routingcontroller.h"
-#include "telemetry/envoyadminsource.h"
-#include "telemetry/alsreceiver.h"
-#include "telemetry/otlpreceiver.h"
-#include "telemetry/prometheussource.h"
+#include "secretstore.h"
+#include "sourcemanager.h"
 
 #include <QApplication>
+#include <QSettings>
 #include <QStandardPaths>
 #include <QTimer>
 #include <QUrl>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <memory>
@@ -66,116 +66,113 @@ int main(int argc, char **argv)
     applyDarkTheme(app);
 
     GraphAggregator aggregator;
-    OtlpReceiverConfig receiverConfig;
-    // The demo gets an ephemeral port so it never collides with a real collector on 4317.
-    receiverConfig.listenAddress = (opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen).toStdString();
-    OtlpReceiver receiver(aggregator, receiverConfig);
-
     const bool screenshot = !opts.screenshotFile.isEmpty();
     MainWindow window(&aggregator, opts.workspace);
     window.setDemoMode(opts.demo);
     if (screenshot) {
-        // Screenshots are reproducible: a fixed size and none of the user's saved layout.
+        // Screenshots are reproducible: a fixed size and none of the user's saved layout or sources.
         window.setPersistenceEnabled(false);
         window.resize(kScreenshotSize);
     } else {
         window.restoreSettings();
     }
 
-    // Binding happens once, before the event loop; from then on gRPC's threads do the network work.
-    std::string bindError;
-    if (receiver.start(&bindError)) {
-        std::fprintf(stderr, "meshscope: listening for OTLP on %s\n", receiver.boundAddress().c_str());
-    } else {
-        std::fprintf(stderr, "meshscope: %s\n", bindError.c_str());
-        window.reportSourceError(QString::fromStdString(bindError));
+    // Every source, from the command line or saved in the workspace, runs through one
+    // manager: receivers bind here, before the event loop; pulled sources poll on their
+    // own threads. Their states show in the status bar and in Sources > Connections.
+    SecretStore secrets;
+    SourceManager sources(aggregator);
+    window.setSourceManager(&sources);
+    QList<SourceSpec> saved;
+    if (!screenshot) {
+        sources.setPersistence(opts.workspace, &secrets);
+        QSettings settings;
+        saved = loadSourceSpecs(settings, opts.workspace);
     }
-
-    QStringList listening;
-    if (receiver.running())
-        listening << QStringLiteral("OTLP %1").arg(QString::fromStdString(receiver.boundAddress()));
-    std::unique_ptr<AlsReceiver> als;
-    if (!opts.alsListen.isEmpty()) {
-        AlsReceiverConfig ac;
-        ac.listenAddress = opts.alsListen.toStdString();
-        als = std::make_unique<AlsReceiver>(aggregator, ac);
-        std::string alsError;
-        if (als->start(&alsError)) {
-            listening << QStringLiteral("ALS %1").arg(QString::fromStdString(als->boundAddress()));
-            std::fprintf(stderr, "meshscope: listening for Envoy access logs on %s\n", als->boundAddress().c_str());
-        } else {
-            std::fprintf(stderr, "meshscope: %s\n", alsError.c_str());
-            window.reportSourceError(QString::fromStdString(alsError));
+    const bool savedOtlp = std::any_of(saved.begin(), saved.end(), [](const SourceSpec &s) {
+        return s.kind == SourceSpec::Kind::OtlpReceiver && s.enabled;
+    });
+    auto addFromCommandLine = [&](SourceSpec spec) {
+        spec.fromCommandLine = true;
+        if (const QString error = sources.upsert(spec); !error.isEmpty()) {
+            std::fprintf(stderr, "meshscope: %s\n", qPrintable(error));
+            window.reportSourceError(error);
+            return;
         }
-    }
-    window.setListenDescription(listening.join(QStringLiteral(" · ")));
-
-    // Pulled sources poll on their own worker threads; their states show in the status bar.
-    QStringList pulledStates;
-    auto showSourceState = [&window, &listening, &pulledStates](int slot, const QString &label, const char *state,
-                                                               bool bad, bool wasBad, const QString &message) {
-        pulledStates[slot] = QStringLiteral("%1: %2").arg(label, QString::fromLatin1(state));
-        window.setListenDescription((listening + pulledStates).join(QStringLiteral(" · ")));
-        if (bad && !wasBad)
-            window.reportSourceError(message);
+        const SourceManager::Status st = sources.status(spec.id);
+        if (spec.isReceiver())
+            std::fprintf(stderr, "meshscope: %s: %s\n", qPrintable(spec.displayName()), qPrintable(st.message));
     };
-    std::unique_ptr<PrometheusSource> prometheus;
+    // The demo gets an ephemeral port so it never collides with a real collector on 4317;
+    // a workspace that saved its own OTLP receiver does without the default one.
+    const QString cliOtlpId = QStringLiteral("cmdline-otlp");
+    if (opts.demo || opts.otlpListenGiven || !savedOtlp) {
+        SourceSpec otlp;
+        otlp.id = cliOtlpId;
+        otlp.kind = SourceSpec::Kind::OtlpReceiver;
+        otlp.address = opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen;
+        otlp.tlsServer = opts.receiverTls;
+        addFromCommandLine(otlp);
+    }
+    if (!opts.alsListen.isEmpty()) {
+        SourceSpec als;
+        als.id = QStringLiteral("cmdline-als");
+        als.kind = SourceSpec::Kind::AlsReceiver;
+        als.address = opts.alsListen;
+        als.tlsServer = opts.receiverTls;
+        addFromCommandLine(als);
+    }
     if (!opts.prometheusUrl.isEmpty()) {
-        PrometheusSourceConfig pc;
-        pc.server.url = QUrl::fromUserInput(opts.prometheusUrl);
-        pc.server.bearerToken = opts.prometheusToken;
-        prometheus = std::make_unique<PrometheusSource>(aggregator, pc);
-        const int slot = int(pulledStates.size());
-        pulledStates << QString();
-        QObject::connect(prometheus.get(), &PrometheusSource::stateChanged, &window,
-                         [showSourceState, slot, last = PrometheusSource::State::Stopped](
-                             PrometheusSource::State state, const QString &message, int) mutable {
-                             auto isBad = [](PrometheusSource::State s) {
-                                 return s == PrometheusSource::State::Failed || s == PrometheusSource::State::Retrying;
-                             };
-                             showSourceState(slot, QStringLiteral("Prometheus"), PrometheusSource::stateName(state),
-                                             isBad(state), isBad(last), message);
-                             last = state;
-                         });
-        prometheus->start();
+        SourceSpec prom;
+        prom.id = QStringLiteral("cmdline-prometheus");
+        prom.kind = SourceSpec::Kind::Prometheus;
+        prom.address = opts.prometheusUrl;
+        prom.tlsClient = opts.prometheusTls;
+        if (!opts.prometheusToken.isEmpty()) {
+            prom.auth = SourceSpec::Auth::Bearer;
+            prom.secret = opts.prometheusToken;
+        }
+        addFromCommandLine(prom);
     }
-    std::unique_ptr<EnvoyAdminSource> envoyAdmin;
     if (!opts.envoyAdminUrl.isEmpty()) {
-        EnvoyAdminSourceConfig ec;
-        ec.admin.url = QUrl::fromUserInput(opts.envoyAdminUrl);
-        ec.proxyName = opts.envoyAdminName;
-        envoyAdmin = std::make_unique<EnvoyAdminSource>(aggregator, ec);
-        const int slot = int(pulledStates.size());
-        pulledStates << QString();
-        QObject::connect(envoyAdmin.get(), &EnvoyAdminSource::stateChanged, &window,
-                         [showSourceState, slot, last = EnvoyAdminSource::State::Stopped](
-                             EnvoyAdminSource::State state, const QString &message, int) mutable {
-                             auto isBad = [](EnvoyAdminSource::State s) {
-                                 return s == EnvoyAdminSource::State::Failed || s == EnvoyAdminSource::State::Retrying;
-                             };
-                             showSourceState(slot, QStringLiteral("Envoy admin"), EnvoyAdminSource::stateName(state),
-                                             isBad(state), isBad(last), message);
-                             last = state;
-                         });
-        envoyAdmin->start();
+        SourceSpec envoy;
+        envoy.id = QStringLiteral("cmdline-envoy-admin");
+        envoy.kind = SourceSpec::Kind::EnvoyAdmin;
+        envoy.address = opts.envoyAdminUrl;
+        envoy.tlsClient = opts.envoyAdminTls;
+        envoy.proxyName = opts.envoyAdminName;
+        addFromCommandLine(envoy);
     }
+    sources.loadSaved();
+    QStringList listening;
 
-    // The control plane and its route editor, when meshscope serves routes itself.
+    // The route editor and its target: meshscope's own xDS control plane, or a Caddy
+    // server's routes behind its admin API (pulled and applied without blocking).
     std::unique_ptr<RoutingController> routing;
-    if (!opts.xdsListen.isEmpty()) {
+    if (!opts.xdsListen.isEmpty() || !opts.caddyAdminUrl.isEmpty()) {
         auto *editor = new RouteEditor;
         window.setRouteEditor(editor);
         const QString historyDir =
             QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/history");
-        routing = std::make_unique<RoutingController>(editor, opts.xdsListen, opts.routesFile, historyDir);
-        QString routingError;
-        if (routing->start(&routingError)) {
-            listening << QStringLiteral("xDS %1").arg(routing->boundAddress());
-            window.setListenDescription((listening + pulledStates).join(QStringLiteral(" · ")));
-            std::fprintf(stderr, "meshscope: serving xDS on %s\n", qPrintable(routing->boundAddress()));
+        if (!opts.caddyAdminUrl.isEmpty()) {
+            routing::CaddyAdminConfig caddy;
+            caddy.url = QUrl(opts.caddyAdminUrl);
+            caddy.tls = opts.caddyTls;
+            routing = std::make_unique<RoutingController>(editor, caddy, opts.caddyServer, historyDir);
         } else {
+            routing = std::make_unique<RoutingController>(editor, opts.xdsListen, opts.routesFile, historyDir);
+        }
+        QString routingError;
+        if (!routing->start(&routingError)) {
             std::fprintf(stderr, "meshscope: %s\n", qPrintable(routingError));
             window.reportSourceError(routingError);
+        } else if (routing->kind() == RoutingController::Kind::Caddy) {
+            std::fprintf(stderr, "meshscope: editing the routes of Caddy server '%s' at %s\n",
+                         qPrintable(opts.caddyServer), qPrintable(routing->caddyAdmin()->displayUrl()));
+        } else {
+            listening << QStringLiteral("xDS %1").arg(routing->boundAddress());
+            window.setListenDescription(listening.join(QStringLiteral(" · ")));
+            std::fprintf(stderr, "meshscope: serving xDS on %s\n", qPrintable(routing->boundAddress()));
         }
     }
 
@@ -186,9 +183,10 @@ int main(int argc, char **argv)
     DemoProcess demo;
     QObject::connect(&demo, &DemoProcess::failed, &window, &MainWindow::reportSourceError);
     if (opts.demo) {
-        if (!receiver.running())
+        const QString demoTarget = sources.status(cliOtlpId).boundAddress;
+        if (demoTarget.isEmpty())
             window.reportSourceError(QObject::tr("demo mesh not started: the receiver is not listening"));
-        else if (!demo.start(QString::fromStdString(receiver.boundAddress()), kDemoRate))
+        else if (!demo.start(demoTarget, kDemoRate))
             window.reportSourceError(demo.error());
     }
 
@@ -233,15 +231,9 @@ int main(int argc, char **argv)
     const int rc = app.exec();
 
     demo.stop();
-    if (prometheus)
-        prometheus->stop();
-    if (envoyAdmin)
-        envoyAdmin->stop();
+    sources.stopAll();
     if (routing)
         routing->stop();
     publisher.stop();
-    receiver.stop();
-    if (als)
-        als->stop();
     return rc;
 }

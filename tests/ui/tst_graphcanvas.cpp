@@ -461,6 +461,79 @@ private Q_SLOTS:
         QVERIFY(hits > 100);  // the probes did hit things
     }
 
+    void rebuiltScenesKeepTheirNamespaceBoxes()
+    {
+        // A snapshot that changes only rates reuses the previous scene's groups; the
+        // namespace boxes must survive that (and a change of routing marks).
+        const GraphSnapshotPtr mesh = samplemesh::realistic();
+        GraphLayout layout;
+        layout.update(*mesh);
+        const GraphScenePtr first = GraphScene::build(mesh, layout, SceneFilter(), HealthPolicy());
+        QVERIFY(first->namespaceCount() >= 4);
+        const GraphScenePtr again = GraphScene::build(mesh, layout, SceneFilter(), HealthPolicy(), first.get(),
+            std::make_shared<const RoutedServices>(std::vector<std::pair<std::string, std::string>> {
+                { "shop/cart", "HTTPRoute shop/cart" } }));
+        QCOMPARE(again->namespaceCount(), first->namespaceCount());
+        QCOMPARE(again->routedNodeCount(), 1);
+        QVERIFY(again->nodes()[size_t(again->findNode(QStringLiteral("shop/cart@v1")))].routed);
+    }
+
+    void routingBadgesMarkRoutedServices()
+    {
+        GraphCanvas &c = shown(samplemesh::realistic());
+        c.setLegendVisible(false);  // its own badge sample would count too
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        const QImage plain = c.grab().toImage();
+        const QString v1 = QStringLiteral("bookinfo/reviews@v1");
+        const QString v2 = QStringLiteral("bookinfo/reviews@v2");
+        const QString v3 = QStringLiteral("bookinfo/reviews@v3");
+        auto badgePixels = [&](const QImage &image, const QString &id) {
+            // Where the badge of this node is (or would be) drawn at the current view.
+            const QRect spot = canvas::routingBadgeRect(c.nodeWidgetPosition(id), canvas::kNodeRadius * c.zoom())
+                                   .toAlignedRect();
+            return countNear(image.copy(spot), canvas::routingBadge(), 24);
+        };
+        QVERIFY(c.routedNodes().isEmpty());
+        QCOMPARE(badgePixels(plain, v2), 0);
+
+        // A backend named <service>-<version> marks that version's node only.
+        c.setRoutedServices({{QStringLiteral("bookinfo/reviews-v2"), QStringLiteral("HTTPRoute bookinfo/reviews")}});
+        QCOMPARE(c.routedNodes(), QStringList({v2}));
+        QVERIFY(!c.isNodeRouted(v1));
+        QVERIFY(!c.routingBadgeRect(v2).isNull());
+        QVERIFY(c.routingBadgeRect(v1).isNull());
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        const QImage marked = c.grab().toImage();
+        const QRectF badge = c.routingBadgeRect(v2);
+        const int inBadge = badgePixels(marked, v2);
+        QVERIFY2(inBadge > badge.width() * badge.height() / 4, qPrintable(QString::number(inBadge)));
+        QCOMPARE(badgePixels(marked, v1), 0);
+        // Nothing else moved: the pixels that changed are all at the badge.
+        const int changed = countDifferent(plain, marked);
+        const QRect around = badge.adjusted(-3, -3, 3, 3).toAlignedRect();
+        QVERIFY(changed > 0);
+        QCOMPARE(countDifferent(plain.copy(around), marked.copy(around)), changed);
+
+        // The tooltip says so, with the route; an unrouted node's does not.
+        QVERIFY2(c.nodeToolTipText(v2).contains(QStringLiteral("has routing rules")), qPrintable(c.nodeToolTipText(v2)));
+        QVERIFY(c.nodeToolTipText(v2).contains(QStringLiteral("HTTPRoute bookinfo/reviews")));
+        QVERIFY(!c.nodeToolTipText(v1).contains(QStringLiteral("routing")));
+
+        // The service itself (a hostname, or backends without versions) marks every version;
+        // other namespaces, clients and external hosts stay unmarked.
+        c.setRoutedServices({{QStringLiteral("bookinfo/reviews"), QString()},
+            {QStringLiteral("other/ratings"), QString()}, {QStringLiteral("default/external"), QString()}});
+        QCOMPARE(c.routedNodes(), QStringList({v1, v2, v3}));
+        QVERIFY(!c.isNodeRouted(QStringLiteral("bookinfo/ratings@v1")));
+        QVERIFY(!c.isNodeRouted(QStringLiteral("external")));
+
+        // Cleared: the picture is the plain one again.
+        c.setRoutedServices({});
+        QVERIFY(c.routedNodes().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        QCOMPARE(countDifferent(plain, c.grab().toImage()), 0);
+    }
+
     void emptyAndNullSnapshotsAreHarmless()
     {
         GraphCanvas &c = shown(nullptr);

@@ -9,8 +9,10 @@
 #include "statuscodesmodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QFile>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace meshscope;
@@ -335,6 +337,28 @@ void TestModels::optionsCheckSourceValues()
     QCOMPARE(o.prometheusUrl, QStringLiteral("http://127.0.0.1:9090"));
     QVERIFY(DashboardOptions::parse({QStringLiteral("--als-listen"), QStringLiteral("nohost")}, &o)
                 .contains(QLatin1String("--als-listen")));
+
+    // TLS flags: files must exist, pairs go together, client flags need their source.
+    QTemporaryDir dir;
+    const QString pem = dir.filePath(QStringLiteral("a.pem"));
+    QFile f(pem);
+    QVERIFY(f.open(QIODevice::WriteOnly) && f.write("-----BEGIN CERTIFICATE-----\n") > 0);
+    f.close();
+    QVERIFY(DashboardOptions::parse({QStringLiteral("--tls-cert"), dir.filePath(QStringLiteral("missing.pem"))}, &o)
+                .contains(QLatin1String("missing.pem")));
+    QVERIFY(DashboardOptions::parse({QStringLiteral("--tls-key"), pem}, &o).contains(QLatin1String("--tls-cert")));
+    QVERIFY(DashboardOptions::parse({QStringLiteral("--prometheus-ca"), pem}, &o).contains(QLatin1String("need --prometheus")));
+    QVERIFY(DashboardOptions::parse({QStringLiteral("--envoy-admin-insecure-skip-verify")}, &o)
+                .contains(QLatin1String("need --envoy-admin")));
+    QVERIFY(DashboardOptions::parse({QStringLiteral("--prometheus=https://prom.test:9090"), QStringLiteral("--prometheus-ca=") + pem,
+                                     QStringLiteral("--tls-cert"), pem, QStringLiteral("--tls-key"), pem,
+                                     QStringLiteral("--tls-client-ca"), pem, QStringLiteral("--tls-require-client-cert")},
+                                    &o)
+                .isEmpty());
+    QCOMPARE(o.prometheusTls.caFile, pem);
+    QCOMPARE(o.receiverTls.certFile, pem);
+    QCOMPARE(o.receiverTls.clientCaFile, pem);
+    QVERIFY(o.receiverTls.requireClientCert);
 }
 
 QTEST_MAIN(TestModels)

@@ -1,0 +1,369 @@
+// The route editor inside the dashboard window, against real peers.
+//
+// Graph marks: with the Bookinfo example routes open, exactly the services some rule
+// routes to get a routing badge (the same ones the context menu's "Shift traffic..."
+// finds a rule for), with the route in their tooltip; a route created from the graph
+// adds a badge at that node's corner, Revert takes it away again.
+//
+// xDS end to end: MainWindow + RouteEditor + RoutingController hosting the control
+// plane on 127.0.0.1:0 with a route file. gRPC's own xDS client (the helper program
+// meshscope-test-xdsclient) calls two real Echo backends through xds:///echo.test:
+// at 100/0 every call reaches A; the weights are changed in the editor's spin box and
+// slider, applied with the Apply button and the review dialog's Apply, and the
+// client's calls move to about 20/80; the route file and the history have the change;
+// rolling it back from the History tab brings every call back to A.
+
+#include "backendweightseditor.h"
+#include "canvastheme.h"
+#include "common/xdsecho.h"
+#include "darktheme.h"
+#include "graph/graphaggregator.h"
+#include "graphcanvas.h"
+#include "graphsamplemesh.h"
+#include "mainwindow.h"
+#include "routediffview.h"
+#include "routeeditor.h"
+#include "routehistorymodel.h"
+#include "routeruleeditor.h"
+#include "routetreemodel.h"
+#include "routingcontroller.h"
+#include "xdsclientsmodel.h"
+
+#include "routing/routeyaml.h"
+#include "routing/xdscontrolplane.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFile>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <memory>
+
+using namespace meshscope;
+using meshscope::test::CallResult;
+using meshscope::test::EchoBackend;
+using meshscope::test::XdsClientProcess;
+
+namespace {
+
+constexpr int kRenderTimeoutMs = 15000;
+
+routing::RouteSet loadExample(const char *name)
+{
+    const QString path = QFINDTESTDATA(QStringLiteral("../../examples/routes/") + QLatin1String(name));
+    return routing::loadRouteFile(path.toStdString()).set;
+}
+
+int countNear(const QImage &image, QColor colour, int tolerance)
+{
+    const QImage img = image.convertToFormat(QImage::Format_RGB32);
+    int n = 0;
+    for (int y = 0; y < img.height(); ++y) {
+        const QRgb *line = reinterpret_cast<const QRgb *>(img.constScanLine(y));
+        for (int x = 0; x < img.width(); ++x) {
+            n += std::abs(qRed(line[x]) - colour.red()) <= tolerance
+                && std::abs(qGreen(line[x]) - colour.green()) <= tolerance
+                && std::abs(qBlue(line[x]) - colour.blue()) <= tolerance;
+        }
+    }
+    return n;
+}
+
+// Badge-coloured pixels where the canvas draws (or would draw) a node's routing badge,
+// zoomed in on the node far enough for badges to be drawn.
+int badgePixels(GraphCanvas *canvas, const QString &id)
+{
+    canvas->fitToView();
+    if (canvas->zoom() < 0.8)
+        canvas->zoomBy(0.8 / canvas->zoom(), canvas->nodeWidgetPosition(id));  // the node stays where it is
+    if (!QTest::qWaitFor([canvas] { return canvas->isRenderUpToDate(); }, kRenderTimeoutMs))
+        return -1;
+    const QRect spot
+        = canvas::routingBadgeRect(canvas->nodeWidgetPosition(id), canvas::kNodeRadius * canvas->zoom()).toAlignedRect();
+    return countNear(canvas->grab().toImage().copy(spot), canvas::routingBadge(), 24);
+}
+
+bool ackedEverything(const routing::XdsControlPlane &cp, const std::string &nodeId, uint64_t version)
+{
+    for (const routing::XdsClientStatus &c : cp.clients()) {
+        if (c.nodeId != nodeId || !c.connected)
+            continue;
+        for (std::string_view type : { routing::kXdsListenerType, routing::kXdsRouteConfigurationType,
+                 routing::kXdsClusterType, routing::kXdsClusterLoadAssignmentType }) {
+            const routing::XdsTypeStatus *t = c.type(type);
+            if (!t || t->ackedVersion != std::to_string(version))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+// HTTPRoute default/echo for echo.test splitting between echo-a and echo-b.
+QString echoRouteYaml(int portA, int portB, int weightA, int weightB)
+{
+    QString yaml = QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
+                                  "kind: HTTPRoute\n"
+                                  "metadata:\n"
+                                  "  name: echo\n"
+                                  "  namespace: default\n"
+                                  "spec:\n"
+                                  "  hostnames: [\"echo.test\"]\n"
+                                  "  rules:\n"
+                                  "  - name: main\n"
+                                  "    backendRefs:\n"
+                                  "    - name: echo-a\n"
+                                  "      weight: %1\n"
+                                  "    - name: echo-b\n"
+                                  "      weight: %2\n")
+                       .arg(weightA)
+                       .arg(weightB);
+    for (const auto &[service, port] : { std::pair { "echo-a", portA }, std::pair { "echo-b", portB } }) {
+        yaml += QStringLiteral("---\n"
+                               "apiVersion: discovery.k8s.io/v1\n"
+                               "kind: EndpointSlice\n"
+                               "metadata:\n"
+                               "  name: %1-1\n"
+                               "  namespace: default\n"
+                               "  labels:\n"
+                               "    kubernetes.io/service-name: %1\n"
+                               "addressType: IPv4\n"
+                               "ports:\n"
+                               "- name: grpc\n"
+                               "  port: %2\n"
+                               "  protocol: TCP\n"
+                               "endpoints:\n"
+                               "- addresses: [\"127.0.0.1\"]\n"
+                               "  conditions:\n"
+                               "    ready: true\n")
+                    .arg(QLatin1String(service))
+                    .arg(port);
+    }
+    return yaml;
+}
+
+}  // namespace
+
+class TestRouting : public QObject {
+    Q_OBJECT
+
+private:
+    EchoBackend m_a { "A" };
+    EchoBackend m_b { "B" };
+
+    std::unique_ptr<GraphAggregator> m_aggregator;
+    std::unique_ptr<MainWindow> m_window;
+
+    // The window as main.cpp builds it with a route editor, showing the Routes tab.
+    RouteEditor *openWindow()
+    {
+        m_aggregator = std::make_unique<GraphAggregator>();
+        m_window = std::make_unique<MainWindow>(m_aggregator.get(), QStringLiteral("test"));
+        m_window->setPersistenceEnabled(false);
+        m_window->resize(1500, 950);
+        auto *editor = new RouteEditor;
+        m_window->setRouteEditor(editor);
+        m_window->show();
+        if (!QTest::qWaitForWindowExposed(m_window.get()))
+            qWarning("window not exposed");
+        auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("routesDock"));
+        if (dock) {
+            dock->show();
+            dock->raise();
+        }
+        return editor;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        applyDarkTheme(*qApp);
+        QVERIFY(m_a.start());
+        QVERIFY(m_b.start());
+    }
+
+    void cleanup()
+    {
+        m_window.reset();
+        m_aggregator.reset();
+    }
+
+    void cleanupTestCase()
+    {
+        m_a.stop();
+        m_b.stop();
+    }
+
+    void graphMarksServicesWithRoutingRules()
+    {
+        RouteEditor *editor = openWindow();
+        GraphCanvas *canvas = m_window->canvas();
+        m_window->applySnapshot(samplemesh::realistic());
+        QVERIFY(canvas->routedNodes().isEmpty());
+
+        routing::RouteSet set = loadExample("bookinfo-reviews.yaml");
+        const routing::RouteSet chaos = loadExample("ratings-chaos.yaml");
+        set.routes.insert(set.routes.end(), chaos.routes.begin(), chaos.routes.end());
+        set.endpointSlices.insert(set.endpointSlices.end(), chaos.endpointSlices.begin(), chaos.endpointSlices.end());
+        QVERIFY(!set.routes.empty());
+        editor->setApplied(set, 1);
+
+        const QStringList routed = { QStringLiteral("bookinfo/ratings@v1"), QStringLiteral("bookinfo/reviews@v1"),
+            QStringLiteral("bookinfo/reviews@v2"), QStringLiteral("bookinfo/reviews@v3") };
+        QCOMPARE(canvas->routedNodes(), routed);
+        // A badge means the graph's context menu finds a rule for the node, and only then.
+        for (const QString &id : routed)
+            QVERIFY2(editor->routesService(id), qPrintable(id));
+        for (const QString &id : { QStringLiteral("shop/payment@v1"), QStringLiteral("bookinfo/productpage@v1") }) {
+            QVERIFY(!editor->routesService(id));
+            QVERIFY(!canvas->isNodeRouted(id));
+        }
+        const QString tip = canvas->nodeToolTipText(QStringLiteral("bookinfo/reviews@v1"));
+        QVERIFY2(tip.contains(QStringLiteral("has routing rules")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("HTTPRoute bookinfo/reviews")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("canary")), qPrintable(tip));
+
+        // Drawn at the node's corner.
+        const QString reviews = QStringLiteral("bookinfo/reviews@v2");
+        const QString payment = QStringLiteral("shop/payment@v1");
+        QVERIFY(badgePixels(canvas, reviews) > 10);
+        QCOMPARE(badgePixels(canvas, payment), 0);
+
+        // "Shift traffic..." on an unrouted service offers to create a route; doing so badges it.
+        editor->shiftTraffic(payment);
+        auto *create = editor->findChild<QPushButton *>(QStringLiteral("routeNoticeAction"));
+        QVERIFY(create && create->isVisible());
+        QTest::mouseClick(create, Qt::LeftButton);
+        QVERIFY(canvas->isNodeRouted(payment));
+        QVERIFY(canvas->nodeToolTipText(payment).contains(QStringLiteral("HTTPRoute shop/payment")));
+        QVERIFY(badgePixels(canvas, payment) > 10);
+
+        // Revert drops the unapplied route, and the badge with it.
+        auto *revert = editor->findChild<QPushButton *>(QStringLiteral("revertRouteButton"));
+        QVERIFY(revert && revert->isEnabled());
+        QTest::mouseClick(revert, Qt::LeftButton);
+        QVERIFY(!canvas->isNodeRouted(payment));
+        QCOMPARE(canvas->routedNodes(), routed);
+        QCOMPARE(badgePixels(canvas, payment), 0);
+        QVERIFY(badgePixels(canvas, reviews) > 10);
+    }
+
+    void xdsWeightEditAppliedFromTheWindowMovesTraffic()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString routeFile = dir.filePath(QStringLiteral("echo.yaml"));
+        {
+            QFile f(routeFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(echoRouteYaml(m_a.port(), m_b.port(), 100, 0).toUtf8());
+        }
+        RouteEditor *editor = openWindow();
+        RoutingController controller(
+            editor, QStringLiteral("127.0.0.1:0"), routeFile, dir.filePath(QStringLiteral("history")));
+        QString error;
+        QVERIFY2(controller.start(&error), qPrintable(error));
+        routing::XdsControlPlane *cp = controller.controlPlane();
+        QVERIFY(cp);
+        QCOMPARE(cp->version(), uint64_t(1));
+
+        // A real gRPC application routed by meshscope: everything to A at 100/0.
+        XdsClientProcess client;
+        QVERIFY(client.start(cp->port(), QStringLiteral("gui-editor")));
+        CallResult r = client.call(100);
+        QVERIFY2(r.errors == 0, qPrintable(r.line));
+        QCOMPARE(r.count("A"), 100);
+        QVERIFY(QTest::qWaitFor([&] { return ackedEverything(*cp, "gui-editor", 1); }, 10000));
+        // The editor's Clients tab follows the ACKs.
+        QTRY_VERIFY_WITH_TIMEOUT(editor->clientsModel()->rowCount() == 1, 10000);
+
+        // The operator opens the rule and sets A to 20 and B to 80.
+        QVERIFY(editor->selectRule(0, 0));
+        BackendWeightsEditor *be = editor->ruleEditor()->backendsEditor();
+        QCOMPARE(be->count(), 2);
+        QCOMPARE(be->nameBox(0)->currentText(), QStringLiteral("echo-a"));
+        QSpinBox *spinA = be->weightSpin(0);
+        spinA->setFocus();
+        spinA->selectAll();
+        QTest::keyClicks(spinA, QStringLiteral("20"));
+        QCOMPARE(spinA->value(), 20);
+        QCOMPARE(be->slider(0)->value(), 20);
+        QSlider *sliderB = be->slider(1);
+        sliderB->setFocus();
+        sliderB->setValue(80);
+        QCOMPARE(be->weightSpin(1)->value(), 80);
+        QVERIFY(editor->hasChanges());
+        QVERIFY2(editor->diffText().contains(QStringLiteral("weight 100 -> 20")), qPrintable(editor->diffText()));
+        QVERIFY2(editor->diffText().contains(QStringLiteral("weight 0 -> 80")), qPrintable(editor->diffText()));
+        QCOMPARE(cp->version(), uint64_t(1));  // nothing leaves before Apply
+
+        // Apply, then the review dialog's Apply.
+        QSignalSpy finished(&controller, &RoutingController::applyFinished);
+        QVERIFY(editor->applyButton()->isVisible() && editor->applyButton()->isEnabled());
+        QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
+        RouteDiffDialog *review = editor->reviewDialog();
+        QVERIFY(review);
+        QVERIFY(review->view()->toPlainText().contains(QStringLiteral("weight 100 -> 20")));
+        QCOMPARE(cp->version(), uint64_t(1));
+        QTest::mouseClick(review->applyButton(), Qt::LeftButton);
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(finished.at(0).at(0).toBool(), true);
+        QCOMPARE(cp->version(), uint64_t(2));
+        QVERIFY(!editor->hasChanges());
+        QCOMPARE(editor->appliedVersion(), quint64(2));
+
+        // The route file and the history have it.
+        const routing::RouteLoadResult saved = routing::loadRouteFile(routeFile.toStdString());
+        QVERIFY(saved.ok());
+        QCOMPARE(saved.set.routes.at(0).rules.at(0).backends.at(0).weight, 20);
+        QCOMPARE(saved.set.routes.at(0).rules.at(0).backends.at(1).weight, 80);
+        RouteHistoryModel *history = editor->historyModel();
+        QCOMPARE(history->rowCount(), 1);
+        QVERIFY(history->index(0, RouteHistoryModel::Target)
+                    .data()
+                    .toString()
+                    .startsWith(QStringLiteral("xds 127.0.0.1:")));
+
+        // The client takes version 2 and its calls follow the new weights.
+        QVERIFY(QTest::qWaitFor([&] { return ackedEverything(*cp, "gui-editor", 2); }, 10000));
+        client.call(20);  // lets B's subchannel connect; not counted
+        r = client.call(500);
+        QVERIFY2(r.errors == 0, qPrintable(r.line));
+        QCOMPARE(r.count("A") + r.count("B"), 500);
+        qInfo("after the edit in the window: %s", qPrintable(r.line));
+        const double shareA = r.count("A") / 500.0;
+        QVERIFY2(shareA > 0.14 && shareA < 0.26, qPrintable(r.line));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            editor->clientsModel()->index(0, XdsClientsModel::Routes).data().toString()
+                == QStringLiteral("✓ ACKed v2"),
+            10000);
+
+        // Rolled back from the History tab: 100/0 again, served as version 3.
+        editor->showTab(RouteEditor::Tab::History);
+        editor->historyView()->setCurrentIndex(history->index(0, 0));
+        QVERIFY(editor->rollbackButton()->isEnabled());
+        QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
+        QCOMPARE(finished.count(), 2);
+        QCOMPARE(cp->version(), uint64_t(3));
+        QCOMPARE(history->rowCount(), 2);
+        QVERIFY(QTest::qWaitFor([&] { return ackedEverything(*cp, "gui-editor", 3); }, 10000));
+        r = client.call(100);
+        QVERIFY2(r.errors == 0, qPrintable(r.line));
+        QCOMPARE(r.count("A"), 100);
+
+        client.stop();
+        controller.stop();
+    }
+};
+
+QTEST_MAIN(TestRouting)
+#include "tst_routing.moc"

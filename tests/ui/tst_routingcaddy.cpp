@@ -1,0 +1,382 @@
+// The route editor with a Caddy target, against a real Caddy (Debian's caddy 2.6.2)
+// started by the test on loopback ports: server "main" routes shop.test to upstream
+// A and canary.test to upstream B (two more Caddy servers answering "A" and "B").
+//
+// In the dashboard window, offscreen: the routes are pulled without blocking and
+// shown; the operator points shop.test's backend at the canary service, reviews the
+// diff and applies, and a request through Caddy reaches B; the change is in the
+// history. A change made underneath (stale ETag) refuses a rollback with the reason
+// shown and Caddy untouched; "Pull again" and the rollback then bring A back. A regex
+// RE2 accepts but Caddy's Go regexp does not is refused by Caddy itself, shown, and
+// Caddy keeps its config. Also the --caddy-* command line.
+
+#include "backendweightseditor.h"
+#include "dashboardoptions.h"
+#include "darktheme.h"
+#include "graph/graphaggregator.h"
+#include "mainwindow.h"
+#include "routediffview.h"
+#include "routeeditor.h"
+#include "routehistorymodel.h"
+#include "routematcheditor.h"
+#include "routeruleeditor.h"
+#include "routetreemodel.h"
+#include "routingcontroller.h"
+
+#include "routing/caddyadmin.h"
+
+#include <QComboBox>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include <memory>
+
+using namespace meshscope;
+
+namespace {
+
+int freePort()
+{
+    QTcpServer s;
+    if (!s.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return s.serverPort();
+}
+
+QString text(const char *s)
+{
+    return QString::fromUtf8(s);
+}
+
+}  // namespace
+
+class TestRoutingCaddy : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void commandLineNamesTheCaddyTarget();
+    void editorPullsEditsAndAppliesToCaddy();
+
+private:
+    QByteArray throughCaddy(const QByteArray &host);
+    QByteArray routesBody();
+    QString path(const char *name) const { return m_dir.filePath(QLatin1String(name)); }
+    int routeFor(const RouteEditor &editor, const std::string &host) const;
+
+    QTemporaryDir m_dir;
+    QProcess m_caddy;
+    routing::CaddyAdminConfig m_admin;
+    int m_mainPort = 0, m_portA = 0, m_portB = 0;
+};
+
+// One request to server "main" for `host`; the body names the upstream that answered.
+QByteArray TestRoutingCaddy::throughCaddy(const QByteArray &host)
+{
+    QNetworkAccessManager nam;
+    nam.setProxy(QNetworkProxy::NoProxy);
+    QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(m_mainPort)));
+    req.setRawHeader("Host", host);
+    QNetworkReply *reply = nam.get(req);
+    QEventLoop loop;
+    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+    loop.exec();
+    const QByteArray body = reply->isFinished() ? reply->readAll() : QByteArrayLiteral("<no answer>");
+    delete reply;
+    return body;
+}
+
+// The server's routes exactly as Caddy serves them.
+QByteArray TestRoutingCaddy::routesBody()
+{
+    const routing::CaddyResult r
+        = routing::CaddyAdmin::requestSync(m_admin, "GET", routing::CaddyAdmin::routesPath(QStringLiteral("main")));
+    if (!r.ok())
+        qWarning("GET routes failed: %s", qPrintable(r.message));
+    return r.body;
+}
+
+int TestRoutingCaddy::routeFor(const RouteEditor &editor, const std::string &host) const
+{
+    const auto &routes = editor.editedSet().routes;
+    for (size_t i = 0; i < routes.size(); ++i) {
+        if (std::find(routes[i].hostnames.begin(), routes[i].hostnames.end(), host) != routes[i].hostnames.end())
+            return int(i);
+    }
+    return -1;
+}
+
+void TestRoutingCaddy::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    applyDarkTheme(*qApp);
+    const QString caddy = QStandardPaths::findExecutable(QStringLiteral("caddy"));
+    if (caddy.isEmpty())
+        QFAIL("caddy is not installed (Debian package caddy; scripts/install-deps.sh installs it)");
+    QVERIFY(m_dir.isValid());
+    const int adminPort = freePort();
+    m_mainPort = freePort();
+    m_portA = freePort();
+    m_portB = freePort();
+    QVERIFY(adminPort && m_mainPort && m_portA && m_portB);
+    // Our own admin address and ports: Debian's caddy service may hold :80 and :2019.
+    const QString config = QStringLiteral(R"({
+ "admin": {"listen": "127.0.0.1:%1", "config": {"persist": false}},
+ "apps": {"http": {"servers": {
+   "main": {"listen": ["127.0.0.1:%2"], "automatic_https": {"disable": true}, "routes": [
+     {"@id": "shop", "match": [{"host": ["shop.test"]}],
+      "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:%3"}]}]},
+     {"@id": "canary", "match": [{"host": ["canary.test"]}],
+      "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:%4"}]}]}]},
+   "a": {"listen": ["127.0.0.1:%3"], "automatic_https": {"disable": true},
+         "routes": [{"handle": [{"handler": "static_response", "body": "A"}]}]},
+   "b": {"listen": ["127.0.0.1:%4"], "automatic_https": {"disable": true},
+         "routes": [{"handle": [{"handler": "static_response", "body": "B"}]}]}
+ }}}})")
+                               .arg(adminPort)
+                               .arg(m_mainPort)
+                               .arg(m_portA)
+                               .arg(m_portB);
+    QFile f(path("caddy.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(config.toUtf8());
+    f.close();
+
+    // Caddy keeps state under HOME/XDG directories; keep it inside the test's directory.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), m_dir.path());
+    env.insert(QStringLiteral("XDG_DATA_HOME"), path("data"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), path("config"));
+    m_caddy.setProcessEnvironment(env);
+    m_caddy.setProcessChannelMode(QProcess::MergedChannels);
+    m_caddy.start(caddy, { QStringLiteral("run"), QStringLiteral("--config"), path("caddy.json") });
+    QVERIFY2(m_caddy.waitForStarted(10000), qPrintable(m_caddy.errorString()));
+
+    m_admin.url = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(adminPort));
+    m_admin.timeoutMs = 5000;
+    QElapsedTimer t;
+    t.start();
+    bool up = false;
+    while (!up && t.elapsed() < 15000 && m_caddy.state() == QProcess::Running) {
+        up = routing::CaddyAdmin::requestSync(m_admin, "GET", QStringLiteral("/config/")).ok()
+            && throughCaddy("shop.test") == "A" && throughCaddy("canary.test") == "B";
+        if (!up)
+            QTest::qWait(100);
+    }
+    QVERIFY2(up, qPrintable(QStringLiteral("caddy did not come up: ") + QString::fromUtf8(m_caddy.readAll())));
+}
+
+void TestRoutingCaddy::cleanupTestCase()
+{
+    if (m_caddy.state() != QProcess::NotRunning) {
+        m_caddy.terminate();
+        if (!m_caddy.waitForFinished(5000)) {
+            m_caddy.kill();
+            m_caddy.waitForFinished(5000);
+        }
+    }
+}
+
+void TestRoutingCaddy::commandLineNamesTheCaddyTarget()
+{
+    DashboardOptions o;
+    QCOMPARE(DashboardOptions::parse({ QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"),
+                                         QStringLiteral("--caddy-server=main"),
+                                         QStringLiteral("--caddy-insecure-skip-verify") },
+                 &o),
+        QString());
+    QCOMPARE(o.caddyAdminUrl, QStringLiteral("http://127.0.0.1:2019"));
+    QCOMPARE(o.caddyServer, QStringLiteral("main"));
+    QVERIFY(o.caddyTls.insecureSkipVerify);
+    QVERIFY(o.xdsListen.isEmpty());
+    // A bare HOST:PORT is an http URL, as for `meshscope-cli routes pull`.
+    QCOMPARE(DashboardOptions::parse({ QStringLiteral("--caddy-admin"), QStringLiteral("127.0.0.1:2019"),
+                                         QStringLiteral("--caddy-server"), QStringLiteral("main") },
+                 &o),
+        QString());
+    QCOMPARE(o.caddyAdminUrl, QStringLiteral("http://127.0.0.1:2019"));
+
+    const QString pem = path("caddy.json");  // a readable file; its content is only read on connect
+    const QList<std::pair<QStringList, QString>> bad = {
+        { { QStringLiteral("--caddy-server"), QStringLiteral("main") }, text("--caddy-server needs --caddy-admin") },
+        { { QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019") },
+            text("--caddy-admin needs --caddy-server") },
+        { { QStringLiteral("--caddy-admin") }, text("--caddy-admin needs a URL") },
+        { { QStringLiteral("--caddy-admin"), QStringLiteral("ftp://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
+              QStringLiteral("main") },
+            text("is not an admin URL") },
+        { { QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
+              QStringLiteral("main"), QStringLiteral("--xds-listen"), QStringLiteral("127.0.0.1:0") },
+            text("give one") },
+        { { QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
+              QStringLiteral("main"), QStringLiteral("--caddy-cert"), pem },
+            text("--caddy-cert needs --caddy-key") },
+        { { QStringLiteral("--caddy-ca"), path("nosuch.pem") }, text("--caddy-ca '") },
+        { { QStringLiteral("--caddy-ca"), pem }, text("need --caddy-admin") },
+    };
+    for (const auto &[args, expected] : bad) {
+        const QString err = DashboardOptions::parse(args, &o);
+        QVERIFY2(err.contains(expected), qPrintable(args.join(QLatin1Char(' ')) + QStringLiteral(" -> ") + err));
+        QVERIFY(!err.contains(QLatin1Char('\n')));
+    }
+    QVERIFY(DashboardOptions::usage().contains(text("--caddy-admin URL --caddy-server NAME")));
+    QVERIFY(DashboardOptions::usage().contains(text("--caddy-insecure-skip-verify")));
+}
+
+void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
+{
+    GraphAggregator aggregator;
+    MainWindow window(&aggregator, QStringLiteral("test"));
+    window.setPersistenceEnabled(false);
+    window.resize(1500, 950);
+    auto *editor = new RouteEditor;
+    window.setRouteEditor(editor);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto *dock = window.findChild<QDockWidget *>(QStringLiteral("routesDock"));
+    QVERIFY(dock);
+    dock->raise();
+
+    RoutingController controller(editor, m_admin, QStringLiteral("main"), path("history"));
+    QCOMPARE(controller.targetName(), QStringLiteral("caddy %1 main").arg(m_admin.url.toString()));
+    QSignalSpy pulled(&controller, &RoutingController::routesPulled);
+    QSignalSpy finished(&controller, &RoutingController::applyFinished);
+    QString error;
+    QVERIFY2(controller.start(&error), qPrintable(error));
+    // start() only sent the request: the GUI thread did not wait for Caddy.
+    QVERIFY(controller.isBusy());
+    QVERIFY(editor->appliedSet().routes.empty());
+    QCOMPARE(pulled.count(), 0);
+    QVERIFY(pulled.wait(10000));
+    QCOMPARE(pulled.at(0).at(0).toBool(), true);
+    QVERIFY(!controller.isBusy());
+    QCOMPARE(controller.caddyEtag(),
+        routing::CaddyAdmin::etagFor(routing::CaddyAdmin::routesPath(QStringLiteral("main")), routesBody()));
+
+    // The editor shows the pulled routes, validated for Caddy.
+    QCOMPARE(editor->dataPlane(), routing::DataPlane::Caddy);
+    QCOMPARE(editor->treeModel()->rowCount(), 2);
+    const int shop = routeFor(*editor, "shop.test");
+    QVERIFY(shop >= 0 && routeFor(*editor, "canary.test") >= 0);
+    QVERIFY(!editor->hasChanges());
+
+    // The operator points shop.test at the canary service (upstream B).
+    QVERIFY(editor->selectRule(shop, 0));
+    BackendWeightsEditor *be = editor->ruleEditor()->backendsEditor();
+    QCOMPARE(be->count(), 1);
+    QComboBox *name = be->nameBox(0);
+    QCOMPARE(name->currentText(), QStringLiteral("shop"));
+    const int canary = name->findText(QStringLiteral("canary"));
+    QVERIFY(canary >= 0);
+    name->setCurrentIndex(canary);
+    QVERIFY(editor->hasChanges());
+    QVERIFY2(editor->diffText().contains(QStringLiteral("canary")), qPrintable(editor->diffText()));
+    QVERIFY2(editor->applyButton()->isEnabled(), qPrintable(editor->applyButton()->toolTip()));
+    QCOMPARE(throughCaddy("shop.test"), QByteArray("A"));  // nothing sent before Apply
+
+    QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
+    RouteDiffDialog *review = editor->reviewDialog();
+    QVERIFY(review);
+    QVERIFY2(review->view()->toPlainText().contains(QStringLiteral("canary")), qPrintable(review->view()->toPlainText()));
+    QTest::mouseClick(review->applyButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(finished.at(0).at(1).toString()));
+    QCOMPARE(throughCaddy("shop.test"), QByteArray("B"));
+    QVERIFY(routesBody().contains(QStringLiteral("127.0.0.1:%1").arg(m_portB).toUtf8()));
+    // Recorded where the CLI looks, and read back for the next ETag.
+    RouteHistoryModel *history = editor->historyModel();
+    QCOMPARE(history->rowCount(), 1);
+    QCOMPARE(history->index(0, RouteHistoryModel::Target).data().toString(), controller.targetName());
+    QTRY_COMPARE_WITH_TIMEOUT(pulled.count(), 2, 10000);
+    QCOMPARE(pulled.at(1).at(0).toBool(), true);
+    QCOMPARE(controller.caddyEtag(),
+        routing::CaddyAdmin::etagFor(routing::CaddyAdmin::routesPath(QStringLiteral("main")), routesBody()));
+    QVERIFY(!editor->hasChanges());
+
+    // Someone changes the routes underneath; rolling change 1 back is then refused
+    // with the reason, and Caddy keeps what it has.
+    const routing::CaddyResult underneath = routing::CaddyAdmin::requestSync(m_admin, "PUT",
+        routing::CaddyAdmin::routesPath(QStringLiteral("main")) + QStringLiteral("/0/terminal"),
+        QByteArrayLiteral("true"));
+    QVERIFY2(underneath.ok(), qPrintable(underneath.message));
+    const QByteArray changed = routesBody();
+    editor->showTab(RouteEditor::Tab::History);
+    editor->historyView()->setCurrentIndex(history->index(history->rowOfId(1), 0));
+    QVERIFY(editor->rollbackButton()->isEnabled());
+    QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.at(1).at(0).toBool(), false);
+    const QString stale = text(
+        "Caddy's routes for server main changed since they were read (ETag mismatch); pull again and reapply");
+    QCOMPARE(finished.at(1).at(1).toString(), stale);
+    QVERIFY2(editor->noticeText().contains(stale), qPrintable(editor->noticeText()));
+    QCOMPARE(routesBody(), changed);
+    QCOMPARE(throughCaddy("shop.test"), QByteArray("B"));
+    QCOMPARE(history->rowCount(), 1);
+
+    // The notice's "Pull again" reads the new ETag; the rollback then goes through.
+    auto *pullAgain = editor->findChild<QPushButton *>(QStringLiteral("routeNoticeAction"));
+    QVERIFY(pullAgain && pullAgain->isVisible());
+    QCOMPARE(pullAgain->text(), QStringLiteral("Pull again"));
+    QTest::mouseClick(pullAgain, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(pulled.count(), 3, 10000);
+    QCOMPARE(controller.caddyEtag(),
+        routing::CaddyAdmin::etagFor(routing::CaddyAdmin::routesPath(QStringLiteral("main")), changed));
+    editor->historyView()->setCurrentIndex(history->index(history->rowOfId(1), 0));
+    QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.at(2).at(0).toBool(), qPrintable(finished.at(2).at(1).toString()));
+    QCOMPARE(throughCaddy("shop.test"), QByteArray("A"));
+    QCOMPARE(history->rowCount(), 2);
+    QVERIFY(history->index(0, RouteHistoryModel::Change).data().toString().startsWith(QStringLiteral("rollback of #1")));
+    QTRY_COMPARE_WITH_TIMEOUT(pulled.count(), 4, 10000);
+
+    // A path regex RE2 compiles but Go's regexp does not: Caddy refuses the whole array,
+    // the editor says so and keeps the edit; Caddy's config is unchanged.
+    const QByteArray before = routesBody();
+    const int shopNow = routeFor(*editor, "shop.test");
+    QVERIFY(editor->selectRule(shopNow, 0));
+    RouteMatchEditor *match = editor->ruleEditor()->matchEditor();
+    match->pathTypeBox()->setCurrentIndex(match->pathTypeBox()->findText(QStringLiteral("Regex (RE2)")));
+    QLineEdit *value = match->pathValueEdit();
+    value->setFocus();
+    value->selectAll();
+    QTest::keyClicks(value, QStringLiteral("/x\\C"));
+    QVERIFY(editor->hasChanges());
+    QVERIFY2(editor->applyButton()->isEnabled(), qPrintable(editor->applyButton()->toolTip()));
+    QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
+    review = editor->reviewDialog();
+    QVERIFY(review);
+    QTest::mouseClick(review->applyButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.at(3).at(0).toBool(), false);
+    const QString refused = finished.at(3).at(1).toString();
+    QVERIFY2(refused.startsWith(text("Caddy refused the routes for server main and kept its config (HTTP ")),
+        qPrintable(refused));
+    QVERIFY2(editor->noticeText().contains(refused), qPrintable(editor->noticeText()));
+    QVERIFY(editor->hasChanges());
+    QCOMPARE(routesBody(), before);
+    QCOMPARE(throughCaddy("shop.test"), QByteArray("A"));
+    QCOMPARE(history->rowCount(), 2);
+    controller.stop();
+}
+
+QTEST_MAIN(TestRoutingCaddy)
+#include "tst_routingcaddy.moc"
