@@ -947,7 +947,15 @@ void GraphCanvas::Private::paintHud(QPainter &p)
     const QFontMetricsF fm(font);
     p.setFont(font);
     p.setPen(canvas::textMuted());
-    p.drawText(QPointF(q->width() - fm.horizontalAdvance(text) - 14, q->height() - 14 - fm.descent()), text);
+    const double x = q->width() - fm.horizontalAdvance(text) - 14;
+    double y = q->height() - 14 - fm.descent();
+    // In a narrow canvas the legend reaches this corner: the counts go above it.
+    if (legendVisible && !legend.isNull()) {
+        const qreal dpr = legend.devicePixelRatio();
+        if (x < 12 + legend.width() / dpr + 8)
+            y = q->height() - 12 - legend.height() / dpr - 6 - fm.descent();
+    }
+    p.drawText(QPointF(x, y), text);
 }
 
 QString GraphCanvas::Private::nodeToolTip(int i) const
