@@ -13,7 +13,6 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
-#include <QStandardPaths>
 #include <QUrl>
 
 #include <cstdio>
@@ -290,7 +289,7 @@ std::optional<CaddyTarget> parseCaddyTarget(const std::string &target)
 
 QString defaultHistoryDir()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/meshscope/history");
+    return QString::fromStdString(defaultRouteHistoryDirectory());
 }
 
 void printNotes(const std::vector<std::string> &notes)

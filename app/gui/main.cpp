@@ -10,13 +10,13 @@
 #include "mainwindow.h"
 #include "publisherthread.h"
 #include "routeeditor.h"
+#include "routing/routehistory.h"
 #include "routingcontroller.h"
 #include "secretstore.h"
 #include "sourcemanager.h"
 
 #include <QApplication>
 #include <QSettings>
-#include <QStandardPaths>
 #include <QTimer>
 #include <QUrl>
 
@@ -152,8 +152,7 @@ int main(int argc, char **argv)
     if (!opts.xdsListen.isEmpty() || !opts.caddyAdminUrl.isEmpty()) {
         auto *editor = new RouteEditor;
         window.setRouteEditor(editor);
-        const QString historyDir =
-            QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/history");
+        const QString historyDir = QString::fromStdString(routing::defaultRouteHistoryDirectory());
         if (!opts.caddyAdminUrl.isEmpty()) {
             routing::CaddyAdminConfig caddy;
             caddy.url = QUrl(opts.caddyAdminUrl);

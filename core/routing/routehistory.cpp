@@ -10,10 +10,17 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLockFile>
+#include <QStandardPaths>
 
 #include <unistd.h>
 
 namespace meshscope::routing {
+
+std::string defaultRouteHistoryDirectory()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/meshscope/history");
+    return dir.toStdString();
+}
 
 namespace {
 

@@ -26,6 +26,11 @@ struct HistoryEntry {
     std::optional<int64_t> rollbackOf;  // set when this change undid change N
 };
 
+// Where the dashboard and meshscope-cli keep their shared history unless told
+// otherwise: <XDG data>/meshscope/history, so a change applied from one can be rolled
+// back from the other.
+std::string defaultRouteHistoryDirectory();
+
 class RouteHistory {
 public:
     // The directory is created on the first record() if it does not exist.
