@@ -2,14 +2,12 @@
 
 #include "routing/caddytranslator.h"
 #include "routing/routevalidator.h"
+#include "telemetry/httpexchange.h"
 
-#include <QEventLoop>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
-#include <QSslConfiguration>
 #include <QStringList>
 #include <QTimer>
 
@@ -47,9 +45,8 @@ QString oneLineList(const std::vector<std::string> &items)
 CaddyAdmin::CaddyAdmin(CaddyAdminConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
-    , m_nam(new QNetworkAccessManager(this))
+    , m_http(new HttpExchange(this))
 {
-    m_nam->setAutoDeleteReplies(false);
 }
 
 CaddyAdmin::~CaddyAdmin()
@@ -80,13 +77,7 @@ QString CaddyAdmin::etagFor(const QString &path, const QByteArray &body)
 
 void CaddyAdmin::abortAll()
 {
-    const auto replies = m_replies.keys();
-    m_replies.clear();
-    for (QNetworkReply *r : replies) {
-        r->disconnect(this);
-        r->abort();
-        r->deleteLater();
-    }
+    m_http->abortAll();
 }
 
 void CaddyAdmin::fail(CaddyResult::Error kind, const QString &message, Callback done)
@@ -111,8 +102,7 @@ void CaddyAdmin::send(
     const QByteArray &method, const QString &path, const QByteArray &body, const QString &ifMatch, Callback done)
 {
     QUrl url = m_config.url;
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty()) {
+    if (!isHttpUrl(url)) {
         fail(CaddyResult::Error::Config,
             QStringLiteral("'%1' is not a Caddy admin URL (expected http://HOST:PORT, e.g. http://127.0.0.1:2019)")
                 .arg(displayUrl()),
@@ -137,61 +127,43 @@ void CaddyAdmin::send(
     req.setRawHeader("User-Agent", "meshscope");
     if (!ifMatch.isEmpty())
         req.setRawHeader("If-Match", ifMatch.toUtf8());
-    if (url.scheme() == QLatin1String("https")) {
-        QSslConfiguration ssl;
-        QString error;
-        if (!makeClientSslConfiguration(m_config.tls, &ssl, &error)) {
-            fail(CaddyResult::Error::Config, QStringLiteral("Caddy admin TLS: %1").arg(error), std::move(done));
-            return;
-        }
-        req.setSslConfiguration(ssl);
+    QString tlsError;
+    if (!prepareClientTls(&req, m_config.tls, &tlsError)) {
+        fail(CaddyResult::Error::Config, QStringLiteral("Caddy admin TLS: %1").arg(tlsError), std::move(done));
+        return;
     }
 
-    QNetworkReply *reply = m_nam->sendCustomRequest(req, method, body);
-    const uint64_t id = ++m_nextId;
-    m_replies.insert(reply, Pending { std::move(done), path, method, id, false });
-    connect(reply, &QNetworkReply::finished, this, [this, reply] { finish(reply); });
-    if (m_config.tls.insecureSkipVerify)
-        connect(reply, &QNetworkReply::sslErrors, reply, [reply] { reply->ignoreSslErrors(); });
-    if (m_config.timeoutMs > 0) {
-        // Our own timer: setTransferTimeout restarts on every byte, and a timeout must
-        // be told apart from other aborts. The id guards against a reused address.
-        QTimer::singleShot(m_config.timeoutMs, this, [this, reply, id] {
-            auto it = m_replies.find(reply);
-            if (it == m_replies.end() || it->id != id)
-                return;
-            it->timedOut = true;
-            reply->abort();
+    QNetworkReply *reply = m_http->network()->sendCustomRequest(req, method, body);
+    if (url.scheme() == QLatin1String("https"))
+        watchTlsErrors(reply, m_config.tls);
+    m_http->track(
+        reply, m_config.timeoutMs, [this, method, path, done = std::move(done)](QNetworkReply *r, bool timedOut) {
+            finish(r, timedOut, method, path, done);
         });
-    }
 }
 
-void CaddyAdmin::finish(QNetworkReply *reply)
+void CaddyAdmin::finish(
+    QNetworkReply *reply, bool timedOut, const QByteArray &method, const QString &path, const Callback &done)
 {
-    auto it = m_replies.find(reply);
-    if (it == m_replies.end())
-        return;
-    Pending pending = std::move(it.value());
-    m_replies.erase(it);
-    reply->deleteLater();
-
     const QString where = displayUrl();
     CaddyResult r;
     r.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (pending.timedOut) {
+    if (timedOut) {
         r.kind = CaddyResult::Error::Timeout;
         r.message
             = QStringLiteral("Caddy's admin API at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
     } else if (r.httpStatus == 0) {
+        const QString tls = describeTlsFailure(reply, m_config.tls);
         r.kind = CaddyResult::Error::Network;
-        r.message = QStringLiteral("cannot reach Caddy's admin API at %1: %2").arg(where, reply->errorString());
+        r.message = QStringLiteral("cannot reach Caddy's admin API at %1: %2")
+                        .arg(where, tls.isEmpty() ? reply->errorString() : tls);
     } else {
         r.body = reply->readAll();
         if (r.httpStatus >= 200 && r.httpStatus < 300) {
-            if (pending.method == "GET") {
+            if (method == "GET") {
                 // Caddy 2.6.2 sends the Etag as a trailer, which Qt drops; a header wins.
                 const QByteArray header = reply->rawHeader("Etag");
-                r.version.etag = header.isEmpty() ? etagFor(pending.path, r.body) : QString::fromUtf8(header);
+                r.version.etag = header.isEmpty() ? etagFor(path, r.body) : QString::fromUtf8(header);
             }
         } else {
             r.caddyError = caddyErrorText(r.body);
@@ -204,18 +176,18 @@ void CaddyAdmin::finish(QNetworkReply *reply)
             } else if (r.httpStatus == 412) {
                 r.kind = CaddyResult::Error::EtagMismatch;
                 r.message = QStringLiteral("Caddy at %1 refused %2 %3 (HTTP 412): %4")
-                                .arg(where, QString::fromLatin1(pending.method), pending.path, r.caddyError);
+                                .arg(where, QString::fromLatin1(method), path, r.caddyError);
             } else {
                 r.kind = CaddyResult::Error::Rejected;
                 r.message = QStringLiteral("Caddy at %1 refused %2 %3 (HTTP %4): %5")
-                                .arg(where, QString::fromLatin1(pending.method), pending.path)
+                                .arg(where, QString::fromLatin1(method), path)
                                 .arg(r.httpStatus)
                                 .arg(r.caddyError);
             }
         }
     }
-    if (pending.done)
-        pending.done(std::move(r));
+    if (done)
+        done(std::move(r));
 }
 
 void CaddyAdmin::pullRoutes(const QString &server, Callback done)
@@ -345,41 +317,24 @@ void CaddyAdmin::applyRoutes(
         });
 }
 
-namespace {
-
-template <typename Issue> CaddyResult runSync(const CaddyAdminConfig &config, Issue issue)
-{
-    CaddyAdmin client(config);
-    QEventLoop loop;
-    CaddyResult out;
-    bool done = false;
-    issue(client, [&](CaddyResult r) {
-        out = std::move(r);
-        done = true;
-        loop.quit();
-    });
-    if (!done)
-        loop.exec(QEventLoop::ExcludeUserInputEvents);
-    return out;
-}
-
-}  // namespace
-
 CaddyResult CaddyAdmin::pullRoutesSync(const CaddyAdminConfig &config, const QString &server)
 {
-    return runSync(config, [&](CaddyAdmin &c, Callback cb) { c.pullRoutes(server, std::move(cb)); });
+    return exchangeSync<CaddyResult, CaddyAdmin>(
+        config, [&](CaddyAdmin &c, Callback cb) { c.pullRoutes(server, std::move(cb)); });
 }
 
 CaddyResult CaddyAdmin::applyRoutesSync(
     const CaddyAdminConfig &config, const QString &server, const RouteSet &set, const CaddyRoutesVersion &version)
 {
-    return runSync(config, [&](CaddyAdmin &c, Callback cb) { c.applyRoutes(server, set, version, std::move(cb)); });
+    return exchangeSync<CaddyResult, CaddyAdmin>(
+        config, [&](CaddyAdmin &c, Callback cb) { c.applyRoutes(server, set, version, std::move(cb)); });
 }
 
 CaddyResult CaddyAdmin::requestSync(const CaddyAdminConfig &config, const QByteArray &method, const QString &path,
     const QByteArray &body, const QString &ifMatch)
 {
-    return runSync(config, [&](CaddyAdmin &c, Callback cb) { c.request(method, path, body, ifMatch, std::move(cb)); });
+    return exchangeSync<CaddyResult, CaddyAdmin>(
+        config, [&](CaddyAdmin &c, Callback cb) { c.request(method, path, body, ifMatch, std::move(cb)); });
 }
 
 }  // namespace meshscope::routing

@@ -20,7 +20,6 @@
 #include "telemetry/tlsoptions.h"
 
 #include <QByteArray>
-#include <QHash>
 #include <QJsonArray>
 #include <QObject>
 #include <QString>
@@ -31,8 +30,11 @@
 #include <string>
 #include <vector>
 
-class QNetworkAccessManager;
 class QNetworkReply;
+
+namespace meshscope {
+class HttpExchange;
+}
 
 namespace meshscope::routing {
 
@@ -116,20 +118,12 @@ public:
 private:
     void send(
         const QByteArray &method, const QString &path, const QByteArray &body, const QString &ifMatch, Callback done);
-    void finish(QNetworkReply *reply);
+    void finish(
+        QNetworkReply *reply, bool timedOut, const QByteArray &method, const QString &path, const Callback &done);
     void fail(CaddyResult::Error kind, const QString &message, Callback done);
 
-    struct Pending {
-        Callback done;
-        QString path;
-        QByteArray method;
-        uint64_t id = 0;
-        bool timedOut = false;
-    };
     CaddyAdminConfig m_config;
-    QNetworkAccessManager *m_nam = nullptr;
-    QHash<QNetworkReply *, Pending> m_replies;
-    uint64_t m_nextId = 0;
+    HttpExchange *m_http = nullptr;
 };
 
 }  // namespace meshscope::routing

@@ -1,10 +1,10 @@
 #include "telemetry/envoyadmin.h"
 
+#include "telemetry/httpexchange.h"
 #include "telemetry/meshmetrics.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QSslConfiguration>
@@ -997,9 +997,8 @@ QJsonArray envoyUpstreamHealthToJson(const std::vector<EnvoyClusterHealth> &clus
 EnvoyAdminClient::EnvoyAdminClient(EnvoyAdminConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
-    , m_nam(new QNetworkAccessManager(this))
+    , m_http(new HttpExchange(this))
 {
-    m_nam->setAutoDeleteReplies(false);
 }
 
 EnvoyAdminClient::~EnvoyAdminClient()
@@ -1032,13 +1031,12 @@ QString EnvoyAdminClient::serverInfoPath()
 
 void EnvoyAdminClient::abortAll()
 {
-    const auto replies = m_replies.keys();
-    m_replies.clear();
-    for (QNetworkReply *r : replies) {
-        r->disconnect(this);
-        r->abort();
-        r->deleteLater();
-    }
+    m_http->abortAll();
+}
+
+int EnvoyAdminClient::inFlight() const
+{
+    return m_http->inFlight();
 }
 
 void EnvoyAdminClient::get(const QString &pathAndQuery, Callback done)
@@ -1058,8 +1056,7 @@ void EnvoyAdminClient::get(const QString &pathAndQuery, Callback done)
     };
 
     QUrl url = m_config.url;
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty()) {
+    if (!isHttpUrl(url)) {
         early.kind = EnvoyAdminReply::Error::Config;
         early.message = QStringLiteral("'%1' is not an Envoy admin URL (expected http://HOST:%2 or https://...)")
                             .arg(displayUrl())
@@ -1077,55 +1074,35 @@ void EnvoyAdminClient::get(const QString &pathAndQuery, Callback done)
     QNetworkRequest req(url);
     req.setRawHeader("Accept", "application/json");
     req.setRawHeader("User-Agent", "meshscope");
-    if (url.scheme() == QLatin1String("https")) {
-        QSslConfiguration ssl;
-        QString tlsError;
-        if (!makeClientSslConfiguration(m_config.tls, &ssl, &tlsError)) {
-            early.kind = EnvoyAdminReply::Error::Config;
-            early.message = QStringLiteral("TLS for Envoy admin at %1: %2").arg(displayUrl(), tlsError);
-            answerLater(std::move(early));
-            return;
-        }
-        req.setSslConfiguration(ssl);
+    QString tlsError;
+    if (!prepareClientTls(&req, m_config.tls, &tlsError)) {
+        early.kind = EnvoyAdminReply::Error::Config;
+        early.message = QStringLiteral("TLS for Envoy admin at %1: %2").arg(displayUrl(), tlsError);
+        answerLater(std::move(early));
+        return;
     }
 
-    QNetworkReply *reply = m_nam->get(req);
-    const uint64_t id = ++m_nextId;
-    m_replies.insert(reply, Pending{std::move(done), early.where, id, false});
-    connect(reply, &QNetworkReply::finished, this, [this, reply] { finish(reply); });
-    if (m_config.tls.insecureSkipVerify)
-        connect(reply, &QNetworkReply::sslErrors, reply, [reply] { reply->ignoreSslErrors(); });
-    if (m_config.timeoutMs > 0) {
-        // Our own timer: setTransferTimeout restarts on every byte, and a timeout must
-        // be told apart from other aborts. The id guards against a reused address.
-        QTimer::singleShot(m_config.timeoutMs, this, [this, reply, id] {
-            auto it = m_replies.find(reply);
-            if (it == m_replies.end() || it->id != id)
-                return;
-            it->timedOut = true;
-            reply->abort();
-        });
-    }
+    QNetworkReply *reply = m_http->network()->get(req);
+    if (url.scheme() == QLatin1String("https"))
+        watchTlsErrors(reply, m_config.tls);
+    m_http->track(reply, m_config.timeoutMs,
+        [this, where = early.where, done = std::move(done)](
+            QNetworkReply *r, bool timedOut) { finish(r, timedOut, where, done); });
 }
 
-void EnvoyAdminClient::finish(QNetworkReply *reply)
+void EnvoyAdminClient::finish(QNetworkReply *reply, bool timedOut, const QString &where, const Callback &done)
 {
-    auto it = m_replies.find(reply);
-    if (it == m_replies.end())
-        return;
-    Pending pending = std::move(it.value());
-    m_replies.erase(it);
-    reply->deleteLater();
-
     EnvoyAdminReply r;
-    r.where = pending.where;
+    r.where = where;
     r.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (pending.timedOut) {
+    if (timedOut) {
         r.kind = EnvoyAdminReply::Error::Timeout;
         r.message = QStringLiteral("Envoy admin at %1 did not answer within %2 ms").arg(displayUrl()).arg(m_config.timeoutMs);
     } else if (r.httpStatus == 0 && reply->error() != QNetworkReply::NoError) {
+        const QString tls = describeTlsFailure(reply, m_config.tls);
         r.kind = EnvoyAdminReply::Error::Network;
-        r.message = QStringLiteral("cannot reach Envoy admin at %1: %2").arg(displayUrl(), reply->errorString());
+        r.message = QStringLiteral("cannot reach Envoy admin at %1: %2")
+                        .arg(displayUrl(), tls.isEmpty() ? reply->errorString() : tls);
     } else {
         r.body = reply->readAll();
         r.peerCertificate = fromQSslCertificate(reply->sslConfiguration().peerCertificate());
@@ -1136,8 +1113,8 @@ void EnvoyAdminClient::finish(QNetworkReply *reply)
                 r.message += QStringLiteral(": ") + snippet(r.body);
         }
     }
-    if (pending.done)
-        pending.done(std::move(r));
+    if (done)
+        done(std::move(r));
 }
 
 void fetchEnvoyAdminSample(EnvoyAdminClient &client, std::function<void(EnvoySampleOutcome)> done)

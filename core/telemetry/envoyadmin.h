@@ -16,7 +16,6 @@
 #include "telemetry/tlsoptions.h"
 
 #include <QByteArray>
-#include <QHash>
 #include <QJsonArray>
 #include <QObject>
 #include <QString>
@@ -30,10 +29,11 @@
 #include <string>
 #include <vector>
 
-class QNetworkAccessManager;
 class QNetworkReply;
 
 namespace meshscope {
+
+class HttpExchange;
 
 constexpr int kEnvoyAdminDefaultPort = 9901;
 
@@ -238,7 +238,7 @@ public:
     // GET <base>/<pathAndQuery>, e.g. "clusters?format=json".
     void get(const QString &pathAndQuery, Callback done);
     void abortAll();
-    int inFlight() const { return int(m_replies.size()); }
+    int inFlight() const;
 
     const EnvoyAdminConfig &config() const { return m_config; }
     QString displayUrl() const;  // without credentials
@@ -249,18 +249,10 @@ public:
     static QString serverInfoPath();  // "server_info"
 
 private:
-    void finish(QNetworkReply *reply);
+    void finish(QNetworkReply *reply, bool timedOut, const QString &where, const Callback &done);
 
-    struct Pending {
-        Callback done;
-        QString where;
-        uint64_t id = 0;
-        bool timedOut = false;
-    };
     EnvoyAdminConfig m_config;
-    QNetworkAccessManager *m_nam = nullptr;
-    QHash<QNetworkReply *, Pending> m_replies;
-    uint64_t m_nextId = 0;
+    HttpExchange *m_http = nullptr;
 };
 
 struct EnvoySampleOutcome {

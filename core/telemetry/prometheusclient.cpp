@@ -1,16 +1,15 @@
 #include "telemetry/prometheusclient.h"
 
+#include "telemetry/httpexchange.h"
+
 #include <QDateTime>
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
 #include <QSslConfiguration>
-#include <QSslSocket>
 #include <QTimer>
 
 #include <cmath>
@@ -89,11 +88,10 @@ bool PromResult::transient() const
 PrometheusClient::PrometheusClient(PrometheusConfig config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
-    , m_nam(new QNetworkAccessManager(this))
-{
     // Prometheus answers on one connection per query; the default of six parallel
     // connections per host lets a graph's queries run side by side.
-    m_nam->setAutoDeleteReplies(false);
+    , m_http(new HttpExchange(this))
+{
     if (m_config.url.scheme() == QLatin1String("https")) {
         QSslConfiguration ssl;
         if (makeClientSslConfiguration(m_config.tls, &ssl, &m_sslError))
@@ -114,13 +112,12 @@ QString PrometheusClient::displayUrl() const
 
 void PrometheusClient::abortAll()
 {
-    const auto replies = m_replies.keys();
-    m_replies.clear();
-    for (QNetworkReply *r : replies) {
-        r->disconnect(this);
-        r->abort();
-        r->deleteLater();
-    }
+    m_http->abortAll();
+}
+
+int PrometheusClient::inFlight() const
+{
+    return m_http->inFlight();
 }
 
 void PrometheusClient::query(const QString &promql, std::optional<double> time, Callback done)
@@ -145,8 +142,7 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
                             Callback done)
 {
     QUrl url = m_config.url;
-    const bool badUrl = !url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty();
+    const bool badUrl = !isHttpUrl(url);
     if (badUrl || !m_sslError.isEmpty()) {
         // Answered from the event loop like any other failure, never from inside the call.
         PromResult r;
@@ -196,39 +192,19 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
     if (m_config.timeoutMs > 0)
         add(QStringLiteral("timeout"), QString::number(std::max(1, m_config.timeoutMs / 1000)) + QLatin1Char('s'));
 
-    QNetworkReply *reply = m_nam->post(req, body);
-    const uint64_t id = ++m_nextId;
-    m_replies.insert(reply, Pending{std::move(done), id, false});
-    connect(reply, &QNetworkReply::finished, this, [this, reply] { finish(reply); });
+    QNetworkReply *reply = m_http->network()->post(req, body);
     if (m_ssl)
         watchTlsErrors(reply, m_config.tls);
-    if (m_config.timeoutMs > 0) {
-        // Our own timer rather than setTransferTimeout: that one restarts on every
-        // byte, and a timeout must be told apart from other aborts.
-        // The id guards against a later reply that reuses this address.
-        QTimer::singleShot(m_config.timeoutMs, this, [this, reply, id] {
-            auto it = m_replies.find(reply);
-            if (it == m_replies.end() || it->id != id)
-                return;
-            it->timedOut = true;
-            reply->abort();
-        });
-    }
+    m_http->track(reply, m_config.timeoutMs,
+        [this, done = std::move(done)](QNetworkReply *r, bool timedOut) { finish(r, timedOut, done); });
 }
 
-void PrometheusClient::finish(QNetworkReply *reply)
+void PrometheusClient::finish(QNetworkReply *reply, bool timedOut, const Callback &done)
 {
-    auto it = m_replies.find(reply);
-    if (it == m_replies.end())
-        return;
-    Pending pending = std::move(it.value());
-    m_replies.erase(it);
-    reply->deleteLater();
-
     const QString where = displayUrl();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     PromResult result;
-    if (pending.timedOut) {
+    if (timedOut) {
         result.kind = PromResult::Error::Timeout;
         result.message = QStringLiteral("Prometheus at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
     } else if (status == 0 && reply->error() != QNetworkReply::NoError) {
@@ -243,8 +219,8 @@ void PrometheusClient::finish(QNetworkReply *reply)
                 m_lastPeerCertificate = result.peerCertificate;
         }
     }
-    if (pending.done)
-        pending.done(std::move(result));
+    if (done)
+        done(std::move(result));
 }
 
 PromResult PrometheusClient::parseReply(const QByteArray &body, int httpStatus, const QString &where)
@@ -332,37 +308,17 @@ PromResult PrometheusClient::parseReply(const QByteArray &body, int httpStatus, 
     return r;
 }
 
-namespace {
-
-template <typename Issue>
-PromResult runSync(const PrometheusConfig &config, Issue issue)
-{
-    PrometheusClient client(config);
-    QEventLoop loop;
-    PromResult out;
-    bool done = false;
-    issue(client, [&](PromResult r) {
-        out = std::move(r);
-        done = true;
-        loop.quit();
-    });
-    if (!done)
-        loop.exec(QEventLoop::ExcludeUserInputEvents);
-    return out;
-}
-
-}  // namespace
-
 PromResult PrometheusClient::querySync(const PrometheusConfig &config, const QString &promql, std::optional<double> time)
 {
-    return runSync(config, [&](PrometheusClient &c, Callback cb) { c.query(promql, time, std::move(cb)); });
+    return exchangeSync<PromResult, PrometheusClient>(
+        config, [&](PrometheusClient &c, Callback cb) { c.query(promql, time, std::move(cb)); });
 }
 
 PromResult PrometheusClient::queryRangeSync(const PrometheusConfig &config, const QString &promql, double start,
                                             double end, double stepSeconds)
 {
-    return runSync(config,
-                   [&](PrometheusClient &c, Callback cb) { c.queryRange(promql, start, end, stepSeconds, std::move(cb)); });
+    return exchangeSync<PromResult, PrometheusClient>(config,
+        [&](PrometheusClient &c, Callback cb) { c.queryRange(promql, start, end, stepSeconds, std::move(cb)); });
 }
 
 std::optional<double> parsePromTime(const QString &text)

@@ -12,7 +12,6 @@
 #include "telemetry/peercertificate.h"
 #include "telemetry/tlsoptions.h"
 
-#include <QHash>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -26,11 +25,12 @@
 #include <utility>
 #include <vector>
 
-class QNetworkAccessManager;
 class QNetworkReply;
 class QSslConfiguration;
 
 namespace meshscope {
+
+class HttpExchange;
 
 struct PrometheusConfig {
     QUrl url;  // base URL: http://127.0.0.1:9090, or with a path prefix (https://host/prometheus)
@@ -103,7 +103,7 @@ public:
     void queryRange(const QString &promql, double start, double end, double stepSeconds, Callback done);
     // Aborts everything in flight without calling back.
     void abortAll();
-    int inFlight() const { return int(m_replies.size()); }
+    int inFlight() const;
 
     const PrometheusConfig &config() const { return m_config; }
     // The base URL without credentials, for messages.
@@ -121,17 +121,10 @@ public:
 
 private:
     void post(const QString &apiPath, const std::vector<std::pair<QString, QString>> &params, Callback done);
-    void finish(QNetworkReply *reply);
+    void finish(QNetworkReply *reply, bool timedOut, const Callback &done);
 
-    struct Pending {
-        Callback done;
-        uint64_t id = 0;
-        bool timedOut = false;
-    };
     PrometheusConfig m_config;
-    QNetworkAccessManager *m_nam = nullptr;
-    QHash<QNetworkReply *, Pending> m_replies;
-    uint64_t m_nextId = 0;
+    HttpExchange *m_http = nullptr;
     QSslConfiguration *m_ssl = nullptr;  // built once from m_config.tls; null when it failed
     QString m_sslError;                  // why it failed
     PeerCertificate m_lastPeerCertificate;

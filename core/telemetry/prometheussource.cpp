@@ -1,10 +1,9 @@
 #include "telemetry/prometheussource.h"
 
+#include "telemetry/httpexchange.h"
+#include "telemetry/pollloop.h"
+
 #include <QDateTime>
-#include <QEventLoop>
-#include <QPointer>
-#include <QThread>
-#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
@@ -125,44 +124,22 @@ void fetchGraphAsync(PrometheusClient &client, const PrometheusSourceConfig &con
 
 }  // namespace
 
-// Lives on the worker thread; owns the client and timer there. Reports to the
-// PrometheusSource by posting to the source's thread.
-class PrometheusSource::Worker : public QObject {
+// Lives on the worker thread; owns the client there. Reports to the PrometheusSource
+// by posting to the source's thread.
+class PrometheusSource::Worker : public PollLoop {
 public:
     Worker(PrometheusSource *owner, GraphAggregator &aggregator, const PrometheusSourceConfig &config)
-        : m_owner(owner)
-        , m_aggregator(aggregator)
+        : PollLoop(owner, aggregator,
+            // Numbers from before an outage would pass for current ones: once they are
+            // older than the window they are withdrawn.
+            { config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
+                std::max<int64_t>(int64_t(config.windowSeconds) * 1000, 2 * int64_t(config.pollIntervalMs)) },
+            [owner](PollState state, const QString &message, int retryInMs) {
+                owner->setState(toSourceState<State>(state), message, retryInMs);
+            })
+        , m_source(owner)
         , m_config(config)
-        , m_backoffMs(std::max(1, config.initialBackoffMs))
     {
-    }
-
-    // Worker thread: creates the client and timer there, then polls.
-    void begin()
-    {
-        m_client = new PrometheusClient(m_config.server, this);
-        m_timer = new QTimer(this);
-        m_timer->setSingleShot(true);
-        QObject::connect(m_timer, &QTimer::timeout, this, [this] { poll(); });
-        report(State::Connecting, QStringLiteral("querying %1").arg(m_client->displayUrl()), 0);
-        poll();
-    }
-
-    // Worker thread: aborts everything; callbacks of aborted requests never run.
-    void shutdown()
-    {
-        delete m_timer;
-        m_timer = nullptr;
-        delete m_client;
-        m_client = nullptr;
-    }
-
-    void pollNow()
-    {
-        if (!m_client)
-            return;
-        m_timer->stop();
-        poll();
     }
 
     void series(quint64 requestId, const QString &id, double start, double end, double step)
@@ -189,106 +166,62 @@ public:
             },
             [this, requestId, id, kinds, range, s, e, st, nodeOrEdge](BatchOutcome b) {
                 if (!b.ok) {
-                    post([requestId, id, error = b.error](PrometheusSource *o) { Q_EMIT o->seriesFailed(requestId, id, error); });
+                    post([o = m_source, requestId, id, error = b.error] {
+                        Q_EMIT o->seriesFailed(requestId, id, error);
+                    });
                     return;
                 }
                 std::vector<MeshRangeAnswer> answers;
                 for (size_t i = 0; i < b.results.size(); ++i)
                     answers.push_back(MeshRangeAnswer{kinds[i], std::move(b.results[i].matrix)});
                 auto points = MeshMetrics::chartSeries(answers, range, s, e, st, nodeOrEdge);
-                post([requestId, id, points = std::move(points)](PrometheusSource *o) {
+                post([o = m_source, requestId, id, points = std::move(points)] {
                     Q_EMIT o->seriesReady(requestId, id, points);
                 });
             });
     }
 
 private:
-    void poll()
+    QString open() override
     {
-        if (!m_client || m_inFlight)
-            return;
-        m_inFlight = true;
+        m_client = new PrometheusClient(m_config.server, this);
+        return QStringLiteral("querying %1").arg(m_client->displayUrl());
+    }
+
+    void close() override
+    {
+        delete m_client;
+        m_client = nullptr;
+    }
+
+    void fetch() override
+    {
         const double at = m_config.queryTime.value_or(wallNowSeconds());
         fetchGraphAsync(*m_client, m_config, at, [this, at](GraphOutcome g) {
-            m_inFlight = false;
             if (g.ok)
-                succeeded(std::move(g.edges), at);
+                computed(std::move(g.edges), at);
             else
                 failed(g.error, g.transient);
         });
     }
 
-    void succeeded(std::vector<PulledEdge> edges, double at)
+    void computed(std::vector<PulledEdge> edges, double at)
     {
         const int count = int(edges.size());
-        const int64_t nowMs = GraphAggregator::wallNowMs();
-        m_aggregator.setPulledEdges(m_config.origin, std::move(edges), nowMs);
-        m_lastSuccessMs = nowMs;
-        m_holdsEdges = true;
-        m_backoffMs = std::max(1, m_config.initialBackoffMs);
-        if (m_state != State::Connected) {
-            report(State::Connected,
-                   QStringLiteral("%1 edges from %2 at %3 over %4 s")
-                       .arg(count)
-                       .arg(m_client->displayUrl(), formatTime(at))
-                       .arg(m_config.windowSeconds),
-                   0);
-        }
-        post([count, at, cert = m_client->lastPeerCertificate()](PrometheusSource *o) {
+        succeeded(std::move(edges),
+            QStringLiteral("%1 edges from %2 at %3 over %4 s")
+                .arg(count)
+                .arg(m_client->displayUrl(), formatTime(at))
+                .arg(m_config.windowSeconds));
+        post([o = m_source, count, at, cert = m_client->lastPeerCertificate()] {
             o->m_peerCertificate = cert;
             Q_EMIT o->graphUpdated(count, at);
         });
-        m_timer->start(std::max(100, m_config.pollIntervalMs));
     }
 
-    void failed(const QString &error, bool transient)
-    {
-        // Numbers from before an outage would pass for current ones: once they are
-        // older than the window they are withdrawn.
-        const int64_t nowMs = GraphAggregator::wallNowMs();
-        const int64_t staleMs = std::max<int64_t>(int64_t(m_config.windowSeconds) * 1000, 2 * int64_t(m_config.pollIntervalMs));
-        if (m_holdsEdges && nowMs - m_lastSuccessMs > staleMs) {
-            m_aggregator.setPulledEdges(m_config.origin, {}, nowMs);
-            m_holdsEdges = false;
-        }
-        if (transient) {
-            const int delay = m_backoffMs;
-            m_backoffMs = std::min(std::max(1, m_config.maxBackoffMs), m_backoffMs * 2);
-            report(State::Retrying, QStringLiteral("%1; retrying in %2 s").arg(error).arg(delay / 1000.0, 0, 'g', 3), delay);
-            m_timer->start(delay);
-        } else {
-            // The server answered and said no (bad query, refused credentials): retrying
-            // fast will not change that, so try again at the normal interval.
-            m_backoffMs = std::max(1, m_config.initialBackoffMs);
-            report(State::Failed, error, 0);
-            m_timer->start(std::max(100, m_config.pollIntervalMs));
-        }
-    }
-
-    void report(State state, const QString &message, int retryInMs)
-    {
-        m_state = state;
-        post([state, message, retryInMs](PrometheusSource *o) { o->setState(state, message, retryInMs); });
-    }
-
-    // Runs fn on the owner's thread; dropped if the owner is gone.
-    template <typename Fn>
-    void post(Fn fn)
-    {
-        PrometheusSource *owner = m_owner;
-        QMetaObject::invokeMethod(owner, [owner, fn = std::move(fn)] { fn(owner); }, Qt::QueuedConnection);
-    }
-
-    PrometheusSource *const m_owner;
-    GraphAggregator &m_aggregator;
+    PrometheusSource *const m_source;
     const PrometheusSourceConfig m_config;
     PrometheusClient *m_client = nullptr;
-    QTimer *m_timer = nullptr;
-    bool m_inFlight = false;
-    int m_backoffMs;
-    int64_t m_lastSuccessMs = 0;
-    bool m_holdsEdges = false;
-    State m_state = State::Connecting;
 };
 
 PrometheusSource::PrometheusSource(GraphAggregator &aggregator, PrometheusSourceConfig config, QObject *parent)
@@ -307,51 +240,25 @@ PrometheusSource::~PrometheusSource()
 
 const char *PrometheusSource::stateName(State s)
 {
-    switch (s) {
-    case State::Stopped: return "stopped";
-    case State::Connecting: return "connecting";
-    case State::Connected: return "connected";
-    case State::Retrying: return "retrying";
-    case State::Failed: return "failed";
-    }
-    return "unknown";
+    return pollStateName(toPollState(s));
 }
 
 void PrometheusSource::start()
 {
-    if (m_thread)
-        return;
-    m_thread = new QThread;
-    m_thread->setObjectName(QStringLiteral("prometheus-source"));
-    m_worker = new Worker(this, m_aggregator, m_config);
-    m_worker->moveToThread(m_thread);
-    m_thread->start();
-    Worker *w = m_worker;
-    QMetaObject::invokeMethod(w, [w] { w->begin(); }, Qt::QueuedConnection);
+    startPolling(&m_thread, &m_worker, QStringLiteral("prometheus-source"),
+        [this] { return new Worker(this, m_aggregator, m_config); });
 }
 
 void PrometheusSource::stop()
 {
-    if (!m_thread)
-        return;
-    Worker *w = m_worker;
-    QMetaObject::invokeMethod(w, [w] { w->shutdown(); }, Qt::BlockingQueuedConnection);
-    m_thread->quit();
-    m_thread->wait();
-    // The thread has ended, so the worker has no event loop left to race with.
-    delete m_worker;
-    m_worker = nullptr;
-    delete m_thread;
-    m_thread = nullptr;
-    setState(State::Stopped, QString(), 0);
+    if (stopPolling(&m_thread, &m_worker))
+        setState(State::Stopped, QString(), 0);
 }
 
 void PrometheusSource::pollNow()
 {
-    if (!m_worker)
-        return;
-    Worker *w = m_worker;
-    QMetaObject::invokeMethod(w, [w] { w->pollNow(); }, Qt::QueuedConnection);
+    if (m_worker)
+        m_worker->pollSoon();
 }
 
 quint64 PrometheusSource::requestSeries(const QString &id, double start, double end, double stepSeconds)
@@ -372,30 +279,18 @@ quint64 PrometheusSource::requestSeries(const QString &id, double start, double 
 
 void PrometheusSource::setState(State state, const QString &message, int retryInMs)
 {
-    if (state == m_state && message == m_message && retryInMs == 0)
-        return;
-    m_state = state;
-    m_message = message;
-    Q_EMIT stateChanged(state, message, retryInMs);
+    if (takeStateReport(&m_state, &m_message, state, message, retryInMs))
+        Q_EMIT stateChanged(state, message, retryInMs);
 }
 
 bool PrometheusSource::fetchGraph(const PrometheusSourceConfig &config, std::vector<PulledEdge> *edges, QString *error,
                                   double *queryTimeOut)
 {
-    PrometheusClient client(config.server);
     const double at = config.queryTime.value_or(wallNowSeconds());
     if (queryTimeOut)
         *queryTimeOut = at;
-    QEventLoop loop;
-    GraphOutcome outcome;
-    bool done = false;
-    fetchGraphAsync(client, config, at, [&](GraphOutcome g) {
-        outcome = std::move(g);
-        done = true;
-        loop.quit();
-    });
-    if (!done)
-        loop.exec(QEventLoop::ExcludeUserInputEvents);
+    GraphOutcome outcome = exchangeSync<GraphOutcome, PrometheusClient>(config.server,
+        [&](PrometheusClient &client, auto done) { fetchGraphAsync(client, config, at, std::move(done)); });
     if (!outcome.ok) {
         if (error)
             *error = outcome.error;

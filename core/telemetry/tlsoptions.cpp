@@ -144,7 +144,7 @@ void watchTlsErrors(QNetworkReply *reply, const TlsClientOptions &options)
 
 QString describeTlsFailure(QNetworkReply *reply, const TlsClientOptions &options)
 {
-    if (!reply || reply->error() == QNetworkReply::NoError)
+    if (!reply || reply->error() == QNetworkReply::NoError || reply->url().scheme() != QLatin1String("https"))
         return {};
     const QUrl url = reply->url();
     const QString hostPort = url.host() + QLatin1Char(':') + QString::number(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));

@@ -53,7 +53,7 @@ void applyClientSslConfiguration(QNetworkRequest *request, const QSslConfigurati
 void watchTlsErrors(QNetworkReply *reply, const TlsClientOptions &options);
 
 // One specific line for a request that failed in TLS, or an empty string when the
-// failure was something else (refused, reset, timeout, HTTP):
+// failure was something else (refused, reset, timeout, HTTP) or the URL is not https:
 //   "TLS: the certificate of 127.0.0.1:9443 is not signed by the CA in 'ca.pem' (issuer: CN=other CA)"
 //   "TLS: the certificate of 127.0.0.1:9443 expired on 2020-02-01"
 //   "TLS: the certificate of localhost:9443 is for DNS:prometheus.test, IP:127.0.0.1, not localhost"
