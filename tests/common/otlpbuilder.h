@@ -5,6 +5,7 @@
 // bytes), so a test can compare the ids it chose with the ids that come out.
 // Header-only: every test executable includes it on its own.
 
+#include "common/printers.h"
 #include "telemetry/span.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -17,15 +18,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-// QCOMPARE on std::string prints both values on failure.
-namespace QTest {
-template <>
-inline char *toString<std::string>(const std::string &s)
-{
-    return qstrdup(('"' + s + '"').c_str());
-}
-}  // namespace QTest
 
 namespace meshscope::test {
 

@@ -3,9 +3,11 @@
 // with their own name) and the helper process holding gRPC's own xDS client
 // (meshscope-test-xdsclient, its path in MESHSCOPE_XDSCLIENT_PATH), which dials
 // xds:///<target> with a bootstrap naming meshscope's control plane and counts which
-// backend answered each call. Needs the meshscope_test_echo_proto library.
+// backend answered each call. Needs the meshscope_test_echo_proto library. Also what
+// the tests read of meshscope's control plane, and the route file they serve.
 
 #include "echo.grpc.pb.h"
+#include "routing/xdscontrolplane.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #ifndef MESHSCOPE_XDSCLIENT_PATH
@@ -152,5 +155,104 @@ private:
     std::string m_target;
     QProcess m_process;
 };
+
+inline std::optional<routing::XdsClientStatus> clientStatus(const routing::XdsControlPlane &cp,
+                                                            const std::string &nodeId)
+{
+    for (const routing::XdsClientStatus &c : cp.clients()) {
+        if (c.nodeId == nodeId)
+            return c;
+    }
+    return std::nullopt;
+}
+
+// True once the client with this node id has ACKed `version` for all four types.
+inline bool ackedEverything(const routing::XdsControlPlane &cp, const std::string &nodeId, uint64_t version)
+{
+    const auto c = clientStatus(cp, nodeId);
+    if (!c || !c->connected)
+        return false;
+    for (std::string_view type : {routing::kXdsListenerType, routing::kXdsRouteConfigurationType,
+                                  routing::kXdsClusterType, routing::kXdsClusterLoadAssignmentType}) {
+        const routing::XdsTypeStatus *t = c->type(type);
+        if (!t || t->ackedVersion != std::to_string(version))
+            return false;
+    }
+    return true;
+}
+
+// What the control plane knows of a client, for a failure message.
+inline QByteArray describeClient(const routing::XdsControlPlane &cp, const std::string &nodeId)
+{
+    const auto c = clientStatus(cp, nodeId);
+    if (!c)
+        return "client " + QByteArray::fromStdString(nodeId) + " never connected";
+    QByteArray out = "client " + QByteArray::fromStdString(nodeId) + (c->connected ? " connected" : " disconnected");
+    for (const routing::XdsTypeStatus &t : c->types) {
+        out += "; " + QByteArray::fromStdString(routing::xdsTypeShortName(t.typeUrl))
+            + " sent=" + QByteArray::fromStdString(t.sentVersion) + " acked=" + QByteArray::fromStdString(t.ackedVersion);
+        if (t.nackCount)
+            out += " nacked=" + QByteArray::fromStdString(t.nackedVersion) + " ("
+                + QByteArray::fromStdString(t.nackMessage) + ")";
+    }
+    return out;
+}
+
+// A route file: HTTPRoute default/echo for echo.test splitting between echo-a (Echo
+// backend on portA) and echo-b (portB); with a path regex, a canary rule before the
+// split sends matching calls to echo-b.
+inline QString echoRouteYaml(int portA, int portB, int weightA, int weightB, const QString &pathRegex = {})
+{
+    QString rules;
+    if (!pathRegex.isEmpty()) {
+        rules += QStringLiteral("  - name: canary\n"
+                                "    matches:\n"
+                                "    - path:\n"
+                                "        type: RegularExpression\n"
+                                "        value: \"%1\"\n"
+                                "    backendRefs:\n"
+                                "    - name: echo-b\n")
+                     .arg(pathRegex);
+    }
+    rules += QStringLiteral("  - name: main\n"
+                            "    backendRefs:\n"
+                            "    - name: echo-a\n"
+                            "      weight: %1\n"
+                            "    - name: echo-b\n"
+                            "      weight: %2\n")
+                 .arg(weightA)
+                 .arg(weightB);
+    QString slices;
+    for (const auto &[service, port] : {std::pair{"echo-a", portA}, std::pair{"echo-b", portB}}) {
+        slices += QStringLiteral("---\n"
+                                 "apiVersion: discovery.k8s.io/v1\n"
+                                 "kind: EndpointSlice\n"
+                                 "metadata:\n"
+                                 "  name: %1-1\n"
+                                 "  namespace: default\n"
+                                 "  labels:\n"
+                                 "    kubernetes.io/service-name: %1\n"
+                                 "addressType: IPv4\n"
+                                 "ports:\n"
+                                 "- name: grpc\n"
+                                 "  port: %2\n"
+                                 "  protocol: TCP\n"
+                                 "endpoints:\n"
+                                 "- addresses: [\"127.0.0.1\"]\n"
+                                 "  conditions:\n"
+                                 "    ready: true\n")
+                      .arg(QLatin1String(service))
+                      .arg(port);
+    }
+    return QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
+                          "kind: HTTPRoute\n"
+                          "metadata:\n"
+                          "  name: echo\n"
+                          "  namespace: default\n"
+                          "spec:\n"
+                          "  hostnames: [\"echo.test\"]\n"
+                          "  rules:\n")
+        + rules + slices;
+}
 
 }  // namespace meshscope::test

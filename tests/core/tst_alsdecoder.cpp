@@ -3,6 +3,8 @@
 // at through the aggregator's snapshot (node ids, kinds, edge directions, rates). Bad
 // entries are rejected one by one with a counted reason; bad messages as a whole.
 
+#include "common/alsbuilder.h"
+#include "common/printers.h"
 #include "envoy/service/accesslog/v3/als.pb.h"
 #include "graph/graphaggregator.h"
 #include "telemetry/alsdecoder.h"
@@ -14,18 +16,10 @@
 #include <random>
 
 using namespace meshscope;
+using namespace meshscope::test;
 
 namespace als = envoy::service::accesslog::v3;
 namespace alog = envoy::data::accesslog::v3;
-
-// QCOMPARE on std::string prints both values on failure.
-namespace QTest {
-template <>
-inline char *toString<std::string>(const std::string &s)
-{
-    return qstrdup(('"' + s + '"').c_str());
-}
-}  // namespace QTest
 
 namespace {
 
@@ -36,23 +30,10 @@ constexpr const char *kGatewayCluster = "istio-ingressgateway.istio-system";
 constexpr const char *kProductpageId = "sidecar~10.1.2.4~productpage-v1-5d8f-xyz.bookinfo~bookinfo.svc.cluster.local";
 constexpr const char *kReviewsId = "sidecar~10.1.2.5~reviews-v1-545db77b95-8nk9c.bookinfo~bookinfo.svc.cluster.local";
 
-void setDuration(google::protobuf::Duration *d, double ms)
-{
-    d->set_seconds(int64_t(ms / 1000));
-    d->set_nanos(int32_t((ms - double(d->seconds()) * 1000) * 1e6));
-}
-
-void setStart(alog::AccessLogCommon *c, int64_t ms)
-{
-    c->mutable_start_time()->set_seconds(ms / 1000);
-    c->mutable_start_time()->set_nanos(int32_t(ms % 1000) * 1'000'000);
-}
-
 als::StreamAccessLogsMessage identified(const std::string &nodeId, const std::string &cluster)
 {
     als::StreamAccessLogsMessage m;
-    m.mutable_identifier()->mutable_node()->set_id(nodeId);
-    m.mutable_identifier()->mutable_node()->set_cluster(cluster);
+    identify(m, nodeId, cluster);
     return m;
 }
 
@@ -101,14 +82,6 @@ void addPeerSan(alog::AccessLogCommon *c, const std::string &uri, const std::str
         san->set_uri(uri);
     else
         san->set_dns(dns);
-}
-
-QString edgeList(const GraphSnapshot &snap)
-{
-    QStringList ids;
-    for (const EdgeSnapshot &e : snap.edges)
-        ids << QString::fromStdString(e.id) + QLatin1Char('=') + QString::number(e.stats.requests);
-    return ids.join(QLatin1String(", "));
 }
 
 // Empty when the message path and the wire path (what the receiver runs) agree.

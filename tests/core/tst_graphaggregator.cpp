@@ -19,14 +19,6 @@ using namespace meshscope::test;
 
 namespace {
 
-QString edgeList(const GraphSnapshot &snap)
-{
-    QStringList ids;
-    for (const EdgeSnapshot &e : snap.edges)
-        ids << QString::fromStdString(e.id) + QLatin1Char('=') + QString::number(e.stats.requests);
-    return ids.join(QLatin1String(", "));
-}
-
 QString nodeList(const GraphSnapshot &snap)
 {
     QStringList ids;

@@ -29,14 +29,6 @@ uint64_t edgeRequests(const GraphSnapshot &snap, const std::string &id)
     return e ? e->stats.requests : 0;
 }
 
-QString edgeList(const GraphSnapshot &snap)
-{
-    QStringList ids;
-    for (const EdgeSnapshot &e : snap.edges)
-        ids << QString::fromStdString(e.id) + QLatin1Char('=') + QString::number(e.stats.requests);
-    return ids.join(QLatin1String(", "));
-}
-
 }  // namespace
 
 class TestSpanPairer : public QObject {

@@ -6,6 +6,7 @@
 
 #include "routing/xdstranslator.h"
 
+#include "common/printers.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
@@ -18,14 +19,6 @@ namespace route = envoy::config::route::v3;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
 namespace fault = envoy::extensions::filters::http::fault::v3;
 using envoy::type::v3::FractionalPercent;
-
-namespace QTest {
-template <>
-inline char *toString<std::string>(const std::string &s)
-{
-    return qstrdup(('"' + s + '"').c_str());
-}
-}  // namespace QTest
 
 namespace {
 

@@ -4,6 +4,8 @@
 // through a generic client, messages over the size limit). Whatever was received is
 // kept, every rejection is counted, and the receiver keeps serving.
 
+#include "common/alsbuilder.h"
+#include "common/printers.h"
 #include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "graph/graphaggregator.h"
 #include "telemetry/alsreceiver.h"
@@ -21,18 +23,10 @@
 #include <tuple>
 
 using namespace meshscope;
+using namespace meshscope::test;
 
 namespace als = envoy::service::accesslog::v3;
 namespace alog = envoy::data::accesslog::v3;
-
-// QCOMPARE on std::string prints both values on failure.
-namespace QTest {
-template <>
-inline char *toString<std::string>(const std::string &s)
-{
-    return qstrdup(('"' + s + '"').c_str());
-}
-}  // namespace QTest
 
 namespace {
 
@@ -41,25 +35,11 @@ constexpr const char *kGatewayId = "router~10.1.2.3~istio-ingressgateway-7d9f-ab
 constexpr const char *kReviewsId = "sidecar~10.1.2.5~reviews-v2-545db77b95-8nk9c.bookinfo~bookinfo.svc.cluster.local";
 constexpr const char *kProductpage = "outbound|9080||productpage.bookinfo.svc.cluster.local";
 
-void setDuration(google::protobuf::Duration *d, double ms)
-{
-    d->set_seconds(int64_t(ms / 1000));
-    d->set_nanos(int32_t((ms - double(d->seconds()) * 1000) * 1e6));
-}
-
 void setCommon(alog::AccessLogCommon *c, const std::string &cluster, double durationMs)
 {
-    const int64_t start = GraphAggregator::wallNowMs() - 500;
-    c->mutable_start_time()->set_seconds(start / 1000);
-    c->mutable_start_time()->set_nanos(int32_t(start % 1000) * 1'000'000);
+    setStart(c, GraphAggregator::wallNowMs() - 500);
     setDuration(c->mutable_duration(), durationMs);
     c->set_upstream_cluster(cluster);
-}
-
-void identify(als::StreamAccessLogsMessage &m, const std::string &nodeId, const std::string &cluster)
-{
-    m.mutable_identifier()->mutable_node()->set_id(nodeId);
-    m.mutable_identifier()->mutable_node()->set_cluster(cluster);
 }
 
 alog::HTTPAccessLogEntry &addHttp(als::StreamAccessLogsMessage &m, const std::string &cluster,
@@ -80,14 +60,6 @@ void addTcp(als::StreamAccessLogsMessage &m, const std::string &cluster, uint64_
     setCommon(e->mutable_common_properties(), cluster, 800);
     e->mutable_connection_properties()->set_received_bytes(received);
     e->mutable_connection_properties()->set_sent_bytes(sent);
-}
-
-QString edgeList(const GraphSnapshot &snap)
-{
-    QStringList ids;
-    for (const EdgeSnapshot &e : snap.edges)
-        ids << QString::fromStdString(e.id) + QLatin1Char('=') + QString::number(e.stats.requests);
-    return ids.join(QLatin1String(", "));
 }
 
 // Polls until the condition holds: the receiver works on gRPC's threads.

@@ -7,21 +7,14 @@
 // the documented message, and invalid routes (one the validator catches, one only
 // Caddy rejects) leave Caddy's config byte-identical.
 
+#include "common/testcaddy.h"
 #include "routing/caddyadmin.h"
 #include "routing/routeyaml.h"
 
 #include <QElapsedTimer>
-#include <QEventLoop>
 #include <QFile>
-#include <QJsonDocument>
-#include <QNetworkAccessManager>
-#include <QNetworkProxy>
-#include <QNetworkReply>
 #include <QProcess>
-#include <QStandardPaths>
-#include <QTcpServer>
 #include <QTemporaryDir>
-#include <QTimer>
 #include <QtTest>
 
 #ifndef MESHSCOPE_CLI_PATH
@@ -29,6 +22,7 @@
 #endif
 
 using namespace meshscope::routing;
+using meshscope::test::TestCaddy;
 
 class TestCaddyAdmin : public QObject {
     Q_OBJECT
@@ -52,26 +46,19 @@ private:
         QString err;
     };
     Run cli(const QStringList &args);
-    QByteArray throughCaddy();
-    QByteArray routesBody();
+    // One request to server "main" for host shop.test; the body names the upstream.
+    QByteArray throughCaddy() const { return m_caddy.request("shop.test"); }
+    QByteArray routesBody() const { return m_caddy.routesBody(); }
     QString path(const char *name) const { return m_dir.filePath(QLatin1String(name)); }
 
     QTemporaryDir m_dir;
-    QProcess m_caddy;
+    TestCaddy m_caddy;
     CaddyAdminConfig m_admin;
     QString m_adminUrl;
-    int m_mainPort = 0, m_portA = 0, m_portB = 0;
+    int m_portA = 0, m_portB = 0;
 };
 
 namespace {
-
-int freePort()
-{
-    QTcpServer s;
-    if (!s.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return s.serverPort();
-}
 
 QString text(const char *s)
 {
@@ -97,97 +84,22 @@ TestCaddyAdmin::Run TestCaddyAdmin::cli(const QStringList &args)
     return r;
 }
 
-// One request to server "main" for host shop.test; the body names the upstream.
-QByteArray TestCaddyAdmin::throughCaddy()
-{
-    QNetworkAccessManager nam;
-    nam.setProxy(QNetworkProxy::NoProxy);
-    QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(m_mainPort)));
-    req.setRawHeader("Host", "shop.test");
-    QNetworkReply *reply = nam.get(req);
-    QEventLoop loop;
-    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-    loop.exec();
-    const QByteArray body = reply->isFinished() ? reply->readAll() : QByteArrayLiteral("<no answer>");
-    delete reply;
-    return body;
-}
-
-// The server's routes exactly as Caddy serves them.
-QByteArray TestCaddyAdmin::routesBody()
-{
-    const CaddyResult r = CaddyAdmin::requestSync(m_admin, "GET", CaddyAdmin::routesPath(QStringLiteral("main")));
-    if (!r.ok())
-        qWarning("GET routes failed: %s", qPrintable(r.message));
-    return r.body;
-}
-
 void TestCaddyAdmin::initTestCase()
 {
-    const QString caddy = QStandardPaths::findExecutable(QStringLiteral("caddy"));
-    if (caddy.isEmpty())
-        QFAIL("caddy is not installed (Debian package caddy; scripts/install-deps.sh installs it)");
     QVERIFY(m_dir.isValid());
-    const int adminPort = freePort();
-    m_mainPort = freePort();
-    m_portA = freePort();
-    m_portB = freePort();
-    QVERIFY(adminPort && m_mainPort && m_portA && m_portB);
-    // Our own admin address and ports: Debian's caddy service may hold :80 and :2019.
-    const QString config = QStringLiteral(R"({
- "admin": {"listen": "127.0.0.1:%1", "config": {"persist": false}},
- "apps": {"http": {"servers": {
-   "main": {"listen": ["127.0.0.1:%2"], "automatic_https": {"disable": true}, "routes": [
-     {"@id": "shop", "match": [{"host": ["shop.test"]}],
-      "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:%3"}]}]}]},
-   "a": {"listen": ["127.0.0.1:%3"], "automatic_https": {"disable": true},
-         "routes": [{"handle": [{"handler": "static_response", "body": "A"}]}]},
-   "b": {"listen": ["127.0.0.1:%4"], "automatic_https": {"disable": true},
-         "routes": [{"handle": [{"handler": "static_response", "body": "B"}]}]}
- }}}})")
-                               .arg(adminPort)
-                               .arg(m_mainPort)
-                               .arg(m_portA)
-                               .arg(m_portB);
-    QFile f(path("caddy.json"));
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(config.toUtf8());
-    f.close();
-
-    // Caddy keeps state under HOME/XDG directories; keep it inside the test's directory.
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("HOME"), m_dir.path());
-    env.insert(QStringLiteral("XDG_DATA_HOME"), path("data"));
-    env.insert(QStringLiteral("XDG_CONFIG_HOME"), path("config"));
-    m_caddy.setProcessEnvironment(env);
-    m_caddy.setProcessChannelMode(QProcess::MergedChannels);
-    m_caddy.start(caddy, { QStringLiteral("run"), QStringLiteral("--config"), path("caddy.json") });
-    QVERIFY2(m_caddy.waitForStarted(10000), qPrintable(m_caddy.errorString()));
-
-    m_adminUrl = QStringLiteral("http://127.0.0.1:%1").arg(adminPort);
-    m_admin.url = QUrl(m_adminUrl);
-    m_admin.timeoutMs = 5000;
-    QElapsedTimer t;
-    t.start();
-    bool up = false;
-    while (!up && t.elapsed() < 15000 && m_caddy.state() == QProcess::Running) {
-        up = CaddyAdmin::requestSync(m_admin, "GET", QStringLiteral("/config/")).ok() && throughCaddy() == "A";
-        if (!up)
-            QTest::qWait(100);
-    }
-    QVERIFY2(up, qPrintable(QStringLiteral("caddy did not come up: ") + QString::fromUtf8(m_caddy.readAll())));
+    QString error;
+    QVERIFY2(m_caddy.start(m_dir.path(), {{QStringLiteral("shop"), QStringLiteral("shop.test"), TestCaddy::Upstream::A}},
+                           &error),
+             qPrintable(error));
+    m_admin = m_caddy.admin();
+    m_adminUrl = m_caddy.adminUrl();
+    m_portA = m_caddy.portA();
+    m_portB = m_caddy.portB();
 }
 
 void TestCaddyAdmin::cleanupTestCase()
 {
-    if (m_caddy.state() != QProcess::NotRunning) {
-        m_caddy.terminate();
-        if (!m_caddy.waitForFinished(5000)) {
-            m_caddy.kill();
-            m_caddy.waitForFinished(5000);
-        }
-    }
+    m_caddy.stop();
 }
 
 void TestCaddyAdmin::pullPrintsYamlNamingUpstreamA()

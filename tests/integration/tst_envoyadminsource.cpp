@@ -9,6 +9,7 @@
 #include "graph/graphaggregator.h"
 #include "telemetry/envoyadminsource.h"
 #include "common/envoyadminserver.h"
+#include "common/testenv.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -29,14 +30,6 @@ using namespace meshscope;
 using namespace meshscope::test;
 
 namespace {
-
-int freePort()
-{
-    QTcpServer s;
-    if (!s.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return s.serverPort();
-}
 
 const EdgeSnapshot *findEdge(const GraphSnapshot &g, const std::string &id)
 {

@@ -34,14 +34,6 @@ uint64_t wallNowNs()
                         .count());
 }
 
-QString edgeList(const GraphSnapshot &snap)
-{
-    QStringList ids;
-    for (const EdgeSnapshot &e : snap.edges)
-        ids << QString::fromStdString(e.id) + QLatin1Char('=') + QString::number(e.stats.requests);
-    return ids.join(QLatin1String(", "));
-}
-
 // One receiver on a free loopback port, its aggregator, and clients for it.
 class Harness {
 public:

@@ -8,6 +8,7 @@
 // Mock servers only stand in for what Prometheus cannot be made to do: never answer,
 // and show the headers it was sent.
 
+#include "common/tlsprometheus.h"
 #include "graph/graphaggregator.h"
 #include "telemetry/meshmetrics.h"
 #include "telemetry/prometheusclient.h"
@@ -15,16 +16,12 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
 #include <QProcess>
 #include <QSignalSpy>
-#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -35,6 +32,9 @@
 #include <memory>
 
 using namespace meshscope;
+using meshscope::test::findTool;
+using meshscope::test::freePort;
+using meshscope::test::PrometheusProcess;
 
 namespace {
 
@@ -331,96 +331,6 @@ void writeLinkerd(OpenMetricsWriter &w)
     w.counter(QStringLiteral("tcp_write_bytes"), tcp, 100);
 }
 
-QString findTool(const char *name)
-{
-    const QString found = QStandardPaths::findExecutable(QLatin1String(name));
-    if (!found.isEmpty())
-        return found;
-    const QString usr = QStringLiteral("/usr/bin/") + QLatin1String(name);
-    return QFile::exists(usr) ? usr : QString();
-}
-
-int freePort()
-{
-    QTcpServer s;
-    if (!s.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return s.serverPort();
-}
-
-// One real Prometheus over a backfilled TSDB.
-class PrometheusProcess {
-public:
-    bool start(const QString &binary, const QString &dir, int port, QString *error)
-    {
-        m_process = std::make_unique<QProcess>();
-        m_process->setProcessChannelMode(QProcess::MergedChannels);
-        m_process->setStandardOutputFile(dir + QStringLiteral("/prometheus.log"), QIODevice::Append);
-        m_process->start(binary, {QStringLiteral("--config.file=") + dir + QStringLiteral("/prometheus.yml"),
-                                  QStringLiteral("--web.config.file=") + dir + QStringLiteral("/web.yml"),
-                                  QStringLiteral("--storage.tsdb.path=") + dir + QStringLiteral("/tsdb"),
-                                  QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(port),
-                                  QStringLiteral("--log.level=warn")});
-        if (!m_process->waitForStarted(10000)) {
-            *error = QStringLiteral("prometheus did not start: ") + m_process->errorString();
-            return false;
-        }
-        return true;
-    }
-
-    // Polls /-/ready (behind the same basic auth as the API).
-    bool waitReady(const QUrl &base, int timeoutMs)
-    {
-        QNetworkAccessManager nam;
-        QElapsedTimer clock;
-        clock.start();
-        while (clock.elapsed() < timeoutMs) {
-            if (m_process->state() != QProcess::Running)
-                return false;
-            QUrl url = base;
-            url.setPath(QStringLiteral("/-/ready"));
-            QNetworkRequest req(url);
-            req.setRawHeader("Authorization", "Basic " + (kUser + QLatin1Char(':') + kPassword).toUtf8().toBase64());
-            QNetworkReply *reply = nam.get(req);
-            QEventLoop loop;
-            QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-            QTimer::singleShot(2000, &loop, &QEventLoop::quit);
-            loop.exec();
-            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-            reply->abort();
-            reply->deleteLater();
-            if (status == 200)
-                return true;
-            QTest::qWait(100);
-        }
-        return false;
-    }
-
-    // SIGKILL: an outage as abrupt as it gets.
-    void kill()
-    {
-        if (!m_process)
-            return;
-        m_process->kill();
-        m_process->waitForFinished(10000);
-        m_process.reset();
-    }
-
-    void stop()
-    {
-        if (!m_process)
-            return;
-        m_process->terminate();
-        if (!m_process->waitForFinished(10000))
-            m_process->kill();
-        m_process->waitForFinished(5000);
-        m_process.reset();
-    }
-
-private:
-    std::unique_ptr<QProcess> m_process;
-};
-
 const PulledEdge *findEdge(const std::vector<PulledEdge> &edges, const std::string &src, const std::string &dst)
 {
     for (const PulledEdge &e : edges) {
@@ -538,13 +448,6 @@ private:
         c.queryTime = double(m_end);
         return c;
     }
-    QString logTail() const
-    {
-        QFile f(m_dir.filePath(QStringLiteral("prometheus.log")));
-        if (!f.open(QIODevice::ReadOnly))
-            return QStringLiteral("(no prometheus.log)");
-        return QString::fromUtf8(f.readAll().right(2000));
-    }
     std::vector<PulledEdge> graph(MeshKind mesh)
     {
         std::vector<PulledEdge> edges;
@@ -555,17 +458,15 @@ private:
     }
 
     QTemporaryDir m_dir;
-    QString m_prometheus;
     PrometheusProcess m_process;
-    int m_port = 0;
     QUrl m_url;
     int64_t m_end = 0;
 };
 
 void TestPrometheusSource::initTestCase()
 {
-    m_prometheus = findTool("prometheus");
-    if (m_prometheus.isEmpty())
+    const QString prometheus = findTool("prometheus");
+    if (prometheus.isEmpty())
         QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
     const QString promtool = findTool("promtool");
     QVERIFY2(!promtool.isEmpty(), "promtool is missing although prometheus is installed");
@@ -593,21 +494,13 @@ void TestPrometheusSource::initTestCase()
              backfill.readAll().constData());
 
     // No scrape targets: the backfilled blocks are all it serves.
-    QFile config(m_dir.filePath(QStringLiteral("prometheus.yml")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write("global:\n  scrape_interval: 15s\n");
-    config.close();
-    QFile web(m_dir.filePath(QStringLiteral("web.yml")));
-    QVERIFY(web.open(QIODevice::WriteOnly));
-    web.write("basic_auth_users:\n  " + kUser.toUtf8() + ": " + QByteArray(kPasswordHash) + "\n");
-    web.close();
-
-    m_port = freePort();
-    QVERIFY(m_port > 0);
-    m_url = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_port));
     QString error;
-    QVERIFY2(m_process.start(m_prometheus, m_dir.path(), m_port, &error), qPrintable(error));
-    QVERIFY2(m_process.waitReady(m_url, 30000), qPrintable(QStringLiteral("Prometheus did not become ready:\n") + logTail()));
+    QVERIFY2(m_process.start(prometheus, m_dir.path(),
+                             "basic_auth_users:\n  " + kUser.toUtf8() + ": " + QByteArray(kPasswordHash) + "\n", &error),
+             qPrintable(error));
+    m_url = m_process.url();
+    QVERIFY2(m_process.waitReady(server(), 30000, &error),
+             qPrintable(QStringLiteral("Prometheus did not become ready: %1\n%2").arg(error, m_process.logTail())));
 }
 
 void TestPrometheusSource::cleanupTestCase()
@@ -1035,8 +928,9 @@ void TestPrometheusSource::restartMidRunRecovers()
     QCOMPARE(source.state(), PrometheusSource::State::Retrying);
 
     QString error;
-    QVERIFY2(m_process.start(m_prometheus, m_dir.path(), m_port, &error), qPrintable(error));
-    QVERIFY2(m_process.waitReady(m_url, 30000), qPrintable(QStringLiteral("Prometheus did not come back:\n") + logTail()));
+    QVERIFY2(m_process.restart(&error), qPrintable(error));
+    QVERIFY2(m_process.waitReady(server(), 30000, &error),
+             qPrintable(QStringLiteral("Prometheus did not come back: %1\n%2").arg(error, m_process.logTail())));
     const qsizetype updatesBefore = updates.count();
     QTRY_COMPARE_WITH_TIMEOUT(source.state(), PrometheusSource::State::Connected, 20000);
     QTRY_VERIFY_WITH_TIMEOUT(updates.count() > updatesBefore, 5000);

@@ -119,6 +119,15 @@ private:
         return t;
     }
 
+    // An OTLP receiver on a free loopback port, serving TLS as `tls` says.
+    static OtlpReceiverConfig otlpConfig(const TlsServerOptions &tls)
+    {
+        OtlpReceiverConfig rc;
+        rc.listenAddress = "127.0.0.1:0";
+        rc.tls = tls;
+        return rc;
+    }
+
     // gRPC's SSL client: trusts `ca`, presents `client` (none when null), and checks
     // the server's name against otlp.test.
     std::shared_ptr<grpc::Channel> channel(const std::string &address, const char *ca, const char *client) const
@@ -401,10 +410,7 @@ void TestTls::cliPrometheusTlsFlags()
 void TestTls::otlpMutualTls()
 {
     GraphAggregator agg;
-    OtlpReceiverConfig rc;
-    rc.listenAddress = "127.0.0.1:0";
-    rc.tls = receiverTls();
-    OtlpReceiver receiver(agg, rc);
+    OtlpReceiver receiver(agg, otlpConfig(receiverTls()));
     std::string error;
     QVERIFY2(receiver.start(&error), error.c_str());
     QVERIFY(receiver.tlsPeers().empty());
@@ -442,10 +448,7 @@ void TestTls::otlpMutualTls()
 void TestTls::otlpFlagsClientCertificateExpiringSoon()
 {
     GraphAggregator agg;
-    OtlpReceiverConfig rc;
-    rc.listenAddress = "127.0.0.1:0";
-    rc.tls = receiverTls();
-    OtlpReceiver receiver(agg, rc);
+    OtlpReceiver receiver(agg, otlpConfig(receiverTls()));
     std::string error;
     QVERIFY2(receiver.start(&error), error.c_str());
     QVERIFY(exportOnce(channel(receiver.boundAddress(), "ca", "checkout"), spanRequest(4000, 1)).ok());
@@ -467,10 +470,7 @@ void TestTls::otlpFlagsClientCertificateExpiringSoon()
 void TestTls::otlpRefusesClientWithoutCertificate()
 {
     GraphAggregator agg;
-    OtlpReceiverConfig rc;
-    rc.listenAddress = "127.0.0.1:0";
-    rc.tls = receiverTls();
-    OtlpReceiver receiver(agg, rc);
+    OtlpReceiver receiver(agg, otlpConfig(receiverTls()));
     std::string error;
     QVERIFY2(receiver.start(&error), error.c_str());
     const grpc::Status st = exportOnce(channel(receiver.boundAddress(), "ca", nullptr), spanRequest(6000, 3));
@@ -486,10 +486,7 @@ void TestTls::otlpRefusesClientWithoutCertificate()
 void TestTls::otlpRefusesClientCertificateFromOtherCa()
 {
     GraphAggregator agg;
-    OtlpReceiverConfig rc;
-    rc.listenAddress = "127.0.0.1:0";
-    rc.tls = receiverTls();
-    OtlpReceiver receiver(agg, rc);
+    OtlpReceiver receiver(agg, otlpConfig(receiverTls()));
     std::string error;
     QVERIFY2(receiver.start(&error), error.c_str());
     const grpc::Status st = exportOnce(channel(receiver.boundAddress(), "ca", "intruder"), spanRequest(7000, 3));
@@ -502,10 +499,7 @@ void TestTls::otlpRefusesClientCertificateFromOtherCa()
 void TestTls::otlpClientTrustingWrongCaFails()
 {
     GraphAggregator agg;
-    OtlpReceiverConfig rc;
-    rc.listenAddress = "127.0.0.1:0";
-    rc.tls = receiverTls();
-    OtlpReceiver receiver(agg, rc);
+    OtlpReceiver receiver(agg, otlpConfig(receiverTls()));
     std::string error;
     QVERIFY2(receiver.start(&error), error.c_str());
     // The client has a good certificate but does not trust the receiver's.
@@ -521,10 +515,7 @@ void TestTls::otlpServerTlsWithoutClientCertificates()
     // Server TLS only: clients need no certificate; one that sends a certificate
     // signed by the client CA is still identified.
     GraphAggregator agg;
-    OtlpReceiverConfig rc;
-    rc.listenAddress = "127.0.0.1:0";
-    rc.tls = receiverTls(false);
-    OtlpReceiver receiver(agg, rc);
+    OtlpReceiver receiver(agg, otlpConfig(receiverTls(false)));
     std::string error;
     QVERIFY2(receiver.start(&error), error.c_str());
     QVERIFY(exportOnce(channel(receiver.boundAddress(), "ca", nullptr), spanRequest(9000, 2)).ok());
@@ -541,10 +532,7 @@ void TestTls::listenerRejectsUnusableFiles()
 {
     GraphAggregator agg;
     auto startWith = [&agg](const TlsServerOptions &tls) {
-        OtlpReceiverConfig rc;
-        rc.listenAddress = "127.0.0.1:0";
-        rc.tls = tls;
-        OtlpReceiver receiver(agg, rc);
+        OtlpReceiver receiver(agg, otlpConfig(tls));
         std::string error;
         const bool ok = receiver.start(&error);
         return ok ? std::string("started") : error;

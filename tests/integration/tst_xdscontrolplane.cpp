@@ -11,6 +11,7 @@
 // `meshscope-cli xds serve` serves a route file, refuses an invalid edit and pushes a
 // valid one.
 
+#include "common/printers.h"
 #include "common/xdsecho.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "routing/xdscontrolplane.h"
@@ -31,22 +32,18 @@
 #include <thread>
 
 using namespace meshscope::routing;
+using meshscope::test::ackedEverything;
 using meshscope::test::CallResult;
+using meshscope::test::clientStatus;
+using meshscope::test::describeClient;
 using meshscope::test::EchoBackend;
+using meshscope::test::echoRouteYaml;
 using meshscope::test::XdsClientProcess;
 namespace discovery = envoy::service::discovery::v3;
 
 #ifndef MESHSCOPE_CLI_PATH
 #error "MESHSCOPE_CLI_PATH must name the meshscope-cli binary"
 #endif
-
-namespace QTest {
-template <>
-inline char *toString<std::string>(const std::string &s)
-{
-    return qstrdup(('"' + s + '"').c_str());
-}
-}  // namespace QTest
 
 namespace {
 
@@ -74,44 +71,6 @@ struct EventLog {
         return false;
     }
 };
-
-std::optional<XdsClientStatus> clientStatus(const XdsControlPlane &cp, const std::string &nodeId)
-{
-    for (const XdsClientStatus &c : cp.clients()) {
-        if (c.nodeId == nodeId)
-            return c;
-    }
-    return std::nullopt;
-}
-
-// True once the client with this node id has ACKed `version` for all four types.
-bool ackedEverything(const XdsControlPlane &cp, const std::string &nodeId, uint64_t version)
-{
-    const auto c = clientStatus(cp, nodeId);
-    if (!c || !c->connected)
-        return false;
-    for (std::string_view type : {kXdsListenerType, kXdsRouteConfigurationType, kXdsClusterType, kXdsClusterLoadAssignmentType}) {
-        const XdsTypeStatus *t = c->type(type);
-        if (!t || t->ackedVersion != std::to_string(version))
-            return false;
-    }
-    return true;
-}
-
-QByteArray describeClient(const XdsControlPlane &cp, const std::string &nodeId)
-{
-    const auto c = clientStatus(cp, nodeId);
-    if (!c)
-        return "client " + QByteArray::fromStdString(nodeId) + " never connected";
-    QByteArray out = "client " + QByteArray::fromStdString(nodeId) + (c->connected ? " connected" : " disconnected");
-    for (const XdsTypeStatus &t : c->types) {
-        out += "; " + QByteArray::fromStdString(xdsTypeShortName(t.typeUrl)) + " sent=" + QByteArray::fromStdString(t.sentVersion)
-            + " acked=" + QByteArray::fromStdString(t.ackedVersion);
-        if (t.nackCount)
-            out += " nacked=" + QByteArray::fromStdString(t.nackedVersion) + " (" + QByteArray::fromStdString(t.nackMessage) + ")";
-    }
-    return out;
-}
 
 }  // namespace
 
@@ -172,56 +131,7 @@ private:
 
     QString routeYaml(int weightA, int weightB, const QString &pathRegex = {}) const
     {
-        QString rules;
-        if (!pathRegex.isEmpty()) {
-            rules += QStringLiteral("  - name: canary\n"
-                                    "    matches:\n"
-                                    "    - path:\n"
-                                    "        type: RegularExpression\n"
-                                    "        value: \"%1\"\n"
-                                    "    backendRefs:\n"
-                                    "    - name: echo-b\n")
-                         .arg(pathRegex);
-        }
-        rules += QStringLiteral("  - name: main\n"
-                                "    backendRefs:\n"
-                                "    - name: echo-a\n"
-                                "      weight: %1\n"
-                                "    - name: echo-b\n"
-                                "      weight: %2\n")
-                     .arg(weightA)
-                     .arg(weightB);
-        QString slices;
-        for (const auto &[service, port] : {std::pair{"echo-a", m_a.port()}, std::pair{"echo-b", m_b.port()}}) {
-            slices += QStringLiteral("---\n"
-                                     "apiVersion: discovery.k8s.io/v1\n"
-                                     "kind: EndpointSlice\n"
-                                     "metadata:\n"
-                                     "  name: %1-1\n"
-                                     "  namespace: default\n"
-                                     "  labels:\n"
-                                     "    kubernetes.io/service-name: %1\n"
-                                     "addressType: IPv4\n"
-                                     "ports:\n"
-                                     "- name: grpc\n"
-                                     "  port: %2\n"
-                                     "  protocol: TCP\n"
-                                     "endpoints:\n"
-                                     "- addresses: [\"127.0.0.1\"]\n"
-                                     "  conditions:\n"
-                                     "    ready: true\n")
-                          .arg(QLatin1String(service))
-                          .arg(port);
-        }
-        return QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
-                              "kind: HTTPRoute\n"
-                              "metadata:\n"
-                              "  name: echo\n"
-                              "  namespace: default\n"
-                              "spec:\n"
-                              "  hostnames: [\"echo.test\"]\n"
-                              "  rules:\n")
-            + rules + slices;
+        return echoRouteYaml(m_a.port(), m_b.port(), weightA, weightB, pathRegex);
     }
 
     std::unique_ptr<XdsControlPlane> startControlPlane(EventLog *log = nullptr)

@@ -48,8 +48,10 @@
 #include <memory>
 
 using namespace meshscope;
+using meshscope::test::ackedEverything;
 using meshscope::test::CallResult;
 using meshscope::test::EchoBackend;
+using meshscope::test::echoRouteYaml;
 using meshscope::test::XdsClientProcess;
 
 namespace {
@@ -89,65 +91,6 @@ int badgePixels(GraphCanvas *canvas, const QString &id)
     const QRect spot
         = canvas::routingBadgeRect(canvas->nodeWidgetPosition(id), canvas::kNodeRadius * canvas->zoom()).toAlignedRect();
     return countNear(canvas->grab().toImage().copy(spot), canvas::routingBadge(), 24);
-}
-
-bool ackedEverything(const routing::XdsControlPlane &cp, const std::string &nodeId, uint64_t version)
-{
-    for (const routing::XdsClientStatus &c : cp.clients()) {
-        if (c.nodeId != nodeId || !c.connected)
-            continue;
-        for (std::string_view type : { routing::kXdsListenerType, routing::kXdsRouteConfigurationType,
-                 routing::kXdsClusterType, routing::kXdsClusterLoadAssignmentType }) {
-            const routing::XdsTypeStatus *t = c.type(type);
-            if (!t || t->ackedVersion != std::to_string(version))
-                return false;
-        }
-        return true;
-    }
-    return false;
-}
-
-// HTTPRoute default/echo for echo.test splitting between echo-a and echo-b.
-QString echoRouteYaml(int portA, int portB, int weightA, int weightB)
-{
-    QString yaml = QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
-                                  "kind: HTTPRoute\n"
-                                  "metadata:\n"
-                                  "  name: echo\n"
-                                  "  namespace: default\n"
-                                  "spec:\n"
-                                  "  hostnames: [\"echo.test\"]\n"
-                                  "  rules:\n"
-                                  "  - name: main\n"
-                                  "    backendRefs:\n"
-                                  "    - name: echo-a\n"
-                                  "      weight: %1\n"
-                                  "    - name: echo-b\n"
-                                  "      weight: %2\n")
-                       .arg(weightA)
-                       .arg(weightB);
-    for (const auto &[service, port] : { std::pair { "echo-a", portA }, std::pair { "echo-b", portB } }) {
-        yaml += QStringLiteral("---\n"
-                               "apiVersion: discovery.k8s.io/v1\n"
-                               "kind: EndpointSlice\n"
-                               "metadata:\n"
-                               "  name: %1-1\n"
-                               "  namespace: default\n"
-                               "  labels:\n"
-                               "    kubernetes.io/service-name: %1\n"
-                               "addressType: IPv4\n"
-                               "ports:\n"
-                               "- name: grpc\n"
-                               "  port: %2\n"
-                               "  protocol: TCP\n"
-                               "endpoints:\n"
-                               "- addresses: [\"127.0.0.1\"]\n"
-                               "  conditions:\n"
-                               "    ready: true\n")
-                    .arg(QLatin1String(service))
-                    .arg(port);
-    }
-    return yaml;
 }
 
 }  // namespace
