@@ -414,6 +414,12 @@ void MainWindow::buildStatusBar()
     m_listenLabel->setText(tr("No sources"));
 }
 
+void MainWindow::raiseRouteEditor()
+{
+    if (m_routesDock)
+        m_routesDock->raise();
+}
+
 void MainWindow::setSourceManager(SourceManager *manager)
 {
     if (m_sources || !manager)

@@ -52,6 +52,7 @@ public:
     // plane) and adds its traffic actions to a service's context menu.
     void setRouteEditor(RouteEditor *editor);
     RouteEditor *routeEditor() const { return m_routeEditor; }
+    void raiseRouteEditor();  // brings the Routes dock to the front of its tab group
     // The sources the status bar reports on, one coloured state each, and that
     // Sources > Connections... edits.
     void setSourceManager(SourceManager *manager);

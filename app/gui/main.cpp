@@ -5,6 +5,7 @@
 #include "darktheme.h"
 #include "dashboardoptions.h"
 #include "demoprocess.h"
+#include "englishplurals.h"
 #include "graph/graphaggregator.h"
 #include "graphcanvas.h"
 #include "mainwindow.h"
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationVersion(QStringLiteral(MESHSCOPE_VERSION_STRING));
     QGuiApplication::setDesktopFileName(QStringLiteral("meshscope"));
     applyDarkTheme(app);
+    EnglishPlurals plurals;
+    QCoreApplication::installTranslator(&plurals);
 
     GraphAggregator aggregator;
     const bool screenshot = !opts.screenshotFile.isEmpty();
@@ -168,11 +171,16 @@ int main(int argc, char **argv)
         } else if (routing->kind() == RoutingController::Kind::Caddy) {
             std::fprintf(stderr, "meshscope: editing the routes of Caddy server '%s' at %s\n",
                          qPrintable(opts.caddyServer), qPrintable(routing->caddyAdmin()->displayUrl()));
+            listening << QStringLiteral("Caddy %1 at %2").arg(opts.caddyServer, routing->caddyAdmin()->displayUrl());
+            window.setListenDescription(listening.join(QStringLiteral(" · ")));
         } else {
             listening << QStringLiteral("xDS %1").arg(routing->boundAddress());
             window.setListenDescription(listening.join(QStringLiteral(" · ")));
             std::fprintf(stderr, "meshscope: serving xDS on %s\n", qPrintable(routing->boundAddress()));
         }
+        // Opened to edit routes: the editor comes first unless there is a demo mesh to inspect.
+        if (!opts.demo)
+            window.raiseRouteEditor();
     }
 
     PublisherThread publisher(aggregator);

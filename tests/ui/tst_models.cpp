@@ -4,6 +4,7 @@
 
 #include "dashboardoptions.h"
 #include "displayformat.h"
+#include "englishplurals.h"
 #include "peerstablemodel.h"
 #include "requeststablemodel.h"
 #include "statuscodesmodel.h"
@@ -59,6 +60,7 @@ private Q_SLOTS:
     void formatting();
     void optionsParse();
     void optionsCheckSourceValues();
+    void pluralsReadAsEnglish();
 };
 
 void TestModels::requestsAppendInOneInsertPerBatch()
@@ -359,6 +361,18 @@ void TestModels::optionsCheckSourceValues()
     QCOMPARE(o.receiverTls.certFile, pem);
     QCOMPARE(o.receiverTls.clientCaFile, pem);
     QVERIFY(o.receiverTls.requireClientCert);
+}
+
+void TestModels::pluralsReadAsEnglish()
+{
+    QCOMPARE(QObject::tr("%n rule(s)", nullptr, 1), QStringLiteral("1 rule(s)"));  // no translator: Qt's own text
+    EnglishPlurals plurals;
+    QCoreApplication::installTranslator(&plurals);
+    QCOMPARE(QObject::tr("%n rule(s)", nullptr, 1), QStringLiteral("1 rule"));
+    QCOMPARE(QObject::tr("%n rule(s) in this route", nullptr, 3), QStringLiteral("3 rules in this route"));
+    QCOMPARE(QObject::tr("%n error(s)", nullptr, 0), QStringLiteral("0 errors"));
+    QCOMPARE(QObject::tr("Fit to view"), QStringLiteral("Fit to view"));  // other strings untouched
+    QCoreApplication::removeTranslator(&plurals);
 }
 
 QTEST_MAIN(TestModels)
