@@ -34,9 +34,25 @@ const char *const kWarn = "#d29922";
 const char *const kBad = "#f85149";
 const char *const kDim = "#8b949e";
 
-QString stateColor(SourceManager::State state)
+
+QString row(const QString &label, const QString &value)
 {
-    switch (state) {
+    return QStringLiteral("<tr><td style='color:%1; padding-right:10px'>%2</td><td>%3</td></tr>")
+        .arg(QString::fromLatin1(kDim), label, value);
+}
+
+}  // namespace
+
+QString sourceColor(const SourceManager::Status &status, const QDateTime &now)
+{
+    const PeerCertificate &c = status.serverCertificate;
+    if (!c.isNull() && status.state != SourceManager::State::Disabled) {
+        if (c.expired(now) || c.notYetValid(now))
+            return QString::fromLatin1(kBad);
+        if (c.expiresSoon(now))
+            return QString::fromLatin1(kWarn);
+    }
+    switch (status.state) {
     case SourceManager::State::Listening:
     case SourceManager::State::Connected: return QString::fromLatin1(kGood);
     case SourceManager::State::Connecting:
@@ -47,14 +63,6 @@ QString stateColor(SourceManager::State state)
     }
     return QString::fromLatin1(kDim);
 }
-
-QString row(const QString &label, const QString &value)
-{
-    return QStringLiteral("<tr><td style='color:%1; padding-right:10px'>%2</td><td>%3</td></tr>")
-        .arg(QString::fromLatin1(kDim), label, value);
-}
-
-}  // namespace
 
 QString certificateDetailsHtml(const PeerCertificate &c, const QDateTime &now)
 {
@@ -445,14 +453,11 @@ void ConnectionsDialog::refresh()
                                                   SourceSpec::kindLabel(s.kind), address,
                                                   QString::fromLatin1(SourceManager::stateName(st.state))});
         item->setData(0, Qt::UserRole, s.id);
-        item->setForeground(3, QColor(stateColor(st.state)));
+        item->setForeground(3, QColor(sourceColor(st, QDateTime::currentDateTimeUtc())));
         item->setToolTip(3, st.message);
         const bool tls = s.isReceiver() ? s.tlsServer.enabled() : s.address.startsWith(QLatin1String("https:"));
         if (tls)
             item->setText(1, item->text(1) + QStringLiteral(" · TLS"));
-        if (!st.serverCertificate.isNull() && (st.serverCertificate.expiresSoon(QDateTime::currentDateTimeUtc())
-                                               || st.serverCertificate.expired(QDateTime::currentDateTimeUtc())))
-            item->setForeground(1, QColor(QString::fromLatin1(kWarn)));
         if (s.id == keep)
             m_list->setCurrentItem(item);
     }
@@ -477,7 +482,7 @@ void ConnectionsDialog::refreshDetails()
     m_toggle->setText(s.enabled ? tr("Switch off") : tr("Switch on"));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QString html = QStringLiteral("<p><b>%1</b> &nbsp;<span style='color:%2'>%3</span></p><p>%4</p>")
-                       .arg(s.displayName().toHtmlEscaped(), stateColor(st.state),
+                       .arg(s.displayName().toHtmlEscaped(), sourceColor(st, QDateTime::currentDateTimeUtc()),
                             QString::fromLatin1(SourceManager::stateName(st.state)), st.message.toHtmlEscaped());
     if (!st.serverCertificate.isNull())
         html += QStringLiteral("<p><b>%1</b></p>").arg(tr("Server certificate"))

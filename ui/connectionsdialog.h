@@ -4,6 +4,7 @@
 // test, switch off and remove sources; changes take effect at once and the saved
 // ones persist in the workspace (secrets in the keychain).
 
+#include "sourcemanager.h"
 #include "sourcespec.h"
 #include "telemetry/peercertificate.h"
 
@@ -26,7 +27,10 @@ QT_END_NAMESPACE
 
 namespace meshscope {
 
-class SourceManager;
+// A source's colour in the status bar and the list: green when listening or
+// connected, amber while connecting or retrying or when its server certificate
+// expires within PeerCertificate::kExpiresSoonDays, red when failed or expired.
+QString sourceColor(const SourceManager::Status &status, const QDateTime &now);
 
 // Certificate details as an HTML table: subject, issuer, SANs, SPIFFE id, validity,
 // with the expiry warned about (amber under PeerCertificate::kExpiresSoonDays days,

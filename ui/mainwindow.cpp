@@ -480,26 +480,15 @@ void MainWindow::refreshSources()
         const SourceManager::Status st = m_sources->status(s.id);
         if (st.state == SourceManager::State::Disabled)
             continue;
-        QString color = QStringLiteral("#3fb950");
-        if (st.state == SourceManager::State::Failed)
-            color = QStringLiteral("#f85149");
-        else if (st.state != SourceManager::State::Listening && st.state != SourceManager::State::Connected)
-            color = QStringLiteral("#d29922");
-        QString text;
-        if (s.isReceiver() && st.state == SourceManager::State::Listening)
-            text = (s.kind == SourceSpec::Kind::OtlpReceiver ? QStringLiteral("OTLP ") : QStringLiteral("ALS ")) + st.boundAddress;
-        else
-            text = s.displayName() + QStringLiteral(": ") + QString::fromLatin1(SourceManager::stateName(st.state));
+        const QString color = sourceColor(st, now);
+        QString text = m_sources->statusText(s.id);
         QString tip = s.displayName() + QStringLiteral(": ") + st.message;
         if (!st.serverCertificate.isNull()) {
             tip += QStringLiteral("\n    ") + st.serverCertificate.summary(now);
-            if (st.serverCertificate.expired(now)) {
-                color = QStringLiteral("#f85149");
+            if (st.serverCertificate.expired(now))
                 text += tr(" · certificate expired");
-            } else if (st.serverCertificate.expiresSoon(now)) {
-                color = QStringLiteral("#d29922");
+            else if (st.serverCertificate.expiresSoon(now))
                 text += tr(" · certificate expires in %1").arg(display::quantity(st.serverCertificate.daysLeft(now), tr("day"), tr("days")));
-            }
         }
         parts << QStringLiteral("<a href='source:%1' style='color:palette(window-text); text-decoration:none'>"
                                 "<span style='color:%2'>●</span> %3</a>")

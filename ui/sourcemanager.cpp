@@ -5,6 +5,7 @@
 #include "telemetry/alsreceiver.h"
 #include "telemetry/envoyadminsource.h"
 #include "telemetry/otlpreceiver.h"
+#include "telemetry/pollloop.h"
 #include "telemetry/prometheussource.h"
 
 #include <QSettings>
@@ -21,19 +22,18 @@ namespace {
 // is longer: the operator is waiting on the dialog.
 constexpr int kTestTimeoutMs = 20000;
 
-SourceManager::State fromPulled(int pulledState)
+// Pull sources report through PollLoop's states.
+SourceManager::State fromPollState(PollState state)
 {
-    // PrometheusSource::State and EnvoyAdminSource::State share their order.
-    switch (pulledState) {
-    case 1: return SourceManager::State::Connecting;
-    case 2: return SourceManager::State::Connected;
-    case 3: return SourceManager::State::Retrying;
-    case 4: return SourceManager::State::Failed;
-    default: return SourceManager::State::Disabled;
+    switch (state) {
+    case PollState::Connecting: return SourceManager::State::Connecting;
+    case PollState::Connected: return SourceManager::State::Connected;
+    case PollState::Retrying: return SourceManager::State::Retrying;
+    case PollState::Failed: return SourceManager::State::Failed;
+    case PollState::Stopped: break;
     }
+    return SourceManager::State::Disabled;
 }
-static_assert(int(PrometheusSource::State::Failed) == 4 && int(EnvoyAdminSource::State::Failed) == 4
-              && int(PrometheusSource::State::Connected) == 2 && int(EnvoyAdminSource::State::Connected) == 2);
 
 QString shortLabel(SourceSpec::Kind kind)
 {
@@ -335,7 +335,7 @@ void SourceManager::startPulled(Entry &e, std::unique_ptr<Source> &slot, Config 
     Source *source = slot.get();
     connect(source, &Source::stateChanged, this, [this, id](typename Source::State s, const QString &message, int) {
         if (s != Source::State::Stopped)
-            setStatus(id, fromPulled(int(s)), message);
+            setStatus(id, fromPollState(toPollState(s)), message);
     });
     connect(source, &Source::graphUpdated, this, [this, id, source] {
         Entry *entry = find(id);
@@ -447,16 +447,22 @@ QString SourceManager::otlpAddress() const
     return {};
 }
 
+QString SourceManager::statusText(const QString &id) const
+{
+    const Entry *e = find(id);
+    if (!e)
+        return {};
+    if (e->spec.isReceiver() && e->status.state == State::Listening)
+        return shortLabel(e->spec.kind) + QLatin1Char(' ') + e->status.boundAddress;
+    return e->spec.displayName() + QStringLiteral(": ") + QString::fromLatin1(stateName(e->status.state));
+}
+
 QString SourceManager::summary() const
 {
     QStringList parts;
     for (const auto &e : m_entries) {
-        if (e->status.state == State::Disabled)
-            continue;
-        if (e->spec.isReceiver() && e->status.state == State::Listening)
-            parts << shortLabel(e->spec.kind) + QLatin1Char(' ') + e->status.boundAddress;
-        else
-            parts << e->spec.displayName() + QStringLiteral(": ") + QString::fromLatin1(stateName(e->status.state));
+        if (e->status.state != State::Disabled)
+            parts << statusText(e->spec.id);
     }
     return parts.join(QStringLiteral(" · "));
 }

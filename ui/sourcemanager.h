@@ -78,7 +78,9 @@ public:
     std::vector<TlsPeer> tlsPeers(const QString &id) const;
     // The first running OTLP receiver's bound address, or "".
     QString otlpAddress() const;
-    // "OTLP 127.0.0.1:4317 · Prometheus east: connected" for the status bar.
+    // One source for the status bar: "OTLP 127.0.0.1:4317", "Prometheus east: connected".
+    QString statusText(const QString &id) const;
+    // Every source that is not switched off, joined: "OTLP 127.0.0.1:4317 · Prometheus east: connected".
     QString summary() const;
     static const char *stateName(State state);
     static bool isBad(State state) { return state == State::Failed || state == State::Retrying; }

@@ -17,13 +17,13 @@
 #include "sourcemanager.h"
 
 #include <QApplication>
-#include <QSettings>
 #include <QTimer>
 #include <QUrl>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <cstdio>
 
@@ -86,67 +86,56 @@ int main(int argc, char **argv)
     SecretStore secrets;
     SourceManager sources(aggregator);
     window.setSourceManager(&sources);
-    QList<SourceSpec> saved;
     if (!screenshot) {
         sources.setPersistence(opts.workspace, &secrets);
-        QSettings settings;
-        saved = loadSourceSpecs(settings, opts.workspace);
+        sources.loadSaved();
     }
+    const QList<SourceSpec> saved = sources.specs();
     const bool savedOtlp = std::any_of(saved.begin(), saved.end(), [](const SourceSpec &s) {
         return s.kind == SourceSpec::Kind::OtlpReceiver && s.enabled;
     });
-    auto addFromCommandLine = [&](SourceSpec spec) {
+    // Command-line sources run for this session only, with fixed ids so a restart
+    // of the same command line refers to the same sources.
+    auto addFromCommandLine = [&](const QString &id, SourceSpec::Kind kind, const QString &address,
+                                  const std::function<void(SourceSpec &)> &settings) {
+        SourceSpec spec;
+        spec.id = id;
+        spec.kind = kind;
+        spec.address = address;
         spec.fromCommandLine = true;
+        settings(spec);
         if (const QString error = sources.upsert(spec); !error.isEmpty()) {
             std::fprintf(stderr, "meshscope: %s\n", qPrintable(error));
             window.reportSourceError(error);
-            return;
+        } else if (spec.isReceiver()) {
+            std::fprintf(stderr, "meshscope: %s: %s\n", qPrintable(SourceSpec::kindLabel(spec.kind)),
+                         qPrintable(sources.status(spec.id).message));
         }
-        const SourceManager::Status st = sources.status(spec.id);
-        if (spec.isReceiver())
-            std::fprintf(stderr, "meshscope: %s: %s\n", qPrintable(spec.displayName()), qPrintable(st.message));
     };
+    auto receiverTls = [&opts](SourceSpec &s) { s.tlsServer = opts.receiverTls; };
     // The demo gets an ephemeral port so it never collides with a real collector on 4317;
     // a workspace that saved its own OTLP receiver does without the default one.
     const QString cliOtlpId = QStringLiteral("cmdline-otlp");
-    if (opts.demo || opts.otlpListenGiven || !savedOtlp) {
-        SourceSpec otlp;
-        otlp.id = cliOtlpId;
-        otlp.kind = SourceSpec::Kind::OtlpReceiver;
-        otlp.address = opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen;
-        otlp.tlsServer = opts.receiverTls;
-        addFromCommandLine(otlp);
-    }
-    if (!opts.alsListen.isEmpty()) {
-        SourceSpec als;
-        als.id = QStringLiteral("cmdline-als");
-        als.kind = SourceSpec::Kind::AlsReceiver;
-        als.address = opts.alsListen;
-        als.tlsServer = opts.receiverTls;
-        addFromCommandLine(als);
-    }
+    if (opts.demo || opts.otlpListenGiven || !savedOtlp)
+        addFromCommandLine(cliOtlpId, SourceSpec::Kind::OtlpReceiver,
+                           opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen, receiverTls);
+    if (!opts.alsListen.isEmpty())
+        addFromCommandLine(QStringLiteral("cmdline-als"), SourceSpec::Kind::AlsReceiver, opts.alsListen, receiverTls);
     if (!opts.prometheusUrl.isEmpty()) {
-        SourceSpec prom;
-        prom.id = QStringLiteral("cmdline-prometheus");
-        prom.kind = SourceSpec::Kind::Prometheus;
-        prom.address = opts.prometheusUrl;
-        prom.tlsClient = opts.prometheusTls;
-        if (!opts.prometheusToken.isEmpty()) {
-            prom.auth = SourceSpec::Auth::Bearer;
-            prom.secret = opts.prometheusToken;
-        }
-        addFromCommandLine(prom);
+        addFromCommandLine(QStringLiteral("cmdline-prometheus"), SourceSpec::Kind::Prometheus, opts.prometheusUrl, [&opts](SourceSpec &s) {
+            s.tlsClient = opts.prometheusTls;
+            if (!opts.prometheusToken.isEmpty()) {
+                s.auth = SourceSpec::Auth::Bearer;
+                s.secret = opts.prometheusToken;
+            }
+        });
     }
     if (!opts.envoyAdminUrl.isEmpty()) {
-        SourceSpec envoy;
-        envoy.id = QStringLiteral("cmdline-envoy-admin");
-        envoy.kind = SourceSpec::Kind::EnvoyAdmin;
-        envoy.address = opts.envoyAdminUrl;
-        envoy.tlsClient = opts.envoyAdminTls;
-        envoy.proxyName = opts.envoyAdminName;
-        addFromCommandLine(envoy);
+        addFromCommandLine(QStringLiteral("cmdline-envoy-admin"), SourceSpec::Kind::EnvoyAdmin, opts.envoyAdminUrl, [&opts](SourceSpec &s) {
+            s.tlsClient = opts.envoyAdminTls;
+            s.proxyName = opts.envoyAdminName;
+        });
     }
-    sources.loadSaved();
     QStringList listening;
 
     // The route editor and its target: meshscope's own xDS control plane, or a Caddy
