@@ -1,15 +1,17 @@
 #include "mainwindow.h"
 
-#include "connectionsdialog.h"
+#include "model/nodeid.h"
+
+#include "sources/connectionsdialog.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
-#include "graphcanvas.h"
-#include "inspectpanel.h"
+#include "canvas/graphcanvas.h"
+#include "inspect/inspectpanel.h"
 #include "noticebar.h"
-#include "requestspanel.h"
-#include "routeeditor.h"
-#include "sourcemanager.h"
+#include "inspect/requestspanel.h"
+#include "routing/routeeditor.h"
+#include "sources/sourcemanager.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -716,10 +718,13 @@ void MainWindow::onEdgeClicked(const QString &id)
         source = QString::fromStdString(e->source);
         target = QString::fromStdString(e->target);
     } else {
-        // Edge ids are "source->target".
-        const qsizetype arrow = id.indexOf(QLatin1String("->"));
-        source = id.left(arrow);
-        target = arrow < 0 ? QString() : id.mid(arrow + 2);
+        EdgeEnds ends;
+        if (parseEdgeId(id.toStdString(), &ends)) {
+            source = QString::fromStdString(ends.source);
+            target = QString::fromStdString(ends.target);
+        } else {
+            source = id;
+        }
     }
     auto label = [this](const QString &nodeId) {
         const NodeSnapshot *n = m_snapshot ? m_snapshot->node(nodeId.toStdString()) : nullptr;

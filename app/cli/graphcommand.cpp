@@ -2,12 +2,12 @@
 
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
-#include "telemetry/alsreceiver.h"
-#include "telemetry/envoyadminsource.h"
-#include "telemetry/otlpreceiver.h"
-#include "telemetry/prometheusclient.h"
-#include "telemetry/prometheussource.h"
-#include "telemetry/tlsoptions.h"
+#include "telemetry/als/alsreceiver.h"
+#include "telemetry/envoyadmin/envoyadminsource.h"
+#include "telemetry/otlp/otlpreceiver.h"
+#include "telemetry/prometheus/prometheusclient.h"
+#include "telemetry/prometheus/prometheussource.h"
+#include "net/tlsoptions.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

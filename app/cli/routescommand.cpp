@@ -1,12 +1,12 @@
 #include "routescommand.h"
 
-#include "routing/caddyadmin.h"
-#include "routing/caddytranslator.h"
+#include "routing/caddy/caddyadmin.h"
+#include "routing/caddy/caddytranslator.h"
 #include "routing/routediff.h"
 #include "routing/routeexport.h"
 #include "routing/routehistory.h"
 #include "routing/routevalidator.h"
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

@@ -1,9 +1,9 @@
 #include "xdscommand.h"
 
 #include "routing/routevalidator.h"
-#include "routing/routeyaml.h"
-#include "routing/xdscontrolplane.h"
-#include "routing/xdstranslator.h"
+#include "routing/yaml/routeyaml.h"
+#include "routing/xds/xdscontrolplane.h"
+#include "routing/xds/xdstranslator.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

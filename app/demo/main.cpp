@@ -4,7 +4,7 @@
 #include "demoscenario.h"
 #include "demosender.h"
 
-#include "telemetry/otlpreceiver.h"
+#include "net/grpclogging.h"
 
 #include <algorithm>
 #include <cerrno>

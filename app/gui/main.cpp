@@ -7,14 +7,14 @@
 #include "demoprocess.h"
 #include "englishplurals.h"
 #include "graph/graphaggregator.h"
-#include "graphcanvas.h"
+#include "canvas/graphcanvas.h"
 #include "mainwindow.h"
 #include "publisherthread.h"
-#include "routeeditor.h"
+#include "routing/routeeditor.h"
 #include "routing/routehistory.h"
-#include "routingcontroller.h"
-#include "secretstore.h"
-#include "sourcemanager.h"
+#include "routing/routingcontroller.h"
+#include "sources/secretstore.h"
+#include "sources/sourcemanager.h"
 
 #include <QApplication>
 #include <QTimer>

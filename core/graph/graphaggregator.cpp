@@ -103,33 +103,12 @@ GraphAggregator::GraphAggregator(AggregatorConfig config, int64_t startMs)
 
 GraphAggregator::~GraphAggregator() = default;
 
-int64_t GraphAggregator::wallNowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
-
 GraphAggregator::Node *GraphAggregator::nodeFor(NodeKind kind, const std::string &ns, const std::string &name,
                                                 const std::string &version)
 {
     std::string &id = m_keyBuffer;
     id.clear();
-    switch (kind) {
-    case NodeKind::External:
-        id = "external";
-        break;
-    case NodeKind::Other:
-        id = "other";
-        break;
-    case NodeKind::ExternalService:
-        id.append("ext:").append(name);
-        break;
-    default:
-        if (!ns.empty())
-            id.append(ns).append("/");
-        id.append(name);
-        if (!version.empty())
-            id.append("@").append(version);
-    }
+    appendNodeId(id, kind, ns, name, version);
     if (auto it = m_nodes.find(id); it != m_nodes.end())
         return it->second.get();
 
@@ -204,7 +183,7 @@ GraphAggregator::Edge *GraphAggregator::edgeFor(Node *src, Node *dst)
 {
     std::string &key = m_keyBuffer;
     key.clear();
-    key.append(src->id).append("->").append(dst->id);
+    appendEdgeId(key, src->id, dst->id);
     if (auto it = m_edges.find(key); it != m_edges.end())
         return it->second.get();
     auto edge = std::make_unique<Edge>(m_config.windowSeconds);
@@ -537,13 +516,8 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
     std::unordered_map<std::string, std::vector<const TrafficStats *>> inbound, outbound;
 
     auto idFor = [this](const NodeRef &ref) -> std::string {
-        switch (ref.kind) {
-        case NodeKind::External: return "external";
-        case NodeKind::Other: return "other";
-        case NodeKind::ExternalService: return "ext:" + ref.name;
-        default: break;
-        }
-        if (ref.version.empty()) {
+        const bool service = ref.kind == NodeKind::Service || ref.kind == NodeKind::Gateway;
+        if (service && ref.version.empty()) {
             if (auto it = m_servicesByName.find(ref.name); it != m_servicesByName.end()) {
                 for (const Node *n : it->second) {
                     if (n->ns == ref.ns)
@@ -551,15 +525,14 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
                 }
             }
         }
-        std::string id = ref.ns.empty() ? ref.name : ref.ns + "/" + ref.name;
-        return ref.version.empty() ? id : id + "@" + ref.version;
+        return nodeId(ref);
     };
     auto ensureNode = [&](const NodeRef &ref) -> std::string {
         std::string id = idFor(ref);
         if (nodeIndex.count(id))
             return id;
         if (snap.nodes.size() >= m_config.maxNodes + 2 && ref.kind != NodeKind::External) {
-            id = "other";
+            id = std::string(kOtherNodeId);
             if (nodeIndex.count(id))
                 return id;
         }
@@ -574,7 +547,7 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
             n.name = ref.kind == NodeKind::External ? std::string("external") : ref.name;
             n.ns = ref.ns;
             n.version = ref.version;
-            n.kind = id == "other" ? NodeKind::Other : ref.kind;
+            n.kind = id == kOtherNodeId ? NodeKind::Other : ref.kind;
             if (n.kind == NodeKind::Service && (ref.gateway || (m_config.gatewaysByName && looksLikeGateway(ref.name))))
                 n.kind = NodeKind::Gateway;
         }
@@ -587,7 +560,7 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
         for (const PulledEdge &pe : edges) {
             const std::string src = ensureNode(pe.source);
             const std::string dst = ensureNode(pe.target);
-            const std::string id = src + "->" + dst;
+            const std::string id = edgeId(src, dst);
             if (auto it = edgeIndex.find(id); it != edgeIndex.end()) {
                 EdgeSnapshot &e = snap.edges[it->second];
                 if (std::find(e.origins.begin(), e.origins.end(), origin) == e.origins.end())
@@ -627,29 +600,6 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
         const auto &list = inbound.count(n.id) ? inbound[n.id] : outbound[n.id];
         n.stats = sumTrafficStats(list);
     }
-}
-
-TrafficStats sumTrafficStats(const std::vector<const TrafficStats *> &parts)
-{
-    TrafficStats sum;
-    double errors = 0, e4xx = 0, e5xx = 0;
-    for (const TrafficStats *t : parts) {
-        sum.requests += t->requests;
-        sum.rps += t->rps;
-        sum.bytes += t->bytes;
-        errors += t->errorRate * t->rps;
-        e4xx += t->rate4xx * t->rps;
-        e5xx += t->rate5xx * t->rps;
-        sum.p50Ms = std::max(sum.p50Ms, t->p50Ms);
-        sum.p95Ms = std::max(sum.p95Ms, t->p95Ms);
-        sum.p99Ms = std::max(sum.p99Ms, t->p99Ms);
-    }
-    if (sum.rps > 0) {
-        sum.errorRate = errors / sum.rps;
-        sum.rate4xx = e4xx / sum.rps;
-        sum.rate5xx = e5xx / sum.rps;
-    }
-    return sum;
 }
 
 std::vector<SeriesPoint> GraphAggregator::nodeSeries(const std::string &nodeId, int64_t nowMs) const
@@ -712,18 +662,6 @@ const EdgeSnapshot *GraphSnapshot::edge(const std::string &id) const
     return it != edges.end() && it->id == id ? &*it : nullptr;
 }
 
-const char *nodeKindName(NodeKind k)
-{
-    switch (k) {
-    case NodeKind::External: return "external";
-    case NodeKind::Gateway: return "gateway";
-    case NodeKind::Service: return "service";
-    case NodeKind::ExternalService: return "external-service";
-    case NodeKind::Other: return "other";
-    }
-    return "service";
-}
-
 const char *healthName(Health h)
 {
     switch (h) {
@@ -733,11 +671,6 @@ const char *healthName(Health h)
     case Health::Failing: return "failing";
     }
     return "healthy";
-}
-
-const char *directionName(Direction d)
-{
-    return d == Direction::NorthSouth ? "north_south" : "east_west";
 }
 
 }  // namespace meshscope

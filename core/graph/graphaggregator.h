@@ -6,9 +6,12 @@
 // from its own thread, and views ask for series of the one item they show.
 
 #include "graph/graphsnapshot.h"
-#include "graph/requestevent.h"
 #include "graph/spanpairer.h"
 #include "graph/windowstats.h"
+#include "model/clock.h"
+#include "model/observation.h"
+#include "model/requestevent.h"
+#include "model/telemetrysink.h"
 
 #include <cstdint>
 #include <deque>
@@ -22,31 +25,6 @@
 
 namespace meshscope {
 
-// Identity of a node as a source other than traces reports it (access logs, metrics).
-struct NodeRef {
-    NodeKind kind = NodeKind::Service;  // Service, External or ExternalService
-    std::string ns;
-    std::string name;
-    std::string version;  // empty: matches a known version of the same service
-    bool gateway = false;  // the source knows this workload is a gateway
-};
-
-// One request seen by a proxy or access log: both ends are already known.
-struct ObservedRequest {
-    NodeRef source;
-    NodeRef target;
-    RequestEvent event;  // sourceId/targetId/seq/origin are filled in by the aggregator
-};
-
-// Aggregates a pull source (Prometheus, Envoy admin) computed over its own window.
-struct PulledEdge {
-    NodeRef source;
-    NodeRef target;
-    Protocol protocol = Protocol::Unknown;
-    TrafficStats stats;
-    int8_t mtls = -1;
-};
-
 struct AggregatorConfig {
     int windowSeconds = 60;
     int64_t pairingTtlMs = 10000;
@@ -56,25 +34,25 @@ struct AggregatorConfig {
     size_t recentRequestCapacity = 20000;
 };
 
-class GraphAggregator {
+class GraphAggregator final : public TelemetrySink {
 public:
     explicit GraphAggregator(AggregatorConfig config = {}, int64_t startMs = wallNowMs());
-    ~GraphAggregator();
+    ~GraphAggregator() override;
     GraphAggregator(const GraphAggregator &) = delete;
     GraphAggregator &operator=(const GraphAggregator &) = delete;
 
-    static int64_t wallNowMs();
+    static int64_t wallNowMs() { return meshscope::wallNowMs(); }
 
-    void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin = "otlp");
-    void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin);
+    void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin = "otlp") override;
+    void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin) override;
     // Replaces everything the pull source `origin` reported before. Pulled edges are
     // merged into snapshots: an edge also seen live keeps its live numbers and lists
     // both sources; an edge only the pull source knows shows the pulled numbers.
-    void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs);
+    void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) override;
     // Bookkeeping reported by receivers and decoders.
-    void countExport(uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons);
-    void countMalformed(const std::string &reason);
-    void countOversized(const std::string &reason);
+    void countExport(uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons) override;
+    void countMalformed(const std::string &reason) override;
+    void countOversized(const std::string &reason) override;
 
     // Resolves halves whose pairing time-to-live ran out.
     void expire(int64_t nowMs);

@@ -2,7 +2,8 @@
 // Immutable picture of the service graph at one moment, published by the
 // aggregator about ten times a second and shared read-only with every view.
 
-#include "telemetry/span.h"
+#include "model/span.h"
+#include "model/traffic.h"
 
 #include <cstdint>
 #include <map>
@@ -11,27 +12,6 @@
 #include <vector>
 
 namespace meshscope {
-
-enum class NodeKind : uint8_t { External, Gateway, Service, ExternalService, Other };
-enum class Direction : uint8_t { NorthSouth, EastWest };
-
-const char *nodeKindName(NodeKind k);  // "external", "gateway", "service", "external-service", "other"
-const char *directionName(Direction d);  // "north_south", "east_west"
-
-struct TrafficStats {
-    uint64_t requests = 0;  // in the window
-    double rps = 0;
-    double errorRate = 0;   // fraction 0..1
-    double rate5xx = 0;
-    double rate4xx = 0;
-    double p50Ms = 0, p95Ms = 0, p99Ms = 0;
-    uint64_t bytes = 0;
-};
-
-// Traffic of several parts taken together: counts and rates add, error rates are
-// weighted by rate, and each percentile is bounded by the slowest part's (the
-// percentiles of a sum are not sums).
-TrafficStats sumTrafficStats(const std::vector<const TrafficStats *> &parts);
 
 struct NodeSnapshot {
     std::string id;

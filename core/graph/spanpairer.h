@@ -8,7 +8,7 @@
 // are known not to be traced (databases, and peers whose calls went unanswered
 // before) count at once. Not thread-safe: the aggregator serialises access.
 
-#include "telemetry/span.h"
+#include "model/span.h"
 
 #include <cstdint>
 #include <deque>

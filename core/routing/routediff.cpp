@@ -1,6 +1,6 @@
 #include "routing/routediff.h"
 
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <algorithm>
 #include <map>

@@ -1,6 +1,6 @@
 #include "routing/routeexport.h"
 
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>

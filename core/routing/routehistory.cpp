@@ -1,7 +1,7 @@
 #include "routing/routehistory.h"
 
 #include "routing/routediff.h"
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QDateTime>
 #include <QDir>

@@ -1,4 +1,5 @@
 #include "telemetry/pollloop.h"
+#include "model/clock.h"
 
 #include <QThread>
 #include <QTimer>
@@ -19,7 +20,7 @@ const char *pollStateName(PollState state)
     return "unknown";
 }
 
-PollLoop::PollLoop(QObject *owner, GraphAggregator &aggregator, PollSettings settings, StateReport report)
+PollLoop::PollLoop(QObject *owner, TelemetrySink &aggregator, PollSettings settings, StateReport report)
     : m_owner(owner)
     , m_aggregator(aggregator)
     , m_settings(std::move(settings))
@@ -70,7 +71,7 @@ void PollLoop::poll()
 void PollLoop::succeeded(std::vector<PulledEdge> edges, const QString &connectedMessage)
 {
     m_inFlight = false;
-    const int64_t nowMs = GraphAggregator::wallNowMs();
+    const int64_t nowMs = wallNowMs();
     m_aggregator.setPulledEdges(m_settings.origin, std::move(edges), nowMs);
     m_lastSuccessMs = nowMs;
     m_holdsEdges = true;
@@ -83,7 +84,7 @@ void PollLoop::succeeded(std::vector<PulledEdge> edges, const QString &connected
 void PollLoop::failed(const QString &error, bool transient)
 {
     m_inFlight = false;
-    const int64_t nowMs = GraphAggregator::wallNowMs();
+    const int64_t nowMs = wallNowMs();
     if (m_holdsEdges && nowMs - m_lastSuccessMs > m_settings.staleAfterMs) {
         m_aggregator.setPulledEdges(m_settings.origin, {}, nowMs);
         m_holdsEdges = false;

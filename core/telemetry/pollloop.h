@@ -9,7 +9,7 @@
 // Threading: a PollLoop is created on the source's thread and moved to its own
 // thread by startPollThread; from then on it runs there, apart from pollSoon().
 
-#include "graph/graphaggregator.h"
+#include "model/telemetrysink.h"
 
 #include <QObject>
 #include <QString>
@@ -82,7 +82,7 @@ public:
 
 protected:
     // `owner` is the source; reports and post() run on its thread, and are dropped once it is gone.
-    PollLoop(QObject *owner, GraphAggregator &aggregator, PollSettings settings, StateReport report);
+    PollLoop(QObject *owner, TelemetrySink &aggregator, PollSettings settings, StateReport report);
 
     // Poll thread. open() creates the client and returns the "connecting" message;
     // close() destroys it, aborting what is in flight so that no callback runs after.
@@ -113,7 +113,7 @@ private:
     void report(PollState state, const QString &message, int retryInMs);
 
     QObject *const m_owner;
-    GraphAggregator &m_aggregator;
+    TelemetrySink &m_aggregator;
     const PollSettings m_settings;
     const StateReport m_report;
     QTimer *m_timer = nullptr;  // exists from begin() to shutdown()

@@ -6,9 +6,9 @@
 //                                 MESHSCOPE_BENCH_QUICK=1: 1k and 5k only)
 //   MESHSCOPE_BENCH_SCREENSHOTS=dir   also saves what the canvas showed, per size and view
 
-#include "graphcanvas.h"
-#include "graphlayout.h"
-#include "graphsamplemesh.h"
+#include "canvas/graphcanvas.h"
+#include "canvas/graphlayout.h"
+#include "common/graphsamplemesh.h"
 
 #include <QApplication>
 #include <QDir>

@@ -5,7 +5,8 @@
 #include "graph/graphaggregator.h"
 #include "graph/snapshotpublisher.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "telemetry/otlpreceiver.h"
+#include "net/grpclogging.h"
+#include "telemetry/otlp/otlpreceiver.h"
 
 #include <QCoreApplication>
 #include <QThread>

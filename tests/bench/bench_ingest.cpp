@@ -4,8 +4,9 @@
 
 #include "graph/graphaggregator.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "telemetry/otlpdecoder.h"
-#include "telemetry/otlpreceiver.h"
+#include "telemetry/otlp/otlpdecoder.h"
+#include "net/grpclogging.h"
+#include "telemetry/otlp/otlpreceiver.h"
 
 #include <google/protobuf/arena.h>
 #include <grpcpp/generic/generic_stub.h>

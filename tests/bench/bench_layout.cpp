@@ -6,8 +6,8 @@
 //
 //   bench_layout [--quick]   (--quick or MESHSCOPE_BENCH_QUICK=1: 1k and 5k only)
 
-#include "graphlayout.h"
-#include "graphsamplemesh.h"
+#include "canvas/graphlayout.h"
+#include "common/graphsamplemesh.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -6,7 +6,7 @@
 // Header-only: every test executable includes it on its own.
 
 #include "common/printers.h"
-#include "telemetry/span.h"
+#include "model/span.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 

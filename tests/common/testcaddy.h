@@ -6,7 +6,7 @@
 // host and proxies to A or B. Header-only: every test executable includes it on its own.
 
 #include "common/testenv.h"
-#include "routing/caddyadmin.h"
+#include "routing/caddy/caddyadmin.h"
 
 #include <QElapsedTimer>
 #include <QEventLoop>

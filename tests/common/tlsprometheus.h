@@ -4,7 +4,7 @@
 // (basic auth, say), TlsPrometheus serves https requiring client certificates.
 
 #include "common/testenv.h"
-#include "telemetry/prometheusclient.h"
+#include "telemetry/prometheus/prometheusclient.h"
 
 #include <QDir>
 #include <QElapsedTimer>

@@ -7,7 +7,7 @@
 // the tests read of meshscope's control plane, and the route file they serve.
 
 #include "echo.grpc.pb.h"
-#include "routing/xdscontrolplane.h"
+#include "routing/xds/xdscontrolplane.h"
 
 #include <grpcpp/grpcpp.h>
 

@@ -7,8 +7,8 @@
 #include "common/printers.h"
 #include "envoy/service/accesslog/v3/als.pb.h"
 #include "graph/graphaggregator.h"
-#include "telemetry/alsdecoder.h"
-#include "telemetry/otlpdecoder.h"  // isValidUtf8
+#include "telemetry/als/alsdecoder.h"
+#include "model/text.h"
 
 #include <QtTest>
 

@@ -5,9 +5,9 @@
 // directions round-trip, and that everything one side cannot express is refused
 // with a message naming it rather than dropped.
 
-#include "routing/caddytranslator.h"
+#include "routing/caddy/caddytranslator.h"
 #include "routing/routevalidator.h"
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -4,8 +4,8 @@
 // cluster names, rates from counter deltas (including restarts), the health view,
 // and one specific error line per kind of malformed document.
 
-#include "telemetry/envoyadmin.h"
-#include "telemetry/meshmetrics.h"
+#include "telemetry/envoyadmin/envoyadmin.h"
+#include "telemetry/prometheus/meshmetrics.h"
 
 #include <QFile>
 #include <QJsonObject>

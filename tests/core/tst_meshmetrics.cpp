@@ -4,8 +4,8 @@
 // API envelope decoding, and the --at / --window parsers.
 
 #include "graph/graphaggregator.h"
-#include "telemetry/meshmetrics.h"
-#include "telemetry/prometheusclient.h"
+#include "telemetry/prometheus/meshmetrics.h"
+#include "telemetry/prometheus/prometheusclient.h"
 
 #include <QtTest>
 

@@ -5,7 +5,8 @@
 
 #include "common/otlpbuilder.h"
 #include "graph/graphaggregator.h"
-#include "telemetry/otlpdecoder.h"
+#include "model/text.h"
+#include "telemetry/otlp/otlpdecoder.h"
 
 #include <QtTest>
 

@@ -4,7 +4,7 @@
 // one-line summary; the same answers through QSslCertificate.
 
 #include "common/testpki.h"
-#include "telemetry/peercertificate.h"
+#include "net/peercertificate.h"
 
 #include <QSslCertificate>
 #include <QTemporaryDir>

@@ -3,7 +3,7 @@
 // conversions (PathPrefix element semantics, weights to percentages, subsets).
 
 #include "routing/routeexport.h"
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QtTest>
 

@@ -5,7 +5,7 @@
 
 #include "routing/routediff.h"
 #include "routing/routehistory.h"
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QtTest>
 

@@ -3,7 +3,7 @@
 // data plane (PROTOCOLS.md "Quirks" for gRPC 1.51 and Caddy 2.6.2).
 
 #include "routing/routevalidator.h"
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QtTest>
 

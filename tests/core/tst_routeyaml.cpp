@@ -3,7 +3,7 @@
 // every field including meshscope's extensions, and that problems name the file,
 // document, rule, field and line.
 
-#include "routing/routeyaml.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QtTest>
 

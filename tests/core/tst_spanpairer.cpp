@@ -5,7 +5,7 @@
 #include "common/otlpbuilder.h"
 #include "graph/graphaggregator.h"
 #include "graph/spanpairer.h"
-#include "telemetry/otlpdecoder.h"
+#include "telemetry/otlp/otlpdecoder.h"
 
 #include <QtTest>
 

@@ -4,7 +4,7 @@
 // EDS clusters named after backends and endpoints from EndpointSlices; faults as the
 // fault filter before the router plus a per-route HTTPFault, mirrors for Envoy only.
 
-#include "routing/xdstranslator.h"
+#include "routing/xds/xdstranslator.h"
 
 #include "common/printers.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"

@@ -7,7 +7,7 @@
 
 #include "graph/graphaggregator.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "telemetry/otlpdecoder.h"
+#include "telemetry/otlp/otlpdecoder.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -8,7 +8,7 @@
 #include "common/printers.h"
 #include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "graph/graphaggregator.h"
-#include "telemetry/alsreceiver.h"
+#include "telemetry/als/alsreceiver.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>

@@ -8,8 +8,8 @@
 // Caddy rejects) leave Caddy's config byte-identical.
 
 #include "common/testcaddy.h"
-#include "routing/caddyadmin.h"
-#include "routing/routeyaml.h"
+#include "routing/caddy/caddyadmin.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QElapsedTimer>
 #include <QFile>

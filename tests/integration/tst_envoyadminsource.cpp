@@ -7,7 +7,7 @@
 // the edges and exits non-zero with one line for each kind of failure.
 
 #include "graph/graphaggregator.h"
-#include "telemetry/envoyadminsource.h"
+#include "telemetry/envoyadmin/envoyadminsource.h"
 #include "common/envoyadminserver.h"
 #include "common/testenv.h"
 

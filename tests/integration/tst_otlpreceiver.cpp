@@ -6,7 +6,7 @@
 #include "common/otlpbuilder.h"
 #include "graph/graphaggregator.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "telemetry/otlpreceiver.h"
+#include "telemetry/otlp/otlpreceiver.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>

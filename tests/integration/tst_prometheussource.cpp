@@ -10,9 +10,9 @@
 
 #include "common/tlsprometheus.h"
 #include "graph/graphaggregator.h"
-#include "telemetry/meshmetrics.h"
-#include "telemetry/prometheusclient.h"
-#include "telemetry/prometheussource.h"
+#include "telemetry/prometheus/meshmetrics.h"
+#include "telemetry/prometheus/prometheusclient.h"
+#include "telemetry/prometheus/prometheussource.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>

@@ -18,10 +18,10 @@
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "graph/graphaggregator.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "routing/xdscontrolplane.h"
-#include "telemetry/alsreceiver.h"
-#include "telemetry/otlpreceiver.h"
-#include "telemetry/prometheusclient.h"
+#include "routing/xds/xdscontrolplane.h"
+#include "telemetry/als/alsreceiver.h"
+#include "telemetry/otlp/otlpreceiver.h"
+#include "telemetry/prometheus/prometheusclient.h"
 #include "common/tlsprometheus.h"
 
 #include <grpcpp/grpcpp.h>

@@ -14,8 +14,8 @@
 #include "common/printers.h"
 #include "common/xdsecho.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
-#include "routing/xdscontrolplane.h"
-#include "routing/xdstranslator.h"
+#include "routing/xds/xdscontrolplane.h"
+#include "routing/xds/xdstranslator.h"
 
 #include <grpcpp/grpcpp.h>
 

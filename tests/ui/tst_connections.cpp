@@ -14,16 +14,16 @@
 #include "common/otlpbuilder.h"
 #include "common/testpki.h"
 #include "common/tlsprometheus.h"
-#include "connectionsdialog.h"
+#include "sources/connectionsdialog.h"
 #include "darktheme.h"
 #include "graph/graphaggregator.h"
-#include "inspectpanel.h"
+#include "inspect/inspectpanel.h"
 #include "mainwindow.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "secretstore.h"
-#include "sourcemanager.h"
-#include "sourcespec.h"
-#include "upstreamhealthmodel.h"
+#include "sources/secretstore.h"
+#include "sources/sourcemanager.h"
+#include "sources/sourcespec.h"
+#include "inspect/models/upstreamhealthmodel.h"
 
 #include <grpcpp/grpcpp.h>
 

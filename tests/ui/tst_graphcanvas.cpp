@@ -2,11 +2,11 @@
 // keyboard and wheel zoom, dragging and pins, stability across snapshots, the worker
 // render actually reaching the screen, semantic zoom, animation and exports.
 
-#include "canvastheme.h"
-#include "graphcanvas.h"
-#include "graphlayout.h"
-#include "graphsamplemesh.h"
-#include "graphscene.h"
+#include "canvas/canvastheme.h"
+#include "canvas/graphcanvas.h"
+#include "canvas/graphlayout.h"
+#include "common/graphsamplemesh.h"
+#include "canvas/graphscene.h"
 
 #include <QApplication>
 #include <QContextMenuEvent>

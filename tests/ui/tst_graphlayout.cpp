@@ -1,8 +1,8 @@
 // Layered, stable layout: north-south order of layers, barycentre ordering on the
 // first layout, inserts that move nobody, freed and remembered slots, pins.
 
-#include "graphlayout.h"
-#include "graphsamplemesh.h"
+#include "canvas/graphlayout.h"
+#include "common/graphsamplemesh.h"
 
 #include <QtTest>
 

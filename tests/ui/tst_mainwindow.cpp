@@ -4,15 +4,15 @@
 
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
-#include "graphcanvas.h"
-#include "inspectpanel.h"
+#include "canvas/graphcanvas.h"
+#include "inspect/inspectpanel.h"
 #include "mainwindow.h"
 #include "noticebar.h"
-#include "peerstablemodel.h"
-#include "requestspanel.h"
-#include "requeststablemodel.h"
-#include "statuscodesmodel.h"
-#include "timeserieschart.h"
+#include "sources/models/peerstablemodel.h"
+#include "inspect/requestspanel.h"
+#include "inspect/models/requeststablemodel.h"
+#include "inspect/models/statuscodesmodel.h"
+#include "inspect/timeserieschart.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>

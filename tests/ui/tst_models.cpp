@@ -5,9 +5,9 @@
 #include "dashboardoptions.h"
 #include "displayformat.h"
 #include "englishplurals.h"
-#include "peerstablemodel.h"
-#include "requeststablemodel.h"
-#include "statuscodesmodel.h"
+#include "sources/models/peerstablemodel.h"
+#include "inspect/models/requeststablemodel.h"
+#include "inspect/models/statuscodesmodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QFile>

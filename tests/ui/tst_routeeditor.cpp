@@ -5,21 +5,21 @@
 // drop, the client table showing a client's NACK reason, the graph's context-menu
 // entry points, history rollback, and every model under QAbstractItemModelTester.
 
-#include "backendweightseditor.h"
+#include "routing/backendweightseditor.h"
 #include "darktheme.h"
-#include "routediffview.h"
-#include "routeeditor.h"
-#include "routehistorymodel.h"
-#include "routematcheditor.h"
-#include "routeruleeditor.h"
-#include "routetreemodel.h"
-#include "xdsclientsmodel.h"
+#include "routing/routediffview.h"
+#include "routing/routeeditor.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/routematcheditor.h"
+#include "routing/routeruleeditor.h"
+#include "routing/models/routetreemodel.h"
+#include "routing/models/xdsclientsmodel.h"
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "routing/routehistory.h"
-#include "routing/routeyaml.h"
-#include "routing/xdscontrolplane.h"
-#include "routing/xdstranslator.h"
+#include "routing/yaml/routeyaml.h"
+#include "routing/xds/xdscontrolplane.h"
+#include "routing/xds/xdstranslator.h"
 
 #include <grpcpp/grpcpp.h>
 

@@ -13,24 +13,24 @@
 // client's calls move to about 20/80; the route file and the history have the change;
 // rolling it back from the History tab brings every call back to A.
 
-#include "backendweightseditor.h"
-#include "canvastheme.h"
+#include "routing/backendweightseditor.h"
+#include "canvas/canvastheme.h"
 #include "common/xdsecho.h"
 #include "darktheme.h"
 #include "graph/graphaggregator.h"
-#include "graphcanvas.h"
-#include "graphsamplemesh.h"
+#include "canvas/graphcanvas.h"
+#include "common/graphsamplemesh.h"
 #include "mainwindow.h"
-#include "routediffview.h"
-#include "routeeditor.h"
-#include "routehistorymodel.h"
-#include "routeruleeditor.h"
-#include "routetreemodel.h"
-#include "routingcontroller.h"
-#include "xdsclientsmodel.h"
+#include "routing/routediffview.h"
+#include "routing/routeeditor.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/routeruleeditor.h"
+#include "routing/models/routetreemodel.h"
+#include "routing/routingcontroller.h"
+#include "routing/models/xdsclientsmodel.h"
 
-#include "routing/routeyaml.h"
-#include "routing/xdscontrolplane.h"
+#include "routing/yaml/routeyaml.h"
+#include "routing/xds/xdscontrolplane.h"
 
 #include <QApplication>
 #include <QComboBox>

@@ -10,21 +10,21 @@
 // RE2 accepts but Caddy's Go regexp does not is refused by Caddy itself, shown, and
 // Caddy keeps its config. Also the --caddy-* command line.
 
-#include "backendweightseditor.h"
+#include "routing/backendweightseditor.h"
 #include "dashboardoptions.h"
 #include "darktheme.h"
 #include "graph/graphaggregator.h"
 #include "mainwindow.h"
-#include "routediffview.h"
-#include "routeeditor.h"
-#include "routehistorymodel.h"
-#include "routematcheditor.h"
-#include "routeruleeditor.h"
-#include "routetreemodel.h"
-#include "routingcontroller.h"
+#include "routing/routediffview.h"
+#include "routing/routeeditor.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/routematcheditor.h"
+#include "routing/routeruleeditor.h"
+#include "routing/models/routetreemodel.h"
+#include "routing/routingcontroller.h"
 
 #include "common/testcaddy.h"
-#include "routing/caddyadmin.h"
+#include "routing/caddy/caddyadmin.h"
 
 #include <QComboBox>
 #include <QDockWidget>

@@ -1,0 +1,840 @@
+#include "canvas/canvasrenderer.h"
+
+#include "canvas/canvaslinerasterizer.h"
+#include "canvas/canvastheme.h"
+#include "displayformat.h"
+
+#include <QElapsedTimer>
+#include <QFontMetricsF>
+#include <QPainter>
+#include <QPainterPath>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <unordered_set>
+
+namespace meshscope {
+
+namespace {
+
+using namespace canvas;
+
+constexpr int kWidthBuckets = 24;  // half-pixel steps from 1 px
+constexpr int kHealthCount = 4;    // Health values are 0..3, drawn in that order (errors on top)
+// After the styled buckets come faint hairline buckets for edges just passing through.
+constexpr size_t kContextBuckets = size_t(kWidthBuckets) * kHealthCount * 2;
+
+int bucketIndex(int widthBucket, Health h, Direction d)
+{
+    return ((widthBucket * kHealthCount) + int(h)) * 2 + int(d);
+}
+
+QPen edgePen(QColor colour, double width, bool dashed, bool cosmetic)
+{
+    QPen pen(colour);
+    pen.setCapStyle(Qt::FlatCap);
+    if (cosmetic) {
+        // Width-1 cosmetic pens take the raster engine's fast line path, dashes included.
+        pen.setCosmetic(true);
+        pen.setWidthF(1.0);
+    } else {
+        pen.setWidthF(width);
+    }
+    if (dashed) {
+        // Dash lengths are in pen widths; keep them about 7/4 px on screen however wide.
+        const double w = cosmetic ? 1.0 : std::max(1.0, width);
+        pen.setDashPattern({std::max(1.6, 7.0 / w), std::max(1.2, 4.5 / w)});
+    }
+    return pen;
+}
+
+// Where the segment from a box's centre towards `to` leaves the box.
+QPointF boxExit(const QRectF &box, QPointF to)
+{
+    const QPointF c = box.center();
+    const QPointF d = to - c;
+    const double tx = std::abs(d.x()) > 1e-9 ? box.width() / 2 / std::abs(d.x()) : 1e9;
+    const double ty = std::abs(d.y()) > 1e-9 ? box.height() / 2 / std::abs(d.y()) : 1e9;
+    return c + d * std::min({tx, ty, 1.0});
+}
+
+void addArrow(QPainterPath &path, QPointF tip, QPointF unit, double length)
+{
+    const QPointF n(-unit.y(), unit.x());
+    const QPointF base = tip - unit * length;
+    path.moveTo(tip);
+    path.lineTo(base + n * (length * 0.46));
+    path.lineTo(base - n * (length * 0.46));
+    path.closeSubpath();
+}
+
+// The image under the painter when edges can be rasterized into it directly: an
+// unshared 32-bit image painted without a world transform (not SVG, not a widget).
+QImage *directTarget(QPainter &p, const RenderOptions &o)
+{
+    if (o.vector || !p.device() || p.device()->devType() != QInternal::Image || !p.worldTransform().isIdentity())
+        return nullptr;
+    auto *image = static_cast<QImage *>(p.device());
+    return CanvasLineRasterizer::supports(*image) && image->isDetached() ? image : nullptr;
+}
+
+QString nodeTitle(const NodeSnapshot &n)
+{
+    QString name = QString::fromStdString(n.name.empty() ? n.id : n.name);
+    // Versions of one service are separate nodes; the version tells them apart at a glance.
+    if (!n.version.empty())
+        name += QLatin1Char(' ') + QString::fromStdString(n.version);
+    if (n.kind == NodeKind::Other && n.foldedCount > 0)
+        name += QStringLiteral(" (") + QString::number(n.foldedCount) + QLatin1Char(')');
+    return name;
+}
+
+QString nodeSubtitle(const NodeSnapshot &n)
+{
+    QStringList parts;
+    if (!n.ns.empty())
+        parts << QString::fromStdString(n.ns);
+    if (parts.isEmpty()) {
+        switch (n.kind) {
+        case NodeKind::External: parts << QStringLiteral("outside the mesh"); break;
+        case NodeKind::ExternalService: parts << QStringLiteral("external"); break;
+        case NodeKind::Other: parts << QStringLiteral("folded nodes"); break;
+        default: break;
+        }
+    }
+    return parts.join(QStringLiteral(" \u00b7 "));
+}
+
+}  // namespace
+
+CanvasRenderer::CanvasRenderer() = default;
+CanvasRenderer::~CanvasRenderer() = default;
+
+bool CanvasRenderer::collapsedAt(const GraphScene &scene, double scale, bool semanticZoom)
+{
+    return semanticZoom && scale < kCollapseScale && scene.canCollapse();
+}
+
+QImage CanvasRenderer::render(const GraphScene &scene, const RenderOptions &o, RenderStats *stats)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QSize device = (QSizeF(o.size) * o.devicePixelRatio).toSize();
+    QImage image(device.expandedTo(QSize(1, 1)), o.background ? QImage::Format_RGB32 : QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(o.devicePixelRatio);
+    if (!o.background)
+        image.fill(Qt::transparent);
+    {
+        QPainter p(&image);
+        paint(p, scene, o, stats);
+    }
+    if (stats)
+        stats->ms = double(timer.nsecsElapsed()) / 1e6;
+    return image;
+}
+
+void CanvasRenderer::paint(QPainter &p, const GraphScene &scene, const RenderOptions &o, RenderStats *statsOut)
+{
+    RenderStats stats;
+    const QRectF viewport(QPointF(0, 0), QSizeF(o.size));
+    if (o.background)
+        paintBackground(p, o.view, viewport);
+    stats.collapsed = collapsedAt(scene, o.view.scale, o.semanticZoom);
+    if (stats.collapsed)
+        paintCollapsed(p, scene, o, viewport, stats);
+    else
+        paintExpanded(p, scene, o, viewport, stats);
+    if (statsOut) {
+        stats.ms = statsOut->ms;
+        *statsOut = stats;
+    }
+}
+
+void CanvasRenderer::paintBackground(QPainter &p, const ViewTransform &view, const QRectF &area)
+{
+    p.fillRect(area, background());
+    // A quiet grid whose pitch stays between ~26 and ~130 px at any zoom.
+    double step = 100;
+    while (step * view.scale < 26)
+        step *= 5;
+    while (step * view.scale > 130)
+        step /= 5;
+    const QRectF g = view.unmap(area);
+    const long long c0 = (long long)std::floor(g.left() / step), c1 = (long long)std::ceil(g.right() / step);
+    const long long r0 = (long long)std::floor(g.top() / step), r1 = (long long)std::ceil(g.bottom() / step);
+    if (c1 - c0 > 400 || r1 - r0 > 400)
+        return;
+    std::vector<QLineF> minor, major;
+    for (long long c = c0; c <= c1; ++c) {
+        const double x = std::round(view.map(QPointF(double(c) * step, 0)).x()) + 0.5;
+        (c % 5 == 0 ? major : minor).emplace_back(x, area.top(), x, area.bottom());
+    }
+    for (long long r = r0; r <= r1; ++r) {
+        const double y = std::round(view.map(QPointF(0, double(r) * step)).y()) + 0.5;
+        (r % 5 == 0 ? major : minor).emplace_back(area.left(), y, area.right(), y);
+    }
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, false);
+    QPen pen(gridLine());
+    pen.setCosmetic(true);
+    p.setPen(pen);
+    p.drawLines(minor.data(), int(minor.size()));
+    pen.setColor(gridLineMajor());
+    p.setPen(pen);
+    p.drawLines(major.data(), int(major.size()));
+    p.restore();
+}
+
+const QImage &CanvasRenderer::sprite(NodeKind kind, Health health, double radius, qreal dpr)
+{
+    if (radius != m_spriteRadius || dpr != m_spriteDpr) {
+        for (QImage &img : m_sprites)
+            img = QImage();
+        m_spriteRadius = radius;
+        m_spriteDpr = dpr;
+    }
+    QImage &img = m_sprites[size_t(kind) * kHealthCount + size_t(health)];
+    if (img.isNull()) {
+        const int side = int(std::ceil(radius * 2.6 + 4));
+        img = QImage(QSize(side, side) * dpr, QImage::Format_ARGB32_Premultiplied);
+        img.setDevicePixelRatio(dpr);
+        img.fill(Qt::transparent);
+        QPainter sp(&img);
+        sp.setRenderHint(QPainter::Antialiasing, true);
+        drawNodeShape(sp, kind, health, QPointF(side / 2.0, side / 2.0), radius);
+    }
+    return img;
+}
+
+void CanvasRenderer::paintExpanded(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
+                                   RenderStats &stats)
+{
+    const double s = o.view.scale;
+    const bool far = s < kFarScale && !o.vector;
+    const std::vector<SceneNode> &nodes = scene.nodes();
+    const std::vector<SceneEdge> &edges = scene.edges();
+    const QRectF graphView = o.view.unmap(viewport);
+
+    // Namespace boxes behind everything.
+    if (scene.namespaceCount() > 0) {
+        p.setRenderHint(QPainter::Antialiasing, true);
+        const bool labels = s >= 0.22;
+        const QFont font = labelFont(std::clamp(11.0 * s, 9.0, 16.0), true);
+        const QFontMetricsF fm(font);
+        p.setFont(font);
+        const double radius = std::clamp(10 * s, 2.0, 12.0);
+        for (const SceneGroup &g : scene.groups()) {
+            if (!g.isNamespace || g.visibleCount == 0)
+                continue;
+            const QRectF r = o.view.map(g.bounds.adjusted(-16, -30, 16, 8));
+            if (!r.intersects(viewport))
+                continue;
+            p.setPen(QPen(namespaceBorder(), 1));
+            p.setBrush(namespaceFill());
+            p.drawRoundedRect(r, radius, radius);
+            if (labels && r.width() > 40) {
+                p.setPen(namespaceText());
+                const QString text = fm.elidedText(g.name, Qt::ElideRight, r.width() - 16 * std::min(s, 1.0));
+                p.drawText(QPointF(r.left() + 9 * std::min(s, 1.0) + 2, r.top() + 6 * s + fm.ascent()), text);
+            }
+        }
+    }
+
+    // Edges, bucketed by pen so each style is one drawLines call.
+    const bool arrows = s >= kArrowScale && !far;
+    auto arrowLength = [s](double w) { return std::clamp((7.0 + 1.1 * w) * s, 4.5, 20.0); };
+    const size_t bucketCount = kContextBuckets + kHealthCount * 2;
+    if (m_buckets.size() != bucketCount)
+        m_buckets.resize(bucketCount);
+    for (auto &b : m_buckets)
+        b.clear();
+    m_visibleEdges.clear();
+    const double margin = 12 / s;
+    const double gl = graphView.left() - margin, gr = graphView.right() + margin;
+    const double gt = graphView.top() - margin, gb = graphView.bottom() + margin;
+    for (size_t k = 0; k < edges.size(); ++k) {
+        const SceneEdge &e = edges[k];
+        if (!e.visible)
+            continue;
+        if (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr
+            || std::max(e.p1.y(), e.p2.y()) < gt || std::min(e.p1.y(), e.p2.y()) > gb)
+            continue;
+        m_visibleEdges.push_back(int(k));
+        const QPointF a = o.view.map(e.p1);
+        QPointF b = o.view.map(e.p2);
+        // An edge passing through with both ends off screen is context, not the
+        // subject: a hairline, so long through-traffic does not bury what is in view.
+        const bool passing = !far && !viewport.contains(a) && !viewport.contains(b);
+        const double px = far || passing ? 1.0 : std::max(1.0, e.width * s);
+        const int wb = far ? 0 : std::min(kWidthBuckets - 1, int(std::lround(px * 2)) - 2);
+        if (passing) {
+            m_buckets[kContextBuckets + size_t(e.health) * 2 + size_t(e.direction)].emplace_back(a, b);
+            continue;
+        }
+        if (arrows) {
+            // Stop the line under the arrowhead so a thick line does not poke past the tip.
+            const QPointF d = b - a;
+            const double len = std::sqrt(QPointF::dotProduct(d, d));
+            const double al = arrowLength(e.width);
+            if (len > al * 1.5)
+                b -= d / len * (al * 0.8);
+        }
+        m_buckets[size_t(bucketIndex(wb, e.health, e.direction))].emplace_back(a, b);
+    }
+    QImage *direct = directTarget(p, o);
+    const double dpr = o.devicePixelRatio;
+    // Edges and arrowheads go into one batch for the direct rasterizer (drawn tile by
+    // tile), or through QPainter for other devices; either way style by style.
+    std::optional<CanvasLineRasterizer> raster;
+    if (direct)
+        raster.emplace(*direct);
+    p.setRenderHint(QPainter::Antialiasing, !far);
+    p.setBrush(Qt::NoBrush);
+    for (int h = 0; h < kHealthCount; ++h) {
+        for (int d = 0; d < 2; ++d) {
+            const std::vector<QLineF> &lines = m_buckets[kContextBuckets + size_t(h) * 2 + size_t(d)];
+            if (lines.empty())
+                continue;
+            QColor colour = edgeColor(Health(h));
+            colour.setAlphaF(colour.alphaF() * 0.5f);
+            const bool dashed = Direction(d) == Direction::NorthSouth;
+            if (raster) {
+                CanvasLineRasterizer::Style style;
+                style.colour = colour;
+                if (dashed) {
+                    style.dash = 7 * dpr;
+                    style.gap = 4.5 * dpr;
+                }
+                const int ink = raster->addStyle(style);
+                for (const QLineF &l : lines)
+                    raster->addLine(ink, l.p1() * dpr, l.p2() * dpr, dpr, dpr);
+            } else {
+                p.setPen(edgePen(colour, 1.0, dashed, !o.vector));
+                p.drawLines(lines.data(), int(lines.size()));
+            }
+        }
+    }
+    for (int h = 0; h < kHealthCount; ++h) {
+        const QColor colour = edgeColor(Health(h));
+        for (int wb = 0; wb < kWidthBuckets; ++wb) {
+            for (int d = 0; d < 2; ++d) {
+                const std::vector<QLineF> &lines = m_buckets[size_t(bucketIndex(wb, Health(h), Direction(d)))];
+                if (lines.empty())
+                    continue;
+                const double width = 1.0 + wb * 0.5;
+                const bool dashed = Direction(d) == Direction::NorthSouth;
+                if (raster) {
+                    CanvasLineRasterizer::Style style;
+                    style.colour = colour;
+                    style.antialias = !far;
+                    if (dashed) {
+                        style.dash = 7 * dpr;
+                        style.gap = 4.5 * dpr;
+                    }
+                    const int ink = raster->addStyle(style);
+                    for (const QLineF &l : lines)
+                        raster->addLine(ink, l.p1() * dpr, l.p2() * dpr, width * dpr, width * dpr);
+                } else {
+                    p.setPen(edgePen(colour, width, dashed, width <= 1.0 && !o.vector));
+                    p.drawLines(lines.data(), int(lines.size()));
+                }
+            }
+        }
+    }
+    stats.edges = int(m_visibleEdges.size());
+
+    if (arrows && raster) {
+        // An arrowhead is a line whose width tapers from its base to nothing at the tip.
+        std::array<int, kHealthCount> inks;
+        for (int h = 0; h < kHealthCount; ++h) {
+            CanvasLineRasterizer::Style style;
+            style.colour = edgeColor(Health(h));
+            style.colour.setAlpha(std::min(255, style.colour.alpha() + 40));
+            inks[size_t(h)] = raster->addStyle(style);
+        }
+        for (int k : m_visibleEdges) {
+            const SceneEdge &e = edges[size_t(k)];
+            const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
+            const QPointF d = b - a;
+            const double len = std::sqrt(QPointF::dotProduct(d, d));
+            const double al = arrowLength(e.width);
+            if (len < al * 1.5)
+                continue;
+            raster->addLine(inks[size_t(e.health)], (b - d / len * al) * dpr, b * dpr, al * 0.92 * dpr, 0);
+        }
+    } else if (arrows) {
+        std::array<QPainterPath, kHealthCount> heads;
+        for (int k : m_visibleEdges) {
+            const SceneEdge &e = edges[size_t(k)];
+            const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
+            const QPointF d = b - a;
+            const double len = std::sqrt(QPointF::dotProduct(d, d));
+            const double al = arrowLength(e.width);
+            if (len < al * 1.5)
+                continue;
+            addArrow(heads[size_t(e.health)], b, d / len, al);
+        }
+        p.setPen(Qt::NoPen);
+        p.setRenderHint(QPainter::Antialiasing, true);
+        for (int h = 0; h < kHealthCount; ++h) {
+            if (heads[size_t(h)].isEmpty())
+                continue;
+            QColor c = edgeColor(Health(h));
+            c.setAlpha(std::min(255, c.alpha() + 40));
+            p.setBrush(c);
+            p.drawPath(heads[size_t(h)]);
+        }
+    }
+    if (raster)
+        raster->draw();
+
+    // Nodes.
+    m_visibleNodes.clear();
+    const double nodeMargin = kNodeRadius * 1.3 + (s >= kLabelScale ? kLabelHalfWidth : 0);
+    const QRectF nodeView = graphView.adjusted(-nodeMargin, -nodeMargin - kLabelDepth, nodeMargin, nodeMargin);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].visible && nodeView.contains(nodes[i].pos))
+            m_visibleNodes.push_back(int(i));
+    }
+    stats.nodes = int(m_visibleNodes.size());
+    if (far) {
+        const double side = std::max(2.5, 2 * kNodeRadius * s * 0.9);
+        std::array<std::vector<QRectF>, kHealthCount> squares;
+        for (int i : m_visibleNodes) {
+            const QPointF c = o.view.map(nodes[size_t(i)].pos);
+            squares[size_t(nodes[size_t(i)].health)].emplace_back(c.x() - side / 2, c.y() - side / 2, side, side);
+        }
+        p.setRenderHint(QPainter::Antialiasing, false);
+        p.setPen(Qt::NoPen);
+        for (int h = 0; h < kHealthCount; ++h) {
+            if (squares[size_t(h)].empty())
+                continue;
+            p.setBrush(healthColor(Health(h)));
+            p.drawRects(squares[size_t(h)].data(), int(squares[size_t(h)].size()));
+        }
+    } else if (o.vector) {
+        p.setRenderHint(QPainter::Antialiasing, true);
+        for (int i : m_visibleNodes) {
+            const SceneNode &n = nodes[size_t(i)];
+            drawNodeShape(p, n.kind, n.health, o.view.map(n.pos), kNodeRadius * s);
+        }
+    } else {
+        // Shapes are stamped from sprites rendered once per zoom level: a blit per node
+        // instead of an antialiased path fill per node.
+        const qreal dpr = o.devicePixelRatio;
+        for (int i : m_visibleNodes) {
+            const SceneNode &n = nodes[size_t(i)];
+            const QImage &img = sprite(n.kind, n.health, kNodeRadius * s, dpr);
+            const double half = img.width() / dpr / 2;
+            const QPointF c = o.view.map(n.pos);
+            p.drawImage(QPointF(std::round((c.x() - half) * dpr) / dpr, std::round((c.y() - half) * dpr) / dpr), img);
+        }
+    }
+    // Routing badges on services that have routing rules; too small to read far away.
+    if (!far && scene.routedNodeCount() > 0) {
+        p.setRenderHint(QPainter::Antialiasing, true);
+        for (int i : m_visibleNodes) {
+            const SceneNode &n = nodes[size_t(i)];
+            if (n.routed)
+                drawRoutingBadge(p, o.view.map(n.pos), kNodeRadius * s);
+        }
+    }
+
+    if (s >= kLabelScale)
+        paintNodeLabels(p, scene, o, m_visibleNodes, stats);
+    if (o.edgeLabel != EdgeLabelKind::None && s >= kEdgeLabelScale)
+        paintEdgeLabels(p, scene, o, m_visibleEdges, stats);
+}
+
+void CanvasRenderer::paintNodeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o,
+                                     const std::vector<int> &visible, RenderStats &stats)
+{
+    if (visible.size() > 3000)
+        return;  // cannot be read anyway, and would cost more than the rest of the frame
+    const double s = o.view.scale;
+    const bool detail = s >= kDetailScale;
+    const QFont nameFont = labelFont(std::max(11.5 * s, kMinLabelPx), true);
+    const QFont subFont = labelFont(std::max(9.5 * s, kMinLabelPx - 1));
+    const QFontMetricsF fmName(nameFont), fmSub(subFont);
+    // Room for each label: up to its nearest neighbours in the same row (their labels
+    // are centred too), so sparse rows (gateways, external services) keep full names.
+    std::vector<double> room(visible.size(), 0);
+    {
+        std::vector<int> byRow(visible.size());
+        for (size_t k = 0; k < visible.size(); ++k)
+            byRow[k] = int(k);
+        auto posOf = [&](int k) { return scene.nodes()[size_t(visible[size_t(k)])].pos; };
+        std::sort(byRow.begin(), byRow.end(), [&](int a, int b) {
+            const QPointF pa = posOf(a), pb = posOf(b);
+            return pa.y() != pb.y() ? pa.y() < pb.y() : pa.x() < pb.x();
+        });
+        const double cap = 230 * std::max(1.0, s);
+        for (size_t k = 0; k < byRow.size(); ++k) {
+            const QPointF p0 = posOf(byRow[k]);
+            double gap = cap / s;
+            if (k > 0 && std::abs(posOf(byRow[k - 1]).y() - p0.y()) < kNodeRadius)
+                gap = std::min(gap, p0.x() - posOf(byRow[k - 1]).x());
+            if (k + 1 < byRow.size() && std::abs(posOf(byRow[k + 1]).y() - p0.y()) < kNodeRadius)
+                gap = std::min(gap, posOf(byRow[k + 1]).x() - p0.x());
+            room[size_t(byRow[k])] = std::max(24.0, std::min(cap, gap * s - 8));
+        }
+    }
+
+    struct Label {
+        QPointF namePos, subPos;
+        QString name, sub;
+        QRectF pill;
+    };
+    std::vector<Label> labels;
+    labels.reserve(visible.size());
+    for (size_t k = 0; k < visible.size(); ++k) {
+        const int i = visible[k];
+        const double maxWidth = room[k];
+        const SceneNode &n = scene.nodes()[size_t(i)];
+        const NodeSnapshot &data = scene.nodeData(i);
+        const QPointF c = o.view.map(n.pos);
+        Label l;
+        l.name = nodeTitle(data);
+        double wn = fmName.horizontalAdvance(l.name);
+        if (wn > maxWidth && !data.version.empty()) {
+            // Short of room the version goes first: the name matters more.
+            l.name = QString::fromStdString(data.name);
+            wn = fmName.horizontalAdvance(l.name);
+        }
+        if (wn > maxWidth) {
+            l.name = fmName.elidedText(l.name, Qt::ElideRight, maxWidth);
+            wn = fmName.horizontalAdvance(l.name);
+        }
+        double ws = 0;
+        if (detail) {
+            l.sub = nodeSubtitle(data);
+            ws = fmSub.horizontalAdvance(l.sub);
+            if (ws > maxWidth) {
+                l.sub = fmSub.elidedText(l.sub, Qt::ElideRight, maxWidth);
+                ws = fmSub.horizontalAdvance(l.sub);
+            }
+        }
+        const double pad = std::max(1.0, s);
+        const double top = c.y() + kNodeRadius * s * 1.12 + 3 * pad;
+        const double h = fmName.height() + (detail && !l.sub.isEmpty() ? fmSub.height() : 0) + 2 * pad;
+        const double w = std::max(wn, ws) + 8 * pad;
+        l.pill = QRectF(c.x() - w / 2, top, w, h);
+        l.namePos = QPointF(c.x() - wn / 2, top + pad + fmName.ascent());
+        l.subPos = QPointF(c.x() - ws / 2, top + pad + fmName.height() + fmSub.ascent());
+        labels.push_back(std::move(l));
+    }
+    // Grouped by font and colour so the painter switches state three times, not 3n.
+    p.setPen(Qt::NoPen);
+    p.setBrush(labelBackground());
+    p.setRenderHint(QPainter::Antialiasing, labels.size() < 600);
+    const double radius = 3 * std::max(1.0, s);
+    for (const Label &l : labels)
+        p.drawRoundedRect(l.pill, radius, radius);
+    p.setRenderHint(QPainter::TextAntialiasing, true);
+    p.setFont(nameFont);
+    p.setPen(text());
+    for (const Label &l : labels)
+        p.drawText(l.namePos, l.name);
+    if (detail) {
+        p.setFont(subFont);
+        p.setPen(textMuted());
+        for (const Label &l : labels) {
+            if (!l.sub.isEmpty())
+                p.drawText(l.subPos, l.sub);
+        }
+    }
+    stats.labels += int(labels.size());
+}
+
+void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o,
+                                     const std::vector<int> &visible, RenderStats &stats)
+{
+    const double s = o.view.scale;
+    struct Candidate {
+        int edge;
+        double rps;
+        QPointF at;
+    };
+    std::vector<Candidate> candidates;
+    for (int k : visible) {
+        const SceneEdge &e = scene.edges()[size_t(k)];
+        const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
+        const QPointF d = b - a;
+        if (QPointF::dotProduct(d, d) < 85.0 * 85.0)
+            continue;  // no room for a label beside the arrowhead
+        candidates.push_back({k, scene.edgeData(k).stats.rps, a + d * 0.5});
+    }
+    // Too many labels are noise: keep the busiest edges'.
+    if (candidates.size() > size_t(kMaxEdgeLabels)) {
+        std::nth_element(candidates.begin(), candidates.begin() + kMaxEdgeLabels, candidates.end(),
+                         [](const Candidate &x, const Candidate &y) { return x.rps > y.rps; });
+        candidates.resize(size_t(kMaxEdgeLabels));
+    }
+    const QFont font = labelFont(std::clamp(10.0 * s, 9.5, 13.0));
+    const QFontMetricsF fm(font);
+    p.setFont(font);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const QColor plain(0xc9, 0xd1, 0xd9);
+    for (const Candidate &c : candidates) {
+        const EdgeSnapshot &data = scene.edgeData(c.edge);
+        QString label;
+        switch (o.edgeLabel) {
+        case EdgeLabelKind::Rps:
+            label = display::rps(data.stats.rps) + QStringLiteral(" rps");
+            break;
+        case EdgeLabelKind::ErrorRate:
+            if (data.stats.errorRate > 0)
+                label = display::percent(data.stats.errorRate);
+            break;
+        case EdgeLabelKind::P95:
+            if (data.stats.p95Ms > 0)
+                label = display::millis(data.stats.p95Ms);
+            break;
+        case EdgeLabelKind::None:
+            break;
+        }
+        if (label.isEmpty())
+            continue;
+        const double w = fm.horizontalAdvance(label) + 8;
+        const double h = fm.height() + 2;
+        const QRectF pill(c.at.x() - w / 2, c.at.y() - h / 2, w, h);
+        const Health health = scene.edges()[size_t(c.edge)].health;
+        p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
+        p.setBrush(QColor(0x16, 0x1b, 0x22, 235));
+        p.drawRoundedRect(pill, 3, 3);
+        p.setPen(health == Health::Failing || health == Health::Degraded ? healthColor(health) : plain);
+        p.drawText(QPointF(pill.left() + 4, pill.top() + 1 + fm.ascent()), label);
+        ++stats.labels;
+    }
+}
+
+QRectF CanvasRenderer::groupBox(const SceneGroup &group, const ViewTransform &view)
+{
+    QRectF r = view.map(group.bounds);
+    const double minW = 96, minH = 40;
+    if (r.width() < minW)
+        r.adjust(-(minW - r.width()) / 2, 0, (minW - r.width()) / 2, 0);
+    if (r.height() < minH)
+        r.adjust(0, -(minH - r.height()) / 2, 0, (minH - r.height()) / 2);
+    return r;
+}
+
+void CanvasRenderer::paintCollapsed(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
+                                    RenderStats &stats)
+{
+    const std::vector<SceneGroup> &groups = scene.groups();
+    std::vector<QRectF> boxes(groups.size());
+    for (size_t g = 0; g < groups.size(); ++g) {
+        if (groups[g].visibleCount > 0)
+            boxes[g] = groupBox(groups[g], o.view);
+    }
+    p.setRenderHint(QPainter::Antialiasing, true);
+
+    std::unordered_set<uint64_t> pairs;
+    for (const SceneGroupEdge &ge : scene.groupEdges())
+        pairs.insert((uint64_t(uint32_t(ge.from)) << 32) | uint32_t(ge.to));
+    QImage *direct = directTarget(p, o);
+    const double dpr = o.devicePixelRatio;
+    std::optional<CanvasLineRasterizer> raster;
+    std::array<int, kHealthCount * 2> inks{};
+    if (direct) {
+        raster.emplace(*direct);
+        for (int h = 0; h < kHealthCount; ++h) {
+            for (int d = 0; d < 2; ++d) {
+                CanvasLineRasterizer::Style style;
+                style.colour = edgeColor(Health(h));
+                if (d) {
+                    style.dash = 8 * dpr;
+                    style.gap = 5 * dpr;
+                }
+                inks[size_t(h * 2 + d)] = raster->addStyle(style);
+            }
+        }
+    }
+    std::array<QPainterPath, kHealthCount> heads;
+    for (const SceneGroupEdge &ge : scene.groupEdges()) {
+        const QRectF &ra = boxes[size_t(ge.from)], &rb = boxes[size_t(ge.to)];
+        if (ra.isNull() || rb.isNull())
+            continue;
+        QPointF ca = ra.center(), cb = rb.center();
+        const QPointF d = cb - ca;
+        const double len = std::sqrt(QPointF::dotProduct(d, d));
+        if (len < 1)
+            continue;
+        const QPointF u = d / len;
+        if (pairs.count((uint64_t(uint32_t(ge.to)) << 32) | uint32_t(ge.from))) {
+            const QPointF n(-u.y(), u.x());
+            ca += n * 4;
+            cb += n * 4;
+        }
+        const QPointF a = boxExit(ra, cb), b = boxExit(rb, ca);
+        if (!QRectF(a, b).normalized().adjusted(-10, -10, 10, 10).intersects(viewport))
+            continue;
+        const double width = std::clamp(1.2 + 1.1 * std::log10(1 + ge.rps), 1.2, 7.0);
+        const double al = 7 + width * 1.3;
+        const QPointF ab = b - a;
+        const double abLen = std::sqrt(QPointF::dotProduct(ab, ab));
+        if (abLen < al * 1.2)
+            continue;
+        const QPointF end = b - ab / abLen * (al * 0.8);
+        if (raster) {
+            raster->addLine(inks[size_t(int(ge.health) * 2 + (ge.northSouth ? 1 : 0))], a * dpr, end * dpr, width * dpr,
+                            width * dpr);
+            raster->addLine(inks[size_t(int(ge.health) * 2)], (b - ab / abLen * al) * dpr, b * dpr, al * 0.92 * dpr, 0);
+        } else {
+            p.setPen(edgePen(edgeColor(ge.health), width, ge.northSouth, false));
+            p.drawLine(a, end);
+            addArrow(heads[size_t(ge.health)], b, ab / abLen, al);
+        }
+        ++stats.edges;
+    }
+    if (raster)
+        raster->draw();
+    p.setPen(Qt::NoPen);
+    for (int h = 0; h < kHealthCount; ++h) {
+        if (!heads[size_t(h)].isEmpty()) {
+            p.setBrush(edgeColor(Health(h)));
+            p.drawPath(heads[size_t(h)]);
+        }
+    }
+
+    for (size_t g = 0; g < groups.size(); ++g) {
+        const SceneGroup &group = groups[g];
+        const QRectF &r = boxes[g];
+        if (r.isNull() || !r.intersects(viewport))
+            continue;
+        ++stats.nodes;
+        QPen border(group.isNamespace ? healthColor(group.health) : textMuted(), group.isNamespace ? 1.6 : 1.2);
+        if (!group.isNamespace)
+            border.setStyle(Qt::DashLine);
+        p.setPen(border);
+        p.setBrush(QColor(0x22, 0x28, 0x30, 240));
+        p.drawRoundedRect(r, 8, 8);
+
+        // As many lines as the box holds: name, size and rate, then what is failing.
+        const double namePx = std::clamp(r.height() / 4.5, 9.5, 13.0);
+        const QFont nameFont = labelFont(namePx, true), infoFont = labelFont(namePx - 2);
+        const QFontMetricsF fmName(nameFont), fmInfo(infoFont);
+        QStringList lines = {QString::number(group.visibleCount)
+                                 + (group.isNamespace ? QStringLiteral(" services") : QStringLiteral(" nodes"))
+                                 + QStringLiteral(" \u00b7 ") + display::rps(group.rps) + QStringLiteral(" rps")};
+        Health alertHealth = Health::Healthy;
+        if (group.failing > 0) {
+            lines << QString::number(group.failing) + QStringLiteral(" failing");
+            alertHealth = Health::Failing;
+        } else if (group.degraded > 0) {
+            lines << QString::number(group.degraded) + QStringLiteral(" degraded");
+            alertHealth = Health::Degraded;
+        }
+        const int room = int((r.height() - 8 - fmName.height()) / fmInfo.height());
+        while (int(lines.size()) > std::max(0, room))
+            lines.removeLast();
+        const double blockH = fmName.height() + lines.size() * fmInfo.height();
+        double y = r.center().y() - blockH / 2;
+        const double width = r.width() - 12;
+        p.setFont(nameFont);
+        p.setPen(text());
+        const QString name = fmName.elidedText(group.name, Qt::ElideRight, width);
+        p.drawText(QPointF(r.center().x() - fmName.horizontalAdvance(name) / 2, y + fmName.ascent()), name);
+        y += fmName.height();
+        p.setFont(infoFont);
+        for (qsizetype k = 0; k < lines.size(); ++k) {
+            p.setPen(k == 0 ? textMuted() : healthColor(alertHealth));
+            const QString line = fmInfo.elidedText(lines[k], Qt::ElideRight, width);
+            p.drawText(QPointF(r.center().x() - fmInfo.horizontalAdvance(line) / 2, y + fmInfo.ascent()), line);
+            y += fmInfo.height();
+        }
+    }
+}
+
+QImage CanvasRenderer::legendImage(qreal dpr, bool routing)
+{
+    const QFont font = labelFont(11);
+    const QFontMetricsF fm(font);
+    const double pad = 10, rowH = 22, shapeR = 7, gap = 6, itemGap = 16;
+
+    struct Item {
+        int type;  // 0 node shape, 1 edge sample, 2 health dot, 3 routing badge
+        int value;
+        QString text;
+    };
+    std::vector<Item> row1 = {
+        {0, int(NodeKind::External), kindTitle(NodeKind::External)},
+        {0, int(NodeKind::Gateway), kindTitle(NodeKind::Gateway)},
+        {0, int(NodeKind::Service), kindTitle(NodeKind::Service)},
+        {0, int(NodeKind::ExternalService), kindTitle(NodeKind::ExternalService)},
+        {0, int(NodeKind::Other), kindTitle(NodeKind::Other)},
+    };
+    if (routing)
+        row1.push_back({3, 0, QStringLiteral("routing rules")});
+    const std::vector<Item> row2 = {
+        {1, int(Direction::EastWest), QStringLiteral("east-west")},
+        {1, int(Direction::NorthSouth), QStringLiteral("north-south")},
+        {2, int(Health::Healthy), display::healthText(Health::Healthy)},
+        {2, int(Health::Degraded), display::healthText(Health::Degraded)},
+        {2, int(Health::Failing), display::healthText(Health::Failing)},
+        {2, int(Health::NoTraffic), display::healthText(Health::NoTraffic)},
+    };
+    auto itemWidth = [&](const Item &it) {
+        const double glyph = it.type == 1 ? 24 : (it.type == 0 || it.type == 3 ? 2 * shapeR : 9);
+        return glyph + gap + fm.horizontalAdvance(it.text);
+    };
+    auto rowWidth = [&](const std::vector<Item> &row) {
+        double w = 0;
+        for (const Item &it : row)
+            w += itemWidth(it) + itemGap;
+        return w - itemGap;
+    };
+    const QSizeF size(std::ceil(std::max(rowWidth(row1), rowWidth(row2)) + 2 * pad), 2 * rowH + 2 * pad - 4);
+    QImage img((size * dpr).toSize(), QImage::Format_ARGB32_Premultiplied);
+    img.setDevicePixelRatio(dpr);
+    img.fill(Qt::transparent);
+    QPainter p(&img);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
+    p.setBrush(QColor(0x16, 0x1b, 0x22, 232));
+    p.drawRoundedRect(QRectF(QPointF(0.5, 0.5), size - QSizeF(1, 1)), 6, 6);
+    p.setFont(font);
+    const QColor sample(0x9a, 0xa4, 0xae);
+    auto drawRow = [&](const std::vector<Item> &row, double cy) {
+        double x = pad;
+        for (const Item &it : row) {
+            double glyph = 0;
+            switch (it.type) {
+            case 0: {
+                // Neutral colours: the legend explains shapes, health has its own row.
+                drawNodeShape(p, NodeKind(it.value), Health::NoTraffic, QPointF(x + shapeR, cy), shapeR);
+                glyph = 2 * shapeR;
+                break;
+            }
+            case 1:
+                p.setPen(edgePen(sample, 2.0, Direction(it.value) == Direction::NorthSouth, false));
+                p.drawLine(QPointF(x, cy), QPointF(x + 24, cy));
+                glyph = 24;
+                break;
+            case 2:
+                p.setPen(Qt::NoPen);
+                p.setBrush(healthColor(Health(it.value)));
+                p.drawEllipse(QPointF(x + 4.5, cy), 4.5, 4.5);
+                glyph = 9;
+                break;
+            case 3: {
+                // The badge alone, at the size it has on a node at zoom 1.
+                const QRectF badge = routingBadgeRect(QPointF(), kNodeRadius);
+                drawRoutingBadge(p, QPointF(x + shapeR, cy) - badge.center(), kNodeRadius);
+                glyph = 2 * shapeR;
+                break;
+            }
+            }
+            p.setPen(textMuted());
+            p.drawText(QPointF(x + glyph + gap, cy - fm.height() / 2 + fm.ascent()), it.text);
+            x += itemWidth(it) + itemGap;
+        }
+    };
+    drawRow(row1, pad + rowH / 2 - 2);
+    drawRow(row2, pad + rowH * 1.5 - 2);
+    return img;
+}
+
+}  // namespace meshscope

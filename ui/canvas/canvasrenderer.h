@@ -1,0 +1,91 @@
+#pragma once
+// Paints a GraphScene at one view: background grid, namespace boxes, edges grouped by
+// style (health x direction x width), arrowheads, nodes stamped from pre-rendered
+// sprites, labels; level of detail by zoom (hairlines and squares far away, namespace
+// boxes with aggregated edges farther still), everything culled against the viewport.
+// Into a 32-bit image, edges and arrowheads go through CanvasLineRasterizer; onto
+// any other device (SVG export, a widget) each style is one QPainter::drawLines.
+// One instance per thread: it keeps sprites and scratch buffers between renders.
+
+#include "canvas/canvasviewtransform.h"
+#include "canvas/graphscene.h"
+
+#include <QImage>
+#include <QLineF>
+#include <QSize>
+
+#include <array>
+#include <vector>
+
+QT_BEGIN_NAMESPACE
+class QPainter;
+QT_END_NAMESPACE
+
+namespace meshscope {
+
+enum class EdgeLabelKind : uint8_t { None, Rps, ErrorRate, P95 };
+
+struct RenderOptions {
+    ViewTransform view;
+    QSize size;  // logical pixels
+    qreal devicePixelRatio = 1.0;
+    EdgeLabelKind edgeLabel = EdgeLabelKind::None;
+    bool semanticZoom = true;  // collapse namespaces into boxes when far away
+    bool vector = false;       // painting into SVG: real paths, no raster sprites
+    bool background = true;
+
+    bool sameOutput(const RenderOptions &o) const
+    {
+        return view == o.view && size == o.size && devicePixelRatio == o.devicePixelRatio && edgeLabel == o.edgeLabel
+               && semanticZoom == o.semanticZoom;
+    }
+};
+
+struct RenderStats {
+    int nodes = 0;
+    int edges = 0;
+    int labels = 0;
+    bool collapsed = false;
+    double ms = 0;
+};
+
+class CanvasRenderer {
+public:
+    CanvasRenderer();
+    ~CanvasRenderer();
+
+    // A fresh opaque image of options.size (times the pixel ratio).
+    QImage render(const GraphScene &scene, const RenderOptions &options, RenderStats *stats = nullptr);
+    void paint(QPainter &p, const GraphScene &scene, const RenderOptions &options, RenderStats *stats = nullptr);
+
+    static bool collapsedAt(const GraphScene &scene, double scale, bool semanticZoom);
+    // Background and grid for `area` (logical pixels) at a view; cheap enough for paintEvent.
+    static void paintBackground(QPainter &p, const ViewTransform &view, const QRectF &area);
+    // The legend panel (node shapes, NS/EW, health colours, and the routing badge
+    // when `routing`) as an image.
+    static QImage legendImage(qreal devicePixelRatio, bool routing = false);
+
+    // Screen rectangle of a namespace box in the collapsed view.
+    static QRectF groupBox(const SceneGroup &group, const ViewTransform &view);
+
+private:
+    void paintExpanded(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
+                       RenderStats &stats);
+    void paintCollapsed(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
+                        RenderStats &stats);
+    void paintNodeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &nodes,
+                         RenderStats &stats);
+    void paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &edges,
+                         RenderStats &stats);
+    const QImage &sprite(NodeKind kind, Health health, double radius, qreal dpr);
+
+    std::array<QImage, 20> m_sprites;
+    double m_spriteRadius = -1;
+    qreal m_spriteDpr = -1;
+    // Scratch buffers kept between renders so a frame allocates almost nothing.
+    std::vector<std::vector<QLineF>> m_buckets;
+    std::vector<int> m_visibleEdges;
+    std::vector<int> m_visibleNodes;
+};
+
+}  // namespace meshscope

@@ -1,0 +1,1231 @@
+#include "routing/routeeditor.h"
+
+#include "routing/backendweightseditor.h"
+#include "routing/routediffview.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/routeissuestyle.h"
+#include "routing/routematcheditor.h"
+#include "routing/routeruleeditor.h"
+#include "routing/models/routetreemodel.h"
+#include "routing/models/xdsclientsmodel.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QFrame>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPainter>
+#include <QPixmap>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTabBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace meshscope {
+
+namespace {
+
+QString qs(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+// A service as the graph names it: "ns/name", "name", "ns/name@version".
+struct ServiceRef {
+    QString ns;
+    QString name;
+    QString version;
+};
+
+ServiceRef parseService(const QString &text)
+{
+    ServiceRef s;
+    QString rest = text.trimmed();
+    const int at = int(rest.indexOf(QLatin1Char('@')));
+    if (at >= 0) {
+        s.version = rest.mid(at + 1);
+        rest = rest.left(at);
+    }
+    const int slash = int(rest.indexOf(QLatin1Char('/')));
+    if (slash >= 0) {
+        s.ns = rest.left(slash);
+        rest = rest.mid(slash + 1);
+    }
+    s.name = rest;
+    return s;
+}
+
+// "reviews-v2" -> "reviews" (the Istio version-subset convention: v + digit + [a-z0-9]*).
+QString versionlessName(const QString &name)
+{
+    const int dash = int(name.lastIndexOf(QLatin1Char('-')));
+    if (dash <= 0 || dash + 2 >= name.size() + 1)
+        return {};
+    const QString v = name.mid(dash + 1);
+    if (v.size() < 2 || v[0] != QLatin1Char('v') || !v[1].isDigit())
+        return {};
+    for (const QChar c : v) {
+        if (!(c.isDigit() || (c >= QLatin1Char('a') && c <= QLatin1Char('z'))))
+            return {};
+    }
+    return name.left(dash);
+}
+
+bool backendMatches(const routing::BackendRef &b, const std::string &routeNs, const ServiceRef &s)
+{
+    const QString bns = qs(routing::backendNamespace(b, routeNs));
+    if (!s.ns.isEmpty() && s.ns != bns)
+        return false;
+    const QString name = qs(b.name);
+    if (name == s.name)
+        return true;
+    if (!s.version.isEmpty())
+        return name == QString(s.name + QLatin1Char('-') + s.version);
+    return versionlessName(name) == s.name;
+}
+
+bool hostnameMatches(const routing::HttpRoute &r, const ServiceRef &s)
+{
+    if (!s.ns.isEmpty() && s.ns != qs(r.ns))
+        return false;
+    for (const std::string &h : r.hostnames) {
+        const QString host = qs(h);
+        if (host == s.name || host.startsWith(QString(s.name + QLatin1Char('.'))))
+            return true;
+    }
+    return false;
+}
+
+QString planeName(routing::DataPlane p)
+{
+    switch (p) {
+    case routing::DataPlane::XdsGrpc: return QObject::tr("gRPC proxyless (xDS)");
+    case routing::DataPlane::Envoy: return QObject::tr("Envoy (xDS)");
+    case routing::DataPlane::Caddy: return QObject::tr("Caddy 2.6");
+    case routing::DataPlane::Generic: return QObject::tr("Generic (model only)");
+    }
+    return {};
+}
+
+QString issueLine(const routing::RouteIssue &i)
+{
+    QString where = qs(i.document);
+    if (where.startsWith(QLatin1String("HTTPRoute ")))
+        where = where.mid(10);
+    if (!i.rule.empty())
+        where += QStringLiteral(" · ") + qs(i.rule);
+    if (!i.field.empty())
+        where += QStringLiteral(" · ") + qs(i.field);
+    return where + QStringLiteral(": ") + qs(i.message);
+}
+
+QIcon dotIcon(const QColor &c)
+{
+    QPixmap pm(12, 12);
+    pm.fill(Qt::transparent);
+    QPainter p(&pm);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(Qt::NoPen);
+    p.setBrush(c);
+    p.drawEllipse(QRectF(2, 2, 8, 8));
+    return QIcon(pm);
+}
+
+const QString kEditorStyle = QStringLiteral(
+    "QGroupBox { border: 1px solid #30363d; border-radius: 4px; margin-top: 16px; padding: 10px 8px 6px 8px; }"
+    "QGroupBox::title { subcontrol-origin: margin; subcontrol-position: top left; left: 8px; padding: 0 4px;"
+    " color: #aab3bd; font-weight: bold; }"
+    "QGroupBox:disabled { color: #6e7681; }"
+    "#routeNotice { background: #2b2111; border: 1px solid #6e4b12; border-radius: 4px; }"
+    "#routeEditorHeader { background: #1c2128; border-bottom: 1px solid #30363d; }"
+    "#applyRouteButton { background: #238636; color: #ffffff; border: 1px solid #2ea043; border-radius: 4px;"
+    " padding: 4px 14px; font-weight: bold; }"
+    "#applyRouteButton:hover { background: #2ea043; }"
+    "#applyRouteButton:disabled { background: #21262d; color: #6e7681; border-color: #30363d; }"
+    "QTreeView#routeTree { show-decoration-selected: 1; }"
+    "QTreeView#routeTree::item { padding: 3px 2px; }");
+
+}  // namespace
+
+RouteEditor::RouteEditor(QWidget *parent)
+    : QWidget(parent)
+    , m_tree(new RouteTreeModel(this))
+    , m_clients(new XdsClientsModel(this))
+    , m_history(new RouteHistoryModel(this))
+{
+    setObjectName(QStringLiteral("routeEditor"));
+    setStyleSheet(kEditorStyle);
+
+    auto *split = new QSplitter(Qt::Horizontal, this);
+    split->setObjectName(QStringLiteral("routeEditorSplit"));
+    split->setChildrenCollapsible(false);
+    split->addWidget(buildTreePane());
+    split->addWidget(buildDetailPane());
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setSizes({ 340, 520 });
+
+    auto *vsplit = new QSplitter(Qt::Vertical, this);
+    vsplit->setObjectName(QStringLiteral("routeEditorVSplit"));
+    vsplit->setChildrenCollapsible(false);
+    vsplit->addWidget(split);
+    vsplit->addWidget(buildTabs());
+    vsplit->setStretchFactor(0, 3);
+    vsplit->setStretchFactor(1, 1);
+    vsplit->setSizes({ 560, 220 });
+
+    m_notice = new QFrame(this);
+    m_notice->setObjectName(QStringLiteral("routeNotice"));
+    auto *nl = new QHBoxLayout(m_notice);
+    nl->setContentsMargins(10, 6, 6, 6);
+    m_noticeLabel = new QLabel(m_notice);
+    m_noticeLabel->setObjectName(QStringLiteral("routeNoticeText"));
+    m_noticeLabel->setWordWrap(true);
+    m_noticeButton = new QPushButton(m_notice);
+    m_noticeButton->setObjectName(QStringLiteral("routeNoticeAction"));
+    auto *dismiss = new QToolButton(m_notice);
+    dismiss->setText(QStringLiteral("✕"));
+    dismiss->setAutoRaise(true);
+    dismiss->setToolTip(tr("Dismiss"));
+    nl->addWidget(m_noticeLabel, 1);
+    nl->addWidget(m_noticeButton);
+    nl->addWidget(dismiss);
+    connect(dismiss, &QToolButton::clicked, this, &RouteEditor::hideNotice);
+    connect(m_noticeButton, &QPushButton::clicked, this, [this] {
+        auto action = m_noticeAction;
+        hideNotice();
+        if (action)
+            action();
+    });
+    m_notice->hide();
+
+    auto *v = new QVBoxLayout(this);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->setSpacing(0);
+    v->addWidget(buildHeader());
+    auto *noticeBox = new QVBoxLayout;
+    noticeBox->setContentsMargins(8, 6, 8, 0);
+    noticeBox->addWidget(m_notice);
+    v->addLayout(noticeBox);
+    v->addWidget(vsplit, 1);
+
+    connect(m_tree, &RouteTreeModel::ruleMoved, this, [this](int route, int from, int to) {
+        if (route == m_route && m_rule == from)
+            m_rule = to;
+        else if (route == m_route && m_rule >= std::min(from, to) && m_rule <= std::max(from, to))
+            m_rule += from < to ? -1 : 1;
+        revalidate();
+        loadSelection();
+    });
+    connect(m_ruleEditor, &RouteRuleEditor::ruleEdited, this, &RouteEditor::onRuleEdited);
+    revalidate();
+    loadSelection();
+}
+
+RouteEditor::~RouteEditor() = default;
+
+QWidget *RouteEditor::buildHeader()
+{
+    auto *header = new QFrame(this);
+    header->setObjectName(QStringLiteral("routeEditorHeader"));
+    auto *h = new QHBoxLayout(header);
+    h->setContentsMargins(10, 6, 10, 6);
+    h->setSpacing(8);
+    m_title = new QLabel(tr("<b>Routes</b>"), header);
+    m_status = new QLabel(header);
+    m_status->setObjectName(QStringLiteral("routeStatus"));
+    m_status->setForegroundRole(QPalette::PlaceholderText);
+    m_planeBox = new QComboBox(header);
+    m_planeBox->setObjectName(QStringLiteral("dataPlaneBox"));
+    for (routing::DataPlane p : { routing::DataPlane::XdsGrpc, routing::DataPlane::Envoy, routing::DataPlane::Caddy,
+             routing::DataPlane::Generic })
+        m_planeBox->addItem(planeName(p), int(p));
+    m_planeBox->setToolTip(
+        tr("Validate for this data plane: what it cannot express is refused or noted, with the reason"));
+    connect(m_planeBox, &QComboBox::currentIndexChanged, this,
+        [this] { setDataPlane(routing::DataPlane(m_planeBox->currentData().toInt())); });
+    auto *planeLabel = new QLabel(tr("&Validate for"), header);
+    planeLabel->setBuddy(m_planeBox);
+    m_revert = new QPushButton(tr("&Revert"), header);
+    m_revert->setObjectName(QStringLiteral("revertRouteButton"));
+    m_revert->setToolTip(tr("Drop every edit not yet applied"));
+    connect(m_revert, &QPushButton::clicked, this, &RouteEditor::revert);
+    m_apply = new QPushButton(tr("Review && &Apply…"), header);
+    m_apply->setObjectName(QStringLiteral("applyRouteButton"));
+    connect(m_apply, &QPushButton::clicked, this, &RouteEditor::reviewAndApply);
+    auto *applyShortcut = new QAction(this);
+    applyShortcut->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+    applyShortcut->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(applyShortcut, &QAction::triggered, this, &RouteEditor::reviewAndApply);
+    addAction(applyShortcut);
+
+    h->addWidget(m_title);
+    h->addWidget(m_status, 1);
+    h->addWidget(planeLabel);
+    h->addWidget(m_planeBox);
+    h->addSpacing(6);
+    h->addWidget(m_revert);
+    h->addWidget(m_apply);
+    return header;
+}
+
+QWidget *RouteEditor::buildTreePane()
+{
+    auto *pane = new QWidget(this);
+    auto *v = new QVBoxLayout(pane);
+    v->setContentsMargins(8, 8, 0, 4);
+    v->setSpacing(4);
+
+    m_treeView = new QTreeView(pane);
+    m_treeView->setObjectName(QStringLiteral("routeTree"));
+    m_treeView->setModel(m_tree);
+    m_treeView->setUniformRowHeights(true);
+    m_treeView->setAlternatingRowColors(false);
+    m_treeView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_treeView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_treeView->setDragEnabled(true);
+    m_treeView->setAcceptDrops(true);
+    m_treeView->setDropIndicatorShown(true);
+    m_treeView->setDragDropMode(QAbstractItemView::InternalMove);
+    m_treeView->setDefaultDropAction(Qt::MoveAction);
+    m_treeView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_treeView->setIndentation(14);
+    m_treeView->setTextElideMode(Qt::ElideRight);
+    m_treeView->header()->setStretchLastSection(true);
+    m_treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
+    m_treeView->setColumnHidden(RouteTreeModel::Match, true);
+    m_treeView->header()->resizeSection(RouteTreeModel::Name, 170);
+    m_treeView->setToolTip(tr("Targets (what clients dial) → routes → rules, first match wins. "
+                              "Drag a rule or press Alt+Up / Alt+Down to reorder it."));
+    connect(m_tree, &QAbstractItemModel::modelReset, m_treeView, &QTreeView::expandAll);
+    connect(m_treeView->selectionModel(), &QItemSelectionModel::currentChanged, this, &RouteEditor::onTreeSelection);
+
+    auto makeButton = [pane](const QString &text, const QString &name, const QString &tip, const QKeySequence &key) {
+        auto *b = new QToolButton(pane);
+        b->setText(text);
+        b->setObjectName(name);
+        b->setToolTip(
+            key.isEmpty() ? tip : QString(tip + QStringLiteral(" (%1)").arg(key.toString(QKeySequence::NativeText))));
+        b->setAutoRaise(true);
+        return b;
+    };
+    m_up = makeButton(tr("▲ Up"), QStringLiteral("ruleUpButton"), tr("Move the rule up: it is tried earlier"),
+        QKeySequence(Qt::ALT | Qt::Key_Up));
+    m_down = makeButton(tr("▼ Down"), QStringLiteral("ruleDownButton"), tr("Move the rule down: it is tried later"),
+        QKeySequence(Qt::ALT | Qt::Key_Down));
+    m_addRule = makeButton(tr("+ Rule"), QStringLiteral("addRuleButton"), tr("Add a rule after the selected one"),
+        QKeySequence(Qt::CTRL | Qt::Key_Plus));
+    m_removeRule = makeButton(tr("− Remove"), QStringLiteral("removeRuleButton"), tr("Remove the selected rule"),
+        QKeySequence(QKeySequence::Delete));
+    connect(m_up, &QToolButton::clicked, this, [this] { moveCurrentRule(-1); });
+    connect(m_down, &QToolButton::clicked, this, [this] { moveCurrentRule(1); });
+    connect(m_addRule, &QToolButton::clicked, this, &RouteEditor::addRule);
+    connect(m_removeRule, &QToolButton::clicked, this, &RouteEditor::removeCurrentRule);
+
+    auto addShortcut = [this](const QKeySequence &key, std::function<void()> f) {
+        auto *a = new QAction(m_treeView);
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WidgetShortcut);
+        connect(a, &QAction::triggered, this, f);
+        m_treeView->addAction(a);
+    };
+    addShortcut(QKeySequence(Qt::ALT | Qt::Key_Up), [this] { moveCurrentRule(-1); });
+    addShortcut(QKeySequence(Qt::ALT | Qt::Key_Down), [this] { moveCurrentRule(1); });
+    addShortcut(QKeySequence(QKeySequence::Delete), [this] { removeCurrentRule(); });
+    addShortcut(QKeySequence(Qt::CTRL | Qt::Key_Plus), [this] { addRule(); });
+
+    auto *buttons = new QHBoxLayout;
+    buttons->setSpacing(2);
+    buttons->addWidget(m_up);
+    buttons->addWidget(m_down);
+    buttons->addStretch(1);
+    buttons->addWidget(m_addRule);
+    buttons->addWidget(m_removeRule);
+
+    v->addWidget(m_treeView, 1);
+    v->addLayout(buttons);
+    return pane;
+}
+
+QWidget *RouteEditor::buildDetailPane()
+{
+    m_detail = new QStackedWidget(this);
+    m_detail->setObjectName(QStringLiteral("routeDetail"));
+
+    m_placeholder
+        = new QLabel(tr("Select a rule to edit its matches, backends and weights, timeouts, retries and "
+                        "faults.\n\nOr right-click a service on the graph: Shift traffic…, Add header route…, "
+                        "Inject fault…"),
+            m_detail);
+    m_placeholder->setAlignment(Qt::AlignCenter);
+    m_placeholder->setWordWrap(true);
+    m_placeholder->setMargin(24);
+    m_placeholder->setForegroundRole(QPalette::PlaceholderText);
+    m_detail->addWidget(m_placeholder);
+
+    m_routePage = new QWidget(m_detail);
+    auto *rv = new QVBoxLayout(m_routePage);
+    rv->setContentsMargins(12, 10, 12, 12);
+    rv->setSpacing(8);
+    m_routeTitle = new QLabel(m_routePage);
+    QFont tf = m_routeTitle->font();
+    tf.setPointSizeF(tf.pointSizeF() * 1.3);
+    tf.setBold(true);
+    m_routeTitle->setFont(tf);
+    m_routeInfo = new QLabel(m_routePage);
+    m_routeInfo->setWordWrap(true);
+    m_routeInfo->setForegroundRole(QPalette::PlaceholderText);
+    m_routeInfo->setTextFormat(Qt::RichText);
+    m_hostnames = new QLineEdit(m_routePage);
+    m_hostnames->setObjectName(QStringLiteral("routeHostnames"));
+    m_hostnames->setPlaceholderText(tr("none: served as <name>.<namespace>"));
+    m_hostnames->setToolTip(tr("Hostnames, comma separated: each is a target clients dial (xds:///<hostname>). "
+                               "Press Enter to apply."));
+    auto *hostRow = new QHBoxLayout;
+    auto *hostLabel = new QLabel(tr("&Hostnames"), m_routePage);
+    hostLabel->setBuddy(m_hostnames);
+    hostRow->addWidget(hostLabel);
+    hostRow->addWidget(m_hostnames, 1);
+    rv->addWidget(m_routeTitle);
+    rv->addLayout(hostRow);
+    rv->addWidget(m_routeInfo);
+    rv->addStretch(1);
+    connect(m_hostnames, &QLineEdit::editingFinished, this, [this] {
+        const routing::HttpRoute *r = m_tree->route(m_route);
+        if (!r || m_loadingSelection)
+            return;
+        std::vector<std::string> hosts;
+        for (const QString &h : m_hostnames->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
+            hosts.push_back(h.trimmed().toStdString());
+        if (hosts == r->hostnames)
+            return;
+        const int route = m_route;
+        m_tree->setHostnames(route, hosts);
+        restoreSelection(route, -1);
+        revalidate();
+    });
+    m_detail->addWidget(m_routePage);
+
+    m_ruleEditor = new RouteRuleEditor(m_detail);
+    m_ruleEditor->setObjectName(QStringLiteral("routeRuleEditor"));
+    m_ruleScroll = new QScrollArea(m_detail);
+    m_ruleScroll->setWidgetResizable(true);
+    m_ruleScroll->setFrameShape(QFrame::NoFrame);
+    m_ruleScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_ruleScroll->setWidget(m_ruleEditor);
+    m_detail->addWidget(m_ruleScroll);
+    return m_detail;
+}
+
+QWidget *RouteEditor::buildTabs()
+{
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("routeTabs"));
+    m_tabs->setDocumentMode(true);
+
+    m_problems = new QListWidget(m_tabs);
+    m_problems->setObjectName(QStringLiteral("routeProblems"));
+    m_problems->setWordWrap(true);
+    m_problems->setAlternatingRowColors(true);
+    m_problems->setToolTip(
+        tr("Everything the validator found for the chosen data plane; double-click or Enter to go there"));
+    connect(m_problems, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
+        const int route = item->data(Qt::UserRole).toInt();
+        const int rule = item->data(Qt::UserRole + 1).toInt();
+        if (rule >= 0)
+            selectRule(route, rule);
+        else if (route >= 0)
+            restoreSelection(route, -1);
+    });
+    m_tabs->addTab(m_problems, tr("Problems"));
+
+    m_changes = new RouteDiffView(m_tabs);
+    m_changes->setObjectName(QStringLiteral("routeChanges"));
+    m_tabs->addTab(m_changes, tr("Changes"));
+
+    auto *clientsPage = new QWidget(m_tabs);
+    auto *cv = new QVBoxLayout(clientsPage);
+    cv->setContentsMargins(6, 4, 6, 4);
+    cv->setSpacing(4);
+    m_clientsSummary = new QLabel(tr("no clients"), clientsPage);
+    m_clientsSummary->setObjectName(QStringLiteral("clientsSummary"));
+    m_clientsView = new QTableView(clientsPage);
+    m_clientsView->setObjectName(QStringLiteral("xdsClientsTable"));
+    m_clientsView->setModel(m_clients);
+    m_clientsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_clientsView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_clientsView->setAlternatingRowColors(true);
+    m_clientsView->setShowGrid(false);
+    m_clientsView->setWordWrap(false);
+    m_clientsView->verticalHeader()->hide();
+    m_clientsView->horizontalHeader()->setStretchLastSection(true);
+    m_clientsView->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_clientsView->horizontalHeader()->setHighlightSections(false);
+    const int cw = m_clientsView->fontMetrics().averageCharWidth();
+    const int widths[] = { 20, 17, 11, 13, 14, 13, 13 };
+    for (int c = 0; c < 7; ++c)
+        m_clientsView->horizontalHeader()->resizeSection(c, widths[c] * cw + 12);
+    cv->addWidget(m_clientsSummary);
+    cv->addWidget(m_clientsView, 1);
+    m_tabs->addTab(clientsPage, tr("Clients"));
+
+    auto *historyPage = new QWidget(m_tabs);
+    auto *hv = new QVBoxLayout(historyPage);
+    hv->setContentsMargins(6, 4, 6, 4);
+    hv->setSpacing(4);
+    m_historyView = new QTableView(historyPage);
+    m_historyView->setObjectName(QStringLiteral("routeHistoryTable"));
+    m_historyView->setModel(m_history);
+    m_historyView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_historyView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_historyView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_historyView->setAlternatingRowColors(true);
+    m_historyView->setShowGrid(false);
+    m_historyView->setWordWrap(false);
+    m_historyView->verticalHeader()->hide();
+    m_historyView->horizontalHeader()->setStretchLastSection(true);
+    m_historyView->horizontalHeader()->setHighlightSections(false);
+    m_historyView->horizontalHeader()->resizeSection(RouteHistoryModel::Id, 5 * cw + 12);
+    m_historyView->horizontalHeader()->resizeSection(RouteHistoryModel::Time, 17 * cw + 12);
+    m_historyView->horizontalHeader()->resizeSection(RouteHistoryModel::Target, 22 * cw + 12);
+    m_historyDiff = new RouteDiffView(historyPage);
+    m_historyDiff->setObjectName(QStringLiteral("historyDiff"));
+    m_rollback = new QPushButton(tr("Roll back…"), historyPage);
+    m_rollback->setObjectName(QStringLiteral("rollbackButton"));
+    m_rollback->setEnabled(false);
+    connect(
+        m_historyView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &cur) {
+            const routing::HistoryEntry *e = m_history->entryAt(cur.row());
+            m_rollback->setEnabled(e != nullptr);
+            if (!e) {
+                m_historyDiff->clear();
+                m_rollback->setText(tr("Roll back…"));
+                return;
+            }
+            m_rollback->setText(tr("Roll back #%1").arg(e->id));
+            m_rollback->setToolTip(
+                tr("Restore the routes as they were just before change #%1. This undoes it and every later "
+                   "change; the rollback is itself recorded.")
+                    .arg(e->id));
+            routing::RouteDiff d;
+            d.summary = e->summary;
+            d.unified = e->diff;
+            m_historyDiff->setDiff(d, tr("This change changed nothing."));
+        });
+    connect(m_rollback, &QPushButton::clicked, this, [this] {
+        const routing::HistoryEntry *e = m_history->entryAt(m_historyView->currentIndex().row());
+        if (e)
+            Q_EMIT rollbackRequested(qint64(e->id));
+    });
+    auto *hsplit = new QSplitter(Qt::Horizontal, historyPage);
+    hsplit->addWidget(m_historyView);
+    hsplit->addWidget(m_historyDiff);
+    hsplit->setSizes({ 420, 380 });
+    auto *hb = new QHBoxLayout;
+    auto *hint = new QLabel(tr("Every applied change, newest first. Rolling back re-applies the routes as they were "
+                               "before the chosen change."),
+        historyPage);
+    hint->setForegroundRole(QPalette::PlaceholderText);
+    hint->setWordWrap(true);
+    hb->addWidget(hint, 1);
+    hb->addWidget(m_rollback);
+    hv->addLayout(hb);
+    hv->addWidget(hsplit, 1);
+    m_tabs->addTab(historyPage, tr("History"));
+    return m_tabs;
+}
+
+const routing::RouteSet &RouteEditor::editedSet() const
+{
+    return m_tree->routeSet();
+}
+
+bool RouteEditor::hasChanges() const
+{
+    return !(m_tree->routeSet() == m_applied);
+}
+
+void RouteEditor::setApplied(const routing::RouteSet &set, quint64 version)
+{
+    const bool takeOver = !m_hasApplied || !hasChanges() || m_tree->routeSet() == set;
+    m_applied = set;
+    m_version = version;
+    m_hasApplied = true;
+    if (takeOver) {
+        const int route = m_route, rule = m_rule;
+        m_tree->setRouteSet(set);
+        restoreSelection(route, rule);
+    } else {
+        showNotice((version > 0 ? tr("The routes being served changed (version %1).").arg(version)
+                                : tr("The routes being served changed."))
+            + QLatin1Char(' ') + tr("Your edits are kept; the diff now compares them with what is served."));
+    }
+    revalidate();
+    Q_EMIT editedChanged();
+}
+
+void RouteEditor::setEdited(const routing::RouteSet &set)
+{
+    m_tree->setRouteSet(set);
+    m_route = m_rule = -1;
+    restoreSelection(set.routes.empty() ? -1 : 0, -1);
+    revalidate();
+    Q_EMIT editedChanged();
+}
+
+void RouteEditor::revert()
+{
+    const int route = m_route, rule = m_rule;
+    m_tree->setRouteSet(m_applied);
+    hideNotice();
+    restoreSelection(route, rule);
+    revalidate();
+    Q_EMIT editedChanged();
+}
+
+void RouteEditor::setDataPlane(routing::DataPlane plane)
+{
+    if (m_planeBox->currentData().toInt() != int(plane)) {
+        m_planeBox->setCurrentIndex(m_planeBox->findData(int(plane)));
+        return;  // the combo's signal comes back here
+    }
+    if (plane == m_plane)
+        return;
+    m_plane = plane;
+    revalidate();
+}
+
+void RouteEditor::setTargetDescription(const QString &text)
+{
+    m_targetDescription = text;
+    refreshStatus();
+}
+
+QStringList RouteEditor::inputErrors() const
+{
+    return m_detail->currentWidget() == m_ruleScroll ? m_ruleEditor->inputErrors() : QStringList();
+}
+
+bool RouteEditor::canApply() const
+{
+    return hasChanges() && !routing::hasErrors(m_issues) && inputErrors().isEmpty();
+}
+
+QString RouteEditor::diffText() const
+{
+    return m_changes->toPlainText();
+}
+
+void RouteEditor::showTab(Tab tab)
+{
+    m_tabs->setCurrentIndex(int(tab));
+}
+
+bool RouteEditor::selectRule(int route, int rule)
+{
+    const QModelIndex idx = m_tree->indexOfRule(route, rule);
+    if (!idx.isValid())
+        return false;
+    m_treeView->expand(idx.parent());
+    m_treeView->setCurrentIndex(idx);
+    m_treeView->scrollTo(idx);
+    // setCurrentIndex reports nothing when the row is already current.
+    if (m_route != route || m_rule != rule) {
+        m_route = route;
+        m_rule = rule;
+        loadSelection();
+    }
+    return true;
+}
+
+void RouteEditor::restoreSelection(int route, int rule)
+{
+    QModelIndex idx = rule >= 0 ? m_tree->indexOfRule(route, rule) : QModelIndex();
+    if (!idx.isValid() && route >= 0)
+        idx = m_tree->indexOfRoute(route);
+    m_treeView->expandAll();
+    const QSignalBlocker block(m_treeView->selectionModel());
+    if (idx.isValid()) {
+        m_treeView->setCurrentIndex(idx);
+        m_route = idx.data(RouteTreeModel::RouteIndexRole).toInt();
+        m_rule = idx.data(RouteTreeModel::KindRole).toInt() == int(RouteTreeModel::Kind::Rule)
+            ? idx.data(RouteTreeModel::RuleIndexRole).toInt()
+            : -1;
+    } else {
+        m_treeView->setCurrentIndex({});
+        m_route = m_rule = -1;
+    }
+    m_treeView->viewport()->update();
+    loadSelection();
+}
+
+void RouteEditor::onTreeSelection()
+{
+    const QModelIndex idx = m_treeView->currentIndex();
+    const auto kind = RouteTreeModel::Kind(idx.data(RouteTreeModel::KindRole).toInt());
+    if (!idx.isValid() || kind == RouteTreeModel::Kind::Target) {
+        m_route = m_rule = -1;
+    } else {
+        m_route = idx.data(RouteTreeModel::RouteIndexRole).toInt();
+        m_rule = kind == RouteTreeModel::Kind::Rule ? idx.data(RouteTreeModel::RuleIndexRole).toInt() : -1;
+    }
+    loadSelection();
+}
+
+QStringList RouteEditor::knownServices() const
+{
+    QStringList out;
+    const routing::RouteSet &set = m_tree->routeSet();
+    for (const routing::EndpointSlice &s : set.endpointSlices) {
+        if (!s.serviceName.empty() && !out.contains(qs(s.serviceName)))
+            out << qs(s.serviceName);
+    }
+    for (const routing::HttpRoute &r : set.routes) {
+        for (const routing::RouteRule &rule : r.rules) {
+            for (const routing::BackendRef &b : rule.backends) {
+                if (!b.name.empty() && !out.contains(qs(b.name)))
+                    out << qs(b.name);
+            }
+        }
+    }
+    out.sort();
+    return out;
+}
+
+void RouteEditor::loadSelection()
+{
+    m_loadingSelection = true;
+    const routing::HttpRoute *r = m_tree->route(m_route);
+    const routing::RouteRule *rule = m_tree->rule(m_route, m_rule);
+    if (rule) {
+        const QString key = qs(r->ns) + QLatin1Char('/') + qs(r->name);
+        QStringList targets;
+        for (const std::string &h : r->hostnames)
+            targets << QStringLiteral("xds:///") + qs(h);
+        m_ruleEditor->setRule(*rule, tr("Rule %1 of %2").arg(m_rule + 1).arg(key),
+            tr("%1 · tried in order, first match wins · %2")
+                .arg(targets.isEmpty() ? tr("no hostnames") : targets.join(QStringLiteral(", ")),
+                    tr("%n rule(s) in this route", nullptr, int(r->rules.size()))),
+            knownServices());
+        m_ruleEditor->setIssues(m_tree->issuesFor(m_route, m_rule));
+        m_detail->setCurrentWidget(m_ruleScroll);
+    } else if (r) {
+        m_routeTitle->setText(tr("HTTPRoute %1/%2").arg(qs(r->ns), qs(r->name)));
+        QStringList hosts;
+        for (const std::string &h : r->hostnames)
+            hosts << qs(h);
+        m_hostnames->setText(hosts.join(QStringLiteral(", ")));
+        QStringList lines;
+        lines << tr("%n rule(s), tried in order.", nullptr, int(r->rules.size()));
+        for (const routing::RouteIssue &i : m_tree->issuesFor(m_route, -1)) {
+            lines << QStringLiteral("<span style='color:%1'>%2</span> %3")
+                         .arg((i.severity == routing::Severity::Error ? routestyle::kErrorColor
+                                                                      : routestyle::kWarningColor)
+                                  .name(),
+                             i.severity == routing::Severity::Error ? tr("error") : tr("warning"),
+                             QString(qs(i.field) + QStringLiteral(": ") + qs(i.message)).toHtmlEscaped());
+        }
+        m_routeInfo->setText(lines.join(QStringLiteral("<br>")));
+        m_detail->setCurrentWidget(m_routePage);
+    } else {
+        m_detail->setCurrentWidget(m_placeholder);
+    }
+    const routing::HttpRoute *cr = m_tree->route(m_route);
+    m_up->setEnabled(rule && m_rule > 0);
+    m_down->setEnabled(rule && cr && size_t(m_rule + 1) < cr->rules.size());
+    m_removeRule->setEnabled(rule != nullptr);
+    m_addRule->setEnabled(r != nullptr);
+    m_loadingSelection = false;
+    refreshStatus();
+}
+
+void RouteEditor::onRuleEdited()
+{
+    if (m_loadingSelection || !m_tree->rule(m_route, m_rule))
+        return;
+    m_tree->setRule(m_route, m_rule, m_ruleEditor->rule());
+    revalidate();
+    Q_EMIT editedChanged();
+}
+
+void RouteEditor::revalidate()
+{
+    m_issues = routing::validateRoutes(m_tree->routeSet(), m_plane);
+    m_tree->setIssues(m_issues);
+    if (m_tree->rule(m_route, m_rule))
+        m_ruleEditor->setIssues(m_tree->issuesFor(m_route, m_rule));
+    m_diff = routing::diffRouteSets(m_applied, m_tree->routeSet());
+    m_changes->setDiff(m_diff, hasChanges() ? tr("Only formatting differs.") : tr("No unapplied changes."));
+    refreshProblems();
+    refreshStatus();
+    refreshRouted();
+}
+
+void RouteEditor::refreshProblems()
+{
+    m_problems->clear();
+    int errors = 0, warnings = 0;
+    const QIcon err = dotIcon(routestyle::kErrorColor);
+    const QIcon warn = dotIcon(routestyle::kWarningColor);
+    for (const QString &e : inputErrors()) {
+        auto *item = new QListWidgetItem(err, e, m_problems);
+        item->setData(Qt::UserRole, m_route);
+        item->setData(Qt::UserRole + 1, m_rule);
+        ++errors;
+    }
+    for (const routing::RouteIssue &i : m_issues) {
+        const bool error = i.severity == routing::Severity::Error;
+        auto *item = new QListWidgetItem(error ? err : warn, issueLine(i), m_problems);
+        const auto [route, rule] = m_tree->locate(i);
+        item->setData(Qt::UserRole, route);
+        item->setData(Qt::UserRole + 1, rule);
+        item->setToolTip(qs(i.toString()));
+        (error ? errors : warnings) += 1;
+    }
+    QString title = tr("Problems");
+    if (errors + warnings > 0)
+        title += QStringLiteral(" (%1)").arg(errors + warnings);
+    m_tabs->setTabText(int(Tab::Problems), title);
+    m_tabs->tabBar()->setTabTextColor(int(Tab::Problems),
+        errors > 0         ? routestyle::kErrorColor
+            : warnings > 0 ? routestyle::kWarningColor
+                           : palette().color(QPalette::WindowText));
+    if (errors + warnings == 0)
+        new QListWidgetItem(
+            dotIcon(routestyle::kOkColor), tr("No problems for %1.").arg(planeName(m_plane)), m_problems);
+}
+
+void RouteEditor::refreshStatus()
+{
+    int errors = int(inputErrors().size()), warnings = 0;
+    for (const routing::RouteIssue &i : m_issues)
+        (i.severity == routing::Severity::Error ? errors : warnings) += 1;
+    const int changes = int(m_diff.summary.size());
+    QStringList parts;
+    if (m_hasApplied)
+        parts << (m_version > 0 ? tr("serving v%1").arg(m_version) : tr("loaded"));
+    if (!m_targetDescription.isEmpty())
+        parts << m_targetDescription;
+    parts << (hasChanges() ? tr("%n unapplied change(s)", nullptr, std::max(1, changes)) : tr("no unapplied changes"));
+    QString text = parts.join(QStringLiteral(" · "));
+    if (errors > 0)
+        text += QStringLiteral(" · <span style='color:%1'>%2</span>")
+                    .arg(routestyle::kErrorColor.name(), tr("%n error(s)", nullptr, errors));
+    else if (warnings > 0)
+        text += QStringLiteral(" · <span style='color:%1'>%2</span>")
+                    .arg(routestyle::kWarningColor.name(), tr("%n warning(s)", nullptr, warnings));
+    m_status->setText(text);
+
+    const bool ok = canApply();
+    m_apply->setEnabled(ok);
+    m_revert->setEnabled(hasChanges());
+    if (ok)
+        m_apply->setToolTip(tr("Show the diff, then apply every change at once (Ctrl+Enter)"));
+    else if (!hasChanges())
+        m_apply->setToolTip(tr("Nothing to apply: the edited routes equal what is served"));
+    else
+        m_apply->setToolTip(tr("Fix %n error(s) first (see Problems)", nullptr, errors));
+    m_tabs->setTabText(int(Tab::Changes), hasChanges() ? tr("Changes (%1)").arg(std::max(1, changes)) : tr("Changes"));
+}
+
+void RouteEditor::refreshRouted()
+{
+    QSet<QString> routed;
+    for (const routing::HttpRoute &r : m_tree->routeSet().routes) {
+        for (const std::string &h : r.hostnames) {
+            if (h.find('.') == std::string::npos && h.find('*') == std::string::npos)
+                routed.insert(qs(r.ns) + QLatin1Char('/') + qs(h));
+        }
+        for (const routing::RouteRule &rule : r.rules) {
+            for (const routing::BackendRef &b : rule.backends) {
+                const QString ns = qs(routing::backendNamespace(b, r.ns));
+                routed.insert(ns + QLatin1Char('/') + qs(b.name));
+                const QString base = versionlessName(qs(b.name));
+                if (!base.isEmpty())
+                    routed.insert(ns + QLatin1Char('/') + base);
+            }
+        }
+    }
+    if (routed != m_routed) {
+        m_routed = routed;
+        Q_EMIT routedServicesChanged();
+    }
+}
+
+bool RouteEditor::routesService(const QString &service) const
+{
+    int route = -1, rule = -1;
+    return findRuleFor(service, &route, &rule);
+}
+
+QString RouteEditor::routingSummary(const QString &service) const
+{
+    const ServiceRef s = parseService(service);
+    if (s.name.isEmpty())
+        return {};
+    QStringList routes, targets;
+    for (const routing::HttpRoute &r : m_tree->routeSet().routes) {
+        const bool host = hostnameMatches(r, s);
+        QStringList rules;
+        for (size_t k = 0; k < r.rules.size(); ++k) {
+            const auto &backends = r.rules[k].backends;
+            if (host || std::any_of(backends.begin(), backends.end(),
+                            [&](const routing::BackendRef &b) { return backendMatches(b, r.ns, s); }))
+                rules << (r.rules[k].name.empty() ? tr("#%1").arg(k + 1) : qs(r.rules[k].name));
+        }
+        if (rules.isEmpty())
+            continue;
+        routes << tr("HTTPRoute %1/%2 (%n rule(s): %3)", nullptr, int(rules.size()))
+                      .arg(qs(r.ns), qs(r.name), rules.join(QStringLiteral(", ")));
+        for (const std::string &h : r.hostnames) {
+            if (!targets.contains(qs(h)))
+                targets << qs(h);
+        }
+    }
+    if (routes.isEmpty())
+        return {};
+    QString out = routes.join(QStringLiteral("; "));
+    if (!targets.isEmpty())
+        out += QStringLiteral(" · ") + tr("target %1").arg(targets.join(QStringLiteral(", ")));
+    if (!m_targetDescription.isEmpty())
+        out += QStringLiteral(" · ") + m_targetDescription;
+    return out;
+}
+
+bool RouteEditor::findRuleFor(const QString &service, int *route, int *rule) const
+{
+    const ServiceRef s = parseService(service);
+    if (s.name.isEmpty())
+        return false;
+    const routing::RouteSet &set = m_tree->routeSet();
+    int bestScore = -1;
+    for (size_t i = 0; i < set.routes.size(); ++i) {
+        const routing::HttpRoute &r = set.routes[i];
+        const bool host = hostnameMatches(r, s);
+        for (size_t k = 0; k < r.rules.size(); ++k) {
+            int matching = 0;
+            for (const routing::BackendRef &b : r.rules[k].backends)
+                matching += backendMatches(b, r.ns, s) ? 1 : 0;
+            if (matching == 0 && !host)
+                continue;
+            // Backends named after the service first; rules that split traffic before single-backend ones.
+            const int score = matching * 4 + (r.rules[k].backends.size() >= 2 ? 2 : 0) + (host ? 1 : 0);
+            if (score > bestScore) {
+                bestScore = score;
+                *route = int(i);
+                *rule = int(k);
+            }
+        }
+    }
+    return bestScore >= 0;
+}
+
+void RouteEditor::withRuleFor(const QString &service, const QString &what, std::function<void(int, int)> then)
+{
+    int route = -1, rule = -1;
+    if (findRuleFor(service, &route, &rule)) {
+        hideNotice();
+        then(route, rule);
+        return;
+    }
+    showNotice(tr("No route sends traffic to %1, so there is nothing to %2 yet.").arg(service, what),
+        tr("Create a route"), [this, service, then] {
+            const int route = createRouteFor(service);
+            if (route >= 0)
+                then(route, 0);
+        });
+}
+
+void RouteEditor::shiftTraffic(const QString &service)
+{
+    withRuleFor(service, tr("shift"), [this, service](int route, int rule) {
+        selectRule(route, rule);
+        const routing::HttpRoute &r = m_tree->routeSet().routes[size_t(route)];
+        const routing::RouteRule &ru = r.rules[size_t(rule)];
+        const ServiceRef s = parseService(service);
+        // The service clicked is the side traffic moves to when it has the smaller share
+        // (promoting a canary), else the side it moves away from.
+        int clicked = -1, heaviestOther = -1;
+        int64_t total = 0;
+        for (size_t i = 0; i < ru.backends.size(); ++i) {
+            total += std::max(0, ru.backends[i].weight);
+            if (clicked < 0 && backendMatches(ru.backends[i], r.ns, s))
+                clicked = int(i);
+        }
+        for (size_t i = 0; i < ru.backends.size(); ++i) {
+            if (int(i) != clicked
+                && (heaviestOther < 0 || ru.backends[i].weight > ru.backends[size_t(heaviestOther)].weight))
+                heaviestOther = int(i);
+        }
+        BackendWeightsEditor *be = m_ruleEditor->backendsEditor();
+        if (clicked >= 0 && heaviestOther >= 0) {
+            const QString a = qs(ru.backends[size_t(clicked)].name);
+            const QString b = qs(ru.backends[size_t(heaviestOther)].name);
+            if (total > 0 && 2 * int64_t(ru.backends[size_t(clicked)].weight) < total)
+                be->setShiftPair(b, a);
+            else
+                be->setShiftPair(a, b);
+        } else if (!ru.backends.empty()) {
+            be->setShiftPair(qs(ru.backends.front().name), QString());
+        }
+        m_ruleEditor->focusSection(RouteRuleEditor::Section::ShiftTraffic);
+        m_ruleScroll->ensureWidgetVisible(be->shiftSlider(), 20, 60);
+    });
+}
+
+void RouteEditor::addHeaderRoute(const QString &service)
+{
+    withRuleFor(service, tr("route by header"), [this, service](int route, int rule) {
+        const routing::HttpRoute r = m_tree->routeSet().routes[size_t(route)];
+        const routing::RouteRule &src = r.rules[size_t(rule)];
+        const ServiceRef s = parseService(service);
+        // Send tagged requests to the backend the graph named; for a plain service name,
+        // to its lightest backend (the canary, usually).
+        int pick = -1;
+        for (size_t i = 0; i < src.backends.size(); ++i) {
+            if (backendMatches(src.backends[i], r.ns, s)
+                && (pick < 0 || src.backends[i].weight < src.backends[size_t(pick)].weight))
+                pick = int(i);
+        }
+        if (pick < 0 && !src.backends.empty())
+            pick = 0;
+        routing::RouteRule nr;
+        std::string base = "header-canary";
+        std::string name = base;
+        for (int n = 2;; ++n) {
+            const bool taken = std::any_of(
+                r.rules.begin(), r.rules.end(), [&](const routing::RouteRule &x) { return x.name == name; });
+            if (!taken)
+                break;
+            name = base + '-' + std::to_string(n);
+        }
+        nr.name = name;
+        routing::RouteMatch m;
+        m.path = routing::PathMatch {};
+        m.headers.push_back({ "x-canary", routing::StringMatchType::Exact, "true" });
+        nr.matches.push_back(m);
+        if (pick >= 0) {
+            routing::BackendRef b = src.backends[size_t(pick)];
+            b.weight = 1;
+            nr.backends.push_back(b);
+        } else {
+            routing::BackendRef b;
+            b.name = s.name.toStdString();
+            nr.backends.push_back(b);
+        }
+        nr.timeoutMs = src.timeoutMs;
+        // First, so no earlier catch-all rule shadows it.
+        const int at = m_tree->insertRule(route, 0, nr);
+        restoreSelection(route, at);
+        revalidate();
+        Q_EMIT editedChanged();
+        QTableWidget *headers = m_ruleEditor->matchEditor()->headersTable();
+        headers->setFocus(Qt::OtherFocusReason);
+        headers->setCurrentCell(0, 2);
+        m_ruleScroll->ensureWidgetVisible(headers, 20, 60);
+    });
+}
+
+void RouteEditor::injectFault(const QString &service)
+{
+    withRuleFor(service, tr("inject faults into"), [this](int route, int rule) {
+        selectRule(route, rule);
+        if (!m_tree->rule(route, rule)->fault)
+            m_ruleEditor->enableFault(1000, 10);
+        m_ruleEditor->focusSection(RouteRuleEditor::Section::Fault);
+        m_ruleScroll->ensureWidgetVisible(m_ruleEditor->faultGroup(), 20, 60);
+    });
+}
+
+int RouteEditor::createRouteFor(const QString &service)
+{
+    const ServiceRef s = parseService(service);
+    if (s.name.isEmpty())
+        return -1;
+    routing::HttpRoute r;
+    r.name = s.name.toStdString();
+    r.ns = s.ns.isEmpty() ? std::string("default") : s.ns.toStdString();
+    r.hostnames.push_back(r.name);
+    routing::RouteRule rule;
+    rule.name = "default";
+    routing::BackendRef b;
+    b.name = s.version.isEmpty() ? r.name : QString(s.name + QLatin1Char('-') + s.version).toStdString();
+    // The Service port is unknown here; the slice's port is the best guess to offer.
+    for (const routing::EndpointSlice &slice : m_tree->routeSet().endpointSlices) {
+        if (slice.serviceName == b.name && slice.ns == r.ns) {
+            b.port = slice.port;
+            break;
+        }
+    }
+    rule.backends.push_back(b);
+    r.rules.push_back(rule);
+    const int route = m_tree->addRoute(r);
+    restoreSelection(route, 0);
+    revalidate();
+    Q_EMIT editedChanged();
+    return route;
+}
+
+bool RouteEditor::moveCurrentRule(int delta)
+{
+    const routing::HttpRoute *r = m_tree->route(m_route);
+    if (!r || !m_tree->rule(m_route, m_rule))
+        return false;
+    const int to = m_rule + delta;
+    if (to < 0 || size_t(to) >= r->rules.size())
+        return false;
+    const bool ok = m_tree->moveRule(m_route, m_rule, to);  // ruleMoved updates the selection
+    if (ok) {
+        const QModelIndex idx = m_tree->indexOfRule(m_route, m_rule);
+        const QSignalBlocker block(m_treeView->selectionModel());
+        m_treeView->setCurrentIndex(idx);
+        Q_EMIT editedChanged();
+    }
+    return ok;
+}
+
+void RouteEditor::addRule()
+{
+    const routing::HttpRoute *r = m_tree->route(m_route);
+    if (!r)
+        return;
+    routing::RouteRule nr;
+    const routing::RouteRule *cur = m_tree->rule(m_route, m_rule);
+    std::string name = "rule";
+    for (int n = int(r->rules.size()) + 1;; ++n) {
+        name = "rule-" + std::to_string(n);
+        if (std::none_of(r->rules.begin(), r->rules.end(), [&](const routing::RouteRule &x) { return x.name == name; }))
+            break;
+    }
+    nr.name = name;
+    nr.matches.push_back(
+        routing::RouteMatch { routing::PathMatch { routing::PathMatchType::PathPrefix, "/" }, {}, {}, {} });
+    if (cur && !cur->backends.empty()) {
+        routing::BackendRef b = cur->backends.front();
+        b.weight = 1;
+        nr.backends.push_back(b);
+    } else if (!r->rules.empty() && !r->rules.front().backends.empty()) {
+        routing::BackendRef b = r->rules.front().backends.front();
+        b.weight = 1;
+        nr.backends.push_back(b);
+    }
+    const int route = m_route;
+    const int at = m_tree->insertRule(route, cur ? m_rule + 1 : int(r->rules.size()), nr);
+    restoreSelection(route, at);
+    revalidate();
+    m_ruleEditor->matchEditor()->pathValueEdit()->setFocus();
+    Q_EMIT editedChanged();
+}
+
+void RouteEditor::removeCurrentRule()
+{
+    if (!m_tree->rule(m_route, m_rule))
+        return;
+    const int route = m_route, rule = m_rule;
+    m_tree->removeRule(route, rule);
+    const routing::HttpRoute *r = m_tree->route(route);
+    restoreSelection(route, r && !r->rules.empty() ? std::min(rule, int(r->rules.size()) - 1) : -1);
+    revalidate();
+    Q_EMIT editedChanged();
+}
+
+void RouteEditor::reviewAndApply()
+{
+    revalidate();
+    if (!canApply() || m_review)
+        return;
+    QStringList warnings;
+    for (const routing::RouteIssue &i : m_issues)
+        warnings << issueLine(i);  // errors block Apply, so these are warnings
+    const QString target = m_targetDescription.isEmpty() ? planeName(m_plane) : m_targetDescription;
+    m_review = new RouteDiffDialog(m_diff, target, warnings, this);
+    m_review->setAttribute(Qt::WA_DeleteOnClose);
+    const routing::RouteSet reviewed = m_tree->routeSet();
+    connect(m_review, &QDialog::accepted, this, [this, reviewed] {
+        // What was reviewed is what is applied, even if an edit slipped in meanwhile.
+        Q_EMIT applyRequested(reviewed);
+    });
+    m_review->open();
+}
+
+void RouteEditor::reportApplyError(const QString &message)
+{
+    showNotice(tr("Not applied: %1").arg(message));
+}
+
+void RouteEditor::reportApplyError(const QString &message, const QString &actionText, std::function<void()> action)
+{
+    showNotice(tr("Not applied: %1").arg(message), actionText, std::move(action));
+}
+
+void RouteEditor::reportTargetProblem(const QString &message, const QString &actionText, std::function<void()> action)
+{
+    showNotice(message, actionText, std::move(action));
+}
+
+void RouteEditor::setClients(std::vector<meshscope::routing::XdsClientStatus> clients)
+{
+    m_clients->setServedVersion(m_version > 0 ? QString::number(m_version) : QString());
+    m_clients->setClients(std::move(clients));
+    m_clientsSummary->setText(m_clients->summary());
+    int nacked = 0;
+    for (const routing::XdsClientStatus &c : m_clients->clients()) {
+        for (const routing::XdsTypeStatus &t : c.types)
+            nacked += (c.connected && t.rejected) ? 1 : 0;
+    }
+    m_tabs->setTabText(
+        int(Tab::Clients), m_clients->rowCount() > 0 ? tr("Clients (%1)").arg(m_clients->rowCount()) : tr("Clients"));
+    m_tabs->tabBar()->setTabTextColor(
+        int(Tab::Clients), nacked > 0 ? routestyle::kErrorColor : palette().color(QPalette::WindowText));
+}
+
+void RouteEditor::setHistory(std::vector<meshscope::routing::HistoryEntry> entries)
+{
+    const int64_t selected = m_history->entryAt(m_historyView->currentIndex().row())
+        ? m_history->entryAt(m_historyView->currentIndex().row())->id
+        : -1;
+    m_history->setEntries(std::move(entries));
+    m_tabs->setTabText(
+        int(Tab::History), m_history->rowCount() > 0 ? tr("History (%1)").arg(m_history->rowCount()) : tr("History"));
+    const int row
+        = m_history->rowOfId(selected >= 0 ? selected : (m_history->entryAt(0) ? m_history->entryAt(0)->id : -1));
+    if (row >= 0)
+        m_historyView->setCurrentIndex(m_history->index(row, 0));
+}
+
+void RouteEditor::showNotice(const QString &text, const QString &actionText, std::function<void()> action)
+{
+    m_noticeLabel->setText(text);
+    m_noticeAction = std::move(action);
+    m_noticeButton->setText(actionText);
+    m_noticeButton->setVisible(!actionText.isEmpty());
+    m_notice->show();
+}
+
+void RouteEditor::hideNotice()
+{
+    m_notice->hide();
+    m_noticeAction = nullptr;
+}
+
+QString RouteEditor::noticeText() const
+{
+    return m_notice->isHidden() ? QString() : m_noticeLabel->text();
+}
+
+}  // namespace meshscope
