@@ -498,7 +498,13 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
     snap->windowSeconds = m_config.windowSeconds;
     snap->generation = ++m_generation;
     snap->counters = m_counters;
-    snap->counters.duplicateSpans = m_pairer.counters().duplicates;
+    const PairerCounters &pc = m_pairer.counters();
+    snap->counters.duplicateSpans = pc.duplicates;
+    snap->counters.pairedRequests = pc.paired;
+    snap->counters.unpairedClients = pc.expiredClients;
+    snap->counters.unpairedServers = pc.expiredServers;
+    snap->counters.fastTrackedClients = pc.fastTracked;
+    snap->counters.lateServerHalves = pc.lateServerHalves;
     snap->counters.pendingHalves = m_pairer.pending();
     snap->counters.foldedNodes = m_foldedTotal;
     return snap;

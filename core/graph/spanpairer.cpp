@@ -57,6 +57,8 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
             return;
         }
         m_waitingHalves -= e.waitingServers.size();
+        if (!m_untracedPeers.empty())
+            m_untracedPeers.erase(span.peer);
         // The server half (or halves) came first.
         for (size_t i = 0; i < e.waitingServers.size(); ++i) {
             PairedRequest r;
@@ -96,8 +98,9 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
     }
     e.serverIds.push_back(span.spanId);
     if (e.client) {
-        if (!e.client->peer.empty() && m_untracedPeers.size() < kMaxUntracedPeers)
-            m_untracedPeers.insert(e.client->peer);
+        // A pair proves the peer is traced: its next calls wait for their partner.
+        if (!m_untracedPeers.empty())
+            m_untracedPeers.erase(e.client->peer);
         PairedRequest r;
         r.client = std::move(e.client);
         r.server = std::make_unique<Span>(std::move(span));
@@ -112,7 +115,7 @@ void SpanPairer::add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out
         // as untraced, so this half is dropped rather than counted twice, and the
         // peer's next calls wait for their partner again.
         m_untracedPeers.erase(e.fastPeer);
-        m_counters.duplicates++;
+        m_counters.lateServerHalves++;
         return;
     }
     if (e.paired) {

@@ -31,7 +31,10 @@ struct PairerCounters {
     uint64_t roots = 0;
     uint64_t expiredClients = 0;
     uint64_t expiredServers = 0;
-    uint64_t duplicates = 0;
+    uint64_t duplicates = 0;  // a span id seen twice (a resent export), dropped
+    // Server halves of requests already counted at once towards an untraced peer:
+    // dropped so the request is not counted twice; the peer is then traced again.
+    uint64_t lateServerHalves = 0;
     uint64_t ignored = 0;  // INTERNAL / unspecified spans
     uint64_t fastTracked = 0;  // client spans counted at once towards an untraced peer
 };

@@ -9,6 +9,9 @@
 
 #include <QtTest>
 
+#include <algorithm>
+#include <random>
+
 using namespace meshscope;
 using namespace meshscope::test;
 
@@ -54,6 +57,9 @@ private Q_SLOTS:
     void databaseCallsCountAtOnce();
     void untracedPeerLearnedAfterExpiry();
     void lateServerHalfUnlearnsPeer();
+    void clientFirstInOneExportKeepsServerHalves();
+    void pairingNeverMarksPeerUntraced();
+    void anyInterleavingAndBatchingGivesSameGraph();
 };
 
 void TestSpanPairer::clientThenServer()
@@ -429,6 +435,146 @@ void TestSpanPairer::lateServerHalfUnlearnsPeer()
     pairer.add(serverSpan("reviews", 3, 0x51, 0x50, kT0Ns, 15), kT0Ms + kTtlMs + 4, out);
     QCOMPARE(out.size(), size_t(2));
     QVERIFY(out[1].client && out[1].server);
+}
+
+// 100 requests, each exported as one batch with the client span first and a failing
+// server span (HTTP 500, status ERROR): every server half counts, so the edge's error
+// rate is the truth (1.0) and nothing is called a duplicate.
+void TestSpanPairer::clientFirstInOneExportKeepsServerHalves()
+{
+    GraphAggregator agg(pairingConfig(), kT0Ms);
+    for (uint64_t i = 0; i < 100; ++i) {
+        Span client = clientSpan("frontend", 1000 + i, 0x100 + i, 0, kT0Ns, 20);
+        client.peer = "reviews";
+        Span server = serverSpan("reviews", 1000 + i, 0x10000 + i, 0x100 + i, kT0Ns + kMsNs, 15);
+        server.httpStatus = 500;
+        server.status = SpanStatus::Error;
+        agg.ingestSpans(batch(std::move(client), std::move(server)), kT0Ms + int64_t(i) * 20);
+    }
+    agg.flushPending(kT0Ms + 3000);
+    const GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 3000);
+    QCOMPARE(snap->counters.duplicateSpans, uint64_t(0));
+    QCOMPARE(snap->counters.pairedRequests, uint64_t(100));
+    QCOMPARE(snap->counters.fastTrackedClients, uint64_t(0));
+    const EdgeSnapshot *e = snap->edge("frontend->reviews");
+    QVERIFY(e);
+    QCOMPARE(e->stats.requests, uint64_t(100));
+    QCOMPARE(e->stats.errorRate, 1.0);
+}
+
+void TestSpanPairer::pairingNeverMarksPeerUntraced()
+{
+    SpanPairer pairer(kTtlMs);
+    std::vector<PairedRequest> out;
+    for (uint64_t i = 0; i < 3; ++i) {
+        Span c = clientSpan("frontend", 10 + i, 0x10 + i, 0, kT0Ns, 20);
+        c.peer = "reviews";
+        pairer.add(std::move(c), kT0Ms, out);
+        QCOMPARE(out.size(), size_t(i));  // waits: reviews is traced
+        pairer.add(serverSpan("reviews", 10 + i, 0x90 + i, 0x10 + i, kT0Ns, 15), kT0Ms, out);
+        QCOMPARE(out.size(), size_t(i + 1));
+        QVERIFY(out.back().client && out.back().server);
+    }
+    QCOMPARE(pairer.counters().fastTracked, uint64_t(0));
+    QCOMPARE(pairer.counters().duplicates, uint64_t(0));
+}
+
+namespace {
+
+// The graph as numbers that must not depend on arrival order.
+QStringList graphFacts(const GraphSnapshot &snap)
+{
+    QStringList facts;
+    for (const EdgeSnapshot &e : snap.edges)
+        facts << QStringLiteral("%1 n=%2 err=%3 4xx=%4 p50=%5 p99=%6")
+                     .arg(QString::fromStdString(e.id))
+                     .arg(e.stats.requests)
+                     .arg(e.stats.errorRate, 0, 'f', 6)
+                     .arg(e.stats.rate4xx, 0, 'f', 6)
+                     .arg(e.stats.p50Ms, 0, 'f', 3)
+                     .arg(e.stats.p99Ms, 0, 'f', 3);
+    for (const NodeSnapshot &n : snap.nodes)
+        facts << QStringLiteral("%1 kind=%2 n=%3").arg(QString::fromStdString(n.id)).arg(int(n.kind)).arg(n.stats.requests);
+    facts << QStringLiteral("duplicates=%1 paired=%2").arg(snap.counters.duplicateSpans).arg(snap.counters.pairedRequests);
+    return facts;
+}
+
+}  // namespace
+
+// Property: the same spans, shuffled and cut into batches at random (as concurrent
+// exporters deliver them), some resent, always give the same graph.
+void TestSpanPairer::anyInterleavingAndBatchingGivesSameGraph()
+{
+    std::mt19937_64 rng(20261206);
+    const std::vector<std::string> services = {"frontend", "reviews", "ratings", "details", "payments"};
+    std::vector<Span> spans;
+    uint64_t nextId = 1;
+    for (uint64_t trace = 1; trace <= 300; ++trace) {
+        // A root server span at the edge, then a chain of calls, each a client/server pair.
+        const uint64_t rootId = nextId++;
+        spans.push_back(serverSpan(services[0], trace, rootId, 0, kT0Ns, 40));
+        uint64_t parent = rootId;
+        size_t caller = 0;
+        const int depth = int(rng() % 4);
+        for (int d = 0; d < depth; ++d) {
+            const size_t callee = 1 + rng() % (services.size() - 1);
+            const uint64_t clientId = nextId++;
+            const uint64_t serverId = nextId++;
+            Span c = clientSpan(services[caller], trace, clientId, parent, kT0Ns + uint64_t(d) * kMsNs, 30 - d);
+            c.peer = services[callee];
+            Span sv = serverSpan(services[callee], trace, serverId, clientId, kT0Ns + uint64_t(d) * kMsNs, 25 - d);
+            const uint64_t roll = rng() % 10;
+            if (roll == 0) {
+                sv.httpStatus = 500;
+                sv.status = SpanStatus::Error;
+            } else if (roll == 1) {
+                sv.httpStatus = 404;
+            } else {
+                sv.httpStatus = 200;
+            }
+            spans.push_back(std::move(c));
+            spans.push_back(std::move(sv));
+            parent = serverId;
+            caller = callee;
+        }
+    }
+
+    auto graphOf = [&](const std::vector<Span> &order, bool batched, bool resend) {
+        GraphAggregator agg(pairingConfig(), kT0Ms);
+        size_t i = 0;
+        while (i < order.size()) {
+            const size_t n = batched ? 1 + size_t(rng() % 40) : order.size();
+            std::vector<Span> b(order.begin() + long(i), order.begin() + long(std::min(order.size(), i + n)));
+            if (resend && !b.empty())
+                b.push_back(b.front());  // an exporter's retry resends a span
+            agg.ingestSpans(std::move(b), kT0Ms + 100);
+            i += n;
+        }
+        agg.flushPending(kT0Ms + 200);
+        return agg.snapshot(kT0Ms + 200);
+    };
+
+    const GraphSnapshotPtr reference = graphOf(spans, false, false);
+    const QStringList expected = graphFacts(*reference);
+    QVERIFY(reference->counters.pairedRequests > 300);
+    for (int round = 0; round < 20; ++round) {
+        std::vector<Span> order = spans;
+        std::shuffle(order.begin(), order.end(), rng);
+        const bool resend = round % 2 == 1;
+        const GraphSnapshotPtr got = graphOf(order, true, resend);
+        QStringList facts = graphFacts(*got);
+        if (resend) {
+            // Resent copies are counted as duplicates and change nothing else.
+            QVERIFY(got->counters.duplicateSpans > 0);
+            facts.removeLast();
+            QStringList exp = expected;
+            exp.removeLast();
+            QCOMPARE(facts, exp);
+            QCOMPARE(got->counters.pairedRequests, reference->counters.pairedRequests);
+        } else {
+            QCOMPARE(facts, expected);
+        }
+    }
 }
 
 #include "tst_spanpairer.moc"
