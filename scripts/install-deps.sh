@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang-format dpkg-dev
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libgl-dev
   # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-base-dev only recommends
   libqt6opengl6-dev

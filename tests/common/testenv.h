@@ -9,6 +9,7 @@
 #include <QStandardPaths>
 #include <QString>
 #include <QTcpServer>
+#include <QtTest>
 
 namespace meshscope::test {
 
@@ -31,6 +32,14 @@ inline QString findTool(const char *name)
     return QFile::exists(usr) ? usr : QString();
 }
 
+// In CI (CI=true) every real peer must be installed: a missing one fails the test
+// rather than skipping it, so a green run never hides an untested path.
+inline bool missingPeerFails()
+{
+    const QByteArray ci = qgetenv("CI");
+    return !ci.isEmpty() && ci != "false" && ci != "0";
+}
+
 inline bool writeFile(const QString &path, const QByteArray &data)
 {
     QFile f(path);
@@ -44,3 +53,14 @@ inline QByteArray readFile(const QString &path)
 }
 
 }  // namespace meshscope::test
+
+// Skips the test when `present` is false on a developer's machine; fails it in CI.
+#define MESHSCOPE_REQUIRE_PEER(present, what)                                                            \
+    do {                                                                                                 \
+        if (!(present)) {                                                                                \
+            if (::meshscope::test::missingPeerFails())                                                   \
+                QFAIL(what " is not installed; CI runs every test against the real peer");             \
+            QSKIP(what " is not installed (scripts/install-deps.sh installs it)");                       \
+        }                                                                                                \
+    } while (false)
+

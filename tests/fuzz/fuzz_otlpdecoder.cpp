@@ -24,16 +24,6 @@ constexpr uint64_t kNowNs = 1790000000ull * 1000000000ull;
     std::abort();
 }
 
-bool sameSpan(const Span &a, const Span &b)
-{
-    return a.traceId == b.traceId && a.spanId == b.spanId && a.parentSpanId == b.parentSpanId && a.kind == b.kind
-        && a.status == b.status && a.protocol == b.protocol && a.service == b.service
-        && a.serviceNamespace == b.serviceNamespace && a.serviceVersion == b.serviceVersion && a.name == b.name
-        && a.startNs == b.startNs && a.endNs == b.endNs && a.peer == b.peer && a.method == b.method
-        && a.path == b.path && a.authority == b.authority && a.httpStatus == b.httpStatus
-        && a.grpcStatus == b.grpcStatus && a.requestBytes == b.requestBytes && a.responseBytes == b.responseBytes
-        && a.mtls == b.mtls && a.databaseCall == b.databaseCall;
-}
 
 }  // namespace
 
@@ -57,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "span counts or rejection reasons");
         ASSERT_PROPERTY(ref.spans.size() == wire.spans.size(), "number of spans");
         for (size_t i = 0; i < ref.spans.size(); ++i)
-            ASSERT_PROPERTY(sameSpan(ref.spans[i], wire.spans[i]), "span contents");
+            ASSERT_PROPERTY(ref.spans[i] == wire.spans[i], "span contents");  // every field, defaulted ==
     }
     if (!wire.malformed && !wire.spans.empty()) {
         AggregatorConfig cfg;

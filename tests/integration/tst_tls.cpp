@@ -225,8 +225,7 @@ void TestTls::cleanupTestCase()
 
 void TestTls::prometheusMutualTls()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "ca", "meshscope"), QStringLiteral("vector(7)"),
                                                      std::nullopt);
     QVERIFY2(r.ok(), qPrintable(r.message));
@@ -260,8 +259,7 @@ void TestTls::prometheusMutualTls()
 
 void TestTls::prometheusWrongCa()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "other-ca", "meshscope"), QStringLiteral("1"),
                                                      std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
@@ -276,8 +274,7 @@ void TestTls::prometheusWrongCa()
 
 void TestTls::prometheusMissingClientCertificate()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "ca", nullptr), QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
     QVERIFY2(r.message.endsWith(QStringLiteral("TLS: %1 requires a client certificate; none was configured").arg(m_prom.hostPort())),
@@ -286,8 +283,7 @@ void TestTls::prometheusMissingClientCertificate()
 
 void TestTls::prometheusClientCertificateFromOtherCa()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "ca", "intruder"), QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
     QVERIFY2(r.message.contains(QStringLiteral("TLS: %1 rejected the client certificate 'intruder.pem' (").arg(m_prom.hostPort())),
@@ -305,8 +301,7 @@ void TestTls::prometheusClientCertificateFromOtherCa()
 
 void TestTls::prometheusExpiredServerCertificate()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     const PromResult r = PrometheusClient::querySync(promConfig(m_expiredProm, "ca", "meshscope"), QStringLiteral("1"),
                                                      std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
@@ -325,8 +320,7 @@ void TestTls::prometheusExpiredServerCertificate()
 
 void TestTls::prometheusHostnameMismatch()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     // The certificate names prometheus.test and 127.0.0.1, not localhost.
     PrometheusConfig c = promConfig(m_prom, "ca", "meshscope");
     c.url = m_prom.url(QStringLiteral("localhost"));
@@ -358,8 +352,7 @@ void TestTls::prometheusUnusableTlsFiles()
 
 void TestTls::cliPrometheusTlsFlags()
 {
-    if (m_prometheusBinary.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
     const QString url = m_prom.url().toString();
     auto run = [](const QStringList &args, QByteArray *out, QByteArray *err) {
         QProcess p;
