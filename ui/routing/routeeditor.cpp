@@ -1,6 +1,7 @@
 #include "routing/routeeditor.h"
 
 #include "routing/backendweightseditor.h"
+#include "routing/routeactions.h"
 #include "routing/routediffview.h"
 #include "routing/models/routehistorymodel.h"
 #include "routing/routeissuestyle.h"
@@ -43,72 +44,6 @@ namespace {
 QString qs(const std::string &s)
 {
     return QString::fromStdString(s);
-}
-
-// A service as the graph names it: "ns/name", "name", "ns/name@version".
-struct ServiceRef {
-    QString ns;
-    QString name;
-    QString version;
-};
-
-ServiceRef parseService(const QString &text)
-{
-    ServiceRef s;
-    QString rest = text.trimmed();
-    const int at = int(rest.indexOf(QLatin1Char('@')));
-    if (at >= 0) {
-        s.version = rest.mid(at + 1);
-        rest = rest.left(at);
-    }
-    const int slash = int(rest.indexOf(QLatin1Char('/')));
-    if (slash >= 0) {
-        s.ns = rest.left(slash);
-        rest = rest.mid(slash + 1);
-    }
-    s.name = rest;
-    return s;
-}
-
-// "reviews-v2" -> "reviews" (the Istio version-subset convention: v + digit + [a-z0-9]*).
-QString versionlessName(const QString &name)
-{
-    const int dash = int(name.lastIndexOf(QLatin1Char('-')));
-    if (dash <= 0 || dash + 2 >= name.size() + 1)
-        return {};
-    const QString v = name.mid(dash + 1);
-    if (v.size() < 2 || v[0] != QLatin1Char('v') || !v[1].isDigit())
-        return {};
-    for (const QChar c : v) {
-        if (!(c.isDigit() || (c >= QLatin1Char('a') && c <= QLatin1Char('z'))))
-            return {};
-    }
-    return name.left(dash);
-}
-
-bool backendMatches(const routing::BackendRef &b, const std::string &routeNs, const ServiceRef &s)
-{
-    const QString bns = qs(routing::backendNamespace(b, routeNs));
-    if (!s.ns.isEmpty() && s.ns != bns)
-        return false;
-    const QString name = qs(b.name);
-    if (name == s.name)
-        return true;
-    if (!s.version.isEmpty())
-        return name == QString(s.name + QLatin1Char('-') + s.version);
-    return versionlessName(name) == s.name;
-}
-
-bool hostnameMatches(const routing::HttpRoute &r, const ServiceRef &s)
-{
-    if (!s.ns.isEmpty() && s.ns != qs(r.ns))
-        return false;
-    for (const std::string &h : r.hostnames) {
-        const QString host = qs(h);
-        if (host == s.name || host.startsWith(QString(s.name + QLatin1Char('.'))))
-            return true;
-    }
-    return false;
 }
 
 QString planeName(routing::DataPlane p)
@@ -846,21 +781,8 @@ void RouteEditor::refreshStatus()
 void RouteEditor::refreshRouted()
 {
     QSet<QString> routed;
-    for (const routing::HttpRoute &r : m_tree->routeSet().routes) {
-        for (const std::string &h : r.hostnames) {
-            if (h.find('.') == std::string::npos && h.find('*') == std::string::npos)
-                routed.insert(qs(r.ns) + QLatin1Char('/') + qs(h));
-        }
-        for (const routing::RouteRule &rule : r.rules) {
-            for (const routing::BackendRef &b : rule.backends) {
-                const QString ns = qs(routing::backendNamespace(b, r.ns));
-                routed.insert(ns + QLatin1Char('/') + qs(b.name));
-                const QString base = versionlessName(qs(b.name));
-                if (!base.isEmpty())
-                    routed.insert(ns + QLatin1Char('/') + base);
-            }
-        }
-    }
+    for (const std::string &service : routing::routedServices(m_tree->routeSet()))
+        routed.insert(qs(service));
     if (routed != m_routed) {
         m_routed = routed;
         Q_EMIT routedServicesChanged();
@@ -869,27 +791,18 @@ void RouteEditor::refreshRouted()
 
 bool RouteEditor::routesService(const QString &service) const
 {
-    int route = -1, rule = -1;
-    return findRuleFor(service, &route, &rule);
+    return routing::routesService(m_tree->routeSet(), service.toStdString());
 }
 
 QString RouteEditor::routingSummary(const QString &service) const
 {
-    const ServiceRef s = parseService(service);
-    if (s.name.isEmpty())
-        return {};
+    const routing::RouteSet &set = m_tree->routeSet();
     QStringList routes, targets;
-    for (const routing::HttpRoute &r : m_tree->routeSet().routes) {
-        const bool host = hostnameMatches(r, s);
+    for (const routing::ServiceRouting &sr : routing::routingFor(set, service.toStdString())) {
+        const routing::HttpRoute &r = set.routes[size_t(sr.route)];
         QStringList rules;
-        for (size_t k = 0; k < r.rules.size(); ++k) {
-            const auto &backends = r.rules[k].backends;
-            if (host || std::any_of(backends.begin(), backends.end(),
-                            [&](const routing::BackendRef &b) { return backendMatches(b, r.ns, s); }))
-                rules << (r.rules[k].name.empty() ? tr("#%1").arg(k + 1) : qs(r.rules[k].name));
-        }
-        if (rules.isEmpty())
-            continue;
+        for (const int k : sr.rules)
+            rules << (r.rules[size_t(k)].name.empty() ? tr("#%1").arg(k + 1) : qs(r.rules[size_t(k)].name));
         routes << tr("HTTPRoute %1/%2 (%n rule(s): %3)", nullptr, int(rules.size()))
                       .arg(qs(r.ns), qs(r.name), rules.join(QStringLiteral(", ")));
         for (const std::string &h : r.hostnames) {
@@ -907,40 +820,11 @@ QString RouteEditor::routingSummary(const QString &service) const
     return out;
 }
 
-bool RouteEditor::findRuleFor(const QString &service, int *route, int *rule) const
-{
-    const ServiceRef s = parseService(service);
-    if (s.name.isEmpty())
-        return false;
-    const routing::RouteSet &set = m_tree->routeSet();
-    int bestScore = -1;
-    for (size_t i = 0; i < set.routes.size(); ++i) {
-        const routing::HttpRoute &r = set.routes[i];
-        const bool host = hostnameMatches(r, s);
-        for (size_t k = 0; k < r.rules.size(); ++k) {
-            int matching = 0;
-            for (const routing::BackendRef &b : r.rules[k].backends)
-                matching += backendMatches(b, r.ns, s) ? 1 : 0;
-            if (matching == 0 && !host)
-                continue;
-            // Backends named after the service first; rules that split traffic before single-backend ones.
-            const int score = matching * 4 + (r.rules[k].backends.size() >= 2 ? 2 : 0) + (host ? 1 : 0);
-            if (score > bestScore) {
-                bestScore = score;
-                *route = int(i);
-                *rule = int(k);
-            }
-        }
-    }
-    return bestScore >= 0;
-}
-
 void RouteEditor::withRuleFor(const QString &service, const QString &what, std::function<void(int, int)> then)
 {
-    int route = -1, rule = -1;
-    if (findRuleFor(service, &route, &rule)) {
+    if (const auto at = routing::findRuleFor(m_tree->routeSet(), service.toStdString())) {
         hideNotice();
-        then(route, rule);
+        then(at->route, at->rule);
         return;
     }
     showNotice(tr("No route sends traffic to %1, so there is nothing to %2 yet.").arg(service, what),
@@ -956,33 +840,9 @@ void RouteEditor::shiftTraffic(const QString &service)
     withRuleFor(service, tr("shift"), [this, service](int route, int rule) {
         selectRule(route, rule);
         const routing::HttpRoute &r = m_tree->routeSet().routes[size_t(route)];
-        const routing::RouteRule &ru = r.rules[size_t(rule)];
-        const ServiceRef s = parseService(service);
-        // The service clicked is the side traffic moves to when it has the smaller share
-        // (promoting a canary), else the side it moves away from.
-        int clicked = -1, heaviestOther = -1;
-        int64_t total = 0;
-        for (size_t i = 0; i < ru.backends.size(); ++i) {
-            total += std::max(0, ru.backends[i].weight);
-            if (clicked < 0 && backendMatches(ru.backends[i], r.ns, s))
-                clicked = int(i);
-        }
-        for (size_t i = 0; i < ru.backends.size(); ++i) {
-            if (int(i) != clicked
-                && (heaviestOther < 0 || ru.backends[i].weight > ru.backends[size_t(heaviestOther)].weight))
-                heaviestOther = int(i);
-        }
         BackendWeightsEditor *be = m_ruleEditor->backendsEditor();
-        if (clicked >= 0 && heaviestOther >= 0) {
-            const QString a = qs(ru.backends[size_t(clicked)].name);
-            const QString b = qs(ru.backends[size_t(heaviestOther)].name);
-            if (total > 0 && 2 * int64_t(ru.backends[size_t(clicked)].weight) < total)
-                be->setShiftPair(b, a);
-            else
-                be->setShiftPair(a, b);
-        } else if (!ru.backends.empty()) {
-            be->setShiftPair(qs(ru.backends.front().name), QString());
-        }
+        if (const auto pair = routing::shiftPairFor(r, r.rules[size_t(rule)], service.toStdString()))
+            be->setShiftPair(qs(pair->from), qs(pair->to));
         m_ruleEditor->focusSection(RouteRuleEditor::Section::ShiftTraffic);
         m_ruleScroll->ensureWidgetVisible(be->shiftSlider(), 20, 60);
     });
@@ -991,44 +851,8 @@ void RouteEditor::shiftTraffic(const QString &service)
 void RouteEditor::addHeaderRoute(const QString &service)
 {
     withRuleFor(service, tr("route by header"), [this, service](int route, int rule) {
-        const routing::HttpRoute r = m_tree->routeSet().routes[size_t(route)];
-        const routing::RouteRule &src = r.rules[size_t(rule)];
-        const ServiceRef s = parseService(service);
-        // Send tagged requests to the backend the graph named; for a plain service name,
-        // to its lightest backend (the canary, usually).
-        int pick = -1;
-        for (size_t i = 0; i < src.backends.size(); ++i) {
-            if (backendMatches(src.backends[i], r.ns, s)
-                && (pick < 0 || src.backends[i].weight < src.backends[size_t(pick)].weight))
-                pick = int(i);
-        }
-        if (pick < 0 && !src.backends.empty())
-            pick = 0;
-        routing::RouteRule nr;
-        std::string base = "header-canary";
-        std::string name = base;
-        for (int n = 2;; ++n) {
-            const bool taken = std::any_of(
-                r.rules.begin(), r.rules.end(), [&](const routing::RouteRule &x) { return x.name == name; });
-            if (!taken)
-                break;
-            name = base + '-' + std::to_string(n);
-        }
-        nr.name = name;
-        routing::RouteMatch m;
-        m.path = routing::PathMatch {};
-        m.headers.push_back({ "x-canary", routing::StringMatchType::Exact, "true" });
-        nr.matches.push_back(m);
-        if (pick >= 0) {
-            routing::BackendRef b = src.backends[size_t(pick)];
-            b.weight = 1;
-            nr.backends.push_back(b);
-        } else {
-            routing::BackendRef b;
-            b.name = s.name.toStdString();
-            nr.backends.push_back(b);
-        }
-        nr.timeoutMs = src.timeoutMs;
+        const routing::HttpRoute &r = m_tree->routeSet().routes[size_t(route)];
+        const routing::RouteRule nr = routing::headerRouteFor(r, r.rules[size_t(rule)], service.toStdString());
         // First, so no earlier catch-all rule shadows it.
         const int at = m_tree->insertRule(route, 0, nr);
         restoreSelection(route, at);
@@ -1045,8 +869,10 @@ void RouteEditor::injectFault(const QString &service)
 {
     withRuleFor(service, tr("inject faults into"), [this](int route, int rule) {
         selectRule(route, rule);
-        if (!m_tree->rule(route, rule)->fault)
-            m_ruleEditor->enableFault(1000, 10);
+        if (!m_tree->rule(route, rule)->fault) {
+            const routing::FaultInjection f = routing::starterFault();
+            m_ruleEditor->enableFault(f.delayMs.value_or(0), f.delayPercent);
+        }
         m_ruleEditor->focusSection(RouteRuleEditor::Section::Fault);
         m_ruleScroll->ensureWidgetVisible(m_ruleEditor->faultGroup(), 20, 60);
     });
@@ -1054,27 +880,10 @@ void RouteEditor::injectFault(const QString &service)
 
 int RouteEditor::createRouteFor(const QString &service)
 {
-    const ServiceRef s = parseService(service);
-    if (s.name.isEmpty())
+    const std::optional<routing::HttpRoute> r = routing::defaultRouteFor(m_tree->routeSet(), service.toStdString());
+    if (!r)
         return -1;
-    routing::HttpRoute r;
-    r.name = s.name.toStdString();
-    r.ns = s.ns.isEmpty() ? std::string("default") : s.ns.toStdString();
-    r.hostnames.push_back(r.name);
-    routing::RouteRule rule;
-    rule.name = "default";
-    routing::BackendRef b;
-    b.name = s.version.isEmpty() ? r.name : QString(s.name + QLatin1Char('-') + s.version).toStdString();
-    // The Service port is unknown here; the slice's port is the best guess to offer.
-    for (const routing::EndpointSlice &slice : m_tree->routeSet().endpointSlices) {
-        if (slice.serviceName == b.name && slice.ns == r.ns) {
-            b.port = slice.port;
-            break;
-        }
-    }
-    rule.backends.push_back(b);
-    r.rules.push_back(rule);
-    const int route = m_tree->addRoute(r);
+    const int route = m_tree->addRoute(*r);
     restoreSelection(route, 0);
     revalidate();
     Q_EMIT editedChanged();

@@ -175,8 +175,8 @@ private:
     void showNotice(const QString &text, const QString &actionText = {}, std::function<void()> action = {});
     void hideNotice();
     QStringList knownServices() const;
-    // The rule that best carries `service` (most matching backends, split rules first).
-    bool findRuleFor(const QString &service, int *route, int *rule) const;
+    // Calls `then` with the rule that best carries `service` (routing::findRuleFor), else
+    // offers to create a route for it and calls `then` on that route's rule.
     void withRuleFor(const QString &service, const QString &what, std::function<void(int, int)> then);
 
     routing::RouteSet m_applied;
