@@ -1,6 +1,7 @@
 #include "routing/routeexport.h"
 
-#include "routing/yaml/routeyaml.h"
+#include "routing/yaml/routeyamlwriter.h"
+#include "routing/yaml/yamlemit.h"
 
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
@@ -16,24 +17,6 @@ namespace meshscope::routing {
 namespace {
 
 const char *const kIstioApiVersion = "networking.istio.io/v1beta1";
-
-void emitString(YAML::Emitter &e, const std::string &s)
-{
-    if (!yamlNeedsQuotes(s)) {
-        e << s;
-        return;
-    }
-    const bool printable = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-    e << (printable ? YAML::SingleQuoted : YAML::DoubleQuoted) << s;
-}
-
-void keyString(YAML::Emitter &e, const std::string &key, const std::string &value)
-{
-    e << YAML::Key;
-    emitString(e, key);
-    e << YAML::Value;
-    emitString(e, value);
-}
 
 std::string lower(std::string s)
 {
@@ -91,13 +74,7 @@ public:
             docs.push_back(virtualService(r));
         for (const auto &[key, subsets] : m_subsets)
             docs.push_back(destinationRule(key.first, key.second, subsets));
-        std::string out;
-        for (const std::string &d : docs) {
-            if (!out.empty())
-                out += "---\n";
-            out += d + '\n';
-        }
-        return out;
+        return joinDocuments(docs);
     }
 
 private:
@@ -122,9 +99,9 @@ private:
     {
         const IstioDestination d = istioDestination(b, routeNs, m_options);
         e << YAML::BeginMap;
-        keyString(e, "host", d.host);
+        emitKeyString(e, "host", d.host);
         if (!d.subset.empty()) {
-            keyString(e, "subset", d.subset);
+            emitKeyString(e, "subset", d.subset);
             m_subsets[{ backendNamespace(b, routeNs), shortHost(d.host) }].insert(d.subset);
         }
         if (b.port != 0)
@@ -154,7 +131,7 @@ private:
             e << YAML::Key;
             emitString(e, name);
             e << YAML::Value << YAML::BeginMap;
-            keyString(e, m.type == StringMatchType::Exact ? "exact" : "regex", m.value);
+            emitKeyString(e, m.type == StringMatchType::Exact ? "exact" : "regex", m.value);
             e << YAML::EndMap;
         }
         e << YAML::EndMap;
@@ -166,13 +143,13 @@ private:
         const std::string f = "matches[" + std::to_string(k) + "]";
         e << YAML::BeginMap;
         e << YAML::Key << "uri" << YAML::Value << YAML::BeginMap;
-        keyString(e, uriKind, uri);
+        emitKeyString(e, uriKind, uri);
         e << YAML::EndMap;
         stringMatches(e, "headers", m.headers, true, r, rule, i, f + ".headers");
         stringMatches(e, "queryParams", m.queryParams, false, r, rule, i, f + ".queryParams");
         if (!m.method.empty()) {
             e << YAML::Key << "method" << YAML::Value << YAML::BeginMap;
-            keyString(e, "exact", m.method);
+            emitKeyString(e, "exact", m.method);
             e << YAML::EndMap;
         }
         e << YAML::EndMap;
@@ -197,16 +174,12 @@ private:
                             + "' is dropped");
                     continue;
                 }
-                keyString(e, name, value);
+                emitKeyString(e, name, value);
             }
             e << YAML::EndMap;
         }
-        if (!h.remove.empty()) {
-            e << YAML::Key << "remove" << YAML::Value << YAML::BeginSeq;
-            for (const std::string &n : h.remove)
-                emitString(e, n);
-            e << YAML::EndSeq;
-        }
+        if (!h.remove.empty())
+            emitStringList(e, "remove", h.remove, YamlListStyle::Block);
         e << YAML::EndMap;
     }
 
@@ -214,7 +187,7 @@ private:
     {
         e << YAML::BeginMap;
         if (!rule.name.empty())
-            keyString(e, "name", rule.name);
+            emitKeyString(e, "name", rule.name);
         // Gateway API PathPrefix matches whole path elements ("/api" matches "/api"
         // and "/api/x", never "/apis"); Istio's prefix is a plain string prefix, so
         // "/api" becomes two Istio matches: exact "/api" and prefix "/api/".
@@ -295,7 +268,7 @@ private:
             for (int c : p.codes)
                 on += (on.empty() ? "" : ",") + std::to_string(c);
             if (!on.empty())
-                keyString(e, "retryOn", on);
+                emitKeyString(e, "retryOn", on);
             e << YAML::EndMap;
             if (p.backoffMs)
                 issue(Severity::Warning, r, &rule, i, "retry.backoff",
@@ -341,13 +314,7 @@ private:
     std::string virtualService(const HttpRoute &r)
     {
         YAML::Emitter e;
-        e << YAML::BeginMap;
-        e << YAML::Key << "apiVersion" << YAML::Value << kIstioApiVersion;
-        e << YAML::Key << "kind" << YAML::Value << "VirtualService";
-        e << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
-        keyString(e, "name", r.name);
-        keyString(e, "namespace", r.ns);
-        e << YAML::EndMap;
+        beginResource(e, kIstioApiVersion, "VirtualService", r.name, r.ns);
         e << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
         std::vector<std::string> hosts = r.hostnames;
         if (hosts.empty()) {
@@ -356,41 +323,32 @@ private:
             issue(Severity::Warning, r, nullptr, 0, "spec.hostnames",
                 "no hostnames: the VirtualService uses the route name '" + r.name + "' as its host");
         }
-        e << YAML::Key << "hosts" << YAML::Value << YAML::BeginSeq;
-        for (const std::string &h : hosts)
-            emitString(e, h);
-        e << YAML::EndSeq;
+        emitStringList(e, "hosts", hosts, YamlListStyle::Block);
         e << YAML::Key << "http" << YAML::Value << YAML::BeginSeq;
         for (size_t i = 0; i < r.rules.size(); ++i)
             httpRoute(e, r, r.rules[i], i);
         e << YAML::EndSeq;
-        e << YAML::EndMap << YAML::EndMap;
-        return e.c_str();
+        e << YAML::EndMap;
+        return endResource(e);
     }
 
     std::string destinationRule(const std::string &ns, const std::string &host, const std::set<std::string> &subsets)
     {
         YAML::Emitter e;
-        e << YAML::BeginMap;
-        e << YAML::Key << "apiVersion" << YAML::Value << kIstioApiVersion;
-        e << YAML::Key << "kind" << YAML::Value << "DestinationRule";
-        e << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
-        keyString(e, "name", host);
-        keyString(e, "namespace", ns);
-        e << YAML::EndMap;
+        beginResource(e, kIstioApiVersion, "DestinationRule", host, ns);
         e << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-        keyString(e, "host", host);
+        emitKeyString(e, "host", host);
         e << YAML::Key << "subsets" << YAML::Value << YAML::BeginSeq;
         for (const std::string &s : subsets) {
             e << YAML::BeginMap;
-            keyString(e, "name", s);
+            emitKeyString(e, "name", s);
             e << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
-            keyString(e, m_options.versionLabel, s);
+            emitKeyString(e, m_options.versionLabel, s);
             e << YAML::EndMap << YAML::EndMap;
         }
         e << YAML::EndSeq;
-        e << YAML::EndMap << YAML::EndMap;
-        return e.c_str();
+        e << YAML::EndMap;
+        return endResource(e);
     }
 
     const RouteSet &m_set;

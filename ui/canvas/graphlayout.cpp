@@ -477,54 +477,118 @@ void GraphLayout::relayout(const GraphSnapshot &snapshot)
         m_lastIds.push_back(node.id);
 }
 
+// What the phases of one full layout hand to each other; nodes are snapshot indices.
+struct GraphLayout::FullLayoutWork {
+    FullLayoutWork(const GraphSnapshot &snapshot, const std::vector<int> &nodeRanks, const Params &params)
+        : s(snapshot)
+        , ranks(nodeRanks)
+        , adj(snapshot)
+        , p(params)
+    {
+    }
+
+    const GraphSnapshot &s;
+    const std::vector<int> &ranks;
+    const Adjacency adj;
+    const Params &p;
+
+    std::map<int, std::vector<int>> layers;  // by rank, pinned nodes left out
+    std::vector<int> pinnedNodes;
+    std::vector<double> ord;  // each node's place in its layer, 0 (left) to 1 (right)
+
+    std::vector<std::string> nsOrder;  // namespaces of service layers, left to right
+    std::map<std::string, std::map<int, int>> nsCount;  // ns -> rank -> nodes
+    std::map<std::string, int> maxCount;  // ns -> nodes in its fullest layer
+    std::map<std::string, int> perRow;  // ns -> nodes per row of its column
+    std::vector<std::vector<std::string>> shelves;  // namespaces of each shelf, left to right
+    double widest = 0;  // width of the widest shelf
+    std::unordered_map<std::string, int> nsIndex;  // ns -> column, counted across shelves
+
+    std::map<int, std::vector<int>> keyed;  // layer key -> nodes
+    std::unordered_map<int, double> x;  // snapshot index -> x
+    std::unordered_map<int, int> row;  // snapshot index -> row within its layer
+
+    void renumber(const std::vector<int> &v)
+    {
+        const double span = v.size() > 1 ? double(v.size() - 1) : 1.0;
+        for (size_t k = 0; k < v.size(); ++k)
+            ord[size_t(v[k])] = double(k) / span;
+    }
+    double blockWidth(const std::string &ns) const
+    {
+        return std::max(1, std::min(perRow.at(ns), maxCount.at(ns))) * p.slotWidth;
+    }
+    double blockHeight(const std::string &ns, int c) const
+    {
+        double h = p.rowHeight;
+        for (const auto &[rank, count] : nsCount.at(ns))
+            h += ((count + c - 1) / c - 1) * p.rowHeight;
+        return h + double(nsCount.at(ns).size() - 1) * p.layerGap;
+    }
+};
+
 void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ranks)
 {
-    const double sw = m_params.slotWidth;
-    const double rh = m_params.rowHeight;
-    const double gap = m_params.layerGap;
-    const size_t n = s.nodes.size();
     m_layers.clear();
     m_columns.clear();
     m_placed.clear();
     m_remembered.clear();
     m_shelfRight.clear();
 
-    const Adjacency adj(s);
-    std::unordered_map<std::string_view, int> nodeIndex;
-    nodeIndex.reserve(n * 2);
-    for (size_t i = 0; i < n; ++i)
-        nodeIndex.emplace(s.nodes[i].id, int(i));
-    std::map<int, std::vector<int>> layers;  // by rank, pinned nodes left out
-    std::vector<int> pinnedNodes;
-    for (size_t i = 0; i < n; ++i) {
-        if (m_pinned.count(s.nodes[i].id))
-            pinnedNodes.push_back(int(i));
-        else
-            layers[ranks[i]].push_back(int(i));
-    }
+    FullLayoutWork w(s, ranks, m_params);
+    groupByRank(w);
+    orderByName(w);
+    reduceCrossings(w);
+    groupNamespaces(w);
+    shapeShelves(w);
+    orderColumnsInShelves(w);
+    assignColumns(w);
+    keyLayers(w);
+    placeServiceRows(w);
+    placeFreeLayers(w);
+    stackLayers(w);
+    placePinned(w);
+    ++m_version;
+}
 
-    // Initial order: by namespace and name, which already groups related services.
-    std::vector<double> ord(n, 0.0);
-    auto renumber = [&](const std::vector<int> &v) {
-        const double span = v.size() > 1 ? double(v.size() - 1) : 1.0;
-        for (size_t k = 0; k < v.size(); ++k)
-            ord[size_t(v[k])] = double(k) / span;
-    };
-    for (auto &[rank, v] : layers) {
+// One layer per rank (ranks come from computeRanks()); pinned nodes stay out of the
+// layers, since the user has already decided where they go.
+void GraphLayout::groupByRank(FullLayoutWork &w) const
+{
+    for (size_t i = 0; i < w.s.nodes.size(); ++i) {
+        if (m_pinned.count(w.s.nodes[i].id))
+            w.pinnedNodes.push_back(int(i));
+        else
+            w.layers[w.ranks[i]].push_back(int(i));
+    }
+}
+
+// Initial order within each layer: by namespace and name, which already groups
+// related services.
+void GraphLayout::orderByName(FullLayoutWork &w)
+{
+    w.ord.assign(w.s.nodes.size(), 0.0);
+    for (auto &[rank, v] : w.layers) {
         std::sort(v.begin(), v.end(), [&](int a, int b) {
-            const NodeSnapshot &x = s.nodes[size_t(a)];
-            const NodeSnapshot &y = s.nodes[size_t(b)];
+            const NodeSnapshot &x = w.s.nodes[size_t(a)];
+            const NodeSnapshot &y = w.s.nodes[size_t(b)];
             return std::tie(x.ns, x.name, x.id) < std::tie(y.ns, y.name, y.id);
         });
-        renumber(v);
+        w.renumber(v);
     }
+}
 
-    // Barycentre sweeps (down, up, down, up): each node moves to the mean position of
-    // its neighbours in the layers already swept, which removes most crossings.
+// Crossing reduction, the order within each layer: barycentre sweeps (down, up,
+// down, up) move each node to the mean position of its neighbours in the layers
+// already swept, which removes most crossings.
+void GraphLayout::reduceCrossings(FullLayoutWork &w)
+{
+    const size_t n = w.s.nodes.size();
+    const std::vector<int> &ranks = w.ranks;
     std::vector<double> key(n, 0.0);
     std::vector<int> rankOrder;
     std::vector<char> inLayout(n, 0);
-    for (const auto &[rank, v] : layers) {
+    for (const auto &[rank, v] : w.layers) {
         rankOrder.push_back(rank);
         for (int i : v)
             inLayout[size_t(i)] = 1;
@@ -533,7 +597,7 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
         const bool down = sweep % 2 == 0;
         for (size_t li = 1; li < rankOrder.size(); ++li) {
             const int rank = down ? rankOrder[li] : rankOrder[rankOrder.size() - 1 - li];
-            std::vector<int> &v = layers[rank];
+            std::vector<int> &v = w.layers[rank];
             for (int i : v) {
                 double sum = 0;
                 int count = 0;
@@ -541,107 +605,113 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
                     for (int k = start[size_t(i)]; k < start[size_t(i) + 1]; ++k) {
                         const int j = list[size_t(k)];
                         if (inLayout[size_t(j)] && (down ? ranks[size_t(j)] < rank : ranks[size_t(j)] > rank)) {
-                            sum += ord[size_t(j)];
+                            sum += w.ord[size_t(j)];
                             ++count;
                         }
                     }
                 };
-                visit(adj.outStart, adj.outList);
-                visit(adj.inStart, adj.inList);
-                key[size_t(i)] = count ? sum / count : ord[size_t(i)];
+                visit(w.adj.outStart, w.adj.outList);
+                visit(w.adj.inStart, w.adj.inList);
+                key[size_t(i)] = count ? sum / count : w.ord[size_t(i)];
             }
             std::stable_sort(v.begin(), v.end(), [&](int a, int b) { return key[size_t(a)] < key[size_t(b)]; });
-            renumber(v);
+            w.renumber(v);
         }
     }
+}
 
-    // Namespaces, first ordered by where their services ended up on average.
+// Namespace grouping: the namespaces of the service layers, ordered by where their
+// services ended up on average, and how many nodes each has per layer.
+void GraphLayout::groupNamespaces(FullLayoutWork &w)
+{
     std::map<std::string, std::pair<double, int>> nsWeight;
-    std::map<std::string, std::map<int, int>> nsCount;  // ns -> rank -> nodes
-    for (const auto &[rank, v] : layers) {
+    for (const auto &[rank, v] : w.layers) {
         if (!isMeshRank(rank))
             continue;
         for (int i : v) {
-            const std::string &ns = s.nodes[size_t(i)].ns;
-            nsWeight[ns].first += ord[size_t(i)];
+            const std::string &ns = w.s.nodes[size_t(i)].ns;
+            nsWeight[ns].first += w.ord[size_t(i)];
             nsWeight[ns].second += 1;
-            ++nsCount[ns][rank];
+            ++w.nsCount[ns][rank];
         }
     }
-    std::vector<std::string> nsOrder;
-    for (const auto &[ns, w] : nsWeight)
-        nsOrder.push_back(ns);
-    std::stable_sort(nsOrder.begin(), nsOrder.end(), [&](const std::string &a, const std::string &b) {
+    for (const auto &[ns, weight] : nsWeight)
+        w.nsOrder.push_back(ns);
+    std::stable_sort(w.nsOrder.begin(), w.nsOrder.end(), [&](const std::string &a, const std::string &b) {
         return nsWeight[a].first / nsWeight[a].second < nsWeight[b].first / nsWeight[b].second;
     });
-    std::map<std::string, int> maxCount;
-    for (const auto &[ns, counts] : nsCount) {
+    for (const auto &[ns, counts] : w.nsCount) {
         int m = 0;
         for (const auto &[rank, c] : counts)
             m = std::max(m, c);
-        maxCount[ns] = m;
+        w.maxCount[ns] = m;
     }
+}
 
-    // Shape: one band with a column per namespace and no wrapping while that stays
-    // reasonably wide. Otherwise every namespace becomes a block about as wide as
-    // tall (its layers wrapped into rows), packed into shelves.
-    std::map<std::string, int> perRow;
-    for (const auto &[ns, m] : maxCount)
-        perRow[ns] = m;
-    auto blockWidth = [&](const std::string &ns) { return std::max(1, std::min(perRow[ns], maxCount[ns])) * sw; };
-    auto blockHeight = [&](const std::string &ns, int c) {
-        double h = rh;
-        for (const auto &[rank, count] : nsCount[ns])
-            h += ((count + c - 1) / c - 1) * rh;
-        return h + double(nsCount[ns].size() - 1) * gap;
-    };
+// Shape: one band with a column per namespace and no wrapping while that stays
+// reasonably wide. Otherwise every namespace becomes a block about as wide as
+// tall (its layers wrapped into rows), packed into shelves.
+void GraphLayout::shapeShelves(FullLayoutWork &w) const
+{
+    const double sw = m_params.slotWidth;
+    const double rh = m_params.rowHeight;
+    const double gap = m_params.layerGap;
+    for (const auto &[ns, m] : w.maxCount)
+        w.perRow[ns] = m;
     size_t freeNodes = 0;
-    for (const auto &[rank, v] : layers) {
+    for (const auto &[rank, v] : w.layers) {
         if (!isMeshRank(rank))
             freeNodes += v.size();
     }
     double bandWidth = 0;
-    for (const std::string &ns : nsOrder)
-        bandWidth += blockWidth(ns) + m_params.columnGap;
-    double bandHeight = rh + double(std::max<size_t>(layers.size(), 1) - 1) * gap;
+    for (const std::string &ns : w.nsOrder)
+        bandWidth += w.blockWidth(ns) + m_params.columnGap;
+    double bandHeight = rh + double(std::max<size_t>(w.layers.size(), 1) - 1) * gap;
     const bool shelved = bandWidth / bandHeight > m_params.targetAspect * 1.4;
-    std::vector<std::vector<std::string>> shelves;
     if (!shelved) {
-        shelves.push_back(nsOrder);
-    } else {
-        double area = 0;
-        for (const std::string &ns : nsOrder) {
-            const int m = maxCount[ns];
-            int best = m;
-            double bestScore = std::numeric_limits<double>::max();
-            for (int c = 1; c <= m; ++c) {
-                const double score = std::abs(std::log(c * sw / blockHeight(ns, c) / 1.2));
-                if (score < bestScore) {
-                    bestScore = score;
-                    best = c;
-                }
-            }
-            perRow[ns] = best;
-            area += (blockWidth(ns) + m_params.columnGap) * (blockHeight(ns, best) + gap * 1.5);
-        }
-        area += double(freeNodes) * sw * rh;
-        const double target = std::sqrt(area * m_params.targetAspect);
-        double used = 0;
-        for (const std::string &ns : nsOrder) {
-            const double w = blockWidth(ns) + m_params.columnGap;
-            if (shelves.empty() || (used + w > target && used > 0)) {
-                shelves.emplace_back();
-                used = 0;
-            }
-            shelves.back().push_back(ns);
-            used += w;
-        }
+        w.shelves.push_back(w.nsOrder);
+        return;
     }
+    double area = 0;
+    for (const std::string &ns : w.nsOrder) {
+        const int m = w.maxCount[ns];
+        int best = m;
+        double bestScore = std::numeric_limits<double>::max();
+        for (int c = 1; c <= m; ++c) {
+            const double score = std::abs(std::log(c * sw / w.blockHeight(ns, c) / 1.2));
+            if (score < bestScore) {
+                bestScore = score;
+                best = c;
+            }
+        }
+        w.perRow[ns] = best;
+        area += (w.blockWidth(ns) + m_params.columnGap) * (w.blockHeight(ns, best) + gap * 1.5);
+    }
+    area += double(freeNodes) * sw * rh;
+    const double target = std::sqrt(area * m_params.targetAspect);
+    double used = 0;
+    for (const std::string &ns : w.nsOrder) {
+        const double width = w.blockWidth(ns) + m_params.columnGap;
+        if (w.shelves.empty() || (used + width > target && used > 0)) {
+            w.shelves.emplace_back();
+            used = 0;
+        }
+        w.shelves.back().push_back(ns);
+        used += width;
+    }
+}
 
-    // Within a shelf, namespaces that call each other a lot should sit side by side:
-    // starting from the barycentre order, swap neighbouring columns while that
-    // shortens the calls between them (weighted by how many there are).
-    for (std::vector<std::string> &shelf : shelves) {
+// Within a shelf, namespaces that call each other a lot should sit side by side:
+// starting from the barycentre order, swap neighbouring columns while that
+// shortens the calls between them (weighted by how many there are).
+void GraphLayout::orderColumnsInShelves(FullLayoutWork &w) const
+{
+    const GraphSnapshot &s = w.s;
+    std::unordered_map<std::string_view, int> nodeIndex;
+    nodeIndex.reserve(s.nodes.size() * 2);
+    for (size_t i = 0; i < s.nodes.size(); ++i)
+        nodeIndex.emplace(s.nodes[i].id, int(i));
+    for (std::vector<std::string> &shelf : w.shelves) {
         if (shelf.size() < 3)
             continue;
         std::unordered_map<std::string, int> idx;
@@ -653,7 +723,7 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
             if (ia == nodeIndex.end() || ib == nodeIndex.end())
                 continue;
             const NodeSnapshot &a = s.nodes[size_t(ia->second)], &b = s.nodes[size_t(ib->second)];
-            if (a.ns == b.ns || !isMeshRank(ranks[size_t(ia->second)]) || !isMeshRank(ranks[size_t(ib->second)]))
+            if (a.ns == b.ns || !isMeshRank(w.ranks[size_t(ia->second)]) || !isMeshRank(w.ranks[size_t(ib->second)]))
                 continue;
             auto x = idx.find(a.ns), y = idx.find(b.ns);
             if (x != idx.end() && y != idx.end())
@@ -663,7 +733,7 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
         std::vector<double> width(shelf.size());
         for (size_t k = 0; k < shelf.size(); ++k) {
             order[k] = int(k);
-            width[k] = blockWidth(shelf[k]);
+            width[k] = w.blockWidth(shelf[k]);
         }
         auto cost = [&]() {
             std::vector<double> centre(order.size());
@@ -673,8 +743,8 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
                 cur += width[size_t(k)] + m_params.columnGap;
             }
             double total = 0;
-            for (const auto &[pair, w] : weight)
-                total += w * std::abs(centre[size_t(pair.first)] - centre[size_t(pair.second)]);
+            for (const auto &[pair, wt] : weight)
+                total += wt * std::abs(centre[size_t(pair.first)] - centre[size_t(pair.second)]);
             return total;
         };
         double best = cost();
@@ -698,49 +768,59 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
             reordered.push_back(shelf[size_t(k)]);
         shelf = std::move(reordered);
     }
+}
 
-    // Columns, shelf by shelf, each shelf centred under the widest.
+// Columns, shelf by shelf, each shelf centred under the widest: the x range each
+// namespace's services get, kept for nodes that arrive later.
+void GraphLayout::assignColumns(FullLayoutWork &w)
+{
+    const double sw = m_params.slotWidth;
+    const auto &shelves = w.shelves;
     std::vector<double> shelfWidth(shelves.size(), 0);
     for (size_t sh = 0; sh < shelves.size(); ++sh) {
         for (const std::string &ns : shelves[sh])
-            shelfWidth[sh] += blockWidth(ns) + m_params.columnGap;
+            shelfWidth[sh] += w.blockWidth(ns) + m_params.columnGap;
         shelfWidth[sh] = std::max(0.0, shelfWidth[sh] - m_params.columnGap);
     }
-    const double widest = shelves.empty() ? sw : std::max(sw, *std::max_element(shelfWidth.begin(), shelfWidth.end()));
-    std::unordered_map<std::string, int> nsIndex;
+    w.widest = shelves.empty() ? sw : std::max(sw, *std::max_element(shelfWidth.begin(), shelfWidth.end()));
     m_shelfRight.assign(std::max<size_t>(shelves.size(), 1), 0);
     for (size_t sh = 0; sh < shelves.size(); ++sh) {
-        double cursor = (widest - shelfWidth[sh]) / 2;
+        double cursor = (w.widest - shelfWidth[sh]) / 2;
         for (const std::string &ns : shelves[sh]) {
-            m_columns[ns] = Column{cursor, cursor + blockWidth(ns), int(sh)};
-            nsIndex[ns] = int(nsIndex.size());
-            cursor += blockWidth(ns) + m_params.columnGap;
+            m_columns[ns] = Column{cursor, cursor + w.blockWidth(ns), int(sh)};
+            w.nsIndex[ns] = int(w.nsIndex.size());
+            cursor += w.blockWidth(ns) + m_params.columnGap;
         }
         m_shelfRight[sh] = cursor - m_params.columnGap;
     }
     m_left = 0;
-    m_right = widest;
+    m_right = w.widest;
+}
 
-    // Service layers become (shelf, depth) layers, namespaces contiguous in column order.
-    std::map<int, std::vector<int>> keyed;  // layer key -> nodes
-    for (auto &[rank, v] : layers) {
+// Service layers become (shelf, depth) layers, namespaces contiguous in column
+// order; the free layers keep their rank as key.
+void GraphLayout::keyLayers(FullLayoutWork &w)
+{
+    for (auto &[rank, v] : w.layers) {
         if (!isMeshRank(rank)) {
-            keyed[rank] = v;
+            w.keyed[rank] = v;
             continue;
         }
-        std::stable_sort(v.begin(), v.end(), [&](int a, int b) {
-            return nsIndex[s.nodes[size_t(a)].ns] < nsIndex[s.nodes[size_t(b)].ns];
-        });
+        std::stable_sort(v.begin(), v.end(),
+            [&](int a, int b) { return w.nsIndex[w.s.nodes[size_t(a)].ns] < w.nsIndex[w.s.nodes[size_t(b)].ns]; });
         for (int i : v)
-            keyed[layerKey(rank, s.nodes[size_t(i)].ns)].push_back(i);
+            w.keyed[layerKey(rank, w.s.nodes[size_t(i)].ns)].push_back(i);
     }
+}
 
-    std::unordered_map<int, double> x;  // snapshot index -> x
-    std::unordered_map<int, int> row;
-    // Service layers first: rows filled round-robin so every row spans its column in
-    // barycentre order; alternate rows are staggered so edges from above pass between
-    // nodes rather than through them.
-    for (const auto &[layer, v] : keyed) {
+// Coordinates of the service layers: rows filled round-robin so every row spans
+// its column in barycentre order; alternate rows are staggered so edges from above
+// pass between nodes rather than through them.
+void GraphLayout::placeServiceRows(FullLayoutWork &w) const
+{
+    const double sw = m_params.slotWidth;
+    const GraphSnapshot &s = w.s;
+    for (const auto &[layer, v] : w.keyed) {
         if (!isMeshRank(layer))
             continue;
         for (size_t a = 0; a < v.size();) {
@@ -748,26 +828,32 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
             const std::string &ns = s.nodes[size_t(v[a])].ns;
             while (b < v.size() && s.nodes[size_t(v[b])].ns == ns)
                 ++b;
-            const Column col = m_columns[ns];
+            const Column col = m_columns.at(ns);
             const int count = int(b - a);
-            const int per = std::max(1, perRow[ns]);
+            const int per = std::max(1, w.perRow.at(ns));
             const int rows = (count + per - 1) / per;
             for (int j = 0; j < count; ++j) {
                 const int r = j % rows;
                 const int inRow = (count - r + rows - 1) / rows;
                 const double stagger = rows > 1 ? (r % 2 ? sw / 4 : -sw / 4) : 0;
                 const int i = v[a + size_t(j)];
-                x[i] = col.lo + ((col.hi - col.lo) - inRow * sw) / 2 + (j / rows + 0.5) * sw + stagger;
-                row[i] = r;
+                w.x[i] = col.lo + ((col.hi - col.lo) - inRow * sw) / 2 + (j / rows + 0.5) * sw + stagger;
+                w.row[i] = r;
             }
             a = b;
         }
     }
-    // Free layers: each node under or over the mean of its placed neighbours. Gateways
-    // first (their neighbours are services), then clients and external services (whose
-    // neighbours are mostly gateways).
+}
+
+// Coordinates of the free layers: each node under or over the mean of its placed
+// neighbours. Gateways first (their neighbours are services), then clients and
+// external services (whose neighbours are mostly gateways).
+void GraphLayout::placeFreeLayers(FullLayoutWork &w) const
+{
+    const double sw = m_params.slotWidth;
+    const double widest = w.widest;
     std::vector<int> freeRanks;
-    for (const auto &[layer, v] : keyed) {
+    for (const auto &[layer, v] : w.keyed) {
         if (!isMeshRank(layer) && !v.empty())
             freeRanks.push_back(layer);
     }
@@ -777,7 +863,7 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
     });
     const double mid = (m_left + m_right) / 2;
     for (int rank : freeRanks) {
-        const std::vector<int> &v = keyed[rank];
+        const std::vector<int> &v = w.keyed[rank];
         const int per = std::max({1, int(std::floor(widest / (sw * kFreeSpacing) + kEps)),
                                   int(std::ceil(std::sqrt(double(v.size()) * m_params.targetAspect)))});
         const int rows = int((v.size() + size_t(per) - 1) / size_t(per));
@@ -789,14 +875,14 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
             int count = 0;
             auto visit = [&](const std::vector<int> &start, const std::vector<int> &list) {
                 for (int e = start[size_t(i)]; e < start[size_t(i) + 1]; ++e) {
-                    if (auto it = x.find(list[size_t(e)]); it != x.end()) {
+                    if (auto it = w.x.find(list[size_t(e)]); it != w.x.end()) {
                         sum += it->second;
                         ++count;
                     }
                 }
             };
-            visit(adj.outStart, adj.outList);
-            visit(adj.inStart, adj.inList);
+            visit(w.adj.outStart, w.adj.outList);
+            visit(w.adj.inStart, w.adj.inList);
             const double fallback = mid - half + (2 * half) * (v.size() > 1 ? double(k) / double(v.size() - 1) : 0.5);
             items.emplace_back(count ? sum / count : fallback, i);
         }
@@ -808,16 +894,22 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
             std::vector<double> xs;
             placeRow(rowItems, mid - half + sw / 2, mid + half - sw / 2, sw * kFreeSpacing, xs);
             for (size_t k = 0; k < rowItems.size(); ++k) {
-                x[rowItems[k].second] = xs[k];
-                row[rowItems[k].second] = r;
+                w.x[rowItems[k].second] = xs[k];
+                w.row[rowItems[k].second] = r;
             }
         }
     }
+}
 
-    // Heights, top to bottom; shelves get a little extra room between them.
+// Heights, top to bottom, and the slots that make the layout; shelves get a little
+// extra room between them.
+void GraphLayout::stackLayers(FullLayoutWork &w)
+{
+    const double rh = m_params.rowHeight;
+    const double gap = m_params.layerGap;
     double y = 0;
     int lastShelf = -1;
-    for (const auto &[layer, v] : keyed) {
+    for (const auto &[layer, v] : w.keyed) {
         const int shelf = isMeshRank(layer) ? (layer - kServiceRank) / kShelfStride : -1;
         if (shelf >= 0 && lastShelf >= 0 && shelf != lastShelf)
             y += gap * 0.5;
@@ -827,12 +919,12 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
         l.y0 = y;
         int rows = 1;
         for (int i : v) {
-            const NodeSnapshot &node = s.nodes[size_t(i)];
+            const NodeSnapshot &node = w.s.nodes[size_t(i)];
             Slot slot;
-            slot.rank = ranks[size_t(i)];
+            slot.rank = w.ranks[size_t(i)];
             slot.layer = layer;
-            slot.row = row[i];
-            slot.x = x[i];
+            slot.row = w.row[i];
+            slot.x = w.x[i];
             slot.inRow = true;
             slot.ns = node.ns;
             l.rows[slot.row].insert(slot.x);
@@ -841,16 +933,19 @@ void GraphLayout::fullLayout(const GraphSnapshot &s, const std::vector<int> &ran
         }
         y += (rows - 1) * rh + gap;
     }
-    // Pinned nodes keep their pins but belong to a layer, for when they are unpinned.
-    for (int i : pinnedNodes) {
-        const NodeSnapshot &node = s.nodes[size_t(i)];
+}
+
+// Pinned nodes keep their pins but belong to a layer, for when they are unpinned.
+void GraphLayout::placePinned(FullLayoutWork &w)
+{
+    for (int i : w.pinnedNodes) {
+        const NodeSnapshot &node = w.s.nodes[size_t(i)];
         Slot slot;
-        slot.rank = ranks[size_t(i)];
+        slot.rank = w.ranks[size_t(i)];
         slot.layer = layerFor(layerKey(slot.rank, node.ns));
         slot.ns = node.ns;
         m_placed[node.id] = slot;
     }
-    ++m_version;
 }
 
 int GraphLayout::layerKey(int rank, const std::string &ns)

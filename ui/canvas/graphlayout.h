@@ -94,7 +94,23 @@ private:
         int shelf = 0;
     };
 
+    // Lays the snapshot out from scratch, one phase after the other (each says what it
+    // decides in graphlayout.cpp); FullLayoutWork carries their results to the next.
+    struct FullLayoutWork;
     void fullLayout(const GraphSnapshot &snapshot, const std::vector<int> &ranks);
+    void groupByRank(FullLayoutWork &w) const;
+    static void orderByName(FullLayoutWork &w);
+    static void reduceCrossings(FullLayoutWork &w);
+    static void groupNamespaces(FullLayoutWork &w);
+    void shapeShelves(FullLayoutWork &w) const;
+    void orderColumnsInShelves(FullLayoutWork &w) const;
+    void assignColumns(FullLayoutWork &w);
+    void keyLayers(FullLayoutWork &w);
+    void placeServiceRows(FullLayoutWork &w) const;
+    void placeFreeLayers(FullLayoutWork &w) const;
+    void stackLayers(FullLayoutWork &w);
+    void placePinned(FullLayoutWork &w);
+
     void placeNew(const std::string &id, int rank, const std::string &ns, double desiredX, bool hasDesired);
     int layerFor(int key);
     Column columnFor(const std::string &ns);

@@ -1,32 +1,31 @@
-#include "routing/yaml/routeyaml.h"
+#include "routing/yaml/routeyamlreader.h"
 
-#include <re2/re2.h>
+#include "routing/yaml/gatewayduration.h"
+#include "routing/yaml/routeyamlschema.h"
+
 #include <yaml-cpp/yaml.h>
-
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
-#include <numeric>
-#include <set>
+#include <map>
+#include <optional>
 #include <sstream>
 
 namespace meshscope::routing {
 
 namespace {
 
-// Extension keys carry the meshscope.io/ prefix so a reader (and a Kubernetes API
-// server, which would prune them) can tell them from Gateway API fields at a glance.
-const std::string kRetryOnKey = "meshscope.io/retryOn";
-const std::string kPerTryTimeoutKey = "meshscope.io/perTryTimeout";
-const std::string kFaultKey = "meshscope.io/faultInjection";
-const std::string kExtensionGroup = "meshscope.io";
-const std::string kFaultKind = "FaultInjection";
-const std::string kServiceNameLabel = "kubernetes.io/service-name";
-const std::string kGatewayApiVersion = "gateway.networking.k8s.io/v1";
-const std::string kDiscoveryApiVersion = "discovery.k8s.io/v1";
+using routeyaml::isIp;
+using routeyaml::kDiscoveryApiVersion;
+using routeyaml::kExtensionGroup;
+using routeyaml::kFaultKey;
+using routeyaml::kFaultKind;
+using routeyaml::kGatewayApiVersion;
+using routeyaml::kPerTryTimeoutKey;
+using routeyaml::kRetryOnKey;
+using routeyaml::kServiceNameLabel;
 
 int lineOf(const YAML::Node &n)
 {
@@ -774,12 +773,6 @@ void readHttpRoute(const YAML::Node &doc, const MapView &top, DocReader &r, Rout
         set.routes.push_back(std::move(route));
 }
 
-bool isIp(int family, const std::string &s)
-{
-    unsigned char buf[16];
-    return inet_pton(family, s.c_str(), buf) == 1;
-}
-
 void readEndpointSlice(const YAML::Node &doc, const MapView &top, DocReader &r, RouteSet &set)
 {
     EndpointSlice slice;
@@ -864,289 +857,6 @@ void readEndpointSlice(const YAML::Node &doc, const MapView &top, DocReader &r, 
         set.endpointSlices.push_back(std::move(slice));
 }
 
-// ---- writing ----
-
-void emitString(YAML::Emitter &e, const std::string &s)
-{
-    if (!yamlNeedsQuotes(s)) {
-        e << s;
-        return;
-    }
-    const bool printable = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-    e << (printable ? YAML::SingleQuoted : YAML::DoubleQuoted) << s;
-}
-
-void keyString(YAML::Emitter &e, const char *key, const std::string &value)
-{
-    e << YAML::Key << key << YAML::Value;
-    emitString(e, value);
-}
-
-std::string formatNumber(double v)
-{
-    if (std::fabs(v - std::round(v)) < 1e-12 && std::fabs(v) < 1e15)
-        return std::to_string(int64_t(std::llround(v)));
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
-}
-
-void emitBackendRef(YAML::Emitter &e, const BackendRef &b, bool withWeight)
-{
-    e << YAML::BeginMap;
-    keyString(e, "name", b.name);
-    if (!b.ns.empty())
-        keyString(e, "namespace", b.ns);
-    if (b.port != 0)
-        e << YAML::Key << "port" << YAML::Value << b.port;
-    if (withWeight)
-        e << YAML::Key << "weight" << YAML::Value << b.weight;
-    e << YAML::EndMap;
-}
-
-void emitNameValues(YAML::Emitter &e, const char *key, const std::vector<std::pair<std::string, std::string>> &list)
-{
-    if (list.empty())
-        return;
-    e << YAML::Key << key << YAML::Value << YAML::BeginSeq;
-    for (const auto &[n, v] : list) {
-        e << YAML::BeginMap;
-        keyString(e, "name", n);
-        keyString(e, "value", v);
-        e << YAML::EndMap;
-    }
-    e << YAML::EndSeq;
-}
-
-void emitHeaderModifier(YAML::Emitter &e, const char *type, const char *key, const HeaderModifier &m)
-{
-    e << YAML::BeginMap << YAML::Key << "type" << YAML::Value << type;
-    e << YAML::Key << key << YAML::Value << YAML::BeginMap;
-    emitNameValues(e, "set", m.set);
-    emitNameValues(e, "add", m.add);
-    if (!m.remove.empty()) {
-        e << YAML::Key << "remove" << YAML::Value << YAML::BeginSeq;
-        for (const std::string &r : m.remove)
-            emitString(e, r);
-        e << YAML::EndSeq;
-    }
-    e << YAML::EndMap << YAML::EndMap;
-}
-
-template <typename M> void emitNameValueMatches(YAML::Emitter &e, const char *key, const std::vector<M> &list)
-{
-    if (list.empty())
-        return;
-    e << YAML::Key << key << YAML::Value << YAML::BeginSeq;
-    for (const M &m : list) {
-        e << YAML::BeginMap;
-        keyString(e, "name", m.name);
-        e << YAML::Key << "type" << YAML::Value << (m.type == StringMatchType::Exact ? "Exact" : "RegularExpression");
-        keyString(e, "value", m.value);
-        e << YAML::EndMap;
-    }
-    e << YAML::EndSeq;
-}
-
-const char *pathTypeName(PathMatchType t)
-{
-    switch (t) {
-    case PathMatchType::Exact: return "Exact";
-    case PathMatchType::PathPrefix: return "PathPrefix";
-    case PathMatchType::RegularExpression: return "RegularExpression";
-    }
-    return "PathPrefix";
-}
-
-// Mirror percentages that are whole numbers use Gateway API's `percent`; others
-// its `fraction`, reduced, at a resolution of 1/1,000,000.
-void emitMirrorShare(YAML::Emitter &e, double percent)
-{
-    if (std::fabs(percent - std::round(percent)) < 1e-9) {
-        e << YAML::Key << "percent" << YAML::Value << int(std::llround(percent));
-        return;
-    }
-    int64_t num = std::llround(percent * 10000.0);
-    int64_t den = 1000000;
-    const int64_t g = std::gcd(num, den);
-    if (g > 0) {
-        num /= g;
-        den /= g;
-    }
-    e << YAML::Key << "fraction" << YAML::Value << YAML::BeginMap << YAML::Key << "numerator" << YAML::Value << num
-      << YAML::Key << "denominator" << YAML::Value << den << YAML::EndMap;
-}
-
-void emitRule(YAML::Emitter &e, const RouteRule &rule)
-{
-    e << YAML::BeginMap;
-    if (!rule.name.empty())
-        keyString(e, "name", rule.name);
-    e << YAML::Key << "matches" << YAML::Value << YAML::BeginSeq;
-    std::vector<RouteMatch> matches = rule.matches;
-    if (matches.empty())
-        matches.push_back(RouteMatch {});
-    for (const RouteMatch &m : matches) {
-        e << YAML::BeginMap;
-        const PathMatch path = m.path.value_or(PathMatch {});
-        e << YAML::Key << "path" << YAML::Value << YAML::BeginMap;
-        e << YAML::Key << "type" << YAML::Value << pathTypeName(path.type);
-        keyString(e, "value", path.value);
-        e << YAML::EndMap;
-        emitNameValueMatches(e, "headers", m.headers);
-        emitNameValueMatches(e, "queryParams", m.queryParams);
-        if (!m.method.empty())
-            keyString(e, "method", m.method);
-        e << YAML::EndMap;
-    }
-    e << YAML::EndSeq;
-    const bool anyFilter = !rule.requestHeaders.empty() || !rule.responseHeaders.empty() || rule.mirror || rule.fault;
-    if (anyFilter) {
-        e << YAML::Key << "filters" << YAML::Value << YAML::BeginSeq;
-        if (!rule.requestHeaders.empty())
-            emitHeaderModifier(e, "RequestHeaderModifier", "requestHeaderModifier", rule.requestHeaders);
-        if (!rule.responseHeaders.empty())
-            emitHeaderModifier(e, "ResponseHeaderModifier", "responseHeaderModifier", rule.responseHeaders);
-        if (rule.mirror) {
-            e << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "RequestMirror";
-            e << YAML::Key << "requestMirror" << YAML::Value << YAML::BeginMap;
-            e << YAML::Key << "backendRef" << YAML::Value;
-            emitBackendRef(e, rule.mirror->backend, false);
-            emitMirrorShare(e, rule.mirror->percent);
-            e << YAML::EndMap << YAML::EndMap;
-        }
-        if (rule.fault) {
-            const FaultInjection &f = *rule.fault;
-            e << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "ExtensionRef";
-            e << YAML::Key << "extensionRef" << YAML::Value << YAML::BeginMap;
-            e << YAML::Key << "group" << YAML::Value << kExtensionGroup;
-            e << YAML::Key << "kind" << YAML::Value << kFaultKind;
-            e << YAML::Key << "name" << YAML::Value << "fault-injection";
-            e << YAML::EndMap;
-            e << YAML::Key << kFaultKey << YAML::Value << YAML::BeginMap;
-            if (f.delayMs) {
-                e << YAML::Key << "delay" << YAML::Value << YAML::BeginMap;
-                e << YAML::Key << "fixedDelay" << YAML::Value << formatDuration(*f.delayMs);
-                e << YAML::Key << "percent" << YAML::Value << formatNumber(f.delayPercent);
-                e << YAML::EndMap;
-            }
-            if (f.abortHttpStatus) {
-                e << YAML::Key << "abort" << YAML::Value << YAML::BeginMap;
-                e << YAML::Key << "httpStatus" << YAML::Value << *f.abortHttpStatus;
-                e << YAML::Key << "percent" << YAML::Value << formatNumber(f.abortPercent);
-                e << YAML::EndMap;
-            }
-            e << YAML::EndMap << YAML::EndMap;
-        }
-        e << YAML::EndSeq;
-    }
-    e << YAML::Key << "backendRefs" << YAML::Value << YAML::BeginSeq;
-    for (const BackendRef &b : rule.backends)
-        emitBackendRef(e, b, true);
-    e << YAML::EndSeq;
-    if (rule.timeoutMs || rule.backendTimeoutMs) {
-        e << YAML::Key << "timeouts" << YAML::Value << YAML::BeginMap;
-        if (rule.timeoutMs)
-            e << YAML::Key << "request" << YAML::Value << formatDuration(*rule.timeoutMs);
-        if (rule.backendTimeoutMs)
-            e << YAML::Key << "backendRequest" << YAML::Value << formatDuration(*rule.backendTimeoutMs);
-        e << YAML::EndMap;
-    }
-    if (rule.retry) {
-        const RetryPolicy &p = *rule.retry;
-        e << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
-        e << YAML::Key << "attempts" << YAML::Value << p.attempts;
-        if (!p.codes.empty())
-            e << YAML::Key << "codes" << YAML::Value << YAML::Flow << p.codes;
-        if (p.backoffMs)
-            e << YAML::Key << "backoff" << YAML::Value << formatDuration(*p.backoffMs);
-        if (!p.retryOn.empty()) {
-            e << YAML::Key << kRetryOnKey << YAML::Value << YAML::Flow << YAML::BeginSeq;
-            for (const std::string &s : p.retryOn)
-                emitString(e, s);
-            e << YAML::EndSeq;
-        }
-        if (p.perTryTimeoutMs)
-            e << YAML::Key << kPerTryTimeoutKey << YAML::Value << formatDuration(*p.perTryTimeoutMs);
-        e << YAML::EndMap;
-    }
-    e << YAML::EndMap;
-}
-
-std::string emitRoute(const HttpRoute &route)
-{
-    YAML::Emitter e;
-    e << YAML::BeginMap;
-    e << YAML::Key << "apiVersion" << YAML::Value << kGatewayApiVersion;
-    e << YAML::Key << "kind" << YAML::Value << "HTTPRoute";
-    e << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
-    keyString(e, "name", route.name);
-    keyString(e, "namespace", route.ns);
-    e << YAML::EndMap;
-    e << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-    if (!route.hostnames.empty()) {
-        e << YAML::Key << "hostnames" << YAML::Value << YAML::BeginSeq;
-        for (const std::string &h : route.hostnames)
-            emitString(e, h);
-        e << YAML::EndSeq;
-    }
-    e << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
-    for (const RouteRule &rule : route.rules)
-        emitRule(e, rule);
-    e << YAML::EndSeq;
-    e << YAML::EndMap << YAML::EndMap;
-    return e.c_str();
-}
-
-std::string addressTypeOf(const EndpointSlice &s)
-{
-    if (s.endpoints.empty())
-        return "IPv4";
-    bool all4 = true, all6 = true;
-    for (const Endpoint &ep : s.endpoints) {
-        all4 = all4 && isIp(AF_INET, ep.address);
-        all6 = all6 && isIp(AF_INET6, ep.address);
-    }
-    return all4 ? "IPv4" : all6 ? "IPv6" : "FQDN";
-}
-
-std::string emitSlice(const EndpointSlice &s)
-{
-    YAML::Emitter e;
-    e << YAML::BeginMap;
-    e << YAML::Key << "apiVersion" << YAML::Value << kDiscoveryApiVersion;
-    e << YAML::Key << "kind" << YAML::Value << "EndpointSlice";
-    e << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
-    keyString(e, "name", s.name);
-    keyString(e, "namespace", s.ns);
-    e << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
-    e << YAML::Key << kServiceNameLabel << YAML::Value;
-    emitString(e, s.serviceName);
-    e << YAML::EndMap << YAML::EndMap;
-    e << YAML::Key << "addressType" << YAML::Value << addressTypeOf(s);
-    if (s.port != 0 || !s.portName.empty()) {
-        e << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-        if (!s.portName.empty())
-            keyString(e, "name", s.portName);
-        if (s.port != 0)
-            e << YAML::Key << "port" << YAML::Value << s.port;
-        e << YAML::Key << "protocol" << YAML::Value << "TCP";
-        e << YAML::EndMap << YAML::EndSeq;
-    }
-    e << YAML::Key << "endpoints" << YAML::Value << YAML::BeginSeq;
-    for (const Endpoint &ep : s.endpoints) {
-        e << YAML::BeginMap << YAML::Key << "addresses" << YAML::Value << YAML::BeginSeq;
-        emitString(e, ep.address);
-        e << YAML::EndSeq;
-        e << YAML::Key << "conditions" << YAML::Value << YAML::BeginMap << YAML::Key << "ready" << YAML::Value
-          << (ep.ready ? "true" : "false") << YAML::EndMap;
-        e << YAML::EndMap;
-    }
-    e << YAML::EndSeq;
-    e << YAML::EndMap;
-    return e.c_str();
-}
-
 }  // namespace
 
 bool RouteLoadResult::ok() const
@@ -1211,89 +921,6 @@ RouteLoadResult loadRouteFile(const std::string &path)
     std::ostringstream ss;
     ss << in.rdbuf();
     return loadRouteYaml(ss.str(), path);
-}
-
-std::string toYaml(const RouteSet &set)
-{
-    // Documents keep the set's order (HTTPRoutes, then EndpointSlices) rather than
-    // being sorted: HTTPRoutes that share a hostname are concatenated in file order
-    // by the data planes, so their order is meaning, not presentation.
-    std::string out;
-    auto append = [&](const std::string &doc) {
-        if (!out.empty())
-            out += "---\n";
-        out += doc;
-        out += '\n';
-    };
-    for (const HttpRoute &r : set.routes)
-        append(emitRoute(r));
-    for (const EndpointSlice &s : set.endpointSlices)
-        append(emitSlice(s));
-    return out;
-}
-
-std::optional<int64_t> parseDuration(const std::string &text)
-{
-    // GEP-2257: ^([0-9]{1,5}(h|m|s|ms)){1,4}$, each unit at most once.
-    if (text.empty())
-        return std::nullopt;
-    int64_t total = 0;
-    size_t i = 0;
-    int parts = 0;
-    std::set<std::string> seen;
-    while (i < text.size()) {
-        size_t j = i;
-        while (j < text.size() && text[j] >= '0' && text[j] <= '9')
-            ++j;
-        if (j == i || j - i > 5)
-            return std::nullopt;
-        const int64_t n = std::stoll(text.substr(i, j - i));
-        std::string unit;
-        if (text.compare(j, 2, "ms") == 0)
-            unit = "ms";
-        else if (j < text.size() && (text[j] == 'h' || text[j] == 'm' || text[j] == 's'))
-            unit = std::string(1, text[j]);
-        else
-            return std::nullopt;
-        if (!seen.insert(unit).second || ++parts > 4)
-            return std::nullopt;
-        const int64_t scale = unit == "h" ? 3600000 : unit == "m" ? 60000 : unit == "s" ? 1000 : 1;
-        total += n * scale;
-        i = j + unit.size();
-    }
-    return total;
-}
-
-std::string formatDuration(int64_t ms)
-{
-    if (ms <= 0)
-        return "0s";
-    std::string out;
-    const int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, rest = ms % 1000;
-    if (h)
-        out += std::to_string(h) + 'h';
-    if (m)
-        out += std::to_string(m) + 'm';
-    if (s)
-        out += std::to_string(s) + 's';
-    if (rest)
-        out += std::to_string(rest) + "ms";
-    return out;
-}
-
-bool yamlNeedsQuotes(const std::string &text)
-{
-    if (text.empty())
-        return true;
-    std::string lower = text;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    static const std::set<std::string> words = { "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~" };
-    if (words.count(lower))
-        return true;
-    // Numbers in YAML 1.1 and 1.2 spellings, including sexagesimal 1:20 and 0x/0o/0b.
-    static const RE2 number(
-        R"([-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?0[xob][0-9a-fA-F_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
-    return RE2::FullMatch(text, number);
 }
 
 }  // namespace meshscope::routing
