@@ -1,5 +1,7 @@
 #include "graphcommand.h"
 
+#include "commandline.h"
+#include "sourceoptions.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
 #include "telemetry/als/alsreceiver.h"
@@ -7,7 +9,6 @@
 #include "telemetry/otlp/otlpreceiver.h"
 #include "telemetry/prometheus/prometheusclient.h"
 #include "telemetry/prometheus/prometheussource.h"
-#include "net/tlsoptions.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -21,9 +22,10 @@
 #include <QUrl>
 
 #include <atomic>
-#include <memory>
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 namespace meshscope::cli {
 
@@ -31,148 +33,120 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
+constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::MessageLimit
+    | SourceFlag::Prometheus | SourceFlag::PrometheusQuery | SourceFlag::EnvoyAdmin;
+
 struct GraphOptions {
-    QString otlpListen = QStringLiteral("127.0.0.1:4317");
-    QString alsListen;  // empty: no access-log receiver
+    SourceOptions sources;
     bool listenRequested = false;  // a live option (--otlp-listen, --als-listen, --duration) was given
-    PrometheusSourceConfig prometheus;  // url empty: no Prometheus
     double durationSeconds = 10;
     QString format = QStringLiteral("json");
     AggregatorConfig aggregator;
-    size_t maxMessageBytes = 16u * 1024 * 1024;
-    TlsServerOptions receiverTls;  // --tls-*: for --otlp-listen and --als-listen
-    EnvoyAdminSourceConfig envoy;  // admin.url empty: no Envoy admin
+    std::optional<int> windowSeconds;  // --window: the aggregator's sliding window and the Prometheus query's range
     bool liveListenerGiven = false;  // --otlp-listen or --als-listen
     bool durationGiven = false;
+    bool help = false;
+    bool version = false;
 };
+
+// The command's option table: parsing and --help both come from it.
+std::unique_ptr<CommandLine> graphCommandLine()
+{
+    auto commandLine = std::make_unique<CommandLine>(
+        QStringLiteral("meshscope-cli"),
+        QStringLiteral("usage: meshscope-cli graph [--otlp-listen ADDR] [--als-listen ADDR] [--duration SECONDS]\n"
+                       "                           [--format json|dot] [--window DURATION] [options]\n"
+                       "       meshscope-cli graph --prometheus URL [--at TIME] [--mesh istio|linkerd|auto] [options]\n"
+                       "       meshscope-cli graph --envoy-admin URL [--duration SECONDS] [options]"),
+        QStringLiteral(
+            "Listens to the sources for a while, then prints the graph seen in that time as JSON or DOT.\n"
+            "With --prometheus and no live option, the graph is answered from one query.\n"
+            "--envoy-admin polls Envoy's admin (/clusters, /stats, /server_info). Rates come from two samples\n"
+            "taken --duration seconds apart (2 s when --duration is not given); with --envoy-admin, --duration\n"
+            "alone starts no receivers. The proxy's node carries \"upstream_health\"."));
+    commandLine->addGroup(
+        QStringLiteral("Graph"),
+        {
+            {{QStringLiteral("duration")}, QStringLiteral("SECONDS"),
+             QStringLiteral("listen this long, then print the graph (default 10)"),
+             QStringLiteral("--duration needs a positive number of seconds")},
+            {{QStringLiteral("format")}, QStringLiteral("json|dot"), QStringLiteral("output format (default json)"),
+             QStringLiteral("--format must be json or dot")},
+            {{QStringLiteral("window")}, QStringLiteral("DURATION"),
+             QStringLiteral("sliding window of the rates, and the range of a Prometheus query: 60s, 5m, 1h "
+                            "(default 60s, at most 24h)"),
+             QStringLiteral("--window needs a duration such as 60s, 5m or 1h (at most 24h)")},
+            {{QStringLiteral("node-limit")}, QStringLiteral("N"),
+             QStringLiteral("past this many nodes, the rest fold into \"other\""),
+             QStringLiteral("--node-limit needs a positive number")},
+            {{QStringLiteral("gateway")}, QStringLiteral("NAME"),
+             QStringLiteral("treat this service as a gateway (repeatable)"),
+             QStringLiteral("--gateway needs a service name")},
+            {{QStringLiteral("pairing-ttl-ms")}, QStringLiteral("MS"),
+             QStringLiteral("how long a client or server half waits for its other half"),
+             QStringLiteral("--pairing-ttl-ms needs a non-negative number")},
+        });
+    SourceOptions::declare(*commandLine, kSources);
+    return commandLine;
+}
 
 // Returns an empty string on success, else a one-line reason.
 QString parse(const QStringList &args, GraphOptions &o)
 {
-    for (int i = 0; i < args.size(); ++i) {
-        const QString &a = args[i];
-        auto value = [&](QString *out) -> bool {
-            if (i + 1 >= args.size())
-                return false;
-            *out = args[++i];
-            return true;
-        };
-        QString v;
-        bool ok = true;
-        QString tlsError;
-        if (takeTlsServerFlag(args, &i, &o.receiverTls, &tlsError)
-            || takeTlsClientFlag(args, &i, QStringLiteral("--prometheus"), &o.prometheus.server.tls, &tlsError)
-            || takeTlsClientFlag(args, &i, QStringLiteral("--envoy-admin"), &o.envoy.admin.tls, &tlsError)) {
-            if (!tlsError.isEmpty())
-                return tlsError;
-            continue;
-        }
-        if (a == QLatin1String("--otlp-listen") || a == QLatin1String("--als-listen") || a == QLatin1String("--duration"))
-            o.listenRequested = true;
-        o.liveListenerGiven = o.liveListenerGiven || a == QLatin1String("--otlp-listen") || a == QLatin1String("--als-listen");
-        o.durationGiven = o.durationGiven || a == QLatin1String("--duration");
-        if (a == QLatin1String("--otlp-listen")) {
-            if (!value(&o.otlpListen) || o.otlpListen.isEmpty())
-                return QStringLiteral("--otlp-listen needs an address (HOST:PORT)");
-            if (!o.otlpListen.contains(QLatin1Char(':')))
-                return QStringLiteral("--otlp-listen '%1' is not HOST:PORT").arg(o.otlpListen);
-        } else if (a == QLatin1String("--als-listen")) {
-            if (!value(&o.alsListen) || !o.alsListen.contains(QLatin1Char(':')))
-                return QStringLiteral("--als-listen needs an address (HOST:PORT)");
-        } else if (a == QLatin1String("--duration")) {
-            if (!value(&v) || (o.durationSeconds = v.toDouble(&ok), !ok) || o.durationSeconds <= 0)
-                return QStringLiteral("--duration needs a positive number of seconds");
-        } else if (a == QLatin1String("--format")) {
-            if (!value(&o.format) || (o.format != QLatin1String("json") && o.format != QLatin1String("dot")))
-                return QStringLiteral("--format must be json or dot");
-        } else if (a == QLatin1String("--window")) {
-            std::optional<int> w;
-            if (!value(&v) || !(w = parsePromDurationSeconds(v)) || *w > 24 * 3600)
-                return QStringLiteral("--window needs a duration such as 60s, 5m or 1h (at most 24h)");
-            o.aggregator.windowSeconds = *w;
-            o.prometheus.windowSeconds = *w;
-        } else if (a == QLatin1String("--prometheus")) {
-            if (!value(&v) || v.isEmpty())
-                return QStringLiteral("--prometheus needs a URL such as http://127.0.0.1:9090");
-            o.prometheus.server.url = QUrl::fromUserInput(v);
-            if (!o.prometheus.server.url.isValid())
-                return QStringLiteral("--prometheus '%1' is not a URL").arg(v);
-        } else if (a == QLatin1String("--at")) {
-            std::optional<double> t;
-            if (!value(&v) || !(t = parsePromTime(v)))
-                return QStringLiteral("--at needs unix seconds or an RFC 3339 time");
-            o.prometheus.queryTime = *t;
-        } else if (a == QLatin1String("--mesh")) {
-            if (!value(&v))
-                return QStringLiteral("--mesh needs istio, linkerd or auto");
-            if (v == QLatin1String("istio"))
-                o.prometheus.mesh = MeshKind::Istio;
-            else if (v == QLatin1String("linkerd"))
-                o.prometheus.mesh = MeshKind::Linkerd;
-            else if (v == QLatin1String("auto"))
-                o.prometheus.mesh = MeshKind::Auto;
-            else
-                return QStringLiteral("--mesh needs istio, linkerd or auto");
-        } else if (a == QLatin1String("--prometheus-token")) {
-            if (!value(&o.prometheus.server.bearerToken))
-                return QStringLiteral("--prometheus-token needs a token");
-        } else if (a == QLatin1String("--prometheus-user")) {
-            if (!value(&o.prometheus.server.username))
-                return QStringLiteral("--prometheus-user needs a name");
-        } else if (a == QLatin1String("--prometheus-password")) {
-            if (!value(&o.prometheus.server.password))
-                return QStringLiteral("--prometheus-password needs a password");
-        } else if (a == QLatin1String("--prometheus-timeout-ms")) {
-            int t = 0;
-            if (!value(&v) || (t = v.toInt(&ok), !ok) || t < 100)
-                return QStringLiteral("--prometheus-timeout-ms needs at least 100");
-            o.prometheus.server.timeoutMs = t;
-        } else if (a == QLatin1String("--envoy-admin")) {
-            if (!value(&v) || v.isEmpty())
-                return QStringLiteral("--envoy-admin needs a URL such as http://127.0.0.1:9901");
-            o.envoy.admin.url = QUrl::fromUserInput(v);
-            if (!o.envoy.admin.url.isValid() || o.envoy.admin.url.host().isEmpty())
-                return QStringLiteral("--envoy-admin '%1' is not a URL").arg(v);
-        } else if (a == QLatin1String("--envoy-admin-name")) {
-            if (!value(&o.envoy.proxyName) || o.envoy.proxyName.isEmpty())
-                return QStringLiteral("--envoy-admin-name needs a name (NAME or NAMESPACE/NAME)");
-        } else if (a == QLatin1String("--node-limit")) {
-            long long n = 0;
-            if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 1)
-                return QStringLiteral("--node-limit needs a positive number");
-            o.aggregator.maxNodes = size_t(n);
-        } else if (a == QLatin1String("--gateway")) {
-            if (!value(&v) || v.isEmpty())
-                return QStringLiteral("--gateway needs a service name");
-            o.aggregator.gatewayNames.push_back(v.toStdString());
-        } else if (a == QLatin1String("--pairing-ttl-ms")) {
-            long long n = 0;
-            if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 0)
-                return QStringLiteral("--pairing-ttl-ms needs a non-negative number");
-            o.aggregator.pairingTtlMs = n;
-        } else if (a == QLatin1String("--max-message-bytes")) {
-            long long n = 0;
-            if (!value(&v) || (n = v.toLongLong(&ok), !ok) || n < 1024)
-                return QStringLiteral("--max-message-bytes needs a number of at least 1024");
-            o.maxMessageBytes = size_t(n);
-        } else {
-            return QStringLiteral("unknown option '%1'").arg(a);
-        }
+    const std::unique_ptr<CommandLine> commandLine = graphCommandLine();
+    if (!commandLine->parse(args))
+        return commandLine->error();
+    const CommandLine &cl = *commandLine;
+    o.help = cl.helpRequested();
+    o.version = cl.versionRequested();
+    if (o.help || o.version)
+        return {};
+    auto given = [&cl](const char *name) { return cl.isSet(QLatin1String(name)); };
+    auto value = [&cl](const char *name) { return cl.value(QLatin1String(name)); };
+    o.liveListenerGiven = given("otlp-listen") || given("als-listen");
+    o.durationGiven = given("duration");
+    o.listenRequested = o.liveListenerGiven || o.durationGiven;
+    bool ok = true;
+    if (o.durationGiven) {
+        o.durationSeconds = value("duration").toDouble(&ok);
+        if (!ok || o.durationSeconds <= 0)
+            return QStringLiteral("--duration needs a positive number of seconds");
     }
-    if (QString e = checkTlsServerFlags(o.receiverTls); !e.isEmpty())
-        return e;
-    if (QString e = checkTlsClientFlags(o.prometheus.server.tls, QStringLiteral("--prometheus")); !e.isEmpty())
-        return e;
-    if (o.prometheus.server.tls.customized() && o.prometheus.server.url.scheme() != QLatin1String("https"))
-        return QStringLiteral("--prometheus-ca/-cert/-key/-insecure-skip-verify need an https:// --prometheus URL");
-    if (QString e = checkTlsClientFlags(o.envoy.admin.tls, QStringLiteral("--envoy-admin")); !e.isEmpty())
-        return e;
-    if (o.envoy.admin.tls.customized() && o.envoy.admin.url.scheme() != QLatin1String("https"))
-        return QStringLiteral("--envoy-admin-ca/-cert/-key/-insecure-skip-verify need an https:// --envoy-admin URL");
-    return {};
+    if (given("format")) {
+        o.format = value("format");
+        if (o.format != QLatin1String("json") && o.format != QLatin1String("dot"))
+            return QStringLiteral("--format must be json or dot");
+    }
+    if (given("window")) {
+        const std::optional<int> w = parsePromDurationSeconds(value("window"));
+        if (!w || *w > 24 * 3600)
+            return QStringLiteral("--window needs a duration such as 60s, 5m or 1h (at most 24h)");
+        o.windowSeconds = w;
+        o.aggregator.windowSeconds = *w;
+    }
+    if (given("node-limit")) {
+        const qlonglong n = value("node-limit").toLongLong(&ok);
+        if (!ok || n < 1)
+            return QStringLiteral("--node-limit needs a positive number");
+        o.aggregator.maxNodes = size_t(n);
+    }
+    for (const QString &g : cl.values(QStringLiteral("gateway")))
+        o.aggregator.gatewayNames.push_back(g.toStdString());
+    if (given("pairing-ttl-ms")) {
+        const qlonglong n = value("pairing-ttl-ms").toLongLong(&ok);
+        if (!ok || n < 0)
+            return QStringLiteral("--pairing-ttl-ms needs a non-negative number");
+        o.aggregator.pairingTtlMs = n;
+    }
+    return o.sources.read(cl, kSources);
 }
 
 }  // namespace
+
+QString graphCommandHelp(CommandLine::Sections sections)
+{
+    return graphCommandLine()->helpText(sections);
+}
 
 int runGraphCommand(QCoreApplication &app, const QStringList &args)
 {
@@ -181,31 +155,44 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         std::fprintf(stderr, "meshscope-cli graph: %s\n", qPrintable(err));
         return 2;
     }
+    if (opts.help) {
+        std::fputs(qPrintable(graphCommandHelp()), stdout);
+        return 0;
+    }
+    if (opts.version) {
+        std::printf("meshscope-cli %s\n", qPrintable(appVersion()));
+        return 0;
+    }
+    PrometheusSourceConfig prometheus = opts.sources.prometheusConfig();
+    if (opts.windowSeconds)
+        prometheus.windowSeconds = *opts.windowSeconds;
+    const EnvoyAdminSourceConfig envoy = opts.sources.envoyAdminConfig();
+    const TlsServerOptions &receiverTls = opts.sources.receiverTls;
     GraphAggregator aggregator(opts.aggregator);
-    const bool usePrometheus = !opts.prometheus.server.url.isEmpty();
+    const bool usePrometheus = !opts.sources.prometheusUrl.isEmpty();
     // Prometheus alone answers from one query time; with live sources it is merged in at the end.
     auto pullPrometheus = [&]() -> bool {
         std::vector<PulledEdge> edges;
         QString err;
         double at = 0;
-        if (!PrometheusSource::fetchGraph(opts.prometheus, &edges, &err, &at)) {
+        if (!PrometheusSource::fetchGraph(prometheus, &edges, &err, &at)) {
             std::fprintf(stderr, "meshscope-cli graph: %s\n", qPrintable(err));
             return false;
         }
         std::fprintf(stderr, "meshscope-cli: %zu edges from Prometheus at %.3f over %d s\n", edges.size(), at,
-                     opts.prometheus.windowSeconds);
+                     prometheus.windowSeconds);
         aggregator.setPulledEdges("prometheus", std::move(edges), GraphAggregator::wallNowMs());
         return true;
     };
     // Envoy admin rates need two samples: one now, one at the end (of --duration, or
     // after kEnvoySpacingMs when nothing listens live).
-    const bool useEnvoy = !opts.envoy.admin.url.isEmpty();
+    const bool useEnvoy = !opts.sources.envoyAdminUrl.isEmpty();
     const bool live = opts.listenRequested && (opts.liveListenerGiven || !useEnvoy);
     EnvoyAdminSample envoyFirst;
     EnvoyAdminView envoyView;
     auto sampleEnvoy = [&](EnvoyAdminSample *sample) -> bool {
         QString err;
-        if (!EnvoyAdminSource::fetchSample(opts.envoy.admin, sample, &err)) {
+        if (!EnvoyAdminSource::fetchSample(envoy.admin, sample, &err)) {
             std::fprintf(stderr, "meshscope-cli graph: %s\n", qPrintable(err));
             return false;
         }
@@ -215,10 +202,10 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         EnvoyAdminSample second;
         if (!sampleEnvoy(&second))
             return false;
-        envoyView = buildEnvoyAdminView(second, &envoyFirst, opts.envoy.proxyName,
-                                        EnvoyAdminSource::fallbackName(opts.envoy.admin.url));
+        envoyView = buildEnvoyAdminView(second, &envoyFirst, envoy.proxyName,
+                                        EnvoyAdminSource::fallbackName(envoy.admin.url));
         std::fprintf(stderr, "meshscope-cli: %zu edges from Envoy admin at %s (%s) over %.2f s\n", envoyView.edges.size(),
-                     qPrintable(opts.envoy.admin.url.toDisplayString(QUrl::RemoveUserInfo)), envoyView.proxyId.c_str(),
+                     qPrintable(envoy.admin.url.toDisplayString(QUrl::RemoveUserInfo)), envoyView.proxyId.c_str(),
                      envoyView.intervalSeconds);
         aggregator.setPulledEdges("envoy-admin", std::move(envoyView.edges), GraphAggregator::wallNowMs());
         return true;
@@ -265,25 +252,25 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         return 0;
     }
     OtlpReceiverConfig rc;
-    rc.listenAddress = opts.otlpListen.toStdString();
-    rc.maxMessageBytes = opts.maxMessageBytes;
-    rc.tls = opts.receiverTls;
+    rc.listenAddress = opts.sources.otlpListen.toStdString();
+    rc.maxMessageBytes = opts.sources.maxMessageBytes;
+    rc.tls = receiverTls;
     OtlpReceiver receiver(aggregator, rc);
     std::string error;
     if (!receiver.start(&error)) {
         std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
         return 1;
     }
-    const char *tlsNote = !opts.receiverTls.enabled()   ? ""
-        : opts.receiverTls.requireClientCert             ? " (TLS, client certificates required)"
+    const char *tlsNote = !receiverTls.enabled()   ? ""
+        : receiverTls.requireClientCert             ? " (TLS, client certificates required)"
                                                          : " (TLS)";
     std::fprintf(stderr, "meshscope-cli: listening for OTLP on %s%s\n", receiver.boundAddress().c_str(), tlsNote);
     std::unique_ptr<AlsReceiver> als;
-    if (!opts.alsListen.isEmpty()) {
+    if (!opts.sources.alsListen.isEmpty()) {
         AlsReceiverConfig ac;
-        ac.listenAddress = opts.alsListen.toStdString();
-        ac.maxMessageBytes = opts.maxMessageBytes;
-        ac.tls = opts.receiverTls;
+        ac.listenAddress = opts.sources.alsListen.toStdString();
+        ac.maxMessageBytes = opts.sources.maxMessageBytes;
+        ac.tls = receiverTls;
         als = std::make_unique<AlsReceiver>(aggregator, ac);
         if (!als->start(&error)) {
             std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());

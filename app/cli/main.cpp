@@ -1,5 +1,6 @@
 // meshscope-cli: the headless front end. It uses only meshscope_core.
 
+#include "commandline.h"
 #include "graphcommand.h"
 #include "routescommand.h"
 #include "xdscommand.h"
@@ -7,33 +8,20 @@
 #include <QCoreApplication>
 
 #include <cstdio>
-#include <cstring>
 
 namespace {
-void usage(FILE *to)
+
+// The command list and the general options, then each command's own help, all from
+// the tables the commands parse with.
+QString help(const meshscope::CommandLine &commandLine)
 {
-    std::fprintf(to,
-                 "usage: meshscope-cli graph [--otlp-listen ADDR] [--als-listen ADDR] [--duration SECONDS] [--format json|dot]\n"
-                 "                           [--window SECONDS] [--node-limit N] [--gateway NAME]...\n"
-                 "                           [--pairing-ttl-ms MS] [--max-message-bytes N]\n"
-                 "                           [--prometheus URL [--at TIME] [--mesh istio|linkerd|auto]\n"
-                 "                            [--prometheus-token T | --prometheus-user U --prometheus-password P]\n"
-                 "                            [--prometheus-ca F] [--prometheus-cert F --prometheus-key F]\n"
-                 "                            [--prometheus-insecure-skip-verify]]\n"
-                 "                           [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-require-client-cert]]\n"
-                 "                           [--envoy-admin URL [--envoy-admin-name NAME|NAMESPACE/NAME]\n"
-                 "                            [--envoy-admin-ca F] [--envoy-admin-cert F --envoy-admin-key F]\n"
-                 "                            [--envoy-admin-insecure-skip-verify]]\n"
-                 "  --tls-* serve the OTLP and access-log receivers over TLS (PEM files); with --tls-client-ca,\n"
-                 "  clients are asked for a certificate signed by it, and --tls-require-client-cert refuses those without.\n"
-                 "  --window takes 60s, 5m, 1h; --at takes unix seconds or RFC 3339 (default now).\n"
-                 "  With --prometheus and no live option, the graph is answered from one query.\n"
-                 "  --envoy-admin polls Envoy's admin (default port 9901): /clusters, /stats, /server_info. Rates come\n"
-                 "  from two samples taken --duration seconds apart (2 s when --duration is not given); with\n"
-                 "  --envoy-admin, --duration alone starts no receivers. The proxy's node carries \"upstream_health\".\n"
-                 "       meshscope-cli routes validate|export|diff|pull|apply|history|rollback ...  (routes --help)\n"
-                 "       meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy] [--tls-...]  (xds --help)\n");
+    using namespace meshscope::cli;
+    const QString rule = QStringLiteral("\n") + QString(100, QLatin1Char('-')) + QStringLiteral("\n");
+    const auto sections = meshscope::CommandLine::Sections::WithoutGeneral;  // listed once, at the top
+    return commandLine.helpText() + rule + graphCommandHelp(sections) + rule + routesCommandHelp(sections) + rule
+        + xdsCommandHelp(sections);
 }
+
 }  // namespace
 
 int main(int argc, char **argv)
@@ -41,20 +29,44 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("meshscope-cli"));
     QCoreApplication::setOrganizationName(QStringLiteral("meshscope"));
+    QCoreApplication::setApplicationVersion(meshscope::appVersion());
     QStringList args = QCoreApplication::arguments();
     args.removeFirst();
-    if (args.isEmpty() || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h")) {
-        usage(args.isEmpty() ? stderr : stdout);
-        return args.isEmpty() ? 2 : 0;
+
+    meshscope::CommandLine commandLine(
+        QStringLiteral("meshscope-cli"), QStringLiteral("usage: meshscope-cli [--log CATEGORY] COMMAND [options]"),
+        QStringLiteral("Commands:\n"
+                       "  graph     listen to the sources for a while, then print the graph as JSON or DOT\n"
+                       "  routes    validate, export, diff, apply, pull, history, rollback: route files and Caddy\n"
+                       "  xds       xds serve: serve a route file to xDS clients (gRPC proxyless, Envoy)\n"
+                       "`meshscope-cli COMMAND --help` prints one command's options, `meshscope-cli --help` all "
+                       "of them."));
+    commandLine.setSubcommandMode();
+    if (!commandLine.parse(args)) {
+        std::fprintf(stderr, "meshscope-cli: %s\n", qPrintable(commandLine.error()));
+        return 2;
     }
-    const QString command = args.takeFirst();
+    if (commandLine.helpRequested()) {
+        std::fputs(qPrintable(help(commandLine)), stdout);
+        return 0;
+    }
+    if (commandLine.versionRequested()) {
+        std::printf("%s\n", qPrintable(commandLine.versionText()));
+        return 0;
+    }
+    const QString command = commandLine.subcommand();
+    if (command.isEmpty()) {
+        std::fputs(qPrintable(commandLine.helpText()), stderr);
+        return 2;
+    }
+    const QStringList rest = commandLine.subcommandArguments();
     if (command == QLatin1String("graph"))
-        return meshscope::cli::runGraphCommand(app, args);
+        return meshscope::cli::runGraphCommand(app, rest);
     if (command == QLatin1String("routes"))
-        return meshscope::cli::runRoutesCommand(app, args);
+        return meshscope::cli::runRoutesCommand(app, rest);
     if (command == QLatin1String("xds"))
-        return meshscope::cli::runXdsCommand(app, args);
-    std::fprintf(stderr, "meshscope-cli: unknown command '%s'\n", qPrintable(command));
-    usage(stderr);
+        return meshscope::cli::runXdsCommand(app, rest);
+    std::fprintf(stderr, "meshscope-cli: unknown command '%s' (graph, routes or xds; see --help)\n",
+                 qPrintable(command));
     return 2;
 }

@@ -1,5 +1,7 @@
 #include "routescommand.h"
 
+#include "commandline.h"
+#include "sourceoptions.h"
 #include "routing/caddy/caddyadmin.h"
 #include "routing/caddy/caddytranslator.h"
 #include "routing/routediff.h"
@@ -17,6 +19,7 @@
 
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace meshscope::cli {
@@ -25,56 +28,165 @@ namespace {
 
 using namespace meshscope::routing;
 
-const char kUsage[]
-    = "usage: meshscope-cli routes validate --file F [--target generic|xds-grpc|envoy|caddy]\n"
-      "       meshscope-cli routes export --format istio|gateway-api --file F [--out FILE]\n"
-      "                                   [--no-subsets] [--version-label LABEL]\n"
-      "       meshscope-cli routes diff --file NEW --against OLD\n"
-      "       meshscope-cli routes apply --file NEW --to F --dir D [--target generic|xds-grpc|envoy|caddy] "
-      "[--dry-run]\n"
-      "       meshscope-cli routes pull --caddy-admin URL --server NAME [--output F] [TLS]\n"
-      "       meshscope-cli routes apply --caddy-admin URL --server NAME --file NEW [--dir D] [--dry-run] [TLS]\n"
-      "       meshscope-cli routes history --dir D [--id N]\n"
-      "       meshscope-cli routes rollback --dir D --id N [--file F | --caddy-admin URL --server NAME [TLS]]\n"
-      "  TLS (https admin URLs): --caddy-ca FILE, --caddy-cert FILE --caddy-key FILE.\n"
-      "  validate prints every issue and exits 1 if any is an error.\n"
-      "  apply validates NEW, prints what changes, writes it to F and records the change in the history in D;\n"
-      "  --dry-run stops after printing.\n"
-      "  pull prints the routes of Caddy's HTTP server NAME as HTTPRoute/EndpointSlice YAML, headed by the\n"
-      "  ETag it was read at. apply --caddy-admin validates NEW for Caddy, prints the diff against the\n"
-      "  server's current routes and replaces them in one request with If-Match: that ETag, so routes\n"
-      "  changed since the pull are refused, not overwritten. D defaults to ~/.local/share/meshscope/history.\n"
-      "  rollback re-applies the routes as they were before change N, to the target N was applied to\n"
-      "  (or the one given), and records that too.\n";
+// The subcommands and their forms: which options each takes, '!' marking the required
+// ones. kCaddyTls stands for the four --caddy-* TLS flags. A subcommand may have
+// several forms (apply to a file or to Caddy); it takes the options of all of them and
+// requires those every form requires; the code below checks the rest.
+const QString kCaddyTls = QStringLiteral("caddy-tls");
 
-// Which options each subcommand takes; those ending in '!' are required.
-const std::map<QString, QStringList> &subcommands()
+struct RoutesForm {
+    QString subcommand;
+    QStringList options;
+};
+
+const QList<RoutesForm> &routesForms()
 {
-    static const std::map<QString, QStringList> m = {
-        { QStringLiteral("validate"), { QStringLiteral("--file!"), QStringLiteral("--target") } },
-        { QStringLiteral("export"),
-            { QStringLiteral("--format!"), QStringLiteral("--file!"), QStringLiteral("--out"),
-                QStringLiteral("--no-subsets"), QStringLiteral("--version-label") } },
-        { QStringLiteral("diff"), { QStringLiteral("--file!"), QStringLiteral("--against!") } },
-        { QStringLiteral("apply"),
-            { QStringLiteral("--file!"), QStringLiteral("--to"), QStringLiteral("--dir"), QStringLiteral("--target"),
-                QStringLiteral("--dry-run"), QStringLiteral("--caddy-admin"), QStringLiteral("--server"),
-                QStringLiteral("--caddy-ca"), QStringLiteral("--caddy-cert"), QStringLiteral("--caddy-key") } },
-        { QStringLiteral("pull"),
-            { QStringLiteral("--caddy-admin!"), QStringLiteral("--server!"), QStringLiteral("--output"),
-                QStringLiteral("--caddy-ca"), QStringLiteral("--caddy-cert"), QStringLiteral("--caddy-key") } },
-        { QStringLiteral("history"), { QStringLiteral("--dir!"), QStringLiteral("--id") } },
-        { QStringLiteral("rollback"),
-            { QStringLiteral("--dir!"), QStringLiteral("--id!"), QStringLiteral("--file"),
-                QStringLiteral("--caddy-admin"), QStringLiteral("--server"), QStringLiteral("--caddy-ca"),
-                QStringLiteral("--caddy-cert"), QStringLiteral("--caddy-key") } },
+    static const QList<RoutesForm> forms = {
+        {QStringLiteral("validate"), {QStringLiteral("file!"), QStringLiteral("target")}},
+        {QStringLiteral("export"),
+         {QStringLiteral("format!"), QStringLiteral("file!"), QStringLiteral("out"), QStringLiteral("no-subsets"),
+          QStringLiteral("version-label")}},
+        {QStringLiteral("diff"), {QStringLiteral("file!"), QStringLiteral("against!")}},
+        {QStringLiteral("apply"),
+         {QStringLiteral("file!"), QStringLiteral("to!"), QStringLiteral("dir!"), QStringLiteral("target"),
+          QStringLiteral("dry-run")}},
+        {QStringLiteral("pull"),
+         {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("output"), kCaddyTls}},
+        {QStringLiteral("apply"),
+         {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("file!"), QStringLiteral("dir"),
+          QStringLiteral("dry-run"), kCaddyTls}},
+        {QStringLiteral("history"), {QStringLiteral("dir!"), QStringLiteral("id")}},
+        {QStringLiteral("rollback"), {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("file")}},
+        {QStringLiteral("rollback"),
+         {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("caddy-admin!"), QStringLiteral("server!"),
+          kCaddyTls}},
     };
-    return m;
+    return forms;
 }
 
-bool isFlag(const QString &opt)
+QList<CommandLineOption> caddyTlsFlags()
 {
-    return opt == QLatin1String("--no-subsets") || opt == QLatin1String("--dry-run");
+    return tlsClientFlags(QStringLiteral("caddy"), QStringLiteral("the Caddy admin endpoint"));
+}
+
+// Every option of `routes` but the TLS ones, each once, in help's groups.
+const QList<std::pair<QString, QList<CommandLineOption>>> &routesOptionGroups()
+{
+    static const QList<std::pair<QString, QList<CommandLineOption>>> groups = {
+        {QStringLiteral("Route files"),
+         {
+             {{QStringLiteral("file")}, QStringLiteral("F"),
+              QStringLiteral("the route file (HTTPRoute/EndpointSlice YAML) to check, export, compare or apply; "
+                             "for rollback, the file to restore"),
+              {}},
+             {{QStringLiteral("target")}, QStringLiteral("generic|xds-grpc|envoy|caddy"),
+              QStringLiteral("the data plane the routes must work on (default generic)"), {}},
+             {{QStringLiteral("format")}, QStringLiteral("istio|gateway-api"), QStringLiteral("what to export to"), {}},
+             {{QStringLiteral("out")}, QStringLiteral("FILE"), QStringLiteral("write the export here, not to stdout"),
+              {}},
+             {{QStringLiteral("no-subsets")}, {},
+              QStringLiteral("export every backend as its own host, without version subsets"), {}},
+             {{QStringLiteral("version-label")}, QStringLiteral("LABEL"),
+              QStringLiteral("the pod label that carries the version (default version)"), {}},
+             {{QStringLiteral("against")}, QStringLiteral("OLD"), QStringLiteral("the route file to compare with"), {}},
+             {{QStringLiteral("to")}, QStringLiteral("F"), QStringLiteral("the route file apply replaces"), {}},
+             {{QStringLiteral("dry-run")}, {}, QStringLiteral("print what would change and stop"), {}},
+         }},
+        {QStringLiteral("History"),
+         {
+             {{QStringLiteral("dir")}, QStringLiteral("D"),
+              QStringLiteral("history directory (apply --caddy-admin: default ~/.local/share/meshscope/history)"),
+              {}},
+             {{QStringLiteral("id")}, QStringLiteral("N"), QStringLiteral("a change number from the history"), {}},
+         }},
+        {QStringLiteral("Caddy"),
+         {
+             {{QStringLiteral("caddy-admin")}, QStringLiteral("URL"),
+              QStringLiteral("Caddy's admin endpoint, as its \"admin\": {\"listen\"} says "
+                             "(e.g. http://127.0.0.1:2019)"),
+              {}},
+             {{QStringLiteral("server")}, QStringLiteral("NAME"),
+              QStringLiteral("the Caddy HTTP server whose routes to pull or replace (apps.http.servers.NAME)"), {}},
+             {{QStringLiteral("output")}, QStringLiteral("F"),
+              QStringLiteral("write the pulled routes here, not to stdout"), {}},
+         }},
+    };
+    return groups;
+}
+
+const CommandLineOption *routesOption(const QString &name)
+{
+    for (const auto &group : routesOptionGroups()) {
+        for (const CommandLineOption &o : group.second) {
+            if (o.names.last() == name)
+                return &o;
+        }
+    }
+    return nullptr;
+}
+
+// "meshscope-cli routes apply --file F --to F --dir D [--target T] [--dry-run]", wrapped.
+QString synopsis(const RoutesForm &form)
+{
+    const QString head = QStringLiteral("meshscope-cli routes ") + form.subcommand;
+    QStringList words;
+    for (QString name : form.options) {
+        const bool required = name.endsWith(QLatin1Char('!'));
+        if (required)
+            name.chop(1);
+        QString word;
+        if (name == kCaddyTls) {
+            word = QStringLiteral("[Caddy TLS]");
+        } else {
+            const CommandLineOption *o = routesOption(name);
+            Q_ASSERT(o);
+            word = QStringLiteral("--") + name;
+            if (!o->valueName.isEmpty())
+                word += QLatin1Char(' ') + o->valueName;
+            if (!required)
+                word = QLatin1Char('[') + word + QLatin1Char(']');
+        }
+        words << word;
+    }
+    // Continuation lines start under the first option.
+    constexpr qsizetype kWidth = 100;
+    const qsizetype margin = qsizetype(sizeof("usage: ") - 1) + head.size();
+    QString out = head;
+    qsizetype column = margin;
+    for (const QString &w : std::as_const(words)) {
+        if (column + 1 + w.size() > kWidth) {
+            out += QLatin1Char('\n') + QString(margin, QLatin1Char(' '));
+            column = margin;
+        }
+        out += QLatin1Char(' ') + w;
+        column += 1 + w.size();
+    }
+    return out;
+}
+
+// The table `routes` parses with and prints as help: every form's synopsis, then
+// every option under its group.
+std::unique_ptr<CommandLine> routesCommandLine()
+{
+    QStringList usage;
+    for (const RoutesForm &form : routesForms())
+        usage << (usage.isEmpty() ? QStringLiteral("usage: ") : QStringLiteral("       ")) + synopsis(form);
+    auto commandLine = std::make_unique<CommandLine>(
+        QStringLiteral("meshscope-cli"), usage.join(QLatin1Char('\n')),
+        QStringLiteral(
+            "validate prints every issue and exits 1 if any is an error.\n"
+            "apply validates the file, prints what changes, writes it to --to and records the change in the history\n"
+            "in --dir; --dry-run stops after printing.\n"
+            "pull prints the routes of Caddy's HTTP server NAME as HTTPRoute/EndpointSlice YAML, headed by the ETag\n"
+            "it was read at. apply --caddy-admin validates the file for Caddy, prints the diff against the server's\n"
+            "current routes and replaces them in one request with If-Match: that ETag, so routes changed since the\n"
+            "pull are refused, not overwritten.\n"
+            "rollback re-applies the routes as they were before change N, to the target N was applied to (or the\n"
+            "one given), and records that too."));
+    for (const auto &[heading, options] : routesOptionGroups())
+        commandLine->addGroup(heading, options);
+    commandLine->addGroup(QStringLiteral("Caddy TLS (https admin endpoints)"), caddyTlsFlags());
+    return commandLine;
 }
 
 int fail(const QString &reason)
@@ -250,8 +362,8 @@ struct CaddyTarget {
     QString server;
 };
 
-// --caddy-admin, --server and the TLS files; nullopt (reason printed) when incomplete.
-std::optional<CaddyTarget> caddyOptions(const std::map<QString, QString> &o)
+// --caddy-admin, --server and the TLS flags; nullopt (reason printed) when incomplete.
+std::optional<CaddyTarget> caddyOptions(const std::map<QString, QString> &o, const TlsClientOptions &tls)
 {
     if (!o.count(QStringLiteral("--server"))) {
         fail(QStringLiteral("--caddy-admin needs --server NAME (the HTTP server under apps.http.servers)"));
@@ -265,13 +377,7 @@ std::optional<CaddyTarget> caddyOptions(const std::map<QString, QString> &o)
         fail(QStringLiteral("--caddy-admin '%1' is not an admin URL (e.g. http://127.0.0.1:2019)").arg(url));
         return std::nullopt;
     }
-    auto opt = [&o](const char *name) {
-        const QString key = QLatin1String(name);
-        return o.count(key) ? o.at(key) : QString();
-    };
-    t.config.tls.caFile = opt("--caddy-ca");
-    t.config.tls.certFile = opt("--caddy-cert");
-    t.config.tls.keyFile = opt("--caddy-key");
+    t.config.tls = tls;
     t.server = o.at(QStringLiteral("--server"));
     return t;
 }
@@ -323,9 +429,9 @@ QString etagInFile(const QString &path)
     return {};
 }
 
-int pull(const std::map<QString, QString> &o)
+int pull(const std::map<QString, QString> &o, const TlsClientOptions &tls)
 {
-    const auto t = caddyOptions(o);
+    const auto t = caddyOptions(o, tls);
     if (!t)
         return 2;
     const CaddyResult r = CaddyAdmin::pullRoutesSync(t->config, t->server);
@@ -413,13 +519,13 @@ int applyToCaddy(const CaddyTarget &t, const RouteSet &next, const QString &ifMa
     return 0;
 }
 
-int applyCaddy(const std::map<QString, QString> &o)
+int applyCaddy(const std::map<QString, QString> &o, const TlsClientOptions &tls)
 {
     if (o.count(QStringLiteral("--to")))
         return fail(QStringLiteral("give either --to F or --caddy-admin URL, not both"));
     if (o.count(QStringLiteral("--target")) && o.at(QStringLiteral("--target")) != QLatin1String("caddy"))
         return fail(QStringLiteral("--caddy-admin applies to Caddy; --target can only be caddy"));
-    const auto t = caddyOptions(o);
+    const auto t = caddyOptions(o, tls);
     if (!t)
         return 2;
     const QString file = o.at(QStringLiteral("--file"));
@@ -487,9 +593,9 @@ int applyFile(const std::map<QString, QString> &o)
     return 0;
 }
 
-int apply(const std::map<QString, QString> &o)
+int applyRoutes(const std::map<QString, QString> &o, const TlsClientOptions &tls)
 {
-    return o.count(QStringLiteral("--caddy-admin")) ? applyCaddy(o) : applyFile(o);
+    return o.count(QStringLiteral("--caddy-admin")) ? applyCaddy(o, tls) : applyFile(o);
 }
 
 std::optional<int64_t> parseId(const QString &s)
@@ -540,7 +646,7 @@ int history(const std::map<QString, QString> &o)
     return 0;
 }
 
-int rollback(const std::map<QString, QString> &o)
+int rollback(const std::map<QString, QString> &o, const TlsClientOptions &tls)
 {
     const auto id = parseId(o.at(QStringLiteral("--id")));
     if (!id)
@@ -557,7 +663,7 @@ int rollback(const std::map<QString, QString> &o)
     std::optional<CaddyTarget> caddy;
     QString file;
     if (o.count(QStringLiteral("--caddy-admin"))) {
-        caddy = caddyOptions(o);
+        caddy = caddyOptions(o, tls);
         if (!caddy)
             return 2;
     } else if (o.count(QStringLiteral("--file"))) {
@@ -603,37 +709,91 @@ int rollback(const std::map<QString, QString> &o)
 
 }  // namespace
 
+QString routesCommandHelp(CommandLine::Sections sections)
+{
+    return routesCommandLine()->helpText(sections);
+}
+
 int runRoutesCommand(QCoreApplication &app, const QStringList &args)
 {
     Q_UNUSED(app);
-    if (args.isEmpty() || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h")) {
-        std::fputs(kUsage, args.isEmpty() ? stderr : stdout);
-        return args.isEmpty() ? 2 : 0;
+    // `routes [--log ...] SUBCOMMAND [options]`: the general options may come first.
+    CommandLine command(QStringLiteral("meshscope-cli"),
+                        QStringLiteral("usage: meshscope-cli routes SUBCOMMAND [options]"));
+    command.setSubcommandMode();
+    if (!command.parse(args))
+        return fail(command.error());
+    if (command.helpRequested()) {
+        std::fputs(qPrintable(routesCommandHelp()), stdout);
+        return 0;
     }
-    const QString sub = args.first();
-    const auto it = subcommands().find(sub);
-    if (it == subcommands().end()) {
-        std::fprintf(stderr, "meshscope-cli routes: unknown subcommand '%s'\n%s", qPrintable(sub), kUsage);
+    if (command.versionRequested()) {
+        std::printf("%s\n", qPrintable(command.versionText()));
+        return 0;
+    }
+    const QString sub = command.subcommand();
+    if (sub.isEmpty()) {
+        std::fputs(qPrintable(routesCommandHelp()), stderr);
         return 2;
     }
-    std::map<QString, QString> options;
-    for (int i = 1; i < args.size(); ++i) {
-        const QString &a = args[i];
-        const bool known = it->second.contains(a) || it->second.contains(a + QLatin1Char('!'));
-        if (!known)
-            return fail(QStringLiteral("'%1' is not an option of 'routes %2'").arg(a, sub));
-        if (isFlag(a)) {
-            options[a] = QString();
+    QStringList allowed;
+    std::optional<QStringList> required;  // what every form of `sub` requires
+    for (const RoutesForm &form : routesForms()) {
+        if (form.subcommand != sub)
             continue;
+        QStringList requiredHere;
+        for (QString name : form.options) {
+            if (name.endsWith(QLatin1Char('!'))) {
+                name.chop(1);
+                requiredHere << name;
+            }
+            if (!allowed.contains(name))
+                allowed << name;
         }
-        if (i + 1 >= args.size() || args[i + 1].startsWith(QLatin1String("--")))
-            return fail(QStringLiteral("%1 needs a value").arg(a));
-        options[a] = args[++i];
+        if (!required)
+            required = requiredHere;
+        else
+            required->removeIf([&requiredHere](const QString &name) { return !requiredHere.contains(name); });
     }
-    for (const QString &opt : it->second) {
-        if (opt.endsWith(QLatin1Char('!')) && !options.count(opt.chopped(1)))
-            return fail(QStringLiteral("routes %1 needs %2").arg(sub, opt.chopped(1)));
+    if (!required)
+        return fail(QStringLiteral("unknown subcommand '%1' (see routes --help)").arg(sub));
+
+    const std::unique_ptr<CommandLine> commandLine = routesCommandLine();
+    const CommandLine &cl = *commandLine;
+    if (!commandLine->parse(command.subcommandArguments()))
+        return fail(cl.error());
+    if (cl.helpRequested()) {
+        std::fputs(qPrintable(cl.helpText()), stdout);
+        return 0;
     }
+    if (cl.versionRequested()) {
+        std::printf("%s\n", qPrintable(cl.versionText()));
+        return 0;
+    }
+    // The table holds every subcommand's options; each takes only its own.
+    std::map<QString, QString> options;
+    for (const auto &group : routesOptionGroups()) {
+        for (const CommandLineOption &o : group.second) {
+            const QString name = o.names.last();
+            if (!cl.isSet(name))
+                continue;
+            if (!allowed.contains(name))
+                return fail(QStringLiteral("'--%1' is not an option of 'routes %2'").arg(name, sub));
+            options[QStringLiteral("--") + name] = cl.value(name);
+        }
+    }
+    for (const CommandLineOption &o : caddyTlsFlags()) {
+        if (cl.isSet(o.names.last()) && !allowed.contains(kCaddyTls))
+            return fail(QStringLiteral("'--%1' is not an option of 'routes %2'").arg(o.names.last(), sub));
+    }
+    for (const QString &name : std::as_const(*required)) {
+        if (!options.count(QStringLiteral("--") + name))
+            return fail(QStringLiteral("routes %1 needs --%2").arg(sub, name));
+    }
+    TlsClientOptions caddyTls;
+    if (const QString e = readTlsClientFlags(cl, QStringLiteral("caddy"), &caddyTls); !e.isEmpty())
+        return fail(e);
+
     if (sub == QLatin1String("validate"))
         return validate(options);
     if (sub == QLatin1String("export"))
@@ -641,12 +801,12 @@ int runRoutesCommand(QCoreApplication &app, const QStringList &args)
     if (sub == QLatin1String("diff"))
         return diff(options);
     if (sub == QLatin1String("apply"))
-        return apply(options);
+        return applyRoutes(options, caddyTls);
     if (sub == QLatin1String("history"))
         return history(options);
     if (sub == QLatin1String("pull"))
-        return pull(options);
-    return rollback(options);
+        return pull(options, caddyTls);
+    return rollback(options, caddyTls);
 }
 
 }  // namespace meshscope::cli

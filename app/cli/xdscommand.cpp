@@ -1,5 +1,7 @@
 #include "xdscommand.h"
 
+#include "commandline.h"
+#include "sourceoptions.h"
 #include "routing/routevalidator.h"
 #include "routing/yaml/routeyaml.h"
 #include "routing/xds/xdscontrolplane.h"
@@ -15,6 +17,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 namespace meshscope::cli {
@@ -25,14 +28,30 @@ using namespace meshscope::routing;
 
 std::atomic<bool> g_interrupted{false};
 
-void usage(FILE *to)
+// `xds serve`'s option table: parsing and --help both come from it.
+std::unique_ptr<CommandLine> serveCommandLine()
 {
-    std::fprintf(to,
-                 "usage: meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy]\n"
-                 "                               [--tls-cert F --tls-key F [--tls-client-ca F] [--tls-require-client-cert]]\n"
-                 "  Serves FILE (HTTPRoute + EndpointSlice YAML) over ADS on ADDR (default 127.0.0.1:18000).\n"
-                 "  A hostname h is served as listener h: gRPC clients dial xds:///h. Saved edits are\n"
-                 "  validated for --target (default xds-grpc) and pushed; invalid edits are refused.\n");
+    auto commandLine = std::make_unique<CommandLine>(
+        QStringLiteral("meshscope-cli"),
+        QStringLiteral("usage: meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy]\n"
+                       "                               [--tls-cert F --tls-key F [--tls-client-ca F] ...]"),
+        QStringLiteral("Serves FILE (HTTPRoute + EndpointSlice YAML) to xDS clients over ADS. A hostname h is served\n"
+                       "as listener h: gRPC clients dial xds:///h. Saved edits are validated for --target and pushed;\n"
+                       "an invalid edit is refused and the last good version stays served."));
+    commandLine->addGroup(
+        QStringLiteral("Control plane"),
+        {
+            {{QStringLiteral("routes")}, QStringLiteral("FILE"),
+             QStringLiteral("route file to serve and watch (required)"), QStringLiteral("--routes needs a route file")},
+            {{QStringLiteral("listen")}, QStringLiteral("ADDR"),
+             QStringLiteral("address to serve ADS on (default 127.0.0.1:18000)"),
+             QStringLiteral("--listen needs an address (HOST:PORT)")},
+            {{QStringLiteral("target")}, QStringLiteral("xds-grpc|envoy"),
+             QStringLiteral("the clients the routes are validated for (default xds-grpc)"),
+             QStringLiteral("--target needs xds-grpc or envoy")},
+        });
+    commandLine->addGroup(QStringLiteral("TLS (for the control plane)"), tlsServerFlags());
+    return commandLine;
 }
 
 struct XdsOptions {
@@ -40,48 +59,39 @@ struct XdsOptions {
     QString routes;
     DataPlane target = DataPlane::XdsGrpc;
     meshscope::TlsServerOptions tls;
+    bool help = false;
+    bool version = false;
 };
 
-// Returns an empty string on success, else a one-line reason.
+// args: what follows `xds serve`. Returns an empty string on success, else a one-line reason.
 QString parse(const QStringList &args, XdsOptions &o)
 {
-    for (int i = 0; i < args.size(); ++i) {
-        const QString &a = args[i];
-        auto value = [&](QString *out) -> bool {
-            if (i + 1 >= args.size())
-                return false;
-            *out = args[++i];
-            return true;
-        };
-        QString v;
-        QString tlsError;
-        if (takeTlsServerFlag(args, &i, &o.tls, &tlsError)) {
-            if (!tlsError.isEmpty())
-                return tlsError;
-            continue;
-        }
-        if (a == QLatin1String("--listen")) {
-            if (!value(&o.listen) || !o.listen.contains(QLatin1Char(':')))
-                return QStringLiteral("--listen needs an address (HOST:PORT)");
-        } else if (a == QLatin1String("--routes")) {
-            if (!value(&o.routes) || o.routes.isEmpty())
-                return QStringLiteral("--routes needs a route file");
-        } else if (a == QLatin1String("--target")) {
-            if (!value(&v))
-                return QStringLiteral("--target needs xds-grpc or envoy");
-            if (v == QLatin1String("xds-grpc"))
-                o.target = DataPlane::XdsGrpc;
-            else if (v == QLatin1String("envoy"))
-                o.target = DataPlane::Envoy;
-            else
-                return QStringLiteral("--target needs xds-grpc or envoy, not '%1'").arg(v);
-        } else {
-            return QStringLiteral("unknown option '%1'").arg(a);
-        }
+    const std::unique_ptr<CommandLine> commandLine = serveCommandLine();
+    if (!commandLine->parse(args))
+        return commandLine->error();
+    const CommandLine &cl = *commandLine;
+    o.help = cl.helpRequested();
+    o.version = cl.versionRequested();
+    if (o.help || o.version)
+        return {};
+    if (cl.isSet(QStringLiteral("listen"))) {
+        o.listen = cl.value(QStringLiteral("listen"));
+        if (!isHostPort(o.listen))
+            return QStringLiteral("--listen '%1' is not HOST:PORT").arg(o.listen);
+    }
+    o.routes = cl.value(QStringLiteral("routes"));
+    if (cl.isSet(QStringLiteral("target"))) {
+        const QString v = cl.value(QStringLiteral("target"));
+        if (v == QLatin1String("xds-grpc"))
+            o.target = DataPlane::XdsGrpc;
+        else if (v == QLatin1String("envoy"))
+            o.target = DataPlane::Envoy;
+        else
+            return QStringLiteral("--target needs xds-grpc or envoy, not '%1'").arg(v);
     }
     if (o.routes.isEmpty())
         return QStringLiteral("--routes FILE is required");
-    return checkTlsServerFlags(o.tls);
+    return readTlsServerFlags(cl, &o.tls);
 }
 
 void printLine(FILE *to, const std::string &line)
@@ -263,21 +273,47 @@ void printEvent(const XdsControlPlane &controlPlane, const XdsClientEvent &e)
 
 }  // namespace
 
+QString xdsCommandHelp(CommandLine::Sections sections)
+{
+    return serveCommandLine()->helpText(sections);
+}
+
 int runXdsCommand(QCoreApplication &app, const QStringList &args)
 {
-    if (args.isEmpty() || args.first() == QLatin1String("--help") || args.first() == QLatin1String("-h")) {
-        usage(args.isEmpty() ? stderr : stdout);
-        return args.isEmpty() ? 2 : 0;
+    auto fail = [](const QString &reason) {
+        std::fprintf(stderr, "meshscope-cli xds: %s\n", qPrintable(reason));
+        return 2;
+    };
+    // `xds [--log ...] serve [options]`: the general options may come before `serve`.
+    CommandLine command(QStringLiteral("meshscope-cli"), QStringLiteral("usage: meshscope-cli xds serve [options]"));
+    command.setSubcommandMode();
+    if (!command.parse(args))
+        return fail(command.error());
+    if (command.helpRequested()) {
+        std::fputs(qPrintable(xdsCommandHelp()), stdout);
+        return 0;
     }
-    if (args.first() != QLatin1String("serve")) {
-        std::fprintf(stderr, "meshscope-cli xds: unknown subcommand '%s'\n", qPrintable(args.first()));
-        usage(stderr);
+    if (command.versionRequested()) {
+        std::printf("%s\n", qPrintable(command.versionText()));
+        return 0;
+    }
+    if (command.subcommand().isEmpty()) {
+        std::fputs(qPrintable(xdsCommandHelp()), stderr);
         return 2;
     }
+    if (command.subcommand() != QLatin1String("serve"))
+        return fail(QStringLiteral("unknown subcommand '%1' (xds serve is the one; see xds --help)")
+                        .arg(command.subcommand()));
     XdsOptions opts;
-    if (const QString err = parse(args.mid(1), opts); !err.isEmpty()) {
-        std::fprintf(stderr, "meshscope-cli xds: %s\n", qPrintable(err));
-        return 2;
+    if (const QString err = parse(command.subcommandArguments(), opts); !err.isEmpty())
+        return fail(err);
+    if (opts.help) {
+        std::fputs(qPrintable(xdsCommandHelp()), stdout);
+        return 0;
+    }
+    if (opts.version) {
+        std::printf("%s\n", qPrintable(command.versionText()));
+        return 0;
     }
 
     XdsControlPlaneConfig config;

@@ -4,7 +4,10 @@
 #include "demoscenario.h"
 #include "demosender.h"
 
+#include "commandline.h"
 #include "net/grpclogging.h"
+
+#include <QStringList>
 
 #include <algorithm>
 #include <cerrno>
@@ -38,16 +41,6 @@ struct Options {
     std::optional<double> durationS;  // none: until killed
     uint64_t seed = 1;
 };
-
-void usage(FILE *to)
-{
-    std::fprintf(to,
-                 "usage: meshscope-demo --target HOST:PORT [--rate RPS] [--duration SECONDS] [--seed N]\n"
-                 "  Sends OTLP trace exports over gRPC describing a demo service mesh.\n"
-                 "  --rate      requests per second entering at the ingress gateway (default 50)\n"
-                 "  --duration  stop after this many seconds (default: run until interrupted)\n"
-                 "  --seed      random seed; one seed gives runs of the same shape (default 1)\n");
-}
 
 [[noreturn]] void fail(const std::string &reason)
 {
@@ -107,41 +100,48 @@ std::string checkedTarget(std::string target)
 
 Options parse(int argc, char **argv)
 {
-    Options o;
-    bool haveTarget = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
-            usage(stdout);
-            std::exit(0);
-        }
-        std::optional<std::string> value;
-        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            value = arg.substr(eq + 1);
-            arg.erase(eq);
-        }
-        auto takeValue = [&]() -> std::string {
-            if (value)
-                return *value;
-            if (i + 1 >= argc)
-                fail(arg + " needs a value");
-            return argv[++i];
-        };
-        if (arg == "--target") {
-            o.target = checkedTarget(takeValue());
-            haveTarget = true;
-        } else if (arg == "--rate") {
-            o.rate = positiveNumber(arg, takeValue(), 1e6);
-        } else if (arg == "--duration") {
-            o.durationS = positiveNumber(arg, takeValue(), 1e8);
-        } else if (arg == "--seed") {
-            o.seed = unsignedNumber(arg, takeValue());
-        } else {
-            fail("unknown option '" + arg + "' (see --help)");
-        }
+    meshscope::CommandLine commandLine(
+        QStringLiteral("meshscope-demo"),
+        QStringLiteral("usage: meshscope-demo --target HOST:PORT [--rate RPS] [--duration SECONDS] [--seed N]"),
+        QStringLiteral("Sends OTLP trace exports over gRPC describing a demo service mesh."));
+    commandLine.addGroup(
+        QStringLiteral("Traffic"),
+        {
+            {{QStringLiteral("target")}, QStringLiteral("HOST:PORT"),
+             QStringLiteral("the plaintext OTLP/gRPC receiver to send to (required)"),
+             QStringLiteral("--target needs an address such as 127.0.0.1:4317")},
+            {{QStringLiteral("rate")}, QStringLiteral("RPS"),
+             QStringLiteral("requests per second entering at the ingress gateway (default 50)"), {}},
+            {{QStringLiteral("duration")}, QStringLiteral("SECONDS"),
+             QStringLiteral("stop after this many seconds (default: run until interrupted)"), {}},
+            {{QStringLiteral("seed")}, QStringLiteral("N"),
+             QStringLiteral("random seed; one seed gives runs of the same shape (default 1)"), {}},
+        });
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    if (!commandLine.parse(args))
+        fail(commandLine.error().toStdString());
+    if (commandLine.helpRequested()) {
+        std::fputs(qPrintable(commandLine.helpText()), stdout);
+        std::exit(0);
     }
-    if (!haveTarget)
+    if (commandLine.versionRequested()) {
+        std::printf("%s\n", qPrintable(commandLine.versionText()));
+        std::exit(0);
+    }
+    auto value = [&commandLine](const char *name) { return commandLine.value(QLatin1String(name)).toStdString(); };
+    auto given = [&commandLine](const char *name) { return commandLine.isSet(QLatin1String(name)); };
+    if (!given("target"))
         fail("--target HOST:PORT is required (see --help)");
+    Options o;
+    o.target = checkedTarget(value("target"));
+    if (given("rate"))
+        o.rate = positiveNumber("--rate", value("rate"), 1e6);
+    if (given("duration"))
+        o.durationS = positiveNumber("--duration", value("duration"), 1e8);
+    if (given("seed"))
+        o.seed = unsignedNumber("--seed", value("seed"));
     return o;
 }
 

@@ -1,43 +1,42 @@
 #pragma once
-// The GUI's command line: `meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR]
-// [--prometheus URL [--prometheus-ca F ...]] [--envoy-admin URL] [--tls-cert F --tls-key F ...] [--xds-listen ADDR [--routes FILE]]
-// [--caddy-admin URL --caddy-server NAME [--caddy-ca F ...]] [--workspace NAME]
-// [--screenshot FILE --screenshot-after-ms N [--screenshot-select NODE]]`.
+// The dashboard's command line: the shared source and TLS flags (SourceOptions) plus
+// what only the dashboard has: the demo mesh, the route editor's target (--xds-listen
+// ADDR [--routes FILE], or --caddy-admin URL --caddy-server NAME), the settings
+// workspace and unattended screenshots. `meshscope --help` prints all of it.
 
-#include "net/tlsoptions.h"
+#include "sourceoptions.h"
 
 #include <QString>
 #include <QStringList>
 
 namespace meshscope {
 
-struct DashboardOptions {
+// Derives from SourceOptions so the sources read the same here as in meshscope-cli,
+// field for field (opts.otlpListen, opts.prometheusTls, ...).
+struct DashboardOptions : SourceOptions {
     bool demo = false;
     bool help = false;
-    QString otlpListen = QStringLiteral("127.0.0.1:4317");
-    bool otlpListenGiven = false;
-    QString alsListen;      // empty: no Envoy access-log receiver
-    QString prometheusUrl;  // empty: no Prometheus source
-    QString prometheusToken;
-    TlsClientOptions prometheusTls;
-    TlsServerOptions receiverTls;  // OTLP and access-log receivers
-    TlsClientOptions envoyAdminTls;
-    QString envoyAdminUrl;   // empty: no Envoy admin source
-    QString envoyAdminName;  // the proxy's node name when /server_info gives none
-    QString xdsListen;       // empty: no control plane, no route editor
-    QString routesFile;      // route file the control plane serves and the editor saves to
-    QString caddyAdminUrl;   // empty: no Caddy target; else the route editor edits a Caddy server's routes
-    QString caddyServer;     // that server's name (apps.http.servers.<name>)
+    bool version = false;
+    QString xdsListen;     // empty: no control plane, no route editor
+    QString routesFile;    // route file the control plane serves and the editor saves to
+    QString caddyAdminUrl;  // empty: no Caddy target; else the route editor edits a Caddy server's routes
+    QString caddyServer;    // that server's name (apps.http.servers.<name>)
     TlsClientOptions caddyTls;  // for an https admin endpoint
     QString workspace = QStringLiteral("default");
     QString screenshotFile;
     int screenshotAfterMs = -1;
     QString screenshotSelect;  // node id (or name) to select before the shot
 
-    // args without the program name. Returns an empty string on success, else a
-    // one-line reason for stderr (the caller exits with status 2).
+    // The source families the dashboard can run (no one-off Prometheus query, no
+    // message limit: its receivers use the defaults).
+    static constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::Prometheus
+        | SourceFlag::EnvoyAdmin;
+
+    // args without the program name; Qt's own (-platform offscreen, -style ...) are
+    // passed over. Returns an empty string on success, else a one-line reason for
+    // stderr (the caller exits with status 2). --log takes effect here.
     static QString parse(const QStringList &args, DashboardOptions *out);
-    static QString usage();
+    static QString usage();  // the --help text
 };
 
 }  // namespace meshscope

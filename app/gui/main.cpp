@@ -2,6 +2,7 @@
 // snapshot publisher thread and the main window together; all the parts live in
 // meshscope_core and meshscope_ui.
 
+#include "commandline.h"
 #include "darktheme.h"
 #include "dashboardoptions.h"
 #include "demoprocess.h"
@@ -26,11 +27,6 @@
 #include <functional>
 #include <memory>
 #include <cstdio>
-
-// packaging/CMakeLists.txt passes the project version; a bare compile still works.
-#ifndef MESHSCOPE_VERSION_STRING
-#define MESHSCOPE_VERSION_STRING "unknown"
-#endif
 
 namespace {
 
@@ -58,11 +54,15 @@ int main(int argc, char **argv)
         std::fputs(qPrintable(DashboardOptions::usage()), stdout);
         return 0;
     }
+    if (opts.version) {
+        std::printf("meshscope %s\n", qPrintable(appVersion()));
+        return 0;
+    }
 
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("meshscope"));
     QCoreApplication::setApplicationName(QStringLiteral("meshscope"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(MESHSCOPE_VERSION_STRING));
+    QCoreApplication::setApplicationVersion(appVersion());
     QGuiApplication::setDesktopFileName(QStringLiteral("meshscope"));
     applyDarkTheme(app);
     EnglishPlurals plurals;
@@ -124,9 +124,14 @@ int main(int argc, char **argv)
     if (!opts.prometheusUrl.isEmpty()) {
         addFromCommandLine(QStringLiteral("cmdline-prometheus"), SourceSpec::Kind::Prometheus, opts.prometheusUrl, [&opts](SourceSpec &s) {
             s.tlsClient = opts.prometheusTls;
+            s.mesh = opts.mesh;
             if (!opts.prometheusToken.isEmpty()) {
                 s.auth = SourceSpec::Auth::Bearer;
                 s.secret = opts.prometheusToken;
+            } else if (!opts.prometheusUser.isEmpty()) {
+                s.auth = SourceSpec::Auth::Basic;
+                s.username = opts.prometheusUser;
+                s.secret = opts.prometheusPassword;
             }
         });
     }

@@ -1,6 +1,7 @@
 #include "graph/snapshotpublisher.h"
 
 #include "graph/graphaggregator.h"
+#include "model/logging.h"
 
 #include <atomic>
 
@@ -25,10 +26,13 @@ GraphSnapshotPtr SnapshotPublisher::latest() const
 void SnapshotPublisher::start()
 {
     m_timer->start();
+    qCDebug(lcGraph) << "snapshot publisher started: one snapshot every" << m_timer->interval() << "ms";
 }
 
 void SnapshotPublisher::stop()
 {
+    if (m_timer->isActive())
+        qCDebug(lcGraph) << "snapshot publisher stopped";
     m_timer->stop();
 }
 

@@ -66,18 +66,11 @@ QString describeTlsFailure(QNetworkReply *reply, const TlsClientOptions &options
 QString describeTlsFailure(const QString &hostPort, const TlsClientOptions &options, const QList<QSslError> &sslErrors,
                            const QString &errorString);
 
-// Command-line flags, shared by meshscope's commands so that every receiver and
-// client spells them alike. Each take* function looks at args[*i]: when it is one of
-// its flags it consumes it (and its value, advancing *i) and returns true, with a
-// one-line reason in *error when the value is missing or names no readable file;
-// otherwise it returns false and leaves everything alone.
+// The command-line flags that set these, spelled alike by every program:
 //   receivers: --tls-cert F --tls-key F [--tls-client-ca F] [--tls-require-client-cert]
 //   clients:   <prefix>-ca F, <prefix>-cert F, <prefix>-key F, <prefix>-insecure-skip-verify
 //              (prefix "--prometheus" gives --prometheus-ca and so on)
-bool takeTlsServerFlag(const QStringList &args, int *i, TlsServerOptions *options, QString *error);
-bool takeTlsClientFlag(const QStringList &args, int *i, const QString &prefix, TlsClientOptions *options,
-                       QString *error);
-// After all flags are read: the combinations that make no sense ("--tls-key needs
+// Once they are read, the combinations that make no sense ("--tls-key needs
 // --tls-cert"). Empty when fine.
 QString checkTlsServerFlags(const TlsServerOptions &options);
 QString checkTlsClientFlags(const TlsClientOptions &options, const QString &prefix);

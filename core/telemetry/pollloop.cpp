@@ -8,23 +8,10 @@
 
 namespace meshscope {
 
-const char *pollStateName(PollState state)
-{
-    switch (state) {
-    case PollState::Stopped: return "stopped";
-    case PollState::Connecting: return "connecting";
-    case PollState::Connected: return "connected";
-    case PollState::Retrying: return "retrying";
-    case PollState::Failed: return "failed";
-    }
-    return "unknown";
-}
-
-PollLoop::PollLoop(QObject *owner, TelemetrySink &aggregator, PollSettings settings, StateReport report)
+PollLoop::PollLoop(PulledSource *owner, TelemetrySink &aggregator, PollSettings settings)
     : m_owner(owner)
     , m_aggregator(aggregator)
     , m_settings(std::move(settings))
-    , m_report(std::move(report))
     , m_backoffMs(std::max(1, m_settings.initialBackoffMs))
 {
 }
@@ -49,7 +36,7 @@ void PollLoop::begin()
     m_timer = new QTimer(this);
     m_timer->setSingleShot(true);
     connect(m_timer, &QTimer::timeout, this, [this] { poll(); });
-    report(PollState::Connecting, message, 0);
+    report(PulledSource::State::Connecting, message, 0);
     poll();
 }
 
@@ -76,8 +63,8 @@ void PollLoop::succeeded(std::vector<PulledEdge> edges, const QString &connected
     m_lastSuccessMs = nowMs;
     m_holdsEdges = true;
     m_backoffMs = std::max(1, m_settings.initialBackoffMs);
-    if (m_state != PollState::Connected)
-        report(PollState::Connected, connectedMessage, 0);
+    if (m_state != PulledSource::State::Connected)
+        report(PulledSource::State::Connected, connectedMessage, 0);
     m_timer->start(std::max(100, m_settings.pollIntervalMs));
 }
 
@@ -93,22 +80,22 @@ void PollLoop::failed(const QString &error, bool transient)
     if (transient) {
         const int delay = m_backoffMs;
         m_backoffMs = std::min(std::max(1, m_settings.maxBackoffMs), m_backoffMs * 2);
-        report(PollState::Retrying, QStringLiteral("%1; retrying in %2 s").arg(error).arg(delay / 1000.0, 0, 'g', 3),
-            delay);
+        report(PulledSource::State::Retrying,
+            QStringLiteral("%1; retrying in %2 s").arg(error).arg(delay / 1000.0, 0, 'g', 3), delay);
         m_timer->start(delay);
     } else {
         // The peer answered and said no (bad query, refused credentials, not what was
         // expected): retrying fast will not change that, so try again at the interval.
         m_backoffMs = std::max(1, m_settings.initialBackoffMs);
-        report(PollState::Failed, error, 0);
+        report(PulledSource::State::Failed, error, 0);
         m_timer->start(std::max(100, m_settings.pollIntervalMs));
     }
 }
 
-void PollLoop::report(PollState state, const QString &message, int retryInMs)
+void PollLoop::report(PulledSource::State state, const QString &message, int retryInMs)
 {
     m_state = state;
-    post([sink = m_report, state, message, retryInMs] { sink(state, message, retryInMs); });
+    post([owner = m_owner, state, message, retryInMs] { owner->setState(state, message, retryInMs); });
 }
 
 void PollLoop::post(std::function<void()> fn) const

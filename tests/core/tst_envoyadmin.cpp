@@ -5,6 +5,8 @@
 // and one specific error line per kind of malformed document.
 
 #include "telemetry/envoyadmin/envoyadmin.h"
+#include "telemetry/envoyadmin/envoyadminparse.h"
+#include "telemetry/envoyadmin/envoyadminview.h"
 #include "telemetry/prometheus/meshmetrics.h"
 
 #include <QFile>

@@ -96,7 +96,7 @@ void TestEnvoyAdminSource::edgesAndRatesMatchCounterDeltas()
     QSignalSpy updates(&source, &EnvoyAdminSource::graphUpdated);
     source.start();
     QTRY_COMPARE_WITH_TIMEOUT(updates.count(), 1, 10000);
-    QCOMPARE(source.state(), EnvoyAdminSource::State::Connected);
+    QCOMPARE(source.state(), PulledSource::State::Connected);
     QCOMPARE(updates.at(0).at(1).toDouble(), 0.0);  // one sample: no rates yet
     // Only cluster stats, and only those Envoy ever wrote.
     QVERIFY2(server.statsQueries.value(0).contains(QLatin1String("filter=^cluster\\.")), qPrintable(server.statsQueries.value(0)));
@@ -149,7 +149,7 @@ void TestEnvoyAdminSource::edgesAndRatesMatchCounterDeltas()
     g = agg.snapshot(GraphAggregator::wallNowMs());
     QCOMPARE(findEdge(*g, gw + "->bookinfo/productpage")->stats.rps, 0.0);
     source.stop();
-    QCOMPARE(source.state(), EnvoyAdminSource::State::Stopped);
+    QCOMPARE(source.state(), PulledSource::State::Stopped);
 }
 
 void TestEnvoyAdminSource::hostHealthShows()
@@ -205,10 +205,10 @@ void TestEnvoyAdminSource::downRetriesThenRecovers()
     QSignalSpy updates(&source, &EnvoyAdminSource::graphUpdated);
     QSignalSpy states(&source, &EnvoyAdminSource::stateChanged);
     source.start();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), EnvoyAdminSource::State::Connected, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Connected, 10000);
 
     server.close();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), EnvoyAdminSource::State::Retrying, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Retrying, 10000);
     QVERIFY2(source.stateMessage().contains(QStringLiteral("cannot reach Envoy admin at http://127.0.0.1:%1").arg(port))
                  && source.stateMessage().contains(QLatin1String("Connection refused"))
                  && source.stateMessage().contains(QLatin1String("retrying in")),
@@ -220,7 +220,7 @@ void TestEnvoyAdminSource::downRetriesThenRecovers()
 
     const int before = int(updates.count());
     QVERIFY(server.start(port));
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), EnvoyAdminSource::State::Connected, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Connected, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(updates.count() > before, 5000);
 }
 
@@ -259,7 +259,7 @@ void TestEnvoyAdminSource::errorsAreOneSpecificLine()
     sc.admin.url = QUrl(server.url());
     EnvoyAdminSource source(agg, sc);
     source.start();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), EnvoyAdminSource::State::Failed, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Failed, 10000);
     QVERIFY(source.stateMessage().contains(QLatin1String("not an unsigned integer")));
 }
 

@@ -20,6 +20,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
+#include <QMutex>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -30,6 +32,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <utility>
 
 using namespace meshscope;
 using meshscope::test::findTool;
@@ -408,6 +411,50 @@ public:
     }
 };
 
+// Catches every log line while it exists, with the logging rules it was given. Lines
+// come from worker threads too; everything but debug output still reaches QTest.
+class LogCapture {
+public:
+    explicit LogCapture(const QString &rules)
+    {
+        s_current = this;
+        QLoggingCategory::setFilterRules(rules);
+        m_previous = qInstallMessageHandler(&LogCapture::handle);
+    }
+    ~LogCapture()
+    {
+        qInstallMessageHandler(m_previous);
+        QLoggingCategory::setFilterRules(QString());
+        s_current = nullptr;
+    }
+
+    // (category, message), in the order logged.
+    std::vector<std::pair<QString, QString>> lines() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_lines;
+    }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
+    {
+        LogCapture *self = s_current;
+        if (!self)
+            return;
+        {
+            QMutexLocker lock(&self->m_mutex);
+            self->m_lines.emplace_back(QString::fromLatin1(context.category ? context.category : ""), message);
+        }
+        if (type != QtDebugMsg && self->m_previous)
+            self->m_previous(type, context, message);
+    }
+
+    static inline LogCapture *s_current = nullptr;
+    QtMessageHandler m_previous = nullptr;
+    mutable QMutex m_mutex;
+    std::vector<std::pair<QString, QString>> m_lines;
+};
+
 }  // namespace
 
 class TestPrometheusSource : public QObject {
@@ -422,6 +469,7 @@ private Q_SLOTS:
     void autoAsksBothAndDefaultsToNow();
     void promqlErrorsCarryPrometheusMessage();
     void credentialsAreChecked();
+    void stateChangesAreLoggedWithoutSecrets();
     void networkFailuresAreExplained();
     void bearerTokenAndPathPrefix();
     void sourcePollsIntoAggregator();
@@ -466,8 +514,7 @@ private:
 void TestPrometheusSource::initTestCase()
 {
     const QString prometheus = findTool("prometheus");
-    if (prometheus.isEmpty())
-        QSKIP("prometheus is not installed (scripts/install-deps.sh installs it)");
+    MESHSCOPE_REQUIRE_PEER(!prometheus.isEmpty(), "prometheus");
     const QString promtool = findTool("promtool");
     QVERIFY2(!promtool.isEmpty(), "promtool is missing although prometheus is installed");
     QVERIFY(m_dir.isValid());
@@ -710,11 +757,11 @@ void TestPrometheusSource::promqlErrorsCarryPrometheusMessage()
     PrometheusSource source(agg, c);
     QSignalSpy states(&source, &PrometheusSource::stateChanged);
     source.start();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PrometheusSource::State::Failed, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Failed, 10000);
     QVERIFY2(source.stateMessage().contains(QLatin1String("error parsing regexp")), qPrintable(source.stateMessage()));
     QVERIFY(source.stateMessage().contains(QLatin1String("HTTP 400 (bad_data)")));
     for (const QList<QVariant> &s : states)
-        QVERIFY(s.at(0).value<PrometheusSource::State>() != PrometheusSource::State::Retrying);
+        QVERIFY(s.at(0).value<PulledSource::State>() != PulledSource::State::Retrying);
 }
 
 void TestPrometheusSource::credentialsAreChecked()
@@ -744,8 +791,42 @@ void TestPrometheusSource::credentialsAreChecked()
     c.server = anonymous;
     PrometheusSource source(agg, c);
     source.start();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PrometheusSource::State::Failed, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Failed, 10000);
     QVERIFY2(source.stateMessage().contains(QLatin1String("HTTP 401")), qPrintable(source.stateMessage()));
+}
+
+void TestPrometheusSource::stateChangesAreLoggedWithoutSecrets()
+{
+    // Every meshscope category on, so the HTTP layer's lines are checked as well.
+    LogCapture log(QStringLiteral("meshscope.*.debug=true"));
+    const QString token = QStringLiteral("tok-never-logged-5c1e9a");
+    GraphAggregator agg;
+    PrometheusSourceConfig c = sourceConfig(MeshKind::Istio);
+    c.server.username.clear();
+    c.server.password.clear();
+    c.server.bearerToken = token;  // this Prometheus wants basic auth: HTTP 401
+    {
+        PrometheusSource source(agg, c);
+        source.start();
+        QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Failed, 10000);
+        source.stop();
+    }
+
+    const auto lines = log.lines();
+    QStringList prometheus;
+    bool http = false;
+    for (const auto &[category, message] : lines) {
+        QVERIFY2(!message.contains(token) && !message.contains(QLatin1String("Authorization")),
+                 qPrintable(category + QStringLiteral(": ") + message));
+        if (category == QLatin1String("meshscope.prometheus"))
+            prometheus << message;
+        http = http || category == QLatin1String("meshscope.http");
+    }
+    const QString all = prometheus.join(QLatin1Char('\n'));
+    QVERIFY2(all.contains(QLatin1String("prometheus: stopped -> connecting: querying http://")), qPrintable(all));
+    QVERIFY2(all.contains(QLatin1String("connecting -> failed: ")) && all.contains(QLatin1String("HTTP 401")), qPrintable(all));
+    QVERIFY2(all.contains(QLatin1String("failed -> stopped")), qPrintable(all));
+    QVERIFY2(http, "the refused request was not logged under meshscope.http");
 }
 
 void TestPrometheusSource::networkFailuresAreExplained()
@@ -784,7 +865,7 @@ void TestPrometheusSource::networkFailuresAreExplained()
     source.pollNow();
     source.requestSeries(QStringLiteral("bookinfo/reviews@v2"), double(m_end - 60), double(m_end), 30);
     QVERIFY2(clock.elapsed() < 200, qPrintable(QString::number(clock.elapsed())));
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PrometheusSource::State::Retrying, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Retrying, 5000);
     QVERIFY2(source.stateMessage().contains(QLatin1String("did not answer within 500 ms")), qPrintable(source.stateMessage()));
 
     // A wrong path prefix: Prometheus's own 404.
@@ -824,11 +905,11 @@ void TestPrometheusSource::sourcePollsIntoAggregator()
     QSignalSpy states(&source, &PrometheusSource::stateChanged);
     source.start();
     QTRY_VERIFY_WITH_TIMEOUT(updates.count() >= 2, 10000);
-    QCOMPARE(source.state(), PrometheusSource::State::Connected);
+    QCOMPARE(source.state(), PulledSource::State::Connected);
     QCOMPARE(updates.at(0).at(0).toInt(), 12);
     QCOMPARE(updates.at(0).at(1).toDouble(), double(m_end));
-    QCOMPARE(states.at(0).at(0).value<PrometheusSource::State>(), PrometheusSource::State::Connecting);
-    QCOMPARE(states.at(1).at(0).value<PrometheusSource::State>(), PrometheusSource::State::Connected);
+    QCOMPARE(states.at(0).at(0).value<PulledSource::State>(), PulledSource::State::Connecting);
+    QCOMPARE(states.at(1).at(0).value<PulledSource::State>(), PulledSource::State::Connected);
 
     GraphSnapshotPtr snap = agg.snapshot(GraphAggregator::wallNowMs());
     QCOMPARE(snap->edges.size(), size_t(12));
@@ -837,7 +918,7 @@ void TestPrometheusSource::sourcePollsIntoAggregator()
     QCOMPARE(e->origins, std::vector<std::string>{"prometheus"});
     VERIFY_NEAR(e->stats.rps, 8.4, 1e-6);
     source.stop();
-    QCOMPARE(source.state(), PrometheusSource::State::Stopped);
+    QCOMPARE(source.state(), PulledSource::State::Stopped);
 }
 
 void TestPrometheusSource::chartsFromQueryRange()
@@ -890,7 +971,7 @@ void TestPrometheusSource::backoffDoublesAndCaps()
     auto delays = [&] {
         std::vector<int> out;
         for (const QList<QVariant> &s : states) {
-            if (s.at(0).value<PrometheusSource::State>() == PrometheusSource::State::Retrying)
+            if (s.at(0).value<PulledSource::State>() == PulledSource::State::Retrying)
                 out.push_back(s.at(2).toInt());
         }
         return out;
@@ -912,27 +993,27 @@ void TestPrometheusSource::restartMidRunRecovers()
     QSignalSpy states(&source, &PrometheusSource::stateChanged);
     QSignalSpy updates(&source, &PrometheusSource::graphUpdated);
     source.start();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PrometheusSource::State::Connected, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Connected, 10000);
 
     m_process.kill();
     auto retries = [&] {
         std::vector<std::pair<int, QString>> out;
         for (const QList<QVariant> &s : states) {
-            if (s.at(0).value<PrometheusSource::State>() == PrometheusSource::State::Retrying)
+            if (s.at(0).value<PulledSource::State>() == PulledSource::State::Retrying)
                 out.emplace_back(s.at(2).toInt(), s.at(1).toString());
         }
         return out;
     };
     // Outage reported, and a second attempt has failed too.
     QTRY_VERIFY_WITH_TIMEOUT(retries().size() >= 2, 10000);
-    QCOMPARE(source.state(), PrometheusSource::State::Retrying);
+    QCOMPARE(source.state(), PulledSource::State::Retrying);
 
     QString error;
     QVERIFY2(m_process.restart(&error), qPrintable(error));
     QVERIFY2(m_process.waitReady(server(), 30000, &error),
              qPrintable(QStringLiteral("Prometheus did not come back: %1\n%2").arg(error, m_process.logTail())));
     const qsizetype updatesBefore = updates.count();
-    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PrometheusSource::State::Connected, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Connected, 20000);
     QTRY_VERIFY_WITH_TIMEOUT(updates.count() > updatesBefore, 5000);
 
     const auto r = retries();

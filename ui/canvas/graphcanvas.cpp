@@ -7,6 +7,7 @@
 #include "displayformat.h"
 #include "canvas/graphlayout.h"
 #include "canvas/graphscene.h"
+#include "model/logging.h"
 
 #include <QContextMenuEvent>
 #include <QElapsedTimer>
@@ -235,7 +236,11 @@ struct GraphCanvas::Private {
         GraphCanvas *canvas = q;
         QThreadPool::globalInstance()->start([job, copy = std::move(copy), snap, canvas]() mutable {
             // Pool thread.
+            QElapsedTimer clock;
+            clock.start();
             copy.update(*snap);
+            qCDebug(lcCanvas) << "first layout of" << snap->nodes.size()
+                              << "nodes in the background:" << clock.elapsed() << "ms";
             auto result = std::make_shared<GraphLayout>(std::move(copy));
             std::lock_guard lock(job->mutex);
             if (job->cancelled)
@@ -661,8 +666,12 @@ void GraphCanvas::relayout()
 {
     if (d->layoutJob)
         return;  // the first layout is on its way
-    if (d->snapshot)
+    if (d->snapshot) {
+        QElapsedTimer clock;
+        clock.start();
         d->layout.relayout(*d->snapshot);
+        qCDebug(lcCanvas) << "re-layout of" << d->snapshot->nodes.size() << "nodes:" << clock.elapsed() << "ms";
+    }
     d->rebuildScene();
     d->changed();
 }

@@ -1,12 +1,13 @@
 #include "sources/sourcemanager.h"
 
 #include "graph/graphaggregator.h"
+#include "model/logging.h"
 #include "sources/secretstore.h"
 #include "telemetry/als/alsreceiver.h"
 #include "telemetry/envoyadmin/envoyadminsource.h"
 #include "telemetry/otlp/otlpreceiver.h"
-#include "telemetry/pollloop.h"
 #include "telemetry/prometheus/prometheussource.h"
+#include "telemetry/pulledsource.h"
 
 #include <QSettings>
 #include <QTimer>
@@ -22,15 +23,15 @@ namespace {
 // is longer: the operator is waiting on the dialog.
 constexpr int kTestTimeoutMs = 20000;
 
-// Pull sources report through PollLoop's states.
-SourceManager::State fromPollState(PollState state)
+// A pulled source's state as the dialog and the status bar show it.
+SourceManager::State fromPullState(PulledSource::State state)
 {
     switch (state) {
-    case PollState::Connecting: return SourceManager::State::Connecting;
-    case PollState::Connected: return SourceManager::State::Connected;
-    case PollState::Retrying: return SourceManager::State::Retrying;
-    case PollState::Failed: return SourceManager::State::Failed;
-    case PollState::Stopped: break;
+    case PulledSource::State::Connecting: return SourceManager::State::Connecting;
+    case PulledSource::State::Connected: return SourceManager::State::Connected;
+    case PulledSource::State::Retrying: return SourceManager::State::Retrying;
+    case PulledSource::State::Failed: return SourceManager::State::Failed;
+    case PulledSource::State::Stopped: break;
     }
     return SourceManager::State::Disabled;
 }
@@ -333,9 +334,9 @@ void SourceManager::startPulled(Entry &e, std::unique_ptr<Source> &slot, Config 
     config.origin = e.origin = originFor(e);
     slot = std::make_unique<Source>(m_aggregator, config);
     Source *source = slot.get();
-    connect(source, &Source::stateChanged, this, [this, id](typename Source::State s, const QString &message, int) {
-        if (s != Source::State::Stopped)
-            setStatus(id, fromPollState(toPollState(s)), message);
+    connect(source, &PulledSource::stateChanged, this, [this, id](PulledSource::State s, const QString &message, int) {
+        if (s != PulledSource::State::Stopped)
+            setStatus(id, fromPullState(s), message);
     });
     connect(source, &Source::graphUpdated, this, [this, id, source] {
         Entry *entry = find(id);
@@ -419,6 +420,9 @@ void SourceManager::setStatus(const QString &id, State state, const QString &mes
     const bool wasBad = isBad(e->status.state);
     if (e->status.state == state && e->status.message == message)
         return;
+    // Messages come from the sources and the keychain, which never quote a secret.
+    qCDebug(lcSources).noquote().nospace() << e->spec.displayName() << ": " << stateName(e->status.state) << " -> "
+                                           << stateName(state) << (message.isEmpty() ? "" : ": ") << message;
     e->status.state = state;
     e->status.message = message;
     Q_EMIT statusChanged(id);
@@ -543,12 +547,13 @@ void SourceManager::probePulled(Config config, TestCallback done)
     config.initialBackoffMs = config.maxBackoffMs = kTestTimeoutMs;
     probe->source = std::make_unique<Source>(probe->aggregator, config);
     Source *source = probe->source.get();
-    connect(source, &Source::stateChanged, this, [finish, probe](typename Source::State s, const QString &message, int) {
-        if (s == Source::State::Connected)
-            probe->connectedMessage = message;
-        else if (s == Source::State::Failed || s == Source::State::Retrying)
-            finish(false, withoutRetryNote(message), {});
-    });
+    connect(source, &PulledSource::stateChanged, this,
+        [finish, probe](PulledSource::State s, const QString &message, int) {
+            if (s == PulledSource::State::Connected)
+                probe->connectedMessage = message;
+            else if (s == PulledSource::State::Failed || s == PulledSource::State::Retrying)
+                finish(false, withoutRetryNote(message), {});
+        });
     connect(source, &Source::graphUpdated, this, [finish, probe, source] {
         finish(true, tr("connected: %1").arg(probe->connectedMessage), source->peerCertificate());
     });

@@ -2,7 +2,9 @@
 
 #include "routing/caddy/caddytranslator.h"
 #include "routing/routevalidator.h"
+#include "model/logging.h"
 #include "net/httpexchange.h"
+#include "net/redact.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -38,6 +40,21 @@ QString oneLineList(const std::vector<std::string> &items)
     if (items.size() > 1)
         s += QStringLiteral(" (and %1 more)").arg(items.size() - 1);
     return s;
+}
+
+// `done`, after one line saying how a pull or an apply ended. Caddy's error text is
+// the peer's own, so it is sanitized; no request or route body is ever printed.
+CaddyAdmin::Callback logged(const QString &what, CaddyAdmin::Callback done)
+{
+    return [what, done = std::move(done)](CaddyResult r) {
+        if (r.ok())
+            qCDebug(lcCaddy).noquote() << what << "done:" << r.rawRoutes.size() << "routes"
+                                       << (r.version.etag.isEmpty() ? QString() : QStringLiteral("ETag %1").arg(r.version.etag));
+        else
+            qCDebug(lcCaddy).noquote() << what << "failed:" << sanitizeRemoteText(r.message);
+        if (done)
+            done(std::move(r));
+    };
 }
 
 }  // namespace
@@ -192,6 +209,7 @@ void CaddyAdmin::finish(
 
 void CaddyAdmin::pullRoutes(const QString &server, Callback done)
 {
+    done = logged(QStringLiteral("pull of server '%1' from %2").arg(server, displayUrl()), std::move(done));
     if (server.isEmpty() || server.contains(QLatin1Char('/'))) {
         fail(
             CaddyResult::Error::Config, QStringLiteral("'%1' is not a Caddy server name").arg(server), std::move(done));
@@ -258,6 +276,7 @@ void CaddyAdmin::pullRoutes(const QString &server, Callback done)
 void CaddyAdmin::applyRoutes(
     const QString &server, const RouteSet &set, const CaddyRoutesVersion &version, Callback done)
 {
+    done = logged(QStringLiteral("apply to server '%1' at %2").arg(server, displayUrl()), std::move(done));
     if (version.etag.isEmpty()) {
         fail(CaddyResult::Error::Config,
             QStringLiteral("applying routes to Caddy needs the ETag of a pull of server '%1'").arg(server),

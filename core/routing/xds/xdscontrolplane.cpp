@@ -3,7 +3,9 @@
 #include "net/grpclistener.h"
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "model/logging.h"
 #include "net/grpclogging.h"
+#include "net/redact.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -53,6 +55,33 @@ void addAll(Snapshot &snap, std::string_view typeUrl,
     for (const auto &m : resources) {
         if (!byName.count(m.cluster_name()))
             byName[m.cluster_name()].PackFrom(m);
+    }
+}
+
+// One line per client event: a stream's start and end, and each ACK or NACK of a
+// pushed version (never per request). Node ids and NACK details are the client's own
+// text, so they are sanitized before they reach a terminal.
+void logClientEvent(const XdsClientEvent &e)
+{
+    const QString client = QStringLiteral("client %1 (node '%2')")
+                               .arg(e.clientId)
+                               .arg(QString::fromStdString(sanitizeRemoteText(e.nodeId)));
+    const QString type = QString::fromStdString(e.typeUrl).section(QLatin1Char('/'), -1);
+    switch (e.kind) {
+    case XdsClientEvent::Kind::Connected:
+        qCDebug(lcXds).noquote() << client << "connected from" << QString::fromStdString(e.peer);
+        break;
+    case XdsClientEvent::Kind::Acked:
+        qCDebug(lcXds).noquote() << client << "ACKed" << type << "version" << QString::fromStdString(e.version);
+        break;
+    case XdsClientEvent::Kind::Nacked:
+        qCDebug(lcXds).noquote() << client << "NACKed" << type << "version" << QString::fromStdString(e.version)
+                                 << QStringLiteral("(code %1):").arg(e.code)
+                                 << QString::fromStdString(sanitizeRemoteText(e.message));
+        break;
+    case XdsClientEvent::Kind::Disconnected:
+        qCDebug(lcXds).noquote() << client << "disconnected from" << QString::fromStdString(e.peer);
+        break;
     }
 }
 
@@ -118,6 +147,10 @@ struct XdsControlPlane::Shared {
     std::mutex callbackMutex;
     std::shared_ptr<const std::function<void(const XdsClientEvent &)>> callback;
 
+    // The version each client's ACK was last logged for, by (client id, type URL).
+    std::mutex logMutex;
+    std::map<std::pair<uint64_t, std::string>, std::string> loggedAcks;
+
     std::shared_ptr<const Snapshot> currentSnapshot() const
     {
         std::lock_guard lock(snapshotMutex);
@@ -129,6 +162,10 @@ struct XdsControlPlane::Shared {
     {
         if (events.empty())
             return;
+        for (const XdsClientEvent &e : events) {
+            if (worthLogging(e))
+                logClientEvent(e);
+        }
         std::shared_ptr<const std::function<void(const XdsClientEvent &)>> cb;
         {
             std::lock_guard lock(callbackMutex);
@@ -138,6 +175,36 @@ struct XdsControlPlane::Shared {
             return;
         for (const XdsClientEvent &e : events)
             (*cb)(e);
+    }
+
+    // A client ACKs every response, and a response may repeat a version the client
+    // already holds (its resource names changed): only the first ACK of a version is
+    // news. Any thread; takes logMutex only.
+    bool worthLogging(const XdsClientEvent &e)
+    {
+        if (!lcXds().isDebugEnabled())
+            return false;
+        std::lock_guard lock(logMutex);
+        switch (e.kind) {
+        case XdsClientEvent::Kind::Acked: {
+            std::string &last = loggedAcks[{e.clientId, e.typeUrl}];
+            if (last == e.version)
+                return false;
+            last = e.version;
+            return true;
+        }
+        case XdsClientEvent::Kind::Nacked:
+            loggedAcks.erase({e.clientId, e.typeUrl});
+            return true;
+        case XdsClientEvent::Kind::Disconnected:
+            for (auto it = loggedAcks.lower_bound({e.clientId, std::string()});
+                 it != loggedAcks.end() && it->first.first == e.clientId;)
+                it = loggedAcks.erase(it);
+            return true;
+        case XdsClientEvent::Kind::Connected:
+            return true;
+        }
+        return true;
     }
 
     // Builds the next due response into client.outgoing. Called with client.mutex held.
@@ -468,14 +535,20 @@ bool XdsControlPlane::start(std::string *error)
     options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "xDS clients", options, &m_port, error);
     if (!m_server) {
+        qCDebug(lcXds).noquote() << "cannot listen on" << QString::fromStdString(m_config.listenAddress) << "-"
+                                 << (error ? QString::fromStdString(*error) : QString());
         m_service.reset();
         return false;
     }
+    qCDebug(lcXds).noquote() << "serving ADS on" << QString::fromStdString(boundAddress())
+                             << (m_config.tls.enabled() ? "(TLS)" : "(plaintext)");
     return true;
 }
 
 void XdsControlPlane::stop()
 {
+    if (m_server)
+        qCDebug(lcXds).noquote() << "stopped serving ADS on" << QString::fromStdString(boundAddress());
     stopGrpcListener(m_server);
     m_service.reset();
 }

@@ -2,6 +2,7 @@
 
 #include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "model/clock.h"
+#include "model/logging.h"
 #include "model/telemetrysink.h"
 #include "net/grpclistener.h"
 #include "net/grpclogging.h"
@@ -171,14 +172,21 @@ bool AlsReceiver::start(std::string *error)
     options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "Envoy access logs", options, &m_port, error);
     if (!m_server) {
+        qCDebug(lcAls).noquote() << "cannot listen on" << QString::fromStdString(m_config.listenAddress) << "-"
+                                 << (error ? QString::fromStdString(*error) : QString());
         m_service.reset();
         return false;
     }
+    qCDebug(lcAls).noquote() << "listening on" << QString::fromStdString(boundAddress())
+                             << (m_config.tls.enabled() ? "(TLS)" : "(plaintext)");
     return true;
 }
 
 void AlsReceiver::stop()
 {
+    if (m_server)
+        qCDebug(lcAls).noquote() << "stopped listening on" << QString::fromStdString(boundAddress()) << "after"
+                                 << m_counters->streamsOpened.load() << "streams";
     stopGrpcListener(m_server);
     m_service.reset();
 }

@@ -1,6 +1,8 @@
 #include "telemetry/envoyadmin/envoyadminsource.h"
 
+#include "model/logging.h"
 #include "net/httpexchange.h"
+#include "telemetry/envoyadmin/envoyadminclient.h"
 #include "telemetry/pollloop.h"
 
 #include <QEventLoop>
@@ -20,10 +22,7 @@ public:
             // Edges from before an outage would pass for current traffic: after a few
             // missed polls they are withdrawn, and so is the health view.
             { config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
-                std::max<int64_t>(15000, 3 * int64_t(config.pollIntervalMs)) },
-            [owner](PollState state, const QString &message, int retryInMs) {
-                owner->setState(toSourceState<State>(state), message, retryInMs);
-            })
+                std::max<int64_t>(15000, 3 * int64_t(config.pollIntervalMs)) })
         , m_source(owner)
         , m_config(config)
     {
@@ -55,7 +54,7 @@ private:
     void sampled(EnvoyAdminSample sample)
     {
         // Before the state report, so that whoever reacts to "connected" sees it.
-        post([o = m_source, certificate = sample.peerCertificate] { o->m_peerCertificate = certificate; });
+        post([o = m_source, certificate = sample.peerCertificate] { o->setPeerCertificate(certificate); });
         EnvoyAdminView view = buildEnvoyAdminView(sample, m_previous ? &*m_previous : nullptr, m_config.proxyName,
                                                   EnvoyAdminSource::fallbackName(m_config.admin.url));
         m_previous = std::move(sample);
@@ -90,51 +89,21 @@ private:
 };
 
 EnvoyAdminSource::EnvoyAdminSource(TelemetrySink &aggregator, EnvoyAdminSourceConfig config, QObject *parent)
-    : QObject(parent)
+    : PulledSource(lcEnvoyAdmin, QStringLiteral("envoy-admin-source"), QString::fromStdString(config.origin), parent)
     , m_aggregator(aggregator)
     , m_config(std::move(config))
 {
     qRegisterMetaType<std::vector<meshscope::EnvoyClusterHealth>>();
-    qRegisterMetaType<meshscope::EnvoyAdminSource::State>();
 }
 
-EnvoyAdminSource::~EnvoyAdminSource()
+PollLoop *EnvoyAdminSource::makeLoop()
 {
-    stop();
-}
-
-const char *EnvoyAdminSource::stateName(State s)
-{
-    return pollStateName(toPollState(s));
+    return new Worker(this, m_aggregator, m_config);
 }
 
 QString EnvoyAdminSource::fallbackName(const QUrl &url)
 {
     return QStringLiteral("envoy-%1:%2").arg(url.host()).arg(url.port(kEnvoyAdminDefaultPort));
-}
-
-void EnvoyAdminSource::start()
-{
-    startPolling(&m_thread, &m_worker, QStringLiteral("envoy-admin-source"),
-        [this] { return new Worker(this, m_aggregator, m_config); });
-}
-
-void EnvoyAdminSource::stop()
-{
-    if (stopPolling(&m_thread, &m_worker))
-        setState(State::Stopped, QString(), 0);
-}
-
-void EnvoyAdminSource::pollNow()
-{
-    if (m_worker)
-        m_worker->pollSoon();
-}
-
-void EnvoyAdminSource::setState(State state, const QString &message, int retryInMs)
-{
-    if (takeStateReport(&m_state, &m_message, state, message, retryInMs))
-        Q_EMIT stateChanged(state, message, retryInMs);
 }
 
 bool EnvoyAdminSource::fetchSample(const EnvoyAdminConfig &config, EnvoyAdminSample *sample, QString *error)

@@ -3,33 +3,33 @@
 // /clusters, /stats and /server_info on an interval, turns the counter deltas between
 // polls into the proxy's outbound edges (GraphAggregator::setPulledEdges, origin
 // "envoy-admin") and publishes a health view of its upstream clusters and hosts.
-// Reports its state like PrometheusSource: connecting, connected, retrying with
+// Reports its state as every PulledSource does: connecting, connected, retrying with
 // back-off (1 s, 2 s, 4 s ... capped at 30 s) while the admin is unreachable, or
 // failed when it answers with something that is not Envoy admin JSON.
 //
-// Threading: the object lives on the thread that creates it (the GUI thread) and
-// emits its signals there. The network work runs on a worker QThread with its own
-// event loop; public methods only post to it, so the caller never waits for Envoy
-// (stop() and the destructor wait for the worker to abort, which takes
-// milliseconds). fetchSample/fetchView are blocking one-shots for the CLI.
+// Threading: as PulledSource: signals on the creating thread, network work on a
+// worker thread that public methods only post to. fetchSample/fetchView are blocking
+// one-shots for the CLI.
 
 #include "model/telemetrysink.h"
 #include "telemetry/envoyadmin/envoyadmin.h"
+// The CLI turns the samples fetchSample gives into views with buildEnvoyAdminView.
+#include "telemetry/envoyadmin/envoyadminview.h"
+#include "telemetry/pulledsource.h"
 
 #include <QMetaType>
-#include <QObject>
 #include <QString>
 
 #include <string>
 #include <vector>
-
-class QThread;
 
 namespace meshscope {
 
 struct EnvoyAdminSourceConfig {
     EnvoyAdminConfig admin;  // URL, TLS, per-request timeout
     QString proxyName;       // "NAME" or "NAMESPACE/NAME"; empty: from /server_info
+    // start() polls at once, then at this interval. The first poll shows the upstreams
+    // that carried traffic (without rates); rates follow from the second.
     int pollIntervalMs = 5000;
     int initialBackoffMs = 1000;
     int maxBackoffMs = 30000;
@@ -37,36 +37,16 @@ struct EnvoyAdminSourceConfig {
     std::string origin = "envoy-admin";
 };
 
-class EnvoyAdminSource : public QObject {
+class EnvoyAdminSource : public PulledSource {
     Q_OBJECT
 public:
-    enum class State { Stopped, Connecting, Connected, Retrying, Failed };
-    Q_ENUM(State)
-
     EnvoyAdminSource(TelemetrySink &aggregator, EnvoyAdminSourceConfig config, QObject *parent = nullptr);
-    ~EnvoyAdminSource() override;
 
-    // Starts the worker thread and polls at once, then every pollIntervalMs. The
-    // first poll shows the upstreams that carried traffic (without rates); rates
-    // follow from the second.
-    void start();
-    // Aborts what is in flight and stops the worker. The pulled edges stay in the
-    // aggregator until the next setPulledEdges("envoy-admin", ...).
-    void stop();
-    bool running() const { return m_thread != nullptr; }
-    void pollNow();
-
-    State state() const { return m_state; }
-    QString stateMessage() const { return m_message; }
     const EnvoyAdminSourceConfig &config() const { return m_config; }
-    static const char *stateName(State s);  // "stopped", "connecting", "connected", "retrying", "failed"
 
     // The latest health view and the graph node it belongs to (empty before the first poll).
     const std::vector<EnvoyClusterHealth> &upstreamHealth() const { return m_health; }
     QString proxyNodeId() const { return m_proxyId; }
-    // https: the certificate the admin endpoint presented with the latest successful
-    // poll (null before one, or over http).
-    PeerCertificate peerCertificate() const { return m_peerCertificate; }
 
     // Blocking: one sample (spins a local event loop on the calling thread; CLI only).
     static bool fetchSample(const EnvoyAdminConfig &config, EnvoyAdminSample *sample, QString *error);
@@ -77,8 +57,6 @@ public:
     static QString fallbackName(const QUrl &url);
 
 Q_SIGNALS:
-    // retryInMs > 0 only for Retrying: when the next attempt starts.
-    void stateChanged(meshscope::EnvoyAdminSource::State state, const QString &message, int retryInMs);
     // A poll succeeded and the aggregator holds its edges; intervalSeconds is 0 after
     // the first poll (no rates yet).
     void graphUpdated(int edgeCount, double intervalSeconds);
@@ -88,17 +66,12 @@ Q_SIGNALS:
 
 private:
     class Worker;
-    void setState(State state, const QString &message, int retryInMs);
+    PollLoop *makeLoop() override;
 
     TelemetrySink &m_aggregator;
     const EnvoyAdminSourceConfig m_config;
-    QThread *m_thread = nullptr;
-    Worker *m_worker = nullptr;
-    State m_state = State::Stopped;
-    QString m_message;
     std::vector<EnvoyClusterHealth> m_health;
     QString m_proxyId;
-    PeerCertificate m_peerCertificate;
 };
 
 }  // namespace meshscope

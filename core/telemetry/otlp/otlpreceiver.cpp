@@ -1,6 +1,7 @@
 #include "telemetry/otlp/otlpreceiver.h"
 
 #include "model/clock.h"
+#include "model/logging.h"
 #include "model/telemetrysink.h"
 #include "net/grpclistener.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -111,14 +112,20 @@ bool OtlpReceiver::start(std::string *error)
     options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "OTLP", options, &m_port, error);
     if (!m_server) {
+        qCDebug(lcOtlp).noquote() << "cannot listen on" << QString::fromStdString(m_config.listenAddress) << "-"
+                                  << (error ? QString::fromStdString(*error) : QString());
         m_service.reset();
         return false;
     }
+    qCDebug(lcOtlp).noquote() << "listening on" << QString::fromStdString(boundAddress())
+                              << (m_config.tls.enabled() ? "(TLS)" : "(plaintext)");
     return true;
 }
 
 void OtlpReceiver::stop()
 {
+    if (m_server)
+        qCDebug(lcOtlp).noquote() << "stopped listening on" << QString::fromStdString(boundAddress());
     stopGrpcListener(m_server);
     m_service.reset();
 }

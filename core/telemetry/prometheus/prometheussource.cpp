@@ -1,5 +1,6 @@
 #include "telemetry/prometheus/prometheussource.h"
 
+#include "model/logging.h"
 #include "net/httpexchange.h"
 #include "telemetry/pollloop.h"
 
@@ -133,10 +134,7 @@ public:
             // Numbers from before an outage would pass for current ones: once they are
             // older than the window they are withdrawn.
             { config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
-                std::max<int64_t>(int64_t(config.windowSeconds) * 1000, 2 * int64_t(config.pollIntervalMs)) },
-            [owner](PollState state, const QString &message, int retryInMs) {
-                owner->setState(toSourceState<State>(state), message, retryInMs);
-            })
+                std::max<int64_t>(int64_t(config.windowSeconds) * 1000, 2 * int64_t(config.pollIntervalMs)) })
         , m_source(owner)
         , m_config(config)
     {
@@ -214,7 +212,7 @@ private:
                 .arg(m_client->displayUrl(), formatTime(at))
                 .arg(m_config.windowSeconds));
         post([o = m_source, count, at, cert = m_client->lastPeerCertificate()] {
-            o->m_peerCertificate = cert;
+            o->setPeerCertificate(cert);
             Q_EMIT o->graphUpdated(count, at);
         });
     }
@@ -225,62 +223,32 @@ private:
 };
 
 PrometheusSource::PrometheusSource(TelemetrySink &aggregator, PrometheusSourceConfig config, QObject *parent)
-    : QObject(parent)
+    : PulledSource(lcPrometheus, QStringLiteral("prometheus-source"), QString::fromStdString(config.origin), parent)
     , m_aggregator(aggregator)
     , m_config(std::move(config))
 {
     qRegisterMetaType<std::vector<meshscope::MeshChartPoint>>();
-    qRegisterMetaType<meshscope::PrometheusSource::State>();
 }
 
-PrometheusSource::~PrometheusSource()
+PollLoop *PrometheusSource::makeLoop()
 {
-    stop();
-}
-
-const char *PrometheusSource::stateName(State s)
-{
-    return pollStateName(toPollState(s));
-}
-
-void PrometheusSource::start()
-{
-    startPolling(&m_thread, &m_worker, QStringLiteral("prometheus-source"),
-        [this] { return new Worker(this, m_aggregator, m_config); });
-}
-
-void PrometheusSource::stop()
-{
-    if (stopPolling(&m_thread, &m_worker))
-        setState(State::Stopped, QString(), 0);
-}
-
-void PrometheusSource::pollNow()
-{
-    if (m_worker)
-        m_worker->pollSoon();
+    return new Worker(this, m_aggregator, m_config);
 }
 
 quint64 PrometheusSource::requestSeries(const QString &id, double start, double end, double stepSeconds)
 {
     const quint64 requestId = ++m_nextSeriesId;
-    if (!m_worker) {
+    if (!loop()) {
         QMetaObject::invokeMethod(
             this, [this, requestId, id] { Q_EMIT seriesFailed(requestId, id, QStringLiteral("the Prometheus source is not running")); },
             Qt::QueuedConnection);
         return requestId;
     }
-    Worker *w = m_worker;
+    auto *w = static_cast<Worker *>(loop());  // makeLoop made it
     QMetaObject::invokeMethod(
         w, [w, requestId, id, start, end, stepSeconds] { w->series(requestId, id, start, end, stepSeconds); },
         Qt::QueuedConnection);
     return requestId;
-}
-
-void PrometheusSource::setState(State state, const QString &message, int retryInMs)
-{
-    if (takeStateReport(&m_state, &m_message, state, message, retryInMs))
-        Q_EMIT stateChanged(state, message, retryInMs);
 }
 
 bool PrometheusSource::fetchGraph(const PrometheusSourceConfig &config, std::vector<PulledEdge> *edges, QString *error,

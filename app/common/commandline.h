@@ -1,0 +1,93 @@
+#pragma once
+// One program's (or one subcommand's) command line: a table of options that feeds
+// QCommandLineParser and, from the same rows, the grouped --help text, so the help
+// cannot list a flag the parser does not take or miss one it does. meshscope,
+// meshscope-cli and meshscope-demo all build theirs from it: `--opt value` and
+// `--opt=value` read alike everywhere, --help, --version and --log behave the same,
+// and every mistake ends in one line that names the option.
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+class QCommandLineParser;
+
+namespace meshscope {
+
+// One row of the table.
+struct CommandLineOption {
+    QStringList names;  // without dashes: {"otlp-listen"}, or {"h", "help"}; the last is the one to look up
+    QString valueName;  // "ADDR"; empty for a switch
+    QString description;  // one sentence for --help
+    QString missingValue;  // the reason when the value is missing or empty; empty: "--NAME needs a value"
+};
+
+class CommandLine {
+public:
+    // program names the version line ("meshscope-cli 0.1.0"); usage is the synopsis --help
+    // starts with, about the paragraph under it.
+    CommandLine(const QString &program, const QString &usage, const QString &about = {});
+    ~CommandLine();
+    CommandLine(const CommandLine &) = delete;
+    CommandLine &operator=(const CommandLine &) = delete;
+
+    // Options under a heading in --help; the note, if any, is printed below them. The
+    // general options (--help, --version, --log) are always there, listed last.
+    void addGroup(const QString &heading, const QList<CommandLineOption> &options, const QString &note = {});
+
+    // For a program with subcommands: the first argument that is not an option is the
+    // subcommand, and everything after it is left to that subcommand's own CommandLine.
+    void setSubcommandMode();
+
+    // args without the program name. False with error() a one-line reason: an unknown
+    // option, a missing or empty value, an argument no option takes, an unknown --log
+    // category. --log takes effect here (meshscope::enableLogCategories), so that what
+    // follows the parse can already log.
+    bool parse(const QStringList &args);
+    QString error() const { return m_error; }
+    bool helpRequested() const;
+    bool versionRequested() const;
+
+    bool isSet(const QString &name) const;
+    QString value(const QString &name) const;  // the last one given
+    QStringList values(const QString &name) const;
+    QStringList positionalArguments() const;
+
+    // Subcommand mode: the subcommand (empty when none was given) and the arguments for
+    // its own CommandLine, with this level's --log handed on.
+    QString subcommand() const;
+    QStringList subcommandArguments() const;
+
+    enum class Sections { All, WithoutGeneral };
+    QString helpText(Sections sections = Sections::All) const;
+    QString versionText() const;  // "meshscope-cli 0.1.0"
+    // Every option's long name (the last of its names), general ones included.
+    QStringList optionNames() const;
+
+private:
+    struct Group {
+        QString heading;
+        QList<CommandLineOption> options;
+        QString note;
+    };
+    const CommandLineOption *find(const QString &name) const;
+    QString missingValue(const CommandLineOption &option) const;
+    QString diagnose(const QStringList &args) const;
+    QString checkValues() const;
+
+    QString m_program;
+    QString m_usage;
+    QString m_about;
+    QList<Group> m_groups;
+    Group m_general;
+    bool m_subcommands = false;
+    std::unique_ptr<QCommandLineParser> m_parser;
+    QString m_error;
+};
+
+// The project version CMake configured (PROJECT_VERSION), e.g. "0.1.0".
+QString appVersion();
+
+}  // namespace meshscope
