@@ -1,13 +1,9 @@
 #include "commandline.h"
 
+#include "meshscope_version.h"  // generated from project(): every program reports the same version
 #include "model/logging.h"
 
 #include <QCommandLineParser>
-
-// app/CMakeLists.txt passes PROJECT_VERSION; every program reports the same one.
-#ifndef MESHSCOPE_VERSION_STRING
-#error "MESHSCOPE_VERSION_STRING must be the project version"
-#endif
 
 namespace meshscope {
 

@@ -1,5 +1,7 @@
 #include "routing/routevalidator.h"
 
+#include "model/text.h"
+
 #include <re2/re2.h>
 
 #include <arpa/inet.h>
@@ -110,6 +112,20 @@ bool fullMatch(const std::string &text, const std::string &pattern)
 }
 
 // RFC 7230 token characters: what a header name may consist of.
+// Names, hosts, paths and header values end up in protobuf strings (which must be
+// UTF-8), Istio YAML and terminals: invalid UTF-8 or a control character is refused
+// here rather than surfacing as a serving error or raw bytes in an export.
+const char *textProblem(const std::string &s)
+{
+    if (!isValidUtf8(s))
+        return "is not valid UTF-8";
+    for (const char c : s) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return "holds a control character";
+    }
+    return nullptr;
+}
+
 bool isToken(const std::string &s)
 {
     static const std::string extra = "!#$%&'*+-.^_`|~";
@@ -588,8 +604,54 @@ private:
                 "gRPC 1.51 ignores header changes in route configuration; headers will not be modified");
     }
 
+    void checkText(const HttpRoute &r, const RouteRule *rule, size_t i, const std::string &field,
+                   const std::string &value)
+    {
+        const char *problem = textProblem(value);
+        if (!problem)
+            return;
+        const std::string message = std::string("the value ") + problem;
+        if (rule)
+            ruleIssue(Severity::Error, r, *rule, i, field, message);
+        else
+            add(Severity::Error, routeDocument(r), {}, field, message, r.source);
+    }
+
+    // Every string an operator or a pulled config can put in a route.
+    void checkTexts(const HttpRoute &r)
+    {
+        checkText(r, nullptr, 0, "metadata.name", r.name);
+        checkText(r, nullptr, 0, "metadata.namespace", r.ns);
+        for (size_t h = 0; h < r.hostnames.size(); ++h)
+            checkText(r, nullptr, 0, indexed("hostnames", h), r.hostnames[h]);
+        for (size_t i = 0; i < r.rules.size(); ++i) {
+            const RouteRule &rule = r.rules[i];
+            checkText(r, &rule, i, "name", rule.name);
+            for (size_t k = 0; k < rule.matches.size(); ++k) {
+                const RouteMatch &m = rule.matches[k];
+                const std::string f = indexed("matches", k);
+                if (m.path)
+                    checkText(r, &rule, i, f + ".path.value", m.path->value);
+                for (size_t h = 0; h < m.headers.size(); ++h) {
+                    checkText(r, &rule, i, indexed(f + ".headers", h) + ".name", m.headers[h].name);
+                    checkText(r, &rule, i, indexed(f + ".headers", h) + ".value", m.headers[h].value);
+                }
+                for (size_t q = 0; q < m.queryParams.size(); ++q) {
+                    checkText(r, &rule, i, indexed(f + ".queryParams", q) + ".name", m.queryParams[q].name);
+                    checkText(r, &rule, i, indexed(f + ".queryParams", q) + ".value", m.queryParams[q].value);
+                }
+                checkText(r, &rule, i, f + ".method", m.method);
+            }
+            for (size_t b = 0; b < rule.backends.size(); ++b) {
+                checkText(r, &rule, i, indexed("backendRefs", b) + ".name", rule.backends[b].name);
+                checkText(r, &rule, i, indexed("backendRefs", b) + ".namespace", rule.backends[b].ns);
+            }
+        }
+    }
+
     void checkRoute(const HttpRoute &r)
     {
+        checkTexts(r);
         checkHostnames(r);
         std::map<std::string, size_t> names;
         for (size_t i = 0; i < r.rules.size(); ++i) {

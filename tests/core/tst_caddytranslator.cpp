@@ -552,6 +552,11 @@ void TestCaddyTranslator::durations()
     QVERIFY(!parseCaddyDuration(QJsonValue(QStringLiteral("soon"))));
     QVERIFY(!parseCaddyDuration(QJsonValue(QStringLiteral("."))));
     QVERIFY(!parseCaddyDuration(QJsonValue(QStringLiteral("5"))));
+    // Past Go's int64 nanoseconds Caddy refuses a duration; it never wraps negative here.
+    QVERIFY(!parseCaddyDuration(QJsonValue(QStringLiteral("1m3030303030303030303030303030s"))));
+    QVERIFY(!parseCaddyDuration(QJsonValue(QStringLiteral("300000000h"))));
+    QVERIFY(!parseCaddyDuration(QJsonValue(1e30)));
+    QCOMPARE(parseCaddyDuration(QJsonValue(QStringLiteral("2000000h"))).value_or(-1), int64_t(7'200'000'000'000));
 }
 
 void TestCaddyTranslator::regexAnchoring()

@@ -3,8 +3,11 @@
 // every field including meshscope's extensions, and that problems name the file,
 // document, rule, field and line.
 
+#include "routing/routevalidator.h"
 #include "routing/yaml/routeyaml.h"
 
+#include <QElapsedTimer>
+#include <QFile>
 #include <QtTest>
 
 #include <yaml-cpp/yaml.h>
@@ -127,6 +130,10 @@ private Q_SLOTS:
     void sliceProblems();
     void missingFileIsAnError();
     void truncatedFilesNeverThrow();
+    void aliasBombRefusedWithLine();
+    void duplicateKeysRefusedWithBothLines();
+    void parserThatStopsProgressingIsRefused();
+    void invalidTextInNamesRefusedByValidate();
 };
 
 void TestRouteYaml::loadsExampleFieldByField()
@@ -607,6 +614,96 @@ void TestRouteYaml::truncatedFilesNeverThrow()
         }
     }
     QVERIFY(loaded > 10);
+}
+
+// Aliases nested through rules -> matches -> headers: a 1 KB file whose nodes, with
+// every alias expanded, run to 10^9. Refused at the alias that crosses the budget,
+// before any node is built.
+void TestRouteYaml::aliasBombRefusedWithLine()
+{
+    std::string text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n"
+                       "x0: &a0 [{name: x-a, value: b}, {name: x-a, value: b}]\n";
+    for (int i = 1; i <= 30; ++i) {
+        const std::string prev = "*a" + std::to_string(i - 1);
+        text += "x" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev + ", " + prev + "]\n";
+    }
+    text += "spec:\n  rules:\n  - matches:\n    - headers: *a30\n";
+    QVERIFY(text.size() < 2000);
+    QElapsedTimer clock;
+    clock.start();
+    const RouteLoadResult r = loadRouteYaml(text, "bomb.yaml");
+    QVERIFY(clock.elapsed() < 2000);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.issues.size(), size_t(1));
+    QVERIFY2(QString::fromStdString(r.issues[0].message).contains(QLatin1String("aliases expand past")),
+             r.issues[0].message.c_str());
+    QVERIFY(r.issues[0].source.line >= 20);  // the line of the alias that crossed it
+    QVERIFY(r.set.routes.empty());
+}
+
+void TestRouteYaml::duplicateKeysRefusedWithBothLines()
+{
+    const std::string text = "apiVersion: gateway.networking.k8s.io/v1\n"
+                             "kind: HTTPRoute\n"
+                             "metadata:\n"
+                             "  name: r\n"
+                             "  namespace: shop\n"
+                             "  name: q\n"
+                             "spec: {rules: [{backendRefs: [{name: a, port: 80}]}]}\n";
+    const RouteLoadResult r = loadRouteYaml(text, "dup.yaml");
+    QVERIFY(!r.ok());
+    QCOMPARE(r.issues.size(), size_t(1));
+    QCOMPARE(r.issues[0].source.line, 6);
+    QCOMPARE(r.issues[0].message, std::string("duplicate key 'name' (first at line 4)"));
+    // The same key in two different mappings is fine.
+    const std::string fine = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n"
+                             "spec: {rules: [{name: a, backendRefs: [{name: a, port: 80}]}]}\n";
+    QVERIFY(loadRouteYaml(fine, "fine.yaml").ok());
+}
+
+// A broken file on which yaml-cpp 0.7's LoadAll returns empty documents forever (found
+// by the route YAML fuzzer): refused with a bound instead of hanging.
+void TestRouteYaml::parserThatStopsProgressingIsRefused()
+{
+    QFile f(QStringLiteral(MESHSCOPE_TEST_DATA_DIR "/routeyaml-parser-loop.yaml"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const std::string text = f.readAll().toStdString();
+    QElapsedTimer clock;
+    clock.start();
+    const RouteLoadResult r = loadRouteYaml(text, "loop.yaml");
+    QVERIFY(clock.elapsed() < 10000);
+    QVERIFY(!r.ok());
+    QVERIFY2(QString::fromStdString(r.issues.front().message).contains(QLatin1String("YAML documents")),
+             r.issues.front().message.c_str());
+}
+
+void TestRouteYaml::invalidTextInNamesRefusedByValidate()
+{
+    RouteSet set;
+    HttpRoute route;
+    route.name = "r\xff";
+    route.hostnames = {"shop.local", "evil\x1b[2J.local"};
+    RouteRule rule;
+    rule.name = "default";
+    RouteMatch m;
+    m.path = PathMatch{PathMatchType::PathPrefix, "/caf\xc3"};
+    rule.matches.push_back(m);
+    BackendRef b;
+    b.name = "reviews";
+    b.port = 80;
+    rule.backends.push_back(b);
+    route.rules.push_back(rule);
+    set.routes.push_back(route);
+    const std::vector<RouteIssue> issues = validateRoutes(set, DataPlane::Generic);
+    QStringList fields;
+    for (const RouteIssue &i : issues) {
+        if (i.message.find("UTF-8") != std::string::npos || i.message.find("control character") != std::string::npos)
+            fields << QString::fromStdString(i.field);
+    }
+    QVERIFY2(fields.contains(QLatin1String("metadata.name")), qPrintable(fields.join(QLatin1Char(' '))));
+    QVERIFY2(fields.contains(QLatin1String("hostnames[1]")), qPrintable(fields.join(QLatin1Char(' '))));
+    QVERIFY2(fields.contains(QLatin1String("matches[0].path.value")), qPrintable(fields.join(QLatin1Char(' '))));
+    QVERIFY(hasErrors(issues));
 }
 
 QTEST_GUILESS_MAIN(TestRouteYaml)

@@ -84,12 +84,17 @@ bool endsEscaped(const std::string &s)
 
 }  // namespace
 
+namespace {
+// The longest duration Go can hold (math.MaxInt64 ns), in ms.
+constexpr double kMaxGoDurationMs = 9223372036854.775807;
+}  // namespace
+
 std::optional<int64_t> parseCaddyDuration(const QJsonValue &value)
 {
     if (value.isDouble()) {
         // Caddy reads a bare number as nanoseconds.
         const double ns = value.toDouble();
-        if (ns < 0 || std::fmod(ns, 1e6) != 0)
+        if (!(ns >= 0) || ns > kMaxGoDurationMs * 1e6 || std::fmod(ns, 1e6) != 0)
             return std::nullopt;
         return int64_t(ns / 1e6);
     }
@@ -127,6 +132,10 @@ std::optional<int64_t> parseCaddyDuration(const QJsonValue &value)
         if (!matched)
             return std::nullopt;
     }
+    // Go's durations are int64 nanoseconds: past about 292 years Caddy refuses them,
+    // and so does meshscope, rather than wrap to a negative number.
+    if (!std::isfinite(total) || total > kMaxGoDurationMs)
+        return std::nullopt;
     const double rounded = std::round(total);
     if (std::fabs(total - rounded) > 1e-6)
         return std::nullopt;

@@ -1,4 +1,5 @@
 #include "routing/yaml/routeyamlreader.h"
+#include "routing/yaml/yamlguard.h"
 
 #include "routing/yaml/gatewayduration.h"
 #include "routing/yaml/routeyamlschema.h"
@@ -869,6 +870,14 @@ RouteLoadResult loadRouteYaml(const std::string &text, const std::string &fileNa
 {
     RouteLoadResult result;
     std::vector<YAML::Node> docs;
+    if (YamlGuardError refused; !checkYaml(text, &refused)) {
+        RouteIssue i;
+        i.message = refused.message;
+        i.source.file = fileName;
+        i.source.line = refused.line;
+        result.issues.push_back(std::move(i));
+        return result;
+    }
     try {
         docs = YAML::LoadAll(text);
     } catch (const YAML::Exception &ex) {

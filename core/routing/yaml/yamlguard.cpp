@@ -1,0 +1,167 @@
+#include "routing/yaml/yamlguard.h"
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
+
+#include <map>
+#include <sstream>
+#include <unordered_map>
+#include <vector>
+
+namespace meshscope::routing {
+
+namespace {
+
+// Thrown from the handler to stop the parser at the first problem.
+struct Refused {
+    YamlGuardError error;
+};
+
+class GuardHandler : public YAML::EventHandler {
+public:
+    explicit GuardHandler(const YamlBudget &budget)
+        : m_budget(budget)
+    {
+    }
+
+    void OnDocumentStart(const YAML::Mark &mark) override
+    {
+        if (++m_documents > m_budget.maxDocuments)
+            refuse(mark, "more than " + std::to_string(m_budget.maxDocuments) + " YAML documents");
+        m_anchors.clear();
+        m_open.clear();
+    }
+    void OnDocumentEnd() override {}
+
+    void OnNull(const YAML::Mark &mark, YAML::anchor_t anchor) override { leaf(mark, anchor, "~"); }
+    void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, const std::string &value) override
+    {
+        leaf(mark, anchor, value);
+    }
+    void OnAlias(const YAML::Mark &mark, YAML::anchor_t anchor) override
+    {
+        event(mark);
+        auto it = m_anchors.find(anchor);
+        const size_t size = it == m_anchors.end() ? 1 : it->second;
+        grow(mark, size);
+        // An alias used as a key: its text is unknown here, so it never collides.
+        value(mark, {});
+    }
+    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
+                         YAML::EmitterStyle::value) override
+    {
+        open(mark, anchor, false);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
+                    YAML::EmitterStyle::value) override
+    {
+        open(mark, anchor, true);
+    }
+    void OnMapEnd() override { close(); }
+
+private:
+    struct Open {
+        bool map = false;
+        YAML::anchor_t anchor = 0;
+        size_t expandedAtStart = 0;  // m_expanded when it opened
+        bool expectKey = true;       // maps alternate key, value
+        std::map<std::string, int> keys;  // scalar keys seen, with their line
+    };
+
+    [[noreturn]] static void refuse(const YAML::Mark &mark, std::string message)
+    {
+        throw Refused{YamlGuardError{mark.line >= 0 ? mark.line + 1 : 0, std::move(message)}};
+    }
+
+    void event(const YAML::Mark &mark)
+    {
+        if (++m_events > m_budget.maxEvents)
+            refuse(mark, "more than " + std::to_string(m_budget.maxEvents) + " YAML nodes");
+    }
+
+    void grow(const YAML::Mark &mark, size_t nodes)
+    {
+        m_expanded += nodes;
+        if (m_expanded > m_budget.maxExpandedNodes)
+            refuse(mark, "aliases expand past " + std::to_string(m_budget.maxExpandedNodes)
+                       + " nodes (a YAML alias bomb?); a route file needs no such nesting");
+    }
+
+    // A node just completed in the innermost open collection: as a map key, it is
+    // checked for duplicates.
+    void value(const YAML::Mark &mark, const std::string *scalarKey)
+    {
+        if (m_open.empty() || !m_open.back().map)
+            return;
+        Open &o = m_open.back();
+        if (o.expectKey && scalarKey) {
+            const int line = mark.line >= 0 ? mark.line + 1 : 0;
+            auto [it, inserted] = o.keys.emplace(*scalarKey, line);
+            if (!inserted)
+                refuse(mark, "duplicate key '" + *scalarKey + "' (first at line " + std::to_string(it->second) + ")");
+        }
+        o.expectKey = !o.expectKey;
+    }
+
+    void leaf(const YAML::Mark &mark, YAML::anchor_t anchor, const std::string &text)
+    {
+        event(mark);
+        grow(mark, 1);
+        if (anchor)
+            m_anchors[anchor] = 1;
+        value(mark, &text);
+    }
+
+    void open(const YAML::Mark &mark, YAML::anchor_t anchor, bool map)
+    {
+        event(mark);
+        grow(mark, 1);
+        m_open.push_back(Open{map, anchor, m_expanded - 1, true, {}});
+        m_marks.push_back(mark);
+    }
+
+    void close()
+    {
+        if (m_open.empty())
+            return;
+        const Open o = std::move(m_open.back());
+        m_open.pop_back();
+        const YAML::Mark mark = m_marks.back();
+        m_marks.pop_back();
+        if (o.anchor)
+            m_anchors[o.anchor] = m_expanded - o.expandedAtStart;
+        value(mark, nullptr);
+    }
+
+    const YamlBudget &m_budget;
+    size_t m_documents = 0;
+    size_t m_events = 0;
+    size_t m_expanded = 0;  // over the whole file: a budget per file, not per document
+    std::unordered_map<YAML::anchor_t, size_t> m_anchors;  // anchor -> expanded size
+    std::vector<Open> m_open;
+    std::vector<YAML::Mark> m_marks;
+};
+
+}  // namespace
+
+bool checkYaml(const std::string &text, YamlGuardError *error, const YamlBudget &budget)
+{
+    std::istringstream in(text);
+    GuardHandler handler(budget);
+    try {
+        YAML::Parser parser(in);
+        while (parser.HandleNextDocument(handler)) {
+        }
+    } catch (const Refused &r) {
+        *error = r.error;
+        return false;
+    } catch (const YAML::Exception &ex) {
+        // Syntax errors are the loader's to report, with its own wording.
+        (void)ex;
+    }
+    return true;
+}
+
+}  // namespace meshscope::routing
