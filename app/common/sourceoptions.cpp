@@ -177,7 +177,11 @@ void SourceOptions::declare(CommandLine &commandLine, SourceFlags flags)
                        << CommandLineOption {{QStringLiteral("prometheus-timeout-ms")}, QStringLiteral("MS"),
                               QStringLiteral("give up on a query after this long (default %1)")
                                   .arg(PrometheusConfig {}.timeoutMs),
-                              QStringLiteral("--prometheus-timeout-ms needs at least 100")};
+                              QStringLiteral("--prometheus-timeout-ms needs at least 100")}
+                       << CommandLineOption {{QStringLiteral("prometheus-max-response-bytes")}, QStringLiteral("N"),
+                              QStringLiteral("refuse an answer larger than this (default %1 MiB)")
+                                  .arg(kDefaultMaxResponseBytes / (1024 * 1024)),
+                              QStringLiteral("--prometheus-max-response-bytes needs a number of bytes of at least 1024")};
         }
         prometheus << tlsClientFlags(QStringLiteral("prometheus"), QStringLiteral("Prometheus"));
         commandLine.addGroup(QStringLiteral("Prometheus (pulled)"), prometheus);
@@ -242,7 +246,15 @@ QString SourceOptions::read(const CommandLine &commandLine, SourceFlags flags)
         QStringList needPrometheus = {QStringLiteral("prometheus-token"), QStringLiteral("prometheus-user"),
             QStringLiteral("prometheus-password"), QStringLiteral("mesh")};
         if (flags & SourceFlag::PrometheusQuery) {
-            needPrometheus << QStringLiteral("at") << QStringLiteral("prometheus-timeout-ms");
+            needPrometheus << QStringLiteral("at") << QStringLiteral("prometheus-timeout-ms")
+                           << QStringLiteral("prometheus-max-response-bytes");
+            if (given("prometheus-max-response-bytes")) {
+                bool ok = false;
+                prometheusMaxResponseBytes
+                    = commandLine.value(QStringLiteral("prometheus-max-response-bytes")).toLongLong(&ok);
+                if (!ok || prometheusMaxResponseBytes < 1024)
+                    return QStringLiteral("--prometheus-max-response-bytes needs a number of bytes of at least 1024");
+            }
             if (given("at")) {
                 prometheusAt = parsePromTime(commandLine.value(QStringLiteral("at")));
                 if (!prometheusAt)
@@ -287,6 +299,7 @@ PrometheusSourceConfig SourceOptions::prometheusConfig() const
     c.server.username = prometheusUser;
     c.server.password = prometheusPassword;
     c.server.timeoutMs = prometheusTimeoutMs;
+    c.server.maxResponseBytes = prometheusMaxResponseBytes;
     c.server.tls = prometheusTls;
     c.mesh = mesh;
     c.queryTime = prometheusAt;

@@ -48,6 +48,7 @@ struct SourceOptions {
     MeshKind mesh = MeshKind::Auto;
     std::optional<double> prometheusAt;  // unix seconds; nullopt: now
     int prometheusTimeoutMs = PrometheusConfig {}.timeoutMs;
+    qint64 prometheusMaxResponseBytes = PrometheusConfig {}.maxResponseBytes;
 
     // An Envoy proxy's admin endpoint.
     QString envoyAdminUrl;  // with http:// added when no scheme was given; empty: none

@@ -73,7 +73,7 @@ CaddyAdmin::~CaddyAdmin()
 
 QString CaddyAdmin::displayUrl() const
 {
-    return m_config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash);
+    return redactUrl(m_config.url.adjusted(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash));
 }
 
 QString CaddyAdmin::routesPath(const QString &server)
@@ -154,18 +154,23 @@ void CaddyAdmin::send(
     if (url.scheme() == QLatin1String("https"))
         watchTlsErrors(reply, m_config.tls);
     m_http->track(
-        reply, m_config.timeoutMs, [this, method, path, done = std::move(done)](QNetworkReply *r, bool timedOut) {
-            finish(r, timedOut, method, path, done);
-        });
+        reply, m_config.timeoutMs,
+        [this, method, path, done = std::move(done)](QNetworkReply *r, const HttpEnd &end) {
+            finish(r, end, method, path, done);
+        },
+        m_config.maxResponseBytes);
 }
 
 void CaddyAdmin::finish(
-    QNetworkReply *reply, bool timedOut, const QByteArray &method, const QString &path, const Callback &done)
+    QNetworkReply *reply, const HttpEnd &end, const QByteArray &method, const QString &path, const Callback &done)
 {
     const QString where = displayUrl();
     CaddyResult r;
     r.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (timedOut) {
+    if (!end.refused.isEmpty()) {
+        r.kind = CaddyResult::Error::Network;
+        r.message = QStringLiteral("Caddy's admin API at %1: %2").arg(where, end.refused);
+    } else if (end.timedOut) {
         r.kind = CaddyResult::Error::Timeout;
         r.message
             = QStringLiteral("Caddy's admin API at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
@@ -175,7 +180,7 @@ void CaddyAdmin::finish(
         r.message = QStringLiteral("cannot reach Caddy's admin API at %1: %2")
                         .arg(where, tls.isEmpty() ? reply->errorString() : tls);
     } else {
-        r.body = reply->readAll();
+        r.body = end.body;
         if (r.httpStatus >= 200 && r.httpStatus < 300) {
             if (method == "GET") {
                 // Caddy 2.6.2 sends the Etag as a trailer, which Qt drops; a header wins.

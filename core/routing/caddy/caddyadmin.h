@@ -17,6 +17,7 @@
 
 #include "routing/routeissue.h"
 #include "routing/routemodel.h"
+#include "net/httpexchange.h"
 #include "net/tlsoptions.h"
 
 #include <QByteArray>
@@ -42,6 +43,7 @@ struct CaddyAdminConfig {
     QUrl url;  // the admin endpoint, e.g. http://127.0.0.1:2019 (no port: Caddy's default 2019)
     TlsClientOptions tls;  // for an https admin endpoint (Caddy's remote admin)
     int timeoutMs = 10000;  // per request, connect to last byte
+    qint64 maxResponseBytes = kDefaultMaxResponseBytes;  // a larger answer is refused as it arrives
 };
 
 // The version of a server's routes that an apply must replace.
@@ -118,8 +120,8 @@ public:
 private:
     void send(
         const QByteArray &method, const QString &path, const QByteArray &body, const QString &ifMatch, Callback done);
-    void finish(
-        QNetworkReply *reply, bool timedOut, const QByteArray &method, const QString &path, const Callback &done);
+    void finish(QNetworkReply *reply, const HttpEnd &end, const QByteArray &method, const QString &path,
+                const Callback &done);
     void fail(CaddyResult::Error kind, const QString &message, Callback done);
 
     CaddyAdminConfig m_config;

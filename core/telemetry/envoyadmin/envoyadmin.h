@@ -11,6 +11,7 @@
 
 #include "model/telemetrysink.h"
 #include "net/peercertificate.h"
+#include "net/httpexchange.h"
 #include "net/tlsoptions.h"
 
 #include <QString>
@@ -31,6 +32,7 @@ struct EnvoyAdminConfig {
     QUrl url;  // http://127.0.0.1:9901, https://..., or with a path prefix behind a proxy
     TlsClientOptions tls;  // used for https URLs
     int timeoutMs = 5000;  // whole request, connect to last byte
+    qint64 maxResponseBytes = kDefaultMaxResponseBytes;  // a larger answer is refused as it arrives
 };
 
 // --- /clusters?format=json ---------------------------------------------------

@@ -1,4 +1,5 @@
 #include "telemetry/envoyadmin/envoyadminclient.h"
+#include "net/redact.h"
 
 #include "net/httpexchange.h"
 #include "telemetry/envoyadmin/envoyadminparse.h"
@@ -41,7 +42,7 @@ EnvoyAdminClient::~EnvoyAdminClient()
 
 QString EnvoyAdminClient::displayUrl() const
 {
-    return m_config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash);
+    return redactUrl(m_config.url.adjusted(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash));
 }
 
 QString EnvoyAdminClient::clustersPath()
@@ -118,17 +119,23 @@ void EnvoyAdminClient::get(const QString &pathAndQuery, Callback done)
     QNetworkReply *reply = m_http->network()->get(req);
     if (url.scheme() == QLatin1String("https"))
         watchTlsErrors(reply, m_config.tls);
-    m_http->track(reply, m_config.timeoutMs,
-        [this, where = early.where, done = std::move(done)](
-            QNetworkReply *r, bool timedOut) { finish(r, timedOut, where, done); });
+    m_http->track(
+        reply, m_config.timeoutMs,
+        [this, where = early.where, done = std::move(done)](QNetworkReply *r, const HttpEnd &end) {
+            finish(r, end, where, done);
+        },
+        m_config.maxResponseBytes);
 }
 
-void EnvoyAdminClient::finish(QNetworkReply *reply, bool timedOut, const QString &where, const Callback &done)
+void EnvoyAdminClient::finish(QNetworkReply *reply, const HttpEnd &end, const QString &where, const Callback &done)
 {
     EnvoyAdminReply r;
     r.where = where;
     r.httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (timedOut) {
+    if (!end.refused.isEmpty()) {
+        r.kind = EnvoyAdminReply::Error::Network;
+        r.message = QStringLiteral("Envoy admin at %1: %2").arg(displayUrl(), end.refused);
+    } else if (end.timedOut) {
         r.kind = EnvoyAdminReply::Error::Timeout;
         r.message = QStringLiteral("Envoy admin at %1 did not answer within %2 ms").arg(displayUrl()).arg(m_config.timeoutMs);
     } else if (r.httpStatus == 0 && reply->error() != QNetworkReply::NoError) {
@@ -137,7 +144,7 @@ void EnvoyAdminClient::finish(QNetworkReply *reply, bool timedOut, const QString
         r.message = QStringLiteral("cannot reach Envoy admin at %1: %2")
                         .arg(displayUrl(), tls.isEmpty() ? reply->errorString() : tls);
     } else {
-        r.body = reply->readAll();
+        r.body = end.body;
         r.peerCertificate = fromQSslCertificate(reply->sslConfiguration().peerCertificate());
         if (r.httpStatus < 200 || r.httpStatus > 299) {
             r.kind = EnvoyAdminReply::Error::Http;

@@ -65,7 +65,7 @@ public:
     static QString serverInfoPath();  // "server_info"
 
 private:
-    void finish(QNetworkReply *reply, bool timedOut, const QString &where, const Callback &done);
+    void finish(QNetworkReply *reply, const HttpEnd &end, const QString &where, const Callback &done);
 
     EnvoyAdminConfig m_config;
     HttpExchange *m_http = nullptr;

@@ -1,5 +1,7 @@
 #include "telemetry/prometheus/prometheusclient.h"
 
+#include "net/redact.h"
+
 #include "net/httpexchange.h"
 
 #include <QDateTime>
@@ -107,7 +109,7 @@ PrometheusClient::~PrometheusClient()
 
 QString PrometheusClient::displayUrl() const
 {
-    return m_config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash);
+    return redactUrl(m_config.url.adjusted(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash));
 }
 
 void PrometheusClient::abortAll()
@@ -195,16 +197,21 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
     QNetworkReply *reply = m_http->network()->post(req, body);
     if (m_ssl)
         watchTlsErrors(reply, m_config.tls);
-    m_http->track(reply, m_config.timeoutMs,
-        [this, done = std::move(done)](QNetworkReply *r, bool timedOut) { finish(r, timedOut, done); });
+    m_http->track(
+        reply, m_config.timeoutMs,
+        [this, done = std::move(done)](QNetworkReply *r, const HttpEnd &end) { finish(r, end, done); },
+        m_config.maxResponseBytes, QStringLiteral("--prometheus-max-response-bytes"));
 }
 
-void PrometheusClient::finish(QNetworkReply *reply, bool timedOut, const Callback &done)
+void PrometheusClient::finish(QNetworkReply *reply, const HttpEnd &end, const Callback &done)
 {
     const QString where = displayUrl();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     PromResult result;
-    if (timedOut) {
+    if (!end.refused.isEmpty()) {
+        result.kind = PromResult::Error::Network;
+        result.message = QStringLiteral("Prometheus at %1: %2").arg(where, end.refused);
+    } else if (end.timedOut) {
         result.kind = PromResult::Error::Timeout;
         result.message = QStringLiteral("Prometheus at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
     } else if (status == 0 && reply->error() != QNetworkReply::NoError) {
@@ -212,7 +219,7 @@ void PrometheusClient::finish(QNetworkReply *reply, bool timedOut, const Callbac
         result.kind = tls.isEmpty() ? PromResult::Error::Network : PromResult::Error::Tls;
         result.message = QStringLiteral("cannot reach Prometheus at %1: %2").arg(where, tls.isEmpty() ? reply->errorString() : tls);
     } else {
-        result = parseReply(reply->readAll(), status, where);
+        result = parseReply(end.body, status, where);
         if (m_ssl) {
             result.peerCertificate = fromQSslCertificate(reply->sslConfiguration().peerCertificate());
             if (!result.peerCertificate.isNull())

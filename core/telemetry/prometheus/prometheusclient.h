@@ -10,6 +10,7 @@
 // local QEventLoop on the calling thread: for the CLI and tests, never the GUI thread.
 
 #include "net/peercertificate.h"
+#include "net/httpexchange.h"
 #include "net/tlsoptions.h"
 
 #include <QObject>
@@ -38,6 +39,7 @@ struct PrometheusConfig {
     QString username;     // basic auth when set; user:password in the URL works too
     QString password;
     int timeoutMs = 15000;  // whole request, connect to last byte; also sent as the query timeout
+    qint64 maxResponseBytes = kDefaultMaxResponseBytes;  // a larger answer is refused as it arrives
     // https only: the CA that vouches for Prometheus (empty: the system's), a client
     // certificate for mTLS, or no verification at all (labs).
     TlsClientOptions tls;
@@ -121,7 +123,7 @@ public:
 
 private:
     void post(const QString &apiPath, const std::vector<std::pair<QString, QString>> &params, Callback done);
-    void finish(QNetworkReply *reply, bool timedOut, const Callback &done);
+    void finish(QNetworkReply *reply, const HttpEnd &end, const Callback &done);
 
     PrometheusConfig m_config;
     HttpExchange *m_http = nullptr;
