@@ -236,6 +236,36 @@ private:
 };
 
 // One line per client event. Runs on the main thread (posted from gRPC's).
+// Lets through at most kEventLinesPerSecond event lines a second; at the start of the
+// next second it says how many it held back. Main thread only.
+class EventLineLimiter {
+public:
+    static constexpr int kEventLinesPerSecond = 20;
+
+    bool admit()
+    {
+        const int64_t second = QDateTime::currentMSecsSinceEpoch() / 1000;
+        if (second != m_second) {
+            if (m_suppressed > 0)
+                printLine(stdout, "(" + std::to_string(m_suppressed) + " more client events in the last second, not shown)");
+            m_second = second;
+            m_shown = 0;
+            m_suppressed = 0;
+        }
+        if (m_shown < kEventLinesPerSecond) {
+            ++m_shown;
+            return true;
+        }
+        ++m_suppressed;
+        return false;
+    }
+
+private:
+    int64_t m_second = 0;
+    int m_shown = 0;
+    uint64_t m_suppressed = 0;
+};
+
 void printEvent(const XdsControlPlane &controlPlane, const XdsClientEvent &e)
 {
     const std::string who = "client " + (e.nodeId.empty() ? std::string("(no node id)") : e.nodeId);
@@ -321,9 +351,18 @@ int runXdsCommand(QCoreApplication &app, const QStringList &args)
     config.tls = opts.tls;
     XdsControlPlane controlPlane(config);
     // Runs on a gRPC thread: hand the event to the main thread, which prints it.
-    controlPlane.setEventCallback([&app, &controlPlane](const XdsClientEvent &e) {
+    // Runs on a gRPC thread: hand the event to the main thread, which prints it, at
+    // most kEventLinesPerSecond a second: 2,000 NACKs from one client cannot flood the
+    // terminal; what was held back is counted in one line.
+    auto limiter = std::make_shared<EventLineLimiter>();
+    controlPlane.setEventCallback([&app, &controlPlane, limiter](const XdsClientEvent &e) {
         QMetaObject::invokeMethod(
-            &app, [&controlPlane, e] { printEvent(controlPlane, e); }, Qt::QueuedConnection);
+            &app,
+            [&controlPlane, e, limiter] {
+                if (limiter->admit())
+                    printEvent(controlPlane, e);
+            },
+            Qt::QueuedConnection);
     });
 
     RouteFileServer server(controlPlane, opts.routes, opts.target);

@@ -14,6 +14,7 @@
 #include "common/printers.h"
 #include "common/xdsecho.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "net/redact.h"
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/xds/xdstranslator.h"
 
@@ -372,6 +373,59 @@ private Q_SLOTS:
         const auto st = clientStatus(*cp, "faults");
         QCOMPARE(st->type(kXdsListenerType)->nackCount, uint64_t(0));
         QCOMPARE(st->type(kXdsRouteConfigurationType)->nackCount, uint64_t(0));
+    }
+
+    // A hostile client: escape sequences in its node id, 64 KiB NACK texts, and
+    // thousands of invented type URLs on one stream. What it said is stored escaped and
+    // bounded, and the invented types cost no state.
+    void hostileClientIsBoundedAndEscaped()
+    {
+        auto cp = startControlPlane();
+        QVERIFY(cp);
+        cp->setRouteSet(echoRoutes(100, 0));
+        auto channel = grpc::CreateChannel(cp->boundAddress(), grpc::InsecureChannelCredentials());
+        auto stub = discovery::AggregatedDiscoveryService::NewStub(channel);
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        auto stream = stub->StreamAggregatedResources(&context);
+        const std::string evilId = "evil\x1b]0;owned\x07\x1b[2J" + std::string(5000, 'x');
+        discovery::DiscoveryRequest lds;
+        lds.set_type_url(std::string(kXdsListenerType));
+        lds.mutable_node()->set_id(evilId);
+        QVERIFY(stream->Write(lds));
+        discovery::DiscoveryResponse r1;
+        QVERIFY(stream->Read(&r1));
+        for (int i = 0; i < 3000; ++i) {
+            discovery::DiscoveryRequest junk;
+            junk.set_type_url("type.googleapis.com/made.up.Type" + std::to_string(i));
+            junk.add_resource_names(std::string(1000, 'n'));
+            QVERIFY(stream->Write(junk));
+        }
+        discovery::DiscoveryRequest nack;
+        nack.set_type_url(std::string(kXdsListenerType));
+        nack.set_response_nonce(r1.nonce());
+        nack.set_version_info("0");
+        nack.mutable_error_detail()->set_code(3);
+        nack.mutable_error_detail()->set_message("\x1b[31mrefused\x1b[0m\n" + std::string(64 * 1024, 'y'));
+        QVERIFY(stream->Write(nack));
+        const std::string storedId = meshscope::sanitizeRemoteText(evilId, 256);
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                const auto c = clientStatus(*cp, storedId);
+                return c && c->type(kXdsListenerType) && c->type(kXdsListenerType)->nackCount == 1;
+            },
+            10000));
+        const auto st = clientStatus(*cp, storedId);
+        QVERIFY(st->nodeId.find('\x1b') == std::string::npos);
+        QVERIFY(st->nodeId.find("\\x1b]0;owned") != std::string::npos);
+        QVERIFY(st->nodeId.size() < 300);
+        const XdsTypeStatus *t = st->type(kXdsListenerType);
+        QVERIFY(t->nackMessage.find('\x1b') == std::string::npos);
+        QVERIFY2(t->nackMessage.size() < 400, t->nackMessage.c_str());
+        QVERIFY2(t->nackMessage.find("refused\\x1b[0m ... (65553 bytes)") != std::string::npos, t->nackMessage.c_str());
+        QVERIFY(st->types.size() <= 4);  // none of the 3,000 invented types
+        stream->WritesDone();
+        context.TryCancel();
     }
 
     void adsProtocolSemantics()

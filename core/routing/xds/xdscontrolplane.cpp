@@ -5,6 +5,7 @@
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "model/logging.h"
 #include "net/grpclogging.h"
+#include "model/clock.h"
 #include "net/redact.h"
 
 #include <grpcpp/grpcpp.h>
@@ -22,11 +23,10 @@ namespace discovery = envoy::service::discovery::v3;
 
 namespace {
 
-int64_t wallNowMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+// A client's own words (node id, cluster, user agent, resource names) past this are
+// cut; a request naming more resources than this is ignored.
+constexpr size_t kMaxClientText = 256;
+constexpr size_t kMaxResourceNames = 10000;
 
 // What is being served: every resource packed once, by type URL and name.
 struct Snapshot {
@@ -122,6 +122,7 @@ struct XdsControlPlane::Shared {
         std::mutex mutex;
         XdsClientStatus status;
         bool nodeSeen = false;
+        uint64_t unknownTypeRequests = 0;  // requests for types meshscope does not serve, ignored
         std::set<std::string> due;  // type URLs owed a response
         Stream *stream = nullptr;   // null once gRPC is done with the stream
         bool writing = false;       // a StartWrite of `outgoing` is in flight
@@ -370,15 +371,24 @@ private:
         if (req.has_node() && !m_client->nodeSeen) {
             // gRPC sends the node on the first request of a stream only.
             m_client->nodeSeen = true;
-            st.nodeId = req.node().id();
-            st.nodeCluster = req.node().cluster();
-            st.userAgentName = req.node().user_agent_name();
-            st.userAgentVersion = req.node().user_agent_version();
+            // What a client says of itself reaches logs, the terminal and the GUI:
+            // escaped and bounded here, once.
+            st.nodeId = sanitizeRemoteText(req.node().id(), kMaxClientText);
+            st.nodeCluster = sanitizeRemoteText(req.node().cluster(), kMaxClientText);
+            st.userAgentName = sanitizeRemoteText(req.node().user_agent_name(), kMaxClientText);
+            st.userAgentVersion = sanitizeRemoteText(req.node().user_agent_version(), kMaxClientText);
             events.push_back(event(XdsClientEvent::Kind::Connected, {}, {}));
         }
         const std::string &typeUrl = req.type_url();
         if (typeUrl.empty())
             return;  // ADS needs the type on every request
+        // Only the four types meshscope serves get state: a client inventing type URLs
+        // (100k of them on one stream) costs nothing.
+        if (typeUrl != kXdsListenerType && typeUrl != kXdsRouteConfigurationType && typeUrl != kXdsClusterType
+            && typeUrl != kXdsClusterLoadAssignmentType) {
+            m_client->unknownTypeRequests++;
+            return;
+        }
         XdsTypeStatus *t = nullptr;
         for (XdsTypeStatus &candidate : st.types) {
             if (candidate.typeUrl == typeUrl)
@@ -397,7 +407,16 @@ private:
         if (!nonce.empty() && !t->sentNonce.empty() && !answersLatest)
             return;
 
-        std::vector<std::string> names(req.resource_names().begin(), req.resource_names().end());
+        if (req.resource_names_size() > int(kMaxResourceNames)) {
+            m_client->unknownTypeRequests++;
+            return;  // far more than any real client subscribes to
+        }
+        std::vector<std::string> names;
+        names.reserve(size_t(req.resource_names_size()));
+        for (const std::string &n : req.resource_names()) {
+            if (n.size() <= kMaxClientText)
+                names.push_back(n);
+        }
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
         const auto star = std::find(names.begin(), names.end(), "*");
@@ -416,7 +435,7 @@ private:
                 t->rejected = true;
                 t->nackedVersion = t->sentVersion;
                 t->nackCode = req.error_detail().code();
-                t->nackMessage = req.error_detail().message();
+                t->nackMessage = sanitizeRemoteText(req.error_detail().message());
                 t->nackedAtMs = wallNowMs();
                 t->nackCount++;
                 events.push_back(event(XdsClientEvent::Kind::Nacked, typeUrl, t->nackedVersion));
