@@ -127,6 +127,7 @@ private Q_SLOTS:
     void chartSeriesSlicesRanges();
     void idsAndFocus();
     void aggregatorShowsPulledKinds();
+    void hugeOrInvalidLabelNamesRefused();
 };
 
 void TestMeshMetrics::parsesVectorMatrixAndScalar()
@@ -763,4 +764,28 @@ void TestMeshMetrics::aggregatorShowsPulledKinds()
 }
 
 QTEST_GUILESS_MAIN(TestMeshMetrics)
+// Names from labels are held to OTLP's and ALS's rules: a 1 MB label value or invalid
+// UTF-8 never becomes a node; the other edges of the answer stay.
+void TestMeshMetrics::hugeOrInvalidLabelNamesRefused()
+{
+    const char *pp = "bookinfo/productpage-v1/productpage/v1";
+    const char *rv = "bookinfo/reviews-v2/reviews/v2";
+    PromLabels huge = istio("destination", pp, rv, {{"response_code", "200"}});
+    huge["destination_canonical_service"] = std::string(1024 * 1024, 'r');
+    huge["destination_workload"] = std::string(1024 * 1024, 'w');
+    huge["destination_service_name"] = std::string(1024 * 1024, 's');
+    PromLabels invalid = istio("destination", pp, rv, {{"response_code", "200"}});
+    invalid["destination_canonical_service"] = "ratings\xff";
+    invalid["destination_workload"] = "ratings\xff-v1";
+    invalid["destination_service_name"] = "ratings\xff";
+    MeshAnswer req{MeshQueryKind::IstioRequests,
+                   {sample(huge, 10), sample(invalid, 10),
+                    sample(istio("destination", pp, rv, {{"response_code", "200"}}), 300)}};
+    const auto edges = MeshMetrics::buildEdges({req}, 60);
+    QCOMPARE(edges.size(), size_t(1));
+    QVERIFY2(findEdge(edges, "bookinfo/productpage@v1", "bookinfo/reviews@v2"), qPrintable(edgeIds(edges)));
+    for (const PulledEdge &e : edges)
+        QVERIFY(MeshMetrics::nodeId(e.target).size() < 300);
+}
+
 #include "tst_meshmetrics.moc"

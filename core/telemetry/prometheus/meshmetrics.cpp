@@ -1,5 +1,7 @@
 #include "telemetry/prometheus/meshmetrics.h"
 
+#include "model/text.h"
+
 #include <QStringList>
 
 #include <algorithm>
@@ -222,8 +224,15 @@ struct EdgeAcc {
 
 class EdgeTable {
 public:
+    // Null for an edge whose ends carry names no other source would accept (past
+    // kMaxLabelNameBytes or not UTF-8, as OTLP and ALS refuse them): a 1 MB label value
+    // never becomes a 2 MB node id.
     EdgeAcc *find(const NodeRef &src, const NodeRef &dst, bool create)
     {
+        if (!acceptable(src) || !acceptable(dst)) {
+            ++m_refused;
+            return nullptr;
+        }
         std::string key = edgeId(MeshMetrics::nodeId(src), MeshMetrics::nodeId(dst));
         auto it = m_edges.find(key);
         if (it != m_edges.end())
@@ -235,6 +244,17 @@ public:
         e.dst = dst;
         return &e;
     }
+
+    static bool acceptable(const NodeRef &r)
+    {
+        for (const std::string *t : {&r.ns, &r.name, &r.version}) {
+            if (t->size() > MeshMetrics::kMaxLabelNameBytes || !isValidUtf8(*t))
+                return false;
+        }
+        return true;
+    }
+
+    uint64_t refused() const { return m_refused; }
 
     std::vector<PulledEdge> finish(int windowSeconds) const
     {
@@ -274,6 +294,7 @@ public:
 
 private:
     std::map<std::string, EdgeAcc> m_edges;  // ordered: deterministic output
+    uint64_t m_refused = 0;
 };
 
 void addMtls(EdgeAcc &e, int8_t mtls, double weight)
@@ -390,7 +411,10 @@ void addIstioRequests(EdgeTable &table, const IstioResolver &resolver, const Pro
     const auto ends = resolver.resolve(s.labels);
     if (!ends)
         return;
-    EdgeAcc &e = *table.find(ends->first, ends->second, true);
+    EdgeAcc *found = table.find(ends->first, ends->second, true);
+    if (!found)
+        return;
+    EdgeAcc &e = *found;
     const double n = s.value;
     e.hasRequests = true;
     e.requests += n;
@@ -460,7 +484,10 @@ void addLinkerdResponses(EdgeTable &table, const PromSample &s)
     const auto ends = linkerdEnds(s.labels);
     if (!ends)
         return;
-    EdgeAcc &e = *table.find(ends->first, ends->second, true);
+    EdgeAcc *found = table.find(ends->first, ends->second, true);
+    if (!found)
+        return;
+    EdgeAcc &e = *found;
     const double n = s.value;
     e.hasRequests = true;
     e.requests += n;
@@ -482,7 +509,10 @@ void addLinkerdBytes(EdgeTable &table, const PromSample &s)
     const auto ends = linkerdEnds(s.labels);
     if (!ends)
         return;
-    EdgeAcc &e = *table.find(ends->first, ends->second, true);
+    EdgeAcc *found = table.find(ends->first, ends->second, true);
+    if (!found)
+        return;
+    EdgeAcc &e = *found;
     if (label(s.labels, MeshMetrics::kMetricLabel) == "tcp_opened")
         e.connections += s.value;
     else

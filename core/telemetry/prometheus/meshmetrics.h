@@ -91,6 +91,8 @@ public:
 
     // The graph id of a node as GraphAggregator names pulled nodes ("external",
     // "ext:host", "ns/name@version").
+    // Names from labels are held to what OTLP and ALS accept for theirs.
+    static constexpr size_t kMaxLabelNameBytes = 256;
     static std::string nodeId(const NodeRef &ref);
     // True when `id` is that node; a ref without version also matches the versioned
     // node that traces created for the same service ("shop/cart" matches "shop/cart@v2").
