@@ -14,10 +14,10 @@ namespace meshscope {
 
 namespace display {
 
-QString rps(double value);          // "12.4 rps" style number without the unit: "12.4"
-QString percent(double fraction);   // 0.0123 -> "1.23 %"
-QString millis(double ms);          // "14.2 ms", "1.35 s"
-QString count(uint64_t n);          // 12345 -> "12,345"
+QString rps(double value);  // "12.4 rps" style number without the unit: "12.4"
+QString percent(double fraction);  // 0.0123 -> "1.23 %"
+QString millis(double ms);  // "14.2 ms", "1.35 s"
+QString count(uint64_t n);  // 12345 -> "12,345"
 // "1 day", "4 days": English plurals without a translation catalogue.
 QString quantity(qint64 n, const QString &singular, const QString &plural);
 

@@ -2,15 +2,15 @@
 
 #include "model/nodeid.h"
 
-#include "sources/connectionsdialog.h"
+#include "canvas/graphcanvas.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
-#include "canvas/graphcanvas.h"
 #include "inspect/inspectpanel.h"
-#include "noticebar.h"
 #include "inspect/requestspanel.h"
+#include "noticebar.h"
 #include "routing/routeeditor.h"
+#include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
 
 #include <QAction>
@@ -104,8 +104,7 @@ MainWindow::MainWindow(GraphAggregator *aggregator, const QString &workspace, QW
 {
     initUiResources();
     setObjectName(QStringLiteral("meshscopeMainWindow"));
-    setWindowTitle(m_workspace == QLatin1String("default") ? tr("meshscope")
-                                                           : tr("meshscope — %1").arg(m_workspace));
+    setWindowTitle(m_workspace == QLatin1String("default") ? tr("meshscope") : tr("meshscope — %1").arg(m_workspace));
     setWindowIcon(QIcon(QStringLiteral(":/meshscope/icon.svg")));
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
@@ -323,9 +322,9 @@ void MainWindow::buildMenus()
     help->setObjectName(QStringLiteral("helpMenu"));
     help->addAction(tr("&About meshscope"), this, [this] {
         QMessageBox::about(this, tr("About meshscope"),
-                           tr("<b>meshscope</b> %1<br>Traffic inspection and topology for service meshes "
-                              "and API gateways.")
-                               .arg(QCoreApplication::applicationVersion()));
+            tr("<b>meshscope</b> %1<br>Traffic inspection and topology for service meshes "
+               "and API gateways.")
+                .arg(QCoreApplication::applicationVersion()));
     });
 }
 
@@ -333,8 +332,8 @@ void MainWindow::buildDocks()
 {
     m_inspectDock = new QDockWidget(tr("Inspect"), this);
     m_inspectDock->setObjectName(QStringLiteral("inspectDock"));
-    m_inspectDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable
-                               | QDockWidget::DockWidgetFloatable);
+    m_inspectDock->setFeatures(
+        QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetFloatable);
     m_inspect->setObjectName(QStringLiteral("inspectPanel"));
     m_inspectDock->setWidget(m_inspect);
     addDockWidget(Qt::RightDockWidgetArea, m_inspectDock);
@@ -450,12 +449,10 @@ void MainWindow::setSourceManager(SourceManager *manager)
         m_listenLabel->hide();
     connect(manager, &SourceManager::sourcesChanged, this, &MainWindow::refreshSources);
     connect(manager, &SourceManager::statusChanged, this, &MainWindow::refreshSources);
-    connect(manager, &SourceManager::sourceFailed, this, [this](const QString &, const QString &message) {
-        reportSourceError(message);
-    });
-    connect(manager, &SourceManager::secretProblem, this, [this](const QString &, const QString &message) {
-        reportSourceError(message);
-    });
+    connect(manager, &SourceManager::sourceFailed, this,
+        [this](const QString &, const QString &message) { reportSourceError(message); });
+    connect(manager, &SourceManager::secretProblem, this,
+        [this](const QString &, const QString &message) { reportSourceError(message); });
     connect(manager, &SourceManager::upstreamHealthUpdated, m_inspect, &InspectPanel::setUpstreamHealth);
     refreshSources();
 }
@@ -490,7 +487,8 @@ void MainWindow::refreshSources()
             if (st.serverCertificate.expired(now))
                 text += tr(" · certificate expired");
             else if (st.serverCertificate.expiresSoon(now))
-                text += tr(" · certificate expires in %1").arg(display::quantity(st.serverCertificate.daysLeft(now), tr("day"), tr("days")));
+                text += tr(" · certificate expires in %1")
+                            .arg(display::quantity(st.serverCertificate.daysLeft(now), tr("day"), tr("days")));
         }
         parts << QStringLiteral("<a href='source:%1' style='color:palette(window-text); text-decoration:none'>"
                                 "<span style='color:%2'>●</span> %3</a>")
@@ -534,7 +532,8 @@ void MainWindow::setPersistenceEnabled(bool on)
 QString MainWindow::statusText() const
 {
     QStringList parts;
-    for (QLabel *l : {m_demoLabel, m_sourcesLabel, m_listenLabel, m_errorLabel, m_foldedLabel, m_rejectLabel, m_graphLabel, m_rateLabel}) {
+    for (QLabel *l : {m_demoLabel, m_sourcesLabel, m_listenLabel, m_errorLabel, m_foldedLabel, m_rejectLabel,
+             m_graphLabel, m_rateLabel}) {
         if (l && !l->isHidden())
             parts << QTextDocumentFragment::fromHtml(l->text()).toPlainText();
     }
@@ -554,7 +553,7 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
     const int64_t now = GraphAggregator::wallNowMs();
     if (m_settleUntilMs == 0 && !snapshot->nodes.empty())
         m_settleUntilMs = now + kSettleMs;
-    const std::pair<size_t, size_t> shape{snapshot->nodes.size(), snapshot->edges.size()};
+    const std::pair<size_t, size_t> shape {snapshot->nodes.size(), snapshot->edges.size()};
     if (now < m_settleUntilMs && shape != m_settleShape && !m_canvas->isLayoutPending()) {
         m_settleShape = shape;
         m_canvas->relayout();
@@ -619,9 +618,9 @@ void MainWindow::refreshStatus()
         m_rateSampleSpans = c.spansReceived;
     }
     m_rateLabel->setText(tr("%1 spans/s in").arg(display::rps(m_spansPerSecond)));
-    m_rateLabel->setToolTip(tr("Spans received per second, all sources\n%1 spans received, %2 accepted, %3 requests")
-                                .arg(display::count(c.spansReceived), display::count(c.spansAccepted),
-                                     display::count(c.requests)));
+    m_rateLabel->setToolTip(
+        tr("Spans received per second, all sources\n%1 spans received, %2 accepted, %3 requests")
+            .arg(display::count(c.spansReceived), display::count(c.spansAccepted), display::count(c.requests)));
     m_graphLabel->setText(tr("%1 nodes · %2 edges").arg(s.nodes.size()).arg(s.edges.size()));
 
     const uint64_t rejected = c.spansRejected + c.malformedMessages + c.oversizedMessages;
@@ -631,7 +630,7 @@ void MainWindow::refreshStatus()
     why << tr("Rejected input (counted, never silently dropped):");
     why << tr("%1 spans rejected, %2 malformed messages, %3 oversized messages")
                .arg(display::count(c.spansRejected), display::count(c.malformedMessages),
-                    display::count(c.oversizedMessages));
+                   display::count(c.oversizedMessages));
     for (const auto &[reason, n] : c.rejectionReasons)
         why << QStringLiteral("  %1: %2").arg(QString::fromStdString(reason), display::count(n));
     m_rejectLabel->setToolTip(why.join(QLatin1Char('\n')));
@@ -812,17 +811,17 @@ bool MainWindow::exportGraph(ExportFormat format, const QString &fileName, QStri
 
 void MainWindow::exportWithDialog(ExportFormat format)
 {
-    static const char *const filters[] = {"PNG image (*.png)", "SVG image (*.svg)", "Graph JSON (*.json)",
-                                          "Graphviz DOT (*.dot *.gv)"};
+    static const char *const filters[]
+        = {"PNG image (*.png)", "SVG image (*.svg)", "Graph JSON (*.json)", "Graphviz DOT (*.dot *.gv)"};
     const QString suffix = exportSuffix(format);
     QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
     if (dir.isEmpty())
         dir = QDir::homePath();
-    const QString suggested = dir + QStringLiteral("/meshscope-%1-%2.%3")
-                                        .arg(m_workspace, QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")),
-                                             suffix);
-    QString fileName = QFileDialog::getSaveFileName(this, tr("Export graph"), suggested,
-                                                    QLatin1String(filters[int(format)]));
+    const QString suggested = dir
+        + QStringLiteral("/meshscope-%1-%2.%3")
+              .arg(m_workspace, QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")), suffix);
+    QString fileName
+        = QFileDialog::getSaveFileName(this, tr("Export graph"), suggested, QLatin1String(filters[int(format)]));
     if (fileName.isEmpty())
         return;
     if (QFileInfo(fileName).suffix().isEmpty())
@@ -903,8 +902,8 @@ void MainWindow::restoreSettings()
         // Restoring fires toggled(); apply the filter once at the end instead.
         const QSignalBlocker b1(m_northSouthOnly), b2(m_eastWestOnly), b3(m_errorsOnly);
         m_northSouthOnly->setChecked(s.value(QStringLiteral("filter/northSouthOnly"), false).toBool());
-        m_eastWestOnly->setChecked(!m_northSouthOnly->isChecked()
-                                   && s.value(QStringLiteral("filter/eastWestOnly"), false).toBool());
+        m_eastWestOnly->setChecked(
+            !m_northSouthOnly->isChecked() && s.value(QStringLiteral("filter/eastWestOnly"), false).toBool());
         m_errorsOnly->setChecked(s.value(QStringLiteral("filter/errorsOnly"), false).toBool());
     }
     m_savedNamespace = s.value(QStringLiteral("filter/namespace")).toString();

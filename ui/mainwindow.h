@@ -39,8 +39,8 @@ class MainWindow : public QMainWindow {
 public:
     enum class ExportFormat { Png, Svg, Json, Dot };
 
-    explicit MainWindow(GraphAggregator *aggregator, const QString &workspace = QStringLiteral("default"),
-                        QWidget *parent = nullptr);
+    explicit MainWindow(
+        GraphAggregator *aggregator, const QString &workspace = QStringLiteral("default"), QWidget *parent = nullptr);
     ~MainWindow() override;
 
     // What the receivers listen on, e.g. "OTLP 127.0.0.1:4317".
@@ -121,7 +121,7 @@ private:
     GraphSnapshotPtr m_snapshot;
     static constexpr int64_t kSettleMs = 15000;
     int64_t m_settleUntilMs = 0;  // wall time until which shape changes are laid out afresh
-    std::pair<size_t, size_t> m_settleShape{0, 0};
+    std::pair<size_t, size_t> m_settleShape {0, 0};
     QAction *m_relayoutAction = nullptr;
 
     GraphCanvas *m_canvas;

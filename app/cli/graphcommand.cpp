@@ -1,9 +1,9 @@
 #include "graphcommand.h"
 
 #include "commandline.h"
-#include "sourceoptions.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
+#include "sourceoptions.h"
 #include "telemetry/als/alsreceiver.h"
 #include "telemetry/envoyadmin/envoyadminsource.h"
 #include "telemetry/otlp/otlpreceiver.h"
@@ -31,7 +31,7 @@ namespace meshscope::cli {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_interrupted {false};
 
 constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::MessageLimit
     | SourceFlag::Prometheus | SourceFlag::PrometheusQuery | SourceFlag::EnvoyAdmin;
@@ -52,8 +52,7 @@ struct GraphOptions {
 // The command's option table: parsing and --help both come from it.
 std::unique_ptr<CommandLine> graphCommandLine()
 {
-    auto commandLine = std::make_unique<CommandLine>(
-        QStringLiteral("meshscope-cli"),
+    auto commandLine = std::make_unique<CommandLine>(QStringLiteral("meshscope-cli"),
         QStringLiteral("usage: meshscope-cli graph [--otlp-listen ADDR] [--als-listen ADDR] [--duration SECONDS]\n"
                        "                           [--format json|dot] [--window DURATION] [options]\n"
                        "       meshscope-cli graph --prometheus URL [--at TIME] [--mesh istio|linkerd|auto] [options]\n"
@@ -64,27 +63,26 @@ std::unique_ptr<CommandLine> graphCommandLine()
             "--envoy-admin polls Envoy's admin (/clusters, /stats, /server_info). Rates come from two samples\n"
             "taken --duration seconds apart (2 s when --duration is not given); with --envoy-admin, --duration\n"
             "alone starts no receivers. The proxy's node carries \"upstream_health\"."));
-    commandLine->addGroup(
-        QStringLiteral("Graph"),
+    commandLine->addGroup(QStringLiteral("Graph"),
         {
             {{QStringLiteral("duration")}, QStringLiteral("SECONDS"),
-             QStringLiteral("listen this long, then print the graph (default 10)"),
-             QStringLiteral("--duration needs a positive number of seconds")},
+                QStringLiteral("listen this long, then print the graph (default 10)"),
+                QStringLiteral("--duration needs a positive number of seconds")},
             {{QStringLiteral("format")}, QStringLiteral("json|dot"), QStringLiteral("output format (default json)"),
-             QStringLiteral("--format must be json or dot")},
+                QStringLiteral("--format must be json or dot")},
             {{QStringLiteral("window")}, QStringLiteral("DURATION"),
-             QStringLiteral("sliding window of the rates, and the range of a Prometheus query: 60s, 5m, 1h "
-                            "(default 60s, at most 24h)"),
-             QStringLiteral("--window needs a duration such as 60s, 5m or 1h (at most 24h)")},
+                QStringLiteral("sliding window of the rates, and the range of a Prometheus query: 60s, 5m, 1h "
+                               "(default 60s, at most 24h)"),
+                QStringLiteral("--window needs a duration such as 60s, 5m or 1h (at most 24h)")},
             {{QStringLiteral("node-limit")}, QStringLiteral("N"),
-             QStringLiteral("past this many nodes, the rest fold into \"other\""),
-             QStringLiteral("--node-limit needs a positive number")},
+                QStringLiteral("past this many nodes, the rest fold into \"other\""),
+                QStringLiteral("--node-limit needs a positive number")},
             {{QStringLiteral("gateway")}, QStringLiteral("NAME"),
-             QStringLiteral("treat this service as a gateway (repeatable)"),
-             QStringLiteral("--gateway needs a service name")},
+                QStringLiteral("treat this service as a gateway (repeatable)"),
+                QStringLiteral("--gateway needs a service name")},
             {{QStringLiteral("pairing-ttl-ms")}, QStringLiteral("MS"),
-             QStringLiteral("how long a client or server half waits for its other half"),
-             QStringLiteral("--pairing-ttl-ms needs a non-negative number")},
+                QStringLiteral("how long a client or server half waits for its other half"),
+                QStringLiteral("--pairing-ttl-ms needs a non-negative number")},
         });
     SourceOptions::declare(*commandLine, kSources);
     return commandLine;
@@ -180,7 +178,7 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
             return false;
         }
         std::fprintf(stderr, "meshscope-cli: %zu edges from Prometheus at %.3f over %d s\n", edges.size(), at,
-                     prometheus.windowSeconds);
+            prometheus.windowSeconds);
         aggregator.setPulledEdges("prometheus", std::move(edges), GraphAggregator::wallNowMs());
         return true;
     };
@@ -202,11 +200,11 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         EnvoyAdminSample second;
         if (!sampleEnvoy(&second))
             return false;
-        envoyView = buildEnvoyAdminView(second, &envoyFirst, envoy.proxyName,
-                                        EnvoyAdminSource::fallbackName(envoy.admin.url));
-        std::fprintf(stderr, "meshscope-cli: %zu edges from Envoy admin at %s (%s) over %.2f s\n", envoyView.edges.size(),
-                     qPrintable(envoy.admin.url.toDisplayString(QUrl::RemoveUserInfo)), envoyView.proxyId.c_str(),
-                     envoyView.intervalSeconds);
+        envoyView = buildEnvoyAdminView(
+            second, &envoyFirst, envoy.proxyName, EnvoyAdminSource::fallbackName(envoy.admin.url));
+        std::fprintf(stderr, "meshscope-cli: %zu edges from Envoy admin at %s (%s) over %.2f s\n",
+            envoyView.edges.size(), qPrintable(envoy.admin.url.toDisplayString(QUrl::RemoveUserInfo)),
+            envoyView.proxyId.c_str(), envoyView.intervalSeconds);
         aggregator.setPulledEdges("envoy-admin", std::move(envoyView.edges), GraphAggregator::wallNowMs());
         return true;
     };
@@ -261,9 +259,9 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
         return 1;
     }
-    const char *tlsNote = !receiverTls.enabled()   ? ""
-        : receiverTls.requireClientCert             ? " (TLS, client certificates required)"
-                                                         : " (TLS)";
+    const char *tlsNote = !receiverTls.enabled() ? ""
+        : receiverTls.requireClientCert          ? " (TLS, client certificates required)"
+                                                 : " (TLS)";
     std::fprintf(stderr, "meshscope-cli: listening for OTLP on %s%s\n", receiver.boundAddress().c_str(), tlsNote);
     std::unique_ptr<AlsReceiver> als;
     if (!opts.sources.alsListen.isEmpty()) {
@@ -276,7 +274,8 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
             std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());
             return 1;
         }
-        std::fprintf(stderr, "meshscope-cli: listening for Envoy access logs on %s%s\n", als->boundAddress().c_str(), tlsNote);
+        std::fprintf(
+            stderr, "meshscope-cli: listening for Envoy access logs on %s%s\n", als->boundAddress().c_str(), tlsNote);
     }
     if (useEnvoy && !sampleEnvoy(&envoyFirst))
         return 1;
@@ -302,7 +301,7 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         const QDateTime now = QDateTime::currentDateTimeUtc();
         for (const TlsPeer &p : peers)
             std::fprintf(stderr, "meshscope-cli: %s TLS peer %s: %s\n", what, p.address.c_str(),
-                         qPrintable(p.certificate.summary(now)));
+                qPrintable(p.certificate.summary(now)));
     };
     printPeers("OTLP", receiver.tlsPeers());
     if (als)
@@ -319,11 +318,11 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
     std::fflush(stdout);
     const IngestCounters &c = snap->counters;
     std::fprintf(stderr,
-                 "meshscope-cli: %llu spans received, %llu rejected, %llu malformed and %llu oversized messages, "
-                 "%zu nodes, %zu edges\n",
-                 (unsigned long long)c.spansReceived, (unsigned long long)c.spansRejected,
-                 (unsigned long long)c.malformedMessages, (unsigned long long)c.oversizedMessages, snap->nodes.size(),
-                 snap->edges.size());
+        "meshscope-cli: %llu spans received, %llu rejected, %llu malformed and %llu oversized messages, "
+        "%zu nodes, %zu edges\n",
+        (unsigned long long)c.spansReceived, (unsigned long long)c.spansRejected,
+        (unsigned long long)c.malformedMessages, (unsigned long long)c.oversizedMessages, snap->nodes.size(),
+        snap->edges.size());
     return 0;
 }
 

@@ -33,8 +33,8 @@ int main(int argc, char **argv)
     QStringList args = QCoreApplication::arguments();
     args.removeFirst();
 
-    meshscope::CommandLine commandLine(
-        QStringLiteral("meshscope-cli"), QStringLiteral("usage: meshscope-cli [--log CATEGORY] COMMAND [options]"),
+    meshscope::CommandLine commandLine(QStringLiteral("meshscope-cli"),
+        QStringLiteral("usage: meshscope-cli [--log CATEGORY] COMMAND [options]"),
         QStringLiteral("Commands:\n"
                        "  graph     listen to the sources for a while, then print the graph as JSON or DOT\n"
                        "  routes    validate, export, diff, apply, pull, history, rollback: route files and Caddy\n"
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         return meshscope::cli::runRoutesCommand(app, rest);
     if (command == QLatin1String("xds"))
         return meshscope::cli::runXdsCommand(app, rest);
-    std::fprintf(stderr, "meshscope-cli: unknown command '%s' (graph, routes or xds; see --help)\n",
-                 qPrintable(command));
+    std::fprintf(
+        stderr, "meshscope-cli: unknown command '%s' (graph, routes or xds; see --help)\n", qPrintable(command));
     return 2;
 }

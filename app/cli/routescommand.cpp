@@ -1,7 +1,6 @@
 #include "routescommand.h"
 
 #include "commandline.h"
-#include "sourceoptions.h"
 #include "routing/caddy/caddyadmin.h"
 #include "routing/caddy/caddytranslator.h"
 #include "routing/routediff.h"
@@ -9,6 +8,7 @@
 #include "routing/routehistory.h"
 #include "routing/routevalidator.h"
 #include "routing/yaml/routeyaml.h"
+#include "sourceoptions.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -44,22 +44,22 @@ const QList<RoutesForm> &routesForms()
     static const QList<RoutesForm> forms = {
         {QStringLiteral("validate"), {QStringLiteral("file!"), QStringLiteral("target")}},
         {QStringLiteral("export"),
-         {QStringLiteral("format!"), QStringLiteral("file!"), QStringLiteral("out"), QStringLiteral("no-subsets"),
-          QStringLiteral("version-label")}},
+            {QStringLiteral("format!"), QStringLiteral("file!"), QStringLiteral("out"), QStringLiteral("no-subsets"),
+                QStringLiteral("version-label")}},
         {QStringLiteral("diff"), {QStringLiteral("file!"), QStringLiteral("against!")}},
         {QStringLiteral("apply"),
-         {QStringLiteral("file!"), QStringLiteral("to!"), QStringLiteral("dir!"), QStringLiteral("target"),
-          QStringLiteral("dry-run")}},
+            {QStringLiteral("file!"), QStringLiteral("to!"), QStringLiteral("dir!"), QStringLiteral("target"),
+                QStringLiteral("dry-run")}},
         {QStringLiteral("pull"),
-         {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("output"), kCaddyTls}},
+            {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("output"), kCaddyTls}},
         {QStringLiteral("apply"),
-         {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("file!"), QStringLiteral("dir"),
-          QStringLiteral("dry-run"), kCaddyTls}},
+            {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("file!"), QStringLiteral("dir"),
+                QStringLiteral("dry-run"), kCaddyTls}},
         {QStringLiteral("history"), {QStringLiteral("dir!"), QStringLiteral("id")}},
         {QStringLiteral("rollback"), {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("file")}},
         {QStringLiteral("rollback"),
-         {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("caddy-admin!"), QStringLiteral("server!"),
-          kCaddyTls}},
+            {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("caddy-admin!"), QStringLiteral("server!"),
+                kCaddyTls}},
     };
     return forms;
 }
@@ -74,42 +74,45 @@ const QList<std::pair<QString, QList<CommandLineOption>>> &routesOptionGroups()
 {
     static const QList<std::pair<QString, QList<CommandLineOption>>> groups = {
         {QStringLiteral("Route files"),
-         {
-             {{QStringLiteral("file")}, QStringLiteral("F"),
-              QStringLiteral("the route file (HTTPRoute/EndpointSlice YAML) to check, export, compare or apply; "
-                             "for rollback, the file to restore"),
-              {}},
-             {{QStringLiteral("target")}, QStringLiteral("generic|xds-grpc|envoy|caddy"),
-              QStringLiteral("the data plane the routes must work on (default generic)"), {}},
-             {{QStringLiteral("format")}, QStringLiteral("istio|gateway-api"), QStringLiteral("what to export to"), {}},
-             {{QStringLiteral("out")}, QStringLiteral("FILE"), QStringLiteral("write the export here, not to stdout"),
-              {}},
-             {{QStringLiteral("no-subsets")}, {},
-              QStringLiteral("export every backend as its own host, without version subsets"), {}},
-             {{QStringLiteral("version-label")}, QStringLiteral("LABEL"),
-              QStringLiteral("the pod label that carries the version (default version)"), {}},
-             {{QStringLiteral("against")}, QStringLiteral("OLD"), QStringLiteral("the route file to compare with"), {}},
-             {{QStringLiteral("to")}, QStringLiteral("F"), QStringLiteral("the route file apply replaces"), {}},
-             {{QStringLiteral("dry-run")}, {}, QStringLiteral("print what would change and stop"), {}},
-         }},
+            {
+                {{QStringLiteral("file")}, QStringLiteral("F"),
+                    QStringLiteral("the route file (HTTPRoute/EndpointSlice YAML) to check, export, compare or apply; "
+                                   "for rollback, the file to restore"),
+                    {}},
+                {{QStringLiteral("target")}, QStringLiteral("generic|xds-grpc|envoy|caddy"),
+                    QStringLiteral("the data plane the routes must work on (default generic)"), {}},
+                {{QStringLiteral("format")}, QStringLiteral("istio|gateway-api"), QStringLiteral("what to export to"),
+                    {}},
+                {{QStringLiteral("out")}, QStringLiteral("FILE"),
+                    QStringLiteral("write the export here, not to stdout"), {}},
+                {{QStringLiteral("no-subsets")}, {},
+                    QStringLiteral("export every backend as its own host, without version subsets"), {}},
+                {{QStringLiteral("version-label")}, QStringLiteral("LABEL"),
+                    QStringLiteral("the pod label that carries the version (default version)"), {}},
+                {{QStringLiteral("against")}, QStringLiteral("OLD"), QStringLiteral("the route file to compare with"),
+                    {}},
+                {{QStringLiteral("to")}, QStringLiteral("F"), QStringLiteral("the route file apply replaces"), {}},
+                {{QStringLiteral("dry-run")}, {}, QStringLiteral("print what would change and stop"), {}},
+            }},
         {QStringLiteral("History"),
-         {
-             {{QStringLiteral("dir")}, QStringLiteral("D"),
-              QStringLiteral("history directory (apply --caddy-admin: default ~/.local/share/meshscope/history)"),
-              {}},
-             {{QStringLiteral("id")}, QStringLiteral("N"), QStringLiteral("a change number from the history"), {}},
-         }},
+            {
+                {{QStringLiteral("dir")}, QStringLiteral("D"),
+                    QStringLiteral("history directory (apply --caddy-admin: default ~/.local/share/meshscope/history)"),
+                    {}},
+                {{QStringLiteral("id")}, QStringLiteral("N"), QStringLiteral("a change number from the history"), {}},
+            }},
         {QStringLiteral("Caddy"),
-         {
-             {{QStringLiteral("caddy-admin")}, QStringLiteral("URL"),
-              QStringLiteral("Caddy's admin endpoint, as its \"admin\": {\"listen\"} says "
-                             "(e.g. http://127.0.0.1:2019)"),
-              {}},
-             {{QStringLiteral("server")}, QStringLiteral("NAME"),
-              QStringLiteral("the Caddy HTTP server whose routes to pull or replace (apps.http.servers.NAME)"), {}},
-             {{QStringLiteral("output")}, QStringLiteral("F"),
-              QStringLiteral("write the pulled routes here, not to stdout"), {}},
-         }},
+            {
+                {{QStringLiteral("caddy-admin")}, QStringLiteral("URL"),
+                    QStringLiteral("Caddy's admin endpoint, as its \"admin\": {\"listen\"} says "
+                                   "(e.g. http://127.0.0.1:2019)"),
+                    {}},
+                {{QStringLiteral("server")}, QStringLiteral("NAME"),
+                    QStringLiteral("the Caddy HTTP server whose routes to pull or replace (apps.http.servers.NAME)"),
+                    {}},
+                {{QStringLiteral("output")}, QStringLiteral("F"),
+                    QStringLiteral("write the pulled routes here, not to stdout"), {}},
+            }},
     };
     return groups;
 }
@@ -171,8 +174,7 @@ std::unique_ptr<CommandLine> routesCommandLine()
     QStringList usage;
     for (const RoutesForm &form : routesForms())
         usage << (usage.isEmpty() ? QStringLiteral("usage: ") : QStringLiteral("       ")) + synopsis(form);
-    auto commandLine = std::make_unique<CommandLine>(
-        QStringLiteral("meshscope-cli"), usage.join(QLatin1Char('\n')),
+    auto commandLine = std::make_unique<CommandLine>(QStringLiteral("meshscope-cli"), usage.join(QLatin1Char('\n')),
         QStringLiteral(
             "validate prints every issue and exits 1 if any is an error.\n"
             "apply validates the file, prints what changes, writes it to --to and records the change in the history\n"
@@ -718,8 +720,8 @@ int runRoutesCommand(QCoreApplication &app, const QStringList &args)
 {
     Q_UNUSED(app);
     // `routes [--log ...] SUBCOMMAND [options]`: the general options may come first.
-    CommandLine command(QStringLiteral("meshscope-cli"),
-                        QStringLiteral("usage: meshscope-cli routes SUBCOMMAND [options]"));
+    CommandLine command(
+        QStringLiteral("meshscope-cli"), QStringLiteral("usage: meshscope-cli routes SUBCOMMAND [options]"));
     command.setSubcommandMode();
     if (!command.parse(args))
         return fail(command.error());

@@ -1,11 +1,11 @@
 #include "xdscommand.h"
 
 #include "commandline.h"
-#include "sourceoptions.h"
 #include "routing/routevalidator.h"
-#include "routing/yaml/routeyaml.h"
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/xds/xdstranslator.h"
+#include "routing/yaml/routeyaml.h"
+#include "sourceoptions.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -26,29 +26,28 @@ namespace {
 
 using namespace meshscope::routing;
 
-std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_interrupted {false};
 
 // `xds serve`'s option table: parsing and --help both come from it.
 std::unique_ptr<CommandLine> serveCommandLine()
 {
-    auto commandLine = std::make_unique<CommandLine>(
-        QStringLiteral("meshscope-cli"),
+    auto commandLine = std::make_unique<CommandLine>(QStringLiteral("meshscope-cli"),
         QStringLiteral("usage: meshscope-cli xds serve --routes FILE [--listen ADDR] [--target xds-grpc|envoy]\n"
                        "                               [--tls-cert F --tls-key F [--tls-client-ca F] ...]"),
         QStringLiteral("Serves FILE (HTTPRoute + EndpointSlice YAML) to xDS clients over ADS. A hostname h is served\n"
                        "as listener h: gRPC clients dial xds:///h. Saved edits are validated for --target and pushed;\n"
                        "an invalid edit is refused and the last good version stays served."));
-    commandLine->addGroup(
-        QStringLiteral("Control plane"),
+    commandLine->addGroup(QStringLiteral("Control plane"),
         {
             {{QStringLiteral("routes")}, QStringLiteral("FILE"),
-             QStringLiteral("route file to serve and watch (required)"), QStringLiteral("--routes needs a route file")},
+                QStringLiteral("route file to serve and watch (required)"),
+                QStringLiteral("--routes needs a route file")},
             {{QStringLiteral("listen")}, QStringLiteral("ADDR"),
-             QStringLiteral("address to serve ADS on (default 127.0.0.1:18000)"),
-             QStringLiteral("--listen needs an address (HOST:PORT)")},
+                QStringLiteral("address to serve ADS on (default 127.0.0.1:18000)"),
+                QStringLiteral("--listen needs an address (HOST:PORT)")},
             {{QStringLiteral("target")}, QStringLiteral("xds-grpc|envoy"),
-             QStringLiteral("the clients the routes are validated for (default xds-grpc)"),
-             QStringLiteral("--target needs xds-grpc or envoy")},
+                QStringLiteral("the clients the routes are validated for (default xds-grpc)"),
+                QStringLiteral("--target needs xds-grpc or envoy")},
         });
     commandLine->addGroup(QStringLiteral("TLS (for the control plane)"), tlsServerFlags());
     return commandLine;
@@ -154,8 +153,8 @@ public:
     {
         QFile f(m_path);
         if (!f.open(QIODevice::ReadOnly)) {
-            printLine(stderr, "meshscope-cli xds: cannot read " + m_path.toStdString() + ": "
-                          + f.errorString().toStdString());
+            printLine(stderr,
+                "meshscope-cli xds: cannot read " + m_path.toStdString() + ": " + f.errorString().toStdString());
             return false;
         }
         m_lastBytes = f.readAll();
@@ -207,15 +206,17 @@ private:
             if (initial)
                 printLine(stderr, "meshscope-cli xds: " + file + " is not valid (" + why + "); nothing to serve");
             else
-                printLine(stderr, "meshscope-cli xds: refused " + file + " (" + why + "); still serving version "
-                              + std::to_string(m_controlPlane.version()));
+                printLine(stderr,
+                    "meshscope-cli xds: refused " + file + " (" + why + "); still serving version "
+                        + std::to_string(m_controlPlane.version()));
             return false;
         }
         XdsResourceSet resources = translateToXds(loaded.set, m_options);
         const std::string print = fingerprint(resources);
         if (!initial && print == m_fingerprint) {
-            printLine(stdout, "meshscope-cli xds: " + file + " changed, but not what is served; still serving version "
-                          + std::to_string(m_controlPlane.version()));
+            printLine(stdout,
+                "meshscope-cli xds: " + file + " changed, but not what is served; still serving version "
+                    + std::to_string(m_controlPlane.version()));
             return true;
         }
         for (const std::string &n : resources.notes)
@@ -247,7 +248,8 @@ public:
         const int64_t second = QDateTime::currentMSecsSinceEpoch() / 1000;
         if (second != m_second) {
             if (m_suppressed > 0)
-                printLine(stdout, "(" + std::to_string(m_suppressed) + " more client events in the last second, not shown)");
+                printLine(
+                    stdout, "(" + std::to_string(m_suppressed) + " more client events in the last second, not shown)");
             m_second = second;
             m_shown = 0;
             m_suppressed = 0;
@@ -288,15 +290,14 @@ void printEvent(const XdsControlPlane &controlPlane, const XdsClientEvent &e)
         printLine(stdout, who + " connected " + detail);
         break;
     }
-    case XdsClientEvent::Kind::Disconnected:
-        printLine(stdout, who + " disconnected");
-        break;
+    case XdsClientEvent::Kind::Disconnected: printLine(stdout, who + " disconnected"); break;
     case XdsClientEvent::Kind::Acked:
         printLine(stdout, who + ": ACK " + xdsTypeShortName(e.typeUrl) + " version " + e.version);
         break;
     case XdsClientEvent::Kind::Nacked:
-        printLine(stdout, who + ": NACK " + xdsTypeShortName(e.typeUrl) + " version " + e.version + " (code "
-                      + std::to_string(e.code) + "): " + e.message);
+        printLine(stdout,
+            who + ": NACK " + xdsTypeShortName(e.typeUrl) + " version " + e.version + " (code " + std::to_string(e.code)
+                + "): " + e.message);
         break;
     }
 }
@@ -332,8 +333,8 @@ int runXdsCommand(QCoreApplication &app, const QStringList &args)
         return 2;
     }
     if (command.subcommand() != QLatin1String("serve"))
-        return fail(QStringLiteral("unknown subcommand '%1' (xds serve is the one; see xds --help)")
-                        .arg(command.subcommand()));
+        return fail(
+            QStringLiteral("unknown subcommand '%1' (xds serve is the one; see xds --help)").arg(command.subcommand()));
     XdsOptions opts;
     if (const QString err = parse(command.subcommandArguments(), opts); !err.isEmpty())
         return fail(err);
@@ -374,12 +375,12 @@ int runXdsCommand(QCoreApplication &app, const QStringList &args)
         return 1;
     }
     server.watch();
-    printLine(stdout, "meshscope-cli: listening for xDS clients on " + controlPlane.boundAddress()
-                  + (!opts.tls.enabled()            ? ""
-                         : opts.tls.requireClientCert ? " over TLS, client certificates required"
-                                                      : " over TLS")
-                  + " (routes from "
-                  + QFileInfo(opts.routes).absoluteFilePath().toStdString() + ")");
+    printLine(stdout,
+        "meshscope-cli: listening for xDS clients on " + controlPlane.boundAddress()
+            + (!opts.tls.enabled()               ? ""
+                    : opts.tls.requireClientCert ? " over TLS, client certificates required"
+                                                 : " over TLS")
+            + " (routes from " + QFileInfo(opts.routes).absoluteFilePath().toStdString() + ")");
 
     std::signal(SIGINT, [](int) { g_interrupted = true; });
     std::signal(SIGTERM, [](int) { g_interrupted = true; });

@@ -181,7 +181,8 @@ void SourceOptions::declare(CommandLine &commandLine, SourceFlags flags)
                        << CommandLineOption {{QStringLiteral("prometheus-max-response-bytes")}, QStringLiteral("N"),
                               QStringLiteral("refuse an answer larger than this (default %1 MiB)")
                                   .arg(kDefaultMaxResponseBytes / (1024 * 1024)),
-                              QStringLiteral("--prometheus-max-response-bytes needs a number of bytes of at least 1024")};
+                              QStringLiteral(
+                                  "--prometheus-max-response-bytes needs a number of bytes of at least 1024")};
         }
         prometheus << tlsClientFlags(QStringLiteral("prometheus"), QStringLiteral("Prometheus"));
         commandLine.addGroup(QStringLiteral("Prometheus (pulled)"), prometheus);

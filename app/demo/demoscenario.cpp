@@ -61,8 +61,8 @@ struct Endpoint {
     size_t service = 0;
     bool grpc = false;
     std::string_view method;  // HTTP method, or the gRPC method name
-    std::string_view route;   // HTTP route template, or the gRPC service name
-    std::string path;         // concrete HTTP path; unused for gRPC
+    std::string_view route;  // HTTP route template, or the gRPC service name
+    std::string path;  // concrete HTTP path; unused for gRPC
     HandlerFn handler = nullptr;
     int port = 8080;
     std::string_view host = {};  // what the caller dials, when not the callee's cluster name
@@ -132,7 +132,7 @@ private:
 class Trace {
 public:
     Trace(const DemoScenario &scenario, std::mt19937_64 &rng, uint64_t startNs, std::vector<DemoSpan> &out,
-          DemoScenario::FaultBudget &paymentsUnavailable, DemoScenario::FaultBudget &cartNotFound)
+        DemoScenario::FaultBudget &paymentsUnavailable, DemoScenario::FaultBudget &cartNotFound)
         : m_scenario(scenario)
         , m_rng(rng)
         , m_out(out)
@@ -176,7 +176,7 @@ public:
     std::pair<uint64_t, Response> serve(const Endpoint &ep, uint64_t parentSpanId, uint64_t startNs, bool fromOutside);
 
     DemoSpan &emit(size_t service, DemoSpanKind kind, std::string name, uint64_t parent, uint64_t spanId,
-                   uint64_t startNs, uint64_t endNs)
+        uint64_t startNs, uint64_t endNs)
     {
         DemoSpan &s = m_out.emplace_back();
         s.service = service;
@@ -199,7 +199,7 @@ private:
     const DemoScenario &m_scenario;
     std::mt19937_64 &m_rng;
     std::vector<DemoSpan> &m_out;
-    std::array<uint8_t, 16> m_traceId{};
+    std::array<uint8_t, 16> m_traceId {};
     bool m_slowInventory;
     DemoScenario::FaultBudget &m_paymentsUnavailable;
     DemoScenario::FaultBudget &m_cartNotFound;
@@ -239,17 +239,21 @@ bool isErrorFor(DemoSpanKind kind, const Response &r)
         if (kind == DemoSpanKind::Client)
             return r.grpc != kGrpcOk;
         switch (r.grpc) {
-        case 2: case 4: case 12: case 13: case 14: case 15: return true;
+        case 2:
+        case 4:
+        case 12:
+        case 13:
+        case 14:
+        case 15: return true;
         default: return false;
         }
     }
     return r.http >= 500 || (kind == DemoSpanKind::Client && r.http >= 400);
 }
 
-constexpr std::string_view kGrpcCodeNames[] = {
-    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+constexpr std::string_view kGrpcCodeNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
 
 void setStatus(DemoSpan &s, const Response &r)
 {
@@ -285,8 +289,8 @@ void addProtocolAttributes(DemoSpan &s, const Endpoint &ep, const Response &r)
     }
 }
 
-std::pair<uint64_t, Response> Trace::serve(const Endpoint &ep, uint64_t parentSpanId, uint64_t startNs,
-                                           bool fromOutside)
+std::pair<uint64_t, Response> Trace::serve(
+    const Endpoint &ep, uint64_t parentSpanId, uint64_t startNs, bool fromOutside)
 {
     const uint64_t spanId = newSpanId();
     Handler h(*this, ep.service, spanId, startNs);
@@ -294,9 +298,9 @@ std::pair<uint64_t, Response> Trace::serve(const Endpoint &ep, uint64_t parentSp
     // Faults decided up front fail fast, the way an overloaded or missing backend does.
     std::optional<Response> fault;
     if (ep.service == Payments && paymentsUnavailable()) {
-        fault = ep.grpc ? Response{503, kGrpcUnavailable} : Response{503, -1};
+        fault = ep.grpc ? Response {503, kGrpcUnavailable} : Response {503, -1};
     } else if (ep.service == Cart && cartNotFound()) {
-        fault = Response{404, -1};  // the shopper's cart expired
+        fault = Response {404, -1};  // the shopper's cart expired
     }
 
     if (fault) {
@@ -314,7 +318,7 @@ std::pair<uint64_t, Response> Trace::serve(const Endpoint &ep, uint64_t parentSp
     else if (h.m_forwarded)
         r = *h.m_forwarded;
     else if (h.m_failure)
-        r = ep.grpc ? Response{200, kGrpcInternal} : *h.m_failure;
+        r = ep.grpc ? Response {200, kGrpcInternal} : *h.m_failure;
 
     DemoSpan &s = emit(ep.service, DemoSpanKind::Server, spanNameOf(ep), parentSpanId, spanId, startNs, h.now());
     addProtocolAttributes(s, ep, r);
@@ -325,8 +329,7 @@ std::pair<uint64_t, Response> Trace::serve(const Endpoint &ep, uint64_t parentSp
         s.attributes.push_back(DemoAttribute::str(
             "client.address", "203.0.113." + std::to_string(std::uniform_int_distribution<int>(1, 254)(m_rng))));
         s.attributes.push_back(DemoAttribute::lit("user_agent.original",
-                                                  chance(0.7) ? "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"
-                                                              : "ShopApp/3.2 (Android 14)"));
+            chance(0.7) ? "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0" : "ShopApp/3.2 (Android 14)"));
     } else {
         s.attributes.push_back(DemoAttribute::lit("connection_security_policy", "mutual_tls"));
     }
@@ -357,17 +360,16 @@ Response Handler::call(Endpoint ep, double propagate)
 
     m_now = end;
     if (r.failed() && chance(propagate) && !m_failure)
-        m_failure = Response{500, -1};
+        m_failure = Response {500, -1};
     return r;
 }
 
 void Handler::query(std::string_view operation, std::string_view table, std::string_view statement, double medianMs)
 {
     const uint64_t start = m_now;
-    const uint64_t end = start
-        + uint64_t(double(m_trace.lognormalNs(medianMs, 0.6)) * m_trace.slowdownFor(m_service));
+    const uint64_t end = start + uint64_t(double(m_trace.lognormalNs(medianMs, 0.6)) * m_trace.slowdownFor(m_service));
     DemoSpan &s = m_trace.emit(m_service, DemoSpanKind::Client, std::string(operation) + " " + std::string(table),
-                               m_spanId, m_trace.newSpanId(), start, end);
+        m_spanId, m_trace.newSpanId(), start, end);
     s.attributes.push_back(DemoAttribute::lit("db.system", "postgresql"));
     s.attributes.push_back(DemoAttribute::lit("db.namespace", m_trace.scenario().services()[m_service].name));
     s.attributes.push_back(DemoAttribute::lit("db.operation.name", operation));
@@ -383,8 +385,8 @@ void Handler::callOutside(std::string_view host, std::string_view method, std::s
 {
     const uint64_t start = m_now;
     const uint64_t end = start + m_trace.lognormalNs(medianMs, 0.35);
-    DemoSpan &s = m_trace.emit(m_service, DemoSpanKind::Client, std::string(method), m_spanId, m_trace.newSpanId(),
-                               start, end);
+    DemoSpan &s
+        = m_trace.emit(m_service, DemoSpanKind::Client, std::string(method), m_spanId, m_trace.newSpanId(), start, end);
     s.attributes.push_back(DemoAttribute::lit("http.request.method", method));
     s.attributes.push_back(DemoAttribute::str("url.full", "https://" + std::string(host) + std::string(path)));
     s.attributes.push_back(DemoAttribute::lit("server.address", host));
@@ -398,12 +400,12 @@ void Handler::callOutside(std::string_view host, std::string_view method, std::s
 
 Endpoint http(size_t service, std::string_view method, std::string_view route, std::string path, HandlerFn fn)
 {
-    return Endpoint{service, false, method, route, std::move(path), fn, 8080};
+    return Endpoint {service, false, method, route, std::move(path), fn, 8080};
 }
 
 Endpoint grpc(size_t service, std::string_view rpcService, std::string_view rpcMethod, HandlerFn fn)
 {
-    return Endpoint{service, true, rpcMethod, rpcService, {}, fn, 50051};
+    return Endpoint {service, true, rpcMethod, rpcService, {}, fn, 50051};
 }
 
 std::string productPath(Handler &h, std::string_view prefix)
@@ -497,7 +499,7 @@ Endpoint reviewsEndpoint(Handler &h)
     // The VirtualService splits reviews 80/20 between v1 and the v2 canary.
     const bool canary = h.chance(0.2);
     return http(canary ? ReviewsV2 : ReviewsV1, "GET", "/api/reviews/{productId}", productPath(h, "/api/reviews/"),
-                canary ? reviewsV2 : reviewsV1);
+        canary ? reviewsV2 : reviewsV1);
 }
 
 void recommendationsList(Handler &h)
@@ -586,7 +588,7 @@ void checkoutPlace(Handler &h)
         r = h.call(charge, 0.0);
     }
     if (r.failed()) {
-        h.failWith(Response{502, -1});
+        h.failWith(Response {502, -1});
         return;
     }
     h.query("INSERT", "orders", "INSERT INTO orders (user_id, total) VALUES ($1, $2)", 1.5);
@@ -606,11 +608,11 @@ void checkoutOrders(Handler &h)
 void pageProduct(Handler &h)
 {
     h.work(1.0, 0.6);
-    h.parallel([&] { h.call(http(Catalog, "GET", "/api/products/{id}", productPath(h, "/api/products/"),
-                                 catalogProduct),
-                            1.0); },
-               [&] { h.call(reviewsEndpoint(h), 0.0); },
-               [&] { h.call(recommendationsEndpoint(), 0.0); });
+    h.parallel(
+        [&] {
+            h.call(http(Catalog, "GET", "/api/products/{id}", productPath(h, "/api/products/"), catalogProduct), 1.0);
+        },
+        [&] { h.call(reviewsEndpoint(h), 0.0); }, [&] { h.call(recommendationsEndpoint(), 0.0); });
     h.work(2.0, 0.6);  // server-side rendering
 }
 
@@ -620,13 +622,13 @@ void pageHome(Handler &h)
     if (h.request().loggedIn)
         authenticate(h);
     h.parallel([&] { h.call(http(Catalog, "GET", "/api/products", "/api/products", catalogList), 1.0); },
-               [&] { h.call(recommendationsEndpoint(), 0.0); },
-               [&] {
-                   if (h.request().loggedIn)
-                       h.call(http(Cart, "GET", "/api/cart/{userId}",
-                                   "/api/cart/u-" + std::to_string(h.request().userId), cartGet),
-                              0.0);
-               });
+        [&] { h.call(recommendationsEndpoint(), 0.0); },
+        [&] {
+            if (h.request().loggedIn)
+                h.call(http(Cart, "GET", "/api/cart/{userId}", "/api/cart/u-" + std::to_string(h.request().userId),
+                           cartGet),
+                    0.0);
+        });
     h.work(2.5, 0.6);
 }
 
@@ -644,8 +646,8 @@ void pageCartAdd(Handler &h)
     if (h.m_failure)
         return;
     h.call(http(Cart, "POST", "/api/cart/{userId}/items",
-                "/api/cart/u-" + std::to_string(h.request().userId) + "/items", cartAdd),
-           1.0);
+               "/api/cart/u-" + std::to_string(h.request().userId) + "/items", cartAdd),
+        1.0);
     h.work(0.8);
 }
 
@@ -666,7 +668,7 @@ void pageAccount(Handler &h)
     if (h.m_failure)
         return;
     h.parallel([&] { h.call(usersEndpoint(h), 1.0); },
-               [&] { h.call(http(Checkout, "GET", "/api/orders", "/api/orders", checkoutOrders), 0.0); });
+        [&] { h.call(http(Checkout, "GET", "/api/orders", "/api/orders", checkoutOrders), 0.0); });
     h.work(1.8, 0.6);
 }
 
@@ -738,7 +740,7 @@ DemoScenario::DemoScenario(uint64_t seed, uint64_t originNs)
     m_services.resize(ServiceCount);
     for (const Row &r : rows) {
         ServiceInfo &s = m_services[r.id];
-        s = ServiceInfo{r.name, r.ns, r.version, r.language, {}, {}};
+        s = ServiceInfo {r.name, r.ns, r.version, r.language, {}, {}};
         s.podName = s.name + "-" + s.version + "-" + suffix(10) + "-" + suffix(5);
         s.host = s.name + "." + s.ns + ".svc.cluster.local";
     }
@@ -789,7 +791,7 @@ void DemoScenario::generateRequest(std::mt19937_64 &rng, uint64_t startNs, std::
 
     const Endpoint frontend = http(Frontend, page->method, page->route, path, page->fn);
     ctx.upstream = &frontend;
-    const Endpoint gateway{IngressGateway, false, page->method, page->route, path, ingressProxy, 443};
+    const Endpoint gateway {IngressGateway, false, page->method, page->route, path, ingressProxy, 443};
     trace.serve(gateway, 0, startNs, true);
 }
 

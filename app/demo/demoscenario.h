@@ -46,7 +46,7 @@ enum class DemoSpanKind : int { Internal = 1, Server = 2, Client = 3 };
 
 struct DemoSpan {
     size_t service = 0;  // index into DemoScenario::services()
-    std::array<uint8_t, 16> traceId{};
+    std::array<uint8_t, 16> traceId {};
     uint64_t spanId = 0;
     uint64_t parentSpanId = 0;  // 0: root
     DemoSpanKind kind = DemoSpanKind::Internal;
@@ -86,7 +86,7 @@ private:
     std::vector<ServiceInfo> m_services;
     uint64_t m_originNs;
     FaultBudget m_paymentsUnavailable;  // 503 from payments
-    FaultBudget m_cartNotFound;         // 404 from cart
+    FaultBudget m_cartNotFound;  // 404 from cart
 };
 
 }  // namespace meshscope::demo

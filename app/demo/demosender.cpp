@@ -29,7 +29,7 @@ void putId(uint64_t id, char (&out)[8])
 }
 
 void addText(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> *attrs, std::string_view key,
-             const std::string &value)
+    const std::string &value)
 {
     auto *kv = attrs->Add();
     kv->set_key(key.data(), key.size());
@@ -75,10 +75,9 @@ void fillSpan(DemoSpan &in, otlp::trace::v1::Span *out)
 
 const char *grpcCodeName(grpc::StatusCode code)
 {
-    static constexpr const char *names[] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    static constexpr const char *names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+        "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
     const int i = int(code);
     return i >= 0 && i < int(std::size(names)) ? names[i] : "UNKNOWN";
 }
@@ -144,8 +143,8 @@ DemoSender::DemoSender(const DemoScenario &scenario, SenderOptions options, uint
     m_channel = grpc::CreateCustomChannel(m_options.target, grpc::InsecureChannelCredentials(), args);
     m_stub = std::make_unique<StubHolder>(m_channel);
 
-    std::uniform_int_distribution<int64_t> interval(m_options.minFlushInterval.count(),
-                                                    m_options.maxFlushInterval.count());
+    std::uniform_int_distribution<int64_t> interval(
+        m_options.minFlushInterval.count(), m_options.maxFlushInterval.count());
     m_batches.resize(m_scenario.services().size());
     for (size_t i = 0; i < m_batches.size(); ++i) {
         const ServiceInfo &s = m_scenario.services()[i];
@@ -265,9 +264,8 @@ void DemoSender::startExport(std::unique_ptr<Call> call)
             reason = std::string(grpcCodeName(status.error_code())) + ": " + status.error_message();
             std::replace(reason.begin(), reason.end(), '\n', ' ');
         }
-        const int64_t rejected = status.ok() && raw->response.has_partial_success()
-            ? raw->response.partial_success().rejected_spans()
-            : 0;
+        const int64_t rejected
+            = status.ok() && raw->response.has_partial_success() ? raw->response.partial_success().rejected_spans() : 0;
         finished(raw, status.ok(), reason, rejected);
     });
 }

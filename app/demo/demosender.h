@@ -27,21 +27,21 @@ namespace meshscope::demo {
 
 struct SenderOptions {
     std::string target;
-    std::chrono::milliseconds exportDeadline{3000};
-    size_t maxBatchSpans = 512;     // a service's batch is exported early when this full
+    std::chrono::milliseconds exportDeadline {3000};
+    size_t maxBatchSpans = 512;  // a service's batch is exported early when this full
     size_t maxRequestSpans = 2048;  // batches flushed together share an Export up to this
-    size_t maxInFlight = 128;       // beyond this, batches are dropped, as SDK queues do
-    std::chrono::milliseconds minFlushInterval{200};
-    std::chrono::milliseconds maxFlushInterval{800};
-    std::chrono::seconds noteInterval{5};
+    size_t maxInFlight = 128;  // beyond this, batches are dropped, as SDK queues do
+    std::chrono::milliseconds minFlushInterval {200};
+    std::chrono::milliseconds maxFlushInterval {800};
+    std::chrono::seconds noteInterval {5};
 };
 
 struct SenderStats {
-    uint64_t spansSent = 0;      // in exports the receiver accepted
-    uint64_t exports = 0;        // accepted Export calls
+    uint64_t spansSent = 0;  // in exports the receiver accepted
+    uint64_t exports = 0;  // accepted Export calls
     uint64_t failedExports = 0;
-    uint64_t spansFailed = 0;    // in failed exports
-    uint64_t spansDropped = 0;   // never sent: too many exports in flight
+    uint64_t spansFailed = 0;  // in failed exports
+    uint64_t spansDropped = 0;  // never sent: too many exports in flight
     uint64_t spansRejected = 0;  // the receiver's partial_success.rejected_spans
 };
 
@@ -91,7 +91,7 @@ private:
     std::condition_variable m_idle;
     std::unordered_set<Call *> m_inFlight;
     SenderStats m_stats;
-    std::chrono::steady_clock::time_point m_lastNote{};
+    std::chrono::steady_clock::time_point m_lastNote {};
     bool m_failing = false;
 };
 

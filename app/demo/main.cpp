@@ -100,22 +100,20 @@ std::string checkedTarget(std::string target)
 
 Options parse(int argc, char **argv)
 {
-    meshscope::CommandLine commandLine(
-        QStringLiteral("meshscope-demo"),
+    meshscope::CommandLine commandLine(QStringLiteral("meshscope-demo"),
         QStringLiteral("usage: meshscope-demo --target HOST:PORT [--rate RPS] [--duration SECONDS] [--seed N]"),
         QStringLiteral("Sends OTLP trace exports over gRPC describing a demo service mesh."));
-    commandLine.addGroup(
-        QStringLiteral("Traffic"),
+    commandLine.addGroup(QStringLiteral("Traffic"),
         {
             {{QStringLiteral("target")}, QStringLiteral("HOST:PORT"),
-             QStringLiteral("the plaintext OTLP/gRPC receiver to send to (required)"),
-             QStringLiteral("--target needs an address such as 127.0.0.1:4317")},
+                QStringLiteral("the plaintext OTLP/gRPC receiver to send to (required)"),
+                QStringLiteral("--target needs an address such as 127.0.0.1:4317")},
             {{QStringLiteral("rate")}, QStringLiteral("RPS"),
-             QStringLiteral("requests per second entering at the ingress gateway (default 50)"), {}},
+                QStringLiteral("requests per second entering at the ingress gateway (default 50)"), {}},
             {{QStringLiteral("duration")}, QStringLiteral("SECONDS"),
-             QStringLiteral("stop after this many seconds (default: run until interrupted)"), {}},
+                QStringLiteral("stop after this many seconds (default: run until interrupted)"), {}},
             {{QStringLiteral("seed")}, QStringLiteral("N"),
-             QStringLiteral("random seed; one seed gives runs of the same shape (default 1)"), {}},
+                QStringLiteral("random seed; one seed gives runs of the same shape (default 1)"), {}},
         });
     QStringList args;
     for (int i = 1; i < argc; ++i)
@@ -147,9 +145,9 @@ Options parse(int argc, char **argv)
 
 uint64_t wallNowNs()
 {
-    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count());
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 }  // namespace
@@ -159,7 +157,7 @@ int main(int argc, char **argv)
     const Options opts = parse(argc, argv);
     meshscope::quietGrpcLogging();
 
-    struct sigaction sa {};
+    struct sigaction sa { };
     sa.sa_handler = onSignal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
@@ -187,7 +185,7 @@ int main(int argc, char **argv)
     std::vector<DemoSpan> spans;
     uint64_t requests = 0;
     uint64_t nextArrival = wallStart + gapNs();
-    constexpr uint64_t kMinSleepNs = 1000000;   // lets arrivals at high rates batch up
+    constexpr uint64_t kMinSleepNs = 1000000;  // lets arrivals at high rates batch up
     constexpr uint64_t kMaxSleepNs = 20000000;  // how quickly a signal is noticed
     constexpr uint64_t kMaxBacklogNs = 1000000000;
 
@@ -225,10 +223,8 @@ int main(int argc, char **argv)
     const SenderStats s = sender.stats();
     const double elapsedS = double(now() - wallStart) / 1e9;
     std::fprintf(stderr,
-                 "meshscope-demo: %" PRIu64 " requests in %.1f s: sent %" PRIu64 " spans in %" PRIu64
-                 " exports, %" PRIu64 " failed exports (%" PRIu64 " spans), %" PRIu64 " spans dropped, %" PRIu64
-                 " rejected by the receiver\n",
-                 requests, elapsedS, s.spansSent, s.exports, s.failedExports, s.spansFailed, s.spansDropped,
-                 s.spansRejected);
+        "meshscope-demo: %" PRIu64 " requests in %.1f s: sent %" PRIu64 " spans in %" PRIu64 " exports, %" PRIu64
+        " failed exports (%" PRIu64 " spans), %" PRIu64 " spans dropped, %" PRIu64 " rejected by the receiver\n",
+        requests, elapsedS, s.spansSent, s.exports, s.failedExports, s.spansFailed, s.spansDropped, s.spansRejected);
     return 0;
 }

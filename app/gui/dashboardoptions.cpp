@@ -15,9 +15,9 @@ namespace {
 // they reach main() too and must not be refused as unknown.
 int qtOptionArity(const QString &a)
 {
-    static const char *const withValue[] = {"-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-style",
-                                            "-stylesheet", "-display", "-geometry", "-qwindowgeometry",
-                                            "-qwindowtitle", "-qwindowicon", "-session", "-name", "-title"};
+    static const char *const withValue[]
+        = {"-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-style", "-stylesheet", "-display",
+            "-geometry", "-qwindowgeometry", "-qwindowtitle", "-qwindowicon", "-session", "-name", "-title"};
     static const char *const flags[] = {"-reverse", "-nograb", "-dograb", "-sync", "-widgetcount", "-qmljsdebugger"};
     for (const char *o : withValue) {
         if (a == QLatin1String(o))
@@ -55,46 +55,45 @@ QString usageLine()
 std::unique_ptr<CommandLine> dashboardCommandLine()
 {
     auto commandLine = std::make_unique<CommandLine>(QStringLiteral("meshscope"), usageLine());
-    commandLine->addGroup(
-        QStringLiteral("Dashboard"),
+    commandLine->addGroup(QStringLiteral("Dashboard"),
         {
             {{QStringLiteral("demo")}, {},
-             QStringLiteral("start a demo mesh (meshscope-demo) against an ephemeral OTLP receiver"), {}},
+                QStringLiteral("start a demo mesh (meshscope-demo) against an ephemeral OTLP receiver"), {}},
             {{QStringLiteral("workspace")}, QStringLiteral("NAME"),
-             QStringLiteral("settings workspace: layout, filters, pinned nodes, saved sources (default \"default\")"),
-             QStringLiteral("--workspace needs a name")},
+                QStringLiteral(
+                    "settings workspace: layout, filters, pinned nodes, saved sources (default \"default\")"),
+                QStringLiteral("--workspace needs a name")},
         },
         QStringLiteral("Sources > Connections... adds, tests and saves sources per workspace; secrets go to the "
                        "keychain.\nSources given here run for this session only."));
     QList<CommandLineOption> routeEditor = {
         {{QStringLiteral("xds-listen")}, QStringLiteral("ADDR"),
-         QStringLiteral("host the xDS control plane (ADS) here and open the route editor"),
-         QStringLiteral("--xds-listen needs an address (HOST:PORT)")},
+            QStringLiteral("host the xDS control plane (ADS) here and open the route editor"),
+            QStringLiteral("--xds-listen needs an address (HOST:PORT)")},
         {{QStringLiteral("routes")}, QStringLiteral("FILE"),
-         QStringLiteral("route file (HTTPRoute/EndpointSlice YAML) the control plane serves and Apply saves"),
-         QStringLiteral("--routes needs a route file")},
+            QStringLiteral("route file (HTTPRoute/EndpointSlice YAML) the control plane serves and Apply saves"),
+            QStringLiteral("--routes needs a route file")},
         {{QStringLiteral("caddy-admin")}, QStringLiteral("URL"),
-         QStringLiteral("edit a Caddy server's routes through its admin API (e.g. http://127.0.0.1:2019); "
-                        "Apply replaces them with If-Match"),
-         QStringLiteral("--caddy-admin needs a URL such as http://127.0.0.1:2019")},
+            QStringLiteral("edit a Caddy server's routes through its admin API (e.g. http://127.0.0.1:2019); "
+                           "Apply replaces them with If-Match"),
+            QStringLiteral("--caddy-admin needs a URL such as http://127.0.0.1:2019")},
         {{QStringLiteral("caddy-server")}, QStringLiteral("NAME"),
-         QStringLiteral("that Caddy HTTP server (apps.http.servers.NAME)"),
-         QStringLiteral("--caddy-server needs the name of a Caddy HTTP server (apps.http.servers.NAME)")},
+            QStringLiteral("that Caddy HTTP server (apps.http.servers.NAME)"),
+            QStringLiteral("--caddy-server needs the name of a Caddy HTTP server (apps.http.servers.NAME)")},
     };
     routeEditor << tlsClientFlags(QStringLiteral("caddy"), QStringLiteral("the Caddy admin endpoint"));
     commandLine->addGroup(QStringLiteral("Route editor"), routeEditor);
-    commandLine->addGroup(
-        QStringLiteral("Screenshot"),
+    commandLine->addGroup(QStringLiteral("Screenshot"),
         {
             {{QStringLiteral("screenshot")}, QStringLiteral("FILE"),
-             QStringLiteral("after --screenshot-after-ms, save the window as PNG and exit"),
-             QStringLiteral("--screenshot needs a file name")},
+                QStringLiteral("after --screenshot-after-ms, save the window as PNG and exit"),
+                QStringLiteral("--screenshot needs a file name")},
             {{QStringLiteral("screenshot-after-ms")}, QStringLiteral("N"),
-             QStringLiteral("how long to run before the screenshot"),
-             QStringLiteral("--screenshot-after-ms needs a non-negative number of milliseconds")},
+                QStringLiteral("how long to run before the screenshot"),
+                QStringLiteral("--screenshot-after-ms needs a non-negative number of milliseconds")},
             {{QStringLiteral("screenshot-select")}, QStringLiteral("NODE"),
-             QStringLiteral("select this node (id or name) before the screenshot"),
-             QStringLiteral("--screenshot-select needs a node id or name")},
+                QStringLiteral("select this node (id or name) before the screenshot"),
+                QStringLiteral("--screenshot-select needs a node id or name")},
         });
     SourceOptions::declare(*commandLine, DashboardOptions::kSources);
     return commandLine;

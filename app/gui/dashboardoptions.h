@@ -17,10 +17,10 @@ struct DashboardOptions : SourceOptions {
     bool demo = false;
     bool help = false;
     bool version = false;
-    QString xdsListen;     // empty: no control plane, no route editor
-    QString routesFile;    // route file the control plane serves and the editor saves to
+    QString xdsListen;  // empty: no control plane, no route editor
+    QString routesFile;  // route file the control plane serves and the editor saves to
     QString caddyAdminUrl;  // empty: no Caddy target; else the route editor edits a Caddy server's routes
-    QString caddyServer;    // that server's name (apps.http.servers.<name>)
+    QString caddyServer;  // that server's name (apps.http.servers.<name>)
     TlsClientOptions caddyTls;  // for an https admin endpoint
     QString workspace = QStringLiteral("default");
     QString screenshotFile;
@@ -29,8 +29,8 @@ struct DashboardOptions : SourceOptions {
 
     // The source families the dashboard can run (no one-off Prometheus query, no
     // message limit: its receivers use the defaults).
-    static constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::Prometheus
-        | SourceFlag::EnvoyAdmin;
+    static constexpr SourceFlags kSources
+        = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::Prometheus | SourceFlag::EnvoyAdmin;
 
     // args without the program name; Qt's own (-platform offscreen, -style ...) are
     // passed over. Returns an empty string on success, else a one-line reason for

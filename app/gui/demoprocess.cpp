@@ -37,7 +37,8 @@ DemoProcess::DemoProcess(QObject *parent)
     connect(&m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
         if (m_stopping || status != QProcess::NormalExit)
             return;
-        m_error = code == 0 ? tr("demo traffic generator finished") : tr("demo traffic generator exited with status %1").arg(code);
+        m_error = code == 0 ? tr("demo traffic generator finished")
+                            : tr("demo traffic generator exited with status %1").arg(code);
         Q_EMIT failed(m_error);
     });
 }

@@ -2,13 +2,13 @@
 // snapshot publisher thread and the main window together; all the parts live in
 // meshscope_core and meshscope_ui.
 
+#include "canvas/graphcanvas.h"
 #include "commandline.h"
 #include "darktheme.h"
 #include "dashboardoptions.h"
 #include "demoprocess.h"
 #include "englishplurals.h"
 #include "graph/graphaggregator.h"
-#include "canvas/graphcanvas.h"
 #include "mainwindow.h"
 #include "publisherthread.h"
 #include "routing/routeeditor.h"
@@ -24,13 +24,13 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <functional>
 #include <memory>
-#include <cstdio>
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_interrupted {false};
 
 constexpr int kDemoRate = 40;
 const QSize kScreenshotSize(1600, 1000);
@@ -91,9 +91,8 @@ int main(int argc, char **argv)
         sources.loadSaved();
     }
     const QList<SourceSpec> saved = sources.specs();
-    const bool savedOtlp = std::any_of(saved.begin(), saved.end(), [](const SourceSpec &s) {
-        return s.kind == SourceSpec::Kind::OtlpReceiver && s.enabled;
-    });
+    const bool savedOtlp = std::any_of(saved.begin(), saved.end(),
+        [](const SourceSpec &s) { return s.kind == SourceSpec::Kind::OtlpReceiver && s.enabled; });
     // Command-line sources run for this session only, with fixed ids so a restart
     // of the same command line refers to the same sources.
     auto addFromCommandLine = [&](const QString &id, SourceSpec::Kind kind, const QString &address,
@@ -109,7 +108,7 @@ int main(int argc, char **argv)
             window.reportSourceError(error);
         } else if (spec.isReceiver()) {
             std::fprintf(stderr, "meshscope: %s: %s\n", qPrintable(SourceSpec::kindLabel(spec.kind)),
-                         qPrintable(sources.status(spec.id).message));
+                qPrintable(sources.status(spec.id).message));
         }
     };
     auto receiverTls = [&opts](SourceSpec &s) { s.tlsServer = opts.receiverTls; };
@@ -118,28 +117,30 @@ int main(int argc, char **argv)
     const QString cliOtlpId = QStringLiteral("cmdline-otlp");
     if (opts.demo || opts.otlpListenGiven || !savedOtlp)
         addFromCommandLine(cliOtlpId, SourceSpec::Kind::OtlpReceiver,
-                           opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen, receiverTls);
+            opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen, receiverTls);
     if (!opts.alsListen.isEmpty())
         addFromCommandLine(QStringLiteral("cmdline-als"), SourceSpec::Kind::AlsReceiver, opts.alsListen, receiverTls);
     if (!opts.prometheusUrl.isEmpty()) {
-        addFromCommandLine(QStringLiteral("cmdline-prometheus"), SourceSpec::Kind::Prometheus, opts.prometheusUrl, [&opts](SourceSpec &s) {
-            s.tlsClient = opts.prometheusTls;
-            s.mesh = opts.mesh;
-            if (!opts.prometheusToken.isEmpty()) {
-                s.auth = SourceSpec::Auth::Bearer;
-                s.secret = opts.prometheusToken;
-            } else if (!opts.prometheusUser.isEmpty()) {
-                s.auth = SourceSpec::Auth::Basic;
-                s.username = opts.prometheusUser;
-                s.secret = opts.prometheusPassword;
-            }
-        });
+        addFromCommandLine(QStringLiteral("cmdline-prometheus"), SourceSpec::Kind::Prometheus, opts.prometheusUrl,
+            [&opts](SourceSpec &s) {
+                s.tlsClient = opts.prometheusTls;
+                s.mesh = opts.mesh;
+                if (!opts.prometheusToken.isEmpty()) {
+                    s.auth = SourceSpec::Auth::Bearer;
+                    s.secret = opts.prometheusToken;
+                } else if (!opts.prometheusUser.isEmpty()) {
+                    s.auth = SourceSpec::Auth::Basic;
+                    s.username = opts.prometheusUser;
+                    s.secret = opts.prometheusPassword;
+                }
+            });
     }
     if (!opts.envoyAdminUrl.isEmpty()) {
-        addFromCommandLine(QStringLiteral("cmdline-envoy-admin"), SourceSpec::Kind::EnvoyAdmin, opts.envoyAdminUrl, [&opts](SourceSpec &s) {
-            s.tlsClient = opts.envoyAdminTls;
-            s.proxyName = opts.envoyAdminName;
-        });
+        addFromCommandLine(QStringLiteral("cmdline-envoy-admin"), SourceSpec::Kind::EnvoyAdmin, opts.envoyAdminUrl,
+            [&opts](SourceSpec &s) {
+                s.tlsClient = opts.envoyAdminTls;
+                s.proxyName = opts.envoyAdminName;
+            });
     }
     QStringList listening;
 
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
             window.reportSourceError(routingError);
         } else if (routing->kind() == RoutingController::Kind::Caddy) {
             std::fprintf(stderr, "meshscope: editing the routes of Caddy server '%s' at %s\n",
-                         qPrintable(opts.caddyServer), qPrintable(routing->caddyAdmin()->displayUrl()));
+                qPrintable(opts.caddyServer), qPrintable(routing->caddyAdmin()->displayUrl()));
             listening << QStringLiteral("Caddy %1 at %2").arg(opts.caddyServer, routing->caddyAdmin()->displayUrl());
             window.setListenDescription(listening.join(QStringLiteral(" · ")));
         } else {
@@ -199,7 +200,7 @@ int main(int argc, char **argv)
         QTimer::singleShot(selectAt, &window, [&window, &opts] {
             if (!opts.screenshotSelect.isEmpty() && window.selectNode(opts.screenshotSelect).isEmpty())
                 std::fprintf(stderr, "meshscope: --screenshot-select: no node matches '%s'\n",
-                             qPrintable(opts.screenshotSelect));
+                    qPrintable(opts.screenshotSelect));
             window.canvas()->fitToView();
         });
         QTimer::singleShot(after, &window, [&window, &opts] {
@@ -210,8 +211,8 @@ int main(int argc, char **argv)
                 return;
             }
             const QSize size = window.grab().size();
-            std::fprintf(stdout, "meshscope: wrote %s (%dx%d)\n", qPrintable(opts.screenshotFile), size.width(),
-                         size.height());
+            std::fprintf(
+                stdout, "meshscope: wrote %s (%dx%d)\n", qPrintable(opts.screenshotFile), size.width(), size.height());
             std::fflush(stdout);
             QCoreApplication::exit(0);
         });

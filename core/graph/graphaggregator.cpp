@@ -71,7 +71,7 @@ struct GraphAggregator::Node {
     NodeKind kind = NodeKind::Service;
     bool configuredGateway = false;
     size_t edgeRefs = 0;
-    WindowStats in;   // requests it served
+    WindowStats in;  // requests it served
     WindowStats out;  // requests it sent
     // Recomputed on every snapshot.
     bool calledFromOutside = false;
@@ -103,8 +103,8 @@ GraphAggregator::GraphAggregator(AggregatorConfig config, int64_t startMs)
 
 GraphAggregator::~GraphAggregator() = default;
 
-GraphAggregator::Node *GraphAggregator::nodeFor(NodeKind kind, const std::string &ns, const std::string &name,
-                                                const std::string &version)
+GraphAggregator::Node *GraphAggregator::nodeFor(
+    NodeKind kind, const std::string &ns, const std::string &name, const std::string &version)
 {
     std::string &id = m_keyBuffer;
     id.clear();
@@ -203,7 +203,7 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
     Node *dst = r.server ? serviceNode(*r.server) : peerNode(*r.client);
 
     const Span &primary = r.server ? *r.server : *r.client;  // what the callee said
-    const Span &timing = r.client ? *r.client : *r.server;   // what the caller waited
+    const Span &timing = r.client ? *r.client : *r.server;  // what the caller waited
     const Span *other = (r.client && r.server) ? r.client.get() : nullptr;
     auto pickInt = [&](int Span::*f) { return primary.*f >= 0 ? primary.*f : (other ? other->*f : -1); };
 
@@ -211,7 +211,8 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
     ev.timeMs = int64_t(timing.startNs / 1000000);
     ev.sourceId = src->id;
     ev.targetId = dst->id;
-    ev.protocol = primary.protocol != Protocol::Unknown ? primary.protocol : (other ? other->protocol : Protocol::Unknown);
+    ev.protocol
+        = primary.protocol != Protocol::Unknown ? primary.protocol : (other ? other->protocol : Protocol::Unknown);
     ev.httpStatus = pickInt(&Span::httpStatus);
     ev.grpcStatus = pickInt(&Span::grpcStatus);
     ev.durationMs = timing.durationMs();
@@ -221,7 +222,8 @@ void GraphAggregator::record(PairedRequest &&r, int64_t nowMs, unsigned originBi
     const bool clientError = ev.httpStatus >= 400 && ev.httpStatus <= 499;
     const bool spanError = primary.status == SpanStatus::Error || (other && other->status == SpanStatus::Error);
     ev.error = (ev.httpStatus >= 500 && ev.httpStatus <= 599) || ev.grpcStatus > 0 || (spanError && !clientError);
-    auto bytesOf = [](const Span &s) { return std::max<int64_t>(0, s.requestBytes) + std::max<int64_t>(0, s.responseBytes); };
+    auto bytesOf
+        = [](const Span &s) { return std::max<int64_t>(0, s.requestBytes) + std::max<int64_t>(0, s.responseBytes); };
     ev.bytes = std::max(bytesOf(primary), other ? bytesOf(*other) : 0);
 
     Span &p = r.server ? *r.server : *r.client;
@@ -261,14 +263,11 @@ void GraphAggregator::recordEvent(Node *src, Node *dst, RequestEvent &&ev, int64
 GraphAggregator::Node *GraphAggregator::nodeForRef(const NodeRef &ref)
 {
     switch (ref.kind) {
-    case NodeKind::External:
-        return m_external;
-    case NodeKind::Other:
-        return m_other;
+    case NodeKind::External: return m_external;
+    case NodeKind::Other: return m_other;
     case NodeKind::ExternalService:
         return nodeFor(NodeKind::ExternalService, {}, ref.name.empty() ? std::string("unknown") : ref.name, {});
-    default:
-        break;
+    default: break;
     }
     if (ref.version.empty()) {
         // Sources that do not know versions join the versioned node traces created.
@@ -279,7 +278,8 @@ GraphAggregator::Node *GraphAggregator::nodeForRef(const NodeRef &ref)
             }
         }
     }
-    Node *n = nodeFor(NodeKind::Service, ref.ns, ref.name.empty() ? std::string("unknown_service") : ref.name, ref.version);
+    Node *n
+        = nodeFor(NodeKind::Service, ref.ns, ref.name.empty() ? std::string("unknown_service") : ref.name, ref.version);
     if (ref.gateway && n != m_other)
         n->configuredGateway = true;
     return n;
@@ -321,8 +321,8 @@ void GraphAggregator::ingestSpans(std::vector<Span> &&spans, int64_t nowMs, cons
     recordAll(m_scratch, nowMs, bit);
 }
 
-void GraphAggregator::countExport(uint64_t spansReceived, uint64_t spansRejected,
-                                  const std::map<std::string, uint64_t> &reasons)
+void GraphAggregator::countExport(
+    uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons)
 {
     std::lock_guard lock(m_mutex);
     m_counters.exportCalls++;
@@ -622,7 +622,7 @@ std::vector<SeriesPoint> GraphAggregator::edgeSeries(const std::string &edgeId, 
 {
     std::lock_guard lock(m_mutex);
     auto it = m_edges.find(edgeId);
-    return it == m_edges.end() ? std::vector<SeriesPoint>{} : it->second->stats.series(nowMs / 1000);
+    return it == m_edges.end() ? std::vector<SeriesPoint> {} : it->second->stats.series(nowMs / 1000);
 }
 
 std::vector<std::pair<int, uint64_t>> GraphAggregator::nodeStatusCodes(const std::string &nodeId) const
@@ -639,15 +639,15 @@ std::vector<std::pair<int, uint64_t>> GraphAggregator::edgeStatusCodes(const std
 {
     std::lock_guard lock(m_mutex);
     auto it = m_edges.find(edgeId);
-    return it == m_edges.end() ? std::vector<std::pair<int, uint64_t>>{} : it->second->stats.statusCodes();
+    return it == m_edges.end() ? std::vector<std::pair<int, uint64_t>> {} : it->second->stats.statusCodes();
 }
 
 std::vector<RequestEvent> GraphAggregator::recentRequests(uint64_t afterSeq, size_t max) const
 {
     std::lock_guard lock(m_mutex);
     std::vector<RequestEvent> out;
-    auto it = std::partition_point(m_recent.begin(), m_recent.end(),
-                                   [afterSeq](const RequestEvent &e) { return e.seq <= afterSeq; });
+    auto it = std::partition_point(
+        m_recent.begin(), m_recent.end(), [afterSeq](const RequestEvent &e) { return e.seq <= afterSeq; });
     // Keep the newest `max` when more are waiting than asked for.
     const size_t available = size_t(std::distance(it, m_recent.end()));
     if (available > max)
@@ -658,13 +658,15 @@ std::vector<RequestEvent> GraphAggregator::recentRequests(uint64_t afterSeq, siz
 
 const NodeSnapshot *GraphSnapshot::node(const std::string &id) const
 {
-    auto it = std::lower_bound(nodes.begin(), nodes.end(), id, [](const NodeSnapshot &n, const std::string &k) { return n.id < k; });
+    auto it = std::lower_bound(
+        nodes.begin(), nodes.end(), id, [](const NodeSnapshot &n, const std::string &k) { return n.id < k; });
     return it != nodes.end() && it->id == id ? &*it : nullptr;
 }
 
 const EdgeSnapshot *GraphSnapshot::edge(const std::string &id) const
 {
-    auto it = std::lower_bound(edges.begin(), edges.end(), id, [](const EdgeSnapshot &e, const std::string &k) { return e.id < k; });
+    auto it = std::lower_bound(
+        edges.begin(), edges.end(), id, [](const EdgeSnapshot &e, const std::string &k) { return e.id < k; });
     return it != edges.end() && it->id == id ? &*it : nullptr;
 }
 

@@ -50,7 +50,8 @@ public:
     // both sources; an edge only the pull source knows shows the pulled numbers.
     void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) override;
     // Bookkeeping reported by receivers and decoders.
-    void countExport(uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons) override;
+    void countExport(
+        uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons) override;
     void countMalformed(const std::string &reason) override;
     void countOversized(const std::string &reason) override;
 

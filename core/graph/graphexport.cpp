@@ -79,7 +79,7 @@ QByteArray graphToJson(const GraphSnapshot &snapshot, bool indented)
     QJsonObject reasons;
     for (const auto &[reason, n] : c.rejectionReasons)
         reasons.insert(qs(reason), double(n));
-    QJsonObject counters{
+    QJsonObject counters {
         {QStringLiteral("export_calls"), double(c.exportCalls)},
         {QStringLiteral("spans_received"), double(c.spansReceived)},
         {QStringLiteral("spans_accepted"), double(c.spansAccepted)},
@@ -96,7 +96,7 @@ QByteArray graphToJson(const GraphSnapshot &snapshot, bool indented)
         {QStringLiteral("requests"), double(c.requests)},
         {QStringLiteral("rejection_reasons"), reasons},
     };
-    QJsonObject root{
+    QJsonObject root {
         {QStringLiteral("time_ms"), double(snapshot.timeMs)},
         {QStringLiteral("window_seconds"), snapshot.windowSeconds},
         {QStringLiteral("nodes"), nodes},
@@ -127,11 +127,11 @@ QByteArray graphToDot(const GraphSnapshot &snapshot)
             + nodeKindName(n.kind) + "\"];\n";
     }
     for (const EdgeSnapshot &e : snapshot.edges) {
-        const std::string label = QString::asprintf("%.1f rps, %.1f%% err, p95 %.0f ms", e.stats.rps,
-                                                    e.stats.errorRate * 100.0, e.stats.p95Ms)
+        const std::string label = QString::asprintf(
+            "%.1f rps, %.1f%% err, p95 %.0f ms", e.stats.rps, e.stats.errorRate * 100.0, e.stats.p95Ms)
                                       .toStdString();
-        out += "  " + dotQuote(e.source) + " -> " + dotQuote(e.target) + " [label=" + dotQuote(label)
-            + ", direction=\"" + directionName(e.direction) + "\""
+        out += "  " + dotQuote(e.source) + " -> " + dotQuote(e.target) + " [label=" + dotQuote(label) + ", direction=\""
+            + directionName(e.direction) + "\""
             + (e.direction == Direction::NorthSouth ? ", style=bold" : ", style=solid")
             + (e.stats.errorRate > 0.1 ? ", color=red" : "") + "];\n";
     }

@@ -41,10 +41,10 @@ struct IngestCounters {
     uint64_t spansRejected = 0;
     uint64_t malformedMessages = 0;
     uint64_t oversizedMessages = 0;
-    uint64_t duplicateSpans = 0;    // span ids seen twice (resent exports), dropped
-    uint64_t pairedRequests = 0;    // client and server halves matched
-    uint64_t unpairedClients = 0;   // client halves whose partner never came (callee untraced)
-    uint64_t unpairedServers = 0;   // server halves whose caller never came (counted from unknown)
+    uint64_t duplicateSpans = 0;  // span ids seen twice (resent exports), dropped
+    uint64_t pairedRequests = 0;  // client and server halves matched
+    uint64_t unpairedClients = 0;  // client halves whose partner never came (callee untraced)
+    uint64_t unpairedServers = 0;  // server halves whose caller never came (counted from unknown)
     uint64_t fastTrackedClients = 0;  // client halves counted at once towards an untraced peer
     uint64_t lateServerHalves = 0;  // server halves of requests already counted that way
     uint64_t pendingHalves = 0;

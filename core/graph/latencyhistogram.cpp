@@ -9,7 +9,7 @@ namespace {
 constexpr double kGamma = (1.0 + LatencyHistogram::kRelativeAccuracy) / (1.0 - LatencyHistogram::kRelativeAccuracy);
 const double kInvLogGamma = 1.0 / std::log(kGamma);
 constexpr double kMinValueMs = 0.001;  // 1 microsecond; anything faster shares the first bucket
-constexpr int kMaxIndex = 2000;        // about 1e17 ms: absurd durations are clamped, not stored
+constexpr int kMaxIndex = 2000;  // about 1e17 ms: absurd durations are clamped, not stored
 }  // namespace
 
 int LatencyHistogram::indexFor(double valueMs)

@@ -23,7 +23,7 @@ namespace meshscope {
 struct PairedRequest {
     std::unique_ptr<Span> client;  // null: caller unknown (root or unmatched server span)
     std::unique_ptr<Span> server;  // null: callee not instrumented (unmatched client span)
-    bool root = false;             // server span without a parent: a request from outside
+    bool root = false;  // server span without a parent: a request from outside
 };
 
 struct PairerCounters {

@@ -21,7 +21,7 @@ void WindowStats::retire(Bucket &b)
     m_totals.errors4xx -= b.errors4xx;
     m_totals.bytes -= b.bytes;
     m_hist.subtract(b.hist);
-    b = Bucket{};
+    b = Bucket {};
 }
 
 void WindowStats::record(int64_t second, double durationMs, bool error, int httpStatus, int grpcStatus, int64_t bytes)

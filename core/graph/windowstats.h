@@ -13,7 +13,7 @@ namespace meshscope {
 
 struct WindowTotals {
     uint64_t requests = 0;
-    uint64_t errors = 0;     // 5xx, gRPC non-OK, span status ERROR
+    uint64_t errors = 0;  // 5xx, gRPC non-OK, span status ERROR
     uint64_t errors5xx = 0;
     uint64_t errors4xx = 0;
     uint64_t bytes = 0;

@@ -16,10 +16,9 @@ Q_LOGGING_CATEGORY(lcCanvas, "meshscope.canvas", QtWarningMsg)
 
 QStringList logCategoryNames()
 {
-    return {QStringLiteral("otlp"), QStringLiteral("als"), QStringLiteral("prometheus"),
-            QStringLiteral("envoyadmin"), QStringLiteral("xds"), QStringLiteral("caddy"),
-            QStringLiteral("http"), QStringLiteral("graph"), QStringLiteral("routing"),
-            QStringLiteral("sources"), QStringLiteral("canvas")};
+    return {QStringLiteral("otlp"), QStringLiteral("als"), QStringLiteral("prometheus"), QStringLiteral("envoyadmin"),
+        QStringLiteral("xds"), QStringLiteral("caddy"), QStringLiteral("http"), QStringLiteral("graph"),
+        QStringLiteral("routing"), QStringLiteral("sources"), QStringLiteral("canvas")};
 }
 
 bool enableLogCategories(const QString &names, QString *error)

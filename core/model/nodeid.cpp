@@ -2,22 +2,14 @@
 
 namespace meshscope {
 
-void appendNodeId(std::string &out, NodeKind kind, std::string_view ns, std::string_view name,
-                  std::string_view version)
+void appendNodeId(std::string &out, NodeKind kind, std::string_view ns, std::string_view name, std::string_view version)
 {
     switch (kind) {
-    case NodeKind::External:
-        out.append(kExternalNodeId);
-        return;
-    case NodeKind::Other:
-        out.append(kOtherNodeId);
-        return;
-    case NodeKind::ExternalService:
-        out.append(kExternalServicePrefix).append(name);
-        return;
+    case NodeKind::External: out.append(kExternalNodeId); return;
+    case NodeKind::Other: out.append(kOtherNodeId); return;
+    case NodeKind::ExternalService: out.append(kExternalServicePrefix).append(name); return;
     case NodeKind::Service:
-    case NodeKind::Gateway:
-        break;
+    case NodeKind::Gateway: break;
     }
     if (!ns.empty())
         out.append(ns).append("/");

@@ -17,7 +17,7 @@ const char *protocolName(Protocol p);
 using TraceId = std::array<uint8_t, 16>;
 
 struct Span {
-    TraceId traceId{};
+    TraceId traceId {};
     uint64_t spanId = 0;
     uint64_t parentSpanId = 0;  // 0 = root
     SpanKind kind = SpanKind::Unspecified;

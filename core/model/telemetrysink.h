@@ -22,8 +22,9 @@ public:
     // Replaces everything the pull source `origin` reported before.
     virtual void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) = 0;
     // Bookkeeping reported by receivers and decoders.
-    virtual void countExport(uint64_t spansReceived, uint64_t spansRejected,
-                             const std::map<std::string, uint64_t> &reasons) = 0;
+    virtual void countExport(
+        uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons)
+        = 0;
     virtual void countMalformed(const std::string &reason) = 0;
     virtual void countOversized(const std::string &reason) = 0;
 };

@@ -16,7 +16,7 @@ const char *directionName(Direction d);  // "north_south", "east_west"
 struct TrafficStats {
     uint64_t requests = 0;  // in the window
     double rps = 0;
-    double errorRate = 0;   // fraction 0..1
+    double errorRate = 0;  // fraction 0..1
     double rate5xx = 0;
     double rate4xx = 0;
     double p50Ms = 0, p95Ms = 0, p99Ms = 0;

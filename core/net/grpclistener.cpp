@@ -23,7 +23,8 @@ bool readPem(const QString &path, const char *what, std::string *out, std::strin
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) {
-        *error = std::string("cannot read TLS ") + what + " file '" + path.toStdString() + "': " + f.errorString().toStdString();
+        *error = std::string("cannot read TLS ") + what + " file '" + path.toStdString()
+            + "': " + f.errorString().toStdString();
         return false;
     }
     *out = f.readAll().toStdString();
@@ -74,7 +75,8 @@ std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsServerOption
     X509_free(x);
     ERR_clear_error();
     if (!match) {
-        *error = "TLS key '" + tls.keyFile.toStdString() + "' does not match the certificate '" + tls.certFile.toStdString() + "'";
+        *error = "TLS key '" + tls.keyFile.toStdString() + "' does not match the certificate '"
+            + tls.certFile.toStdString() + "'";
         return nullptr;
     }
     if (!clientCa.empty()) {
@@ -101,8 +103,7 @@ std::shared_ptr<grpc::ServerCredentials> serverCredentials(const TlsServerOption
 }  // namespace
 
 std::unique_ptr<grpc::Server> startGrpcListener(grpc::Service *service, const std::string &address,
-                                                const std::string &what, const GrpcListenOptions &options, int *port,
-                                                std::string *error)
+    const std::string &what, const GrpcListenOptions &options, int *port, std::string *error)
 {
     quietGrpcLogging();
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();

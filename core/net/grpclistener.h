@@ -34,8 +34,7 @@ struct GrpcListenOptions {
 // Returns the running server and the bound port, or null and "cannot listen for
 // <what> on <address>: ..." in *error.
 std::unique_ptr<grpc::Server> startGrpcListener(grpc::Service *service, const std::string &address,
-                                                const std::string &what, const GrpcListenOptions &options, int *port,
-                                                std::string *error);
+    const std::string &what, const GrpcListenOptions &options, int *port, std::string *error);
 // Records the certificate the peer of `context` presented (gRPC's "x509_pem_cert"
 // auth property) into `log`. No-op for plaintext calls and peers without a certificate.
 // Runs on the gRPC thread serving the call.

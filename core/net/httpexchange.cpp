@@ -60,18 +60,18 @@ constexpr qint64 kReadAheadBytes = 256 * 1024;
 
 }  // namespace
 
-void HttpExchange::track(QNetworkReply *reply, int timeoutMs, Handler handler, qint64 maxResponseBytes,
-                         const QString &setting)
+void HttpExchange::track(
+    QNetworkReply *reply, int timeoutMs, Handler handler, qint64 maxResponseBytes, const QString &setting)
 {
     const uint64_t id = ++m_nextId;
-    m_pending.insert(reply, Pending{std::move(handler), id, {}});
+    m_pending.insert(reply, Pending {std::move(handler), id, {}});
     connect(reply, &QNetworkReply::finished, this, [this, reply] { finished(reply); });
     const QString raise = setting.isEmpty() ? QString() : QStringLiteral(" (raise it with %1)").arg(setting);
     auto tooLarge = [this, reply, id, maxResponseBytes, raise](qint64 bytes, bool announced) {
         refuse(reply, id,
-               QStringLiteral("the answer %1 %2, past the limit of %3%4")
-                   .arg(announced ? QStringLiteral("announced") : QStringLiteral("passed"), sizeText(bytes),
-                        sizeText(maxResponseBytes), raise));
+            QStringLiteral("the answer %1 %2, past the limit of %3%4")
+                .arg(announced ? QStringLiteral("announced") : QStringLiteral("passed"), sizeText(bytes),
+                    sizeText(maxResponseBytes), raise));
     };
     // The body is read as it arrives, into the exchange's own buffer, with Qt reading
     // ahead only kReadAheadBytes: the limit holds as the bytes come, not after.
@@ -98,7 +98,8 @@ void HttpExchange::track(QNetworkReply *reply, int timeoutMs, Handler handler, q
             return;
         it->end.redirects << redactUrl(reply->request().url().resolved(to));
         if (it->end.redirects.size() > kMaxRedirects)
-            refuse(reply, id, QStringLiteral("more than %1 redirects (%2)").arg(kMaxRedirects).arg(chainOf(reply, it->end)));
+            refuse(reply, id,
+                QStringLiteral("more than %1 redirects (%2)").arg(kMaxRedirects).arg(chainOf(reply, it->end)));
     });
     if (timeoutMs > 0) {
         // Our own timer rather than setTransferTimeout: that one restarts on every
@@ -115,8 +116,7 @@ void HttpExchange::track(QNetworkReply *reply, int timeoutMs, Handler handler, q
 
 QString HttpExchange::chainOf(const QNetworkReply *reply, const HttpEnd &end) const
 {
-    return redactUrl(reply->request().url()) + QStringLiteral(" -> ")
-        + end.redirects.join(QStringLiteral(" -> "));
+    return redactUrl(reply->request().url()) + QStringLiteral(" -> ") + end.redirects.join(QStringLiteral(" -> "));
 }
 
 void HttpExchange::finished(QNetworkReply *reply)
@@ -170,10 +170,10 @@ void HttpExchange::logOutcome(const QNetworkReply *reply, const HttpEnd &end)
         return;
     }
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QString why = end.timedOut   ? QStringLiteral("no complete answer before its deadline")
-        : !end.refused.isEmpty()       ? end.refused
-        : status != 0                  ? QStringLiteral("HTTP %1").arg(status)
-                                       : reply->errorString();
+    const QString why = end.timedOut ? QStringLiteral("no complete answer before its deadline")
+        : !end.refused.isEmpty()     ? end.refused
+        : status != 0                ? QStringLiteral("HTTP %1").arg(status)
+                                     : reply->errorString();
     if (m_failing.value(url) == why)
         return;
     m_failing.insert(url, why);

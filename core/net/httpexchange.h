@@ -60,8 +60,8 @@ public:
     // redirect to another origin or past the kMaxRedirects-th: credentials are never
     // sent to a host they were not meant for. `setting` names how the operator raises
     // the size limit, for the error.
-    void track(QNetworkReply *reply, int timeoutMs, Handler handler,
-               qint64 maxResponseBytes = kDefaultMaxResponseBytes, const QString &setting = {});
+    void track(QNetworkReply *reply, int timeoutMs, Handler handler, qint64 maxResponseBytes = kDefaultMaxResponseBytes,
+        const QString &setting = {});
     // Aborts everything in flight without calling back.
     void abortAll();
     int inFlight() const { return int(m_pending.size()); }

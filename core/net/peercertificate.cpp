@@ -55,11 +55,11 @@ QString commonNameOf(const X509_NAME *name)
 
 QDateTime timeOf(const ASN1_TIME *t)
 {
-    std::tm tm{};
+    std::tm tm {};
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
         return {};
-    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), QTime(tm.tm_hour, tm.tm_min, tm.tm_sec),
-                     Qt::UTC);
+    return QDateTime(
+        QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), QTime(tm.tm_hour, tm.tm_min, tm.tm_sec), Qt::UTC);
 }
 
 QString ia5Text(const ASN1_IA5STRING *s)
@@ -86,19 +86,16 @@ PeerCertificate fromX509(X509 *x)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdLen = 0;
     if (X509_digest(x, EVP_sha256(), md, &mdLen) == 1)
-        c.sha256Fingerprint = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(md), int(mdLen)).toHex(':'));
+        c.sha256Fingerprint
+            = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(md), int(mdLen)).toHex(':'));
 
     auto *names = static_cast<GENERAL_NAMES *>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
     if (names) {
         for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
             const GENERAL_NAME *n = sk_GENERAL_NAME_value(names, i);
             switch (n->type) {
-            case GEN_DNS:
-                c.dnsNames << ia5Text(n->d.dNSName);
-                break;
-            case GEN_URI:
-                c.uris << ia5Text(n->d.uniformResourceIdentifier);
-                break;
+            case GEN_DNS: c.dnsNames << ia5Text(n->d.dNSName); break;
+            case GEN_URI: c.uris << ia5Text(n->d.uniformResourceIdentifier); break;
             case GEN_IPADD: {
                 const ASN1_OCTET_STRING *ip = n->d.iPAddress;
                 const unsigned char *b = ASN1_STRING_get0_data(ip);
@@ -111,8 +108,7 @@ PeerCertificate fromX509(X509 *x)
                     c.ipAddresses << addr.toString();
                 break;
             }
-            default:
-                break;
+            default: break;
             }
         }
         GENERAL_NAMES_free(names);
@@ -185,7 +181,10 @@ QString PeerCertificate::summary(const QDateTime &now) const
     else if (notYetValid(now))
         line += QStringLiteral(", NOT VALID before %1").arg(notBefore.toString(QStringLiteral("yyyy-MM-dd")));
     else if (expiresSoon(now))
-        line += QStringLiteral(", expires %1 (%2 %3 left, expires soon)").arg(end).arg(days).arg(days == 1 ? QStringLiteral("day") : QStringLiteral("days"));
+        line += QStringLiteral(", expires %1 (%2 %3 left, expires soon)")
+                    .arg(end)
+                    .arg(days)
+                    .arg(days == 1 ? QStringLiteral("day") : QStringLiteral("days"));
     else
         line += QStringLiteral(", expires %1 (%2 days left)").arg(end).arg(days);
     return line;
@@ -198,7 +197,7 @@ PeerCertificate parsePeerCertificatePem(const QByteArray &pem, QString *error)
     if (!x) {
         if (error)
             *error = pem.contains("-----BEGIN CERTIFICATE-----") ? QStringLiteral("the PEM certificate does not parse")
-                                                                  : QStringLiteral("no PEM certificate found");
+                                                                 : QStringLiteral("no PEM certificate found");
         return {};
     }
     return fromX509(x.get());
@@ -211,7 +210,7 @@ PeerCertificate fromQSslCertificate(const QSslCertificate &certificate)
     const QByteArray der = certificate.toDer();
     const unsigned char *p = reinterpret_cast<const unsigned char *>(der.constData());
     X509Ptr x(d2i_X509(nullptr, &p, long(der.size())));
-    return x ? fromX509(x.get()) : PeerCertificate{};
+    return x ? fromX509(x.get()) : PeerCertificate {};
 }
 
 TlsPeerLog::TlsPeerLog(size_t capacity)
@@ -249,13 +248,12 @@ void TlsPeerLog::record(const std::string &address, const std::string &pem)
     }
     // Same address with a new certificate (a rotated client that kept its
     // connection): the newer one replaces it.
-    m_entries.erase(std::remove_if(m_entries.begin(), m_entries.end(),
-                                   [&](const Entry &e) { return e.peer.address == address; }),
-                    m_entries.end());
+    m_entries.erase(
+        std::remove_if(m_entries.begin(), m_entries.end(), [&](const Entry &e) { return e.peer.address == address; }),
+        m_entries.end());
     if (m_entries.size() >= m_capacity) {
-        auto oldest = std::min_element(m_entries.begin(), m_entries.end(), [](const Entry &a, const Entry &b) {
-            return a.peer.lastSeen < b.peer.lastSeen;
-        });
+        auto oldest = std::min_element(m_entries.begin(), m_entries.end(),
+            [](const Entry &a, const Entry &b) { return a.peer.lastSeen < b.peer.lastSeen; });
         m_entries.erase(oldest);
     }
     m_entries.push_back(std::move(entry));
@@ -270,7 +268,8 @@ std::vector<TlsPeer> TlsPeerLog::peers() const
         for (const Entry &e : m_entries)
             out.push_back(e.peer);
     }
-    std::stable_sort(out.begin(), out.end(), [](const TlsPeer &a, const TlsPeer &b) { return a.lastSeen > b.lastSeen; });
+    std::stable_sort(
+        out.begin(), out.end(), [](const TlsPeer &a, const TlsPeer &b) { return a.lastSeen > b.lastSeen; });
     return out;
 }
 

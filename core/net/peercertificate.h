@@ -34,8 +34,8 @@ struct PeerCertificate {
     QStringList ipAddresses;
     QStringList uris;
     QDateTime notBefore;  // UTC
-    QDateTime notAfter;   // UTC
-    QString serialNumber;       // hex
+    QDateTime notAfter;  // UTC
+    QString serialNumber;  // hex
     QString sha256Fingerprint;  // hex, colon-separated
 
     bool isNull() const { return !notAfter.isValid(); }
@@ -65,8 +65,8 @@ struct TlsPeer {
     std::string address;  // gRPC's peer string: "ipv4:127.0.0.1:50412"
     PeerCertificate certificate;
     QDateTime firstSeen;  // UTC
-    QDateTime lastSeen;   // UTC
-    uint64_t calls = 0;   // calls or streams seen with this certificate
+    QDateTime lastSeen;  // UTC
+    uint64_t calls = 0;  // calls or streams seen with this certificate
 };
 
 // The most recent TLS peers of one receiver, bounded (the least recently seen peer

@@ -10,9 +10,8 @@ namespace meshscope {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kSecretKeys = {
-    "token", "access_token", "id_token", "api_key", "apikey", "api-key", "key", "password", "passwd",
-    "secret", "sig", "signature", "auth", "credential"};
+constexpr std::array<std::string_view, 14> kSecretKeys = {"token", "access_token", "id_token", "api_key", "apikey",
+    "api-key", "key", "password", "passwd", "secret", "sig", "signature", "auth", "credential"};
 
 bool endsWithInsensitive(QStringView s, std::string_view suffix)
 {

@@ -109,10 +109,8 @@ bool isUntrusted(QSslError::SslError e)
     case QSslError::InvalidCaCertificate:
     case QSslError::PathLengthExceeded:
     case QSslError::InvalidPurpose:
-    case QSslError::CertificateRejected:
-        return true;
-    default:
-        return false;
+    case QSslError::CertificateRejected: return true;
+    default: return false;
     }
 }
 
@@ -147,7 +145,8 @@ QString describeTlsFailure(QNetworkReply *reply, const TlsClientOptions &options
     if (!reply || reply->error() == QNetworkReply::NoError || reply->url().scheme() != QLatin1String("https"))
         return {};
     const QUrl url = reply->url();
-    const QString hostPort = url.host() + QLatin1Char(':') + QString::number(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
+    const QString hostPort
+        = url.host() + QLatin1Char(':') + QString::number(url.port(url.scheme() == QLatin1String("https") ? 443 : 80));
     const QList<QSslError> errors = reply->property(kSslErrorsProperty).value<QList<QSslError>>();
     if (errors.isEmpty() && reply->error() != QNetworkReply::SslHandshakeFailedError
         && !reply->errorString().contains(QLatin1String("alert"), Qt::CaseInsensitive))
@@ -156,7 +155,7 @@ QString describeTlsFailure(QNetworkReply *reply, const TlsClientOptions &options
 }
 
 QString describeTlsFailure(const QString &hostPort, const TlsClientOptions &options, const QList<QSslError> &sslErrors,
-                           const QString &errorString)
+    const QString &errorString)
 {
     // The server's certificate, as the verification saw it (the leaf comes first).
     if (!options.insecureSkipVerify) {
@@ -208,7 +207,8 @@ QString describeTlsFailure(const QString &hostPort, const TlsClientOptions &opti
     if (lower.contains(QLatin1String("alert certificate required")))
         return QStringLiteral("TLS: %1 requires a client certificate; none was configured").arg(hostPort);
     const bool certAlert = lower.contains(QLatin1String("alert bad certificate"))
-        || lower.contains(QLatin1String("alert unknown ca")) || lower.contains(QLatin1String("alert certificate unknown"))
+        || lower.contains(QLatin1String("alert unknown ca"))
+        || lower.contains(QLatin1String("alert certificate unknown"))
         || lower.contains(QLatin1String("alert certificate expired"))
         || lower.contains(QLatin1String("alert certificate revoked"))
         || lower.contains(QLatin1String("alert unsupported certificate"))
@@ -220,7 +220,8 @@ QString describeTlsFailure(const QString &hostPort, const TlsClientOptions &opti
             // The server does not say why; an expired certificate of ours is the
             // one reason we can see for ourselves.
             QFile f(options.certFile);
-            const PeerCertificate own = f.open(QIODevice::ReadOnly) ? parsePeerCertificatePem(f.readAll()) : PeerCertificate{};
+            const PeerCertificate own
+                = f.open(QIODevice::ReadOnly) ? parsePeerCertificatePem(f.readAll()) : PeerCertificate {};
             if (own.expired(QDateTime::currentDateTimeUtc())) {
                 return QStringLiteral("TLS: %1 rejected the client certificate '%2', which expired on %3")
                     .arg(hostPort, fileName(options.certFile), own.notAfter.toString(QStringLiteral("yyyy-MM-dd")));
@@ -230,9 +231,11 @@ QString describeTlsFailure(const QString &hostPort, const TlsClientOptions &opti
         }
         return QStringLiteral("TLS: handshake with %1 failed (%2)").arg(hostPort, reason);
     }
-    if (lower.contains(QLatin1String("wrong version number")) || lower.contains(QLatin1String("packet length too long")))
+    if (lower.contains(QLatin1String("wrong version number"))
+        || lower.contains(QLatin1String("packet length too long")))
         return QStringLiteral("TLS: %1 does not speak TLS (is it plain http?)").arg(hostPort);
-    if (lower.contains(QLatin1String("alert")) || lower.contains(QLatin1String("ssl")) || lower.contains(QLatin1String("tls")))
+    if (lower.contains(QLatin1String("alert")) || lower.contains(QLatin1String("ssl"))
+        || lower.contains(QLatin1String("tls")))
         return QStringLiteral("TLS: handshake with %1 failed (%2)").arg(hostPort, reason);
     return {};
 }

@@ -18,9 +18,9 @@ namespace meshscope {
 // A client's side: which CA vouches for the server, and an optional client
 // certificate for mTLS.
 struct TlsClientOptions {
-    QString caFile;    // PEM bundle the server's chain must lead to; empty: the system's CAs
+    QString caFile;  // PEM bundle the server's chain must lead to; empty: the system's CAs
     QString certFile;  // client certificate (PEM) presented when the server asks
-    QString keyFile;   // its private key (PEM, unencrypted)
+    QString keyFile;  // its private key (PEM, unencrypted)
     bool insecureSkipVerify = false;  // accept any server certificate (labs only; shown as a warning)
 
     bool customized() const { return !caFile.isEmpty() || !certFile.isEmpty() || insecureSkipVerify; }
@@ -29,8 +29,8 @@ struct TlsClientOptions {
 // A receiver's side: its own certificate, and whether clients must present one
 // signed by clientCaFile.
 struct TlsServerOptions {
-    QString certFile;      // server certificate chain (PEM); empty: plaintext
-    QString keyFile;       // its private key (PEM)
+    QString certFile;  // server certificate chain (PEM); empty: plaintext
+    QString keyFile;  // its private key (PEM)
     QString clientCaFile;  // CA that client certificates must lead to
     bool requireClientCert = false;
 
@@ -64,7 +64,7 @@ QString describeTlsFailure(QNetworkReply *reply, const TlsClientOptions &options
 // The same from the parts: the server's "host:port", the certificate errors seen and
 // the reply's error string.
 QString describeTlsFailure(const QString &hostPort, const TlsClientOptions &options, const QList<QSslError> &sslErrors,
-                           const QString &errorString);
+    const QString &errorString);
 
 // The command-line flags that set these, spelled alike by every program:
 //   receivers: --tls-cert F --tls-key F [--tls-client-ca F] [--tls-require-client-cert]

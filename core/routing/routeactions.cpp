@@ -19,7 +19,7 @@ bool isDigit(char c)
 bool servesAny(const RouteRule &rule, const std::string &routeNs, const NodeRef &service)
 {
     return std::any_of(rule.backends.begin(), rule.backends.end(),
-                       [&](const BackendRef &b) { return backendMatches(b, routeNs, service); });
+        [&](const BackendRef &b) { return backendMatches(b, routeNs, service); });
 }
 
 }  // namespace
@@ -68,9 +68,8 @@ bool hostnameMatches(const HttpRoute &route, const NodeRef &service)
     if (!service.ns.empty() && service.ns != route.ns)
         return false;
     const std::string prefix = service.name + '.';
-    return std::any_of(route.hostnames.begin(), route.hostnames.end(), [&](const std::string &host) {
-        return host == service.name || host.starts_with(prefix);
-    });
+    return std::any_of(route.hostnames.begin(), route.hostnames.end(),
+        [&](const std::string &host) { return host == service.name || host.starts_with(prefix); });
 }
 
 std::optional<RuleLocation> findRuleFor(const RouteSet &set, std::string_view serviceNodeId)
@@ -93,7 +92,7 @@ std::optional<RuleLocation> findRuleFor(const RouteSet &set, std::string_view se
             const int score = matching * 4 + (r.rules[k].backends.size() >= 2 ? 2 : 0) + (host ? 1 : 0);
             if (score > bestScore) {
                 bestScore = score;
-                best = RuleLocation { int(i), int(k) };
+                best = RuleLocation {int(i), int(k)};
             }
         }
     }
@@ -169,28 +168,28 @@ std::optional<ShiftPair> shiftPairFor(const HttpRoute &route, const RouteRule &r
             heaviestOther = int(i);
     }
     if (clicked < 0 || heaviestOther < 0)
-        return ShiftPair { backends.front().name, {} };
+        return ShiftPair {backends.front().name, {}};
     const BackendRef &a = backends[size_t(clicked)];
     const BackendRef &b = backends[size_t(heaviestOther)];
     if (total > 0 && 2 * int64_t(a.weight) < total)
-        return ShiftPair { b.name, a.name };
-    return ShiftPair { a.name, b.name };
+        return ShiftPair {b.name, a.name};
+    return ShiftPair {a.name, b.name};
 }
 
 std::string uniqueRuleName(const HttpRoute &route, const std::string &base)
 {
     std::string name = base;
     for (int n = 2;; ++n) {
-        const bool taken = std::any_of(
-            route.rules.begin(), route.rules.end(), [&](const RouteRule &x) { return x.name == name; });
+        const bool taken
+            = std::any_of(route.rules.begin(), route.rules.end(), [&](const RouteRule &x) { return x.name == name; });
         if (!taken)
             return name;
         name = base + '-' + std::to_string(n);
     }
 }
 
-RouteRule headerRouteFor(const HttpRoute &route, const RouteRule &source, std::string_view serviceNodeId,
-                         const HeaderRouteOptions &options)
+RouteRule headerRouteFor(
+    const HttpRoute &route, const RouteRule &source, std::string_view serviceNodeId, const HeaderRouteOptions &options)
 {
     const std::optional<NodeRef> s = serviceOf(serviceNodeId);
     int pick = -1;
@@ -206,7 +205,7 @@ RouteRule headerRouteFor(const HttpRoute &route, const RouteRule &source, std::s
     nr.name = uniqueRuleName(route, options.ruleName);
     RouteMatch m;
     m.path = PathMatch {};
-    m.headers.push_back({ options.header, StringMatchType::Exact, options.value });
+    m.headers.push_back({options.header, StringMatchType::Exact, options.value});
     nr.matches.push_back(m);
     BackendRef b;
     if (pick >= 0) {

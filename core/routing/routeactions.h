@@ -87,7 +87,7 @@ struct HeaderRouteOptions {
 // the first. It keeps the source's request timeout and matches every path. It belongs
 // first in the route, so that no earlier catch-all rule shadows it.
 RouteRule headerRouteFor(const HttpRoute &route, const RouteRule &source, std::string_view serviceNodeId,
-                         const HeaderRouteOptions &options = {});
+    const HeaderRouteOptions &options = {});
 
 // The fault a rule without one starts with: 1 s of delay for 10 % of requests, enough to
 // see on the graph without taking the service down.

@@ -45,7 +45,7 @@ std::vector<Op> editScript(const std::vector<std::string> &a, const std::vector<
     while (suf < a.size() - pre && suf < b.size() - pre && a[a.size() - 1 - suf] == b[b.size() - 1 - suf])
         ++suf;
     for (size_t i = 0; i < pre; ++i)
-        ops.push_back({ ' ', i, i });
+        ops.push_back({' ', i, i});
     const int n = int(a.size() - pre - suf), m = int(b.size() - pre - suf);
     auto A = [&](int i) -> const std::string & { return a[pre + size_t(i)]; };
     auto B = [&](int j) -> const std::string & { return b[pre + size_t(j)]; };
@@ -87,13 +87,13 @@ std::vector<Op> editScript(const std::vector<std::string> &a, const std::vector<
             while (x > prevX && y > prevY) {
                 --x;
                 --y;
-                middle.push_back({ ' ', pre + size_t(x), pre + size_t(y) });
+                middle.push_back({' ', pre + size_t(x), pre + size_t(y)});
             }
             if (d > 0) {
                 if (x == prevX)
-                    middle.push_back({ '+', 0, pre + size_t(prevY) });
+                    middle.push_back({'+', 0, pre + size_t(prevY)});
                 else
-                    middle.push_back({ '-', pre + size_t(prevX), 0 });
+                    middle.push_back({'-', pre + size_t(prevX), 0});
             }
             x = prevX;
             y = prevY;
@@ -101,13 +101,13 @@ std::vector<Op> editScript(const std::vector<std::string> &a, const std::vector<
         std::reverse(middle.begin(), middle.end());
     } else if (!found) {
         for (int i = 0; i < n; ++i)
-            middle.push_back({ '-', pre + size_t(i), 0 });
+            middle.push_back({'-', pre + size_t(i), 0});
         for (int j = 0; j < m; ++j)
-            middle.push_back({ '+', 0, pre + size_t(j) });
+            middle.push_back({'+', 0, pre + size_t(j)});
     }
     ops.insert(ops.end(), middle.begin(), middle.end());
     for (size_t i = 0; i < suf; ++i)
-        ops.push_back({ ' ', a.size() - suf + i, b.size() - suf + i });
+        ops.push_back({' ', a.size() - suf + i, b.size() - suf + i});
     return ops;
 }
 
@@ -230,7 +230,8 @@ std::string describeHeaders(const HeaderModifier &h)
     return s;
 }
 
-template <typename T> std::string joinList(const std::vector<T> &items)
+template <typename T>
+std::string joinList(const std::vector<T> &items)
 {
     std::string s;
     for (const T &i : items)

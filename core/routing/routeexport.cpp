@@ -102,7 +102,7 @@ private:
         emitKeyString(e, "host", d.host);
         if (!d.subset.empty()) {
             emitKeyString(e, "subset", d.subset);
-            m_subsets[{ backendNamespace(b, routeNs), shortHost(d.host) }].insert(d.subset);
+            m_subsets[{backendNamespace(b, routeNs), shortHost(d.host)}].insert(d.subset);
         }
         if (b.port != 0)
             e << YAML::Key << "port" << YAML::Value << YAML::BeginMap << YAML::Key << "number" << YAML::Value << b.port
@@ -161,7 +161,7 @@ private:
         if (h.empty())
             return;
         e << YAML::Key << key << YAML::Value << YAML::BeginMap;
-        for (const char *op : { "set", "add" }) {
+        for (const char *op : {"set", "add"}) {
             const auto &list = std::string(op) == "set" ? h.set : h.add;
             if (list.empty())
                 continue;
@@ -192,7 +192,7 @@ private:
         // and "/api/x", never "/apis"); Istio's prefix is a plain string prefix, so
         // "/api" becomes two Istio matches: exact "/api" and prefix "/api/".
         const std::vector<RouteMatch> matches
-            = rule.matches.empty() ? std::vector<RouteMatch> { RouteMatch {} } : rule.matches;
+            = rule.matches.empty() ? std::vector<RouteMatch> {RouteMatch {}} : rule.matches;
         e << YAML::Key << "match" << YAML::Value << YAML::BeginSeq;
         for (size_t k = 0; k < matches.size(); ++k) {
             const RouteMatch &m = matches[k];

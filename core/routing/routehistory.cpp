@@ -18,7 +18,8 @@ namespace meshscope::routing {
 
 std::string defaultRouteHistoryDirectory()
 {
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/meshscope/history");
+    const QString dir
+        = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/meshscope/history");
     return dir.toStdString();
 }
 

@@ -13,8 +13,8 @@ enum class Severity { Error, Warning };
 struct RouteIssue {
     Severity severity = Severity::Error;
     std::string document;  // "HTTPRoute shop/reviews" or "EndpointSlice shop/reviews-v1"
-    std::string rule;      // rule name, or "rules[2]"; empty for document-level issues
-    std::string field;     // e.g. "matches[0].path.value", "backendRefs[1].weight"
+    std::string rule;  // rule name, or "rules[2]"; empty for document-level issues
+    std::string field;  // e.g. "matches[0].path.value", "backendRefs[1].weight"
     std::string message;
     SourceRef source;
 

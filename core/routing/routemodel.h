@@ -18,7 +18,7 @@ namespace meshscope::routing {
 struct SourceRef {
     std::string file;
     int documentIndex = -1;  // 0-based index of the YAML document in the file
-    int line = 0;            // 1-based, 0 if unknown
+    int line = 0;  // 1-based, 0 if unknown
     // Added: 1-based line of each field the loader read, keyed by the same field path
     // an issue names (relative to the rule for RouteRule, e.g. "matches[0].path.value";
     // relative to the document otherwise, e.g. "spec.hostnames[0]"). Lets the
@@ -58,14 +58,14 @@ struct RouteMatch {
 
 struct BackendRef {
     std::string name;  // Service name; its EndpointSlices give addresses
-    std::string ns;    // empty: the route's namespace
+    std::string ns;  // empty: the route's namespace
     int port = 0;
     int weight = 1;  // Gateway API default 1
 };
 
 struct RetryPolicy {
-    int attempts = 0;                  // extra attempts after the first
-    std::vector<int> codes;            // HTTP status codes that are retried (Gateway API GEP-1731)
+    int attempts = 0;  // extra attempts after the first
+    std::vector<int> codes;  // HTTP status codes that are retried (Gateway API GEP-1731)
     std::vector<std::string> retryOn;  // Envoy/gRPC conditions, e.g. "5xx", "unavailable"
     std::optional<int64_t> perTryTimeoutMs;
     std::optional<int64_t> backoffMs;
@@ -94,7 +94,7 @@ struct RouteRule {
     std::string name;  // optional in Gateway API; validation requires unique names where given
     std::vector<RouteMatch> matches;  // empty: match everything
     std::vector<BackendRef> backends;
-    std::optional<int64_t> timeoutMs;         // timeouts.request
+    std::optional<int64_t> timeoutMs;  // timeouts.request
     std::optional<int64_t> backendTimeoutMs;  // timeouts.backendRequest
     std::optional<RetryPolicy> retry;
     std::optional<FaultInjection> fault;

@@ -59,9 +59,9 @@ std::string filterField(const RouteRule &rule, const std::string &key)
             return field;
     }
     size_t index = 0;
-    const std::pair<const char *, bool> order[] = { { "requestHeaderModifier", !rule.requestHeaders.empty() },
-        { "responseHeaderModifier", !rule.responseHeaders.empty() }, { "requestMirror", rule.mirror.has_value() },
-        { "meshscope.io/faultInjection", rule.fault.has_value() } };
+    const std::pair<const char *, bool> order[] = {{"requestHeaderModifier", !rule.requestHeaders.empty()},
+        {"responseHeaderModifier", !rule.responseHeaders.empty()}, {"requestMirror", rule.mirror.has_value()},
+        {"meshscope.io/faultInjection", rule.fault.has_value()}};
     for (const auto &[name, present] : order) {
         if (key == name)
             break;
@@ -160,10 +160,10 @@ const char *grpcStatusForHttp(int status)
 // Envoy's router retry_on conditions, HTTP and gRPC.
 const std::set<std::string> &envoyRetryOn()
 {
-    static const std::set<std::string> s = { "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
+    static const std::set<std::string> s = {"5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
         "envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes", "retriable-headers",
         "http3-post-connect-failure", "cancelled", "deadline-exceeded", "internal", "resource-exhausted",
-        "unavailable" };
+        "unavailable"};
     return s;
 }
 
@@ -171,7 +171,7 @@ const std::set<std::string> &envoyRetryOn()
 const std::set<std::string> &grpcRetryOn()
 {
     static const std::set<std::string> s
-        = { "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable" };
+        = {"cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"};
     return s;
 }
 
@@ -329,7 +329,7 @@ private:
                 "(gRFC A28), so this rule would silently never apply");
         if (!m.method.empty()) {
             static const std::set<std::string> methods
-                = { "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+                = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
             if (!methods.count(m.method))
                 ruleIssue(Severity::Error, r, rule, i, f + ".method",
                     "'" + m.method
@@ -550,7 +550,8 @@ private:
             ruleIssue(Severity::Error, r, rule, i, base + ".abort.percent", "must be between 0 and 100");
         // gRPC 1.51 injects faults itself (gRFC A33) and reports an HTTP abort status
         // as the gRPC status its HTTP mapping gives.
-        if (m_target == DataPlane::XdsGrpc && f.abortHttpStatus && *f.abortHttpStatus >= 200 && *f.abortHttpStatus <= 599)
+        if (m_target == DataPlane::XdsGrpc && f.abortHttpStatus && *f.abortHttpStatus >= 200
+            && *f.abortHttpStatus <= 599)
             ruleIssue(Severity::Warning, r, rule, i, base + ".abort.httpStatus",
                 "converted for gRPC 1.51 (xds-grpc): calls fail with gRPC status "
                     + std::string(grpcStatusForHttp(*f.abortHttpStatus)) + ", not HTTP "
@@ -604,8 +605,8 @@ private:
                 "gRPC 1.51 ignores header changes in route configuration; headers will not be modified");
     }
 
-    void checkText(const HttpRoute &r, const RouteRule *rule, size_t i, const std::string &field,
-                   const std::string &value)
+    void checkText(
+        const HttpRoute &r, const RouteRule *rule, size_t i, const std::string &field, const std::string &value)
     {
         const char *problem = textProblem(value);
         if (!problem)
@@ -756,7 +757,7 @@ private:
 
     static std::vector<RouteMatch> effectiveMatches(const RouteRule &rule)
     {
-        return rule.matches.empty() ? std::vector<RouteMatch> { RouteMatch {} } : rule.matches;
+        return rule.matches.empty() ? std::vector<RouteMatch> {RouteMatch {}} : rule.matches;
     }
 
     struct RuleRef {
@@ -791,7 +792,7 @@ private:
         std::map<std::string, std::vector<RuleRef>> order;  // hostname -> rules in data-plane order
         auto keysOf = [](const HttpRoute &r) {
             // A route without hostnames is served on its own (xDS: "<name>.<namespace>").
-            return r.hostnames.empty() ? std::vector<std::string> { "\x01" + r.ns + '/' + r.name } : r.hostnames;
+            return r.hostnames.empty() ? std::vector<std::string> {"\x01" + r.ns + '/' + r.name} : r.hostnames;
         };
         for (const HttpRoute &r : m_set.routes) {
             const auto keys = keysOf(r);
@@ -834,7 +835,7 @@ private:
                     }
                 }
                 for (const std::string &key : keys)
-                    order[key].push_back(RuleRef { &r, i });
+                    order[key].push_back(RuleRef {&r, i});
             }
         }
     }

@@ -15,8 +15,8 @@ namespace meshscope::routing {
 enum class DataPlane {
     Generic,  // the model's own rules only
     XdsGrpc,  // gRPC 1.51's proxyless xDS client (PROTOCOLS.md "Quirks")
-    Envoy,    // Envoy via the same xDS resources
-    Caddy,    // Caddy 2.6 admin API
+    Envoy,  // Envoy via the same xDS resources
+    Caddy,  // Caddy 2.6 admin API
 };
 
 std::vector<RouteIssue> validateRoutes(const RouteSet &set, DataPlane target = DataPlane::Generic);

@@ -15,8 +15,8 @@
 #include <QElapsedTimer>
 #include <QPainter>
 #include <QSemaphore>
-#include <QThreadPool>
 #include <QTest>
+#include <QThreadPool>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -117,7 +117,7 @@ Interaction interact(GraphCanvas &c)
         if (phase == 0 || phase == 2) {
             const int delta = phase == 0 ? 120 : -120;
             QWheelEvent wheel(at, c.mapToGlobal(at), QPoint(), QPoint(0, delta), Qt::NoButton, Qt::NoModifier,
-                              Qt::NoScrollPhase, false);
+                Qt::NoScrollPhase, false);
             QApplication::sendEvent(&c, &wheel);
         } else {
             QTest::keyClick(&c, phase == 1 ? Qt::Key_Left : Qt::Key_Right);
@@ -214,22 +214,22 @@ void benchSize(int nodes, const QString &shots)
 
     std::printf("canvas %dn/%de: pan/zoom %.1f fps, max GUI stall %.1f ms, full redraw %.0f ms "
                 "(bare drawLines %.0f ms, ratio %.2f)\n",
-                nodes, edges, std::min(semantic.fps, detailed.fps), maxStall, everyEdgeMs, everyEdgeBare,
-                everyEdgeMs / everyEdgeBare);
+        nodes, edges, std::min(semantic.fps, detailed.fps), maxStall, everyEdgeMs, everyEdgeBare,
+        everyEdgeMs / everyEdgeBare);
     std::printf("  pan/zoom: %.1f fps (max %.1f ms) with namespace collapse, %.1f fps (max %.1f ms) with every edge "
                 "drawn; %d frames each\n",
-                semantic.fps, semantic.maxStallMs, detailed.fps, detailed.maxStallMs, semantic.frames);
+        semantic.fps, semantic.maxStallMs, detailed.fps, detailed.maxStallMs, semantic.frames);
     std::printf("  full redraw: fitted %.1f ms (%s), every edge at fit %.1f ms (bare %.1f, ratio %.2f), "
                 "zoom 60%% %.1f ms (bare %.1f, ratio %.2f)\n",
-                fitMs, collapsedAtFit ? "namespace boxes" : "nodes", everyEdgeMs, everyEdgeBare,
-                everyEdgeMs / everyEdgeBare, closeMs, closeBare, closeMs / closeBare);
+        fitMs, collapsedAtFit ? "namespace boxes" : "nodes", everyEdgeMs, everyEdgeBare, everyEdgeMs / everyEdgeBare,
+        closeMs, closeBare, closeMs / closeBare);
     std::printf("  bare drawLines = one AA 2 px drawLines from a pool thread (one core); from the GUI thread, "
                 "where Qt hands fills to its pool: %.1f ms\n",
-                everyEdgeBareGui);
+        everyEdgeBareGui);
     std::printf("  GUI thread: first snapshot %.1f ms (%s; on screen after %.0f ms), snapshot update (rates only) "
                 "%.1f ms, hit-test %.1f us before the grid index lands, %.1f us after\n",
-                firstSnapshotMs, nodes >= 2000 ? "layout runs in the background" : "layout + scene", layoutReadyMs,
-                updateMs, linearUs, hitUs);
+        firstSnapshotMs, nodes >= 2000 ? "layout runs in the background" : "layout + scene", layoutReadyMs, updateMs,
+        linearUs, hitUs);
     std::fflush(stdout);
 }
 
@@ -245,7 +245,7 @@ int main(int argc, char **argv)
         quick |= QByteArray(argv[i]) == "--quick";
     const QString shots = qEnvironmentVariable("MESHSCOPE_BENCH_SCREENSHOTS");
     std::printf("bench_canvas: %dx%d offscreen, software rasterizer, sizes %s\n", kScreen.width(), kScreen.height(),
-                quick ? "1k/5k" : "1k/5k/10k");
+        quick ? "1k/5k" : "1k/5k/10k");
     std::vector<int> sizes = {1000, 5000};
     if (!quick)
         sizes.push_back(10000);

@@ -4,8 +4,8 @@
 
 #include "graph/graphaggregator.h"
 #include "graph/snapshotpublisher.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "net/grpclogging.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "telemetry/otlp/otlpreceiver.h"
 
 #include <QCoreApplication>
@@ -29,8 +29,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::atomic<uint64_t> g_seenRequests{0};
-std::atomic<int64_t> g_seenAtNs{0};
+std::atomic<uint64_t> g_seenRequests {0};
+std::atomic<int64_t> g_seenAtNs {0};
 
 int64_t steadyNs()
 {
@@ -81,13 +81,15 @@ int main(int argc, char **argv)
     SnapshotPublisher publisher(aggregator, 100);
     publisher.moveToThread(&publisherThread);
     // Runs on the publisher thread: note when a snapshot first counts a new request.
-    QObject::connect(&publisher, &SnapshotPublisher::snapshotReady, &publisher,
-                     [](const GraphSnapshotPtr &snap) {
-                         if (snap->counters.requests > g_seenRequests.load()) {
-                             g_seenAtNs = steadyNs();
-                             g_seenRequests = snap->counters.requests;
-                         }
-                     }, Qt::DirectConnection);
+    QObject::connect(
+        &publisher, &SnapshotPublisher::snapshotReady, &publisher,
+        [](const GraphSnapshotPtr &snap) {
+            if (snap->counters.requests > g_seenRequests.load()) {
+                g_seenAtNs = steadyNs();
+                g_seenRequests = snap->counters.requests;
+            }
+        },
+        Qt::DirectConnection);
     QObject::connect(&publisherThread, &QThread::started, &publisher, &SnapshotPublisher::start);
     publisherThread.start();
 
@@ -127,6 +129,6 @@ int main(int argc, char **argv)
     auto at = [&](double q) { return latencies[std::min(latencies.size() - 1, size_t(q * double(latencies.size())))]; };
     std::printf("freshness: %zu requests, request-to-visible median %.1f ms, p99 %.1f ms, max %.1f ms "
                 "(snapshot tick 100 ms; goal median <= 250 ms, p99 <= 1000 ms)\n",
-                latencies.size(), at(0.5), at(0.99), latencies.back());
+        latencies.size(), at(0.5), at(0.99), latencies.back());
     return 0;
 }

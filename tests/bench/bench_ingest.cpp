@@ -3,9 +3,9 @@
 // Usage: bench_ingest [--spans N] [--batch N] [--clients N]   (MESHSCOPE_BENCH_QUICK=1: smaller run)
 
 #include "graph/graphaggregator.h"
+#include "net/grpclogging.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "telemetry/otlp/otlpdecoder.h"
-#include "net/grpclogging.h"
 #include "telemetry/otlp/otlpreceiver.h"
 
 #include <google/protobuf/arena.h>
@@ -15,12 +15,12 @@
 #include <sys/resource.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -34,7 +34,7 @@ namespace {
 
 double cpuSeconds()
 {
-    rusage ru{};
+    rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
     return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     for (const auto &b : batches)
         bytes += b.size();
     std::printf("ingest: %zu spans in %zu batches of %zu (%.1f MB)\n", totalSpans, batches.size(), batchSize,
-                double(bytes) / 1e6);
+        double(bytes) / 1e6);
 
     // Baseline: bare protobuf parse of the same bytes, one core.
     double parseRate = 0;
@@ -158,7 +158,8 @@ int main(int argc, char **argv)
         size_t spans = 0;
         for (const auto &b : batches) {
             google::protobuf::Arena arena;
-            auto *req = google::protobuf::Arena::CreateMessage<otlp::collector::trace::v1::ExportTraceServiceRequest>(&arena);
+            auto *req
+                = google::protobuf::Arena::CreateMessage<otlp::collector::trace::v1::ExportTraceServiceRequest>(&arena);
             if (!req->ParseFromArray(b.data(), int(b.size())))
                 return 1;
             for (const auto &rs : req->resource_spans())
@@ -182,8 +183,9 @@ int main(int argc, char **argv)
         const double s = std::chrono::duration<double>(Clock::now() - t0).count();
         const double rate = double(totalSpans) / s;
         auto snap = agg.snapshot(GraphAggregator::wallNowMs());
-        std::printf("ingest: parse+decode+aggregate       %10.0f spans/s (one core), ratio to bare parse %.2f, %zu edges\n",
-                    rate, rate / parseRate, snap->edges.size());
+        std::printf(
+            "ingest: parse+decode+aggregate       %10.0f spans/s (one core), ratio to bare parse %.2f, %zu edges\n",
+            rate, rate / parseRate, snap->edges.size());
     }
 
     // End to end over loopback gRPC: receiver + aggregator in this process, clients
@@ -200,8 +202,8 @@ int main(int argc, char **argv)
         }
         auto channel = grpc::CreateChannel(receiver.boundAddress(), grpc::InsecureChannelCredentials());
         grpc::GenericStub stub(channel);
-        std::atomic<size_t> next{0};
-        std::atomic<size_t> failures{0};
+        std::atomic<size_t> next {0};
+        std::atomic<size_t> failures {0};
         const double cpu0 = cpuSeconds();
         const auto t0 = Clock::now();
         std::vector<std::thread> threads;
@@ -215,13 +217,13 @@ int main(int argc, char **argv)
                     std::condition_variable cv;
                     bool done = false;
                     grpc::Status status;
-                    stub.UnaryCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", {}, &req,
-                                   &resp, [&](grpc::Status st) {
-                                       std::lock_guard lock(mu);
-                                       status = st;
-                                       done = true;
-                                       cv.notify_one();
-                                   });
+                    stub.UnaryCall(&ctx, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", {}, &req, &resp,
+                        [&](grpc::Status st) {
+                            std::lock_guard lock(mu);
+                            status = st;
+                            done = true;
+                            cv.notify_one();
+                        });
                     std::unique_lock lock(mu);
                     cv.wait(lock, [&] { return done; });
                     if (!status.ok())
@@ -237,10 +239,10 @@ int main(int argc, char **argv)
         const double rate = double(snap->counters.spansAccepted) / wall;
         std::printf("ingest: end-to-end loopback gRPC     %10.0f spans/s wall (%zu clients), %.0f spans per CPU-second "
                     "(client+server), ratio to bare parse %.2f\n",
-                    rate, clients, double(snap->counters.spansAccepted) / cpu, rate / parseRate);
+            rate, clients, double(snap->counters.spansAccepted) / cpu, rate / parseRate);
         std::printf("ingest: accepted %llu of %zu spans, %llu requests, %zu edges, %zu failed calls\n",
-                    (unsigned long long)snap->counters.spansAccepted, totalSpans,
-                    (unsigned long long)snap->counters.requests, snap->edges.size(), failures.load());
+            (unsigned long long)snap->counters.spansAccepted, totalSpans, (unsigned long long)snap->counters.requests,
+            snap->edges.size(), failures.load());
         std::printf("ingest: goal >= 250000 spans/s and ratio >= 0.5\n");
         receiver.stop();
         return snap->counters.spansAccepted == totalSpans && failures == 0 ? 0 : 1;

@@ -26,7 +26,7 @@ double median(std::vector<double> v)
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
-template<typename F>
+template <typename F>
 double timeMs(F &&f)
 {
     QElapsedTimer t;
@@ -65,7 +65,7 @@ void benchSize(int nodes)
     const double f = median(full), r = median(ranks);
     std::printf("layout %dn/%de: layered layout %.1f ms (ranks alone %.1f ms, ratio %.2f), insert one node %.2f ms, "
                 "rates-only snapshot %.3f ms\n",
-                nodes, nodes * 4, f, r, f / std::max(r, 1e-6), median(insert), median(unchanged));
+        nodes, nodes * 4, f, r, f / std::max(r, 1e-6), median(insert), median(unchanged));
     std::fflush(stdout);
 }
 

@@ -22,8 +22,8 @@ inline void setStart(envoy::data::accesslog::v3::AccessLogCommon *c, int64_t ms)
     c->mutable_start_time()->set_nanos(int32_t(ms % 1000) * 1'000'000);
 }
 
-inline void identify(envoy::service::accesslog::v3::StreamAccessLogsMessage &m, const std::string &nodeId,
-                     const std::string &cluster)
+inline void identify(
+    envoy::service::accesslog::v3::StreamAccessLogsMessage &m, const std::string &nodeId, const std::string &cluster)
 {
     m.mutable_identifier()->mutable_node()->set_id(nodeId);
     m.mutable_identifier()->mutable_node()->set_cluster(cluster);

@@ -41,7 +41,8 @@ inline const std::map<QString, uint64_t> kStatSteps = {
     {QStringLiteral("cluster.outbound|27017||mongodb.bookinfo.svc.cluster.local.upstream_cx_total"), 3},
 };
 // api.example.com has no cluster stats: its host counters grow instead.
-inline const std::map<QString, uint64_t> kApiHostSteps = {{QStringLiteral("rq_total"), 10}, {QStringLiteral("rq_error"), 1}};
+inline const std::map<QString, uint64_t> kApiHostSteps
+    = {{QStringLiteral("rq_total"), 10}, {QStringLiteral("rq_error"), 1}};
 
 inline QByteArray readData(const QString &name)
 {
@@ -53,7 +54,8 @@ inline QByteArray readData(const QString &name)
 
 inline int64_t steadyMs()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 
 // Answers GET /clusters?format=json, /stats?format=json and /server_info like Envoy's
@@ -98,10 +100,12 @@ private:
         const QUrlQuery query(u);
         int status = 200;
         QByteArray body, type = "application/json";
-        if (path == QLatin1String("/clusters") && query.queryItemValue(QStringLiteral("format")) == QLatin1String("json")) {
+        if (path == QLatin1String("/clusters")
+            && query.queryItemValue(QStringLiteral("format")) == QLatin1String("json")) {
             status = clustersStatus;
             body = status == 200 ? clustersAt(step(m_clustersServed++)) : QByteArray("envoy admin: unavailable\n");
-        } else if (path == QLatin1String("/stats") && query.queryItemValue(QStringLiteral("format")) == QLatin1String("json")) {
+        } else if (path == QLatin1String("/stats")
+            && query.queryItemValue(QStringLiteral("format")) == QLatin1String("json")) {
             statsQueries << u.query(QUrl::FullyDecoded);
             statsServedMs.push_back(steadyMs());
             body = malformedStats ? QByteArray(R"({"stats":[{"name":"cluster.a.upstream_rq_total","value":-5}]})")
@@ -115,7 +119,7 @@ private:
         }
         const QByteArray reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Service Unavailable";
         s->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\nContent-Type: " + type
-                 + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+            + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
         s->disconnectFromHost();
     }
 

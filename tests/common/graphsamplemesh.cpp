@@ -36,7 +36,7 @@ TrafficStats stats(double rps, double errorRate, double p95Ms)
 }  // namespace
 
 NodeSnapshot node(const std::string &ns, const std::string &name, const std::string &version, NodeKind kind, double rps,
-                  double errorRate, double p95Ms)
+    double errorRate, double p95Ms)
 {
     NodeSnapshot n;
     n.id = nodeId(kind, ns, name, version);
@@ -189,7 +189,7 @@ GraphSnapshotPtr synthetic(int nodeCount, int edgeCount, uint32_t seed)
         // More services deep in the call tree than at the edge, as in real meshes.
         const int t = std::min(kTiers - 1, int(std::floor(std::sqrt(uniform(0, 1)) * kTiers)));
         svc.push_back(node("team-" + std::to_string(ns), "svc-" + std::to_string(i), "v" + std::to_string(1 + i % 3),
-                           NodeKind::Service, std::exp(uniform(0, 6)), errorRate(), uniform(2, 300)));
+            NodeKind::Service, std::exp(uniform(0, 6)), errorRate(), uniform(2, 300)));
         tier.push_back(t);
         nsOf.push_back(ns);
         byTierNs[size_t(t)][size_t(ns)].push_back(i);
@@ -247,8 +247,8 @@ GraphSnapshotPtr synthetic(int nodeCount, int edgeCount, uint32_t seed)
     return finish(std::move(s));
 }
 
-GraphSnapshotPtr withService(const GraphSnapshot &base, const std::string &ns, const std::string &name,
-                             const std::string &callerId, double rps)
+GraphSnapshotPtr withService(
+    const GraphSnapshot &base, const std::string &ns, const std::string &name, const std::string &callerId, double rps)
 {
     GraphSnapshot s = base;
     const NodeSnapshot added = node(ns, name, "v1", NodeKind::Service, rps);

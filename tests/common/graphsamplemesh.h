@@ -14,7 +14,7 @@ namespace samplemesh {
 
 // Builders that fill ids, directions and request counts the way the aggregator does.
 NodeSnapshot node(const std::string &ns, const std::string &name, const std::string &version, NodeKind kind,
-                  double rps = 0, double errorRate = 0, double p95Ms = 0);
+    double rps = 0, double errorRate = 0, double p95Ms = 0);
 EdgeSnapshot edge(const NodeSnapshot &from, const NodeSnapshot &to, double rps, double errorRate = 0, double p95Ms = 0);
 // Sorts by id (GraphSnapshot::node() and ::edge() search that order) and wraps it.
 GraphSnapshotPtr finish(GraphSnapshot &&snapshot);
@@ -30,7 +30,7 @@ GraphSnapshotPtr synthetic(int nodes, int edges, uint32_t seed = 1);
 
 // A copy with one more service in `ns`, called by `callerId`.
 GraphSnapshotPtr withService(const GraphSnapshot &base, const std::string &ns, const std::string &name,
-                             const std::string &callerId, double rps = 5);
+    const std::string &callerId, double rps = 5);
 
 }  // namespace samplemesh
 

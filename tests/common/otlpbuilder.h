@@ -31,7 +31,7 @@ inline constexpr uint64_t kMsNs = 1'000'000ull;
 inline TraceId traceIdOf(uint64_t n)
 {
     // The high half stays non-zero so that n = 0 is still a valid (non-zero) id.
-    TraceId id{};
+    TraceId id {};
     const uint64_t hi = 0x6d657368'73636f70ull;  // "meshscop"
     std::memcpy(id.data(), &hi, 8);
     std::memcpy(id.data() + 8, &n, 8);
@@ -41,7 +41,7 @@ inline TraceId traceIdOf(uint64_t n)
 // ---- meshscope::Span values -------------------------------------------------------
 
 inline Span makeSpan(SpanKind kind, std::string service, uint64_t trace, uint64_t spanId, uint64_t parentId,
-                     uint64_t startNs, double durationMs)
+    uint64_t startNs, double durationMs)
 {
     Span s;
     s.traceId = traceIdOf(trace);
@@ -56,14 +56,14 @@ inline Span makeSpan(SpanKind kind, std::string service, uint64_t trace, uint64_
     return s;
 }
 
-inline Span clientSpan(std::string service, uint64_t trace, uint64_t spanId, uint64_t parentId, uint64_t startNs,
-                       double durationMs)
+inline Span clientSpan(
+    std::string service, uint64_t trace, uint64_t spanId, uint64_t parentId, uint64_t startNs, double durationMs)
 {
     return makeSpan(SpanKind::Client, std::move(service), trace, spanId, parentId, startNs, durationMs);
 }
 
-inline Span serverSpan(std::string service, uint64_t trace, uint64_t spanId, uint64_t parentId, uint64_t startNs,
-                       double durationMs)
+inline Span serverSpan(
+    std::string service, uint64_t trace, uint64_t spanId, uint64_t parentId, uint64_t startNs, double durationMs)
 {
     return makeSpan(SpanKind::Server, std::move(service), trace, spanId, parentId, startNs, durationMs);
 }
@@ -133,7 +133,7 @@ public:
     using Request = otlp::collector::trace::v1::ExportTraceServiceRequest;
 
     ExportBuilder &resource(std::string_view service, std::string_view ns = {}, std::string_view version = {},
-                            std::string_view nsKey = "service.namespace")
+        std::string_view nsKey = "service.namespace")
     {
         m_current = m_request.add_resource_spans();
         auto *attrs = m_current->mutable_resource()->mutable_attributes();
@@ -148,7 +148,7 @@ public:
     }
 
     otlp::trace::v1::Span &span(SpanKind kind, uint64_t trace, uint64_t spanId, uint64_t parentId, uint64_t startNs,
-                                uint64_t durationNs, std::string_view name = "op")
+        uint64_t durationNs, std::string_view name = "op")
     {
         if (!m_scope)
             resource("unnamed");

@@ -42,7 +42,8 @@ public:
     {
         const QString caddy = QStandardPaths::findExecutable(QStringLiteral("caddy"));
         if (caddy.isEmpty()) {
-            *error = QStringLiteral("caddy is not installed (Debian package caddy; scripts/install-deps.sh installs it)");
+            *error
+                = QStringLiteral("caddy is not installed (Debian package caddy; scripts/install-deps.sh installs it)");
             return false;
         }
         const int adminPort = freePort();

@@ -55,12 +55,11 @@ inline QByteArray readFile(const QString &path)
 }  // namespace meshscope::test
 
 // Skips the test when `present` is false on a developer's machine; fails it in CI.
-#define MESHSCOPE_REQUIRE_PEER(present, what)                                                            \
-    do {                                                                                                 \
-        if (!(present)) {                                                                                \
-            if (::meshscope::test::missingPeerFails())                                                   \
-                QFAIL(what " is not installed; CI runs every test against the real peer");             \
-            QSKIP(what " is not installed (scripts/install-deps.sh installs it)");                       \
-        }                                                                                                \
+#define MESHSCOPE_REQUIRE_PEER(present, what)                                                                          \
+    do {                                                                                                               \
+        if (!(present)) {                                                                                              \
+            if (::meshscope::test::missingPeerFails())                                                                 \
+                QFAIL(what " is not installed; CI runs every test against the real peer");                             \
+            QSKIP(what " is not installed (scripts/install-deps.sh installs it)");                                     \
+        }                                                                                                              \
     } while (false)
-

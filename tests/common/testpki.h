@@ -26,7 +26,7 @@ public:
     {
         const QString found = QStandardPaths::findExecutable(QStringLiteral("openssl"));
         return found.isEmpty() && QFile::exists(QStringLiteral("/usr/bin/openssl")) ? QStringLiteral("/usr/bin/openssl")
-                                                                                  : found;
+                                                                                    : found;
     }
 
     QString pem(const QString &name) const { return m_dir + QLatin1Char('/') + name + QStringLiteral(".pem"); }
@@ -37,10 +37,9 @@ public:
     bool makeCa(const QString &name, const QString &commonName)
     {
         return run({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                    QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                    QStringLiteral("-keyout"), key(name), QStringLiteral("-out"), pem(name), QStringLiteral("-days"),
-                    QStringLiteral("365"), QStringLiteral("-subj"),
-                    QStringLiteral("/O=meshscope tests/CN=") + commonName});
+            QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+            QStringLiteral("-keyout"), key(name), QStringLiteral("-out"), pem(name), QStringLiteral("-days"),
+            QStringLiteral("365"), QStringLiteral("-subj"), QStringLiteral("/O=meshscope tests/CN=") + commonName});
     }
 
     // name.pem / name.key signed by CA `ca`, valid from now for `days` days. `sans` is
@@ -49,15 +48,15 @@ public:
     {
         if (!makeCsr(name, subject) || !writeExtensions(name, sans))
             return false;
-        return run({QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"), csr(name), QStringLiteral("-CA"),
-                    pem(ca), QStringLiteral("-CAkey"), key(ca), QStringLiteral("-set_serial"), QString::number(++m_serial),
-                    QStringLiteral("-days"), QString::number(days), QStringLiteral("-extfile"), ext(name),
-                    QStringLiteral("-out"), pem(name)});
+        return run({QStringLiteral("x509"), QStringLiteral("-req"), QStringLiteral("-in"), csr(name),
+            QStringLiteral("-CA"), pem(ca), QStringLiteral("-CAkey"), key(ca), QStringLiteral("-set_serial"),
+            QString::number(++m_serial), QStringLiteral("-days"), QString::number(days), QStringLiteral("-extfile"),
+            ext(name), QStringLiteral("-out"), pem(name)});
     }
 
     // Like makeLeaf, valid from `start` to `end` exactly ("20200101000000Z").
     bool makeLeafWithDates(const QString &name, const QString &ca, const QString &subject, const QString &sans,
-                           const QString &start, const QString &end)
+        const QString &start, const QString &end)
     {
         if (!makeCsr(name, subject) || !writeExtensions(name, sans))
             return false;
@@ -69,22 +68,32 @@ public:
         }
         const QByteArray config = "[ ca ]\ndefault_ca = test_ca\n"
                                   "[ test_ca ]\n"
-                                  "database = " + caDir.toUtf8() + "/index.txt\n"
-                                  "new_certs_dir = " + caDir.toUtf8() + "/newcerts\n"
-                                  "serial = " + caDir.toUtf8() + "/serial\n"
-                                  "certificate = " + pem(ca).toUtf8() + "\n"
-                                  "private_key = " + key(ca).toUtf8() + "\n"
-                                  "default_md = sha256\n"
-                                  "policy = any_name\n"
-                                  "unique_subject = no\n"
-                                  "[ any_name ]\ncommonName = supplied\norganizationName = optional\n";
+                                  "database = "
+            + caDir.toUtf8()
+            + "/index.txt\n"
+              "new_certs_dir = "
+            + caDir.toUtf8()
+            + "/newcerts\n"
+              "serial = "
+            + caDir.toUtf8()
+            + "/serial\n"
+              "certificate = "
+            + pem(ca).toUtf8()
+            + "\n"
+              "private_key = "
+            + key(ca).toUtf8()
+            + "\n"
+              "default_md = sha256\n"
+              "policy = any_name\n"
+              "unique_subject = no\n"
+              "[ any_name ]\ncommonName = supplied\norganizationName = optional\n";
         const QString configFile = caDir + QStringLiteral("/ca.cnf");
         if (!write(configFile, config))
             return false;
         return run({QStringLiteral("ca"), QStringLiteral("-config"), configFile, QStringLiteral("-batch"),
-                    QStringLiteral("-notext"), QStringLiteral("-startdate"), start, QStringLiteral("-enddate"), end,
-                    QStringLiteral("-extfile"), ext(name), QStringLiteral("-in"), csr(name), QStringLiteral("-out"),
-                    pem(name)});
+            QStringLiteral("-notext"), QStringLiteral("-startdate"), start, QStringLiteral("-enddate"), end,
+            QStringLiteral("-extfile"), ext(name), QStringLiteral("-in"), csr(name), QStringLiteral("-out"),
+            pem(name)});
     }
 
 private:
@@ -94,8 +103,8 @@ private:
     bool makeCsr(const QString &name, const QString &subject)
     {
         return run({QStringLiteral("req"), QStringLiteral("-new"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                    QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                    QStringLiteral("-keyout"), key(name), QStringLiteral("-out"), csr(name), QStringLiteral("-subj"), subject});
+            QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+            QStringLiteral("-keyout"), key(name), QStringLiteral("-out"), csr(name), QStringLiteral("-subj"), subject});
     }
 
     // Both usages: the same leaf may serve (Prometheus, OTLP) or be a client (mTLS).
@@ -125,8 +134,8 @@ private:
         p.setProcessChannelMode(QProcess::MergedChannels);
         p.start(opensslPath(), args);
         if (!p.waitForFinished(60000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-            m_error = QStringLiteral("openssl %1 failed: %2").arg(args.join(QLatin1Char(' ')),
-                                                                  QString::fromLocal8Bit(p.readAll()).trimmed());
+            m_error = QStringLiteral("openssl %1 failed: %2")
+                          .arg(args.join(QLatin1Char(' ')), QString::fromLocal8Bit(p.readAll()).trimmed());
             return false;
         }
         return true;

@@ -96,7 +96,8 @@ public:
     QString hostPort() const { return QStringLiteral("127.0.0.1:%1").arg(m_port); }
     QUrl url(const QString &host = QStringLiteral("127.0.0.1")) const
     {
-        return QUrl(QStringLiteral("%1://%2:%3").arg(m_https ? QStringLiteral("https") : QStringLiteral("http"), host)
+        return QUrl(QStringLiteral("%1://%2:%3")
+                        .arg(m_https ? QStringLiteral("https") : QStringLiteral("http"), host)
                         .arg(m_port));
     }
 
@@ -109,11 +110,11 @@ private:
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::MergedChannels);
         m_process->setStandardOutputFile(m_dir + QStringLiteral("/prometheus.log"), logMode);
-        m_process->start(m_binary, {QStringLiteral("--config.file=") + m_dir + QStringLiteral("/prometheus.yml"),
-                                    QStringLiteral("--web.config.file=") + m_dir + QStringLiteral("/web.yml"),
-                                    QStringLiteral("--storage.tsdb.path=") + m_dir + QStringLiteral("/tsdb"),
-                                    QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(m_port),
-                                    QStringLiteral("--log.level=warn")});
+        m_process->start(m_binary,
+            {QStringLiteral("--config.file=") + m_dir + QStringLiteral("/prometheus.yml"),
+                QStringLiteral("--web.config.file=") + m_dir + QStringLiteral("/web.yml"),
+                QStringLiteral("--storage.tsdb.path=") + m_dir + QStringLiteral("/tsdb"),
+                QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(m_port), QStringLiteral("--log.level=warn")});
         if (!m_process->waitForStarted(10000)) {
             *error = QStringLiteral("prometheus did not start: ") + m_process->errorString();
             return false;
@@ -132,14 +133,19 @@ private:
 class TlsPrometheus : public PrometheusProcess {
 public:
     bool start(const QString &binary, const QString &dir, const QString &cert, const QString &key,
-               const QString &clientCa, QString *error)
+        const QString &clientCa, QString *error)
     {
         m_https = true;
         const QByteArray web = "tls_server_config:\n"
-                               "  cert_file: " + cert.toUtf8() + "\n"
-                               "  key_file: " + key.toUtf8() + "\n"
-                               "  client_auth_type: RequireAndVerifyClientCert\n"
-                               "  client_ca_file: " + clientCa.toUtf8() + "\n";
+                               "  cert_file: "
+            + cert.toUtf8()
+            + "\n"
+              "  key_file: "
+            + key.toUtf8()
+            + "\n"
+              "  client_auth_type: RequireAndVerifyClientCert\n"
+              "  client_ca_file: "
+            + clientCa.toUtf8() + "\n";
         return PrometheusProcess::start(binary, dir, web, error);
     }
 };

@@ -64,7 +64,7 @@ public:
     int calls() const { return m_calls.load(); }
 
 private:
-    std::atomic<int> m_calls{0};
+    std::atomic<int> m_calls {0};
     std::string m_name;
     int m_port = 0;
     std::unique_ptr<grpc::Server> m_server;
@@ -91,8 +91,8 @@ public:
     bool start(int xdsPort, const QString &nodeId)
     {
         const QString bootstrap = QStringLiteral(
-                                      "{\"xds_servers\":[{\"server_uri\":\"127.0.0.1:%1\",\"channel_creds\":[{\"type\":\"insecure\"}],"
-                                      "\"server_features\":[\"xds_v3\"]}],\"node\":{\"id\":\"%2\",\"cluster\":\"test\"}}")
+            "{\"xds_servers\":[{\"server_uri\":\"127.0.0.1:%1\",\"channel_creds\":[{\"type\":\"insecure\"}],"
+            "\"server_features\":[\"xds_v3\"]}],\"node\":{\"id\":\"%2\",\"cluster\":\"test\"}}")
                                       .arg(xdsPort)
                                       .arg(nodeId);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -156,8 +156,8 @@ private:
     QProcess m_process;
 };
 
-inline std::optional<routing::XdsClientStatus> clientStatus(const routing::XdsControlPlane &cp,
-                                                            const std::string &nodeId)
+inline std::optional<routing::XdsClientStatus> clientStatus(
+    const routing::XdsControlPlane &cp, const std::string &nodeId)
 {
     for (const routing::XdsClientStatus &c : cp.clients()) {
         if (c.nodeId == nodeId)
@@ -173,7 +173,7 @@ inline bool ackedEverything(const routing::XdsControlPlane &cp, const std::strin
     if (!c || !c->connected)
         return false;
     for (std::string_view type : {routing::kXdsListenerType, routing::kXdsRouteConfigurationType,
-                                  routing::kXdsClusterType, routing::kXdsClusterLoadAssignmentType}) {
+             routing::kXdsClusterType, routing::kXdsClusterLoadAssignmentType}) {
         const routing::XdsTypeStatus *t = c->type(type);
         if (!t || t->ackedVersion != std::to_string(version))
             return false;
@@ -189,8 +189,8 @@ inline QByteArray describeClient(const routing::XdsControlPlane &cp, const std::
         return "client " + QByteArray::fromStdString(nodeId) + " never connected";
     QByteArray out = "client " + QByteArray::fromStdString(nodeId) + (c->connected ? " connected" : " disconnected");
     for (const routing::XdsTypeStatus &t : c->types) {
-        out += "; " + QByteArray::fromStdString(routing::xdsTypeShortName(t.typeUrl))
-            + " sent=" + QByteArray::fromStdString(t.sentVersion) + " acked=" + QByteArray::fromStdString(t.ackedVersion);
+        out += "; " + QByteArray::fromStdString(routing::xdsTypeShortName(t.typeUrl)) + " sent="
+            + QByteArray::fromStdString(t.sentVersion) + " acked=" + QByteArray::fromStdString(t.ackedVersion);
         if (t.nackCount)
             out += " nacked=" + QByteArray::fromStdString(t.nackedVersion) + " ("
                 + QByteArray::fromStdString(t.nackMessage) + ")";
@@ -223,7 +223,7 @@ inline QString echoRouteYaml(int portA, int portB, int weightA, int weightB, con
                  .arg(weightA)
                  .arg(weightB);
     QString slices;
-    for (const auto &[service, port] : {std::pair{"echo-a", portA}, std::pair{"echo-b", portB}}) {
+    for (const auto &[service, port] : {std::pair {"echo-a", portA}, std::pair {"echo-b", portB}}) {
         slices += QStringLiteral("---\n"
                                  "apiVersion: discovery.k8s.io/v1\n"
                                  "kind: EndpointSlice\n"

@@ -7,8 +7,8 @@
 #include "common/printers.h"
 #include "envoy/service/accesslog/v3/als.pb.h"
 #include "graph/graphaggregator.h"
-#include "telemetry/als/alsdecoder.h"
 #include "model/text.h"
+#include "telemetry/als/alsdecoder.h"
 
 #include <QtTest>
 
@@ -25,7 +25,8 @@ namespace {
 
 constexpr int64_t kNowMs = 1'700'000'000'000;  // 2023-11-14T22:13:20Z: tests are deterministic
 
-constexpr const char *kGatewayId = "router~10.1.2.3~istio-ingressgateway-7d9f-abc.istio-system~istio-system.svc.cluster.local";
+constexpr const char *kGatewayId
+    = "router~10.1.2.3~istio-ingressgateway-7d9f-abc.istio-system~istio-system.svc.cluster.local";
 constexpr const char *kGatewayCluster = "istio-ingressgateway.istio-system";
 constexpr const char *kProductpageId = "sidecar~10.1.2.4~productpage-v1-5d8f-xyz.bookinfo~bookinfo.svc.cluster.local";
 constexpr const char *kReviewsId = "sidecar~10.1.2.5~reviews-v1-545db77b95-8nk9c.bookinfo~bookinfo.svc.cluster.local";
@@ -38,8 +39,7 @@ als::StreamAccessLogsMessage identified(const std::string &nodeId, const std::st
 }
 
 alog::HTTPAccessLogEntry &http(als::StreamAccessLogsMessage &m, const std::string &cluster, const std::string &path,
-                               int status, double durationMs = 20, envoy::config::core::v3::RequestMethod method =
-                                                                        envoy::config::core::v3::GET)
+    int status, double durationMs = 20, envoy::config::core::v3::RequestMethod method = envoy::config::core::v3::GET)
 {
     alog::HTTPAccessLogEntry *e = m.mutable_http_logs()->add_log_entry();
     alog::AccessLogCommon *c = e->mutable_common_properties();
@@ -55,7 +55,7 @@ alog::HTTPAccessLogEntry &http(als::StreamAccessLogsMessage &m, const std::strin
 }
 
 alog::TCPAccessLogEntry &tcp(als::StreamAccessLogsMessage &m, const std::string &cluster, uint64_t received,
-                             uint64_t sent, double durationMs = 1500)
+    uint64_t sent, double durationMs = 1500)
 {
     alog::TCPAccessLogEntry *e = m.mutable_tcp_logs()->add_log_entry();
     alog::AccessLogCommon *c = e->mutable_common_properties();
@@ -67,8 +67,8 @@ alog::TCPAccessLogEntry &tcp(als::StreamAccessLogsMessage &m, const std::string 
     return *e;
 }
 
-void addHeader(google::protobuf::RepeatedPtrField<alog::MeshscopeHeaderEntry> *headers, const std::string &k,
-               const std::string &v)
+void addHeader(
+    google::protobuf::RepeatedPtrField<alog::MeshscopeHeaderEntry> *headers, const std::string &k, const std::string &v)
 {
     auto *h = headers->Add();
     h->set_key(k);
@@ -95,8 +95,9 @@ QString wireDifference(const AlsDecodeResult &a, const AlsDecodeResult &b)
     for (size_t i = 0; i < a.requests.size(); ++i) {
         const ObservedRequest &x = a.requests[i], &y = b.requests[i];
         if (x.source.name != y.source.name || x.target.name != y.target.name || x.target.kind != y.target.kind
-            || x.event.path != y.event.path || x.event.httpStatus != y.event.httpStatus || x.event.error != y.event.error
-            || x.event.bytes != y.event.bytes || x.event.durationMs != y.event.durationMs)
+            || x.event.path != y.event.path || x.event.httpStatus != y.event.httpStatus
+            || x.event.error != y.event.error || x.event.bytes != y.event.bytes
+            || x.event.durationMs != y.event.durationMs)
             return QStringLiteral("request %1 differs").arg(i);
     }
     return {};
@@ -126,7 +127,7 @@ Run run(const als::StreamAccessLogsMessage &m, const AlsNodeIdentity &stream = {
     const AlsDecodeResult wire = decoder.decodeBytes(bytes.data(), bytes.size(), stream, kNowMs);
     if (const QString d = wireDifference(r.result, wire); !d.isEmpty())
         qFatal("wire path differs from message path: %s", qPrintable(d));
-    r.agg = std::make_unique<GraphAggregator>(AggregatorConfig{}, kNowMs - 10'000);
+    r.agg = std::make_unique<GraphAggregator>(AggregatorConfig {}, kNowMs - 10'000);
     r.agg->countExport(r.result.received, r.result.rejected, r.result.reasons);
     std::vector<ObservedRequest> requests = r.result.requests;
     r.agg->ingestRequests(std::move(requests), kNowMs, "als");
@@ -179,7 +180,7 @@ void TestAlsDecoder::podNamesToWorkloads()
     QCOMPARE(workloadOfPod("reviews-v1-5d8f-xyz"), std::string("reviews-v1"));
     QCOMPARE(workloadOfPod("reviews-v1-545db77b95-8nk9c"), std::string("reviews-v1"));
     QCOMPARE(workloadOfPod("fluentd-x7k2p"), std::string("fluentd"));  // DaemonSet
-    QCOMPARE(workloadOfPod("redis-0"), std::string("redis"));          // StatefulSet
+    QCOMPARE(workloadOfPod("redis-0"), std::string("redis"));  // StatefulSet
     QCOMPARE(workloadOfPod("reviews-v1"), std::string("reviews-v1"));  // no generated suffix
     QCOMPARE(workloadOfPod("frontend"), std::string("frontend"));
     QCOMPARE(workloadOfPod("nginx-front"), std::string("nginx-front"));  // a word, not a suffix
@@ -188,7 +189,7 @@ void TestAlsDecoder::podNamesToWorkloads()
 void TestAlsDecoder::nodeIdentities()
 {
     auto check = [](const char *id, const char *cluster, const char *name, const char *ns, const char *version,
-                    bool gateway, bool istio) {
+                     bool gateway, bool istio) {
         const AlsNodeIdentity who = AlsDecoder::identityOf(node(id, cluster));
         QVERIFY(who.known);
         QVERIFY2(!who.problem, who.problem);
@@ -203,20 +204,22 @@ void TestAlsDecoder::nodeIdentities()
     check(kGatewayId, kGatewayCluster, "istio-ingressgateway", "istio-system", "", true, true);
     check(kGatewayId, "", "istio-ingressgateway", "istio-system", "", true, true);
     check("router~10.1.2.9~istio-egressgateway-6b8c5d7f9-qwrt9.istio-system~istio-system.svc.cluster.local", "",
-          "istio-egressgateway", "istio-system", "", true, true);
+        "istio-egressgateway", "istio-system", "", true, true);
     // A gateway Deployment by another name is still a gateway: Istio says "router".
-    check("router~10.1.2.8~edge-7d9f8c6b5-abcde.edge~edge.svc.cluster.local", "edge.edge", "edge", "edge", "", true, true);
+    check("router~10.1.2.8~edge-7d9f8c6b5-abcde.edge~edge.svc.cluster.local", "edge.edge", "edge", "edge", "", true,
+        true);
     check("sidecar~10.1.2.4~reviews-v1-5d8f-xyz.default~default.svc.cluster.local", "reviews.default", "reviews",
-          "default", "v1", false, true);
+        "default", "v1", false, true);
     check("sidecar~10.1.2.4~reviews-v1-5d8f-xyz.default~default.svc.cluster.local", "", "reviews", "default", "v1",
-          false, true);
-    check("sidecar~10.1.2.4~reviews-v1-5d8f-xyz.default~default.svc.cluster.local", "istio-proxy", "reviews",
-          "default", "v1", false, true);
-    check("sidecar~10.1.2.6~ratings-7f9c8d6b4d-x2x9k.shop~shop.svc.cluster.local", "", "ratings", "shop", "", false, true);
+        false, true);
+    check("sidecar~10.1.2.4~reviews-v1-5d8f-xyz.default~default.svc.cluster.local", "istio-proxy", "reviews", "default",
+        "v1", false, true);
+    check("sidecar~10.1.2.6~ratings-7f9c8d6b4d-x2x9k.shop~shop.svc.cluster.local", "", "ratings", "shop", "", false,
+        true);
     check("sidecar~10.1.2.7~redis-0.cache~cache.svc.cluster.local", "redis.cache", "redis", "cache", "", false, true);
     // A sidecar whose workload mentions a gateway is one (as in the aggregator).
     check("sidecar~10.1.2.9~payments-gateway-6d9f7b8c5-p2x7k.pay~pay.svc.cluster.local", "payments-gateway.pay",
-          "payments-gateway", "pay", "", true, true);
+        "payments-gateway", "pay", "", true, true);
 
     const AlsNodeIdentity empty = AlsDecoder::identityOf(node("", ""));
     QVERIFY(empty.known);
@@ -233,8 +236,8 @@ void TestAlsDecoder::nodeIdentities()
 
 void TestAlsDecoder::nodeIdentityFromIstioMetadata()
 {
-    envoy::config::core::v3::Node n = node("sidecar~10.1.2.4~details-v2-6b8c5d7f9-qwrt9.bookinfo~bookinfo.svc.cluster.local",
-                                           "");
+    envoy::config::core::v3::Node n
+        = node("sidecar~10.1.2.4~details-v2-6b8c5d7f9-qwrt9.bookinfo~bookinfo.svc.cluster.local", "");
     auto &fields = *n.mutable_metadata()->mutable_fields();
     fields["NAMESPACE"].set_string_value("bookinfo");
     fields["WORKLOAD_NAME"].set_string_value("details-v2");
@@ -260,16 +263,17 @@ void TestAlsDecoder::nodeIdentityFromIstioMetadata()
 void TestAlsDecoder::upstreamClusterForms()
 {
     using K = AlsUpstream::Kind;
-    auto check = [](const char *cluster, K kind, NodeKind nodeKind, const char *name, const char *ns, const char *version) {
-        const AlsUpstream up = parseUpstreamCluster(cluster, "home");
-        QCOMPARE(int(up.kind), int(kind));
-        if (kind != K::Target)
-            return;
-        QCOMPARE(up.target.kind, nodeKind);
-        QCOMPARE(up.target.name, std::string(name));
-        QCOMPARE(up.target.ns, std::string(ns));
-        QCOMPARE(up.target.version, std::string(version));
-    };
+    auto check
+        = [](const char *cluster, K kind, NodeKind nodeKind, const char *name, const char *ns, const char *version) {
+              const AlsUpstream up = parseUpstreamCluster(cluster, "home");
+              QCOMPARE(int(up.kind), int(kind));
+              if (kind != K::Target)
+                  return;
+              QCOMPARE(up.target.kind, nodeKind);
+              QCOMPARE(up.target.name, std::string(name));
+              QCOMPARE(up.target.ns, std::string(ns));
+              QCOMPARE(up.target.version, std::string(version));
+          };
     const NodeKind S = NodeKind::Service, X = NodeKind::ExternalService;
     check("outbound|9080||reviews.default.svc.cluster.local", K::Target, S, "reviews", "default", "");
     check("outbound|9080|v2|reviews.default.svc.cluster.local", K::Target, S, "reviews", "default", "v2");
@@ -294,7 +298,7 @@ void TestAlsDecoder::gatewayEntryIsExternalToGatewayToService()
     als::StreamAccessLogsMessage m = identified(kGatewayId, kGatewayCluster);
     for (int i = 0; i < 4; ++i) {
         auto &e = http(m, "outbound|9080||productpage.bookinfo.svc.cluster.local", "/api/v1/products", 200, 30,
-                       envoy::config::core::v3::POST);
+            envoy::config::core::v3::POST);
         e.mutable_request()->set_original_path("/products");
         e.mutable_request()->set_request_body_bytes(100);
         e.mutable_response()->set_response_body_bytes(900);
@@ -321,7 +325,7 @@ void TestAlsDecoder::gatewayEntryIsExternalToGatewayToService()
     QCOMPARE(protocolName(in->protocol), "http");
     QCOMPARE(in->stats.bytes, uint64_t(4000));
     QCOMPARE(in->stats.errorRate, 0.0);
-    QVERIFY(in->origins == std::vector<std::string>{"als"});
+    QVERIFY(in->origins == std::vector<std::string> {"als"});
     QCOMPARE(r.kindOf("external"), "external");
     QCOMPARE(r.kindOf("istio-system/istio-ingressgateway"), "gateway");
     QCOMPARE(r.kindOf("bookinfo/productpage"), "service");
@@ -429,16 +433,20 @@ void TestAlsDecoder::responseFlags()
         bool error;
     };
     const std::vector<Case> cases = {
-        {503, [](alog::ResponseFlags &f) { f.set_upstream_connection_failure(true); }, true},     // UF
-        {503, [](alog::ResponseFlags &f) { f.set_upstream_overflow(true); }, true},                // UO
-        {0, [](alog::ResponseFlags &f) { f.set_no_healthy_upstream(true); }, true},                // UH, no code
-        {504, [](alog::ResponseFlags &f) { f.set_upstream_request_timeout(true); }, true},         // UT
-        {200, [](alog::ResponseFlags &f) { f.set_upstream_retry_limit_exceeded(true); }, true},    // URX
+        {503, [](alog::ResponseFlags &f) { f.set_upstream_connection_failure(true); }, true},  // UF
+        {503, [](alog::ResponseFlags &f) { f.set_upstream_overflow(true); }, true},  // UO
+        {0, [](alog::ResponseFlags &f) { f.set_no_healthy_upstream(true); }, true},  // UH, no code
+        {504, [](alog::ResponseFlags &f) { f.set_upstream_request_timeout(true); }, true},  // UT
+        {200, [](alog::ResponseFlags &f) { f.set_upstream_retry_limit_exceeded(true); }, true},  // URX
         {0, [](alog::ResponseFlags &f) { f.set_downstream_connection_termination(true); }, true},  // DC
-        {404, [](alog::ResponseFlags &f) { f.set_no_route_found(true); }, true},                   // NR
-        {200, [](alog::ResponseFlags &f) { f.set_delay_injected(true); }, false},                  // DI
-        {429, [](alog::ResponseFlags &f) { f.set_rate_limited(true); }, false},                    // RL: the caller's 4xx
-        {403, [](alog::ResponseFlags &f) { f.mutable_unauthorized_details()->set_reason(alog::ResponseFlags::Unauthorized::EXTERNAL_SERVICE); }, false},  // UAEX
+        {404, [](alog::ResponseFlags &f) { f.set_no_route_found(true); }, true},  // NR
+        {200, [](alog::ResponseFlags &f) { f.set_delay_injected(true); }, false},  // DI
+        {429, [](alog::ResponseFlags &f) { f.set_rate_limited(true); }, false},  // RL: the caller's 4xx
+        {403,
+            [](alog::ResponseFlags &f) {
+                f.mutable_unauthorized_details()->set_reason(alog::ResponseFlags::Unauthorized::EXTERNAL_SERVICE);
+            },
+            false},  // UAEX
         {200, [](alog::ResponseFlags &) {}, false},  // flags present, none set
     };
     for (const Case &c : cases)
@@ -511,7 +519,7 @@ void TestAlsDecoder::tlsPeerSanMeansMtls()
     addPeerSan(withCert.mutable_common_properties(), "spiffe://partner.example/ns/edge/sa/client");
     const Run r = run(m);
     QCOMPARE(r.result.requests.size(), size_t(2));
-    QCOMPARE(r.result.requests[0].event.mtls, int8_t(1));   // external -> gateway: the peer showed a certificate
+    QCOMPARE(r.result.requests[0].event.mtls, int8_t(1));  // external -> gateway: the peer showed a certificate
     QCOMPARE(r.result.requests[1].event.mtls, int8_t(-1));  // gateway -> productpage: not what tls_properties describe
     QCOMPARE(r.edge("external->istio-system/istio-ingressgateway")->mtls, int8_t(1));
     QCOMPARE(r.edge("istio-system/istio-ingressgateway->bookinfo/productpage")->mtls, int8_t(-1));
@@ -541,7 +549,7 @@ void TestAlsDecoder::inboundEntries()
     http(m, "inbound|9080||reviews.bookinfo.svc.cluster.local", "/reviews/1", 500);
     // Called by a mesh workload over mTLS: that caller's sidecar logs it as outbound.
     addPeerSan(http(m, "inbound|9080||", "/reviews/2", 200).mutable_common_properties(),
-               "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage");
+        "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage");
     const Run r = run(m);
     QCOMPARE(r.result.received, uint64_t(3));
     QCOMPARE(r.result.rejected, uint64_t(1));
@@ -666,7 +674,7 @@ void TestAlsDecoder::badEntriesRejectedRestKept()
     QCOMPARE(r.result.reasons.at("duration over the limit"), uint64_t(1));
     QCOMPARE(r.result.reasons.at("upstream cluster name too long"), uint64_t(1));
     QVERIFY2(QString::fromStdString(r.result.summary()).startsWith(QLatin1String("6 of 8 entries rejected: ")),
-             r.result.summary().c_str());
+        r.result.summary().c_str());
     QCOMPARE(r.result.requests.size(), size_t(2));
     QCOMPARE(r.edge("bookinfo/productpage@v1->bookinfo/reviews")->stats.requests, uint64_t(2));
     QCOMPARE(r.snap->counters.spansRejected, uint64_t(6));
@@ -774,14 +782,9 @@ void TestAlsDecoder::mutatedBytesNeverCrash()
             for (int k = 0; k < 1 + int(rng() % 4); ++k)
                 bytes[rng() % bytes.size()] = char(rng());
             break;
-        case 1:
-            bytes.resize(rng() % bytes.size());
-            break;
-        case 2:
-            bytes.insert(rng() % bytes.size(), good.substr(rng() % good.size(), rng() % 64));
-            break;
-        default:
-            bytes[rng() % bytes.size()] ^= char(1u << (rng() % 8));
+        case 1: bytes.resize(rng() % bytes.size()); break;
+        case 2: bytes.insert(rng() % bytes.size(), good.substr(rng() % good.size(), rng() % 64)); break;
+        default: bytes[rng() % bytes.size()] ^= char(1u << (rng() % 8));
         }
         const AlsDecodeResult r = decoder.decodeBytes(bytes.data(), bytes.size(), {}, kNowMs);
         if (r.malformed) {

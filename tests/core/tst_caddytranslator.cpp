@@ -149,7 +149,7 @@ void TestCaddyTranslator::pullsTheDocumentedRoute()
     QCOMPARE(r.set.routes.size(), size_t(1));
     const HttpRoute &route = r.set.routes[0];
     QCOMPARE(route.name, std::string("api.local"));
-    QCOMPARE(route.hostnames, std::vector<std::string> { "api.local" });
+    QCOMPARE(route.hostnames, std::vector<std::string> {"api.local"});
     QCOMPARE(route.rules.size(), size_t(1));
     const RouteRule &rule = route.rules[0];
     QCOMPARE(rule.name, std::string("api"));
@@ -223,11 +223,11 @@ void TestCaddyTranslator::pullFlattensSubroutes()
     QVERIFY2(r.ok(), qPrintable(joined(r.errors)));
     QCOMPARE(r.set.routes.size(), size_t(1));
     const HttpRoute &route = r.set.routes[0];
-    QCOMPARE(route.hostnames, std::vector<std::string> { "shop.test" });
+    QCOMPARE(route.hostnames, std::vector<std::string> {"shop.test"});
     QCOMPARE(route.rules.size(), size_t(2));
     QCOMPARE(route.rules[0].name, std::string("api"));
     QCOMPARE(route.rules[0].matches.at(0).path->value, std::string("/api"));
-    QCOMPARE(route.rules[0].requestHeaders.remove, std::vector<std::string> { "X-Debug" });
+    QCOMPARE(route.rules[0].requestHeaders.remove, std::vector<std::string> {"X-Debug"});
     QCOMPARE(route.rules[1].name, std::string("web"));
     // Written back flat: the host on every route, in the same order.
     const CaddyPushResult back = modelToCaddyRoutes(r.set);
@@ -235,7 +235,7 @@ void TestCaddyTranslator::pullFlattensSubroutes()
     QCOMPARE(back.routes.size(), 2);
     QCOMPARE(
         back.routes[0].toObject().value(QLatin1String("match")).toArray()[0].toObject().value(QLatin1String("host")),
-        QJsonValue(QJsonArray { QStringLiteral("shop.test") }));
+        QJsonValue(QJsonArray {QStringLiteral("shop.test")}));
     QCOMPARE(back.routes[1].toObject().value(QLatin1String("@id")).toString(), QStringLiteral("web"));
 
     // Both levels constraining the path cannot be one match.
@@ -351,9 +351,9 @@ void TestCaddyTranslator::pushWritesMatchersAndProxy()
     QCOMPARE(sets.size(), 2);
     const QString want1 = raw(R"([{"header_regexp":{"x-user":{"pattern":"^(?:u-\\d+)$"}},"host":["shop.test"],)"
                               R"("method":["POST"],"path":["/checkout","/checkout/*"],"query":{"debug":["1"]}}])");
-    QCOMPARE(compact(QJsonArray { sets[0] }), want1);
+    QCOMPARE(compact(QJsonArray {sets[0]}), want1);
     const QString want2 = raw(R"([{"host":["shop.test"],"path":["/pay"]}])");
-    QCOMPARE(compact(QJsonArray { sets[1] }), want2);
+    QCOMPARE(compact(QJsonArray {sets[1]}), want2);
     const QJsonObject proxy = checkout.value(QLatin1String("handle")).toArray()[0].toObject();
     const QString want3 = raw(
         R"([{"handler":"reverse_proxy","headers":{"request":{"delete":["x-debug"],"set":{"x-via":["meshscope"]}},)"
@@ -361,7 +361,7 @@ void TestCaddyTranslator::pushWritesMatchersAndProxy()
         R"("selection_policy":{"policy":"round_robin"},"try_duration":"10s","try_interval":"100ms"},)"
         R"("transport":{"protocol":"http","response_header_timeout":"2s"},)"
         R"("upstreams":[{"dial":"10.0.0.1:9001"},{"dial":"10.0.0.2:9001"}]}])");
-    QCOMPARE(compact(QJsonArray { proxy }), want3);
+    QCOMPARE(compact(QJsonArray {proxy}), want3);
     QVERIFY(anyContains(r.notes, "timeouts.request 10s is written as load_balancing.try_duration"));
     const QJsonObject catalog = r.routes[1].toObject();
     const QString want4 = raw(R"([{"host":["shop.test"],"path_regexp":{"pattern":"^(?:/items/[0-9]+)$"}}])");

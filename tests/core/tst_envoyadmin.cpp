@@ -102,7 +102,8 @@ void TestEnvoyAdmin::parsesClustersWithMixedHealth()
     QVERIFY2(parseEnvoyClusters(readData(QStringLiteral("clusters.json")), kWhere, &c, &error), qPrintable(error));
     QCOMPARE(c.clusters.size(), size_t(10));
 
-    const EnvoyClusterStatus *product = cluster(c, QStringLiteral("outbound|9080||productpage.bookinfo.svc.cluster.local"));
+    const EnvoyClusterStatus *product
+        = cluster(c, QStringLiteral("outbound|9080||productpage.bookinfo.svc.cluster.local"));
     QVERIFY(product);
     QVERIFY(product->addedViaApi);
     QCOMPARE(product->successRateEjectionThreshold.value_or(-1), 84.5);
@@ -123,7 +124,8 @@ void TestEnvoyAdmin::parsesClustersWithMixedHealth()
     QCOMPARE(ejected.successRate.value_or(-1), 65.0);
     QCOMPARE(ejected.stat("rq_error"), uint64_t(140));
 
-    const EnvoyClusterStatus *reviews = cluster(c, QStringLiteral("outbound|9080|v2|reviews.bookinfo.svc.cluster.local"));
+    const EnvoyClusterStatus *reviews
+        = cluster(c, QStringLiteral("outbound|9080|v2|reviews.bookinfo.svc.cluster.local"));
     QVERIFY(reviews);
     QVERIFY(reviews->hosts[1].failedActiveHealthCheck);
     QVERIFY(!reviews->hosts[1].successRate);
@@ -134,7 +136,7 @@ void TestEnvoyAdmin::parsesClustersWithMixedHealth()
     QCOMPARE(backend->hosts[0].weight, 3u);
     QCOMPARE(backend->hosts[0].priority, 1u);
     QCOMPARE(cluster(c, QStringLiteral("outbound|9080||ratings.bookinfo.svc.cluster.local"))->hosts[0].edsHealthStatus,
-             QStringLiteral("DRAINING"));
+        QStringLiteral("DRAINING"));
     QCOMPARE(cluster(c, QStringLiteral("xds-grpc"))->hosts[0].address, QStringLiteral("unix:./etc/istio/proxy/XDS"));
     QVERIFY(cluster(c, QStringLiteral("BlackHoleCluster"))->hosts.empty());
 
@@ -146,8 +148,8 @@ void TestEnvoyAdmin::parsesClustersWithMixedHealth()
     QVERIFY2(parseEnvoyClusters(R"({"cluster_statuses":[{"name":"big","host_statuses":[{"address":{"socket_address":
         {"address":"fd00::1","port_value":80}},"stats":[{"name":"rq_total","value":"18446744073709551615"}],
         "health_status":{"eds_health_status":2}}]}]})",
-                                kWhere, &none, &error),
-             qPrintable(error));
+                 kWhere, &none, &error),
+        qPrintable(error));
     QCOMPARE(none.clusters[0].hosts[0].stat("rq_total"), uint64_t(18446744073709551615ull));
     QCOMPARE(none.clusters[0].hosts[0].address, QStringLiteral("[fd00::1]:80"));
     QCOMPARE(none.clusters[0].hosts[0].edsHealthStatus, QStringLiteral("UNHEALTHY"));
@@ -172,7 +174,7 @@ void TestEnvoyAdmin::parsesStatsAndQuantiles()
     // Text readouts are skipped, not errors; bucket-mode histograms are ignored.
     QVERIFY(parseEnvoyStats(R"({"stats":[{"name":"server.version","value":"1.28"},{"name":"a","value":3},
         {"histograms":[{"name":"h","buckets":[]}]}]})",
-                            kWhere, &s, &error));
+        kWhere, &s, &error));
     QCOMPARE(s.value("a").value_or(0), uint64_t(3));
     QVERIFY(!s.value("server.version"));
 }
@@ -181,7 +183,8 @@ void TestEnvoyAdmin::serverInfoNamesTheProxy()
 {
     EnvoyServerInfo info;
     QString error;
-    QVERIFY2(parseEnvoyServerInfo(readData(QStringLiteral("server_info.json")), kWhere, &info, &error), qPrintable(error));
+    QVERIFY2(
+        parseEnvoyServerInfo(readData(QStringLiteral("server_info.json")), kWhere, &info, &error), qPrintable(error));
     QCOMPARE(info.state, QStringLiteral("LIVE"));
     QCOMPARE(info.nodeCluster, QStringLiteral("istio-ingressgateway.istio-system"));
     QCOMPARE(info.uptimeCurrentEpochSeconds, 3600.0);
@@ -209,7 +212,7 @@ void TestEnvoyAdmin::serverInfoNamesTheProxy()
     plain.nodeId = QStringLiteral("front-proxy-1");
     QCOMPARE(envoyProxyNode(&plain, QString(), QStringLiteral("envoy-x")).name, std::string("front-proxy"));
     QCOMPARE(envoyProxyNode(nullptr, QString(), QStringLiteral("envoy-127.0.0.1:9901")).name,
-             std::string("envoy-127.0.0.1:9901"));
+        std::string("envoy-127.0.0.1:9901"));
 }
 
 void TestEnvoyAdmin::classifiesClusterNames_data()
@@ -223,7 +226,8 @@ void TestEnvoyAdmin::classifiesClusterNames_data()
                            << QString::fromUtf8(kind);
     };
     row("istio service", "outbound|9080||reviews.default.svc.cluster.local", "upstream", "default/reviews", "service");
-    row("istio subset", "outbound|9080|v2|reviews.default.svc.cluster.local", "upstream", "default/reviews@v2", "service");
+    row("istio subset", "outbound|9080|v2|reviews.default.svc.cluster.local", "upstream", "default/reviews@v2",
+        "service");
     row("istio short host", "outbound|80||httpbin", "upstream", "httpbin", "service");
     row("service entry", "outbound|443||api.example.com", "upstream", "ext:api.example.com", "external-service");
     row("plain", "backend_v1", "upstream", "backend_v1", "service");
@@ -258,32 +262,42 @@ void TestEnvoyAdmin::malformedDocumentsGiveSpecificErrors_data()
     QTest::addColumn<QString>("expected");
     QTest::newRow("not json") << "clusters" << QByteArray(R"({"cluster_statuses": [ {"name": "a",})")
                               << "not JSON (object is missing after a comma at byte 37)";
-    QTest::newRow("plain text clusters") << "clusters" << QByteArray("backend_v1::default_priority::max_connections::1024\n")
+    QTest::newRow("plain text clusters") << "clusters"
+                                         << QByteArray("backend_v1::default_priority::max_connections::1024\n")
                                          << "not JSON (illegal value at byte 1): backend_v1::default_priority";
     QTest::newRow("empty body") << "stats" << QByteArray() << "empty body";
-    QTest::newRow("array") << "clusters" << QByteArray("[]") << "expected an object with cluster_statuses at byte 0, got an array";
+    QTest::newRow("array") << "clusters" << QByteArray("[]")
+                           << "expected an object with cluster_statuses at byte 0, got an array";
     QTest::newRow("other api") << "clusters" << QByteArray(R"({"status":"success","data":{}})")
                                << "expected an object with cluster_statuses, got one with data, status";
     QTest::newRow("statuses not array") << "clusters" << QByteArray(R"({"cluster_statuses":{"name":"a"}})")
                                         << "cluster_statuses is an object, not an array";
-    QTest::newRow("cluster without name") << "clusters" << QByteArray(R"({"cluster_statuses":[{"added_via_api":true}]})")
-                                          << "cluster_statuses[0] has no name";
+    QTest::newRow("cluster without name")
+        << "clusters" << QByteArray(R"({"cluster_statuses":[{"added_via_api":true}]})")
+        << "cluster_statuses[0] has no name";
     QTest::newRow("uint64 not a number")
         << "clusters"
-        << QByteArray(R"({"cluster_statuses":[{"name":"a","host_statuses":[{"stats":[{"name":"rq_total","value":"12x"}]}]}]})")
+        << QByteArray(
+               R"({"cluster_statuses":[{"name":"a","host_statuses":[{"stats":[{"name":"rq_total","value":"12x"}]}]}]})")
         << R"(cluster_statuses[0].host_statuses[0].stats[0].value is "12x", not an unsigned integer)";
     QTest::newRow("negative counter")
-        << "clusters" << QByteArray(R"({"cluster_statuses":[{"name":"a","host_statuses":[{"stats":[{"name":"rq_total","value":-3}]}]}]})")
+        << "clusters"
+        << QByteArray(
+               R"({"cluster_statuses":[{"name":"a","host_statuses":[{"stats":[{"name":"rq_total","value":-3}]}]}]})")
         << "cluster_statuses[0].host_statuses[0].stats[0].value is -3, not an unsigned integer";
     QTest::newRow("stat without name")
-        << "clusters" << QByteArray(R"({"cluster_statuses":[{"name":"a","host_statuses":[{"stats":[{"value":"3"}]}]}]})")
+        << "clusters"
+        << QByteArray(R"({"cluster_statuses":[{"name":"a","host_statuses":[{"stats":[{"value":"3"}]}]}]})")
         << "cluster_statuses[0].host_statuses[0].stats[0] has no name";
     QTest::newRow("health flag type")
-        << "clusters" << QByteArray(R"({"cluster_statuses":[{"name":"a","host_statuses":[{"health_status":{"failed_outlier_check":"yes"}}]}]})")
+        << "clusters"
+        << QByteArray(
+               R"({"cluster_statuses":[{"name":"a","host_statuses":[{"health_status":{"failed_outlier_check":"yes"}}]}]})")
         << "cluster_statuses[0].host_statuses[0].health_status.failed_outlier_check is a string, not a boolean";
     QTest::newRow("port type")
         << "clusters"
-        << QByteArray(R"({"cluster_statuses":[{"name":"a","host_statuses":[{"address":{"socket_address":{"address":"h","port_value":"eighty"}}}]}]})")
+        << QByteArray(
+               R"({"cluster_statuses":[{"name":"a","host_statuses":[{"address":{"socket_address":{"address":"h","port_value":"eighty"}}}]}]})")
         << R"(cluster_statuses[0].host_statuses[0].address.socket_address.port_value is "eighty", not an unsigned integer)";
     QTest::newRow("no stats array") << "stats" << QByteArray(R"({"clusters":[]})")
                                     << "expected an object with a stats array, got one with clusters";
@@ -293,16 +307,18 @@ void TestEnvoyAdmin::malformedDocumentsGiveSpecificErrors_data()
                                       << "stats[0] has neither a name nor histograms";
     QTest::newRow("quantile count")
         << "stats"
-        << QByteArray(R"({"stats":[{"histograms":{"supported_quantiles":[50,95],"computed_quantiles":[{"name":"h","values":[{"interval":1,"cumulative":1}]}]}}]})")
+        << QByteArray(
+               R"({"stats":[{"histograms":{"supported_quantiles":[50,95],"computed_quantiles":[{"name":"h","values":[{"interval":1,"cumulative":1}]}]}}]})")
         << "stats[0].histograms.computed_quantiles[0].values has 1 entries for 2 supported quantiles";
     QTest::newRow("quantile type")
         << "stats"
-        << QByteArray(R"({"stats":[{"histograms":{"supported_quantiles":[50],"computed_quantiles":[{"name":"h","values":[{"interval":true,"cumulative":1}]}]}}]})")
+        << QByteArray(
+               R"({"stats":[{"histograms":{"supported_quantiles":[50],"computed_quantiles":[{"name":"h","values":[{"interval":true,"cumulative":1}]}]}}]})")
         << "stats[0].histograms.computed_quantiles[0].values[0].interval is a boolean, not a number";
     QTest::newRow("server info other") << "server_info" << QByteArray(R"({"hello":"world"})")
                                        << "expected an object with node and state, got one with hello";
-    QTest::newRow("server info node type") << "server_info" << QByteArray(R"({"state":"LIVE","node":"x"})")
-                                           << "node is a string, not an object";
+    QTest::newRow("server info node type")
+        << "server_info" << QByteArray(R"({"state":"LIVE","node":"x"})") << "node is a string, not an object";
 }
 
 void TestEnvoyAdmin::malformedDocumentsGiveSpecificErrors()
@@ -353,7 +369,8 @@ void TestEnvoyAdmin::ratesFromCounterDeltas()
     // mongodb is TCP: 10 new connections.
     add(kMongo + "upstream_cx_total", 10);
     // api.example.com has no cluster stats at all: its host's counters count.
-    EnvoyHostStatus *api = host(second, QStringLiteral("outbound|443||api.example.com"), QStringLiteral("93.184.216.34:443"));
+    EnvoyHostStatus *api
+        = host(second, QStringLiteral("outbound|443||api.example.com"), QStringLiteral("93.184.216.34:443"));
     QVERIFY(api);
     api->stats["rq_total"] += 25;
     api->stats["rq_error"] += 5;
@@ -371,9 +388,10 @@ void TestEnvoyAdmin::ratesFromCounterDeltas()
     }
     targets.sort();
     // Not ratings (never used), not the proxy's own plumbing, not the empty Passthrough/BlackHole.
-    QCOMPARE(targets, (QStringList{QStringLiteral("backend_v1"), QStringLiteral("bookinfo/mongodb"),
-                                   QStringLiteral("bookinfo/productpage"), QStringLiteral("bookinfo/reviews@v2"),
-                                   QStringLiteral("ext:api.example.com")}));
+    QCOMPARE(targets,
+        (QStringList {QStringLiteral("backend_v1"), QStringLiteral("bookinfo/mongodb"),
+            QStringLiteral("bookinfo/productpage"), QStringLiteral("bookinfo/reviews@v2"),
+            QStringLiteral("ext:api.example.com")}));
 
     const PulledEdge *product = edgeTo(v, "bookinfo/productpage");
     QCOMPARE(product->stats.requests, uint64_t(100));
@@ -463,7 +481,8 @@ void TestEnvoyAdmin::restartCountsFromZero()
             c.hosts.push_back(extra);
     }
     host(b, api, QStringLiteral("93.184.216.34:443"))->stats["rq_total"] += 7;
-    QCOMPARE(edgeTo(buildEnvoyAdminView(b, &a, QString(), QString()), "ext:api.example.com")->stats.requests, uint64_t(7));
+    QCOMPARE(
+        edgeTo(buildEnvoyAdminView(b, &a, QString(), QString()), "ext:api.example.com")->stats.requests, uint64_t(7));
 }
 
 void TestEnvoyAdmin::healthViewAndJson()
@@ -489,14 +508,14 @@ void TestEnvoyAdmin::healthViewAndJson()
     QCOMPARE(product.cxActive, uint64_t(4));
     QVERIFY(!product.countersFromHosts);
     QCOMPARE(product.hosts[1].state, EnvoyHostState::Unhealthy);
-    QCOMPARE(product.hosts[1].flags, QStringList{QStringLiteral("failed_outlier_check")});
+    QCOMPARE(product.hosts[1].flags, QStringList {QStringLiteral("failed_outlier_check")});
     QCOMPARE(product.hosts[1].rqError, uint64_t(140));
     QCOMPARE(product.hosts[1].successRate.value_or(-1), 65.0);
 
     const EnvoyClusterHealth &reviews = find("outbound|9080|v2|reviews.bookinfo.svc.cluster.local");
     QCOMPARE(reviews.failedActiveHc, 1);
     QCOMPARE(reviews.healthy, 1);
-    QCOMPARE(reviews.hosts[1].flags, QStringList{QStringLiteral("failed_active_health_check")});
+    QCOMPARE(reviews.hosts[1].flags, QStringList {QStringLiteral("failed_active_health_check")});
     QCOMPARE(reviews.hosts[1].cxConnectFail, uint64_t(7));
 
     const EnvoyClusterHealth &backend = find("backend_v1");
@@ -506,7 +525,7 @@ void TestEnvoyAdmin::healthViewAndJson()
     const EnvoyClusterHealth &ratings = find("outbound|9080||ratings.bookinfo.svc.cluster.local");
     QVERIFY(!ratings.onGraph);
     QCOMPARE(ratings.unhealthy, 1);
-    QCOMPARE(ratings.hosts[0].flags, QStringList{QStringLiteral("eds_draining")});
+    QCOMPARE(ratings.hosts[0].flags, QStringList {QStringLiteral("eds_draining")});
 
     const EnvoyClusterHealth &api = find("outbound|443||api.example.com");
     QVERIFY(api.countersFromHosts);
@@ -527,7 +546,13 @@ void TestEnvoyAdmin::healthViewAndJson()
     QCOMPARE(ejected.value(QStringLiteral("state")).toString(), QStringLiteral("unhealthy"));
     QCOMPARE(ejected.value(QStringLiteral("success_rate")).toDouble(), 65.0);
     QCOMPARE(ejected.value(QStringLiteral("rq_total")).toDouble(), 400.0);
-    QVERIFY(json[2].toObject().value(QStringLiteral("hosts")).toArray()[0].toObject().value(QStringLiteral("success_rate")).isNull());
+    QVERIFY(json[2]
+                .toObject()
+                .value(QStringLiteral("hosts"))
+                .toArray()[0]
+                .toObject()
+                .value(QStringLiteral("success_rate"))
+                .isNull());
 }
 
 QTEST_GUILESS_MAIN(TestEnvoyAdmin)

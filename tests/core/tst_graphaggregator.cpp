@@ -38,7 +38,7 @@ public:
     // A request from outside into `service`: a root server span. Returns its id so
     // that the service's own outgoing calls can hang under it.
     uint64_t root(const std::string &service, const std::string &ns = {}, const std::string &version = {},
-                  double ms = 10, int httpStatus = 200)
+        double ms = 10, int httpStatus = 200)
     {
         const uint64_t id = next();
         Span s = withIdentity(serverSpan(service, m_trace, id, 0, kT0Ns, ms), ns, version);
@@ -49,13 +49,13 @@ public:
 
     // caller -> callee, both instrumented. `fill` adjusts the server span (status...).
     uint64_t call(uint64_t parent, const Span &callerIdentity, const Span &calleeIdentity, double ms = 5,
-                  const std::function<void(Span &)> &fill = {})
+        const std::function<void(Span &)> &fill = {})
     {
         const uint64_t clientId = next(), serverId = next();
         Span c = withIdentity(clientSpan(callerIdentity.service, m_trace, clientId, parent, kT0Ns, ms),
-                              callerIdentity.serviceNamespace, callerIdentity.serviceVersion);
+            callerIdentity.serviceNamespace, callerIdentity.serviceVersion);
         Span s = withIdentity(serverSpan(calleeIdentity.service, m_trace, serverId, clientId, kT0Ns, ms * 0.8),
-                              calleeIdentity.serviceNamespace, calleeIdentity.serviceVersion);
+            calleeIdentity.serviceNamespace, calleeIdentity.serviceVersion);
         if (fill)
             fill(s);
         m_agg.ingestSpans(batch(std::move(c), std::move(s)), m_nowMs);
@@ -66,7 +66,7 @@ public:
     void lone(uint64_t parent, const Span &callerIdentity, const std::string &peer, double ms = 3)
     {
         Span c = withIdentity(clientSpan(callerIdentity.service, m_trace, next(), parent, kT0Ns, ms),
-                              callerIdentity.serviceNamespace, callerIdentity.serviceVersion);
+            callerIdentity.serviceNamespace, callerIdentity.serviceVersion);
         c.peer = peer;
         c.protocol = Protocol::Tcp;
         m_agg.ingestSpans(batch(std::move(c)), m_nowMs);
@@ -356,7 +356,7 @@ void TestGraphAggregator::errorRates()
     QCOMPARE(e->stats.requests, uint64_t(21));
     QCOMPARE(e->stats.errorRate, 7.0 / 21.0);  // 503 x3, 500, UNAVAILABLE x2, ERROR
     QCOMPARE(e->stats.rate5xx, 4.0 / 21.0);
-    QCOMPARE(e->stats.rate4xx, 5.0 / 21.0);    // counted apart, not as errors
+    QCOMPARE(e->stats.rate4xx, 5.0 / 21.0);  // counted apart, not as errors
     const NodeSnapshot *payments = snap->node("payments");
     QCOMPARE(payments->stats.errorRate, 7.0 / 21.0);
     QCOMPARE(payments->stats.rate4xx, 5.0 / 21.0);
@@ -365,8 +365,8 @@ void TestGraphAggregator::errorRates()
 
     const auto codes = agg.edgeStatusCodes("frontend->payments");
     // gRPC outcomes are recorded as 1000 + code, whatever the HTTP status said.
-    const std::vector<std::pair<int, uint64_t>> want = {{200, 9}, {404, 4}, {429, 1}, {500, 1},
-                                                        {503, 3}, {1000, 1}, {1014, 2}};
+    const std::vector<std::pair<int, uint64_t>> want
+        = {{200, 9}, {404, 4}, {429, 1}, {500, 1}, {503, 3}, {1000, 1}, {1014, 2}};
     QCOMPARE(codes, want);
 }
 
@@ -391,8 +391,8 @@ void TestGraphAggregator::grpcAndSpanStatusErrorsFromEitherHalf()
     Span s4 = serverSpan("cart", 9, 0x9008, 0x9007, kT0Ns, 4);
     s4.httpStatus = 404;
     agg.ingestSpans(batch(std::move(c1), std::move(s1), std::move(c2), std::move(s2), std::move(c3), std::move(s3),
-                          std::move(c4), std::move(s4)),
-                    kT0Ms);
+                        std::move(c4), std::move(s4)),
+        kT0Ms);
     GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 10);
     const EdgeSnapshot *e = snap->edge("frontend->cart");
     QVERIFY(e);
@@ -732,7 +732,7 @@ void TestGraphAggregator::jsonExportShape()
     w.newTrace();
     const uint64_t g = w.root("istio-ingressgateway", "istio-system", "v1");
     w.call(g, who("istio-ingressgateway", "istio-system", "v1"), who("frontend", "shop", "v1"), 5,
-           [](Span &s) { s.httpStatus = 502; });
+        [](Span &s) { s.httpStatus = 502; });
     GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 2000);
 
     QJsonParseError err;
@@ -746,10 +746,10 @@ void TestGraphAggregator::jsonExportShape()
     QCOMPARE(nodes.size(), qsizetype(6));
     QCOMPARE(edges.size(), qsizetype(5));
 
-    const QStringList nodeStrings = {QStringLiteral("id"), QStringLiteral("name"), QStringLiteral("namespace"),
-                                     QStringLiteral("kind")};
+    const QStringList nodeStrings
+        = {QStringLiteral("id"), QStringLiteral("name"), QStringLiteral("namespace"), QStringLiteral("kind")};
     const QStringList numbers = {QStringLiteral("rps"), QStringLiteral("error_rate"), QStringLiteral("p50_ms"),
-                                 QStringLiteral("p95_ms"), QStringLiteral("p99_ms")};
+        QStringLiteral("p95_ms"), QStringLiteral("p99_ms")};
     QSet<QString> ids;
     for (const QJsonValue &v : nodes) {
         const QJsonObject n = v.toObject();
@@ -759,9 +759,9 @@ void TestGraphAggregator::jsonExportShape()
             QVERIFY2(n.value(k).isDouble(), qPrintable(k));
         const QString kind = n.value(QLatin1String("kind")).toString();
         QVERIFY2(QStringList({QStringLiteral("external"), QStringLiteral("gateway"), QStringLiteral("service"),
-                              QStringLiteral("external-service"), QStringLiteral("other")})
+                                 QStringLiteral("external-service"), QStringLiteral("other")})
                      .contains(kind),
-                 qPrintable(kind));
+            qPrintable(kind));
         ids.insert(n.value(QLatin1String("id")).toString());
     }
     const QJsonObject gw = [&] {
@@ -776,14 +776,14 @@ void TestGraphAggregator::jsonExportShape()
     QCOMPARE(gw.value(QLatin1String("namespace")).toString(), QStringLiteral("istio-system"));
     QCOMPARE(gw.value(QLatin1String("kind")).toString(), QStringLiteral("gateway"));
 
-    const QStringList edgeStrings = {QStringLiteral("source"), QStringLiteral("target"), QStringLiteral("direction"),
-                                     QStringLiteral("protocol")};
+    const QStringList edgeStrings
+        = {QStringLiteral("source"), QStringLiteral("target"), QStringLiteral("direction"), QStringLiteral("protocol")};
     bool sawFailing = false;
     for (const QJsonValue &v : edges) {
         const QJsonObject e = v.toObject();
         for (const QString &k : edgeStrings)
             QVERIFY2(e.value(k).isString(), qPrintable(k));
-        for (const QString &k : numbers + QStringList{QStringLiteral("requests")})
+        for (const QString &k : numbers + QStringList {QStringLiteral("requests")})
             QVERIFY2(e.value(k).isDouble(), qPrintable(k));
         QVERIFY(e.contains(QLatin1String("mtls")));
         QVERIFY(e.value(QLatin1String("mtls")).isNull() || e.value(QLatin1String("mtls")).isBool());
@@ -815,8 +815,8 @@ void TestGraphAggregator::dotExportHasEdges()
     QVERIFY(dot.startsWith("digraph"));
     QVERIFY(dot.trimmed().endsWith('}'));
     for (const EdgeSnapshot &e : snap->edges) {
-        const QByteArray line = "\"" + QByteArray::fromStdString(e.source) + "\" -> \""
-            + QByteArray::fromStdString(e.target) + "\"";
+        const QByteArray line
+            = "\"" + QByteArray::fromStdString(e.source) + "\" -> \"" + QByteArray::fromStdString(e.target) + "\"";
         QVERIFY2(dot.contains(line), line.constData());
     }
     QVERIFY(dot.contains("\"external\" -> \"istio-system/istio-ingressgateway@v1\""));

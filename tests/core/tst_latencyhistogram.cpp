@@ -129,11 +129,11 @@ void TestLatencyHistogram::percentileAccuracy()
             continue;
         }
         QVERIFY2(relativeError(got, want) <= 0.02,
-                 qPrintable(QStringLiteral("q=%1: histogram %2 ms, exact %3 ms (error %4 %)")
-                                .arg(q)
-                                .arg(got, 0, 'g', 8)
-                                .arg(want, 0, 'g', 8)
-                                .arg(relativeError(got, want) * 100, 0, 'f', 3)));
+            qPrintable(QStringLiteral("q=%1: histogram %2 ms, exact %3 ms (error %4 %)")
+                           .arg(q)
+                           .arg(got, 0, 'g', 8)
+                           .arg(want, 0, 'g', 8)
+                           .arg(relativeError(got, want) * 100, 0, 'f', 3)));
     }
 }
 
@@ -144,7 +144,7 @@ void TestLatencyHistogram::bucketRoundTripWithinOnePercent()
     for (double v = 0.0011; v < 2.0e5; v *= 1.0037) {
         const double rep = LatencyHistogram::valueFor(LatencyHistogram::indexFor(v));
         QVERIFY2(relativeError(rep, v) <= LatencyHistogram::kRelativeAccuracy * 1.0001,
-                 qPrintable(QStringLiteral("%1 ms -> %2 ms").arg(v).arg(rep)));
+            qPrintable(QStringLiteral("%1 ms -> %2 ms").arg(v).arg(rep)));
     }
     // Ordering is kept: a larger value never lands in a smaller bucket.
     QVERIFY(LatencyHistogram::indexFor(1.0) < LatencyHistogram::indexFor(1.05));
@@ -180,7 +180,8 @@ void TestLatencyHistogram::extremeValuesAreClampedNotStored()
 
 void TestLatencyHistogram::mergeEqualsAddingEverything()
 {
-    const auto lognormal = [](std::mt19937_64 &r) { return std::lognormal_distribution<double>(std::log(30.0), 1.2)(r); };
+    const auto lognormal
+        = [](std::mt19937_64 &r) { return std::lognormal_distribution<double>(std::log(30.0), 1.2)(r); };
     const auto slow = [](std::mt19937_64 &r) { return std::uniform_real_distribution<double>(400.0, 4000.0)(r); };
     const std::vector<double> a = sample(lognormal, 8000, 1);
     const std::vector<double> b = sample(slow, 3000, 2);

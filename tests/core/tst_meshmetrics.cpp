@@ -69,7 +69,7 @@ PromLabels istio(const char *reporter, const char *src, const char *dst, Kv extr
 
 PromSample sample(PromLabels l, double v)
 {
-    return PromSample{std::move(l), 1700000000, v};
+    return PromSample {std::move(l), 1700000000, v};
 }
 
 PromSample quantile(PromLabels l, const char *q, double v)
@@ -147,7 +147,7 @@ void TestMeshMetrics::parsesVectorMatrixAndScalar()
     QCOMPARE(v.vector[0].value, 12.5);
     QVERIFY(std::isnan(v.vector[1].value));
     QVERIFY(std::isinf(v.vector[2].value) && v.vector[2].value > 0);
-    QCOMPARE(v.warnings, QStringList{QStringLiteral("careful")});
+    QCOMPARE(v.warnings, QStringList {QStringLiteral("careful")});
 
     PromResult m = PrometheusClient::parseReply(
         R"({"status":"success","data":{"resultType":"matrix","result":[
@@ -160,8 +160,8 @@ void TestMeshMetrics::parsesVectorMatrixAndScalar()
     QCOMPARE(m.matrix[0].points[1].second, 2.0);
     QVERIFY(std::isinf(m.matrix[0].points[2].second) && m.matrix[0].points[2].second < 0);
 
-    PromResult s = PrometheusClient::parseReply(R"({"status":"success","data":{"resultType":"scalar","result":[5,"42"]}})",
-                                                200, QStringLiteral("http://p"));
+    PromResult s = PrometheusClient::parseReply(
+        R"({"status":"success","data":{"resultType":"scalar","result":[5,"42"]}})", 200, QStringLiteral("http://p"));
     QVERIFY(s.ok());
     QCOMPARE(s.vector.size(), size_t(1));
     QCOMPARE(s.vector[0].value, 42.0);
@@ -176,8 +176,8 @@ void TestMeshMetrics::parsesVectorMatrixAndScalar()
 void TestMeshMetrics::reportsPrometheusErrorsWithTheirText()
 {
     // Verbatim from Prometheus 2.42 for "sum(".
-    const QByteArray body =
-        R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"})";
+    const QByteArray body
+        = R"({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"})";
     PromResult r = PrometheusClient::parseReply(body, 400, QStringLiteral("http://127.0.0.1:9090"));
     QVERIFY(!r.ok());
     QCOMPARE(r.kind, PromResult::Error::Prometheus);
@@ -204,8 +204,8 @@ void TestMeshMetrics::reportsPrometheusErrorsWithTheirText()
 
 void TestMeshMetrics::reportsNonPrometheusAnswers()
 {
-    PromResult proxy = PrometheusClient::parseReply("<html><body>502 Bad Gateway</body></html>", 502,
-                                                    QStringLiteral("https://prom.example"));
+    PromResult proxy = PrometheusClient::parseReply(
+        "<html><body>502 Bad Gateway</body></html>", 502, QStringLiteral("https://prom.example"));
     QCOMPARE(proxy.kind, PromResult::Error::Http);
     QVERIFY2(proxy.message.contains(QLatin1String("HTTP 502")), qPrintable(proxy.message));
     QVERIFY(proxy.message.contains(QLatin1String("502 Bad Gateway")));
@@ -297,22 +297,26 @@ void TestMeshMetrics::writesIstioQueries()
     QCOMPARE(qs[1].kind, MeshQueryKind::IstioLatency);
     QCOMPARE(qs[2].kind, MeshQueryKind::IstioBytes);
     const QString &req = qs[0].promql;
-    QVERIFY2(req.contains(QLatin1String(R"(increase(istio_requests_total{reporter=~"destination|waypoint",cluster="east"}[300s]))")),
-             qPrintable(req));
     QVERIFY2(req.contains(QLatin1String(
-                 R"(increase(istio_requests_total{reporter="source",destination_workload=~"unknown|",cluster="east"}[300s]))")),
-             qPrintable(req));
+                 R"(increase(istio_requests_total{reporter=~"destination|waypoint",cluster="east"}[300s]))")),
+        qPrintable(req));
+    QVERIFY2(
+        req.contains(QLatin1String(
+            R"(increase(istio_requests_total{reporter="source",destination_workload=~"unknown|",cluster="east"}[300s]))")),
+        qPrintable(req));
     QVERIFY(req.startsWith(QLatin1String("sum by (reporter,source_workload_namespace,")));
     QVERIFY(req.contains(QLatin1String("response_code,grpc_response_status)")));
     QVERIFY(req.endsWith(QLatin1String("> 0")));
     const QString &lat = qs[1].promql;
     for (const char *q : {"0.5", "0.95", "0.99"}) {
-        QVERIFY2(lat.contains(QStringLiteral("histogram_quantile(%1, sum by (le,reporter,").arg(QLatin1String(q))), qPrintable(lat));
+        QVERIFY2(lat.contains(QStringLiteral("histogram_quantile(%1, sum by (le,reporter,").arg(QLatin1String(q))),
+            qPrintable(lat));
         QVERIFY(lat.contains(QStringLiteral(R"("meshscope_quantile", "%1", "", "")").arg(QLatin1String(q))));
     }
     QVERIFY(lat.contains(QLatin1String("rate(istio_request_duration_milliseconds_bucket{")));
     const QString &bytes = qs[2].promql;
-    for (const char *m : {"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total", "istio_tcp_connections_opened_total"})
+    for (const char *m :
+        {"istio_tcp_sent_bytes_total", "istio_tcp_received_bytes_total", "istio_tcp_connections_opened_total"})
         QVERIFY2(bytes.contains(QLatin1String(m)), m);
     QVERIFY(!bytes.contains(QLatin1String("response_code")));
 }
@@ -324,7 +328,8 @@ void TestMeshMetrics::writesLinkerdQueriesAndFocus()
     const auto qs = MeshMetrics::graphQueries(o);
     QCOMPARE(qs.size(), size_t(3));
     QCOMPARE(qs[0].kind, MeshQueryKind::LinkerdResponses);
-    QVERIFY2(qs[0].promql.contains(QLatin1String(R"(increase(response_total{direction="outbound"}[60s]))")), qPrintable(qs[0].promql));
+    QVERIFY2(qs[0].promql.contains(QLatin1String(R"(increase(response_total{direction="outbound"}[60s]))")),
+        qPrintable(qs[0].promql));
     QVERIFY(qs[0].promql.contains(QLatin1String(R"(increase(response_total{direction="inbound",tls!="true"}[60s]))")));
     QVERIFY(qs[0].promql.contains(QLatin1String("dst_deployment")));
     QVERIFY(qs[0].promql.contains(QLatin1String("classification")));
@@ -350,12 +355,12 @@ void TestMeshMetrics::istioCountsEachRequestOnce()
 {
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {
-                       sample(istio("destination", pp, rv, {{"response_code", "200"}}), 300),
-                       // The source proxy saw the same requests: they must not count twice.
-                       sample(istio("source", pp, rv, {{"response_code", "200"}}), 300),
-                   }};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {
+            sample(istio("destination", pp, rv, {{"response_code", "200"}}), 300),
+            // The source proxy saw the same requests: they must not count twice.
+            sample(istio("source", pp, rv, {{"response_code", "200"}}), 300),
+        }};
     const auto edges = MeshMetrics::buildEdges({req}, 60);
     QCOMPARE(edges.size(), size_t(1));
     const PulledEdge *e = findEdge(edges, "bookinfo/productpage@v1", "bookinfo/reviews@v2");
@@ -371,22 +376,22 @@ void TestMeshMetrics::istioClassifiesErrors()
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
     const char *dt = "bookinfo/details-v1/details/v1";
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {
-                       sample(istio("destination", pp, rv, {{"response_code", "200"}}), 100),
-                       sample(istio("destination", pp, rv, {{"response_code", "503"}}), 10),
-                       sample(istio("destination", pp, rv, {{"response_code", "404"}}), 20),
-                       sample(istio("destination", pp, rv, {{"response_code", "0"}}), 5),  // no response
-                       // gRPC: the status decides unless HTTP says 4xx/5xx.
-                       sample(istio("destination", pp, dt,
-                                    {{"request_protocol", "grpc"}, {"response_code", "200"}, {"grpc_response_status", "0"},
-                                     {"connection_security_policy", "none"}}),
-                              80),
-                       sample(istio("destination", pp, dt,
-                                    {{"request_protocol", "grpc"}, {"response_code", "200"}, {"grpc_response_status", "14"},
-                                     {"connection_security_policy", "none"}}),
-                              20),
-                   }};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {
+            sample(istio("destination", pp, rv, {{"response_code", "200"}}), 100),
+            sample(istio("destination", pp, rv, {{"response_code", "503"}}), 10),
+            sample(istio("destination", pp, rv, {{"response_code", "404"}}), 20),
+            sample(istio("destination", pp, rv, {{"response_code", "0"}}), 5),  // no response
+            // gRPC: the status decides unless HTTP says 4xx/5xx.
+            sample(istio("destination", pp, dt,
+                       {{"request_protocol", "grpc"}, {"response_code", "200"}, {"grpc_response_status", "0"},
+                           {"connection_security_policy", "none"}}),
+                80),
+            sample(istio("destination", pp, dt,
+                       {{"request_protocol", "grpc"}, {"response_code", "200"}, {"grpc_response_status", "14"},
+                           {"connection_security_policy", "none"}}),
+                20),
+        }};
     const auto edges = MeshMetrics::buildEdges({req}, 60);
     const PulledEdge *r = findEdge(edges, "bookinfo/productpage@v1", "bookinfo/reviews@v2");
     QVERIFY2(r, qPrintable(edgeIds(edges)));
@@ -402,9 +407,10 @@ void TestMeshMetrics::istioClassifiesErrors()
     QCOMPARE(d->mtls, int8_t(0));
 
     // Plaintext on part of an edge makes the whole edge not mTLS.
-    MeshAnswer mixed{MeshQueryKind::IstioRequests,
-                     {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 100),
-                      sample(istio("destination", pp, rv, {{"response_code", "200"}, {"connection_security_policy", "none"}}), 1)}};
+    MeshAnswer mixed {MeshQueryKind::IstioRequests,
+        {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 100),
+            sample(
+                istio("destination", pp, rv, {{"response_code", "200"}, {"connection_security_policy", "none"}}), 1)}};
     QCOMPARE(MeshMetrics::buildEdges({mixed}, 60).at(0).mtls, int8_t(0));
 }
 
@@ -416,7 +422,7 @@ void TestMeshMetrics::istioNamesNodesLikeTraces()
     QVERIFY(!a.gateway);
     // Without a canonical service: the app label, then the workload.
     PromLabels l = istio("destination", "unknown", "shop/cart-v2/cart/v2",
-                         {{"destination_canonical_service", "unknown"}, {"destination_app", "cartapp"}});
+        {{"destination_canonical_service", "unknown"}, {"destination_app", "cartapp"}});
     QCOMPARE(MeshMetrics::nodeId(MeshMetrics::istioWorkload(l, false)), std::string("shop/cartapp@v2"));
     l["destination_app"] = "unknown";
     QCOMPARE(MeshMetrics::nodeId(MeshMetrics::istioWorkload(l, false)), std::string("shop/cart-v2@v2"));
@@ -436,26 +442,24 @@ void TestMeshMetrics::istioExternalAndGatewayNodes()
     const char *gw = "istio-system/istio-ingressgateway-5d/istio-ingressgateway/unknown";
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {
-                       sample(istio("destination", gw, pp, {{"response_code", "200"}}), 600),
-                       sample(istio("destination", "unknown", pp, {{"response_code", "200"}, {"connection_security_policy", "none"}}),
-                              120),
-                       // To a ServiceEntry host: only the source proxy reports it.
-                       sample(istio("source", rv, "unknown",
-                                    {{"response_code", "200"},
-                                     {"destination_service", "api.ratings.example.com"},
-                                     {"destination_service_name", "api.ratings.example.com"},
-                                     {"destination_service_namespace", "unknown"},
-                                     {"connection_security_policy", "unknown"}}),
-                              180),
-                       // Passthrough: the host is the better name.
-                       sample(istio("source", rv, "unknown",
-                                    {{"response_code", "200"},
-                                     {"destination_service", "10.0.0.7:5432"},
-                                     {"destination_service_name", "PassthroughCluster"}}),
-                              6),
-                   }};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {
+            sample(istio("destination", gw, pp, {{"response_code", "200"}}), 600),
+            sample(
+                istio("destination", "unknown", pp, {{"response_code", "200"}, {"connection_security_policy", "none"}}),
+                120),
+            // To a ServiceEntry host: only the source proxy reports it.
+            sample(istio("source", rv, "unknown",
+                       {{"response_code", "200"}, {"destination_service", "api.ratings.example.com"},
+                           {"destination_service_name", "api.ratings.example.com"},
+                           {"destination_service_namespace", "unknown"}, {"connection_security_policy", "unknown"}}),
+                180),
+            // Passthrough: the host is the better name.
+            sample(istio("source", rv, "unknown",
+                       {{"response_code", "200"}, {"destination_service", "10.0.0.7:5432"},
+                           {"destination_service_name", "PassthroughCluster"}}),
+                6),
+        }};
     const auto edges = MeshMetrics::buildEdges({req}, 60);
     QCOMPARE(edges.size(), size_t(4));
     const PulledEdge *g = findEdge(edges, "istio-system/istio-ingressgateway", "bookinfo/productpage@v1");
@@ -481,14 +485,12 @@ void TestMeshMetrics::istioFailedRequestsBeforeAWorkload()
     // 503 "no healthy upstream": the source proxy reports it with no destination
     // workload, but the host belongs to a mesh service seen elsewhere.
     PromLabels failed = istio("source", pp, "unknown",
-                              {{"response_code", "503"},
-                               {"response_flags", "UH"},
-                               {"destination_service", "reviews.bookinfo.svc.cluster.local"},
-                               {"destination_service_name", "reviews"},
-                               {"destination_service_namespace", "bookinfo"}});
+        {{"response_code", "503"}, {"response_flags", "UH"},
+            {"destination_service", "reviews.bookinfo.svc.cluster.local"}, {"destination_service_name", "reviews"},
+            {"destination_service_namespace", "bookinfo"}});
     failed.erase("destination_workload");  // also absent rather than "unknown"
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 90), sample(failed, 10)}};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 90), sample(failed, 10)}};
     const auto edges = MeshMetrics::buildEdges({req}, 60);
     QCOMPARE(edges.size(), size_t(1));
     const PulledEdge *e = findEdge(edges, "bookinfo/productpage@v1", "bookinfo/reviews@v2");
@@ -497,10 +499,10 @@ void TestMeshMetrics::istioFailedRequestsBeforeAWorkload()
     QCOMPARE(e->stats.rate5xx, 0.1);
 
     // Two versions behind the host: the failure goes to the service as a whole.
-    MeshAnswer two{MeshQueryKind::IstioRequests,
-                   {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 90),
-                    sample(istio("destination", pp, "bookinfo/reviews-v3/reviews/v3", {{"response_code", "200"}}), 90),
-                    sample(failed, 10)}};
+    MeshAnswer two {MeshQueryKind::IstioRequests,
+        {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 90),
+            sample(istio("destination", pp, "bookinfo/reviews-v3/reviews/v3", {{"response_code", "200"}}), 90),
+            sample(failed, 10)}};
     QVERIFY(findEdge(MeshMetrics::buildEdges({two}, 60), "bookinfo/productpage@v1", "bookinfo/reviews"));
 }
 
@@ -509,22 +511,23 @@ void TestMeshMetrics::istioLatencyAndTcp()
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
     const char *db = "bookinfo/mongodb-v1/mongodb/v1";
-    MeshAnswer req{MeshQueryKind::IstioRequests, {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 60)}};
+    MeshAnswer req {
+        MeshQueryKind::IstioRequests, {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 60)}};
     PromLabels lat = istio("destination", pp, rv);
     lat.erase("connection_security_policy");
     PromLabels lat2 = lat;
     lat2["request_protocol"] = "grpc";
-    MeshAnswer latency{MeshQueryKind::IstioLatency,
-                       {quantile(lat, "0.5", 12), quantile(lat, "0.95", 81.25), quantile(lat, "0.99", 240),
-                        quantile(lat2, "0.95", 95),  // same edge, other group: the larger wins
-                        quantile(istio("source", pp, rv), "0.95", 500),  // source-reported: ignored
-                        quantile(istio("destination", pp, db), "0.95", 7)}};  // no requests: no edge
+    MeshAnswer latency {MeshQueryKind::IstioLatency,
+        {quantile(lat, "0.5", 12), quantile(lat, "0.95", 81.25), quantile(lat, "0.99", 240),
+            quantile(lat2, "0.95", 95),  // same edge, other group: the larger wins
+            quantile(istio("source", pp, rv), "0.95", 500),  // source-reported: ignored
+            quantile(istio("destination", pp, db), "0.95", 7)}};  // no requests: no edge
     PromLabels tcp = istio("destination", rv, db);
     tcp.erase("request_protocol");
-    MeshAnswer bytes{MeshQueryKind::IstioBytes,
-                     {metric(tcp, "tcp_sent", 60000), metric(tcp, "tcp_received", 30000), metric(tcp, "tcp_opened", 6),
-                      metric(istio("destination", pp, rv), "response_bytes", 1234),
-                      metric(istio("destination", pp, "shop/x/x/v1"), "request_bytes", 99)}};  // no such edge
+    MeshAnswer bytes {MeshQueryKind::IstioBytes,
+        {metric(tcp, "tcp_sent", 60000), metric(tcp, "tcp_received", 30000), metric(tcp, "tcp_opened", 6),
+            metric(istio("destination", pp, rv), "response_bytes", 1234),
+            metric(istio("destination", pp, "shop/x/x/v1"), "request_bytes", 99)}};  // no such edge
     const auto edges = MeshMetrics::buildEdges({req, latency, bytes}, 60);
     QCOMPARE(edges.size(), size_t(2));
     const PulledEdge *e = findEdge(edges, "bookinfo/productpage@v1", "bookinfo/reviews@v2");
@@ -546,77 +549,50 @@ void TestMeshMetrics::istioLatencyAndTcp()
 void TestMeshMetrics::linkerdEdges()
 {
     auto out = [](Kv extra) {
-        PromLabels l = labels({{"direction", "outbound"},
-                               {"namespace", "emojivoto"},
-                               {"deployment", "web"},
-                               {"dst_namespace", "emojivoto"},
-                               {"dst_deployment", "emoji"},
-                               {"dst_service", "emoji-svc"},
-                               {"authority", "emoji-svc.emojivoto.svc.cluster.local:8080"},
-                               {"tls", "true"}});
+        PromLabels l = labels({{"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
+            {"dst_namespace", "emojivoto"}, {"dst_deployment", "emoji"}, {"dst_service", "emoji-svc"},
+            {"authority", "emoji-svc.emojivoto.svc.cluster.local:8080"}, {"tls", "true"}});
         for (const auto &[k, v] : extra)
             l[k] = v;
         return l;
     };
-    PromLabels ext = labels({{"direction", "outbound"},
-                             {"namespace", "emojivoto"},
-                             {"deployment", "web"},
-                             {"authority", "api.example.com:443"},
-                             {"tls", "no_identity"}});
-    PromLabels in = labels({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "web"}, {"tls", "no_identity"}});
-    PromLabels gw = labels({{"direction", "outbound"},
-                            {"namespace", "linkerd-multicluster"},
-                            {"deployment", "linkerd-gateway"},
-                            {"dst_namespace", "emojivoto"},
-                            {"dst_deployment", "web"},
-                            {"tls", "true"}});
+    PromLabels ext = labels({{"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
+        {"authority", "api.example.com:443"}, {"tls", "no_identity"}});
+    PromLabels in
+        = labels({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "web"}, {"tls", "no_identity"}});
+    PromLabels gw = labels({{"direction", "outbound"}, {"namespace", "linkerd-multicluster"},
+        {"deployment", "linkerd-gateway"}, {"dst_namespace", "emojivoto"}, {"dst_deployment", "web"}, {"tls", "true"}});
     PromLabels gwOk = gw;
     gwOk["status_code"] = "200";
     gwOk["classification"] = "success";
-    MeshAnswer resp{MeshQueryKind::LinkerdResponses,
-                    {
-                        sample(out({{"status_code", "200"}, {"grpc_status_code", "0"}, {"classification", "success"}}), 480),
-                        sample(out({{"status_code", "200"}, {"grpc_status_code", "2"}, {"classification", "failure"}}), 24),
-                        sample(out({{"status_code", "503"}, {"classification", "failure"}, {"dst_service", "emoji"}}), 6),
-                        sample(out({{"status_code", "404"}, {"classification", "success"}}), 30),
-                        sample(labels({{"direction", "outbound"},
-                                       {"namespace", "emojivoto"},
-                                       {"deployment", "web"},
-                                       {"authority", "api.example.com:443"},
-                                       {"tls", "no_identity"},
-                                       {"status_code", "200"},
-                                       {"classification", "success"}}),
-                               60),
-                        sample(labels({{"direction", "inbound"},
-                                       {"namespace", "emojivoto"},
-                                       {"deployment", "web"},
-                                       {"tls", "no_identity"},
-                                       {"status_code", "200"},
-                                       {"classification", "success"}}),
-                               120),
-                        // Inbound from a meshed client: the client's outbound series counts it.
-                        sample(labels({{"direction", "inbound"},
-                                       {"namespace", "emojivoto"},
-                                       {"deployment", "emoji"},
-                                       {"tls", "true"},
-                                       {"status_code", "200"},
-                                       {"classification", "success"}}),
-                               480),
-                        sample(gwOk, 30),
-                    }};
+    MeshAnswer resp {MeshQueryKind::LinkerdResponses,
+        {
+            sample(out({{"status_code", "200"}, {"grpc_status_code", "0"}, {"classification", "success"}}), 480),
+            sample(out({{"status_code", "200"}, {"grpc_status_code", "2"}, {"classification", "failure"}}), 24),
+            sample(out({{"status_code", "503"}, {"classification", "failure"}, {"dst_service", "emoji"}}), 6),
+            sample(out({{"status_code", "404"}, {"classification", "success"}}), 30),
+            sample(labels({{"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
+                       {"authority", "api.example.com:443"}, {"tls", "no_identity"}, {"status_code", "200"},
+                       {"classification", "success"}}),
+                60),
+            sample(labels({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
+                       {"tls", "no_identity"}, {"status_code", "200"}, {"classification", "success"}}),
+                120),
+            // Inbound from a meshed client: the client's outbound series counts it.
+            sample(labels({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "emoji"},
+                       {"tls", "true"}, {"status_code", "200"}, {"classification", "success"}}),
+                480),
+            sample(gwOk, 30),
+        }};
     PromLabels latLabels = out({});
     latLabels.erase("tls");
-    MeshAnswer lat{MeshQueryKind::LinkerdLatency,
-                   {quantile(latLabels, "0.5", 4), quantile(latLabels, "0.95", 45), quantile(latLabels, "0.99", 90)}};
-    MeshAnswer bytes{MeshQueryKind::LinkerdBytes,
-                     {metric(out({}), "tcp_read", 5000), metric(out({}), "tcp_write", 7000), metric(out({}), "tcp_opened", 2),
-                      metric(labels({{"direction", "outbound"},
-                                     {"namespace", "emojivoto"},
-                                     {"deployment", "vote-bot"},
-                                     {"dst_namespace", "db"},
-                                     {"dst_statefulset", "redis"},
-                                     {"tls", "true"}}),
-                             "tcp_opened", 3)}};
+    MeshAnswer lat {MeshQueryKind::LinkerdLatency,
+        {quantile(latLabels, "0.5", 4), quantile(latLabels, "0.95", 45), quantile(latLabels, "0.99", 90)}};
+    MeshAnswer bytes {MeshQueryKind::LinkerdBytes,
+        {metric(out({}), "tcp_read", 5000), metric(out({}), "tcp_write", 7000), metric(out({}), "tcp_opened", 2),
+            metric(labels({{"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "vote-bot"},
+                       {"dst_namespace", "db"}, {"dst_statefulset", "redis"}, {"tls", "true"}}),
+                "tcp_opened", 3)}};
     const auto edges = MeshMetrics::buildEdges({resp, lat, bytes}, 60);
     const PulledEdge *e = findEdge(edges, "emojivoto/web", "emojivoto/emoji");
     QVERIFY2(e, qPrintable(edgeIds(edges)));
@@ -655,11 +631,12 @@ void TestMeshMetrics::skipsNonFiniteValues()
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 60),
-                    sample(istio("destination", pp, rv, {{"response_code", "500"}}), nan),
-                    sample(istio("destination", pp, rv, {{"response_code", "500"}}), -std::numeric_limits<double>::infinity())}};
-    MeshAnswer lat{MeshQueryKind::IstioLatency, {quantile(istio("destination", pp, rv), "0.95", nan)}};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {sample(istio("destination", pp, rv, {{"response_code", "200"}}), 60),
+            sample(istio("destination", pp, rv, {{"response_code", "500"}}), nan),
+            sample(
+                istio("destination", pp, rv, {{"response_code", "500"}}), -std::numeric_limits<double>::infinity())}};
+    MeshAnswer lat {MeshQueryKind::IstioLatency, {quantile(istio("destination", pp, rv), "0.95", nan)}};
     const auto edges = MeshMetrics::buildEdges({req, lat}, 60);
     QCOMPARE(edges.size(), size_t(1));
     QCOMPARE(edges[0].stats.requests, uint64_t(60));
@@ -672,15 +649,18 @@ void TestMeshMetrics::chartSeriesSlicesRanges()
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
     const char *dt = "bookinfo/details-v1/details/v1";
-    auto series = [](PromLabels l, std::vector<std::pair<double, double>> pts) { return PromSeries{std::move(l), std::move(pts)}; };
-    MeshRangeAnswer req{MeshQueryKind::IstioRequests,
-                        {series(istio("destination", pp, rv, {{"response_code", "200"}}), {{1000, 60}, {1060, 120}}),
-                         series(istio("destination", pp, rv, {{"response_code", "500"}}), {{1060, 30}}),
-                         series(istio("destination", pp, dt, {{"response_code", "200"}}), {{1000, 60}})}};
+    auto series = [](PromLabels l, std::vector<std::pair<double, double>> pts) {
+        return PromSeries {std::move(l), std::move(pts)};
+    };
+    MeshRangeAnswer req {MeshQueryKind::IstioRequests,
+        {series(istio("destination", pp, rv, {{"response_code", "200"}}), {{1000, 60}, {1060, 120}}),
+            series(istio("destination", pp, rv, {{"response_code", "500"}}), {{1060, 30}}),
+            series(istio("destination", pp, dt, {{"response_code", "200"}}), {{1000, 60}})}};
     PromLabels ql = istio("destination", pp, rv);
     ql[MeshMetrics::kQuantileLabel] = "0.95";
-    MeshRangeAnswer lat{MeshQueryKind::IstioLatency, {series(ql, {{1060, 33}})}};
-    const auto edge = MeshMetrics::chartSeries({req, lat}, 60, 1000, 1120, 60, "bookinfo/productpage@v1->bookinfo/reviews@v2");
+    MeshRangeAnswer lat {MeshQueryKind::IstioLatency, {series(ql, {{1060, 33}})}};
+    const auto edge
+        = MeshMetrics::chartSeries({req, lat}, 60, 1000, 1120, 60, "bookinfo/productpage@v1->bookinfo/reviews@v2");
     QCOMPARE(edge.size(), size_t(3));
     QCOMPARE(edge[0].timeSeconds, int64_t(1000));
     QCOMPARE(edge[0].stats.rps, 1.0);
@@ -743,10 +723,10 @@ void TestMeshMetrics::aggregatorShowsPulledKinds()
     const char *gw = "istio-system/istio-ingressgateway-5d/istio-ingressgateway/unknown";
     const char *pp = "bookinfo/productpage-v1/productpage/v1";
     const char *rv = "bookinfo/reviews-v2/reviews/v2";
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {sample(istio("destination", gw, pp, {{"response_code", "200"}}), 60),
-                    sample(istio("destination", pp, rv, {{"response_code", "200"}}), 60),
-                    sample(istio("destination", "unknown", pp, {{"response_code", "200"}}), 60)}};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {sample(istio("destination", gw, pp, {{"response_code", "200"}}), 60),
+            sample(istio("destination", pp, rv, {{"response_code", "200"}}), 60),
+            sample(istio("destination", "unknown", pp, {{"response_code", "200"}}), 60)}};
     GraphAggregator agg;
     const int64_t now = GraphAggregator::wallNowMs();
     agg.setPulledEdges("prometheus", MeshMetrics::buildEdges({req}, 60), now);
@@ -758,8 +738,9 @@ void TestMeshMetrics::aggregatorShowsPulledKinds()
     const EdgeSnapshot *ew = snap->edge("bookinfo/productpage@v1->bookinfo/reviews@v2");
     QVERIFY(ew);
     QCOMPARE(ew->direction, Direction::EastWest);
-    QCOMPARE(ew->origins, std::vector<std::string>{"prometheus"});
-    QCOMPARE(snap->edge("istio-system/istio-ingressgateway->bookinfo/productpage@v1")->direction, Direction::NorthSouth);
+    QCOMPARE(ew->origins, std::vector<std::string> {"prometheus"});
+    QCOMPARE(
+        snap->edge("istio-system/istio-ingressgateway->bookinfo/productpage@v1")->direction, Direction::NorthSouth);
     QCOMPARE(snap->edge("external->bookinfo/productpage@v1")->direction, Direction::NorthSouth);
 }
 
@@ -778,9 +759,8 @@ void TestMeshMetrics::hugeOrInvalidLabelNamesRefused()
     invalid["destination_canonical_service"] = "ratings\xff";
     invalid["destination_workload"] = "ratings\xff-v1";
     invalid["destination_service_name"] = "ratings\xff";
-    MeshAnswer req{MeshQueryKind::IstioRequests,
-                   {sample(huge, 10), sample(invalid, 10),
-                    sample(istio("destination", pp, rv, {{"response_code", "200"}}), 300)}};
+    MeshAnswer req {MeshQueryKind::IstioRequests,
+        {sample(huge, 10), sample(invalid, 10), sample(istio("destination", pp, rv, {{"response_code", "200"}}), 300)}};
     const auto edges = MeshMetrics::buildEdges({req}, 60);
     QCOMPARE(edges.size(), size_t(1));
     QVERIFY2(findEdge(edges, "bookinfo/productpage@v1", "bookinfo/reviews@v2"), qPrintable(edgeIds(edges)));

@@ -91,9 +91,9 @@ DecodeResult decodeBoth(const ExportBuilder::Request &req, const DecodeLimits &l
 }
 
 // Every decode in these tests goes through both paths and must agree.
-#define DECODE_BOTH(result, builder, limits)                                                                 \
-    QString result##Mismatch;                                                                                \
-    const DecodeResult result = decodeBoth((builder).request(), (limits), &result##Mismatch);                \
+#define DECODE_BOTH(result, builder, limits)                                                                           \
+    QString result##Mismatch;                                                                                          \
+    const DecodeResult result = decodeBoth((builder).request(), (limits), &result##Mismatch);                          \
     QVERIFY2(result##Mismatch.isEmpty(), qPrintable(QLatin1String("wire path: ") + result##Mismatch))
 
 QString reasonsOf(const DecodeResult &r)
@@ -143,7 +143,7 @@ void TestOtlpDecoder::goodSpanOfEachKind()
     ExportBuilder b;
     b.resource("frontend", "shop", "v1");
     const SpanKind kinds[] = {SpanKind::Server, SpanKind::Client, SpanKind::Producer, SpanKind::Consumer,
-                              SpanKind::Internal, SpanKind::Unspecified};
+        SpanKind::Internal, SpanKind::Unspecified};
     uint64_t id = 0x100;
     for (SpanKind k : kinds) {
         b.span(k, 42, id, id == 0x100 ? 0 : 0x100, kT0Ns - 5000 * kMsNs, 7 * kMsNs, "op");
@@ -183,7 +183,7 @@ void TestOtlpDecoder::namespaceFromKubernetesAttribute()
     // Both present: the OpenTelemetry service.namespace wins.
     b.resource("ratings", "from-service-ns", "v1");
     addAttr(b.request().mutable_resource_spans(1)->mutable_resource()->mutable_attributes(), "k8s.namespace.name",
-            "from-k8s");
+        "from-k8s");
     goodSpan(b, 2);
     DECODE_BOTH(r, b, DecodeLimits());
     QCOMPARE(r.spans.size(), size_t(2));
@@ -202,66 +202,98 @@ void TestOtlpDecoder::attributeSpellings_data()
     auto num = [](const char *k, int64_t v) { return SpanMutator([=](auto &s) { setIntAttr(s, k, v); }); };
 
     // HTTP status, the current and the older name, as SDKs (int) and Envoy (string) send it.
-    QTest::newRow("http.response.status_code int") << num("http.response.status_code", 404) << "http" << "404";
-    QTest::newRow("http.status_code int (old)") << num("http.status_code", 503) << "http" << "503";
-    QTest::newRow("http.status_code string (Envoy)") << str("http.status_code", "503") << "http" << "503";
-    QTest::newRow("http.response.status_code string") << str("http.response.status_code", "201") << "http" << "201";
-    QTest::newRow("status code not a number") << str("http.status_code", "5xx") << "http" << "-1";
-    QTest::newRow("status code out of range") << num("http.status_code", 42) << "http" << "-1";
-    QTest::newRow("status code with junk after it") << str("http.status_code", "200ms") << "http" << "-1";
+    QTest::newRow("http.response.status_code int") << num("http.response.status_code", 404) << "http"
+                                                   << "404";
+    QTest::newRow("http.status_code int (old)") << num("http.status_code", 503) << "http"
+                                                << "503";
+    QTest::newRow("http.status_code string (Envoy)") << str("http.status_code", "503") << "http"
+                                                     << "503";
+    QTest::newRow("http.response.status_code string") << str("http.response.status_code", "201") << "http"
+                                                      << "201";
+    QTest::newRow("status code not a number") << str("http.status_code", "5xx") << "http"
+                                              << "-1";
+    QTest::newRow("status code out of range") << num("http.status_code", 42) << "http"
+                                              << "-1";
+    QTest::newRow("status code with junk after it") << str("http.status_code", "200ms") << "http"
+                                                    << "-1";
     QTest::newRow("status code as double") << SpanMutator([](auto &s) {
         auto *kv = s.add_attributes();
         kv->set_key("http.status_code");
         kv->mutable_value()->set_double_value(502.0);
-    }) << "http" << "502";
+    }) << "http"
+                                           << "502";
 
     // Method, both names.
-    QTest::newRow("http.request.method") << str("http.request.method", "POST") << "method" << "POST";
-    QTest::newRow("http.method (old)") << str("http.method", "DELETE") << "method" << "DELETE";
+    QTest::newRow("http.request.method") << str("http.request.method", "POST") << "method"
+                                         << "POST";
+    QTest::newRow("http.method (old)") << str("http.method", "DELETE") << "method"
+                                       << "DELETE";
 
     // gRPC status in every form: int, Envoy's string number, the code's name.
-    QTest::newRow("rpc.grpc.status_code int") << num("rpc.grpc.status_code", 14) << "grpc" << "14";
-    QTest::newRow("grpc.status_code string (Envoy)") << str("grpc.status_code", "4") << "grpc" << "4";
-    QTest::newRow("grpc.status_code name") << str("grpc.status_code", "UNAVAILABLE") << "grpc" << "14";
-    QTest::newRow("rpc.grpc.status_code OK") << num("rpc.grpc.status_code", 0) << "grpc" << "0";
-    QTest::newRow("grpc status out of range") << num("rpc.grpc.status_code", 99) << "grpc" << "-1";
+    QTest::newRow("rpc.grpc.status_code int") << num("rpc.grpc.status_code", 14) << "grpc"
+                                              << "14";
+    QTest::newRow("grpc.status_code string (Envoy)") << str("grpc.status_code", "4") << "grpc"
+                                                     << "4";
+    QTest::newRow("grpc.status_code name") << str("grpc.status_code", "UNAVAILABLE") << "grpc"
+                                           << "14";
+    QTest::newRow("rpc.grpc.status_code OK") << num("rpc.grpc.status_code", 0) << "grpc"
+                                             << "0";
+    QTest::newRow("grpc status out of range") << num("rpc.grpc.status_code", 99) << "grpc"
+                                              << "-1";
 
     // Peer names, in both spellings.
-    QTest::newRow("peer.service") << str("peer.service", "reviews") << "peer" << "reviews";
-    QTest::newRow("service.peer.name") << str("service.peer.name", "ratings") << "peer" << "ratings";
-    QTest::newRow("server.address") << str("server.address", "db.internal") << "peer" << "db.internal";
-    QTest::newRow("net.peer.name (old)") << str("net.peer.name", "cache") << "peer" << "cache";
-    QTest::newRow("db.system alone") << str("db.system", "postgresql") << "peer" << "postgresql";
+    QTest::newRow("peer.service") << str("peer.service", "reviews") << "peer"
+                                  << "reviews";
+    QTest::newRow("service.peer.name") << str("service.peer.name", "ratings") << "peer"
+                                       << "ratings";
+    QTest::newRow("server.address") << str("server.address", "db.internal") << "peer"
+                                    << "db.internal";
+    QTest::newRow("net.peer.name (old)") << str("net.peer.name", "cache") << "peer"
+                                         << "cache";
+    QTest::newRow("db.system alone") << str("db.system", "postgresql") << "peer"
+                                     << "postgresql";
 
     // Paths from every attribute that carries one.
-    QTest::newRow("url.path") << str("url.path", "/api/v1/cart") << "path" << "/api/v1/cart";
-    QTest::newRow("http.target (old)") << str("http.target", "/cart?id=3") << "path" << "/cart?id=3";
+    QTest::newRow("url.path") << str("url.path", "/api/v1/cart") << "path"
+                              << "/api/v1/cart";
+    QTest::newRow("http.target (old)") << str("http.target", "/cart?id=3") << "path"
+                                       << "/cart?id=3";
     QTest::newRow("http.url (old, full URL)") << str("http.url", "https://shop.example:8443/checkout?x=1") << "path"
                                               << "/checkout?x=1";
-    QTest::newRow("url.full without path") << str("url.full", "https://shop.example") << "path" << "/";
-    QTest::newRow("http.route") << str("http.route", "/users/{id}") << "path" << "/users/{id}";
+    QTest::newRow("url.full without path") << str("url.full", "https://shop.example") << "path"
+                                           << "/";
+    QTest::newRow("http.route") << str("http.route", "/users/{id}") << "path"
+                                << "/users/{id}";
 
     // Sizes, as ints and as Envoy's strings.
-    QTest::newRow("http.request.body.size") << num("http.request.body.size", 1234) << "requestBytes" << "1234";
-    QTest::newRow("request_size string (Envoy)") << str("request_size", "77") << "requestBytes" << "77";
-    QTest::newRow("http.response_content_length (old)") << num("http.response_content_length", 4096)
-                                                          << "responseBytes" << "4096";
+    QTest::newRow("http.request.body.size") << num("http.request.body.size", 1234) << "requestBytes"
+                                            << "1234";
+    QTest::newRow("request_size string (Envoy)") << str("request_size", "77") << "requestBytes"
+                                                 << "77";
+    QTest::newRow("http.response_content_length (old)") << num("http.response_content_length", 4096) << "responseBytes"
+                                                        << "4096";
 
     // Istio's mTLS tag and Envoy's error flag.
-    QTest::newRow("connection_security_policy mutual_tls") << str("connection_security_policy", "mutual_tls")
-                                                           << "mtls" << "1";
-    QTest::newRow("connection_security_policy none") << str("connection_security_policy", "none") << "mtls" << "0";
-    QTest::newRow("no security policy") << SpanMutator([](auto &) {}) << "mtls" << "-1";
-    QTest::newRow("error=true (Envoy)") << str("error", "true") << "status" << "error";
+    QTest::newRow("connection_security_policy mutual_tls") << str("connection_security_policy", "mutual_tls") << "mtls"
+                                                           << "1";
+    QTest::newRow("connection_security_policy none") << str("connection_security_policy", "none") << "mtls"
+                                                     << "0";
+    QTest::newRow("no security policy") << SpanMutator([](auto &) {}) << "mtls"
+                                        << "-1";
+    QTest::newRow("error=true (Envoy)") << str("error", "true") << "status"
+                                        << "error";
     QTest::newRow("error bool") << SpanMutator([](auto &s) {
         auto *kv = s.add_attributes();
         kv->set_key("error");
         kv->mutable_value()->set_bool_value(true);
-    }) << "status" << "error";
-    QTest::newRow("error=false") << str("error", "false") << "status" << "unset";
+    }) << "status"
+                                << "error";
+    QTest::newRow("error=false") << str("error", "false") << "status"
+                                 << "unset";
 
     // Authority.
-    QTest::newRow("http.host") << str("http.host", "shop.example") << "authority" << "shop.example";
+    QTest::newRow("http.host") << str("http.host", "shop.example") << "authority"
+                               << "shop.example";
 }
 
 void TestOtlpDecoder::attributeSpellings()
@@ -419,10 +451,10 @@ void TestOtlpDecoder::wireFieldOrderDuplicatesAndUnknownFields()
     setAttr(s, "peer.service", "reviews");
     setIntAttr(s, "http.status_code", 200);
     std::string spanBytes = s.SerializeAsString();
-    spanBytes += std::string("\x12\x08", 2) + id8(0x22);      // span_id again: 0x22 wins
-    spanBytes += std::string("\xa0\x06\x05", 3);             // unknown varint field 100
-    spanBytes += std::string("\xaa\x06\x03", 3) + "abc";     // unknown bytes field 101
-    spanBytes += std::string("\x4a\x1a", 2);                  // a second http.status_code: 503 wins
+    spanBytes += std::string("\x12\x08", 2) + id8(0x22);  // span_id again: 0x22 wins
+    spanBytes += std::string("\xa0\x06\x05", 3);  // unknown varint field 100
+    spanBytes += std::string("\xaa\x06\x03", 3) + "abc";  // unknown bytes field 101
+    spanBytes += std::string("\x4a\x1a", 2);  // a second http.status_code: 503 wins
     {
         otlp::common::v1::KeyValue kv;
         kv.set_key("http.status_code");
@@ -444,7 +476,7 @@ void TestOtlpDecoder::wireFieldOrderDuplicatesAndUnknownFields()
         rsBytes = spansOnly.SerializeAsString() + resourceOnly.SerializeAsString();
     }
     std::string length;
-    for (size_t n = rsBytes.size(); ; n >>= 7) {
+    for (size_t n = rsBytes.size();; n >>= 7) {
         length += char((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
         if (n <= 0x7f)
             break;
@@ -474,15 +506,15 @@ void TestOtlpDecoder::badSpanRejectedRestSurvives_data()
     QTest::newRow("trace_id 15 bytes") << SpanMutator([](auto &s) { s.set_trace_id(std::string(15, '\x01')); })
                                        << "trace_id is not 16 bytes";
     QTest::newRow("trace_id missing") << SpanMutator([](auto &s) { s.clear_trace_id(); }) << "trace_id is not 16 bytes";
-    QTest::newRow("trace_id 32 hex chars") << SpanMutator([](auto &s) {
-        s.set_trace_id("0123456789abcdef0123456789abcdef");
-    }) << "trace_id is not 16 bytes";
+    QTest::newRow("trace_id 32 hex chars")
+        << SpanMutator([](auto &s) { s.set_trace_id("0123456789abcdef0123456789abcdef"); })
+        << "trace_id is not 16 bytes";
     QTest::newRow("span_id 7 bytes") << SpanMutator([](auto &s) { s.set_span_id(std::string(7, '\x01')); })
                                      << "span_id is not 8 bytes";
     QTest::newRow("span_id 9 bytes") << SpanMutator([](auto &s) { s.set_span_id(std::string(9, '\x01')); })
                                      << "span_id is not 8 bytes";
-    QTest::newRow("parent_span_id 4 bytes") << SpanMutator([](auto &s) { s.set_parent_span_id("\x01\x02\x03\x04"); })
-                                            << "parent_span_id is not 8 bytes";
+    QTest::newRow("parent_span_id 4 bytes")
+        << SpanMutator([](auto &s) { s.set_parent_span_id("\x01\x02\x03\x04"); }) << "parent_span_id is not 8 bytes";
     QTest::newRow("all-zero trace_id") << SpanMutator([](auto &s) { s.set_trace_id(std::string(16, '\0')); })
                                        << "all-zero trace_id or span_id";
     QTest::newRow("all-zero span_id") << SpanMutator([](auto &s) { s.set_span_id(std::string(8, '\0')); })
@@ -507,20 +539,22 @@ void TestOtlpDecoder::badSpanRejectedRestSurvives_data()
     QTest::newRow("25 hour span") << SpanMutator([](auto &s) {
         s.set_end_time_unix_nano(s.start_time_unix_nano() + 25ull * 3600 * 1000 * kMsNs);
     }) << "span duration over the limit";
-    QTest::newRow("invalid UTF-8 in span name") << SpanMutator([](auto &s) { s.set_name("GET /caf\xc3"); })
-                                                << "invalid UTF-8 in span name";
+    QTest::newRow("invalid UTF-8 in span name")
+        << SpanMutator([](auto &s) { s.set_name("GET /caf\xc3"); }) << "invalid UTF-8 in span name";
     QTest::newRow("overlong span name") << SpanMutator([](auto &s) { s.set_name(std::string(257, 'n')); })
                                         << "span name too long";
-    QTest::newRow("invalid UTF-8 in peer.service") << SpanMutator([](auto &s) { setAttr(s, "peer.service", "rev\xffiews"); })
-                                                   << "invalid UTF-8 in span attributes";
-    QTest::newRow("invalid UTF-8 in url.path") << SpanMutator([](auto &s) { setAttr(s, "url.path", "/\xed\xa0\x80"); })
-                                               << "invalid UTF-8 in span attributes";
-    QTest::newRow("invalid UTF-8 in http.method") << SpanMutator([](auto &s) { setAttr(s, "http.method", "G\xc0\xafT"); })
-                                                  << "invalid UTF-8 in span attributes";
-    QTest::newRow("invalid UTF-8 in http.host") << SpanMutator([](auto &s) { setAttr(s, "http.host", "\x80host"); })
-                                                << "invalid UTF-8 in span attributes";
-    QTest::newRow("overlong peer name") << SpanMutator([](auto &s) { setAttr(s, "server.address", std::string(300, 'p')); })
-                                        << "peer name too long";
+    QTest::newRow("invalid UTF-8 in peer.service")
+        << SpanMutator([](auto &s) { setAttr(s, "peer.service", "rev\xffiews"); })
+        << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in url.path")
+        << SpanMutator([](auto &s) { setAttr(s, "url.path", "/\xed\xa0\x80"); }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in http.method")
+        << SpanMutator([](auto &s) { setAttr(s, "http.method", "G\xc0\xafT"); }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in http.host")
+        << SpanMutator([](auto &s) { setAttr(s, "http.host", "\x80host"); }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("overlong peer name") << SpanMutator([](auto &s) {
+        setAttr(s, "server.address", std::string(300, 'p'));
+    }) << "peer name too long";
 }
 
 void TestOtlpDecoder::badSpanRejectedRestSurvives()
@@ -571,18 +605,18 @@ void TestOtlpDecoder::badResourceRejectsItsSpansOnly_data()
             addAttr(res.mutable_attributes(), key, value);
         });
     };
-    QTest::newRow("invalid UTF-8 in service.name") << setKey("service.name", "pay\xffments")
-                                                   << "invalid UTF-8 in resource service.name/namespace/version";
-    QTest::newRow("truncated UTF-8 in service.name") << setKey("service.name", "caf\xc3")
-                                                     << "invalid UTF-8 in resource service.name/namespace/version";
-    QTest::newRow("invalid UTF-8 in namespace") << setKey("service.namespace", "sh\xf8op")
-                                                << "invalid UTF-8 in resource service.name/namespace/version";
-    QTest::newRow("invalid UTF-8 in version") << setKey("service.version", "v\xe2\x82")
-                                              << "invalid UTF-8 in resource service.name/namespace/version";
-    QTest::newRow("overlong service.name") << setKey("service.name", std::string(257, 's'))
-                                           << "resource service.name/namespace/version too long";
-    QTest::newRow("overlong k8s namespace") << setKey("k8s.namespace.name", std::string(1000, 'k'))
-                                            << "resource service.name/namespace/version too long";
+    QTest::newRow("invalid UTF-8 in service.name")
+        << setKey("service.name", "pay\xffments") << "invalid UTF-8 in resource service.name/namespace/version";
+    QTest::newRow("truncated UTF-8 in service.name")
+        << setKey("service.name", "caf\xc3") << "invalid UTF-8 in resource service.name/namespace/version";
+    QTest::newRow("invalid UTF-8 in namespace")
+        << setKey("service.namespace", "sh\xf8op") << "invalid UTF-8 in resource service.name/namespace/version";
+    QTest::newRow("invalid UTF-8 in version")
+        << setKey("service.version", "v\xe2\x82") << "invalid UTF-8 in resource service.name/namespace/version";
+    QTest::newRow("overlong service.name")
+        << setKey("service.name", std::string(257, 's')) << "resource service.name/namespace/version too long";
+    QTest::newRow("overlong k8s namespace")
+        << setKey("k8s.namespace.name", std::string(1000, 'k')) << "resource service.name/namespace/version too long";
 }
 
 void TestOtlpDecoder::badResourceRejectsItsSpansOnly()
@@ -638,9 +672,10 @@ void TestOtlpDecoder::everyReasonCountedInOneBatch()
         {"invalid UTF-8 in span name", 1},
     };
     QCOMPARE(r.reasons, want);
-    QCOMPARE(r.summary(), std::string("5 of 8 spans rejected: invalid UTF-8 in span name (1); "
-                                      "missing start or end timestamp (1); span_id is not 8 bytes (2); "
-                                      "start timestamp too far from now (1)"));
+    QCOMPARE(r.summary(),
+        std::string("5 of 8 spans rejected: invalid UTF-8 in span name (1); "
+                    "missing start or end timestamp (1); span_id is not 8 bytes (2); "
+                    "start timestamp too far from now (1)"));
 }
 
 void TestOtlpDecoder::limitsAreConfigurable()

@@ -45,17 +45,16 @@ void TestPeerCertificate::initTestCase()
     m_pki = std::make_unique<TestPki>(m_dir.path());
     QVERIFY2(m_pki->makeCa(QStringLiteral("ca"), QStringLiteral("meshscope test CA")), qPrintable(m_pki->lastError()));
     QVERIFY2(m_pki->makeLeaf(QStringLiteral("checkout"), QStringLiteral("ca"), QStringLiteral("/O=shop/CN=checkout"),
-                             QStringLiteral("DNS:checkout.shop.svc,DNS:checkout.test,IP:127.0.0.1,IP:::1,"
-                                            "URI:https://meshscope.test/about,URI:spiffe://meshscope.test/ns/shop/sa/checkout"),
-                             90),
-             qPrintable(m_pki->lastError()));
+                 QStringLiteral("DNS:checkout.shop.svc,DNS:checkout.test,IP:127.0.0.1,IP:::1,"
+                                "URI:https://meshscope.test/about,URI:spiffe://meshscope.test/ns/shop/sa/checkout"),
+                 90),
+        qPrintable(m_pki->lastError()));
     QVERIFY2(m_pki->makeLeaf(QStringLiteral("short"), QStringLiteral("ca"), QStringLiteral("/CN=short-lived"),
-                             QStringLiteral("URI:spiffe://meshscope.test/ns/shop/sa/cart"), 5),
-             qPrintable(m_pki->lastError()));
+                 QStringLiteral("URI:spiffe://meshscope.test/ns/shop/sa/cart"), 5),
+        qPrintable(m_pki->lastError()));
     QVERIFY2(m_pki->makeLeafWithDates(QStringLiteral("old"), QStringLiteral("ca"), QStringLiteral("/CN=old-service"),
-                                      QStringLiteral("DNS:old.test"), QStringLiteral("20200101000000Z"),
-                                      QStringLiteral("20200201000000Z")),
-             qPrintable(m_pki->lastError()));
+                 QStringLiteral("DNS:old.test"), QStringLiteral("20200101000000Z"), QStringLiteral("20200201000000Z")),
+        qPrintable(m_pki->lastError()));
 }
 
 void TestPeerCertificate::parsesSubjectIssuerAndSans()
@@ -66,16 +65,18 @@ void TestPeerCertificate::parsesSubjectIssuerAndSans()
     QCOMPARE(c.subject, QStringLiteral("CN=checkout,O=shop"));
     QCOMPARE(c.commonName, QStringLiteral("checkout"));
     QCOMPARE(c.issuer, QStringLiteral("CN=meshscope test CA,O=meshscope tests"));
-    QCOMPARE(c.dnsNames, (QStringList{QStringLiteral("checkout.shop.svc"), QStringLiteral("checkout.test")}));
-    QCOMPARE(c.ipAddresses, (QStringList{QStringLiteral("127.0.0.1"), QStringLiteral("::1")}));
-    QCOMPARE(c.uris, (QStringList{QStringLiteral("https://meshscope.test/about"),
-                                  QStringLiteral("spiffe://meshscope.test/ns/shop/sa/checkout")}));
+    QCOMPARE(c.dnsNames, (QStringList {QStringLiteral("checkout.shop.svc"), QStringLiteral("checkout.test")}));
+    QCOMPARE(c.ipAddresses, (QStringList {QStringLiteral("127.0.0.1"), QStringLiteral("::1")}));
+    QCOMPARE(c.uris,
+        (QStringList {QStringLiteral("https://meshscope.test/about"),
+            QStringLiteral("spiffe://meshscope.test/ns/shop/sa/checkout")}));
     // The SPIFFE id is the spiffe:// URI, not merely the first URI.
     QCOMPARE(c.spiffeId(), QStringLiteral("spiffe://meshscope.test/ns/shop/sa/checkout"));
     QCOMPARE(c.serialNumber, QStringLiteral("65"));  // -set_serial 101
     QCOMPARE(c.sha256Fingerprint.count(QLatin1Char(':')), qsizetype(31));
-    QCOMPARE(c.sanText(), QStringLiteral("DNS:checkout.shop.svc, DNS:checkout.test, IP:127.0.0.1, IP:::1, "
-                                         "URI:https://meshscope.test/about, URI:spiffe://meshscope.test/ns/shop/sa/checkout"));
+    QCOMPARE(c.sanText(),
+        QStringLiteral("DNS:checkout.shop.svc, DNS:checkout.test, IP:127.0.0.1, IP:::1, "
+                       "URI:https://meshscope.test/about, URI:spiffe://meshscope.test/ns/shop/sa/checkout"));
 
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QVERIFY(qAbs(now.secsTo(c.notBefore)) < 300);
@@ -87,7 +88,7 @@ void TestPeerCertificate::parsesSubjectIssuerAndSans()
     const QString summary = c.summary(now);
     QVERIFY2(summary.startsWith(QLatin1String("CN=checkout,O=shop (spiffe://meshscope.test/ns/shop/sa/checkout), "
                                               "issued by CN=meshscope test CA,O=meshscope tests, expires ")),
-             qPrintable(summary));
+        qPrintable(summary));
     QVERIFY2(summary.endsWith(QLatin1String("(89 days left)")), qPrintable(summary));
 }
 
@@ -97,7 +98,7 @@ void TestPeerCertificate::exactDatesAndExpiry()
     QVERIFY(!c.isNull());
     QCOMPARE(c.notBefore, QDateTime(QDate(2020, 1, 1), QTime(0, 0), Qt::UTC));
     QCOMPARE(c.notAfter, QDateTime(QDate(2020, 2, 1), QTime(0, 0), Qt::UTC));
-    QCOMPARE(c.dnsNames, QStringList{QStringLiteral("old.test")});
+    QCOMPARE(c.dnsNames, QStringList {QStringLiteral("old.test")});
     QVERIFY(c.spiffeId().isEmpty());
 
     const QDateTime inside(QDate(2020, 1, 20), QTime(12, 0), Qt::UTC);
@@ -113,7 +114,7 @@ void TestPeerCertificate::exactDatesAndExpiry()
     const QString summary = c.summary(QDateTime::currentDateTimeUtc());
     QVERIFY2(summary.endsWith(QLatin1String(", EXPIRED on 2020-02-01")), qPrintable(summary));
     QVERIFY2(summary.startsWith(QLatin1String("CN=old-service (DNS:old.test), issued by CN=meshscope test CA")),
-             qPrintable(summary));
+        qPrintable(summary));
 }
 
 void TestPeerCertificate::expiresSoonWithinFourteenDays()
@@ -144,8 +145,7 @@ void TestPeerCertificate::sameThroughQSslCertificate()
     QCOMPARE(viaQt.uris, direct.uris);
     QCOMPARE(viaQt.ipAddresses, direct.ipAddresses);
     QCOMPARE(viaQt.notAfter, direct.notAfter);
-    QCOMPARE(viaQt.sha256Fingerprint,
-             QString::fromLatin1(certs.first().digest(QCryptographicHash::Sha256).toHex(':')));
+    QCOMPARE(viaQt.sha256Fingerprint, QString::fromLatin1(certs.first().digest(QCryptographicHash::Sha256).toHex(':')));
     QVERIFY(fromQSslCertificate(QSslCertificate()).isNull());
 }
 

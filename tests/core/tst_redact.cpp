@@ -71,13 +71,15 @@ void TestRedact::urlsLoseSecrets()
 void TestRedact::remoteTextEscapesControls()
 {
     QCOMPARE(sanitizeRemoteText(std::string_view("bad \x1b[31mred\x1b[0m\x07 done")),
-             std::string("bad \\x1b[31mred\\x1b[0m\\x07 done"));
+        std::string("bad \\x1b[31mred\\x1b[0m\\x07 done"));
     // Only the first line: a peer cannot forge further log lines.
-    QCOMPARE(sanitizeRemoteText(std::string_view("first\nFAKE: second line")),
-             std::string("first ... (23 bytes)"));
+    QCOMPARE(sanitizeRemoteText(std::string_view("first\nFAKE: second line")), std::string("first ... (23 bytes)"));
     QCOMPARE(sanitizeRemoteText(std::string_view("trailing newline\n")), std::string("trailing newline"));
     // Invalid UTF-8 and C1 controls are escaped byte by byte.
-    QCOMPARE(sanitizeRemoteText(std::string_view("a\xff" "b\xc2\x9b" "c")), std::string("a\\xffb\\xc2\\x9bc"));
+    QCOMPARE(sanitizeRemoteText(std::string_view("a\xff"
+                                                 "b\xc2\x9b"
+                                                 "c")),
+        std::string("a\\xffb\\xc2\\x9bc"));
 }
 
 void TestRedact::remoteTextIsBounded()

@@ -38,13 +38,13 @@ RouteSet bookinfo()
     HttpRoute reviews;
     reviews.name = "reviews";
     reviews.ns = "bookinfo";
-    reviews.hostnames = { "reviews.bookinfo.svc.cluster.local" };
-    RouteRule jason = rule("jason", { backend("reviews-v2") });
+    reviews.hostnames = {"reviews.bookinfo.svc.cluster.local"};
+    RouteRule jason = rule("jason", {backend("reviews-v2")});
     RouteMatch m;
-    m.headers.push_back({ "end-user", StringMatchType::Exact, "jason" });
+    m.headers.push_back({"end-user", StringMatchType::Exact, "jason"});
     jason.matches.push_back(m);
     reviews.rules.push_back(jason);
-    RouteRule canary = rule("canary", { backend("reviews-v1", 80), backend("reviews-v2", 20) });
+    RouteRule canary = rule("canary", {backend("reviews-v1", 80), backend("reviews-v2", 20)});
     canary.timeoutMs = 1500;
     reviews.rules.push_back(canary);
     set.routes.push_back(reviews);
@@ -52,9 +52,9 @@ RouteSet bookinfo()
     HttpRoute ratings;
     ratings.name = "ratings";
     ratings.ns = "bookinfo";
-    ratings.hostnames = { "ratings", "*.example.com" };
-    ratings.rules.push_back(rule({}, { backend("ratings-stable") }));
-    ratings.rules.push_back(rule("mirror", { backend("ratings-stable") }));
+    ratings.hostnames = {"ratings", "*.example.com"};
+    ratings.rules.push_back(rule({}, {backend("ratings-stable")}));
+    ratings.rules.push_back(rule("mirror", {backend("ratings-stable")}));
     set.routes.push_back(ratings);
     return set;
 }
@@ -160,7 +160,7 @@ void TestRouteActions::bestRule()
     const RouteSet set = bookinfo();
 
     // The split rule wins over the earlier single-backend rule, for either version.
-    for (const char *id : { "bookinfo/reviews@v2", "bookinfo/reviews@v1", "reviews", "reviews-v2" }) {
+    for (const char *id : {"bookinfo/reviews@v2", "bookinfo/reviews@v1", "reviews", "reviews-v2"}) {
         const std::optional<RuleLocation> at = findRuleFor(set, id);
         QVERIFY2(at, id);
         QCOMPARE(at->route, 0);
@@ -175,8 +175,7 @@ void TestRouteActions::bestRule()
 
     // More backends serving the service win over fewer.
     RouteSet more = set;
-    more.routes[0].rules.push_back(
-        rule("all", { backend("reviews-v1"), backend("reviews-v2"), backend("reviews-v3") }));
+    more.routes[0].rules.push_back(rule("all", {backend("reviews-v1"), backend("reviews-v2"), backend("reviews-v3")}));
     const std::optional<RuleLocation> all = findRuleFor(more, "reviews");
     QVERIFY(all);
     QCOMPARE(all->rule, 2);
@@ -209,7 +208,7 @@ void TestRouteActions::bestRule()
 
     // Non-service nodes never pick a rule, even a backend with that name.
     RouteSet odd = set;
-    odd.routes[0].rules.push_back(rule("odd", { backend("external") }));
+    odd.routes[0].rules.push_back(rule("odd", {backend("external")}));
     QVERIFY(!routesService(odd, "external"));
     QVERIFY(!routesService(RouteSet {}, "reviews"));
 }
@@ -222,23 +221,23 @@ void TestRouteActions::routingOfService()
     std::vector<ServiceRouting> r = routingFor(set, "bookinfo/reviews");
     QCOMPARE(r.size(), size_t(1));
     QCOMPARE(r[0].route, 0);
-    QCOMPARE(r[0].rules, (std::vector<int> { 0, 1 }));
+    QCOMPARE(r[0].rules, (std::vector<int> {0, 1}));
 
     // A route whose hostname is not the service lists only rules with a serving backend.
     RouteSet gateway = set;
     HttpRoute edge;
     edge.name = "edge";
     edge.ns = "bookinfo";
-    edge.hostnames = { "shop.example.com" };
-    edge.rules.push_back(rule("static", { backend("static-v1") }));
-    edge.rules.push_back(rule("reviews-v1-only", { backend("reviews-v1") }));
-    edge.rules.push_back(rule("reviews-v2-only", { backend("reviews-v2") }));
+    edge.hostnames = {"shop.example.com"};
+    edge.rules.push_back(rule("static", {backend("static-v1")}));
+    edge.rules.push_back(rule("reviews-v1-only", {backend("reviews-v1")}));
+    edge.rules.push_back(rule("reviews-v2-only", {backend("reviews-v2")}));
     gateway.routes.push_back(edge);
     r = routingFor(gateway, "bookinfo/reviews@v1");
     QCOMPARE(r.size(), size_t(2));
     QCOMPARE(r[0].route, 0);
     QCOMPARE(r[1].route, 2);
-    QCOMPARE(r[1].rules, std::vector<int> { 1 });
+    QCOMPARE(r[1].rules, std::vector<int> {1});
 
     QVERIFY(routingFor(set, "bookinfo/details").empty());
     QVERIFY(routingFor(set, "shop/reviews").empty());
@@ -250,8 +249,8 @@ void TestRouteActions::routedServiceNames()
     RouteSet set = bookinfo();
     set.routes[0].rules[0].backends.push_back(backend("details-v1", 0, 9080, "shop"));
     const std::vector<std::string> routed = routedServices(set);
-    const std::vector<std::string> expected = { "bookinfo/ratings", "bookinfo/ratings-stable", "bookinfo/reviews",
-        "bookinfo/reviews-v1", "bookinfo/reviews-v2", "shop/details", "shop/details-v1" };
+    const std::vector<std::string> expected = {"bookinfo/ratings", "bookinfo/ratings-stable", "bookinfo/reviews",
+        "bookinfo/reviews-v1", "bookinfo/reviews-v2", "shop/details", "shop/details-v1"};
     QCOMPARE(routed, expected);  // sorted, each once; no dotted or wildcard hostnames
 }
 
@@ -275,7 +274,7 @@ void TestRouteActions::shiftPair()
 
     // Three backends: the other side is the heaviest of the rest.
     const RouteRule three
-        = rule("three", { backend("reviews-v1", 10), backend("reviews-v2", 60), backend("reviews-v3", 30) });
+        = rule("three", {backend("reviews-v1", 10), backend("reviews-v2", 60), backend("reviews-v3", 30)});
     p = shiftPairFor(reviews, three, "reviews@v3");
     QCOMPARE(p->from, std::string("reviews-v2"));
     QCOMPARE(p->to, std::string("reviews-v3"));
@@ -284,18 +283,18 @@ void TestRouteActions::shiftPair()
     QCOMPARE(p->to, std::string("reviews-v3"));
 
     // Exactly half is not the smaller share: it moves away.
-    const RouteRule even = rule("even", { backend("reviews-v1", 50), backend("reviews-v2", 50) });
+    const RouteRule even = rule("even", {backend("reviews-v1", 50), backend("reviews-v2", 50)});
     p = shiftPairFor(reviews, even, "reviews@v2");
     QCOMPARE(p->from, std::string("reviews-v2"));
     QCOMPARE(p->to, std::string("reviews-v1"));
     // No weight at all: away from the clicked one too.
-    const RouteRule none = rule("none", { backend("reviews-v1", 0), backend("reviews-v2", 0) });
+    const RouteRule none = rule("none", {backend("reviews-v1", 0), backend("reviews-v2", 0)});
     p = shiftPairFor(reviews, none, "reviews@v2");
     QCOMPARE(p->from, std::string("reviews-v2"));
     QCOMPARE(p->to, std::string("reviews-v1"));
 
     // One backend, or none serving the service: the first, with nothing to shift to yet.
-    const RouteRule single = rule("single", { backend("ratings-v1") });
+    const RouteRule single = rule("single", {backend("ratings-v1")});
     p = shiftPairFor(reviews, single, "ratings@v1");
     QVERIFY(p);
     QCOMPARE(p->from, std::string("ratings-v1"));
@@ -348,13 +347,13 @@ void TestRouteActions::headerRoute()
 
     // A second header route gets its own name.
     reviews.rules.insert(reviews.rules.begin(), hr);
-    hr = headerRouteFor(reviews, reviews.rules[2], "reviews", { "header-canary", "x-beta", "1" });
+    hr = headerRouteFor(reviews, reviews.rules[2], "reviews", {"header-canary", "x-beta", "1"});
     QCOMPARE(hr.name, std::string("header-canary-2"));
     QCOMPARE(hr.matches[0].headers[0].name, std::string("x-beta"));
     QCOMPARE(hr.matches[0].headers[0].value, std::string("1"));
 
     // Nothing serving the service: the rule's first backend; no backends: the service itself.
-    hr = headerRouteFor(reviews, rule("other", { backend("static-v1", 5), backend("static-v2", 1) }), "reviews");
+    hr = headerRouteFor(reviews, rule("other", {backend("static-v1", 5), backend("static-v2", 1)}), "reviews");
     QCOMPARE(hr.backends[0].name, std::string("static-v1"));
     hr = headerRouteFor(reviews, rule("empty", {}), "bookinfo/details@v1");
     QCOMPARE(hr.backends.size(), size_t(1));
@@ -391,7 +390,7 @@ void TestRouteActions::defaultRoute()
     QVERIFY(r);
     QCOMPARE(r->name, std::string("details"));
     QCOMPARE(r->ns, std::string("bookinfo"));
-    QCOMPARE(r->hostnames, std::vector<std::string> { "details" });
+    QCOMPARE(r->hostnames, std::vector<std::string> {"details"});
     QCOMPARE(r->rules.size(), size_t(1));
     QCOMPARE(r->rules[0].name, std::string("default"));
     QVERIFY(r->rules[0].matches.empty());

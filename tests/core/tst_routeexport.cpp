@@ -229,15 +229,15 @@ void TestRouteExport::istioWithoutSubsets()
 void TestRouteExport::istioCrossNamespaceHost()
 {
     ExportOptions o;
-    BackendRef b { "reviews-v3", "other", 0, 1 };
+    BackendRef b {"reviews-v3", "other", 0, 1};
     const IstioDestination d = istioDestination(b, "bookinfo", o);
     QCOMPARE(d.host, std::string("reviews.other.svc.cluster.local"));
     QCOMPARE(d.subset, std::string("v3"));
     b.ns = "bookinfo";
     QCOMPARE(istioDestination(b, "bookinfo", o).host, std::string("reviews"));
     // Only a "-v<digit>..." suffix is a version.
-    QCOMPARE(istioDestination(BackendRef { "web-vault", "", 0, 1 }, "x", o).subset, std::string());
-    QCOMPARE(istioDestination(BackendRef { "api-v2beta1", "", 0, 1 }, "x", o).subset, std::string("v2beta1"));
+    QCOMPARE(istioDestination(BackendRef {"web-vault", "", 0, 1}, "x", o).subset, std::string());
+    QCOMPARE(istioDestination(BackendRef {"api-v2beta1", "", 0, 1}, "x", o).subset, std::string("v2beta1"));
 }
 
 void TestRouteExport::istioDropsWhatItCannotSay()
@@ -266,8 +266,8 @@ spec:
     for (const RouteIssue &i : r.issues)
         fields << QString::fromStdString(i.field);
     QCOMPARE(fields,
-        (QStringList { QStringLiteral("spec.hostnames"), QStringLiteral("timeouts.backendRequest"),
-            QStringLiteral("filters.requestHeaderModifier.add") }));
+        (QStringList {QStringLiteral("spec.hostnames"), QStringLiteral("timeouts.backendRequest"),
+            QStringLiteral("filters.requestHeaderModifier.add")}));
 }
 
 void TestRouteExport::istioDurations()

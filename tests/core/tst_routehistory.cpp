@@ -76,8 +76,8 @@ void TestRouteHistory::recordListAcrossRestarts()
     QCOMPARE(entries[0].beforeYaml, toYaml(a));
     QCOMPARE(entries[0].afterYaml, toYaml(b));
     QCOMPARE(entries[0].summary,
-        (std::vector<std::string> { "HTTPRoute bookinfo/reviews: rule 'canary' backend reviews-v1 weight 80 -> 50",
-            "HTTPRoute bookinfo/reviews: rule 'canary' backend reviews-v2 weight 20 -> 50" }));
+        (std::vector<std::string> {"HTTPRoute bookinfo/reviews: rule 'canary' backend reviews-v1 weight 80 -> 50",
+            "HTTPRoute bookinfo/reviews: rule 'canary' backend reviews-v2 weight 20 -> 50"}));
     QVERIFY(entries[0].diff.find("-          weight: 80\n+          weight: 50\n") != std::string::npos);
     QVERIFY(!entries[0].rollbackOf);
     QCOMPARE(entries[1].target, std::string("caddy http://127.0.0.1:2019"));
@@ -96,7 +96,7 @@ void TestRouteHistory::recordListAcrossRestarts()
     const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
     QCOMPARE(lines.size(), 3);
     const QJsonObject first = QJsonDocument::fromJson(lines[0]).object();
-    for (const char *key : { "id", "time", "target", "diff", "summary", "before", "after" })
+    for (const char *key : {"id", "time", "target", "diff", "summary", "before", "after"})
         QVERIFY2(first.contains(QLatin1String(key)), key);
     QCOMPARE(first.value(QLatin1String("time")).toString(), QStringLiteral("2023-11-14T22:13:20.123Z"));
 }
@@ -156,7 +156,7 @@ void TestRouteHistory::summaryLines()
     RouteSet b = withSplit(0, 100);
     b.routes[0].rules[1].timeoutMs = 3000;
     b.routes[0].rules[1].retry->attempts = 5;
-    b.routes[0].rules[0].backends.push_back(BackendRef { "reviews-v3", "", 9080, 1 });
+    b.routes[0].rules[0].backends.push_back(BackendRef {"reviews-v3", "", 9080, 1});
     b.routes[0].hostnames.push_back("reviews.bookinfo");
     const auto s = summarizeChanges(example(), b);
     const std::vector<std::string> expected = {
@@ -178,7 +178,7 @@ void TestRouteHistory::summaryRulesAndSlices()
     std::swap(b.routes[0].rules[0], b.routes[0].rules[1]);
     b.routes[0].rules.push_back(RouteRule {});
     b.routes[0].rules.back().name = "new";
-    b.endpointSlices[0].endpoints.push_back(Endpoint { "127.0.0.9", false });
+    b.endpointSlices[0].endpoints.push_back(Endpoint {"127.0.0.9", false});
     b.endpointSlices.erase(b.endpointSlices.begin() + 1);
     FaultInjection f;
     f.delayMs = 2000;

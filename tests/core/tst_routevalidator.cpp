@@ -91,7 +91,7 @@ void TestRouteValidator::examplesAreClean()
     const RouteLoadResult r
         = loadRouteFile(QFINDTESTDATA(QStringLiteral("../../examples/routes/bookinfo-reviews.yaml")).toStdString());
     QVERIFY(r.ok());
-    for (DataPlane t : { DataPlane::Generic, DataPlane::Envoy }) {
+    for (DataPlane t : {DataPlane::Generic, DataPlane::Envoy}) {
         const auto issues = validateRoutes(r.set, t);
         QVERIFY2(issues.empty(), qPrintable(describe(issues)));
     }
@@ -330,7 +330,7 @@ void TestRouteValidator::unknownBackendSeverityDependsOnTarget()
     QCOMPARE(on(generic, "filters[0].requestMirror.backendRef.name").size(), size_t(1));
     QVERIFY(!hasErrors(generic));
 
-    for (DataPlane t : { DataPlane::Envoy, DataPlane::XdsGrpc, DataPlane::Caddy }) {
+    for (DataPlane t : {DataPlane::Envoy, DataPlane::XdsGrpc, DataPlane::Caddy}) {
         const auto issues = validateRoutes(set, t);
         const auto g = on(issues, "backendRefs[0].name");
         QCOMPARE(g.size(), size_t(1));

@@ -145,7 +145,7 @@ void TestRouteYaml::loadsExampleFieldByField()
     const HttpRoute &route = r.set.routes[0];
     QCOMPARE(route.name, std::string("reviews"));
     QCOMPARE(route.ns, std::string("bookinfo"));
-    QCOMPARE(route.hostnames, std::vector<std::string> { "reviews" });
+    QCOMPARE(route.hostnames, std::vector<std::string> {"reviews"});
     QCOMPARE(route.source.line, 8);  // "apiVersion:" of the first document
     QCOMPARE(route.source.documentIndex, 0);
     QCOMPARE(route.rules.size(), size_t(2));
@@ -177,9 +177,9 @@ void TestRouteYaml::loadsExampleFieldByField()
     QCOMPARE(canary.backendTimeoutMs, std::optional<int64_t>(2000));
     QVERIFY(canary.retry);
     QCOMPARE(canary.retry->attempts, 2);
-    QCOMPARE(canary.retry->codes, (std::vector<int> { 502, 503 }));
+    QCOMPARE(canary.retry->codes, (std::vector<int> {502, 503}));
     QCOMPARE(canary.retry->backoffMs, std::optional<int64_t>(25));
-    QCOMPARE(canary.retry->retryOn, (std::vector<std::string> { "connect-failure", "reset" }));
+    QCOMPARE(canary.retry->retryOn, (std::vector<std::string> {"connect-failure", "reset"}));
 
     QCOMPARE(r.set.endpointSlices.size(), size_t(2));
     const EndpointSlice &v1 = r.set.endpointSlices[0];
@@ -202,7 +202,7 @@ void TestRouteYaml::loadsEveryFieldAndExtension()
     QVERIFY2(r.issues.empty(), qPrintable(allIssues(r.issues)));
     QCOMPARE(r.set.routes.size(), size_t(1));
     const HttpRoute &route = r.set.routes[0];
-    QCOMPARE(route.hostnames, (std::vector<std::string> { "shop.example.com", "*.shop.example.com" }));
+    QCOMPARE(route.hostnames, (std::vector<std::string> {"shop.example.com", "*.shop.example.com"}));
     const RouteRule &api = route.rules[0];
     QCOMPARE(api.matches.size(), size_t(2));
     const RouteMatch &m = api.matches[0];
@@ -218,11 +218,11 @@ void TestRouteYaml::loadsEveryFieldAndExtension()
     QCOMPARE(m.method, std::string("POST"));
     QVERIFY(api.matches[1].path->type == PathMatchType::Exact);
 
-    QCOMPARE(api.requestHeaders.set, (std::vector<std::pair<std::string, std::string>> { { "x-a", "1" } }));
-    QCOMPARE(api.requestHeaders.add, (std::vector<std::pair<std::string, std::string>> { { "x-b", "two" } }));
-    QCOMPARE(api.requestHeaders.remove, std::vector<std::string> { "x-c" });
+    QCOMPARE(api.requestHeaders.set, (std::vector<std::pair<std::string, std::string>> {{"x-a", "1"}}));
+    QCOMPARE(api.requestHeaders.add, (std::vector<std::pair<std::string, std::string>> {{"x-b", "two"}}));
+    QCOMPARE(api.requestHeaders.remove, std::vector<std::string> {"x-c"});
     QCOMPARE(
-        api.responseHeaders.set, (std::vector<std::pair<std::string, std::string>> { { "x-served-by", "meshscope" } }));
+        api.responseHeaders.set, (std::vector<std::pair<std::string, std::string>> {{"x-served-by", "meshscope"}}));
     QVERIFY(api.mirror);
     QCOMPARE(api.mirror->backend.name, std::string("shadow"));
     QCOMPARE(api.mirror->backend.ns, std::string("test"));
@@ -236,7 +236,7 @@ void TestRouteYaml::loadsEveryFieldAndExtension()
     QCOMPARE(api.backends[1].ns, std::string("canary"));
     QCOMPARE(api.timeoutMs, std::optional<int64_t>(90000));
     QCOMPARE(api.retry->attempts, 3);
-    QCOMPARE(api.retry->retryOn, (std::vector<std::string> { "5xx", "reset" }));  // comma spelling accepted
+    QCOMPARE(api.retry->retryOn, (std::vector<std::string> {"5xx", "reset"}));  // comma spelling accepted
     QCOMPARE(api.retry->perTryTimeoutMs, std::optional<int64_t>(750));
     QCOMPARE(api.retry->backoffMs, std::optional<int64_t>(100));
 
@@ -280,7 +280,7 @@ void TestRouteYaml::defaultsMadeExplicit()
 
 void TestRouteYaml::roundTripYamlModelYaml()
 {
-    for (const std::string &text : { std::string(kFull),
+    for (const std::string &text : {std::string(kFull),
              [] {
                  std::ifstream in(examplePath("bookinfo-reviews.yaml"));
                  return std::string(std::istreambuf_iterator<char>(in), {});
@@ -288,7 +288,7 @@ void TestRouteYaml::roundTripYamlModelYaml()
              [] {
                  std::ifstream in(examplePath("ratings-chaos.yaml"));
                  return std::string(std::istreambuf_iterator<char>(in), {});
-             }() }) {
+             }()}) {
         const RouteLoadResult first = loadRouteYaml(text, "a.yaml");
         QVERIFY2(first.ok(), qPrintable(allIssues(first.issues)));
         QVERIFY(!first.set.routes.empty());
@@ -311,17 +311,16 @@ void TestRouteYaml::roundTripProgrammaticSet()
     r.ns = "ns1";
     RouteRule rule;
     rule.name = "r1";
-    rule.matches.push_back(
-        RouteMatch { PathMatch { PathMatchType::Exact, "/a b" }, { { "X-Num", StringMatchType::Exact, "007" } },
-            { { "q", StringMatchType::RegularExpression, "[a-z]+" } }, "GET" });
-    rule.backends.push_back(BackendRef { "svc", "", 80, 0 });
-    rule.backends.push_back(BackendRef { "svc2", "other", 0, 5 });
+    rule.matches.push_back(RouteMatch {PathMatch {PathMatchType::Exact, "/a b"},
+        {{"X-Num", StringMatchType::Exact, "007"}}, {{"q", StringMatchType::RegularExpression, "[a-z]+"}}, "GET"});
+    rule.backends.push_back(BackendRef {"svc", "", 80, 0});
+    rule.backends.push_back(BackendRef {"svc2", "other", 0, 5});
     FaultInjection f;
     f.abortHttpStatus = 418;
     f.abortPercent = 0.001;
     rule.fault = f;
     RequestMirror m;
-    m.backend = BackendRef { "mirror", "", 0, 1 };
+    m.backend = BackendRef {"mirror", "", 0, 1};
     m.percent = 33.3333;
     rule.mirror = m;
     RetryPolicy p;
@@ -333,7 +332,7 @@ void TestRouteYaml::roundTripProgrammaticSet()
     EndpointSlice s;
     s.name = "svc-1";
     s.serviceName = "svc";
-    s.endpoints = { { "::1", true }, { "fd00::1", false } };
+    s.endpoints = {{"::1", true}, {"fd00::1", false}};
     set.endpointSlices.push_back(s);
 
     const std::string yaml = toYaml(set);
@@ -350,8 +349,8 @@ void TestRouteYaml::awkwardStringsStayStrings_data()
 {
     QTest::addColumn<QString>("value");
     int row = 0;
-    for (const char *v : { "true", "no", "null", "~", "123", "1e3", "0x1f", "1:20", ".inf", "", "*", "- x", "a: b",
-             "#x", "it's", "tab\there", "line\nbreak", "ünïcode", "\"quoted\"", "[x]", "{y}", "@at" })
+    for (const char *v : {"true", "no", "null", "~", "123", "1e3", "0x1f", "1:20", ".inf", "", "*", "- x", "a: b", "#x",
+             "it's", "tab\there", "line\nbreak", "ünïcode", "\"quoted\"", "[x]", "{y}", "@at"})
         QTest::addRow("%d", row++) << QString::fromUtf8(v);
 }
 
@@ -362,9 +361,8 @@ void TestRouteYaml::awkwardStringsStayStrings()
     HttpRoute r;
     r.name = "r";
     RouteRule rule;
-    rule.matches.push_back(
-        RouteMatch { PathMatch {}, { { "x-h", StringMatchType::Exact, value.toStdString() } }, {}, {} });
-    rule.backends.push_back(BackendRef { "b", "", 0, 1 });
+    rule.matches.push_back(RouteMatch {PathMatch {}, {{"x-h", StringMatchType::Exact, value.toStdString()}}, {}, {}});
+    rule.backends.push_back(BackendRef {"b", "", 0, 1});
     rule.requestHeaders.set.emplace_back("x-set", value.toStdString());
     r.rules.push_back(rule);
     set.routes.push_back(r);
@@ -636,7 +634,7 @@ void TestRouteYaml::aliasBombRefusedWithLine()
     QVERIFY(!r.ok());
     QCOMPARE(r.issues.size(), size_t(1));
     QVERIFY2(QString::fromStdString(r.issues[0].message).contains(QLatin1String("aliases expand past")),
-             r.issues[0].message.c_str());
+        r.issues[0].message.c_str());
     QVERIFY(r.issues[0].source.line >= 20);  // the line of the alias that crossed it
     QVERIFY(r.set.routes.empty());
 }
@@ -674,7 +672,7 @@ void TestRouteYaml::parserThatStopsProgressingIsRefused()
     QVERIFY(clock.elapsed() < 10000);
     QVERIFY(!r.ok());
     QVERIFY2(QString::fromStdString(r.issues.front().message).contains(QLatin1String("YAML documents")),
-             r.issues.front().message.c_str());
+        r.issues.front().message.c_str());
 }
 
 void TestRouteYaml::invalidTextInNamesRefusedByValidate()
@@ -686,7 +684,7 @@ void TestRouteYaml::invalidTextInNamesRefusedByValidate()
     RouteRule rule;
     rule.name = "default";
     RouteMatch m;
-    m.path = PathMatch{PathMatchType::PathPrefix, "/caf\xc3"};
+    m.path = PathMatch {PathMatchType::PathPrefix, "/caf\xc3"};
     rule.matches.push_back(m);
     BackendRef b;
     b.name = "reviews";

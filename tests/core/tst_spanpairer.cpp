@@ -173,17 +173,16 @@ void TestSpanPairer::loneClientExpiresToNamedPeer_data()
     QTest::addColumn<QStringList>("attrs");  // key=value pairs on the client span
     QTest::addColumn<QString>("expectedTarget");
 
-    QTest::newRow("peer.service wins over server.address and net.peer.name")
-        << QStringList{QStringLiteral("net.peer.name=ratings-host"), QStringLiteral("server.address=ratings.internal"),
-                       QStringLiteral("peer.service=ratings-api")}
-        << QStringLiteral("ext:ratings-api");
+    QTest::newRow("peer.service wins over server.address and net.peer.name") << QStringList {
+        QStringLiteral("net.peer.name=ratings-host"), QStringLiteral("server.address=ratings.internal"),
+        QStringLiteral("peer.service=ratings-api")} << QStringLiteral("ext:ratings-api");
     QTest::newRow("server.address wins over net.peer.name")
-        << QStringList{QStringLiteral("net.peer.name=ratings-host"), QStringLiteral("server.address=ratings.internal")}
+        << QStringList {QStringLiteral("net.peer.name=ratings-host"), QStringLiteral("server.address=ratings.internal")}
         << QStringLiteral("ext:ratings.internal");
-    QTest::newRow("net.peer.name alone")
-        << QStringList{QStringLiteral("net.peer.name=ratings-host")} << QStringLiteral("ext:ratings-host");
+    QTest::newRow("net.peer.name alone") << QStringList {QStringLiteral("net.peer.name=ratings-host")}
+                                         << QStringLiteral("ext:ratings-host");
     QTest::newRow("server.address with port")
-        << QStringList{QStringLiteral("server.address=api.payments-provider.example:443")}
+        << QStringList {QStringLiteral("server.address=api.payments-provider.example:443")}
         << QStringLiteral("ext:api.payments-provider.example");
 }
 
@@ -309,9 +308,9 @@ void TestSpanPairer::clockSkewStillPairs()
     const uint64_t serverStart = uint64_t(int64_t(kT0Ns) + skewMs * int64_t(kMsNs));
     for (uint64_t i = 0; i < 5; ++i) {
         agg.ingestSpans(batch(serverSpan("reviews", 40 + i, 0x4200 + i, 0x4100 + i, serverStart + i * kMsNs, 25)),
-                        kT0Ms + int64_t(i));
+            kT0Ms + int64_t(i));
         agg.ingestSpans(batch(clientSpan("frontend", 40 + i, 0x4100 + i, 0x4000 + i, kT0Ns + i * kMsNs, 40)),
-                        kT0Ms + int64_t(i) + 1);
+            kT0Ms + int64_t(i) + 1);
     }
     GraphSnapshotPtr snap = agg.snapshot(kT0Ms + 3 * kTtlMs);
     QVERIFY2(snap->edge("frontend->reviews"), qPrintable(edgeList(*snap)));
@@ -362,9 +361,9 @@ void TestSpanPairer::pendingCountsOnlyWaitingHalves()
     GraphSnapshotPtr waiting = agg.snapshot(kT0Ms + 1);
     QCOMPARE(waiting->counters.pendingHalves, uint64_t(1));
 
-    agg.ingestSpans(batch(serverSpan("reviews", 60, 0x6002, 0x6001, kT0Ns, 9),
-                          serverSpan("frontend", 61, 0x6100, 0, kT0Ns, 9)),
-                    kT0Ms + 2);
+    agg.ingestSpans(
+        batch(serverSpan("reviews", 60, 0x6002, 0x6001, kT0Ns, 9), serverSpan("frontend", 61, 0x6100, 0, kT0Ns, 9)),
+        kT0Ms + 2);
     GraphSnapshotPtr done = agg.snapshot(kT0Ms + 3);
     QCOMPARE(done->counters.requests, uint64_t(2));
     QCOMPARE(done->counters.pendingHalves, uint64_t(0));
@@ -494,8 +493,13 @@ QStringList graphFacts(const GraphSnapshot &snap)
                      .arg(e.stats.p50Ms, 0, 'f', 3)
                      .arg(e.stats.p99Ms, 0, 'f', 3);
     for (const NodeSnapshot &n : snap.nodes)
-        facts << QStringLiteral("%1 kind=%2 n=%3").arg(QString::fromStdString(n.id)).arg(int(n.kind)).arg(n.stats.requests);
-    facts << QStringLiteral("duplicates=%1 paired=%2").arg(snap.counters.duplicateSpans).arg(snap.counters.pairedRequests);
+        facts << QStringLiteral("%1 kind=%2 n=%3")
+                     .arg(QString::fromStdString(n.id))
+                     .arg(int(n.kind))
+                     .arg(n.stats.requests);
+    facts << QStringLiteral("duplicates=%1 paired=%2")
+                 .arg(snap.counters.duplicateSpans)
+                 .arg(snap.counters.pairedRequests);
     return facts;
 }
 

@@ -53,7 +53,7 @@ RouteSet reviewsSet()
     RouteRule canary;
     canary.name = "canary";
     RouteMatch m;
-    m.path = PathMatch{PathMatchType::RegularExpression, "/reviews\\.v1\\.Reviews/(Get|List)"};
+    m.path = PathMatch {PathMatchType::RegularExpression, "/reviews\\.v1\\.Reviews/(Get|List)"};
     m.headers = {{"X-Canary", StringMatchType::Exact, "1"}, {"x-user", StringMatchType::RegularExpression, "qa-.*"}};
     canary.matches = {m};
     canary.backends = {backend("reviews-v2", 9080)};
@@ -68,17 +68,18 @@ RouteSet reviewsSet()
 
     RouteRule split;
     RouteMatch exact;
-    exact.path = PathMatch{PathMatchType::Exact, "/reviews.v1.Reviews/Get"};
+    exact.path = PathMatch {PathMatchType::Exact, "/reviews.v1.Reviews/Get"};
     exact.method = "POST";
     RouteMatch prefix;
-    prefix.path = PathMatch{PathMatchType::PathPrefix, "/reviews.v1.Reviews"};
+    prefix.path = PathMatch {PathMatchType::PathPrefix, "/reviews.v1.Reviews"};
     split.matches = {exact, prefix};
     split.backends = {backend("reviews-v1", 9080, 7), backend("reviews-v2", 9080, 3)};
     r.rules.push_back(split);
 
     RouteSet set;
     set.routes.push_back(r);
-    set.endpointSlices.push_back(slice("reviews-v1-abc", "reviews-v1", 9081, {{"10.0.0.1", true}, {"10.0.0.2", false}}));
+    set.endpointSlices.push_back(
+        slice("reviews-v1-abc", "reviews-v1", 9081, {{"10.0.0.1", true}, {"10.0.0.2", false}}));
     set.endpointSlices.push_back(slice("reviews-v2-def", "reviews-v2", 0, {{"10.0.0.3", true}}));
     for (EndpointSlice &s : set.endpointSlices)
         s.ns = "shop";
@@ -102,7 +103,8 @@ std::vector<std::string> filterNames(const hcm::HttpConnectionManager &manager)
 
 bool hasNote(const XdsResourceSet &out, const std::string &part)
 {
-    return std::any_of(out.notes.begin(), out.notes.end(), [&](const std::string &n) { return n.find(part) != std::string::npos; });
+    return std::any_of(
+        out.notes.begin(), out.notes.end(), [&](const std::string &n) { return n.find(part) != std::string::npos; });
 }
 
 template <class T>
@@ -139,7 +141,7 @@ private Q_SLOTS:
         const hcm::HttpFilter &last = manager.http_filters(manager.http_filters_size() - 1);
         QCOMPARE(last.name(), std::string(kXdsRouterFilterName));
         QCOMPARE(last.typed_config().type_url(),
-                 std::string("type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"));
+            std::string("type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"));
     }
 
     void routeConfigurationKeepsRuleOrderOneRoutePerMatch()
@@ -182,7 +184,8 @@ private Q_SLOTS:
         // Envoy sees the method as the ":method" header.
         XdsTranslatorOptions envoy;
         envoy.target = DataPlane::Envoy;
-        const route::RouteMatch forEnvoy = translateToXds(reviewsSet(), envoy).routeConfigurations[0].virtual_hosts(0).routes(1).match();
+        const route::RouteMatch forEnvoy
+            = translateToXds(reviewsSet(), envoy).routeConfigurations[0].virtual_hosts(0).routes(1).match();
         QCOMPARE(forEnvoy.headers_size(), 1);
         QCOMPARE(forEnvoy.headers(0).name(), std::string(":method"));
         QCOMPARE(forEnvoy.headers(0).exact_match(), std::string("POST"));
@@ -221,8 +224,8 @@ private Q_SLOTS:
         RouteSet set = reviewsSet();
         set.routes[0].rules[1].backends[0].weight = 100;
         set.routes[0].rules[1].backends[1].weight = 0;
-        const route::WeightedCluster wc2 =
-            translateToXds(set).routeConfigurations[0].virtual_hosts(0).routes(1).route().weighted_clusters();
+        const route::WeightedCluster wc2
+            = translateToXds(set).routeConfigurations[0].virtual_hosts(0).routes(1).route().weighted_clusters();
         QVERIFY(wc2.clusters(1).has_weight());
         QCOMPARE(wc2.clusters(1).weight().value(), 0u);
         QCOMPARE(wc2.total_weight().value(), 100u);
@@ -230,7 +233,8 @@ private Q_SLOTS:
 
     void timeoutsAndRetries()
     {
-        const route::RouteAction a = translateToXds(reviewsSet()).routeConfigurations[0].virtual_hosts(0).routes(0).route();
+        const route::RouteAction a
+            = translateToXds(reviewsSet()).routeConfigurations[0].virtual_hosts(0).routes(0).route();
         QCOMPARE(a.timeout().seconds(), int64_t(2));
         QCOMPARE(a.timeout().nanos(), 500'000'000);
         QCOMPARE(a.max_stream_duration().max_stream_duration().seconds(), int64_t(2));
@@ -321,7 +325,8 @@ private Q_SLOTS:
         QCOMPARE(out.listeners[2].name(), std::string("fallback.shop"));
         // Rules of both routes, in file order, under the shared hostname.
         QCOMPARE(out.routeConfigurations[0].virtual_hosts(0).routes_size(), 4);
-        QCOMPARE(out.routeConfigurations[0].virtual_hosts(0).routes(3).name(), std::string("shop/reviews-extra/rules[0]"));
+        QCOMPARE(
+            out.routeConfigurations[0].virtual_hosts(0).routes(3).name(), std::string("shop/reviews-extra/rules[0]"));
         // A wildcard domain can hold one '*' only (Envoy); a catch-all route matches any authority.
         QCOMPARE(out.routeConfigurations[1].virtual_hosts(0).domains_size(), 1);
         QCOMPARE(out.routeConfigurations[2].virtual_hosts(0).domains_size(), 1);
@@ -341,13 +346,13 @@ private Q_SLOTS:
 
         const XdsResourceSet out = translateToXds(set);
         QVERIFY2(hasNote(out, "HTTPRoute shop/reviews rules[1]: proxyless gRPC ignores route header changes"),
-                 out.notes.empty() ? "no notes" : out.notes.front().c_str());
+            out.notes.empty() ? "no notes" : out.notes.front().c_str());
         const route::VirtualHost &vh = out.routeConfigurations[0].virtual_hosts(0);
         // Header changes are still written, for Envoy.
         QCOMPARE(vh.routes(1).request_headers_to_add_size(), 1);
         QCOMPARE(vh.routes(1).request_headers_to_add(0).header().key(), std::string("x-env"));
         QCOMPARE(int(vh.routes(1).request_headers_to_add(0).append_action()),
-                 int(envoy::config::core::v3::HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD));
+            int(envoy::config::core::v3::HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD));
         QCOMPARE(vh.routes(1).request_headers_to_remove(0), std::string("x-debug"));
         // A rule without backends answers 500 itself (Gateway API).
         QCOMPARE(vh.routes(3).direct_response().status(), 500u);
@@ -385,14 +390,15 @@ private Q_SLOTS:
         QVERIFY2(!hasNote(out, "fault"), out.notes.empty() ? "" : out.notes.front().c_str());
         QCOMPARE(out.listeners.size(), size_t(2));
         const hcm::HttpConnectionManager manager = managerOf(out.listeners[0]);
-        QCOMPARE(filterNames(manager), (std::vector<std::string>{"envoy.filters.http.fault", "envoy.filters.http.router"}));
+        QCOMPARE(
+            filterNames(manager), (std::vector<std::string> {"envoy.filters.http.fault", "envoy.filters.http.router"}));
         QCOMPARE(manager.http_filters(0).typed_config().type_url(),
-                 std::string("type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"));
+            std::string("type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"));
         fault::HTTPFault listenerFault;
         QVERIFY(manager.http_filters(0).typed_config().UnpackTo(&listenerFault));
         QCOMPARE(listenerFault.ByteSizeLong(), size_t(0));  // empty: routes without faults inject nothing
         // The listener without faults keeps the router alone.
-        QCOMPARE(filterNames(managerOf(out.listeners[1])), std::vector<std::string>{"envoy.filters.http.router"});
+        QCOMPARE(filterNames(managerOf(out.listeners[1])), std::vector<std::string> {"envoy.filters.http.router"});
 
         const route::VirtualHost &vh = out.routeConfigurations[0].virtual_hosts(0);
         QCOMPARE(vh.routes_size(), 3);
@@ -402,7 +408,8 @@ private Q_SLOTS:
             QCOMPARE(perFilter.size(), size_t(1));
             QVERIFY(perFilter.count("envoy.filters.http.fault"));
             const google::protobuf::Any &any = perFilter.at("envoy.filters.http.fault");
-            QCOMPARE(any.type_url(), std::string("type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"));
+            QCOMPARE(
+                any.type_url(), std::string("type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"));
             fault::HTTPFault config;
             QVERIFY(any.UnpackTo(&config));
             QVERIFY(config.delay().has_fixed_delay());
@@ -441,7 +448,7 @@ private Q_SLOTS:
         QVERIFY(vh.routes(1).typed_per_filter_config().empty());
         QVERIFY(hasNote(out, "HTTPRoute shop/reviews rules[1]: a fault delay of 0 ms delays nothing; delay not sent"));
         QCOMPARE(filterNames(managerOf(out.listeners[0])),
-                 (std::vector<std::string>{"envoy.filters.http.fault", "envoy.filters.http.router"}));
+            (std::vector<std::string> {"envoy.filters.http.fault", "envoy.filters.http.router"}));
     }
 
     void percentagesBecomeFractions_data()

@@ -33,7 +33,7 @@ namespace {
 
 constexpr const char *kFuzzTarget = "fuzz_alsdecoder";
 constexpr int64_t kNowMs = 1'700'000'000'000;  // the time the seeds' entries were made for
-const AlsNodeIdentity kUnknownStream{};  // before the stream's first identifier
+const AlsNodeIdentity kUnknownStream {};  // before the stream's first identifier
 
 bool sameRef(const NodeRef &a, const NodeRef &b)
 {
@@ -104,32 +104,33 @@ void checkResult(const AlsDecoder &decoder, const AlsDecodeResult &r)
     const AlsDecodeLimits &limits = decoder.limits();
     if (r.malformed) {
         ASSERT_PROPERTY(r.requests.empty() && r.received == 0 && r.rejected == 0 && !r.identity,
-                        "a malformed message yields nothing");
+            "a malformed message yields nothing");
         return;
     }
     ASSERT_PROPERTY(r.received == r.httpEntries + r.tcpEntries, "received counts every HTTP and TCP entry");
     ASSERT_PROPERTY(r.rejected <= r.received, "no more rejected entries than received ones");
     const uint64_t kept = r.received - r.rejected;
     ASSERT_PROPERTY(r.requests.size() >= kept && r.requests.size() <= 2 * kept,
-                    "each kept entry yields one request or two, a rejected one none");
+        "each kept entry yields one request or two, a rejected one none");
     for (const auto &[reason, n] : r.reasons)
         ASSERT_PROPERTY(!reason.empty() && n > 0, "reasons are named and counted");
     if (r.identity && !r.identity->problem) {
-        ASSERT_PROPERTY(r.identity->known && !r.identity->workload.name.empty(), "a usable identity names its workload");
+        ASSERT_PROPERTY(
+            r.identity->known && !r.identity->workload.name.empty(), "a usable identity names its workload");
         ASSERT_PROPERTY(refCapped(r.identity->workload, limits.maxNameBytes), "identity names capped at maxNameBytes");
         ASSERT_PROPERTY(refUtf8(r.identity->workload), "identity names are UTF-8");
     }
     for (const ObservedRequest &q : r.requests) {
         ASSERT_PROPERTY(refCapped(q.source, limits.maxNameBytes) && refCapped(q.target, limits.maxNameBytes),
-                        "node names, namespaces and versions capped at maxNameBytes");
+            "node names, namespaces and versions capped at maxNameBytes");
         ASSERT_PROPERTY(q.event.path.size() <= limits.maxValueBytes && q.event.authority.size() <= limits.maxValueBytes,
-                        "path and authority capped at maxValueBytes");
-        ASSERT_PROPERTY(refUtf8(q.source) && refUtf8(q.target) && isValidUtf8(q.event.path)
-                            && isValidUtf8(q.event.authority),
-                        "names, paths and authorities are UTF-8");
+            "path and authority capped at maxValueBytes");
+        ASSERT_PROPERTY(
+            refUtf8(q.source) && refUtf8(q.target) && isValidUtf8(q.event.path) && isValidUtf8(q.event.authority),
+            "names, paths and authorities are UTF-8");
         ASSERT_PROPERTY(std::isfinite(q.event.durationMs) && q.event.durationMs >= 0
-                            && q.event.durationMs <= double(limits.maxDurationMs),
-                        "durations are finite and within maxDurationMs");
+                && q.event.durationMs <= double(limits.maxDurationMs),
+            "durations are finite and within maxDurationMs");
         ASSERT_PROPERTY(q.event.bytes >= 0, "byte counts saturate rather than wrap");
     }
 }
@@ -138,14 +139,14 @@ void checkSame(const AlsDecodeResult &ref, const AlsDecodeResult &wire)
 {
     ASSERT_PROPERTY(!wire.malformed, "protobuf parsed bytes the wire decoder called malformed");
     ASSERT_PROPERTY(ref.received == wire.received && ref.rejected == wire.rejected && ref.reasons == wire.reasons
-                        && ref.httpEntries == wire.httpEntries && ref.tcpEntries == wire.tcpEntries,
-                    "wire and message decoders disagree: counts or rejection reasons");
+            && ref.httpEntries == wire.httpEntries && ref.tcpEntries == wire.tcpEntries,
+        "wire and message decoders disagree: counts or rejection reasons");
     ASSERT_PROPERTY(sameIdentity(ref.identity, wire.identity), "wire and message decoders disagree: identity");
     ASSERT_PROPERTY(ref.requests.size() == wire.requests.size(), "wire and message decoders disagree: request count");
     for (size_t i = 0; i < ref.requests.size(); ++i) {
         const ObservedRequest &a = ref.requests[i], &b = wire.requests[i];
         ASSERT_PROPERTY(sameRef(a.source, b.source) && sameRef(a.target, b.target) && sameEvent(a.event, b.event),
-                        "wire and message decoders disagree: request contents");
+            "wire and message decoders disagree: request contents");
     }
 }
 

@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ASSERT_PROPERTY(again.ok(), "Caddy JSON meshscope wrote imports without errors");
     ASSERT_PROPERTY(again.set == pulled.set, "round trip Caddy -> model -> Caddy -> model keeps the model");
     const CaddyPushResult pushedAgain = modelToCaddyRoutes(again.set);
-    ASSERT_PROPERTY(pushedAgain.ok() && pushedAgain.routes == pushed.routes,
-                    "round trip keeps the Caddy JSON meshscope writes");
+    ASSERT_PROPERTY(
+        pushedAgain.ok() && pushedAgain.routes == pushed.routes, "round trip keeps the Caddy JSON meshscope writes");
     return 0;
 }

@@ -95,7 +95,7 @@ void checkPromDuration(const QString &text)
     const std::optional<int> plain = parsePromDurationSeconds(QString::number(*s));
     const std::optional<int> unit = parsePromDurationSeconds(QString::number(*s) + QLatin1Char('s'));
     ASSERT_PROPERTY(plain && *plain == *s && unit && *unit == *s,
-                    "round trip parsePromDurationSeconds -> \"<n>\" and \"<n>s\" -> parse keeps the value");
+        "round trip parsePromDurationSeconds -> \"<n>\" and \"<n>s\" -> parse keeps the value");
 }
 
 }  // namespace

@@ -37,14 +37,14 @@ void checkView(const EnvoyAdminView &view, const EnvoyAdminSample &sample)
     ASSERT_PROPERTY(view.edges.size() <= sample.clusters.clusters.size(), "at most one edge per cluster");
     for (const EnvoyClusterHealth &c : view.clusters) {
         ASSERT_PROPERTY(c.hostsTotal == int(c.hosts.size()), "hostsTotal counts the hosts");
-        ASSERT_PROPERTY(c.healthy + c.degraded + c.unhealthy == c.hostsTotal,
-                        "every host is healthy, degraded or unhealthy");
+        ASSERT_PROPERTY(
+            c.healthy + c.degraded + c.unhealthy == c.hostsTotal, "every host is healthy, degraded or unhealthy");
         ASSERT_PROPERTY(c.outlierEjected <= c.hostsTotal && c.failedActiveHc <= c.hostsTotal,
-                        "no more ejected or failing hosts than hosts");
+            "no more ejected or failing hosts than hosts");
     }
     for (const PulledEdge &e : view.edges) {
         ASSERT_PROPERTY(rateInRange(e.stats.errorRate) && rateInRange(e.stats.rate5xx) && rateInRange(e.stats.rate4xx),
-                        "error rates within 0..1");
+            "error rates within 0..1");
         ASSERT_PROPERTY(!(e.stats.rps < 0), "rates are never negative");
     }
     (void)envoyUpstreamHealthToJson(view.clusters);
@@ -73,10 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     error.clear();
     if (parseEnvoyStats(body, where, &sample.stats, &error)) {
-        ASSERT_PROPERTY(sample.stats.values.size() + sample.stats.histograms.size()
-                                + sample.stats.supportedQuantiles.size()
-                            <= size,
-                        "no more stats than bytes");
+        ASSERT_PROPERTY(
+            sample.stats.values.size() + sample.stats.histograms.size() + sample.stats.supportedQuantiles.size()
+                <= size,
+            "no more stats than bytes");
         for (const auto &[name, h] : sample.stats.histograms) {
             for (double q : {0.0, 50.0, 99.9, 100.0})
                 (void)sample.stats.quantile(name, q);
@@ -108,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     checkView(buildEnvoyAdminView(sample, &before, QString(), QStringLiteral("envoy")), sample);
     EnvoyAdminSample empty;
     empty.monotonicMs = 10'000;
-    checkView(buildEnvoyAdminView(sample, &empty, QStringLiteral("istio-system/gateway"), QStringLiteral("envoy")),
-              sample);
+    checkView(
+        buildEnvoyAdminView(sample, &empty, QStringLiteral("istio-system/gateway"), QStringLiteral("envoy")), sample);
     return 0;
 }

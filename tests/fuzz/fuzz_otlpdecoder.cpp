@@ -24,14 +24,13 @@ constexpr uint64_t kNowNs = 1790000000ull * 1000000000ull;
     std::abort();
 }
 
-
 }  // namespace
 
 // libFuzzer reports a crash as a finding, so a broken property aborts with its name.
-#define ASSERT_PROPERTY(condition, what) \
-    do {                             \
-        if (!(condition))            \
-            mismatch(what);          \
+#define ASSERT_PROPERTY(condition, what)                                                                               \
+    do {                                                                                                               \
+        if (!(condition))                                                                                              \
+            mismatch(what);                                                                                            \
     } while (false)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ASSERT_PROPERTY(!wire.malformed, "protobuf parsed bytes the wire decoder called malformed");
         DecodeResult ref = decoder.decode(req, kNowNs);
         ASSERT_PROPERTY(ref.received == wire.received && ref.rejected == wire.rejected && ref.reasons == wire.reasons,
-                    "span counts or rejection reasons");
+            "span counts or rejection reasons");
         ASSERT_PROPERTY(ref.spans.size() == wire.spans.size(), "number of spans");
         for (size_t i = 0; i < ref.spans.size(); ++i)
             ASSERT_PROPERTY(ref.spans[i] == wire.spans[i], "span contents");  // every field, defaulted ==

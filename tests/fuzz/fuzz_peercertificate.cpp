@@ -27,8 +27,8 @@ constexpr const char *kFuzzTarget = "fuzz_peercertificate";
 bool sameCertificate(const PeerCertificate &a, const PeerCertificate &b)
 {
     return a.subject == b.subject && a.issuer == b.issuer && a.commonName == b.commonName && a.dnsNames == b.dnsNames
-        && a.ipAddresses == b.ipAddresses && a.uris == b.uris && a.notBefore == b.notBefore
-        && a.notAfter == b.notAfter && a.serialNumber == b.serialNumber && a.sha256Fingerprint == b.sha256Fingerprint;
+        && a.ipAddresses == b.ipAddresses && a.uris == b.uris && a.notBefore == b.notBefore && a.notAfter == b.notAfter
+        && a.serialNumber == b.serialNumber && a.sha256Fingerprint == b.sha256Fingerprint;
 }
 
 }  // namespace
@@ -46,11 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ASSERT_PROPERTY(error.isEmpty(), "a parsed certificate comes without a reason");
     ASSERT_PROPERTY(c.sha256Fingerprint.size() == 32 * 3 - 1 && c.sha256Fingerprint.count(QLatin1Char(':')) == 31,
-                    "the fingerprint is 32 bytes of colon-separated hex");
+        "the fingerprint is 32 bytes of colon-separated hex");
 
     QString again;
     ASSERT_PROPERTY(sameCertificate(parsePeerCertificatePem(pem, &again), c) && again.isEmpty(),
-                    "the same bytes parse to the same certificate");
+        "the same bytes parse to the same certificate");
 
     // DER inside base64 is 3/4 of the PEM; a name printed per RFC 2253 escapes each
     // byte in at most a few characters. Eight times the input is a generous bound
@@ -62,14 +62,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sans += s.size();
     }
     ASSERT_PROPERTY(c.subject.size() <= bound && c.issuer.size() <= bound && c.commonName.size() <= bound
-                        && c.serialNumber.size() <= bound && sans <= bound,
-                    "the text of a certificate is bounded by its bytes");
+            && c.serialNumber.size() <= bound && sans <= bound,
+        "the text of a certificate is bounded by its bytes");
 
     (void)c.spiffeId();
     (void)c.sanText();
-    const QDateTime instants[] = {QDateTime(QDate(2020, 1, 20), QTime(12, 0), Qt::UTC),
-                                  QDateTime(QDate(2026, 11, 22), QTime(0, 0), Qt::UTC), c.notBefore, c.notAfter,
-                                  c.notAfter.isValid() ? c.notAfter.addDays(-14) : QDateTime()};
+    const QDateTime instants[]
+        = {QDateTime(QDate(2020, 1, 20), QTime(12, 0), Qt::UTC), QDateTime(QDate(2026, 11, 22), QTime(0, 0), Qt::UTC),
+            c.notBefore, c.notAfter, c.notAfter.isValid() ? c.notAfter.addDays(-14) : QDateTime()};
     for (const QDateTime &now : instants) {
         if (!now.isValid())
             continue;

@@ -24,9 +24,9 @@ using namespace meshscope;
 namespace {
 
 constexpr const char *kFuzzTarget = "fuzz_prometheus";
-constexpr MeshQueryKind kKinds[] = {MeshQueryKind::IstioRequests,    MeshQueryKind::IstioLatency,
-                                    MeshQueryKind::IstioBytes,       MeshQueryKind::LinkerdResponses,
-                                    MeshQueryKind::LinkerdLatency,   MeshQueryKind::LinkerdBytes};
+constexpr MeshQueryKind kKinds[]
+    = {MeshQueryKind::IstioRequests, MeshQueryKind::IstioLatency, MeshQueryKind::IstioBytes,
+        MeshQueryKind::LinkerdResponses, MeshQueryKind::LinkerdLatency, MeshQueryKind::LinkerdBytes};
 
 bool rateInRange(double r)
 {
@@ -38,7 +38,7 @@ void checkEdges(const std::vector<PulledEdge> &edges, size_t samples)
     ASSERT_PROPERTY(edges.size() <= samples, "no more edges than samples");
     for (const PulledEdge &e : edges) {
         ASSERT_PROPERTY(rateInRange(e.stats.errorRate) && rateInRange(e.stats.rate5xx) && rateInRange(e.stats.rate4xx),
-                        "error rates within 0..1");
+            "error rates within 0..1");
         ASSERT_PROPERTY(e.mtls >= -1 && e.mtls <= 1, "mtls is unknown, no or yes");
     }
 }
@@ -49,21 +49,22 @@ void buildGraph(const PromResult &r)
 {
     std::vector<MeshAnswer> answers;
     for (MeshQueryKind kind : kKinds)
-        answers.push_back(MeshAnswer{kind, r.vector});
+        answers.push_back(MeshAnswer {kind, r.vector});
     const std::vector<PulledEdge> edges = MeshMetrics::buildEdges(answers, 60);
     checkEdges(edges, r.vector.size() * std::size(kKinds));
 
     // Chart the first node the graph drew (or a fixed one), and its first edge.
-    const std::string node = edges.empty() ? std::string("bookinfo/reviews") : MeshMetrics::nodeId(edges.front().target);
+    const std::string node
+        = edges.empty() ? std::string("bookinfo/reviews") : MeshMetrics::nodeId(edges.front().target);
     const std::string edge = edges.empty() ? std::string("external->bookinfo/productpage")
-                                     : MeshMetrics::nodeId(edges.front().source) + "->" + node;
+                                           : MeshMetrics::nodeId(edges.front().source) + "->" + node;
     (void)MeshMetrics::focusFor(node);
     (void)MeshMetrics::focusFor(edge);
     if (r.matrix.empty())
         return;
     std::vector<MeshRangeAnswer> ranges;
     for (MeshQueryKind kind : kKinds)
-        ranges.push_back(MeshRangeAnswer{kind, r.matrix});
+        ranges.push_back(MeshRangeAnswer {kind, r.matrix});
     // A grid of 61 steps from the first point: it covers what the seeds' series hold,
     // and its size is not the fuzzer's to choose.
     double first = r.matrix.front().points.empty() ? 1700000000 : r.matrix.front().points.front().first;

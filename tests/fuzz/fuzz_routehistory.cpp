@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const std::vector<HistoryEntry> entries = history.list();
     const int skipped = history.skippedLines();
     ASSERT_PROPERTY(qsizetype(entries.size()) + skipped == nonEmptyLines(file),
-                    "every non-empty line is an entry or a counted skip");
+        "every non-empty line is an entry or a counted skip");
 
     // Lookups and rollbacks of a few entries: each loads its "before" YAML.
     for (size_t i = 0; i < entries.size() && i < 3; ++i) {
@@ -94,16 +94,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     // Appending: ids near the int64 edge make the next id meaningless, so only files
     // whose ids leave room are appended to (the reader is what is fuzzed here).
-    const bool roomForId = std::all_of(entries.begin(), entries.end(), [](const HistoryEntry &e) {
-        return e.id < (int64_t(1) << 53);
-    });
+    const bool roomForId
+        = std::all_of(entries.begin(), entries.end(), [](const HistoryEntry &e) { return e.id < (int64_t(1) << 53); });
     if (!roomForId || size > 64 * 1024)
         return 0;
-    const auto recorded = history.record("fuzz", RouteSet{}, RouteSet{}, std::nullopt, 1'700'000'000'000);
+    const auto recorded = history.record("fuzz", RouteSet {}, RouteSet {}, std::nullopt, 1'700'000'000'000);
     ASSERT_PROPERTY(recorded.has_value(), "a change can be appended to a damaged history");
     const std::vector<HistoryEntry> after = history.list();
     ASSERT_PROPERTY(after.size() == entries.size() + 1 && history.skippedLines() == skipped,
-                    "appending keeps every readable entry and damages none");
+        "appending keeps every readable entry and damages none");
     for (size_t i = 0; i < entries.size(); ++i)
         ASSERT_PROPERTY(sameEntry(after[i], entries[i]), "appending leaves earlier entries as they were");
     ASSERT_PROPERTY(after.back().id == recorded->id, "the appended entry comes last");

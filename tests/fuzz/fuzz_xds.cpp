@@ -57,10 +57,37 @@ public:
     std::string text()
     {
         static const char *const kWords[] = {
-            "reviews", "ratings", "reviews-v1", "bookinfo", "default", "shop", "api.example.com", "*.example.com",
-            "reviews.bookinfo.svc.cluster.local", "/", "/api", "/api/", "/pkg.Service/Method", "", "x-user",
-            "X-Canary", "GET", "POST", "^/v[0-9]+$", "(", "a|b", "10.0.0.1", "fd00::1", "Reviews", "a..b", "*",
-            "5xx", "unavailable", "retriable-status-codes", ":authority", "\xc3\xa9t\xc3\xa9",
+            "reviews",
+            "ratings",
+            "reviews-v1",
+            "bookinfo",
+            "default",
+            "shop",
+            "api.example.com",
+            "*.example.com",
+            "reviews.bookinfo.svc.cluster.local",
+            "/",
+            "/api",
+            "/api/",
+            "/pkg.Service/Method",
+            "",
+            "x-user",
+            "X-Canary",
+            "GET",
+            "POST",
+            "^/v[0-9]+$",
+            "(",
+            "a|b",
+            "10.0.0.1",
+            "fd00::1",
+            "Reviews",
+            "a..b",
+            "*",
+            "5xx",
+            "unavailable",
+            "retriable-status-codes",
+            ":authority",
+            "\xc3\xa9t\xc3\xa9",
         };
         const uint8_t b = byte();
         if (b < 224)
@@ -92,8 +119,8 @@ public:
 
     double percent()
     {
-        static const double kPercents[] = {100, 0, 50, 12.5, 0.0001, 99.99999, 150, -1,
-                                           std::numeric_limits<double>::quiet_NaN()};
+        static const double kPercents[]
+            = {100, 0, 50, 12.5, 0.0001, 99.99999, 150, -1, std::numeric_limits<double>::quiet_NaN()};
         return kPercents[upTo(std::size(kPercents) - 1)];
     }
 
@@ -103,7 +130,8 @@ private:
     size_t m_pos = 0;
 };
 
-template <typename T> std::optional<T> maybe(ByteReader &in, T value)
+template <typename T>
+std::optional<T> maybe(ByteReader &in, T value)
 {
     return in.flag() ? std::optional<T>(value) : std::nullopt;
 }
@@ -180,7 +208,7 @@ RouteRule rule(ByteReader &in)
         r.fault = f;
     }
     if (in.flag())
-        r.mirror = RequestMirror{backend(in), in.percent()};
+        r.mirror = RequestMirror {backend(in), in.percent()};
     if (in.flag())
         r.requestHeaders = headers(in);
     if (in.flag())
@@ -222,18 +250,18 @@ void checkRequest(const uint8_t *data, size_t size)
     envoy::service::discovery::v3::DiscoveryRequest back;
     ASSERT_PROPERTY(back.ParseFromString(req.SerializeAsString()), "an accepted request serializes back");
     ASSERT_PROPERTY(google::protobuf::util::MessageDifferencer::Equals(req, back),
-                    "an accepted request serializes back to an equal one");
+        "an accepted request serializes back to an equal one");
     // The node's fields are bytes in meshscope's proto subset (gRPC and Envoy send
     // whatever they were configured with); the ones the control plane keys its
     // tables by are strings, which must be UTF-8 once accepted.
-    ASSERT_PROPERTY(isValidUtf8(req.type_url()) && isValidUtf8(req.response_nonce())
-                        && isValidUtf8(req.version_info()) && isValidUtf8(req.error_detail().message()),
-                    "the type URL, nonce, version and NACK message of an accepted request are UTF-8");
+    ASSERT_PROPERTY(isValidUtf8(req.type_url()) && isValidUtf8(req.response_nonce()) && isValidUtf8(req.version_info())
+            && isValidUtf8(req.error_detail().message()),
+        "the type URL, nonce, version and NACK message of an accepted request are UTF-8");
     for (const std::string &name : req.resource_names())
         ASSERT_PROPERTY(isValidUtf8(name), "resource names are UTF-8");
     const std::string shortName = xdsTypeShortName(req.type_url());
-    ASSERT_PROPERTY(shortName.size() == 3 || shortName == req.type_url(),
-                    "a type URL is LDS, RDS, CDS or EDS, or itself");
+    ASSERT_PROPERTY(
+        shortName.size() == 3 || shortName == req.type_url(), "a type URL is LDS, RDS, CDS or EDS, or itself");
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ namespace {
 
 namespace otlp = opentelemetry::proto;
 
-void attr(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> *attrs, const std::string &k, const std::string &v)
+void attr(
+    google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> *attrs, const std::string &k, const std::string &v)
 {
     auto *kv = attrs->Add();
     kv->set_key(k);
@@ -28,10 +29,10 @@ void attr(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> *attrs,
 std::string validExport(std::mt19937_64 &rng)
 {
     static const char *kKeys[] = {"peer.service", "server.address", "http.method", "http.request.method",
-                                  "http.status_code", "http.response.status_code", "url.full", "url.path",
-                                  "rpc.system", "rpc.grpc.status_code", "db.system", "error", "grpc.path"};
-    static const char *kValues[] = {"GET", "200", "503", "grpc", "true", "reviews", "https://x.example/a?b",
-                                    "postgres", "\xff\xfe", "14", "UNAVAILABLE", ""};
+        "http.status_code", "http.response.status_code", "url.full", "url.path", "rpc.system", "rpc.grpc.status_code",
+        "db.system", "error", "grpc.path"};
+    static const char *kValues[] = {"GET", "200", "503", "grpc", "true", "reviews", "https://x.example/a?b", "postgres",
+        "\xff\xfe", "14", "UNAVAILABLE", ""};
     otlp::collector::trace::v1::ExportTraceServiceRequest req;
     const int resources = 1 + int(rng() % 3);
     for (int r = 0; r < resources; ++r) {

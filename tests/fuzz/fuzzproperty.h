@@ -54,8 +54,8 @@ inline bool knownFinding(bool applies, const char *id)
 }  // namespace meshscope::fuzz
 
 // Each target names itself in `kFuzzTarget` so that a report says which one broke.
-#define ASSERT_PROPERTY(condition, what)                                                    \
-    do {                                                                                    \
-        if (!(condition))                                                                   \
-            ::meshscope::fuzz::propertyBroken(kFuzzTarget, what, __FILE__, __LINE__);       \
+#define ASSERT_PROPERTY(condition, what)                                                                               \
+    do {                                                                                                               \
+        if (!(condition))                                                                                              \
+            ::meshscope::fuzz::propertyBroken(kFuzzTarget, what, __FILE__, __LINE__);                                  \
     } while (false)

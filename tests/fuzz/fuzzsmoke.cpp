@@ -61,15 +61,87 @@ std::string readFile(const fs::path &path)
 // durations, PEM): boundaries of integer types, non-finite numbers, unit suffixes,
 // structure characters and byte sequences that are not UTF-8.
 constexpr std::string_view kTokens[] = {
-    "0"sv, "1"sv, "-1"sv, "99999"sv, "100000"sv, "2147483648"sv, "4294967296"sv, "9223372036854775807"sv,
-    "9223372036854775808"sv, "18446744073709551616"sv, "1e308"sv, "1e309"sv, "-1e309"sv, "0.5"sv, ".5"sv,
-    "1."sv, "NaN"sv, "+Inf"sv, "-Inf"sv, "null"sv, "true"sv, "false"sv, "\"\""sv, "{}"sv, "[]"sv, "{"sv, "}"sv,
-    "["sv, "]"sv, ","sv, ":"sv, "\""sv, "'"sv, "\\"sv, "\\u0000"sv, "\\ud800"sv, "\\\""sv, "ns"sv, "us"sv,
-    "\xc2\xb5s"sv, "ms"sv, "s"sv, "m"sv, "h"sv, "d"sv, "w"sv, "y"sv, "Z"sv, "T"sv, "+02:00"sv, "-"sv, "---\n"sv,
-    "\n"sv, "\r\n"sv, "\t"sv, ": "sv, "- "sv, "? "sv, "&a "sv, "*a"sv, "!!binary "sv, "|\n"sv, ">\n"sv, "~"sv,
-    "*"sv, "/"sv, "|"sv, "~~"sv, "%"sv, "@"sv, "\x00"sv, "\xff"sv, "\xc0\x80"sv, "\xed\xa0\x80"sv,
-    "\xf4\x90\x80\x80"sv, "\xc3\xa9"sv, "\xf0\x9f\x98\x80"sv, "-----BEGIN CERTIFICATE-----\n"sv,
-    "-----END CERTIFICATE-----\n"sv, "="sv, "AAAA"sv,
+    "0"sv,
+    "1"sv,
+    "-1"sv,
+    "99999"sv,
+    "100000"sv,
+    "2147483648"sv,
+    "4294967296"sv,
+    "9223372036854775807"sv,
+    "9223372036854775808"sv,
+    "18446744073709551616"sv,
+    "1e308"sv,
+    "1e309"sv,
+    "-1e309"sv,
+    "0.5"sv,
+    ".5"sv,
+    "1."sv,
+    "NaN"sv,
+    "+Inf"sv,
+    "-Inf"sv,
+    "null"sv,
+    "true"sv,
+    "false"sv,
+    "\"\""sv,
+    "{}"sv,
+    "[]"sv,
+    "{"sv,
+    "}"sv,
+    "["sv,
+    "]"sv,
+    ","sv,
+    ":"sv,
+    "\""sv,
+    "'"sv,
+    "\\"sv,
+    "\\u0000"sv,
+    "\\ud800"sv,
+    "\\\""sv,
+    "ns"sv,
+    "us"sv,
+    "\xc2\xb5s"sv,
+    "ms"sv,
+    "s"sv,
+    "m"sv,
+    "h"sv,
+    "d"sv,
+    "w"sv,
+    "y"sv,
+    "Z"sv,
+    "T"sv,
+    "+02:00"sv,
+    "-"sv,
+    "---\n"sv,
+    "\n"sv,
+    "\r\n"sv,
+    "\t"sv,
+    ": "sv,
+    "- "sv,
+    "? "sv,
+    "&a "sv,
+    "*a"sv,
+    "!!binary "sv,
+    "|\n"sv,
+    ">\n"sv,
+    "~"sv,
+    "*"sv,
+    "/"sv,
+    "|"sv,
+    "~~"sv,
+    "%"sv,
+    "@"sv,
+    "\x00"sv,
+    "\xff"sv,
+    "\xc0\x80"sv,
+    "\xed\xa0\x80"sv,
+    "\xf4\x90\x80\x80"sv,
+    "\xc3\xa9"sv,
+    "\xf0\x9f\x98\x80"sv,
+    "-----BEGIN CERTIFICATE-----\n"sv,
+    "-----END CERTIFICATE-----\n"sv,
+    "="sv,
+    "AAAA"sv,
 };
 
 class Mutator {
@@ -84,8 +156,8 @@ public:
     {
         // Half of the time build on a recent mutant: several rounds of edits reach
         // deeper than one round on a pristine seed.
-        std::string s = !m_recent.empty() && pick(2) == 0 ? m_recent[pick(m_recent.size())]
-                                                          : m_seeds[pick(m_seeds.size())];
+        std::string s
+            = !m_recent.empty() && pick(2) == 0 ? m_recent[pick(m_recent.size())] : m_seeds[pick(m_seeds.size())];
         const size_t edits = 1 + pick(5);
         for (size_t e = 0; e < edits; ++e)
             edit(s);
@@ -113,15 +185,9 @@ private:
             if (!s.empty())
                 s[pos % s.size()] = char(m_rng());
             break;
-        case 2:
-            s.resize(pos);
-            break;
-        case 3:
-            s.erase(pos, 1 + pick(16));
-            break;
-        case 4:
-            s.insert(pos, 1 + pick(4), char(m_rng()));
-            break;
+        case 2: s.resize(pos); break;
+        case 3: s.erase(pos, 1 + pick(16)); break;
+        case 4: s.insert(pos, 1 + pick(4), char(m_rng())); break;
         case 5:
         case 6: {
             const std::string_view t = kTokens[pick(std::size(kTokens))];
@@ -205,7 +271,7 @@ void printKnownFindings(const std::string &self)
 {
     for (const auto &[id, n] : meshscope::fuzz::knownFindingCounts())
         std::printf("%s: %llu inputs set aside for the known finding \"%s\"\n", self.c_str(),
-                    static_cast<unsigned long long>(n), id.c_str());
+            static_cast<unsigned long long>(n), id.c_str());
 }
 
 }  // namespace
@@ -228,7 +294,7 @@ int main(int argc, char **argv)
     // libFuzzer's -rss_limit_mb would have prevented. ASan builds reserve terabytes of
     // address space for their shadow, so they rely on ASan's own allocation limits.
     // (Set before the first input, so the whole run is bounded.)
-    const rlimit limit{kAddressSpaceLimit, kAddressSpaceLimit};
+    const rlimit limit {kAddressSpaceLimit, kAddressSpaceLimit};
     setrlimit(RLIMIT_AS, &limit);
 #endif
     std::error_code ec;
@@ -267,8 +333,8 @@ int main(int argc, char **argv)
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%s: %zu seeds and %ld mutations (%llu bytes, seed %llu) in %.1f s, all properties held\n",
-                self.c_str(), seeds.size(), mutations, static_cast<unsigned long long>(bytes),
-                static_cast<unsigned long long>(seed), seconds);
+        self.c_str(), seeds.size(), mutations, static_cast<unsigned long long>(bytes),
+        static_cast<unsigned long long>(seed), seconds);
     printKnownFindings(self);
     return 0;
 }

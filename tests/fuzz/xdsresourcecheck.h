@@ -20,7 +20,8 @@ namespace meshscope::fuzz {
 // Whether what the control plane would send is what a client can read: protobuf
 // refuses to parse a proto3 string field that is not UTF-8, so such a resource is
 // rejected by every Envoy and gRPC client.
-template <typename Message> bool parsesBack(const Message &m)
+template <typename Message>
+bool parsesBack(const Message &m)
 {
     Message back;
     return back.ParseFromString(m.SerializeAsString());
@@ -30,8 +31,8 @@ template <typename Message> bool parsesBack(const Message &m)
 // load assignment per cluster, and every cluster a route names is served.
 // `validated`: the set passed validateRoutes for the translation's data plane, so
 // every resource must also reach the client intact and weights add up exactly.
-inline void checkXdsResources(const char *kFuzzTarget, const routing::RouteSet &set,
-                              const routing::XdsResourceSet &out, bool validated)
+inline void checkXdsResources(
+    const char *kFuzzTarget, const routing::RouteSet &set, const routing::XdsResourceSet &out, bool validated)
 {
     using namespace meshscope::routing;
     if (validated && knownFinding(routeSetHasUncheckedNonUtf8(set), kRouteTextNotUtf8))
@@ -46,14 +47,14 @@ inline void checkXdsResources(const char *kFuzzTarget, const routing::RouteSet &
     for (size_t i = 0; i < out.listeners.size(); ++i) {
         ASSERT_PROPERTY(listenerNames.count(out.listeners[i].name()) == 1, "listeners are named after hostnames");
         ASSERT_PROPERTY(out.routeConfigurations[i].name() == out.listeners[i].name(),
-                        "each listener's route configuration has its name");
+            "each listener's route configuration has its name");
     }
     ASSERT_PROPERTY(out.loadAssignments.size() == out.clusters.size(), "one load assignment per cluster");
     std::set<std::string> clusters;
     for (size_t i = 0; i < out.clusters.size(); ++i) {
         ASSERT_PROPERTY(clusters.insert(out.clusters[i].name()).second, "cluster names are unique");
         ASSERT_PROPERTY(out.loadAssignments[i].cluster_name() == out.clusters[i].name(),
-                        "each cluster's load assignment has its name");
+            "each cluster's load assignment has its name");
     }
 
     std::set<std::string> used;
@@ -73,7 +74,7 @@ inline void checkXdsResources(const char *kFuzzTarget, const routing::RouteSet &
                     // (at most 1,000,000 each) must add up exactly, or gRPC NACKs.
                     if (validated)
                         ASSERT_PROPERTY(sum == action.weighted_clusters().total_weight().value(),
-                                        "total_weight is the sum of the weights");
+                            "total_weight is the sum of the weights");
                 } else {
                     used.insert(action.cluster());
                 }

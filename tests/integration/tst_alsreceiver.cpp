@@ -31,7 +31,8 @@ namespace alog = envoy::data::accesslog::v3;
 namespace {
 
 constexpr const char *kStreamMethod = "/envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs";
-constexpr const char *kGatewayId = "router~10.1.2.3~istio-ingressgateway-7d9f-abc.istio-system~istio-system.svc.cluster.local";
+constexpr const char *kGatewayId
+    = "router~10.1.2.3~istio-ingressgateway-7d9f-abc.istio-system~istio-system.svc.cluster.local";
 constexpr const char *kReviewsId = "sidecar~10.1.2.5~reviews-v2-545db77b95-8nk9c.bookinfo~bookinfo.svc.cluster.local";
 constexpr const char *kProductpage = "outbound|9080||productpage.bookinfo.svc.cluster.local";
 
@@ -43,7 +44,7 @@ void setCommon(alog::AccessLogCommon *c, const std::string &cluster, double dura
 }
 
 alog::HTTPAccessLogEntry &addHttp(als::StreamAccessLogsMessage &m, const std::string &cluster,
-                                  envoy::config::core::v3::RequestMethod method, const std::string &path, int status)
+    envoy::config::core::v3::RequestMethod method, const std::string &path, int status)
 {
     alog::HTTPAccessLogEntry *e = m.mutable_http_logs()->add_log_entry();
     setCommon(e->mutable_common_properties(), cluster, 12);
@@ -143,8 +144,7 @@ public:
         call->Finish(&status, reinterpret_cast<void *>(4));
         step(4);
         cq.Shutdown();
-        while (cq.Next(&tag, &ok)) {
-        }
+        while (cq.Next(&tag, &ok)) { }
         return status;
     }
 
@@ -167,7 +167,7 @@ als::StreamAccessLogsMessage canaryMessage(int n)
     als::StreamAccessLogsMessage m;
     identify(m, "sidecar~10.9.9.9~canary-7d9f8c6b5-abcde.probe~probe.svc.cluster.local", "canary.probe");
     addHttp(m, "outbound|80||healthz.probe.svc.cluster.local", envoy::config::core::v3::GET,
-            "/healthz/" + std::to_string(n), 200);
+        "/healthz/" + std::to_string(n), 200);
     return m;
 }
 
@@ -215,7 +215,9 @@ void TestAlsReceiver::gatewayAndSidecarStreams()
     addHttp(gw[0], kProductpage, GET, "/productpage", 200);
     addHttp(gw[0], kProductpage, GET, "/productpage", 200);
     addHttp(gw[0], kProductpage, GET, "/productpage", 503)
-        .mutable_common_properties()->mutable_response_flags()->set_upstream_connection_failure(true);
+        .mutable_common_properties()
+        ->mutable_response_flags()
+        ->set_upstream_connection_failure(true);
     addHttp(gw[1], kProductpage, POST, "/login", 200);
     addHttp(gw[1], kProductpage, GET, "/static/app.js", 404);
     addTcp(gw[2], "outbound|5432||postgres.db.svc.cluster.local", 1000, 2000);
@@ -235,9 +237,10 @@ void TestAlsReceiver::gatewayAndSidecarStreams()
     auto gwWriter = h.stub().StreamAccessLogs(&gwCtx, &gwResp);
     auto scWriter = h.stub().StreamAccessLogs(&scCtx, &scResp);
     // Interleaved, each message read before the next is sent, so the test is exact.
-    const std::vector<std::pair<grpc::ClientWriter<als::StreamAccessLogsMessage> *, const als::StreamAccessLogsMessage *>>
-        order = {{gwWriter.get(), &gw[0]}, {scWriter.get(), &sc[0]}, {gwWriter.get(), &gw[1]},
-                 {scWriter.get(), &sc[1]}, {gwWriter.get(), &gw[2]}};
+    const std::vector<
+        std::pair<grpc::ClientWriter<als::StreamAccessLogsMessage> *, const als::StreamAccessLogsMessage *>>
+        order = {{gwWriter.get(), &gw[0]}, {scWriter.get(), &sc[0]}, {gwWriter.get(), &gw[1]}, {scWriter.get(), &sc[1]},
+            {gwWriter.get(), &gw[2]}};
     uint64_t sent = 0;
     for (const auto &[writer, message] : order) {
         QVERIFY(writer->Write(*message));
@@ -276,10 +279,10 @@ void TestAlsReceiver::gatewayAndSidecarStreams()
     QCOMPARE(nodeKindName(snap->node("istio-system/istio-ingressgateway")->kind), "gateway");
     QCOMPARE(nodeKindName(snap->node("bookinfo/productpage")->kind), "service");
     QCOMPARE(nodeKindName(snap->node("external")->kind), "external");
-    QVERIFY(in->origins == std::vector<std::string>{"als"});
+    QVERIFY(in->origins == std::vector<std::string> {"als"});
 
     const IngestCounters &c = snap->counters;
-    QCOMPARE(c.exportCalls, uint64_t(5));     // one per message
+    QCOMPARE(c.exportCalls, uint64_t(5));  // one per message
     QCOMPARE(c.spansReceived, uint64_t(10));  // entries
     QCOMPARE(c.spansRejected, uint64_t(0));
     QCOMPARE(c.malformedMessages, uint64_t(0));
@@ -294,9 +297,9 @@ void TestAlsReceiver::gatewayAndSidecarStreams()
             entering.push_back(std::move(ev));
     }
     QCOMPARE(entering.size(), size_t(7));
-    const std::vector<std::tuple<const char *, const char *, int>> expected = {
-        {"GET", "/productpage", 200}, {"GET", "/productpage", 200}, {"GET", "/productpage", 503},
-        {"POST", "/login", 200},      {"GET", "/static/app.js", 404}};
+    const std::vector<std::tuple<const char *, const char *, int>> expected
+        = {{"GET", "/productpage", 200}, {"GET", "/productpage", 200}, {"GET", "/productpage", 503},
+            {"POST", "/login", 200}, {"GET", "/static/app.js", 404}};
     for (size_t i = 0; i < expected.size(); ++i) {
         QCOMPARE(entering[i].method, std::string(std::get<0>(expected[i])));
         QCOMPARE(entering[i].path, std::string(std::get<1>(expected[i])));
@@ -356,7 +359,8 @@ void TestAlsReceiver::streamCutMidwayLosesNothingReceived()
         if (ev.sourceId == "external")
             paths << QString::fromStdString(ev.path);
     }
-    QCOMPARE(paths, QStringList({QStringLiteral("/a"), QStringLiteral("/b"), QStringLiteral("/c"), QStringLiteral("/d")}));
+    QCOMPARE(
+        paths, QStringList({QStringLiteral("/a"), QStringLiteral("/b"), QStringLiteral("/c"), QStringLiteral("/d")}));
 
     expectStillServing(h, 1);
 }
@@ -415,7 +419,7 @@ void TestAlsReceiver::oversizedMessageRejected()
     const grpc::Status st = h.stream(messages);
     QCOMPARE(int(st.error_code()), int(grpc::StatusCode::RESOURCE_EXHAUSTED));
     QVERIFY2(QByteArray::fromStdString(st.error_message()).contains(QByteArray::number(qulonglong(kLimit))),
-             st.error_message().c_str());
+        st.error_message().c_str());
     GraphSnapshotPtr snap = h.snapshot();
     QCOMPARE(snap->counters.oversizedMessages, uint64_t(1));
     QCOMPARE(snap->counters.spansReceived, uint64_t(1));  // the message before it was kept

@@ -88,9 +88,9 @@ void TestCaddyAdmin::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     QString error;
-    QVERIFY2(m_caddy.start(m_dir.path(), {{QStringLiteral("shop"), QStringLiteral("shop.test"), TestCaddy::Upstream::A}},
-                           &error),
-             qPrintable(error));
+    QVERIFY2(m_caddy.start(
+                 m_dir.path(), {{QStringLiteral("shop"), QStringLiteral("shop.test"), TestCaddy::Upstream::A}}, &error),
+        qPrintable(error));
     m_admin = m_caddy.admin();
     m_adminUrl = m_caddy.adminUrl();
     m_portA = m_caddy.portA();
@@ -104,8 +104,8 @@ void TestCaddyAdmin::cleanupTestCase()
 
 void TestCaddyAdmin::pullPrintsYamlNamingUpstreamA()
 {
-    const Run r = cli({ QStringLiteral("routes"), QStringLiteral("pull"), QStringLiteral("--caddy-admin"), m_adminUrl,
-        QStringLiteral("--server"), QStringLiteral("main") });
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("pull"), QStringLiteral("--caddy-admin"), m_adminUrl,
+        QStringLiteral("--server"), QStringLiteral("main")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY(r.out.contains(text("kind: HTTPRoute")));
     QVERIFY(r.out.contains(text("- shop.test")));
@@ -130,8 +130,8 @@ void TestCaddyAdmin::pullPrintsYamlNamingUpstreamA()
 
 void TestCaddyAdmin::unknownServerIsNamed()
 {
-    const Run r = cli({ QStringLiteral("routes"), QStringLiteral("pull"), QStringLiteral("--caddy-admin"), m_adminUrl,
-        QStringLiteral("--server"), QStringLiteral("nosuch") });
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("pull"), QStringLiteral("--caddy-admin"), m_adminUrl,
+        QStringLiteral("--server"), QStringLiteral("nosuch")});
     QCOMPARE(r.code, 1);
     QVERIFY2(
         r.err.contains(
@@ -152,9 +152,9 @@ void TestCaddyAdmin::dryRunPrintsDiffAndChangesNothing()
     out.close();
 
     const QByteArray before = routesBody();
-    const Run r = cli({ QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"), m_adminUrl,
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"), m_adminUrl,
         QStringLiteral("--server"), QStringLiteral("main"), QStringLiteral("--file"), path("edited.yaml"),
-        QStringLiteral("--dir"), path("history"), QStringLiteral("--dry-run") });
+        QStringLiteral("--dir"), path("history"), QStringLiteral("--dry-run")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY2(r.out.contains(QStringLiteral("EndpointSlice default/shop: port %1 -> %2").arg(m_portA).arg(m_portB)),
         qPrintable(r.out));
@@ -168,24 +168,23 @@ void TestCaddyAdmin::dryRunPrintsDiffAndChangesNothing()
 
 void TestCaddyAdmin::applyReachesTheNewUpstream()
 {
-    const Run r = cli({ QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"), m_adminUrl,
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"), m_adminUrl,
         QStringLiteral("--server"), QStringLiteral("main"), QStringLiteral("--file"), path("edited.yaml"),
-        QStringLiteral("--dir"), path("history") });
+        QStringLiteral("--dir"), path("history")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY(r.out.contains(text("applied to Caddy server 'main' as change 1")));
     QCOMPARE(throughCaddy(), QByteArray("B"));
     QVERIFY(routesBody().contains(QStringLiteral("127.0.0.1:%1").arg(m_portB).toUtf8()));
 
-    const Run h
-        = cli({ QStringLiteral("routes"), QStringLiteral("history"), QStringLiteral("--dir"), path("history") });
+    const Run h = cli({QStringLiteral("routes"), QStringLiteral("history"), QStringLiteral("--dir"), path("history")});
     QCOMPARE(h.code, 0);
     QVERIFY2(h.out.contains(QStringLiteral("caddy %1 main").arg(m_adminUrl)), qPrintable(h.out));
     QVERIFY(h.out.contains(QStringLiteral("port %1 -> %2").arg(m_portA).arg(m_portB)));
 
     // Applying the same file again changes nothing and records nothing.
-    const Run again = cli({ QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"),
+    const Run again = cli({QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"),
         m_adminUrl, QStringLiteral("--server"), QStringLiteral("main"), QStringLiteral("--file"), path("edited.yaml"),
-        QStringLiteral("--dir"), path("history") });
+        QStringLiteral("--dir"), path("history")});
     QCOMPARE(again.code, 0);
     QVERIFY(again.out.contains(text("no change")));
 }
@@ -215,9 +214,9 @@ void TestCaddyAdmin::staleEtagIsRefused()
     QCOMPARE(throughCaddy(), QByteArray("B"));
 
     // The CLI refuses the same way with a file pulled before the change.
-    const Run cliRun = cli({ QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"),
+    const Run cliRun = cli({QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"),
         m_adminUrl, QStringLiteral("--server"), server, QStringLiteral("--file"), path("pulled.yaml"),
-        QStringLiteral("--dir"), path("history") });
+        QStringLiteral("--dir"), path("history")});
     QCOMPARE(cliRun.code, 1);
     QVERIFY2(cliRun.err.contains(r.message), qPrintable(cliRun.err));
     QCOMPARE(routesBody(), changed);
@@ -233,7 +232,7 @@ void TestCaddyAdmin::invalidRoutesLeaveConfigUnchanged()
 
     // A regex RE2 cannot compile: refused before anything is sent.
     RouteSet badRegex = pulled.routes;
-    badRegex.routes[0].rules[0].matches.at(0).path = PathMatch { PathMatchType::RegularExpression, "/api/(v1" };
+    badRegex.routes[0].rules[0].matches.at(0).path = PathMatch {PathMatchType::RegularExpression, "/api/(v1"};
     const CaddyResult r1 = CaddyAdmin::applyRoutesSync(m_admin, server, badRegex, pulled.version);
     QCOMPARE(int(r1.kind), int(CaddyResult::Error::Invalid));
     QVERIFY2(
@@ -244,7 +243,7 @@ void TestCaddyAdmin::invalidRoutesLeaveConfigUnchanged()
     // RE2 accepts \C (any byte); Go's regexp, which Caddy uses, does not. Caddy
     // refuses the whole array and keeps its old config.
     RouteSet caddyRejects = pulled.routes;
-    caddyRejects.routes[0].rules[0].matches.at(0).path = PathMatch { PathMatchType::RegularExpression, "/x\\C" };
+    caddyRejects.routes[0].rules[0].matches.at(0).path = PathMatch {PathMatchType::RegularExpression, "/x\\C"};
     const CaddyResult r2 = CaddyAdmin::applyRoutesSync(m_admin, server, caddyRejects, pulled.version);
     QCOMPARE(int(r2.kind), int(CaddyResult::Error::Rejected));
     QVERIFY(r2.httpStatus >= 400);
@@ -267,9 +266,9 @@ void TestCaddyAdmin::invalidRoutesLeaveConfigUnchanged()
     QVERIFY(out.open(QIODevice::WriteOnly));
     out.write(yaml.toUtf8());
     out.close();
-    const Run r = cli({ QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"), m_adminUrl,
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"), m_adminUrl,
         QStringLiteral("--server"), server, QStringLiteral("--file"), path("invalid.yaml"), QStringLiteral("--dir"),
-        path("history") });
+        path("history")});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(text("regex does not compile under RE2")), qPrintable(r.err));
     QVERIFY(r.err.contains(text("not applied")));
@@ -278,8 +277,8 @@ void TestCaddyAdmin::invalidRoutesLeaveConfigUnchanged()
 
 void TestCaddyAdmin::rollbackRestoresA()
 {
-    const Run r = cli({ QStringLiteral("routes"), QStringLiteral("rollback"), QStringLiteral("--dir"), path("history"),
-        QStringLiteral("--id"), QStringLiteral("1") });
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("rollback"), QStringLiteral("--dir"), path("history"),
+        QStringLiteral("--id"), QStringLiteral("1")});
     QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
     QVERIFY2(
         r.out.contains(text("rolled back change 1 on Caddy server 'main'; recorded as change 2")), qPrintable(r.out));
@@ -288,8 +287,7 @@ void TestCaddyAdmin::rollbackRestoresA()
     QVERIFY2(now.ok(), qPrintable(now.message));
     QCOMPARE(now.routes.endpointSlices.at(0).port, m_portA);
 
-    const Run h
-        = cli({ QStringLiteral("routes"), QStringLiteral("history"), QStringLiteral("--dir"), path("history") });
+    const Run h = cli({QStringLiteral("routes"), QStringLiteral("history"), QStringLiteral("--dir"), path("history")});
     QVERIFY2(h.out.contains(text("(rollback of 1)")), qPrintable(h.out));
 }
 

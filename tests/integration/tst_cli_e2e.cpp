@@ -145,8 +145,9 @@ void TestCliEndToEnd::addressInUseFailsWithOneLine()
     QProcess p;
     QElapsedTimer timer;
     timer.start();
-    p.start(cliPath(), {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), addr, QStringLiteral("--duration"),
-                        QStringLiteral("20")});
+    p.start(cliPath(),
+        {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), addr, QStringLiteral("--duration"),
+            QStringLiteral("20")});
     QVERIFY(p.waitForFinished(15000));
     // It gave up at once rather than running for its duration.
     QVERIFY(timer.elapsed() < 15000);
@@ -161,8 +162,9 @@ void TestCliEndToEnd::addressInUseByAnotherCli()
 {
     // A second meshscope-cli on the port of a running one must not share it.
     QProcess first;
-    first.start(cliPath(), {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
-                            QStringLiteral("--duration"), QStringLiteral("10")});
+    first.start(cliPath(),
+        {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--duration"), QStringLiteral("10")});
     QVERIFY(first.waitForStarted());
     // Whatever the outcome, the first one does not outlive the test.
     const auto stopFirst = qScopeGuard([&first] {
@@ -174,23 +176,24 @@ void TestCliEndToEnd::addressInUseByAnotherCli()
     QVERIFY2(port > 0, firstErr.constData());
 
     QProcess second;
-    second.start(cliPath(), {QStringLiteral("graph"), QStringLiteral("--otlp-listen"),
-                             QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--duration"),
-                             QStringLiteral("2")});
+    second.start(cliPath(),
+        {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:%1").arg(port),
+            QStringLiteral("--duration"), QStringLiteral("2")});
     QVERIFY(second.waitForFinished(15000));
     const QByteArray err = second.readAllStandardError();
-    QVERIFY2(second.exitCode() != 0, qPrintable(QStringLiteral("second meshscope-cli bound port %1 too: %2")
-                                                    .arg(port)
-                                                    .arg(QString::fromUtf8(err.trimmed()))));
+    QVERIFY2(second.exitCode() != 0,
+        qPrintable(QStringLiteral("second meshscope-cli bound port %1 too: %2")
+                       .arg(port)
+                       .arg(QString::fromUtf8(err.trimmed()))));
     QVERIFY2(isOneLine(err), err.constData());
 }
 
 void TestCliEndToEnd::dotFormatWithoutTraffic()
 {
     QProcess p;
-    p.start(cliPath(), {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
-                        QStringLiteral("--duration"), QStringLiteral("0.5"), QStringLiteral("--format"),
-                        QStringLiteral("dot")});
+    p.start(cliPath(),
+        {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--duration"), QStringLiteral("0.5"), QStringLiteral("--format"), QStringLiteral("dot")});
     QVERIFY(p.waitForFinished(15000));
     QCOMPARE(p.exitCode(), 0);
     const QByteArray out = p.readAllStandardOutput();
@@ -202,9 +205,9 @@ void TestCliEndToEnd::dotFormatWithoutTraffic()
 void TestCliEndToEnd::demoTrafficEndToEnd()
 {
     QProcess cli;
-    cli.start(cliPath(), {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
-                          QStringLiteral("--duration"), QStringLiteral("8"), QStringLiteral("--format"),
-                          QStringLiteral("json")});
+    cli.start(cliPath(),
+        {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--duration"), QStringLiteral("8"), QStringLiteral("--format"), QStringLiteral("json")});
     QVERIFY(cli.waitForStarted());
     QByteArray cliErr;
     const int port = waitForListeningPort(cli, &cliErr);
@@ -212,9 +215,10 @@ void TestCliEndToEnd::demoTrafficEndToEnd()
 
     QProcess demo;
     demo.setProcessChannelMode(QProcess::MergedChannels);
-    demo.start(demoPath(), {QStringLiteral("--target"), QStringLiteral("127.0.0.1:%1").arg(port),
-                            QStringLiteral("--duration"), QStringLiteral("5"), QStringLiteral("--rate"),
-                            QStringLiteral("80"), QStringLiteral("--seed"), QStringLiteral("7")});
+    demo.start(demoPath(),
+        {QStringLiteral("--target"), QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--duration"),
+            QStringLiteral("5"), QStringLiteral("--rate"), QStringLiteral("80"), QStringLiteral("--seed"),
+            QStringLiteral("7")});
     QVERIFY(demo.waitForStarted());
     QVERIFY2(demo.waitForFinished(60000), "meshscope-demo did not finish");
     const QByteArray demoOut = demo.readAll();
@@ -228,7 +232,8 @@ void TestCliEndToEnd::demoTrafficEndToEnd()
     QJsonParseError perr;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &perr);
     QVERIFY2(perr.error == QJsonParseError::NoError, qPrintable(perr.errorString()));
-    Graph g{doc.object().value(QLatin1String("nodes")).toArray(), doc.object().value(QLatin1String("edges")).toArray()};
+    Graph g {
+        doc.object().value(QLatin1String("nodes")).toArray(), doc.object().value(QLatin1String("edges")).toArray()};
     const QByteArray context = "edges:\n  " + g.describeEdges().toUtf8() + "\ncli stderr: " + cliErr
         + "\ndemo output: " + demoOut.left(2000);
     QVERIFY2(!g.edges.isEmpty(), context.constData());
@@ -279,7 +284,7 @@ void TestCliEndToEnd::demoTrafficEndToEnd()
     QVERIFY2(!v1.isEmpty() && !v2.isEmpty(), context.constData());
     QVERIFY(num(v2, "requests") > 0);
     QVERIFY2(num(v1, "requests") > num(v2, "requests"),
-             qPrintable(QStringLiteral("reviews v1 %1, v2 %2").arg(num(v1, "requests")).arg(num(v2, "requests"))));
+        qPrintable(QStringLiteral("reviews v1 %1, v2 %2").arg(num(v1, "requests")).arg(num(v2, "requests"))));
 
     // Payments fails a little: its inbound error rate, over all its versions.
     double payRequests = 0, payErrors = 0;

@@ -6,10 +6,10 @@
 // retries while the admin is down and recovers by itself, and that the CLI prints
 // the edges and exits non-zero with one line for each kind of failure.
 
-#include "graph/graphaggregator.h"
-#include "telemetry/envoyadmin/envoyadminsource.h"
 #include "common/envoyadminserver.h"
 #include "common/testenv.h"
+#include "graph/graphaggregator.h"
+#include "telemetry/envoyadmin/envoyadminsource.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -99,7 +99,8 @@ void TestEnvoyAdminSource::edgesAndRatesMatchCounterDeltas()
     QCOMPARE(source.state(), PulledSource::State::Connected);
     QCOMPARE(updates.at(0).at(1).toDouble(), 0.0);  // one sample: no rates yet
     // Only cluster stats, and only those Envoy ever wrote.
-    QVERIFY2(server.statsQueries.value(0).contains(QLatin1String("filter=^cluster\\.")), qPrintable(server.statsQueries.value(0)));
+    QVERIFY2(server.statsQueries.value(0).contains(QLatin1String("filter=^cluster\\.")),
+        qPrintable(server.statsQueries.value(0)));
     QVERIFY(server.statsQueries.value(0).contains(QLatin1String("usedonly")));
 
     QTest::qWait(700);
@@ -126,7 +127,7 @@ void TestEnvoyAdminSource::edgesAndRatesMatchCounterDeltas()
     QCOMPARE(product->stats.rate4xx, 0.08);
     QCOMPARE(product->stats.p95Ms, 55.0);
     QCOMPARE(product->direction, Direction::NorthSouth);
-    QCOMPARE(product->origins, std::vector<std::string>{"envoy-admin"});
+    QCOMPARE(product->origins, std::vector<std::string> {"envoy-admin"});
 
     const EdgeSnapshot *reviews = findEdge(*g, gw + "->bookinfo/reviews@v2");
     QVERIFY(reviews);
@@ -183,7 +184,7 @@ void TestEnvoyAdminSource::hostHealthShows()
     QCOMPARE(product->hosts[1].state, EnvoyHostState::Unhealthy);
     QCOMPARE(product->hosts[1].successRate.value_or(-1), 65.0);
     QCOMPARE(reviews->failedActiveHc, 1);
-    QCOMPARE(reviews->hosts[1].flags, QStringList{QStringLiteral("failed_active_health_check")});
+    QCOMPARE(reviews->hosts[1].flags, QStringList {QStringLiteral("failed_active_health_check")});
     QCOMPARE(reviews->nodeId, std::string("bookinfo/reviews@v2"));
     GraphSnapshotPtr g = agg.snapshot(GraphAggregator::wallNowMs());
     QVERIFY(g->node("edge/front-proxy"));
@@ -210,9 +211,9 @@ void TestEnvoyAdminSource::downRetriesThenRecovers()
     server.close();
     QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Retrying, 10000);
     QVERIFY2(source.stateMessage().contains(QStringLiteral("cannot reach Envoy admin at http://127.0.0.1:%1").arg(port))
-                 && source.stateMessage().contains(QLatin1String("Connection refused"))
-                 && source.stateMessage().contains(QLatin1String("retrying in")),
-             qPrintable(source.stateMessage()));
+            && source.stateMessage().contains(QLatin1String("Connection refused"))
+            && source.stateMessage().contains(QLatin1String("retrying in")),
+        qPrintable(source.stateMessage()));
     bool sawRetryDelay = false;
     for (const QList<QVariant> &s : states)
         sawRetryDelay = sawRetryDelay || s.at(2).toInt() > 0;
@@ -235,18 +236,21 @@ void TestEnvoyAdminSource::errorsAreOneSpecificLine()
 
     server.clustersStatus = 503;
     QVERIFY(!EnvoyAdminSource::fetchSample(c, &sample, &error));
-    QCOMPARE(error, QStringLiteral("HTTP 503 for /clusters?format=json from %1: envoy admin: unavailable").arg(server.url()));
+    QCOMPARE(error,
+        QStringLiteral("HTTP 503 for /clusters?format=json from %1: envoy admin: unavailable").arg(server.url()));
 
     server.clustersStatus = 200;
     server.malformedStats = true;
     QVERIFY(!EnvoyAdminSource::fetchSample(c, &sample, &error));
-    QCOMPARE(error, QStringLiteral("/stats?format=json from %1: stats[0].value is -5, not an unsigned integer").arg(server.url()));
+    QCOMPARE(error,
+        QStringLiteral("/stats?format=json from %1: stats[0].value is -5, not an unsigned integer").arg(server.url()));
 
     // A wrong path prefix: Envoy's own 404 page.
     c.url = QUrl(server.url() + QStringLiteral("/admin"));
     QVERIFY(!EnvoyAdminSource::fetchSample(c, &sample, &error));
-    QVERIFY2(error.startsWith(QStringLiteral("HTTP 404 for /clusters?format=json from %1/admin: invalid path.").arg(server.url())),
-             qPrintable(error));
+    QVERIFY2(error.startsWith(
+                 QStringLiteral("HTTP 404 for /clusters?format=json from %1/admin: invalid path.").arg(server.url())),
+        qPrintable(error));
 
     c.url = QUrl(QStringLiteral("ftp://127.0.0.1:9901"));
     QVERIFY(!EnvoyAdminSource::fetchSample(c, &sample, &error));
@@ -268,7 +272,7 @@ void TestEnvoyAdminSource::cliPrintsEdgesAndHealth()
     AdminServer server;  // each endpoint advances one step per request
     QVERIFY(server.start());
     const CliRun r = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin"), server.url(),
-                             QStringLiteral("--duration"), QStringLiteral("1")});
+        QStringLiteral("--duration"), QStringLiteral("1")});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QCOMPARE(server.statsServedMs.size(), size_t(2));
     const double apart = double(server.statsServedMs[1] - server.statsServedMs[0]) / 1000.0;
@@ -282,9 +286,10 @@ void TestEnvoyAdminSource::cliPrintsEdgesAndHealth()
         QCOMPARE(o.value(QStringLiteral("source")).toString(), gw);
         edges.insert(o.value(QStringLiteral("target")).toString(), o);
     }
-    QCOMPARE(edges.keys(), (QStringList{QStringLiteral("backend_v1"), QStringLiteral("bookinfo/mongodb"),
-                                        QStringLiteral("bookinfo/productpage"), QStringLiteral("bookinfo/reviews@v2"),
-                                        QStringLiteral("ext:api.example.com")}));
+    QCOMPARE(edges.keys(),
+        (QStringList {QStringLiteral("backend_v1"), QStringLiteral("bookinfo/mongodb"),
+            QStringLiteral("bookinfo/productpage"), QStringLiteral("bookinfo/reviews@v2"),
+            QStringLiteral("ext:api.example.com")}));
     const QJsonObject product = edges.value(QStringLiteral("bookinfo/productpage"));
     QCOMPARE(product.value(QStringLiteral("requests")).toDouble(), 50.0);
     QVERIFY2(near(product.value(QStringLiteral("rps")).toDouble(), 50 / apart, 0.05), r.out.constData());
@@ -313,9 +318,8 @@ void TestEnvoyAdminSource::cliPrintsEdgesAndHealth()
     AdminServer second;
     QVERIFY(second.start());
     const CliRun d = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin"), second.url(),
-                             QStringLiteral("--envoy-admin-name"), QStringLiteral("edge/front-proxy"),
-                             QStringLiteral("--duration"), QStringLiteral("0.3"), QStringLiteral("--format"),
-                             QStringLiteral("dot")});
+        QStringLiteral("--envoy-admin-name"), QStringLiteral("edge/front-proxy"), QStringLiteral("--duration"),
+        QStringLiteral("0.3"), QStringLiteral("--format"), QStringLiteral("dot")});
     QVERIFY2(d.exitCode == 0, d.err.constData());
     QVERIFY2(d.out.contains("\"edge/front-proxy\" -> \"bookinfo/productpage\""), d.out.constData());
     QVERIFY(d.out.contains("shape=hexagon"));
@@ -324,11 +328,12 @@ void TestEnvoyAdminSource::cliPrintsEdgesAndHealth()
 void TestEnvoyAdminSource::cliFailuresExitNonZero()
 {
     const int port = freePort();
-    const CliRun down = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin"),
-                                QStringLiteral("http://127.0.0.1:%1").arg(port)});
+    const CliRun down = runCli(
+        {QStringLiteral("graph"), QStringLiteral("--envoy-admin"), QStringLiteral("http://127.0.0.1:%1").arg(port)});
     QVERIFY(down.exitCode != 0 && down.exitCode != -1);
     QCOMPARE(QString::fromUtf8(down.err).trimmed(),
-             QStringLiteral("meshscope-cli graph: cannot reach Envoy admin at http://127.0.0.1:%1: Connection refused").arg(port));
+        QStringLiteral("meshscope-cli graph: cannot reach Envoy admin at http://127.0.0.1:%1: Connection refused")
+            .arg(port));
 
     AdminServer server;
     QVERIFY(server.start());
@@ -336,20 +341,21 @@ void TestEnvoyAdminSource::cliFailuresExitNonZero()
     const CliRun http = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin"), server.url()});
     QVERIFY(http.exitCode > 0);
     QVERIFY2(http.err.trimmed().split('\n').size() == 1 && http.err.contains("HTTP 503 for /clusters?format=json"),
-             http.err.constData());
+        http.err.constData());
 
     server.clustersStatus = 200;
     server.malformedStats = true;
     const CliRun bad = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin"), server.url()});
     QVERIFY(bad.exitCode > 0);
-    QVERIFY2(bad.err.trimmed().split('\n').size() == 1 && bad.err.contains("stats[0].value is -5, not an unsigned integer"),
-             bad.err.constData());
+    QVERIFY2(
+        bad.err.trimmed().split('\n').size() == 1 && bad.err.contains("stats[0].value is -5, not an unsigned integer"),
+        bad.err.constData());
 
     const CliRun usage = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin")});
     QCOMPARE(usage.exitCode, 2);
     QVERIFY(usage.err.contains("--envoy-admin needs a URL"));
     const CliRun tls = runCli({QStringLiteral("graph"), QStringLiteral("--envoy-admin"), server.url(),
-                               QStringLiteral("--envoy-admin-insecure-skip-verify")});
+        QStringLiteral("--envoy-admin-insecure-skip-verify")});
     QCOMPARE(tls.exitCode, 2);
     QVERIFY2(tls.err.contains("need an https:// --envoy-admin URL"), tls.err.constData());
 }

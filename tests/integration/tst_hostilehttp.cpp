@@ -85,7 +85,7 @@ void streamEndlessJson(QTcpSocket *s, qint64 total)
 void redirectTo(QTcpSocket *s, const QString &location)
 {
     s->write("HTTP/1.1 307 Temporary Redirect\r\nLocation: " + location.toUtf8()
-             + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     s->disconnectFromHost();
 }
 
@@ -133,8 +133,7 @@ void TestHostileHttp::prometheusAnnouncedHugeBodyRefusedBeforeReading()
     c.url = QUrl(peer.url());
     const PromResult r = PrometheusClient::querySync(c, QStringLiteral("up"), std::nullopt);
     QVERIFY(!r.ok());
-    QVERIFY2(r.message.contains(QLatin1String("announced 500 MiB, past the limit of 64 MiB")),
-             qPrintable(r.message));
+    QVERIFY2(r.message.contains(QLatin1String("announced 500 MiB, past the limit of 64 MiB")), qPrintable(r.message));
 }
 
 void TestHostileHttp::caddyEndlessRoutesRefusedAtLimit()
@@ -150,9 +149,8 @@ void TestHostileHttp::caddyEndlessRoutesRefusedAtLimit()
 
 void TestHostileHttp::credentialsNeverFollowRedirectToAnotherOrigin()
 {
-    HostileServer elsewhere([](QTcpSocket *s, const QByteArray &) {
-        s->write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
-    });
+    HostileServer elsewhere(
+        [](QTcpSocket *s, const QByteArray &) { s->write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"); });
     HostileServer peer([&elsewhere](QTcpSocket *s, const QByteArray &) {
         redirectTo(s, elsewhere.url() + QStringLiteral("/api/v1/query"));
     });
@@ -201,7 +199,7 @@ void TestHostileHttp::sameOriginRedirectFollowed()
         if (request.contains("/prometheus/api/v1/query")) {
             const QByteArray body = R"({"status":"success","data":{"resultType":"vector","result":[]}})";
             s->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                     + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                + QByteArray::number(body.size()) + "\r\n\r\n" + body);
             return;
         }
         const QByteArray path = request.split(' ').value(1);
@@ -225,7 +223,7 @@ void TestHostileHttp::secretsInUrlNeverInErrors()
     const PromResult r = PrometheusClient::querySync(c, QStringLiteral("up"), std::nullopt);
     QVERIFY(!r.ok());
     QVERIFY2(!r.message.contains(QLatin1String("s3cr3t")) && !r.message.contains(QLatin1String("hunter2")),
-             qPrintable(r.message));
+        qPrintable(r.message));
     QVERIFY2(r.message.contains(QLatin1String("token=***")), qPrintable(r.message));
 }
 

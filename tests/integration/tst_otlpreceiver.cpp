@@ -29,9 +29,9 @@ constexpr const char *kExportMethod = "/opentelemetry.proto.collector.trace.v1.T
 
 uint64_t wallNowNs()
 {
-    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count());
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 // One receiver on a free loopback port, its aggregator, and clients for it.
@@ -56,8 +56,8 @@ public:
         return true;
     }
 
-    grpc::Status exportRequest(const collector::ExportTraceServiceRequest &req,
-                               collector::ExportTraceServiceResponse *resp = nullptr)
+    grpc::Status exportRequest(
+        const collector::ExportTraceServiceRequest &req, collector::ExportTraceServiceResponse *resp = nullptr)
     {
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
@@ -74,7 +74,7 @@ public:
         const grpc::ByteBuffer request(&slice, 1);
         std::promise<grpc::Status> done;
         m_generic->UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &request, response,
-                             [&done](grpc::Status s) { done.set_value(std::move(s)); });
+            [&done](grpc::Status s) { done.set_value(std::move(s)); });
         return done.get_future().get();
     }
 
@@ -284,7 +284,7 @@ void TestOtlpReceiver::oversizedMessageRejected()
     const grpc::Status st = h.exportRequest(b.request());
     QCOMPARE(int(st.error_code()), int(grpc::StatusCode::RESOURCE_EXHAUSTED));
     QVERIFY2(QByteArray::fromStdString(st.error_message()).contains(QByteArray::number(qulonglong(kLimit))),
-             st.error_message().c_str());
+        st.error_message().c_str());
 
     GraphSnapshotPtr snap = h.snapshot();
     QCOMPARE(snap->counters.oversizedMessages, uint64_t(1));
@@ -321,10 +321,10 @@ void TestOtlpReceiver::partialSuccessForBadSpans()
     for (uint64_t i = 1; i <= 10; ++i)
         b.span(SpanKind::Server, 900 + i, 0x9000 + i, 0, t, 4 * kMsNs, "POST /orders");
     auto *spans = b.request().mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans();
-    spans->Mutable(2)->set_span_id("short");                                 // wrong id length
+    spans->Mutable(2)->set_span_id("short");  // wrong id length
     spans->Mutable(5)->set_start_time_unix_nano(7'258'118'400ull * 1'000'000'000ull);  // year 2200
     spans->Mutable(5)->set_end_time_unix_nano(7'258'118'401ull * 1'000'000'000ull);
-    spans->Mutable(8)->set_name("POST /caf\xc3");                              // invalid UTF-8
+    spans->Mutable(8)->set_name("POST /caf\xc3");  // invalid UTF-8
 
     collector::ExportTraceServiceResponse resp;
     const grpc::Status st = h.exportRequest(b.request(), &resp);
@@ -376,8 +376,8 @@ void TestOtlpReceiver::addressInUseByAnotherReceiver()
     rc.listenAddress = first.receiver().boundAddress();
     OtlpReceiver second(agg, rc);
     const bool started = second.start(&error);
-    QVERIFY2(!started, qPrintable(QStringLiteral("second receiver also bound %1")
-                                      .arg(QString::fromStdString(rc.listenAddress))));
+    QVERIFY2(!started,
+        qPrintable(QStringLiteral("second receiver also bound %1").arg(QString::fromStdString(rc.listenAddress))));
 }
 
 void TestOtlpReceiver::stoppedReceiverAnswersNothing()

@@ -48,10 +48,10 @@ const QString kPassword = QStringLiteral("mesh-pass");
 // bcrypt (cost 4, libxcrypt) of kPassword, for Prometheus's web config.
 const char *const kPasswordHash = "$2b$04$meshscopetestsaltsalteAZYufndAxEbhtH1FB1VSEs9CYsSdME2";
 
-const std::vector<double> kIstioBuckets = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
-                                           300000, 600000, 1800000, 3600000};
+const std::vector<double> kIstioBuckets
+    = {0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
 const std::vector<double> kLinkerdBuckets = {1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000,
-                                             3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000};
+    3000, 4000, 5000, 10000, 20000, 30000, 40000, 50000};
 
 // Latency distribution of an edge's requests: (latency ms, fraction of requests).
 using Dist = std::vector<std::pair<double, double>>;
@@ -120,11 +120,13 @@ public:
     {
         QStringList &lines = familyLines(family, QStringLiteral("counter"));
         for (int64_t t = m_start; t <= m_end; t += kStepSeconds)
-            lines << QStringLiteral("%1_total{%2} %3 %4").arg(family, labels, num(perSecond * double(t - m_start))).arg(t);
+            lines << QStringLiteral("%1_total{%2} %3 %4")
+                         .arg(family, labels, num(perSecond * double(t - m_start)))
+                         .arg(t);
     }
 
     void histogram(const QString &family, const QString &labels, double perSecond, const std::vector<double> &bounds,
-                   const Dist &dist)
+        const Dist &dist)
     {
         QStringList &lines = familyLines(family, QStringLiteral("histogram"));
         double meanMs = 0;
@@ -183,8 +185,8 @@ QString istio(const char *reporter, const char *src, const char *dst, Kv extra)
 {
     auto split = [](const char *spec) {
         if (QLatin1String(spec) == QLatin1String("unknown"))
-            return QStringList{QStringLiteral("unknown"), QStringLiteral("unknown"), QStringLiteral("unknown"),
-                               QStringLiteral("unknown")};
+            return QStringList {QStringLiteral("unknown"), QStringLiteral("unknown"), QStringLiteral("unknown"),
+                QStringLiteral("unknown")};
         return QString::fromLatin1(spec).split(QLatin1Char('/'));
     };
     const QStringList s = split(src), d = split(dst);
@@ -197,7 +199,8 @@ QString istio(const char *reporter, const char *src, const char *dst, Kv extra)
         {QStringLiteral("source_canonical_revision"), rev(s[3])},
         {QStringLiteral("source_app"), s[2]},
         {QStringLiteral("source_version"), s[3]},
-        {QStringLiteral("source_principal"), QStringLiteral("spiffe://cluster.local/ns/") + s[0] + QStringLiteral("/sa/") + s[2]},
+        {QStringLiteral("source_principal"),
+            QStringLiteral("spiffe://cluster.local/ns/") + s[0] + QStringLiteral("/sa/") + s[2]},
         {QStringLiteral("source_cluster"), QStringLiteral("Kubernetes")},
         {QStringLiteral("destination_workload_namespace"), d[0]},
         {QStringLiteral("destination_workload"), d[1]},
@@ -250,85 +253,95 @@ void writeIstio(OpenMetricsWriter &w)
         // Every in-mesh request is seen by both proxies; only one report may count.
         const bool dest = QLatin1String(reporter) == QLatin1String("destination");
         w.counter(req, istio(reporter, kGateway, kProductpage, {{"response_code", "200"}}), 10);
-        w.counter(req, istio(reporter, kGateway, kProductpage, {{"response_code", "503"}, {"response_flags", "URX"}}), 0.2);
+        w.counter(
+            req, istio(reporter, kGateway, kProductpage, {{"response_code", "503"}, {"response_flags", "URX"}}), 0.2);
         w.histogram(dur, istio(reporter, kGateway, kProductpage, {{"response_code", "200"}}), 10.2, kIstioBuckets,
-                    dest ? kGatewayDist : kSlowDist);
+            dest ? kGatewayDist : kSlowDist);
         w.counter(req, istio(reporter, kProductpage, kReviews, {{"response_code", "200"}}), 5);
         w.counter(req, istio(reporter, kProductpage, kReviews, {{"response_code", "404"}}), 0.5);
         w.counter(req, istio(reporter, kProductpage, kReviews, {{"response_code", "503"}}), 0.25);
         w.histogram(dur, istio(reporter, kProductpage, kReviews, {{"response_code", "200"}}), 5.75, kIstioBuckets,
-                    dest ? kReviewsDist : kSlowDist);
+            dest ? kReviewsDist : kSlowDist);
         const Kv grpcOk = {{"request_protocol", "grpc"}, {"response_code", "200"}, {"grpc_response_status", "0"},
-                           {"connection_security_policy", "none"}};
-        const Kv grpcUnavailable = {{"request_protocol", "grpc"}, {"response_code", "200"}, {"grpc_response_status", "14"},
-                                    {"connection_security_policy", "none"}};
+            {"connection_security_policy", "none"}};
+        const Kv grpcUnavailable = {{"request_protocol", "grpc"}, {"response_code", "200"},
+            {"grpc_response_status", "14"}, {"connection_security_policy", "none"}};
         w.counter(req, istio(reporter, kProductpage, kDetails, grpcOk), 4);
         w.counter(req, istio(reporter, kProductpage, kDetails, grpcUnavailable), 1);
-        w.histogram(dur, istio(reporter, kProductpage, kDetails, grpcOk), 5, kIstioBuckets, dest ? kDetailsDist : kSlowDist);
+        w.histogram(
+            dur, istio(reporter, kProductpage, kDetails, grpcOk), 5, kIstioBuckets, dest ? kDetailsDist : kSlowDist);
         const QString tcp = istio(reporter, kReviews, kMongo, {{"request_protocol", "tcp"}});
         w.counter(QStringLiteral("istio_tcp_sent_bytes"), tcp, 1000);
         w.counter(QStringLiteral("istio_tcp_received_bytes"), tcp, 500);
         w.counter(QStringLiteral("istio_tcp_connections_opened"), tcp, 0.1);
     }
     // A caller without a proxy: only the destination reports it.
-    w.counter(req, istio("destination", "unknown", kProductpage, {{"response_code", "200"}, {"connection_security_policy", "none"}}),
-              2);
+    w.counter(req,
+        istio(
+            "destination", "unknown", kProductpage, {{"response_code", "200"}, {"connection_security_policy", "none"}}),
+        2);
     // A ServiceEntry host outside the mesh: only the source reports it.
-    w.counter(req, istio("source", kReviews, "unknown",
-                         {{"response_code", "200"},
-                          {"destination_service", "api.ratings.example.com"},
-                          {"destination_service_name", "api.ratings.example.com"},
-                          {"destination_service_namespace", "unknown"},
-                          {"connection_security_policy", "unknown"}}),
-              3);
+    w.counter(req,
+        istio("source", kReviews, "unknown",
+            {{"response_code", "200"}, {"destination_service", "api.ratings.example.com"},
+                {"destination_service_name", "api.ratings.example.com"}, {"destination_service_namespace", "unknown"},
+                {"connection_security_policy", "unknown"}}),
+        3);
 }
 
 void writeLinkerd(OpenMetricsWriter &w)
 {
     const QString resp = QStringLiteral("response");
     auto webTo = [](const char *dstDeployment, Kv extra) -> QString {
-        std::vector<std::pair<const char *, const char *>> kv = {
-            {"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "web"}, {"pod", "web-5f86686c4d-58p7k"},
-            {"dst_namespace", "emojivoto"}, {"dst_deployment", dstDeployment}, {"tls", "true"},
+        std::vector<std::pair<const char *, const char *>> kv = {{"direction", "outbound"}, {"namespace", "emojivoto"},
+            {"deployment", "web"}, {"pod", "web-5f86686c4d-58p7k"}, {"dst_namespace", "emojivoto"},
+            {"dst_deployment", dstDeployment}, {"tls", "true"},
             {"dst_service", QLatin1String(dstDeployment) == QLatin1String("emoji") ? "emoji-svc" : "voting-svc"},
-            {"authority", QLatin1String(dstDeployment) == QLatin1String("emoji") ? "emoji-svc.emojivoto.svc.cluster.local:8080"
-                                                                                  : "voting-svc.emojivoto.svc.cluster.local:8080"}};
+            {"authority",
+                QLatin1String(dstDeployment) == QLatin1String("emoji")
+                    ? "emoji-svc.emojivoto.svc.cluster.local:8080"
+                    : "voting-svc.emojivoto.svc.cluster.local:8080"}};
         kv.insert(kv.end(), extra.begin(), extra.end());
         QStringList parts;
         for (const auto &[k, v] : kv)
             parts << QLatin1String(k) + QStringLiteral("=\"") + QLatin1String(v) + QLatin1Char('"');
         return parts.join(QLatin1Char(',')) + QStringLiteral(",job=\"linkerd-proxy\"");
     };
-    w.counter(resp, webTo("emoji", {{"status_code", "200"}, {"grpc_status_code", "0"}, {"classification", "success"}}), 8);
-    w.counter(resp, webTo("emoji", {{"status_code", "200"}, {"grpc_status_code", "2"}, {"classification", "failure"}}), 0.4);
-    w.histogram(QStringLiteral("response_latency_ms"), webTo("emoji", {{"status_code", "200"}}), 8.4, kLinkerdBuckets, kEmojiDist);
+    w.counter(
+        resp, webTo("emoji", {{"status_code", "200"}, {"grpc_status_code", "0"}, {"classification", "success"}}), 8);
+    w.counter(
+        resp, webTo("emoji", {{"status_code", "200"}, {"grpc_status_code", "2"}, {"classification", "failure"}}), 0.4);
+    w.histogram(QStringLiteral("response_latency_ms"), webTo("emoji", {{"status_code", "200"}}), 8.4, kLinkerdBuckets,
+        kEmojiDist);
     w.counter(resp, webTo("voting", {{"status_code", "200"}, {"classification", "success"}}), 3);
     w.counter(resp, webTo("voting", {{"status_code", "503"}, {"classification", "failure"}}), 0.3);
     w.counter(resp, webTo("voting", {{"status_code", "404"}, {"classification", "success"}}), 0.3);
     // The callee's view of meshed callers: their outbound series count these.
-    w.counter(resp, linkerd({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "emoji"}, {"tls", "true"},
-                             {"client_id", "web.emojivoto.serviceaccount.identity.linkerd.cluster.local"},
-                             {"status_code", "200"}, {"grpc_status_code", "0"}, {"classification", "success"}}),
-              8);
+    w.counter(resp,
+        linkerd({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "emoji"}, {"tls", "true"},
+            {"client_id", "web.emojivoto.serviceaccount.identity.linkerd.cluster.local"}, {"status_code", "200"},
+            {"grpc_status_code", "0"}, {"classification", "success"}}),
+        8);
     // A caller without a proxy (no identity).
-    w.counter(resp, linkerd({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
-                             {"tls", "no_identity"}, {"no_tls_reason", "not_provided_by_remote"}, {"status_code", "200"},
-                             {"classification", "success"}}),
-              1);
-    w.counter(resp, linkerd({{"direction", "outbound"}, {"namespace", "linkerd-multicluster"}, {"deployment", "linkerd-gateway"},
-                             {"dst_namespace", "emojivoto"}, {"dst_deployment", "web"}, {"dst_service", "web-svc"},
-                             {"authority", "web-svc.emojivoto.svc.cluster.local:80"}, {"tls", "true"},
-                             {"status_code", "200"}, {"classification", "success"}}),
-              0.5);
+    w.counter(resp,
+        linkerd({{"direction", "inbound"}, {"namespace", "emojivoto"}, {"deployment", "web"}, {"tls", "no_identity"},
+            {"no_tls_reason", "not_provided_by_remote"}, {"status_code", "200"}, {"classification", "success"}}),
+        1);
+    w.counter(resp,
+        linkerd({{"direction", "outbound"}, {"namespace", "linkerd-multicluster"}, {"deployment", "linkerd-gateway"},
+            {"dst_namespace", "emojivoto"}, {"dst_deployment", "web"}, {"dst_service", "web-svc"},
+            {"authority", "web-svc.emojivoto.svc.cluster.local:80"}, {"tls", "true"}, {"status_code", "200"},
+            {"classification", "success"}}),
+        0.5);
     // To a host outside the cluster: no dst_* labels.
-    w.counter(resp, linkerd({{"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
-                             {"authority", "api.example.com:443"}, {"tls", "no_identity"},
-                             {"no_tls_reason", "not_provided_by_service_discovery"}, {"status_code", "200"},
-                             {"classification", "success"}}),
-              1.5);
+    w.counter(resp,
+        linkerd({{"direction", "outbound"}, {"namespace", "emojivoto"}, {"deployment", "web"},
+            {"authority", "api.example.com:443"}, {"tls", "no_identity"},
+            {"no_tls_reason", "not_provided_by_service_discovery"}, {"status_code", "200"},
+            {"classification", "success"}}),
+        1.5);
     const QString tcp = linkerd({{"direction", "outbound"}, {"peer", "dst"}, {"namespace", "emojivoto"},
-                                 {"deployment", "vote-bot"}, {"dst_namespace", "db"}, {"dst_statefulset", "redis"},
-                                 {"tls", "true"}});
+        {"deployment", "vote-bot"}, {"dst_namespace", "db"}, {"dst_statefulset", "redis"}, {"tls", "true"}});
     w.counter(QStringLiteral("tcp_open"), tcp, 0.05);
     w.counter(QStringLiteral("tcp_read_bytes"), tcp, 200);
     w.counter(QStringLiteral("tcp_write_bytes"), tcp, 100);
@@ -348,7 +361,8 @@ QString describe(const std::vector<PulledEdge> &edges)
     QStringList out;
     for (const PulledEdge &e : edges) {
         out << QStringLiteral("%1->%2 rps=%3 err=%4 p95=%5 mtls=%6 proto=%7")
-                   .arg(QString::fromStdString(MeshMetrics::nodeId(e.source)), QString::fromStdString(MeshMetrics::nodeId(e.target)))
+                   .arg(QString::fromStdString(MeshMetrics::nodeId(e.source)),
+                       QString::fromStdString(MeshMetrics::nodeId(e.target)))
                    .arg(e.stats.rps)
                    .arg(e.stats.errorRate)
                    .arg(e.stats.p95Ms)
@@ -365,7 +379,10 @@ bool near(double actual, double expected, double relative = 1e-6)
 
 #define VERIFY_NEAR(actual, expected, rel)                                                                             \
     QVERIFY2(near((actual), (expected), (rel)),                                                                        \
-             qPrintable(QStringLiteral("%1 = %2, expected %3").arg(QLatin1String(#actual)).arg(actual, 0, 'g', 10).arg(expected, 0, 'g', 10)))
+        qPrintable(QStringLiteral("%1 = %2, expected %3")                                                              \
+                       .arg(QLatin1String(#actual))                                                                    \
+                       .arg(actual, 0, 'g', 10)                                                                        \
+                       .arg(expected, 0, 'g', 10)))
 
 // Checks p50/p95/p99 against histogram_quantile's exact answer for the distribution,
 // and that each lies in the bucket holding the true quantile.
@@ -376,7 +393,8 @@ void checkQuantiles(const TrafficStats &s, const std::vector<double> &bounds, co
         const double want = expectedQuantile(bounds, d, q);
         const auto [lo, hi] = quantileBucket(bounds, d, q);
         QVERIFY2(near(got, want, 0.01) && got >= lo && got <= hi,
-                 qPrintable(QStringLiteral("q%1 = %2, expected %3 in bucket (%4, %5]").arg(q).arg(got).arg(want).arg(lo).arg(hi)));
+            qPrintable(
+                QStringLiteral("q%1 = %2, expected %3 in bucket (%4, %5]").arg(q).arg(got).arg(want).arg(lo).arg(hi)));
     }
 }
 
@@ -404,7 +422,7 @@ public:
                         return;
                     const QByteArray body = R"({"status":"success","data":{"resultType":"vector","result":[]}})";
                     s->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                        + QByteArray::number(body.size()) + "\r\n\r\n" + body);
                 });
             }
         });
@@ -534,20 +552,20 @@ void TestPrometheusSource::initTestCase()
     }
     QProcess backfill;
     backfill.setProcessChannelMode(QProcess::MergedChannels);
-    backfill.start(promtool, {QStringLiteral("tsdb"), QStringLiteral("create-blocks-from"), QStringLiteral("openmetrics"),
-                              QStringLiteral("-q"), input, m_dir.filePath(QStringLiteral("tsdb"))});
+    backfill.start(promtool,
+        {QStringLiteral("tsdb"), QStringLiteral("create-blocks-from"), QStringLiteral("openmetrics"),
+            QStringLiteral("-q"), input, m_dir.filePath(QStringLiteral("tsdb"))});
     QVERIFY(backfill.waitForFinished(60000));
-    QVERIFY2(backfill.exitStatus() == QProcess::NormalExit && backfill.exitCode() == 0,
-             backfill.readAll().constData());
+    QVERIFY2(backfill.exitStatus() == QProcess::NormalExit && backfill.exitCode() == 0, backfill.readAll().constData());
 
     // No scrape targets: the backfilled blocks are all it serves.
     QString error;
     QVERIFY2(m_process.start(prometheus, m_dir.path(),
-                             "basic_auth_users:\n  " + kUser.toUtf8() + ": " + QByteArray(kPasswordHash) + "\n", &error),
-             qPrintable(error));
+                 "basic_auth_users:\n  " + kUser.toUtf8() + ": " + QByteArray(kPasswordHash) + "\n", &error),
+        qPrintable(error));
     m_url = m_process.url();
     QVERIFY2(m_process.waitReady(server(), 30000, &error),
-             qPrintable(QStringLiteral("Prometheus did not become ready: %1\n%2").arg(error, m_process.logTail())));
+        qPrintable(QStringLiteral("Prometheus did not become ready: %1\n%2").arg(error, m_process.logTail())));
 }
 
 void TestPrometheusSource::cleanupTestCase()
@@ -617,7 +635,8 @@ void TestPrometheusSource::istioGraphMatchesSeries()
     QCOMPARE(snap->node("external")->kind, NodeKind::External);
     QCOMPARE(snap->node("ext:api.ratings.example.com")->kind, NodeKind::ExternalService);
     QCOMPARE(snap->node("bookinfo/reviews@v2")->kind, NodeKind::Service);
-    QCOMPARE(snap->edge("istio-system/istio-ingressgateway->bookinfo/productpage@v1")->direction, Direction::NorthSouth);
+    QCOMPARE(
+        snap->edge("istio-system/istio-ingressgateway->bookinfo/productpage@v1")->direction, Direction::NorthSouth);
     QCOMPARE(snap->edge("bookinfo/productpage@v1->bookinfo/reviews@v2")->direction, Direction::EastWest);
     VERIFY_NEAR(snap->node("bookinfo/productpage@v1")->stats.rps, 12.2, 1e-6);
 }
@@ -627,10 +646,10 @@ void TestPrometheusSource::cliGraphFromPrometheus()
 {
     QProcess cli;
     cli.start(QStringLiteral(MESHSCOPE_CLI_PATH),
-              {QStringLiteral("graph"), QStringLiteral("--prometheus"), m_url.toString(), QStringLiteral("--window"),
-               QStringLiteral("60s"), QStringLiteral("--at"), QString::number(m_end), QStringLiteral("--mesh"),
-               QStringLiteral("istio"), QStringLiteral("--prometheus-user"), kUser,
-               QStringLiteral("--prometheus-password"), kPassword, QStringLiteral("--format"), QStringLiteral("json")});
+        {QStringLiteral("graph"), QStringLiteral("--prometheus"), m_url.toString(), QStringLiteral("--window"),
+            QStringLiteral("60s"), QStringLiteral("--at"), QString::number(m_end), QStringLiteral("--mesh"),
+            QStringLiteral("istio"), QStringLiteral("--prometheus-user"), kUser,
+            QStringLiteral("--prometheus-password"), kPassword, QStringLiteral("--format"), QStringLiteral("json")});
     QVERIFY(cli.waitForFinished(30000));
     QCOMPARE(cli.exitCode(), 0);
     const QJsonObject graph = QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
@@ -651,8 +670,8 @@ void TestPrometheusSource::cliGraphFromPrometheus()
     // A PromQL-level failure reaches the operator as one line with Prometheus's words.
     QProcess bad;
     bad.start(QStringLiteral(MESHSCOPE_CLI_PATH),
-              {QStringLiteral("graph"), QStringLiteral("--prometheus"), m_url.toString(), QStringLiteral("--mesh"),
-               QStringLiteral("istio")});
+        {QStringLiteral("graph"), QStringLiteral("--prometheus"), m_url.toString(), QStringLiteral("--mesh"),
+            QStringLiteral("istio")});
     QVERIFY(bad.waitForFinished(30000));
     QVERIFY(bad.exitCode() != 0);
     QVERIFY2(bad.readAllStandardError().contains("401"), "missing credentials must be reported with the HTTP status");
@@ -735,15 +754,16 @@ void TestPrometheusSource::promqlErrorsCarryPrometheusMessage()
     QCOMPARE(parse.kind, PromResult::Error::Prometheus);
     QCOMPARE(parse.httpStatus, 400);
     QCOMPARE(parse.errorType, QStringLiteral("bad_data"));
-    QVERIFY2(parse.message.contains(QLatin1String("parse error: unclosed left parenthesis")), qPrintable(parse.message));
+    QVERIFY2(
+        parse.message.contains(QLatin1String("parse error: unclosed left parenthesis")), qPrintable(parse.message));
     QVERIFY(!parse.transient());
 
-    const PromResult exec = PrometheusClient::querySync(
-        server(), QStringLiteral(R"((vector(1) or label_replace(vector(1), "a", "x", "", "")) * on() vector(1))"), double(m_end));
+    const PromResult exec = PrometheusClient::querySync(server(),
+        QStringLiteral(R"((vector(1) or label_replace(vector(1), "a", "x", "", "")) * on() vector(1))"), double(m_end));
     QCOMPARE(exec.kind, PromResult::Error::Prometheus);
     QCOMPARE(exec.httpStatus, 422);
     QVERIFY2(exec.message.contains(QLatin1String("(execution)")) && exec.message.contains(QLatin1String("group_left")),
-             qPrintable(exec.message));
+        qPrintable(exec.message));
 
     // A bad extra selector: the source fails (no fast retries) with Prometheus's text.
     PrometheusSourceConfig c = sourceConfig(MeshKind::Istio);
@@ -817,14 +837,15 @@ void TestPrometheusSource::stateChangesAreLoggedWithoutSecrets()
     bool http = false;
     for (const auto &[category, message] : lines) {
         QVERIFY2(!message.contains(token) && !message.contains(QLatin1String("Authorization")),
-                 qPrintable(category + QStringLiteral(": ") + message));
+            qPrintable(category + QStringLiteral(": ") + message));
         if (category == QLatin1String("meshscope.prometheus"))
             prometheus << message;
         http = http || category == QLatin1String("meshscope.http");
     }
     const QString all = prometheus.join(QLatin1Char('\n'));
     QVERIFY2(all.contains(QLatin1String("prometheus: stopped -> connecting: querying http://")), qPrintable(all));
-    QVERIFY2(all.contains(QLatin1String("connecting -> failed: ")) && all.contains(QLatin1String("HTTP 401")), qPrintable(all));
+    QVERIFY2(all.contains(QLatin1String("connecting -> failed: ")) && all.contains(QLatin1String("HTTP 401")),
+        qPrintable(all));
     QVERIFY2(all.contains(QLatin1String("failed -> stopped")), qPrintable(all));
     QVERIFY2(http, "the refused request was not logged under meshscope.http");
 }
@@ -837,7 +858,7 @@ void TestPrometheusSource::networkFailuresAreExplained()
     const PromResult r = PrometheusClient::querySync(refused, QStringLiteral("vector(1)"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Network);
     QVERIFY2(r.message.contains(QLatin1String("Connection refused")) && r.message.contains(refused.url.toString()),
-             qPrintable(r.message));
+        qPrintable(r.message));
     QVERIFY(r.transient());
 
     // Accepts and never answers (Prometheus itself cannot be made to do that).
@@ -866,7 +887,8 @@ void TestPrometheusSource::networkFailuresAreExplained()
     source.requestSeries(QStringLiteral("bookinfo/reviews@v2"), double(m_end - 60), double(m_end), 30);
     QVERIFY2(clock.elapsed() < 200, qPrintable(QString::number(clock.elapsed())));
     QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Retrying, 5000);
-    QVERIFY2(source.stateMessage().contains(QLatin1String("did not answer within 500 ms")), qPrintable(source.stateMessage()));
+    QVERIFY2(source.stateMessage().contains(QLatin1String("did not answer within 500 ms")),
+        qPrintable(source.stateMessage()));
 
     // A wrong path prefix: Prometheus's own 404.
     PrometheusConfig wrongPath = server();
@@ -891,7 +913,8 @@ void TestPrometheusSource::bearerTokenAndPathPrefix()
     QVERIFY(capture.request.contains("Authorization: Bearer tok-123\r\n"));
     QVERIFY(capture.request.contains("Content-Type: application/x-www-form-urlencoded"));
     // '+' must be encoded, or a form decoder reads a space.
-    QVERIFY2(capture.request.contains("query=1%20%2B%20sum%28x%7Ble%3D%22%2BInf%22%7D%29"), capture.request.constData());
+    QVERIFY2(
+        capture.request.contains("query=1%20%2B%20sum%28x%7Ble%3D%22%2BInf%22%7D%29"), capture.request.constData());
     QVERIFY(capture.request.contains("&time=1700000000.500"));
 }
 
@@ -915,7 +938,7 @@ void TestPrometheusSource::sourcePollsIntoAggregator()
     QCOMPARE(snap->edges.size(), size_t(12));
     const EdgeSnapshot *e = snap->edge("emojivoto/web->emojivoto/emoji");
     QVERIFY(e);
-    QCOMPARE(e->origins, std::vector<std::string>{"prometheus"});
+    QCOMPARE(e->origins, std::vector<std::string> {"prometheus"});
     VERIFY_NEAR(e->stats.rps, 8.4, 1e-6);
     source.stop();
     QCOMPARE(source.state(), PulledSource::State::Stopped);
@@ -932,8 +955,10 @@ void TestPrometheusSource::chartsFromQueryRange()
     source.start();
     const QString gwEdge = QStringLiteral("istio-system/istio-ingressgateway->bookinfo/productpage@v1");
     const quint64 a = source.requestSeries(gwEdge, double(m_end - 300), double(m_end), 60);
-    const quint64 b = source.requestSeries(QStringLiteral("bookinfo/productpage@v1"), double(m_end - 300), double(m_end), 60);
-    const quint64 l = source.requestSeries(QStringLiteral("emojivoto/web->emojivoto/emoji"), double(m_end - 120), double(m_end), 30);
+    const quint64 b
+        = source.requestSeries(QStringLiteral("bookinfo/productpage@v1"), double(m_end - 300), double(m_end), 60);
+    const quint64 l = source.requestSeries(
+        QStringLiteral("emojivoto/web->emojivoto/emoji"), double(m_end - 120), double(m_end), 30);
     QTRY_VERIFY_WITH_TIMEOUT(ready.count() + failed.count() >= 3, 15000);
     QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(2).toString()));
     std::map<quint64, std::vector<MeshChartPoint>> byId;
@@ -978,7 +1003,7 @@ void TestPrometheusSource::backoffDoublesAndCaps()
     };
     QTRY_VERIFY_WITH_TIMEOUT(delays().size() >= 5, 10000);
     const std::vector<int> d = delays();
-    QCOMPARE(std::vector<int>(d.begin(), d.begin() + 5), (std::vector<int>{100, 200, 400, 400, 400}));
+    QCOMPARE(std::vector<int>(d.begin(), d.begin() + 5), (std::vector<int> {100, 200, 400, 400, 400}));
     QVERIFY2(source.stateMessage().contains(QLatin1String("Connection refused")), qPrintable(source.stateMessage()));
 }
 
@@ -1011,7 +1036,7 @@ void TestPrometheusSource::restartMidRunRecovers()
     QString error;
     QVERIFY2(m_process.restart(&error), qPrintable(error));
     QVERIFY2(m_process.waitReady(server(), 30000, &error),
-             qPrintable(QStringLiteral("Prometheus did not come back: %1\n%2").arg(error, m_process.logTail())));
+        qPrintable(QStringLiteral("Prometheus did not come back: %1\n%2").arg(error, m_process.logTail())));
     const qsizetype updatesBefore = updates.count();
     QTRY_COMPARE_WITH_TIMEOUT(source.state(), PulledSource::State::Connected, 20000);
     QTRY_VERIFY_WITH_TIMEOUT(updates.count() > updatesBefore, 5000);

@@ -14,6 +14,7 @@
 
 #include "common/otlpbuilder.h"
 #include "common/testpki.h"
+#include "common/tlsprometheus.h"
 #include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "graph/graphaggregator.h"
@@ -22,7 +23,6 @@
 #include "telemetry/als/alsreceiver.h"
 #include "telemetry/otlp/otlpreceiver.h"
 #include "telemetry/prometheus/prometheusclient.h"
-#include "common/tlsprometheus.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -48,9 +48,9 @@ namespace {
 
 uint64_t wallNowNs()
 {
-    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count());
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 
 ExportBuilder::Request spanRequest(uint64_t base, int spans)
@@ -166,7 +166,7 @@ private:
     QTemporaryDir m_dir;
     std::unique_ptr<TestPki> m_pki;
     QString m_prometheusBinary;
-    TlsPrometheus m_prom;         // valid certificate
+    TlsPrometheus m_prom;  // valid certificate
     TlsPrometheus m_expiredProm;  // certificate that ended on 2020-02-01
 };
 
@@ -183,38 +183,39 @@ void TestTls::initTestCase()
     };
     QVERIFY(check(pki.makeCa(QStringLiteral("ca"), QStringLiteral("meshscope test CA"))));
     QVERIFY(check(pki.makeCa(QStringLiteral("other-ca"), QStringLiteral("other CA"))));
-    QVERIFY(check(pki.makeLeaf(QStringLiteral("prometheus"), QStringLiteral("ca"), QStringLiteral("/O=monitoring/CN=prometheus.test"),
-                               QStringLiteral("DNS:prometheus.test,IP:127.0.0.1"), 90)));
+    QVERIFY(check(pki.makeLeaf(QStringLiteral("prometheus"), QStringLiteral("ca"),
+        QStringLiteral("/O=monitoring/CN=prometheus.test"), QStringLiteral("DNS:prometheus.test,IP:127.0.0.1"), 90)));
     QVERIFY(check(pki.makeLeafWithDates(QStringLiteral("prometheus-expired"), QStringLiteral("ca"),
-                                        QStringLiteral("/CN=prometheus.test"), QStringLiteral("DNS:prometheus.test,IP:127.0.0.1"),
-                                        QStringLiteral("20200101000000Z"), QStringLiteral("20200201000000Z"))));
-    QVERIFY(check(pki.makeLeaf(QStringLiteral("meshscope"), QStringLiteral("ca"), QStringLiteral("/O=meshscope/CN=meshscope-client"),
-                               QStringLiteral("URI:spiffe://meshscope.test/ns/observability/sa/meshscope"), 90)));
+        QStringLiteral("/CN=prometheus.test"), QStringLiteral("DNS:prometheus.test,IP:127.0.0.1"),
+        QStringLiteral("20200101000000Z"), QStringLiteral("20200201000000Z"))));
+    QVERIFY(check(pki.makeLeaf(QStringLiteral("meshscope"), QStringLiteral("ca"),
+        QStringLiteral("/O=meshscope/CN=meshscope-client"),
+        QStringLiteral("URI:spiffe://meshscope.test/ns/observability/sa/meshscope"), 90)));
     QVERIFY(check(pki.makeLeaf(QStringLiteral("intruder"), QStringLiteral("other-ca"), QStringLiteral("/CN=intruder"),
-                               QStringLiteral("URI:spiffe://elsewhere.test/ns/x/sa/intruder"), 90)));
+        QStringLiteral("URI:spiffe://elsewhere.test/ns/x/sa/intruder"), 90)));
     QVERIFY(check(pki.makeLeaf(QStringLiteral("otlp-server"), QStringLiteral("ca"), QStringLiteral("/CN=otlp.test"),
-                               QStringLiteral("DNS:otlp.test,IP:127.0.0.1"), 90)));
+        QStringLiteral("DNS:otlp.test,IP:127.0.0.1"), 90)));
     QVERIFY(check(pki.makeLeaf(QStringLiteral("checkout"), QStringLiteral("ca"), QStringLiteral("/O=shop/CN=checkout"),
-                               QStringLiteral("DNS:checkout.shop.svc,URI:spiffe://meshscope.test/ns/shop/sa/checkout"), 90)));
+        QStringLiteral("DNS:checkout.shop.svc,URI:spiffe://meshscope.test/ns/shop/sa/checkout"), 90)));
     QVERIFY(check(pki.makeLeaf(QStringLiteral("cart"), QStringLiteral("ca"), QStringLiteral("/O=shop/CN=cart"),
-                               QStringLiteral("URI:spiffe://meshscope.test/ns/shop/sa/cart"), 5)));
+        QStringLiteral("URI:spiffe://meshscope.test/ns/shop/sa/cart"), 5)));
 
     m_prometheusBinary = findTool("prometheus");
     if (m_prometheusBinary.isEmpty())
         return;  // the Prometheus tests skip, saying why; the gRPC ones still run
     QString error;
-    QVERIFY2(m_prom.start(m_prometheusBinary, m_dir.filePath(QStringLiteral("prom")), pem("prometheus"), key("prometheus"),
-                          pem("ca"), &error),
-             qPrintable(error));
-    QVERIFY2(m_expiredProm.start(m_prometheusBinary, m_dir.filePath(QStringLiteral("prom-expired")), pem("prometheus-expired"),
-                                 key("prometheus-expired"), pem("ca"), &error),
-             qPrintable(error));
+    QVERIFY2(m_prom.start(m_prometheusBinary, m_dir.filePath(QStringLiteral("prom")), pem("prometheus"),
+                 key("prometheus"), pem("ca"), &error),
+        qPrintable(error));
+    QVERIFY2(m_expiredProm.start(m_prometheusBinary, m_dir.filePath(QStringLiteral("prom-expired")),
+                 pem("prometheus-expired"), key("prometheus-expired"), pem("ca"), &error),
+        qPrintable(error));
     QVERIFY2(m_prom.waitReady(promConfig(m_prom, "ca", "meshscope"), 30000, &error),
-             qPrintable(QStringLiteral("Prometheus did not become ready: ") + error));
+        qPrintable(QStringLiteral("Prometheus did not become ready: ") + error));
     PrometheusConfig lax = promConfig(m_expiredProm, nullptr, "meshscope");
     lax.tls.insecureSkipVerify = true;
     QVERIFY2(m_expiredProm.waitReady(lax, 30000, &error),
-             qPrintable(QStringLiteral("Prometheus with the expired certificate did not become ready: ") + error));
+        qPrintable(QStringLiteral("Prometheus with the expired certificate did not become ready: ") + error));
 }
 
 void TestTls::cleanupTestCase()
@@ -226,8 +227,8 @@ void TestTls::cleanupTestCase()
 void TestTls::prometheusMutualTls()
 {
     MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
-    const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "ca", "meshscope"), QStringLiteral("vector(7)"),
-                                                     std::nullopt);
+    const PromResult r
+        = PrometheusClient::querySync(promConfig(m_prom, "ca", "meshscope"), QStringLiteral("vector(7)"), std::nullopt);
     QVERIFY2(r.ok(), qPrintable(r.message));
     QCOMPARE(r.httpStatus, 200);
     QCOMPARE(r.resultType, QStringLiteral("vector"));
@@ -238,8 +239,8 @@ void TestTls::prometheusMutualTls()
     QVERIFY(!c.isNull());
     QCOMPARE(c.subject, QStringLiteral("CN=prometheus.test,O=monitoring"));
     QCOMPARE(c.issuer, QStringLiteral("CN=meshscope test CA,O=meshscope tests"));
-    QCOMPARE(c.dnsNames, QStringList{QStringLiteral("prometheus.test")});
-    QCOMPARE(c.ipAddresses, QStringList{QStringLiteral("127.0.0.1")});
+    QCOMPARE(c.dnsNames, QStringList {QStringLiteral("prometheus.test")});
+    QCOMPARE(c.ipAddresses, QStringList {QStringLiteral("127.0.0.1")});
     QCOMPARE(c.sha256Fingerprint, parsePeerCertificatePem(readFile(pem("prometheus"))).sha256Fingerprint);
 
     // A long-lived client keeps the certificate of its latest answer.
@@ -260,53 +261,59 @@ void TestTls::prometheusMutualTls()
 void TestTls::prometheusWrongCa()
 {
     MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
-    const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "other-ca", "meshscope"), QStringLiteral("1"),
-                                                     std::nullopt);
+    const PromResult r
+        = PrometheusClient::querySync(promConfig(m_prom, "other-ca", "meshscope"), QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
     const QString expected = QStringLiteral("TLS: the certificate of %1 is not signed by the CA in 'other-ca.pem' "
                                             "(issuer: CN=meshscope test CA,O=meshscope tests; ")
                                  .arg(m_prom.hostPort());
     QVERIFY2(r.message.contains(expected), qPrintable(r.message));
     QVERIFY2(r.message.startsWith(QStringLiteral("cannot reach Prometheus at https://%1: ").arg(m_prom.hostPort())),
-             qPrintable(r.message));
+        qPrintable(r.message));
     QVERIFY(!r.transient());
 }
 
 void TestTls::prometheusMissingClientCertificate()
 {
     MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
-    const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "ca", nullptr), QStringLiteral("1"), std::nullopt);
+    const PromResult r
+        = PrometheusClient::querySync(promConfig(m_prom, "ca", nullptr), QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
-    QVERIFY2(r.message.endsWith(QStringLiteral("TLS: %1 requires a client certificate; none was configured").arg(m_prom.hostPort())),
-             qPrintable(r.message));
+    QVERIFY2(r.message.endsWith(
+                 QStringLiteral("TLS: %1 requires a client certificate; none was configured").arg(m_prom.hostPort())),
+        qPrintable(r.message));
 }
 
 void TestTls::prometheusClientCertificateFromOtherCa()
 {
     MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
-    const PromResult r = PrometheusClient::querySync(promConfig(m_prom, "ca", "intruder"), QStringLiteral("1"), std::nullopt);
+    const PromResult r
+        = PrometheusClient::querySync(promConfig(m_prom, "ca", "intruder"), QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
-    QVERIFY2(r.message.contains(QStringLiteral("TLS: %1 rejected the client certificate 'intruder.pem' (").arg(m_prom.hostPort())),
-             qPrintable(r.message));
+    QVERIFY2(r.message.contains(
+                 QStringLiteral("TLS: %1 rejected the client certificate 'intruder.pem' (").arg(m_prom.hostPort())),
+        qPrintable(r.message));
     // Our own certificate has run out: the server only says "bad certificate", and
     // meshscope names the reason it can see.
-    const PromResult expired = PrometheusClient::querySync(promConfig(m_prom, "ca", "prometheus-expired"),
-                                                           QStringLiteral("1"), std::nullopt);
+    const PromResult expired = PrometheusClient::querySync(
+        promConfig(m_prom, "ca", "prometheus-expired"), QStringLiteral("1"), std::nullopt);
     QCOMPARE(expired.kind, PromResult::Error::Tls);
-    QVERIFY2(expired.message.endsWith(QStringLiteral("TLS: %1 rejected the client certificate 'prometheus-expired.pem', "
-                                                     "which expired on 2020-02-01")
-                                          .arg(m_prom.hostPort())),
-             qPrintable(expired.message));
+    QVERIFY2(
+        expired.message.endsWith(QStringLiteral("TLS: %1 rejected the client certificate 'prometheus-expired.pem', "
+                                                "which expired on 2020-02-01")
+                                     .arg(m_prom.hostPort())),
+        qPrintable(expired.message));
 }
 
 void TestTls::prometheusExpiredServerCertificate()
 {
     MESHSCOPE_REQUIRE_PEER(!m_prometheusBinary.isEmpty(), "prometheus");
-    const PromResult r = PrometheusClient::querySync(promConfig(m_expiredProm, "ca", "meshscope"), QStringLiteral("1"),
-                                                     std::nullopt);
+    const PromResult r
+        = PrometheusClient::querySync(promConfig(m_expiredProm, "ca", "meshscope"), QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Tls);
-    QVERIFY2(r.message.endsWith(QStringLiteral("TLS: the certificate of %1 expired on 2020-02-01").arg(m_expiredProm.hostPort())),
-             qPrintable(r.message));
+    QVERIFY2(r.message.endsWith(
+                 QStringLiteral("TLS: the certificate of %1 expired on 2020-02-01").arg(m_expiredProm.hostPort())),
+        qPrintable(r.message));
 
     // Skipping verification (a lab) gets through, and the certificate shows as expired.
     PrometheusConfig lax = promConfig(m_expiredProm, nullptr, "meshscope");
@@ -314,8 +321,9 @@ void TestTls::prometheusExpiredServerCertificate()
     const PromResult ok = PrometheusClient::querySync(lax, QStringLiteral("1"), std::nullopt);
     QVERIFY2(ok.ok(), qPrintable(ok.message));
     QVERIFY(ok.peerCertificate.expired(QDateTime::currentDateTimeUtc()));
-    QVERIFY2(ok.peerCertificate.summary(QDateTime::currentDateTimeUtc()).endsWith(QLatin1String("EXPIRED on 2020-02-01")),
-             qPrintable(ok.peerCertificate.summary(QDateTime::currentDateTimeUtc())));
+    QVERIFY2(
+        ok.peerCertificate.summary(QDateTime::currentDateTimeUtc()).endsWith(QLatin1String("EXPIRED on 2020-02-01")),
+        qPrintable(ok.peerCertificate.summary(QDateTime::currentDateTimeUtc())));
 }
 
 void TestTls::prometheusHostnameMismatch()
@@ -329,7 +337,7 @@ void TestTls::prometheusHostnameMismatch()
     QVERIFY2(r.message.endsWith(QStringLiteral("TLS: the certificate of localhost:%1 is for DNS:prometheus.test, "
                                                "IP:127.0.0.1, not localhost")
                                     .arg(m_prom.port())),
-             qPrintable(r.message));
+        qPrintable(r.message));
 }
 
 void TestTls::prometheusUnusableTlsFiles()
@@ -347,7 +355,7 @@ void TestTls::prometheusUnusableTlsFiles()
     r = PrometheusClient::querySync(c, QStringLiteral("1"), std::nullopt);
     QCOMPARE(r.kind, PromResult::Error::Config);
     QVERIFY2(r.message.contains(QStringLiteral("no unencrypted RSA or EC private key in '%1'").arg(pem("meshscope"))),
-             qPrintable(r.message));
+        qPrintable(r.message));
 }
 
 void TestTls::cliPrometheusTlsFlags()
@@ -364,40 +372,47 @@ void TestTls::cliPrometheusTlsFlags()
         return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
     };
     QByteArray out, err;
-    int code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"), pem("ca"),
-                    QStringLiteral("--prometheus-cert"), pem("meshscope"), QStringLiteral("--prometheus-key"), key("meshscope")},
-                   &out, &err);
+    int code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"),
+                       pem("ca"), QStringLiteral("--prometheus-cert"), pem("meshscope"),
+                       QStringLiteral("--prometheus-key"), key("meshscope")},
+        &out, &err);
     QVERIFY2(code == 0, err.constData());
     QVERIFY2(out.startsWith("{\"edges\":") || out.startsWith("{"), out.constData());
     QVERIFY2(err.contains("0 edges from Prometheus"), err.constData());
 
-    code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"), pem("other-ca"),
-                QStringLiteral("--prometheus-cert"), pem("meshscope"), QStringLiteral("--prometheus-key"), key("meshscope")},
-               &out, &err);
+    code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"),
+                   pem("other-ca"), QStringLiteral("--prometheus-cert"), pem("meshscope"),
+                   QStringLiteral("--prometheus-key"), key("meshscope")},
+        &out, &err);
     QCOMPARE(code, 1);
     QVERIFY2(err.contains(QStringLiteral("TLS: the certificate of %1 is not signed by the CA in 'other-ca.pem'")
                               .arg(m_prom.hostPort())
                               .toUtf8()),
-             err.constData());
+        err.constData());
 
-    code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"), pem("ca")},
-               &out, &err);
+    code = run(
+        {QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"), pem("ca")},
+        &out, &err);
     QCOMPARE(code, 1);
-    QVERIFY2(err.contains(QStringLiteral("TLS: %1 requires a client certificate; none was configured").arg(m_prom.hostPort()).toUtf8()),
-             err.constData());
+    QVERIFY2(err.contains(QStringLiteral("TLS: %1 requires a client certificate; none was configured")
+                              .arg(m_prom.hostPort())
+                              .toUtf8()),
+        err.constData());
 
     const QString missing = m_dir.filePath(QStringLiteral("nope.pem"));
-    code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"), missing},
-               &out, &err);
+    code = run(
+        {QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-ca"), missing},
+        &out, &err);
     QCOMPARE(code, 2);
     QCOMPARE(QString::fromUtf8(err).trimmed(),
-             QStringLiteral("meshscope-cli graph: --prometheus-ca '%1': no such file").arg(missing));
+        QStringLiteral("meshscope-cli graph: --prometheus-ca '%1': no such file").arg(missing));
 
     code = run({QStringLiteral("graph"), QStringLiteral("--prometheus"), url, QStringLiteral("--prometheus-cert"),
-                pem("meshscope")},
-               &out, &err);
+                   pem("meshscope")},
+        &out, &err);
     QCOMPARE(code, 2);
-    QCOMPARE(QString::fromUtf8(err).trimmed(), QStringLiteral("meshscope-cli graph: --prometheus-cert needs --prometheus-key"));
+    QCOMPARE(QString::fromUtf8(err).trimmed(),
+        QStringLiteral("meshscope-cli graph: --prometheus-cert needs --prometheus-key"));
 }
 
 void TestTls::otlpMutualTls()
@@ -419,7 +434,7 @@ void TestTls::otlpMutualTls()
     QCOMPARE(p.calls, uint64_t(1));
     QCOMPARE(p.certificate.subject, QStringLiteral("CN=checkout,O=shop"));
     QCOMPARE(p.certificate.spiffeId(), QStringLiteral("spiffe://meshscope.test/ns/shop/sa/checkout"));
-    QCOMPARE(p.certificate.dnsNames, QStringList{QStringLiteral("checkout.shop.svc")});
+    QCOMPARE(p.certificate.dnsNames, QStringList {QStringLiteral("checkout.shop.svc")});
     QCOMPARE(p.certificate.issuer, QStringLiteral("CN=meshscope test CA,O=meshscope tests"));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QVERIFY(qAbs(now.addDays(90).secsTo(p.certificate.notAfter)) < 600);
@@ -455,7 +470,8 @@ void TestTls::otlpFlagsClientCertificateExpiringSoon()
     QVERIFY(cart && checkout);
     QVERIFY(cart->certificate.expiresSoon(now));
     QCOMPARE(cart->certificate.daysLeft(now), qint64(4));
-    QVERIFY2(cart->certificate.summary(now).contains(QLatin1String("expires soon")), qPrintable(cart->certificate.summary(now)));
+    QVERIFY2(cart->certificate.summary(now).contains(QLatin1String("expires soon")),
+        qPrintable(cart->certificate.summary(now)));
     QVERIFY(!checkout->certificate.expiresSoon(now));
     QVERIFY(!checkout->certificate.summary(now).contains(QLatin1String("expires soon")));
 }
@@ -532,23 +548,28 @@ void TestTls::listenerRejectsUnusableFiles()
     };
     TlsServerOptions t = receiverTls();
     t.certFile = m_dir.filePath(QStringLiteral("no-such-cert.pem"));
-    QCOMPARE(startWith(t), "cannot listen for OTLP on 127.0.0.1:0: cannot read TLS certificate file '" + t.certFile.toStdString()
-                               + "': No such file or directory");
+    QCOMPARE(startWith(t),
+        "cannot listen for OTLP on 127.0.0.1:0: cannot read TLS certificate file '" + t.certFile.toStdString()
+            + "': No such file or directory");
     t = receiverTls();
     t.keyFile = key("checkout");  // another certificate's key
-    QCOMPARE(startWith(t), "cannot listen for OTLP on 127.0.0.1:0: TLS key '" + t.keyFile.toStdString()
-                               + "' does not match the certificate '" + t.certFile.toStdString() + "'");
+    QCOMPARE(startWith(t),
+        "cannot listen for OTLP on 127.0.0.1:0: TLS key '" + t.keyFile.toStdString()
+            + "' does not match the certificate '" + t.certFile.toStdString() + "'");
     t = receiverTls();
     t.keyFile = pem("otlp-server");
-    QCOMPARE(startWith(t), "cannot listen for OTLP on 127.0.0.1:0: no unencrypted PEM private key in TLS key file '"
-                               + t.keyFile.toStdString() + "'");
+    QCOMPARE(startWith(t),
+        "cannot listen for OTLP on 127.0.0.1:0: no unencrypted PEM private key in TLS key file '"
+            + t.keyFile.toStdString() + "'");
     t = receiverTls();
     t.certFile = key("otlp-server");
-    QCOMPARE(startWith(t), "cannot listen for OTLP on 127.0.0.1:0: no PEM certificate in TLS certificate file '"
-                               + t.certFile.toStdString() + "'");
+    QCOMPARE(startWith(t),
+        "cannot listen for OTLP on 127.0.0.1:0: no PEM certificate in TLS certificate file '" + t.certFile.toStdString()
+            + "'");
     t = receiverTls();
     t.clientCaFile.clear();
-    QCOMPARE(startWith(t), std::string("cannot listen for OTLP on 127.0.0.1:0: requiring client certificates needs a client CA file"));
+    QCOMPARE(startWith(t),
+        std::string("cannot listen for OTLP on 127.0.0.1:0: requiring client certificates needs a client CA file"));
     QCOMPARE(startWith(receiverTls()), std::string("started"));
 }
 
@@ -575,7 +596,8 @@ void TestTls::alsAndXdsRecordTlsPeers()
         QVERIFY2(st.ok(), st.error_message().c_str());
     }
     QCOMPARE(alsReceiver.tlsPeers().size(), size_t(1));
-    QCOMPARE(alsReceiver.tlsPeers()[0].certificate.spiffeId(), QStringLiteral("spiffe://meshscope.test/ns/shop/sa/checkout"));
+    QCOMPARE(alsReceiver.tlsPeers()[0].certificate.spiffeId(),
+        QStringLiteral("spiffe://meshscope.test/ns/shop/sa/checkout"));
     {
         auto stub = als::AccessLogService::NewStub(channel(alsReceiver.boundAddress(), "ca", nullptr));
         grpc::ClientContext ctx;
@@ -622,15 +644,16 @@ void TestTls::cliReceiverTlsFlags()
         return std::make_pair(p.exitCode(), QString::fromUtf8(p.readAllStandardError()).trimmed());
     };
     const QString missing = m_dir.filePath(QStringLiteral("absent.pem"));
-    auto r = runBad({QStringLiteral("graph"), QStringLiteral("--tls-cert"), missing, QStringLiteral("--tls-key"), key("otlp-server")});
+    auto r = runBad({QStringLiteral("graph"), QStringLiteral("--tls-cert"), missing, QStringLiteral("--tls-key"),
+        key("otlp-server")});
     QCOMPARE(r.first, 2);
     QCOMPARE(r.second, QStringLiteral("meshscope-cli graph: --tls-cert '%1': no such file").arg(missing));
     r = runBad({QStringLiteral("graph"), QStringLiteral("--tls-cert"), pem("otlp-server"), QStringLiteral("--tls-key"),
-                key("otlp-server"), QStringLiteral("--tls-require-client-cert")});
+        key("otlp-server"), QStringLiteral("--tls-require-client-cert")});
     QCOMPARE(r.first, 2);
     QCOMPARE(r.second, QStringLiteral("meshscope-cli graph: --tls-require-client-cert needs --tls-client-ca"));
-    r = runBad({QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--routes"), missing, QStringLiteral("--tls-key"),
-                key("otlp-server")});
+    r = runBad({QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--routes"), missing,
+        QStringLiteral("--tls-key"), key("otlp-server")});
     QCOMPARE(r.first, 2);
     QCOMPARE(r.second, QStringLiteral("meshscope-cli xds: --tls-key needs --tls-cert"));
 
@@ -638,9 +661,10 @@ void TestTls::cliReceiverTlsFlags()
     // certificate is reported when the command ends.
     QProcess cli;
     cli.start(QStringLiteral(MESHSCOPE_CLI_PATH),
-              {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--duration"),
-               QStringLiteral("4"), QStringLiteral("--tls-cert"), pem("otlp-server"), QStringLiteral("--tls-key"), key("otlp-server"),
-               QStringLiteral("--tls-client-ca"), pem("ca"), QStringLiteral("--tls-require-client-cert")});
+        {QStringLiteral("graph"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--duration"), QStringLiteral("4"), QStringLiteral("--tls-cert"), pem("otlp-server"),
+            QStringLiteral("--tls-key"), key("otlp-server"), QStringLiteral("--tls-client-ca"), pem("ca"),
+            QStringLiteral("--tls-require-client-cert")});
     QVERIFY(cli.waitForStarted(10000));
     QByteArray err;
     QElapsedTimer clock;
@@ -662,32 +686,34 @@ void TestTls::cliReceiverTlsFlags()
     QVERIFY2(err.contains("spans received") && err.contains(" 2 spans received"), err.constData());
     QVERIFY2(err.contains("OTLP TLS peer ipv4:127.0.0.1:"), err.constData());
     QVERIFY2(err.contains("CN=cart,O=shop (spiffe://meshscope.test/ns/shop/sa/cart), issued by CN=meshscope test CA"),
-             err.constData());
+        err.constData());
     QVERIFY2(err.contains("expires soon"), err.constData());
 }
 
 void TestTls::cliXdsServeTls()
 {
     const QString routes = m_dir.filePath(QStringLiteral("routes.yaml"));
-    QVERIFY(writeFile(routes, "apiVersion: gateway.networking.k8s.io/v1\n"
-                              "kind: HTTPRoute\n"
-                              "metadata:\n  name: echo\n  namespace: default\n"
-                              "spec:\n  hostnames: [\"echo.test\"]\n"
-                              "  rules:\n  - name: main\n    backendRefs:\n    - name: echo-a\n"
-                              "---\n"
-                              "apiVersion: discovery.k8s.io/v1\n"
-                              "kind: EndpointSlice\n"
-                              "metadata:\n  name: echo-a-1\n  namespace: default\n"
-                              "  labels:\n    kubernetes.io/service-name: echo-a\n"
-                              "addressType: IPv4\n"
-                              "ports:\n- name: grpc\n  port: 9\n  protocol: TCP\n"
-                              "endpoints:\n- addresses: [\"127.0.0.1\"]\n  conditions:\n    ready: true\n"));
+    QVERIFY(writeFile(routes,
+        "apiVersion: gateway.networking.k8s.io/v1\n"
+        "kind: HTTPRoute\n"
+        "metadata:\n  name: echo\n  namespace: default\n"
+        "spec:\n  hostnames: [\"echo.test\"]\n"
+        "  rules:\n  - name: main\n    backendRefs:\n    - name: echo-a\n"
+        "---\n"
+        "apiVersion: discovery.k8s.io/v1\n"
+        "kind: EndpointSlice\n"
+        "metadata:\n  name: echo-a-1\n  namespace: default\n"
+        "  labels:\n    kubernetes.io/service-name: echo-a\n"
+        "addressType: IPv4\n"
+        "ports:\n- name: grpc\n  port: 9\n  protocol: TCP\n"
+        "endpoints:\n- addresses: [\"127.0.0.1\"]\n  conditions:\n    ready: true\n"));
     QProcess cli;
     cli.setProcessChannelMode(QProcess::MergedChannels);
     cli.start(QStringLiteral(MESHSCOPE_CLI_PATH),
-              {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-               QStringLiteral("--routes"), routes, QStringLiteral("--tls-cert"), pem("otlp-server"), QStringLiteral("--tls-key"),
-               key("otlp-server"), QStringLiteral("--tls-client-ca"), pem("ca"), QStringLiteral("--tls-require-client-cert")});
+        {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--routes"), routes, QStringLiteral("--tls-cert"), pem("otlp-server"),
+            QStringLiteral("--tls-key"), key("otlp-server"), QStringLiteral("--tls-client-ca"), pem("ca"),
+            QStringLiteral("--tls-require-client-cert")});
     QByteArray output;
     auto waitFor = [&](const QString &pattern) {
         const QRegularExpression re(pattern, QRegularExpression::MultilineOption);
@@ -702,11 +728,12 @@ void TestTls::cliXdsServeTls()
         }
         return QRegularExpressionMatch();
     };
-    const auto listening =
-        waitFor(QStringLiteral("listening for xDS clients on (127\\.0\\.0\\.1:\\d+) over TLS, client certificates required"));
+    const auto listening = waitFor(
+        QStringLiteral("listening for xDS clients on (127\\.0\\.0\\.1:\\d+) over TLS, client certificates required"));
     QVERIFY2(listening.hasMatch(), output.constData());
 
-    auto stub = discovery::AggregatedDiscoveryService::NewStub(channel(listening.captured(1).toStdString(), "ca", "cart"));
+    auto stub
+        = discovery::AggregatedDiscoveryService::NewStub(channel(listening.captured(1).toStdString(), "ca", "cart"));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     auto stream = stub->StreamAggregatedResources(&ctx);
@@ -718,8 +745,9 @@ void TestTls::cliXdsServeTls()
     discovery::DiscoveryResponse resp;
     QVERIFY(stream->Read(&resp));  // served over mTLS
     QCOMPARE(resp.resources_size(), 1);
-    const auto connected = waitFor(QStringLiteral("client tls-client connected from ipv4:127\\.0\\.0\\.1:\\d+.*, certificate "
-                                                  "CN=cart,O=shop \\(spiffe://meshscope\\.test/ns/shop/sa/cart\\).*expires soon"));
+    const auto connected
+        = waitFor(QStringLiteral("client tls-client connected from ipv4:127\\.0\\.0\\.1:\\d+.*, certificate "
+                                 "CN=cart,O=shop \\(spiffe://meshscope\\.test/ns/shop/sa/cart\\).*expires soon"));
     QVERIFY2(connected.hasMatch(), output.constData());
     ctx.TryCancel();
     stream->Finish();

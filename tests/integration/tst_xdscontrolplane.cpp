@@ -79,8 +79,8 @@ class TestXdsControlPlane : public QObject {
     Q_OBJECT
 
 private:
-    EchoBackend m_a{"A"};
-    EchoBackend m_b{"B"};
+    EchoBackend m_a {"A"};
+    EchoBackend m_b {"B"};
 
     // HTTPRoute default/echo for echo.test: optionally a canary rule (x-canary: 1 on
     // a regex path, with timeout and retries) to B, then A/B weighted.
@@ -93,7 +93,7 @@ private:
             RouteRule rule;
             rule.name = "canary";
             RouteMatch m;
-            m.path = PathMatch{PathMatchType::RegularExpression, "/meshscope\\.test\\.Echo/.*"};
+            m.path = PathMatch {PathMatchType::RegularExpression, "/meshscope\\.test\\.Echo/.*"};
             m.headers = {{"x-canary", StringMatchType::Exact, "1"}};
             m.method = "POST";
             rule.matches = {m};
@@ -119,7 +119,7 @@ private:
 
         RouteSet set;
         set.routes.push_back(r);
-        for (const auto &[service, port] : {std::pair{"echo-a", m_a.port()}, std::pair{"echo-b", m_b.port()}}) {
+        for (const auto &[service, port] : {std::pair {"echo-a", m_a.port()}, std::pair {"echo-b", m_b.port()}}) {
             EndpointSlice s;
             s.name = std::string(service) + "-1";
             s.serviceName = service;
@@ -178,20 +178,20 @@ private Q_SLOTS:
 
         // The client is tracked: node, user agent, and an ACK of version 1 per type.
         QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "weights", 1); }, 10000),
-                 describeClient(*cp, "weights").constData());
+            describeClient(*cp, "weights").constData());
         const auto st = clientStatus(*cp, "weights");
         QCOMPARE(st->nodeCluster, std::string("test"));
         QVERIFY2(st->userAgentName.find("gRPC") != std::string::npos, st->userAgentName.c_str());
         QVERIFY(!st->peer.empty());
-        QCOMPARE(st->type(kXdsListenerType)->resourceNames, std::vector<std::string>{kTarget});
-        QCOMPARE(st->type(kXdsRouteConfigurationType)->resourceNames, std::vector<std::string>{kTarget});
+        QCOMPARE(st->type(kXdsListenerType)->resourceNames, std::vector<std::string> {kTarget});
+        QCOMPARE(st->type(kXdsRouteConfigurationType)->resourceNames, std::vector<std::string> {kTarget});
         QVERIFY(log.has(XdsClientEvent::Kind::Connected, "weights"));
         QVERIFY(log.has(XdsClientEvent::Kind::Acked, "weights", kXdsRouteConfigurationType));
 
         // The edit is pushed to the connected client, which moves to 20/80.
         QCOMPARE(cp->setRouteSet(echoRoutes(20, 80)), uint64_t(2));
         QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "weights", 2); }, 10000),
-                 describeClient(*cp, "weights").constData());
+            describeClient(*cp, "weights").constData());
         client.call(20);  // lets B's subchannel connect; not counted
         r = client.call(500);
         QVERIFY2(r.errors == 0, qPrintable(r.line));
@@ -236,7 +236,11 @@ private Q_SLOTS:
 
         // HeaderMatcher.string_match (13) is valid xDS that gRPC 1.51 refuses.
         XdsResourceSet bad = translateToXds(echoRoutes(0, 100, true));
-        auto *header = bad.routeConfigurations.at(0).mutable_virtual_hosts(0)->mutable_routes(0)->mutable_match()->mutable_headers(0);
+        auto *header = bad.routeConfigurations.at(0)
+                           .mutable_virtual_hosts(0)
+                           ->mutable_routes(0)
+                           ->mutable_match()
+                           ->mutable_headers(0);
         header->mutable_string_match()->set_exact("1");
         const uint64_t rejected = cp->setResources(bad);
         QVERIFY2(QTest::qWaitFor(
@@ -245,13 +249,14 @@ private Q_SLOTS:
                          return c && c->type(kXdsRouteConfigurationType)->nackedVersion == std::to_string(rejected);
                      },
                      10000),
-                 describeClient(*cp, "nack").constData());
+            describeClient(*cp, "nack").constData());
         const auto st = clientStatus(*cp, "nack");
         const XdsTypeStatus *rds = st->type(kXdsRouteConfigurationType);
         QVERIFY(rds->rejected);
         qInfo("gRPC refused version %s: %s", rds->nackedVersion.c_str(), rds->nackMessage.c_str());
         QCOMPARE(rds->nackCode, 3);  // INVALID_ARGUMENT
-        QVERIFY2(rds->nackMessage.find("Invalid route header matcher specified") != std::string::npos, rds->nackMessage.c_str());
+        QVERIFY2(rds->nackMessage.find("Invalid route header matcher specified") != std::string::npos,
+            rds->nackMessage.c_str());
         QCOMPARE(rds->ackedVersion, std::to_string(good));
         QVERIFY(rds->nackCount >= 1);
         QVERIFY(log.has(XdsClientEvent::Kind::Nacked, "nack", kXdsRouteConfigurationType));
@@ -266,7 +271,7 @@ private Q_SLOTS:
         // A good version clears the rejection.
         const uint64_t fixed = cp->setRouteSet(echoRoutes(0, 100, true));
         QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "nack", fixed); }, 10000),
-                 describeClient(*cp, "nack").constData());
+            describeClient(*cp, "nack").constData());
         QVERIFY(!clientStatus(*cp, "nack")->type(kXdsRouteConfigurationType)->rejected);
         QCOMPARE(client.call(50).count("B"), 50);
     }
@@ -440,7 +445,7 @@ private Q_SLOTS:
         auto stream = stub->StreamAggregatedResources(&context);
 
         auto request = [](std::string_view type, std::vector<std::string> names, const std::string &version,
-                          const std::string &nonce) {
+                           const std::string &nonce) {
             discovery::DiscoveryRequest r;
             r.set_type_url(std::string(type));
             for (const auto &n : names)
@@ -475,7 +480,8 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor(
             [&] {
                 const auto c = clientStatus(*cp, "raw");
-                return c && c->type(kXdsRouteConfigurationType) && c->type(kXdsRouteConfigurationType)->ackedVersion == "1";
+                return c && c->type(kXdsRouteConfigurationType)
+                    && c->type(kXdsRouteConfigurationType)->ackedVersion == "1";
             },
             5000));
         cp->setRouteSet(echoRoutes(50, 50));
@@ -524,7 +530,7 @@ private Q_SLOTS:
         QCOMPARE(rds->ackedVersion, std::string("1"));
         QCOMPARE(rds->nackMessage, std::string("route configuration refused"));
         QCOMPARE(st->type(kXdsClusterLoadAssignmentType)->resourceNames,
-                 (std::vector<std::string>{"default/echo-a", "default/nope"}));
+            (std::vector<std::string> {"default/echo-a", "default/nope"}));
 
         stream->WritesDone();
         QVERIFY(stream->Finish().ok());
@@ -556,7 +562,7 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i) {
             const std::string node = "burst-" + std::to_string(i);
             QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, node, last); }, 15000),
-                     describeClient(*cp, node).constData());
+                describeClient(*cp, node).constData());
             QCOMPARE(clients[size_t(i)]->call(20).count("B"), 20);
         }
     }
@@ -588,8 +594,8 @@ private Q_SLOTS:
         QProcess cli;
         cli.setProcessChannelMode(QProcess::MergedChannels);
         cli.start(QString::fromUtf8(MESHSCOPE_CLI_PATH),
-                  {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                   QStringLiteral("--routes"), path});
+            {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                QStringLiteral("--routes"), path});
         QByteArray output;
         // Waits for a line matching `pattern` printed after `from` bytes of output.
         auto waitFor = [&](const QString &pattern, qsizetype from, int timeoutMs = 15000) -> QRegularExpressionMatch {
@@ -664,21 +670,25 @@ private Q_SLOTS:
         const QString cliPath = QString::fromUtf8(MESHSCOPE_CLI_PATH);
 
         QProcess p;
-        p.start(cliPath, {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
-                          QStringLiteral("127.0.0.1:0"), QStringLiteral("--routes"), path});
+        p.start(cliPath,
+            {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                QStringLiteral("--routes"), path});
         QVERIFY(p.waitForFinished(15000));
         QCOMPARE(p.exitCode(), 1);
         QVERIFY2(p.readAllStandardError().contains("regex"), "the reason names the regex");
 
-        p.start(cliPath, {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
-                          QStringLiteral("127.0.0.1:0")});
+        p.start(cliPath,
+            {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
+                QStringLiteral("127.0.0.1:0")});
         QVERIFY(p.waitForFinished(15000));
         QCOMPARE(p.exitCode(), 2);
         const QByteArray err = p.readAllStandardError();
         QVERIFY2(err.contains("--routes"), err.constData());
 
-        p.start(cliPath, {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
-                          QStringLiteral("256.0.0.1:bad"), QStringLiteral("--routes"), dir.filePath(QStringLiteral("missing.yaml"))});
+        p.start(cliPath,
+            {QStringLiteral("xds"), QStringLiteral("serve"), QStringLiteral("--listen"),
+                QStringLiteral("256.0.0.1:bad"), QStringLiteral("--routes"),
+                dir.filePath(QStringLiteral("missing.yaml"))});
         QVERIFY(p.waitForFinished(15000));
         QVERIFY(p.exitCode() != 0);
     }

@@ -14,16 +14,16 @@
 #include "common/otlpbuilder.h"
 #include "common/testpki.h"
 #include "common/tlsprometheus.h"
-#include "sources/connectionsdialog.h"
 #include "darktheme.h"
 #include "graph/graphaggregator.h"
 #include "inspect/inspectpanel.h"
+#include "inspect/models/upstreamhealthmodel.h"
 #include "mainwindow.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "sources/connectionsdialog.h"
 #include "sources/secretstore.h"
 #include "sources/sourcemanager.h"
 #include "sources/sourcespec.h"
-#include "inspect/models/upstreamhealthmodel.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -90,13 +90,15 @@ public:
             return false;
         }
         QProcess bus;
-        bus.start(dbus, {QStringLiteral("--session"), QStringLiteral("--fork"), QStringLiteral("--nopidfile"),
-                         QStringLiteral("--print-address=1"), QStringLiteral("--print-pid=1")});
+        bus.start(dbus,
+            {QStringLiteral("--session"), QStringLiteral("--fork"), QStringLiteral("--nopidfile"),
+                QStringLiteral("--print-address=1"), QStringLiteral("--print-pid=1")});
         if (!bus.waitForFinished(10000) || bus.exitCode() != 0) {
             *error = QStringLiteral("dbus-daemon failed: ") + QString::fromUtf8(bus.readAllStandardError());
             return false;
         }
-        const QStringList lines = QString::fromUtf8(bus.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const QStringList lines
+            = QString::fromUtf8(bus.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         if (lines.size() < 2) {
             *error = QStringLiteral("dbus-daemon printed no address");
             return false;
@@ -138,7 +140,7 @@ public:
         env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), m_address);
         tool.setProcessEnvironment(env);
         tool.start(findTool("secret-tool"),
-                   {QStringLiteral("lookup"), QStringLiteral("user"), key, QStringLiteral("server"), service});
+            {QStringLiteral("lookup"), QStringLiteral("user"), key, QStringLiteral("server"), service});
         tool.waitForFinished(10000);
         return QString::fromUtf8(tool.readAllStandardOutput());
     }
@@ -198,21 +200,20 @@ void TestConnections::initTestCase()
     QVERIFY(check(m_pki->makeCa(QStringLiteral("other-ca"), QStringLiteral("someone else's CA"))));
     // A server certificate with five days left: the dialog must warn about it.
     QVERIFY(check(m_pki->makeLeaf(QStringLiteral("prometheus"), QStringLiteral("ca"),
-                                  QStringLiteral("/O=monitoring/CN=prometheus.test"),
-                                  QStringLiteral("DNS:prometheus.test,IP:127.0.0.1,URI:spiffe://mesh.test/ns/monitoring/sa/prometheus"),
-                                  5)));
+        QStringLiteral("/O=monitoring/CN=prometheus.test"),
+        QStringLiteral("DNS:prometheus.test,IP:127.0.0.1,URI:spiffe://mesh.test/ns/monitoring/sa/prometheus"), 5)));
     QVERIFY(check(m_pki->makeLeaf(QStringLiteral("client"), QStringLiteral("ca"), QStringLiteral("/CN=meshscope"),
-                                  QStringLiteral("DNS:meshscope.test"), 90)));
+        QStringLiteral("DNS:meshscope.test"), 90)));
     // A workload SVID with ten days left, as a mesh issues them.
     QVERIFY(check(m_pki->makeLeaf(QStringLiteral("workload"), QStringLiteral("ca"), QStringLiteral("/O=shop"),
-                                  QStringLiteral("URI:spiffe://mesh.test/ns/shop/sa/checkout"), 10)));
+        QStringLiteral("URI:spiffe://mesh.test/ns/shop/sa/checkout"), 10)));
 
     const QString binary = findTool("prometheus");
     QVERIFY2(!binary.isEmpty(), "prometheus is not installed (scripts/install-deps.sh installs it)");
     QString error;
-    QVERIFY2(m_prom.start(binary, m_dir.filePath(QStringLiteral("prom")), pem("prometheus"), key("prometheus"), pem("ca"),
-                          &error),
-             qPrintable(error));
+    QVERIFY2(m_prom.start(binary, m_dir.filePath(QStringLiteral("prom")), pem("prometheus"), key("prometheus"),
+                 pem("ca"), &error),
+        qPrintable(error));
     PrometheusConfig ready;
     ready.url = m_prom.url();
     ready.tls.caFile = pem("ca");
@@ -265,7 +266,7 @@ void TestConnections::specsPersistWithoutSecrets()
     QFile raw(file);
     QVERIFY(raw.open(QIODevice::ReadOnly));
     const QByteArray bytes = raw.readAll();
-    QVERIFY(!bytes.contains("hunter2"));      // secrets go to the keychain only
+    QVERIFY(!bytes.contains("hunter2"));  // secrets go to the keychain only
     QVERIFY(!bytes.contains("127.0.0.1:9001"));  // command-line sources are not saved
     QVERIFY(bytes.contains("prod east"));
 
@@ -297,7 +298,8 @@ void TestConnections::badSpecsGetSpecificErrors()
     prom.tlsClient.certFile = pem("client");
     QVERIFY(error(prom).contains(QLatin1String("client certificate and its key go together")));
     prom.tlsClient.keyFile = m_dir.filePath(QStringLiteral("missing.key"));
-    QVERIFY(error(prom).contains(QLatin1String("client key: '")) && error(prom).contains(QLatin1String("does not exist")));
+    QVERIFY(
+        error(prom).contains(QLatin1String("client key: '")) && error(prom).contains(QLatin1String("does not exist")));
     prom.tlsClient = {};
     prom.auth = SourceSpec::Auth::Basic;
     QVERIFY(error(prom).contains(QLatin1String("basic authentication needs a user name")));
@@ -470,8 +472,9 @@ void TestConnections::secretsLiveInTheKeychain()
         manager.setPersistence(QStringLiteral("ws3"), &secrets);
         QSignalSpy problems(&manager, &SourceManager::secretProblem);
         QCOMPARE(manager.upsert(prom), QString());
-        QTRY_COMPARE_WITH_TIMEOUT(m_keyring->lookup(QStringLiteral("meshscope"), SecretStore::keyFor(QStringLiteral("ws3"), prom.id)),
-                                  QStringLiteral("bearer-from-keychain"), 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            m_keyring->lookup(QStringLiteral("meshscope"), SecretStore::keyFor(QStringLiteral("ws3"), prom.id)),
+            QStringLiteral("bearer-from-keychain"), 15000);
         QCOMPARE(problems.size(), 0);
     }
     QSettings settings;
@@ -490,8 +493,9 @@ void TestConnections::secretsLiveInTheKeychain()
 
     // Removing the source removes its keychain entry.
     manager.remove(prom.id);
-    QTRY_COMPARE_WITH_TIMEOUT(m_keyring->lookup(QStringLiteral("meshscope"), SecretStore::keyFor(QStringLiteral("ws3"), prom.id)),
-                              QString(), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_keyring->lookup(QStringLiteral("meshscope"), SecretStore::keyFor(QStringLiteral("ws3"), prom.id)), QString(),
+        15000);
 }
 
 void TestConnections::dialogTestsAndSavesTlsSource()
@@ -525,7 +529,8 @@ void TestConnections::dialogTestsAndSavesTlsSource()
     QTest::mouseClick(editor->findChild<QPushButton *>(QStringLiteral("testButton")), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(tested.size(), 1, 25000);
     QCOMPARE(tested.at(0).at(0).toBool(), false);
-    QVERIFY2(editor->testResult().contains(QLatin1String("is not signed by the CA in")), qPrintable(editor->testResult()));
+    QVERIFY2(
+        editor->testResult().contains(QLatin1String("is not signed by the CA in")), qPrintable(editor->testResult()));
     QVERIFY(!manager.contains(editor->spec().id));  // a test adds nothing
 
     // The right CA: OK, with the certificate's subject, SPIFFE id and the expiry warning.
@@ -563,7 +568,7 @@ void TestConnections::dialogTestsAndSavesTlsSource()
     QTRY_VERIFY(dialog->details()->toPlainText().contains(QLatin1String("Server certificate")));
     QVERIFY(dialog->details()->toPlainText().contains(QLatin1String("renew it")));
     QTRY_VERIFY2(window.statusText().contains(QStringLiteral("monitoring: connected · certificate expires in")),
-                 qPrintable(window.statusText()));
+        qPrintable(window.statusText()));
 
     if (const QByteArray dir = qgetenv("MESHSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
         dialog->grab().save(QString::fromUtf8(dir) + QStringLiteral("/connections.png"));
@@ -607,7 +612,10 @@ void TestConnections::envoyAdminHealthInInspect()
         if (model->index(r, UpstreamHealthModel::Cluster).data(UpstreamHealthModel::NodeIdRole).toString()
             == QLatin1String("bookinfo/reviews@v2")) {
             sawFailedHc = ejected.contains(QLatin1String("1 failed HC"));
-            QVERIFY(model->index(r, 0).data(Qt::ToolTipRole).toString().contains(QLatin1String("failed_active_health_check")));
+            QVERIFY(model->index(r, 0)
+                        .data(Qt::ToolTipRole)
+                        .toString()
+                        .contains(QLatin1String("failed_active_health_check")));
         }
         if (model->index(r, UpstreamHealthModel::Hosts).data().toString() == QLatin1String("1 / 2")
             && ejected == QLatin1String("1"))
@@ -652,7 +660,8 @@ void TestConnections::receiverShowsClientCertificates()
         grpc::CreateCustomChannel(st.boundAddress.toStdString(), grpc::SslCredentials(o), args));
     ExportBuilder b;
     b.resource("checkout", "shop", "v1");
-    b.span(SpanKind::Server, 1, 16, 0, uint64_t(QDateTime::currentMSecsSinceEpoch()) * 1000000ull, 3000000ull, "POST /pay");
+    b.span(SpanKind::Server, 1, 16, 0, uint64_t(QDateTime::currentMSecsSinceEpoch()) * 1000000ull, 3000000ull,
+        "POST /pay");
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;

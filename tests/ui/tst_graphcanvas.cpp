@@ -5,8 +5,8 @@
 #include "canvas/canvastheme.h"
 #include "canvas/graphcanvas.h"
 #include "canvas/graphlayout.h"
-#include "common/graphsamplemesh.h"
 #include "canvas/graphscene.h"
+#include "common/graphsamplemesh.h"
 
 #include <QApplication>
 #include <QContextMenuEvent>
@@ -28,7 +28,8 @@ int countNear(const QImage &image, QColor colour, int tolerance = 14)
     for (int y = 0; y < img.height(); ++y) {
         const QRgb *line = reinterpret_cast<const QRgb *>(img.constScanLine(y));
         for (int x = 0; x < img.width(); ++x) {
-            if (std::abs(qRed(line[x]) - colour.red()) <= tolerance && std::abs(qGreen(line[x]) - colour.green()) <= tolerance
+            if (std::abs(qRed(line[x]) - colour.red()) <= tolerance
+                && std::abs(qGreen(line[x]) - colour.green()) <= tolerance
                 && std::abs(qBlue(line[x]) - colour.blue()) <= tolerance)
                 ++n;
         }
@@ -54,7 +55,7 @@ int countDifferent(const QImage &a, const QImage &b)
 void sendMouse(QWidget *w, QEvent::Type type, QPointF pos, Qt::MouseButtons buttons)
 {
     QMouseEvent e(type, pos, w->mapToGlobal(pos), type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton, buttons,
-                  Qt::NoModifier);
+        Qt::NoModifier);
     QApplication::sendEvent(w, &e);
 }
 
@@ -160,8 +161,9 @@ private Q_SLOTS:
         const QString ew = QStringLiteral("shop/frontend@v1->shop/catalog@v2");
         const QString failing = QStringLiteral("shop/checkout@v1->shop/payment@v1");
         QVERIFY(c.isEdgeVisible(ns) && c.isEdgeVisible(ew) && c.isEdgeVisible(failing));
-        QCOMPARE(c.namespaces(), (QStringList{QStringLiteral("bookinfo"), QStringLiteral("data"), QStringLiteral("identity"),
-                                              QStringLiteral("istio-system"), QStringLiteral("shop")}));
+        QCOMPARE(c.namespaces(),
+            (QStringList {QStringLiteral("bookinfo"), QStringLiteral("data"), QStringLiteral("identity"),
+                QStringLiteral("istio-system"), QStringLiteral("shop")}));
 
         GraphCanvas::Filter northSouth;
         northSouth.eastWest = false;
@@ -296,8 +298,8 @@ private Q_SLOTS:
         // The wheel zooms around the cursor: the node under it stays put.
         const QString id = QStringLiteral("shop/checkout@v1");
         const QPointF at = c.nodeWidgetPosition(id);
-        QWheelEvent wheel(at, c.mapToGlobal(at), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase,
-                          false);
+        QWheelEvent wheel(
+            at, c.mapToGlobal(at), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
         QApplication::sendEvent(&c, &wheel);
         QVERIFY(c.zoom() > fitted * 1.3);
         const QPointF after = c.nodeWidgetPosition(id);
@@ -368,7 +370,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
         // Boxes, not nodes: a click where a node is does not select it.
         QSignalSpy clicked(&c, &GraphCanvas::nodeClicked);
-        QTest::mouseClick(&c, Qt::LeftButton, Qt::NoModifier, c.nodeWidgetPosition(QStringLiteral("shop/frontend@v1")).toPoint());
+        QTest::mouseClick(
+            &c, Qt::LeftButton, Qt::NoModifier, c.nodeWidgetPosition(QStringLiteral("shop/frontend@v1")).toPoint());
         QCOMPARE(clicked.count(), 0);
         c.setSemanticZoomEnabled(false);
         QVERIFY(!c.isCollapsed());
@@ -385,8 +388,8 @@ private Q_SLOTS:
         QTest::qWait(250);
         const QImage b = c.grab().toImage();
         QVERIFY(countDifferent(still, a) > 50);  // dots drawn over the cached image
-        QVERIFY(countDifferent(a, b) > 50);      // and moving
-        QVERIFY(c.isRenderUpToDate());           // without asking the worker for anything
+        QVERIFY(countDifferent(a, b) > 50);  // and moving
+        QVERIFY(c.isRenderUpToDate());  // without asking the worker for anything
         c.setAnimationEnabled(false);
         QVERIFY(countDifferent(still, c.grab().toImage()) == 0);
     }
@@ -471,8 +474,8 @@ private Q_SLOTS:
         const GraphScenePtr first = GraphScene::build(mesh, layout, SceneFilter(), HealthPolicy());
         QVERIFY(first->namespaceCount() >= 4);
         const GraphScenePtr again = GraphScene::build(mesh, layout, SceneFilter(), HealthPolicy(), first.get(),
-            std::make_shared<const RoutedServices>(std::vector<std::pair<std::string, std::string>> {
-                { "shop/cart", "HTTPRoute shop/cart" } }));
+            std::make_shared<const RoutedServices>(
+                std::vector<std::pair<std::string, std::string>> {{"shop/cart", "HTTPRoute shop/cart"}}));
         QCOMPARE(again->namespaceCount(), first->namespaceCount());
         QCOMPARE(again->routedNodeCount(), 1);
         QVERIFY(again->nodes()[size_t(again->findNode(QStringLiteral("shop/cart@v1")))].routed);
@@ -489,8 +492,8 @@ private Q_SLOTS:
         const QString v3 = QStringLiteral("bookinfo/reviews@v3");
         auto badgePixels = [&](const QImage &image, const QString &id) {
             // Where the badge of this node is (or would be) drawn at the current view.
-            const QRect spot = canvas::routingBadgeRect(c.nodeWidgetPosition(id), canvas::kNodeRadius * c.zoom())
-                                   .toAlignedRect();
+            const QRect spot
+                = canvas::routingBadgeRect(c.nodeWidgetPosition(id), canvas::kNodeRadius * c.zoom()).toAlignedRect();
             return countNear(image.copy(spot), canvas::routingBadge(), 24);
         };
         QVERIFY(c.routedNodes().isEmpty());
@@ -515,7 +518,8 @@ private Q_SLOTS:
         QCOMPARE(countDifferent(plain.copy(around), marked.copy(around)), changed);
 
         // The tooltip says so, with the route; an unrouted node's does not.
-        QVERIFY2(c.nodeToolTipText(v2).contains(QStringLiteral("has routing rules")), qPrintable(c.nodeToolTipText(v2)));
+        QVERIFY2(
+            c.nodeToolTipText(v2).contains(QStringLiteral("has routing rules")), qPrintable(c.nodeToolTipText(v2)));
         QVERIFY(c.nodeToolTipText(v2).contains(QStringLiteral("HTTPRoute bookinfo/reviews")));
         QVERIFY(!c.nodeToolTipText(v1).contains(QStringLiteral("routing")));
 

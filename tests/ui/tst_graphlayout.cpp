@@ -16,10 +16,10 @@ GraphSnapshotPtr without(const GraphSnapshot &base, const std::string &id)
 {
     GraphSnapshot s = base;
     s.nodes.erase(std::remove_if(s.nodes.begin(), s.nodes.end(), [&](const NodeSnapshot &n) { return n.id == id; }),
-                  s.nodes.end());
+        s.nodes.end());
     s.edges.erase(std::remove_if(s.edges.begin(), s.edges.end(),
-                                 [&](const EdgeSnapshot &e) { return e.source == id || e.target == id; }),
-                  s.edges.end());
+                      [&](const EdgeSnapshot &e) { return e.source == id || e.target == id; }),
+        s.edges.end());
     return samplemesh::finish(std::move(s));
 }
 
@@ -52,8 +52,8 @@ private Q_SLOTS:
         QVERIFY(y("external") < y("istio-system/istio-ingressgateway"));
         QVERIFY(y("istio-system/istio-ingressgateway") < y("shop/frontend@v1"));
         QVERIFY(y("shop/frontend@v1") < y("shop/checkout@v1") + 1);
-        QVERIFY(y("shop/frontend@v1") < y("shop/catalog@v2"));   // depth 1
-        QVERIFY(y("shop/catalog@v2") < y("data/postgres"));       // depth 2
+        QVERIFY(y("shop/frontend@v1") < y("shop/catalog@v2"));  // depth 1
+        QVERIFY(y("shop/catalog@v2") < y("data/postgres"));  // depth 2
         QVERIFY(y("shop/payment@v1") < y("istio-system/istio-egressgateway"));
         QVERIFY(y("istio-system/istio-egressgateway") < y("ext:api.stripe.com"));
         // Every service sits above every external service.
@@ -89,9 +89,9 @@ private Q_SLOTS:
             return -1;
         };
         QCOMPARE(rankOf("external"), GraphLayout::kExternalRank);
-        QCOMPARE(rankOf("gw/edge-proxy"), GraphLayout::kIngressRank);    // called from outside
+        QCOMPARE(rankOf("gw/edge-proxy"), GraphLayout::kIngressRank);  // called from outside
         QCOMPARE(rankOf("gw/outbound-proxy"), GraphLayout::kEgressRank);  // called only by services
-        QCOMPARE(rankOf("gw/my-egress"), GraphLayout::kEgressRank);      // by name
+        QCOMPARE(rankOf("gw/my-egress"), GraphLayout::kEgressRank);  // by name
         QCOMPARE(rankOf("app/api@v1"), GraphLayout::kServiceRank);
     }
 
@@ -107,7 +107,7 @@ private Q_SLOTS:
         const NodeSnapshot zz = samplemesh::node("app", "zz-child", {}, NodeKind::Service, 1);
         s.nodes = {client, gw, p1, p2, aa, zz};
         s.edges = {samplemesh::edge(client, gw, 1), samplemesh::edge(gw, p1, 1), samplemesh::edge(gw, p2, 1),
-                   samplemesh::edge(p1, zz, 1), samplemesh::edge(p2, aa, 1)};
+            samplemesh::edge(p1, zz, 1), samplemesh::edge(p2, aa, 1)};
         const GraphSnapshotPtr snap = samplemesh::finish(std::move(s));
         GraphLayout layout;
         layout.update(*snap);
@@ -224,8 +224,8 @@ private Q_SLOTS:
         std::map<std::string, QPointF> before;
         for (const NodeSnapshot &n : mesh->nodes)
             before[n.id] = layout.position(n.id);
-        const GraphSnapshotPtr grown = samplemesh::withService(*without(*mesh, "shop/ads@v1"), "shop", "fraud-check",
-                                                               "shop/checkout@v1");
+        const GraphSnapshotPtr grown
+            = samplemesh::withService(*without(*mesh, "shop/ads@v1"), "shop", "fraud-check", "shop/checkout@v1");
         QVERIFY(layout.update(*reversed(*grown)));
         QVERIFY(!layout.contains("shop/ads@v1"));
         QVERIFY(layout.contains("shop/fraud-check@v1"));

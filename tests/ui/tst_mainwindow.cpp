@@ -2,17 +2,17 @@
 // fills the inspect panel with their numbers, find jumps, filters hide what they
 // should, live requests arrive and pause, status and settings behave.
 
+#include "canvas/graphcanvas.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
-#include "canvas/graphcanvas.h"
 #include "inspect/inspectpanel.h"
+#include "inspect/models/requeststablemodel.h"
+#include "inspect/models/statuscodesmodel.h"
+#include "inspect/requestspanel.h"
+#include "inspect/timeserieschart.h"
 #include "mainwindow.h"
 #include "noticebar.h"
 #include "sources/models/peerstablemodel.h"
-#include "inspect/requestspanel.h"
-#include "inspect/models/requeststablemodel.h"
-#include "inspect/models/statuscodesmodel.h"
-#include "inspect/timeserieschart.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -53,18 +53,22 @@ public:
     {
         std::vector<Span> out;
         for (int i = 0; i < count; ++i) {
-            TraceId trace{};
+            TraceId trace {};
             const uint64_t n = ++m_traces;
             for (int b = 0; b < 8; ++b)
                 trace[size_t(b)] = uint8_t(n >> (8 * b));
             trace[15] = 0x42;
             const uint64_t start = uint64_t(GraphAggregator::wallNowMs()) * 1000000ull;
-            const Span gw = span(out, trace, 0, SpanKind::Server, "istio-ingressgateway", "istio-system", start, 20, 200,
-                                 "/api/items?token=abc");
-            const Span gwc = span(out, trace, gw.spanId, SpanKind::Client, "istio-ingressgateway", "istio-system", start, 19, 200);
-            const Span fe = span(out, trace, gwc.spanId, SpanKind::Server, "frontend", "shop", start, 18, 200, "/api/items");
-            const Span fec = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", start, 10, i % 5 == 0 ? 503 : 200);
-            span(out, trace, fec.spanId, SpanKind::Server, "backend", "shop", start, 9, i % 5 == 0 ? 503 : 200, "/items");
+            const Span gw = span(out, trace, 0, SpanKind::Server, "istio-ingressgateway", "istio-system", start, 20,
+                200, "/api/items?token=abc");
+            const Span gwc
+                = span(out, trace, gw.spanId, SpanKind::Client, "istio-ingressgateway", "istio-system", start, 19, 200);
+            const Span fe
+                = span(out, trace, gwc.spanId, SpanKind::Server, "frontend", "shop", start, 18, 200, "/api/items");
+            const Span fec
+                = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", start, 10, i % 5 == 0 ? 503 : 200);
+            span(out, trace, fec.spanId, SpanKind::Server, "backend", "shop", start, 9, i % 5 == 0 ? 503 : 200,
+                "/items");
             const Span fpc = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", start, 5, 200);
             span(out, trace, fpc.spanId, SpanKind::Server, "payments", "billing", start, 4, 200, "/charge");
         }
@@ -73,7 +77,7 @@ public:
 
 private:
     Span span(std::vector<Span> &out, const TraceId &trace, uint64_t parent, SpanKind kind, const char *service,
-              const char *ns, uint64_t start, int ms, int status, const char *path = "")
+        const char *ns, uint64_t start, int ms, int status, const char *path = "")
     {
         Span s;
         s.traceId = trace;
@@ -134,7 +138,7 @@ void TestMainWindow::initTestCase()
 void TestMainWindow::init()
 {
     // Started a minute ago, so rates are per second of a full window.
-    m_aggregator = std::make_unique<GraphAggregator>(AggregatorConfig{}, GraphAggregator::wallNowMs() - 60000);
+    m_aggregator = std::make_unique<GraphAggregator>(AggregatorConfig {}, GraphAggregator::wallNowMs() - 60000);
     m_window = std::make_unique<MainWindow>(m_aggregator.get(), QStringLiteral("test"));
     m_window->setPersistenceEnabled(false);
     m_window->resize(1400, 900);
@@ -226,7 +230,7 @@ void TestMainWindow::clickEdgeShowsItsNumbers()
     QTest::mouseClick(canvas, Qt::LeftButton, {}, pos.toPoint());
     QTRY_COMPARE(panel->currentEdge(), kFrontendToBackend);
     QVERIFY2(panel->title().contains(QLatin1String("frontend")) && panel->title().contains(QLatin1String("backend")),
-             qPrintable(panel->title()));
+        qPrintable(panel->title()));
     QVERIFY(panel->subtitle().contains(QLatin1String("east-west")));
 
     const EdgeSnapshot *e = m_window->snapshot()->edge(kFrontendToBackend.toStdString());
@@ -310,7 +314,8 @@ void TestMainWindow::filtersHideWhatTheyShould()
     QStringList names;
     for (int i = 0; i < ns->count(); ++i)
         names << ns->itemData(i).toString();
-    QCOMPARE(names, QStringList({QString(), QStringLiteral("billing"), QStringLiteral("istio-system"), QStringLiteral("shop")}));
+    QCOMPARE(names,
+        QStringList({QString(), QStringLiteral("billing"), QStringLiteral("istio-system"), QStringLiteral("shop")}));
     ns->setCurrentIndex(ns->findData(QStringLiteral("billing")));
     QCOMPARE(canvas->filter().ns, QStringLiteral("billing"));
     QVERIFY(canvas->isNodeVisible(kPayments));
@@ -342,7 +347,8 @@ void TestMainWindow::requestsArriveAndPause()
     QTRY_COMPARE(requests->model()->rowCount(), 160);
     // No query string with a token reaches the table.
     for (int r = 0; r < requests->model()->rowCount(); ++r)
-        QVERIFY(!requests->model()->index(r, RequestsTableModel::Path).data().toString().contains(QLatin1String("abc")));
+        QVERIFY(
+            !requests->model()->index(r, RequestsTableModel::Path).data().toString().contains(QLatin1String("abc")));
 
     feed(5);
     QTRY_COMPARE(requests->model()->rowCount(), 180);  // the ~4 Hz poll picks them up
@@ -419,7 +425,8 @@ void TestMainWindow::exportWritesFiles()
     QVERIFY2(m_window->exportGraph(MainWindow::ExportFormat::Svg, svg, &error), qPrintable(error));
     QVERIFY(QFileInfo(svg).size() > 100);
 
-    QVERIFY(!m_window->exportGraph(MainWindow::ExportFormat::Json, dir.filePath(QStringLiteral("missing/dir/g.json")), &error));
+    QVERIFY(!m_window->exportGraph(
+        MainWindow::ExportFormat::Json, dir.filePath(QStringLiteral("missing/dir/g.json")), &error));
     QVERIFY(!error.isEmpty());
 }
 

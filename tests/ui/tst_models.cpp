@@ -5,9 +5,9 @@
 #include "dashboardoptions.h"
 #include "displayformat.h"
 #include "englishplurals.h"
-#include "sources/models/peerstablemodel.h"
 #include "inspect/models/requeststablemodel.h"
 #include "inspect/models/statuscodesmodel.h"
+#include "sources/models/peerstablemodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QFile>
@@ -83,7 +83,7 @@ void TestModels::requestsAppendInOneInsertPerBatch()
     QCOMPARE(model.index(1, RequestsTableModel::Duration).data().toString(), QStringLiteral("12.5 ms"));
     QCOMPARE(model.index(1, RequestsTableModel::Protocol).data().toString(), QStringLiteral("http"));
     QCOMPARE(model.index(1, RequestsTableModel::TraceId).data().toString(),
-             QStringLiteral("0af7651916cd43dd8448eb211c80319c"));
+        QStringLiteral("0af7651916cd43dd8448eb211c80319c"));
     QCOMPARE(model.headerData(RequestsTableModel::Path, Qt::Horizontal).toString(), QStringLiteral("Path"));
 
     model.clear();
@@ -120,8 +120,8 @@ void TestModels::requestsRedactCredentialsInPaths()
     RequestsTableModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     model.append({request(1, "/login?user=bob&token=s3cr3t"), request(2, "/search?q=shoes&page=2"),
-                  request(3, "/v1/charge?api_key=abc"), request(4, "/reset?Password=hunter2"),
-                  request(5, "/cb?code=xyz&state=1")});
+        request(3, "/v1/charge?api_key=abc"), request(4, "/reset?Password=hunter2"),
+        request(5, "/cb?code=xyz&state=1")});
     QCOMPARE(model.index(0, RequestsTableModel::Path).data().toString(), QStringLiteral("/login?…"));
     QCOMPARE(model.index(1, RequestsTableModel::Path).data().toString(), QStringLiteral("/search?q=shoes&page=2"));
     QCOMPARE(model.index(2, RequestsTableModel::Path).data().toString(), QStringLiteral("/v1/charge?…"));
@@ -129,9 +129,10 @@ void TestModels::requestsRedactCredentialsInPaths()
     QCOMPARE(model.index(4, RequestsTableModel::Path).data().toString(), QStringLiteral("/cb?…"));
     for (int r = 0; r < model.rowCount(); ++r) {
         for (int c = 0; c < model.columnCount(); ++c) {
-            const QString text = model.index(r, c).data().toString() + model.index(r, c).data(Qt::ToolTipRole).toString();
-            QVERIFY2(!text.contains(QLatin1String("s3cr3t")) && !text.contains(QLatin1String("hunter2")),
-                     qPrintable(text));
+            const QString text
+                = model.index(r, c).data().toString() + model.index(r, c).data(Qt::ToolTipRole).toString();
+            QVERIFY2(
+                !text.contains(QLatin1String("s3cr3t")) && !text.contains(QLatin1String("hunter2")), qPrintable(text));
         }
     }
 }
@@ -167,7 +168,7 @@ void TestModels::peersUpdateInPlaceOrReset()
         p.stats.rps = rps;
         p.stats.errorRate = err;
         p.stats.p95Ms = 42;
-        p.health = HealthPolicy{}.classify(p.stats);
+        p.health = HealthPolicy {}.classify(p.stats);
         return p;
     };
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
@@ -179,7 +180,8 @@ void TestModels::peersUpdateInPlaceOrReset()
     QCOMPARE(model.index(0, PeersTableModel::Rps).data().toString(), QStringLiteral("10.0"));
     QCOMPARE(model.index(1, PeersTableModel::ErrorRate).data().toString(), QStringLiteral("20.0 %"));
     QCOMPARE(model.index(1, PeersTableModel::P95).data().toString(), QStringLiteral("42.0 ms"));
-    QCOMPARE(model.index(1, PeersTableModel::Peer).data(PeersTableModel::PeerIdRole).toString(), QStringLiteral("shop/b"));
+    QCOMPARE(
+        model.index(1, PeersTableModel::Peer).data(PeersTableModel::PeerIdRole).toString(), QStringLiteral("shop/b"));
 
     // Same peers, new numbers: cells change, rows (and the user's selection) stay.
     model.setPeers({peer("shop/a", "a", 11, 0), peer("shop/b", "b", 3, 0.2)});
@@ -280,19 +282,21 @@ void TestModels::optionsParse()
     QCOMPARE(o.workspace, QStringLiteral("default"));
     QVERIFY(!o.demo);
 
-    QCOMPARE(DashboardOptions::parse({QStringLiteral("--demo"), QStringLiteral("--workspace"), QStringLiteral("prod"),
-                                      QStringLiteral("--screenshot"), QStringLiteral("/tmp/x.png"),
-                                      QStringLiteral("--screenshot-after-ms=2500"), QStringLiteral("--screenshot-select"),
-                                      QStringLiteral("frontend"), QStringLiteral("-platform"), QStringLiteral("offscreen")},
-                                     &o),
-             QString());
+    QCOMPARE(DashboardOptions::parse(
+                 {QStringLiteral("--demo"), QStringLiteral("--workspace"), QStringLiteral("prod"),
+                     QStringLiteral("--screenshot"), QStringLiteral("/tmp/x.png"),
+                     QStringLiteral("--screenshot-after-ms=2500"), QStringLiteral("--screenshot-select"),
+                     QStringLiteral("frontend"), QStringLiteral("-platform"), QStringLiteral("offscreen")},
+                 &o),
+        QString());
     QVERIFY(o.demo);
     QCOMPARE(o.workspace, QStringLiteral("prod"));
     QCOMPARE(o.screenshotFile, QStringLiteral("/tmp/x.png"));
     QCOMPARE(o.screenshotAfterMs, 2500);
     QCOMPARE(o.screenshotSelect, QStringLiteral("frontend"));
 
-    QCOMPARE(DashboardOptions::parse({QStringLiteral("--otlp-listen"), QStringLiteral("0.0.0.0:14317")}, &o), QString());
+    QCOMPARE(
+        DashboardOptions::parse({QStringLiteral("--otlp-listen"), QStringLiteral("0.0.0.0:14317")}, &o), QString());
     QCOMPARE(o.otlpListen, QStringLiteral("0.0.0.0:14317"));
     QVERIFY(o.otlpListenGiven);
 
@@ -318,11 +322,11 @@ void TestModels::optionsCheckSourceValues()
                     .contains(QLatin1String("HOST:PORT")));
         QVERIFY(DashboardOptions::parse({QStringLiteral("--routes"), QStringLiteral("r.yaml")}, &o)
                     .contains(QLatin1String("needs --xds-listen")));
-        QVERIFY(DashboardOptions::parse({QStringLiteral("--xds-listen"), QStringLiteral("127.0.0.1:0"),
-                                         QStringLiteral("--routes"), QStringLiteral("r.yaml"),
-                                         QStringLiteral("--envoy-admin"), QStringLiteral("http://127.0.0.1:9901"),
-                                         QStringLiteral("--envoy-admin-name"), QStringLiteral("istio-system/ingress")},
-                                        &o)
+        QVERIFY(DashboardOptions::parse(
+            {QStringLiteral("--xds-listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--routes"),
+                QStringLiteral("r.yaml"), QStringLiteral("--envoy-admin"), QStringLiteral("http://127.0.0.1:9901"),
+                QStringLiteral("--envoy-admin-name"), QStringLiteral("istio-system/ingress")},
+            &o)
                     .isEmpty());
         QCOMPARE(o.xdsListen, QStringLiteral("127.0.0.1:0"));
         QCOMPARE(o.routesFile, QStringLiteral("r.yaml"));
@@ -332,8 +336,8 @@ void TestModels::optionsCheckSourceValues()
     // Sources this build has are accepted, with their values checked.
     DashboardOptions o;
     QVERIFY(DashboardOptions::parse({QStringLiteral("--als-listen"), QStringLiteral("127.0.0.1:9001"),
-                                     QStringLiteral("--prometheus"), QStringLiteral("http://127.0.0.1:9090")},
-                                    &o)
+                                        QStringLiteral("--prometheus"), QStringLiteral("http://127.0.0.1:9090")},
+        &o)
                 .isEmpty());
     QCOMPARE(o.alsListen, QStringLiteral("127.0.0.1:9001"));
     QCOMPARE(o.prometheusUrl, QStringLiteral("http://127.0.0.1:9090"));
@@ -349,13 +353,15 @@ void TestModels::optionsCheckSourceValues()
     QVERIFY(DashboardOptions::parse({QStringLiteral("--tls-cert"), dir.filePath(QStringLiteral("missing.pem"))}, &o)
                 .contains(QLatin1String("missing.pem")));
     QVERIFY(DashboardOptions::parse({QStringLiteral("--tls-key"), pem}, &o).contains(QLatin1String("--tls-cert")));
-    QVERIFY(DashboardOptions::parse({QStringLiteral("--prometheus-ca"), pem}, &o).contains(QLatin1String("need --prometheus")));
+    QVERIFY(DashboardOptions::parse({QStringLiteral("--prometheus-ca"), pem}, &o)
+                .contains(QLatin1String("need --prometheus")));
     QVERIFY(DashboardOptions::parse({QStringLiteral("--envoy-admin-insecure-skip-verify")}, &o)
                 .contains(QLatin1String("need --envoy-admin")));
-    QVERIFY(DashboardOptions::parse({QStringLiteral("--prometheus=https://prom.test:9090"), QStringLiteral("--prometheus-ca=") + pem,
-                                     QStringLiteral("--tls-cert"), pem, QStringLiteral("--tls-key"), pem,
-                                     QStringLiteral("--tls-client-ca"), pem, QStringLiteral("--tls-require-client-cert")},
-                                    &o)
+    QVERIFY(DashboardOptions::parse(
+        {QStringLiteral("--prometheus=https://prom.test:9090"), QStringLiteral("--prometheus-ca=") + pem,
+            QStringLiteral("--tls-cert"), pem, QStringLiteral("--tls-key"), pem, QStringLiteral("--tls-client-ca"), pem,
+            QStringLiteral("--tls-require-client-cert")},
+        &o)
                 .isEmpty());
     QCOMPARE(o.prometheusTls.caFile, pem);
     QCOMPARE(o.receiverTls.certFile, pem);

@@ -5,21 +5,21 @@
 // drop, the client table showing a client's NACK reason, the graph's context-menu
 // entry points, history rollback, and every model under QAbstractItemModelTester.
 
-#include "routing/backendweightseditor.h"
 #include "darktheme.h"
-#include "routing/routediffview.h"
-#include "routing/routeeditor.h"
+#include "routing/backendweightseditor.h"
 #include "routing/models/routehistorymodel.h"
-#include "routing/routematcheditor.h"
-#include "routing/routeruleeditor.h"
 #include "routing/models/routetreemodel.h"
 #include "routing/models/xdsclientsmodel.h"
+#include "routing/routediffview.h"
+#include "routing/routeeditor.h"
+#include "routing/routematcheditor.h"
+#include "routing/routeruleeditor.h"
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "routing/routehistory.h"
-#include "routing/yaml/routeyaml.h"
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/xds/xdstranslator.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -254,14 +254,14 @@ void TestRouteEditor::weightSliderDiffApplyIsServed()
 
     // A client subscribed to the route configuration sees 80/20 first.
     AdsStream ads(cp.boundAddress());
-    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, { "reviews" }, "", ""));
+    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, {"reviews"}, "", ""));
     discovery::DiscoveryResponse first;
     QVERIFY(ads.read(&first));
     QCOMPARE(first.version_info(), std::to_string(v1));
     auto weights = weightsIn(first, "reviews");
     QCOMPARE(weights["bookinfo/reviews-v1:9080"], 80u);
     QCOMPARE(weights["bookinfo/reviews-v2:9080"], 20u);
-    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, { "reviews" }, first.version_info(), first.nonce()));
+    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, {"reviews"}, first.version_info(), first.nonce()));
 
     // Open the canary rule and move reviews-v2's slider from 20 to 50.
     const int canary = ruleIndex(original, 0, "canary");
@@ -314,7 +314,7 @@ void TestRouteEditor::weightSliderDiffApplyIsServed()
     weights = weightsIn(second, "reviews");
     QCOMPARE(weights["bookinfo/reviews-v1:9080"], 80u);
     QCOMPARE(weights["bookinfo/reviews-v2:9080"], 50u);
-    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, { "reviews" }, second.version_info(), second.nonce()));
+    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, {"reviews"}, second.version_info(), second.nonce()));
 
     // Per-client status after Apply: ACKed the new version.
     QVERIFY(QTest::qWaitFor(
@@ -485,7 +485,7 @@ void TestRouteEditor::reorderRules()
     QVERIFY(!editor.hasChanges());
 
     // Drag and drop: the model takes a dropped rule onto another rule's place.
-    QMimeData *mime = m->mimeData({ m->index(1, 0, route) });
+    QMimeData *mime = m->mimeData({m->index(1, 0, route)});
     QVERIFY(mime);
     QVERIFY(m->canDropMimeData(mime, Qt::MoveAction, -1, 0, m->index(0, 0, route)));
     QVERIFY(!m->canDropMimeData(mime, Qt::MoveAction, -1, 0, m->index(0, 0)));  // not onto a target
@@ -493,7 +493,7 @@ void TestRouteEditor::reorderRules()
     delete mime;
     QCOMPARE(editor.editedSet().routes[0].rules[0].name, std::string("canary"));
     // ...and between rules: after the last one.
-    mime = m->mimeData({ m->index(0, 0, route) });
+    mime = m->mimeData({m->index(0, 0, route)});
     QVERIFY(m->dropMimeData(mime, Qt::MoveAction, 2, 0, route));
     delete mime;
     QCOMPARE(editor.editedSet().routes[0].rules[1].name, std::string("canary"));
@@ -513,11 +513,11 @@ void TestRouteEditor::clientsShowNackReason()
     ModelTesters testers(editor);
     editor.setApplied(set, v);
     AdsStream ads(cp.boundAddress());
-    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, { "reviews" }, "", ""));
+    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, {"reviews"}, "", ""));
     discovery::DiscoveryResponse r;
     QVERIFY(ads.read(&r));
     const std::string reason = "RouteConfiguration reviews: weighted_clusters total_weight 130 != sum of weights";
-    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, { "reviews" }, "", r.nonce(), reason));
+    QVERIFY(ads.request(routing::kXdsRouteConfigurationType, {"reviews"}, "", r.nonce(), reason));
     QVERIFY(QTest::qWaitFor(
         [&] {
             const auto cs = cp.clients();
@@ -565,7 +565,7 @@ void TestRouteEditor::graphEntryPoints()
     // Services the canvas marks: backends, their versionless service, route hostnames.
     const QSet<QString> routed = editor.routedServices();
     for (const char *s :
-        { "bookinfo/reviews-v1", "bookinfo/reviews-v2", "bookinfo/reviews", "bookinfo/ratings-v1", "bookinfo/ratings" })
+        {"bookinfo/reviews-v1", "bookinfo/reviews-v2", "bookinfo/reviews", "bookinfo/ratings-v1", "bookinfo/ratings"})
         QVERIFY2(routed.contains(QLatin1String(s)), s);
     QVERIFY(!routed.contains(QStringLiteral("bookinfo/details")));
     QVERIFY(editor.routesService(QStringLiteral("bookinfo/reviews@v2")));
@@ -638,7 +638,7 @@ void TestRouteEditor::graphEntryPoints()
     QVERIFY(editor.noticeText().isEmpty());
     const int details = int(editor.editedSet().routes.size()) - 1;
     QCOMPARE(editor.editedSet().routes[size_t(details)].name, std::string("details"));
-    QCOMPARE(editor.editedSet().routes[size_t(details)].hostnames, std::vector<std::string> { "details" });
+    QCOMPARE(editor.editedSet().routes[size_t(details)].hostnames, std::vector<std::string> {"details"});
     QCOMPARE(editor.currentRoute(), details);
     QCOMPARE(editor.currentRule(), 0);
     QVERIFY(routedChanged.count() >= 1);
@@ -675,8 +675,8 @@ void TestRouteEditor::screenshot()
     b.nodeId = "envoy-gateway-0";
     b.peer = "ipv4:127.0.0.1:50418";
     b.userAgentName = "envoy";
-    for (auto url : { routing::kXdsListenerType, routing::kXdsRouteConfigurationType, routing::kXdsClusterType,
-             routing::kXdsClusterLoadAssignmentType }) {
+    for (auto url : {routing::kXdsListenerType, routing::kXdsRouteConfigurationType, routing::kXdsClusterType,
+             routing::kXdsClusterLoadAssignmentType}) {
         routing::XdsTypeStatus t;
         t.typeUrl = std::string(url);
         t.sentVersion = t.ackedVersion = "3";
@@ -691,7 +691,7 @@ void TestRouteEditor::screenshot()
         }
         b.types.push_back(t);
     }
-    editor.setClients({ a, b });
+    editor.setClients({a, b});
 
     const int canary = ruleIndex(start, 0, "canary");
     editor.shiftTraffic(QStringLiteral("bookinfo/reviews@v2"));
@@ -724,7 +724,7 @@ void TestRouteEditor::screenshot()
     QVERIFY(colours.size() > 50);
     if (!target.isEmpty()) {
         for (RouteEditor::Tab tab :
-            { RouteEditor::Tab::Clients, RouteEditor::Tab::History, RouteEditor::Tab::Problems }) {
+            {RouteEditor::Tab::Clients, RouteEditor::Tab::History, RouteEditor::Tab::Problems}) {
             editor.showTab(tab);
             QTest::qWait(20);
             QVERIFY(editor.grab().save(QString::fromLocal8Bit(target).replace(

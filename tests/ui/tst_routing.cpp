@@ -13,24 +13,24 @@
 // client's calls move to about 20/80; the route file and the history have the change;
 // rolling it back from the History tab brings every call back to A.
 
-#include "routing/backendweightseditor.h"
 #include "canvas/canvastheme.h"
+#include "canvas/graphcanvas.h"
+#include "common/graphsamplemesh.h"
 #include "common/xdsecho.h"
 #include "darktheme.h"
 #include "graph/graphaggregator.h"
-#include "canvas/graphcanvas.h"
-#include "common/graphsamplemesh.h"
 #include "mainwindow.h"
+#include "routing/backendweightseditor.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/models/routetreemodel.h"
+#include "routing/models/xdsclientsmodel.h"
 #include "routing/routediffview.h"
 #include "routing/routeeditor.h"
-#include "routing/models/routehistorymodel.h"
 #include "routing/routeruleeditor.h"
-#include "routing/models/routetreemodel.h"
 #include "routing/routingcontroller.h"
-#include "routing/models/xdsclientsmodel.h"
 
-#include "routing/yaml/routeyaml.h"
 #include "routing/xds/xdscontrolplane.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -88,8 +88,8 @@ int badgePixels(GraphCanvas *canvas, const QString &id)
         canvas->zoomBy(0.8 / canvas->zoom(), canvas->nodeWidgetPosition(id));  // the node stays where it is
     if (!QTest::qWaitFor([canvas] { return canvas->isRenderUpToDate(); }, kRenderTimeoutMs))
         return -1;
-    const QRect spot
-        = canvas::routingBadgeRect(canvas->nodeWidgetPosition(id), canvas::kNodeRadius * canvas->zoom()).toAlignedRect();
+    const QRect spot = canvas::routingBadgeRect(canvas->nodeWidgetPosition(id), canvas::kNodeRadius * canvas->zoom())
+                           .toAlignedRect();
     return countNear(canvas->grab().toImage().copy(spot), canvas::routingBadge(), 24);
 }
 
@@ -99,8 +99,8 @@ class TestRouting : public QObject {
     Q_OBJECT
 
 private:
-    EchoBackend m_a { "A" };
-    EchoBackend m_b { "B" };
+    EchoBackend m_a {"A"};
+    EchoBackend m_b {"B"};
 
     std::unique_ptr<GraphAggregator> m_aggregator;
     std::unique_ptr<MainWindow> m_window;
@@ -160,13 +160,13 @@ private Q_SLOTS:
         QVERIFY(!set.routes.empty());
         editor->setApplied(set, 1);
 
-        const QStringList routed = { QStringLiteral("bookinfo/ratings@v1"), QStringLiteral("bookinfo/reviews@v1"),
-            QStringLiteral("bookinfo/reviews@v2"), QStringLiteral("bookinfo/reviews@v3") };
+        const QStringList routed = {QStringLiteral("bookinfo/ratings@v1"), QStringLiteral("bookinfo/reviews@v1"),
+            QStringLiteral("bookinfo/reviews@v2"), QStringLiteral("bookinfo/reviews@v3")};
         QCOMPARE(canvas->routedNodes(), routed);
         // A badge means the graph's context menu finds a rule for the node, and only then.
         for (const QString &id : routed)
             QVERIFY2(editor->routesService(id), qPrintable(id));
-        for (const QString &id : { QStringLiteral("shop/payment@v1"), QStringLiteral("bookinfo/productpage@v1") }) {
+        for (const QString &id : {QStringLiteral("shop/payment@v1"), QStringLiteral("bookinfo/productpage@v1")}) {
             QVERIFY(!editor->routesService(id));
             QVERIFY(!canvas->isNodeRouted(id));
         }
@@ -286,8 +286,7 @@ private Q_SLOTS:
         const double shareA = r.count("A") / 500.0;
         QVERIFY2(shareA > 0.14 && shareA < 0.26, qPrintable(r.line));
         QTRY_VERIFY_WITH_TIMEOUT(
-            editor->clientsModel()->index(0, XdsClientsModel::Routes).data().toString()
-                == QStringLiteral("✓ ACKed v2"),
+            editor->clientsModel()->index(0, XdsClientsModel::Routes).data().toString() == QStringLiteral("✓ ACKed v2"),
             10000);
 
         // Rolled back from the History tab: 100/0 again, served as version 3.

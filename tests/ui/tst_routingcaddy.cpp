@@ -10,17 +10,17 @@
 // RE2 accepts but Caddy's Go regexp does not is refused by Caddy itself, shown, and
 // Caddy keeps its config. Also the --caddy-* command line.
 
-#include "routing/backendweightseditor.h"
-#include "dashboardoptions.h"
 #include "darktheme.h"
+#include "dashboardoptions.h"
 #include "graph/graphaggregator.h"
 #include "mainwindow.h"
+#include "routing/backendweightseditor.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/models/routetreemodel.h"
 #include "routing/routediffview.h"
 #include "routing/routeeditor.h"
-#include "routing/models/routehistorymodel.h"
 #include "routing/routematcheditor.h"
 #include "routing/routeruleeditor.h"
-#include "routing/models/routetreemodel.h"
 #include "routing/routingcontroller.h"
 
 #include "common/testcaddy.h"
@@ -89,10 +89,10 @@ void TestRoutingCaddy::initTestCase()
     QVERIFY(m_dir.isValid());
     QString error;
     QVERIFY2(m_caddy.start(m_dir.path(),
-                           {{QStringLiteral("shop"), QStringLiteral("shop.test"), TestCaddy::Upstream::A},
-                            {QStringLiteral("canary"), QStringLiteral("canary.test"), TestCaddy::Upstream::B}},
-                           &error),
-             qPrintable(error));
+                 {{QStringLiteral("shop"), QStringLiteral("shop.test"), TestCaddy::Upstream::A},
+                     {QStringLiteral("canary"), QStringLiteral("canary.test"), TestCaddy::Upstream::B}},
+                 &error),
+        qPrintable(error));
     m_admin = m_caddy.admin();
     m_portB = m_caddy.portB();
 }
@@ -105,9 +105,9 @@ void TestRoutingCaddy::cleanupTestCase()
 void TestRoutingCaddy::commandLineNamesTheCaddyTarget()
 {
     DashboardOptions o;
-    QCOMPARE(DashboardOptions::parse({ QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"),
-                                         QStringLiteral("--caddy-server=main"),
-                                         QStringLiteral("--caddy-insecure-skip-verify") },
+    QCOMPARE(DashboardOptions::parse(
+                 {QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"),
+                     QStringLiteral("--caddy-server=main"), QStringLiteral("--caddy-insecure-skip-verify")},
                  &o),
         QString());
     QCOMPARE(o.caddyAdminUrl, QStringLiteral("http://127.0.0.1:2019"));
@@ -115,29 +115,29 @@ void TestRoutingCaddy::commandLineNamesTheCaddyTarget()
     QVERIFY(o.caddyTls.insecureSkipVerify);
     QVERIFY(o.xdsListen.isEmpty());
     // A bare HOST:PORT is an http URL, as for `meshscope-cli routes pull`.
-    QCOMPARE(DashboardOptions::parse({ QStringLiteral("--caddy-admin"), QStringLiteral("127.0.0.1:2019"),
-                                         QStringLiteral("--caddy-server"), QStringLiteral("main") },
+    QCOMPARE(DashboardOptions::parse({QStringLiteral("--caddy-admin"), QStringLiteral("127.0.0.1:2019"),
+                                         QStringLiteral("--caddy-server"), QStringLiteral("main")},
                  &o),
         QString());
     QCOMPARE(o.caddyAdminUrl, QStringLiteral("http://127.0.0.1:2019"));
 
     const QString pem = path("caddy.json");  // a readable file; its content is only read on connect
     const QList<std::pair<QStringList, QString>> bad = {
-        { { QStringLiteral("--caddy-server"), QStringLiteral("main") }, text("--caddy-server needs --caddy-admin") },
-        { { QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019") },
-            text("--caddy-admin needs --caddy-server") },
-        { { QStringLiteral("--caddy-admin") }, text("--caddy-admin needs a URL") },
-        { { QStringLiteral("--caddy-admin"), QStringLiteral("ftp://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
-              QStringLiteral("main") },
-            text("is not an admin URL") },
-        { { QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
-              QStringLiteral("main"), QStringLiteral("--xds-listen"), QStringLiteral("127.0.0.1:0") },
-            text("give one") },
-        { { QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
-              QStringLiteral("main"), QStringLiteral("--caddy-cert"), pem },
-            text("--caddy-cert needs --caddy-key") },
-        { { QStringLiteral("--caddy-ca"), path("nosuch.pem") }, text("--caddy-ca '") },
-        { { QStringLiteral("--caddy-ca"), pem }, text("need --caddy-admin") },
+        {{QStringLiteral("--caddy-server"), QStringLiteral("main")}, text("--caddy-server needs --caddy-admin")},
+        {{QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019")},
+            text("--caddy-admin needs --caddy-server")},
+        {{QStringLiteral("--caddy-admin")}, text("--caddy-admin needs a URL")},
+        {{QStringLiteral("--caddy-admin"), QStringLiteral("ftp://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
+             QStringLiteral("main")},
+            text("is not an admin URL")},
+        {{QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
+             QStringLiteral("main"), QStringLiteral("--xds-listen"), QStringLiteral("127.0.0.1:0")},
+            text("give one")},
+        {{QStringLiteral("--caddy-admin"), QStringLiteral("http://127.0.0.1:2019"), QStringLiteral("--caddy-server"),
+             QStringLiteral("main"), QStringLiteral("--caddy-cert"), pem},
+            text("--caddy-cert needs --caddy-key")},
+        {{QStringLiteral("--caddy-ca"), path("nosuch.pem")}, text("--caddy-ca '")},
+        {{QStringLiteral("--caddy-ca"), pem}, text("need --caddy-admin")},
     };
     for (const auto &[args, expected] : bad) {
         const QString err = DashboardOptions::parse(args, &o);
@@ -202,7 +202,8 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
     RouteDiffDialog *review = editor->reviewDialog();
     QVERIFY(review);
-    QVERIFY2(review->view()->toPlainText().contains(QStringLiteral("canary")), qPrintable(review->view()->toPlainText()));
+    QVERIFY2(
+        review->view()->toPlainText().contains(QStringLiteral("canary")), qPrintable(review->view()->toPlainText()));
     QTest::mouseClick(review->applyButton(), Qt::LeftButton);
     QVERIFY(finished.wait(10000));
     QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(finished.at(0).at(1).toString()));
@@ -231,8 +232,8 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
     QVERIFY(finished.wait(10000));
     QCOMPARE(finished.at(1).at(0).toBool(), false);
-    const QString stale = text(
-        "Caddy's routes for server main changed since they were read (ETag mismatch); pull again and reapply");
+    const QString stale
+        = text("Caddy's routes for server main changed since they were read (ETag mismatch); pull again and reapply");
     QCOMPARE(finished.at(1).at(1).toString(), stale);
     QVERIFY2(editor->noticeText().contains(stale), qPrintable(editor->noticeText()));
     QCOMPARE(routesBody(), changed);
@@ -253,7 +254,8 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     QVERIFY2(finished.at(2).at(0).toBool(), qPrintable(finished.at(2).at(1).toString()));
     QCOMPARE(throughCaddy("shop.test"), QByteArray("A"));
     QCOMPARE(history->rowCount(), 2);
-    QVERIFY(history->index(0, RouteHistoryModel::Change).data().toString().startsWith(QStringLiteral("rollback of #1")));
+    QVERIFY(
+        history->index(0, RouteHistoryModel::Change).data().toString().startsWith(QStringLiteral("rollback of #1")));
     QTRY_COMPARE_WITH_TIMEOUT(pulled.count(), 4, 10000);
 
     // A path regex RE2 compiles but Go's regexp does not: Caddy refuses the whole array,

@@ -60,8 +60,8 @@ void TestScreenshot::demoScreenshotShowsALiveGraph()
     QProcess p;
     p.setProcessEnvironment(offscreenEnvironment(dir.path()));
     p.start(QStringLiteral(MESHSCOPE_BIN),
-            {QStringLiteral("--demo"), QStringLiteral("--screenshot"), out, QStringLiteral("--screenshot-after-ms"),
-             QStringLiteral("5000"), QStringLiteral("--screenshot-select"), QStringLiteral("frontend")});
+        {QStringLiteral("--demo"), QStringLiteral("--screenshot"), out, QStringLiteral("--screenshot-after-ms"),
+            QStringLiteral("5000"), QStringLiteral("--screenshot-select"), QStringLiteral("frontend")});
     QVERIFY2(p.waitForFinished(60000), "meshscope did not exit after its screenshot");
     const QString stdoutText = QString::fromLocal8Bit(p.readAllStandardOutput());
     const QString stderrText = QString::fromLocal8Bit(p.readAllStandardError());
@@ -112,8 +112,7 @@ void TestScreenshot::badSourceOptionsAreRefused()
     QTemporaryDir dir;
     // Malformed source options stop the program with one line before any window opens.
     const QList<QStringList> bad = {{QStringLiteral("--xds-listen"), QStringLiteral("nohost")},
-                                    {QStringLiteral("--routes"), QStringLiteral("r.yaml")},
-                                    {QStringLiteral("--envoy-admin")}};
+        {QStringLiteral("--routes"), QStringLiteral("r.yaml")}, {QStringLiteral("--envoy-admin")}};
     for (const QStringList &args : bad) {
         const QString opt = args.first();
         QProcess p;
@@ -133,9 +132,9 @@ void TestScreenshot::unwritableScreenshotFails()
     p.setProcessEnvironment(offscreenEnvironment(dir.path()));
     // Port 0 keeps this run clear of anything listening on 4317.
     p.start(QStringLiteral(MESHSCOPE_BIN),
-            {QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--screenshot"),
-             dir.filePath(QStringLiteral("no/such/dir/out.png")), QStringLiteral("--screenshot-after-ms"),
-             QStringLiteral("200")});
+        {QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--screenshot"),
+            dir.filePath(QStringLiteral("no/such/dir/out.png")), QStringLiteral("--screenshot-after-ms"),
+            QStringLiteral("200")});
     QVERIFY(p.waitForFinished(30000));
     QVERIFY(p.exitCode() != 0);
     QVERIFY(QString::fromLocal8Bit(p.readAllStandardError()).contains(QLatin1String("cannot write")));
@@ -150,12 +149,14 @@ void TestScreenshot::busyPortKeepsRunningAndSaysSo()
     const QString out = dir.filePath(QStringLiteral("busy.png"));
     QProcess p;
     p.setProcessEnvironment(offscreenEnvironment(dir.path()));
-    p.start(QStringLiteral(MESHSCOPE_BIN), {QStringLiteral("--otlp-listen"), addr, QStringLiteral("--screenshot"), out,
-                                            QStringLiteral("--screenshot-after-ms"), QStringLiteral("800")});
+    p.start(QStringLiteral(MESHSCOPE_BIN),
+        {QStringLiteral("--otlp-listen"), addr, QStringLiteral("--screenshot"), out,
+            QStringLiteral("--screenshot-after-ms"), QStringLiteral("800")});
     QVERIFY(p.waitForFinished(30000));
     // The dashboard stays up (and so can take its screenshot) and names the problem.
     QCOMPARE(p.exitCode(), 0);
-    QVERIFY(QString::fromLocal8Bit(p.readAllStandardError()).contains(QStringLiteral("cannot listen for OTLP on ") + addr));
+    QVERIFY(
+        QString::fromLocal8Bit(p.readAllStandardError()).contains(QStringLiteral("cannot listen for OTLP on ") + addr));
     QVERIFY(!QImage(out).isNull());
 }
 

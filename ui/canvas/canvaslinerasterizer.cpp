@@ -45,7 +45,7 @@ CanvasLineRasterizer::CanvasLineRasterizer(QImage &image)
 bool CanvasLineRasterizer::supports(const QImage &image)
 {
     return !image.isNull()
-           && (image.format() == QImage::Format_RGB32 || image.format() == QImage::Format_ARGB32_Premultiplied);
+        && (image.format() == QImage::Format_RGB32 || image.format() == QImage::Format_ARGB32_Premultiplied);
 }
 
 int CanvasLineRasterizer::addStyle(const Style &style)
@@ -102,8 +102,8 @@ void CanvasLineRasterizer::draw()
     }
     for (int r = 0; r < rows; ++r) {
         for (int c = 0; c < cols; ++c) {
-            const Clip clip{c * kTile, r * kTile, std::min(m_width, (c + 1) * kTile) - 1,
-                            std::min(m_height, (r + 1) * kTile) - 1};
+            const Clip clip {
+                c * kTile, r * kTile, std::min(m_width, (c + 1) * kTile) - 1, std::min(m_height, (r + 1) * kTile) - 1};
             for (int k : bins[size_t(r) * size_t(cols) + size_t(c)]) {
                 const Line &l = m_lines[size_t(k)];
                 rasterize(l, m_inks[size_t(l.style)], clip);

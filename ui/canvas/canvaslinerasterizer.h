@@ -32,7 +32,7 @@ public:
         QColor colour;
         bool antialias = true;
         double dash = 0;  // pixels on, 0 for a solid line
-        double gap = 0;   // pixels off
+        double gap = 0;  // pixels off
     };
 
     // The image must stay alive and unshared until draw() returns.
@@ -54,7 +54,7 @@ private:
         int style;
     };
     struct Ink {
-        uint32_t colour;   // premultiplied ARGB
+        uint32_t colour;  // premultiplied ARGB
         uint32_t inverse;  // 255 - its alpha
         bool antialias;
         double dash, gap;

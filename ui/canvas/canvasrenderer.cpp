@@ -21,7 +21,7 @@ namespace {
 using namespace canvas;
 
 constexpr int kWidthBuckets = 24;  // half-pixel steps from 1 px
-constexpr int kHealthCount = 4;    // Health values are 0..3, drawn in that order (errors on top)
+constexpr int kHealthCount = 4;  // Health values are 0..3, drawn in that order (errors on top)
 // After the styled buckets come faint hairline buckets for edges just passing through.
 constexpr size_t kContextBuckets = size_t(kWidthBuckets) * kHealthCount * 2;
 
@@ -121,7 +121,8 @@ QImage CanvasRenderer::render(const GraphScene &scene, const RenderOptions &o, R
     QElapsedTimer timer;
     timer.start();
     const QSize device = (QSizeF(o.size) * o.devicePixelRatio).toSize();
-    QImage image(device.expandedTo(QSize(1, 1)), o.background ? QImage::Format_RGB32 : QImage::Format_ARGB32_Premultiplied);
+    QImage image(
+        device.expandedTo(QSize(1, 1)), o.background ? QImage::Format_RGB32 : QImage::Format_ARGB32_Premultiplied);
     image.setDevicePixelRatio(o.devicePixelRatio);
     if (!o.background)
         image.fill(Qt::transparent);
@@ -207,8 +208,8 @@ const QImage &CanvasRenderer::sprite(NodeKind kind, Health health, double radius
     return img;
 }
 
-void CanvasRenderer::paintExpanded(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
-                                   RenderStats &stats)
+void CanvasRenderer::paintExpanded(
+    QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats)
 {
     const double s = o.view.scale;
     const bool far = s < kFarScale && !o.vector;
@@ -257,8 +258,8 @@ void CanvasRenderer::paintExpanded(QPainter &p, const GraphScene &scene, const R
         const SceneEdge &e = edges[k];
         if (!e.visible)
             continue;
-        if (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr
-            || std::max(e.p1.y(), e.p2.y()) < gt || std::min(e.p1.y(), e.p2.y()) > gb)
+        if (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr || std::max(e.p1.y(), e.p2.y()) < gt
+            || std::min(e.p1.y(), e.p2.y()) > gb)
             continue;
         m_visibleEdges.push_back(int(k));
         const QPointF a = o.view.map(e.p1);
@@ -447,8 +448,8 @@ void CanvasRenderer::paintExpanded(QPainter &p, const GraphScene &scene, const R
         paintEdgeLabels(p, scene, o, m_visibleEdges, stats);
 }
 
-void CanvasRenderer::paintNodeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o,
-                                     const std::vector<int> &visible, RenderStats &stats)
+void CanvasRenderer::paintNodeLabels(
+    QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible, RenderStats &stats)
 {
     if (visible.size() > 3000)
         return;  // cannot be read anyway, and would cost more than the rest of the frame
@@ -547,8 +548,8 @@ void CanvasRenderer::paintNodeLabels(QPainter &p, const GraphScene &scene, const
     stats.labels += int(labels.size());
 }
 
-void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o,
-                                     const std::vector<int> &visible, RenderStats &stats)
+void CanvasRenderer::paintEdgeLabels(
+    QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible, RenderStats &stats)
 {
     const double s = o.view.scale;
     struct Candidate {
@@ -568,7 +569,7 @@ void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const
     // Too many labels are noise: keep the busiest edges'.
     if (candidates.size() > size_t(kMaxEdgeLabels)) {
         std::nth_element(candidates.begin(), candidates.begin() + kMaxEdgeLabels, candidates.end(),
-                         [](const Candidate &x, const Candidate &y) { return x.rps > y.rps; });
+            [](const Candidate &x, const Candidate &y) { return x.rps > y.rps; });
         candidates.resize(size_t(kMaxEdgeLabels));
     }
     const QFont font = labelFont(std::clamp(10.0 * s, 9.5, 13.0));
@@ -580,9 +581,7 @@ void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const
         const EdgeSnapshot &data = scene.edgeData(c.edge);
         QString label;
         switch (o.edgeLabel) {
-        case EdgeLabelKind::Rps:
-            label = display::rps(data.stats.rps) + QStringLiteral(" rps");
-            break;
+        case EdgeLabelKind::Rps: label = display::rps(data.stats.rps) + QStringLiteral(" rps"); break;
         case EdgeLabelKind::ErrorRate:
             if (data.stats.errorRate > 0)
                 label = display::percent(data.stats.errorRate);
@@ -591,8 +590,7 @@ void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const
             if (data.stats.p95Ms > 0)
                 label = display::millis(data.stats.p95Ms);
             break;
-        case EdgeLabelKind::None:
-            break;
+        case EdgeLabelKind::None: break;
         }
         if (label.isEmpty())
             continue;
@@ -620,8 +618,8 @@ QRectF CanvasRenderer::groupBox(const SceneGroup &group, const ViewTransform &vi
     return r;
 }
 
-void CanvasRenderer::paintCollapsed(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
-                                    RenderStats &stats)
+void CanvasRenderer::paintCollapsed(
+    QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats)
 {
     const std::vector<SceneGroup> &groups = scene.groups();
     std::vector<QRectF> boxes(groups.size());
@@ -637,7 +635,7 @@ void CanvasRenderer::paintCollapsed(QPainter &p, const GraphScene &scene, const 
     QImage *direct = directTarget(p, o);
     const double dpr = o.devicePixelRatio;
     std::optional<CanvasLineRasterizer> raster;
-    std::array<int, kHealthCount * 2> inks{};
+    std::array<int, kHealthCount * 2> inks {};
     if (direct) {
         raster.emplace(*direct);
         for (int h = 0; h < kHealthCount; ++h) {
@@ -680,7 +678,7 @@ void CanvasRenderer::paintCollapsed(QPainter &p, const GraphScene &scene, const 
         const QPointF end = b - ab / abLen * (al * 0.8);
         if (raster) {
             raster->addLine(inks[size_t(int(ge.health) * 2 + (ge.northSouth ? 1 : 0))], a * dpr, end * dpr, width * dpr,
-                            width * dpr);
+                width * dpr);
             raster->addLine(inks[size_t(int(ge.health) * 2)], (b - ab / abLen * al) * dpr, b * dpr, al * 0.92 * dpr, 0);
         } else {
             p.setPen(edgePen(edgeColor(ge.health), width, ge.northSouth, false));
@@ -717,8 +715,8 @@ void CanvasRenderer::paintCollapsed(QPainter &p, const GraphScene &scene, const 
         const QFont nameFont = labelFont(namePx, true), infoFont = labelFont(namePx - 2);
         const QFontMetricsF fmName(nameFont), fmInfo(infoFont);
         QStringList lines = {QString::number(group.visibleCount)
-                                 + (group.isNamespace ? QStringLiteral(" services") : QStringLiteral(" nodes"))
-                                 + QStringLiteral(" \u00b7 ") + display::rps(group.rps) + QStringLiteral(" rps")};
+            + (group.isNamespace ? QStringLiteral(" services") : QStringLiteral(" nodes")) + QStringLiteral(" \u00b7 ")
+            + display::rps(group.rps) + QStringLiteral(" rps")};
         Health alertHealth = Health::Healthy;
         if (group.failing > 0) {
             lines << QString::number(group.failing) + QStringLiteral(" failing");

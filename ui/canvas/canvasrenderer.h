@@ -31,13 +31,13 @@ struct RenderOptions {
     qreal devicePixelRatio = 1.0;
     EdgeLabelKind edgeLabel = EdgeLabelKind::None;
     bool semanticZoom = true;  // collapse namespaces into boxes when far away
-    bool vector = false;       // painting into SVG: real paths, no raster sprites
+    bool vector = false;  // painting into SVG: real paths, no raster sprites
     bool background = true;
 
     bool sameOutput(const RenderOptions &o) const
     {
         return view == o.view && size == o.size && devicePixelRatio == o.devicePixelRatio && edgeLabel == o.edgeLabel
-               && semanticZoom == o.semanticZoom;
+            && semanticZoom == o.semanticZoom;
     }
 };
 
@@ -69,14 +69,14 @@ public:
     static QRectF groupBox(const SceneGroup &group, const ViewTransform &view);
 
 private:
-    void paintExpanded(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
-                       RenderStats &stats);
-    void paintCollapsed(QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport,
-                        RenderStats &stats);
+    void paintExpanded(
+        QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats);
+    void paintCollapsed(
+        QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats);
     void paintNodeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &nodes,
-                         RenderStats &stats);
+        RenderStats &stats);
     void paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &edges,
-                         RenderStats &stats);
+        RenderStats &stats);
     const QImage &sprite(NodeKind kind, Health health, double radius, qreal dpr);
 
     std::array<QImage, 20> m_sprites;

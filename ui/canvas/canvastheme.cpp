@@ -13,19 +13,55 @@ namespace meshscope {
 
 namespace canvas {
 
-QColor background() { return QColor(0x1b, 0x1f, 0x24); }
-QColor gridLine() { return QColor(0x21, 0x26, 0x2d); }
-QColor gridLineMajor() { return QColor(0x25, 0x2b, 0x33); }
-QColor namespaceFill() { return QColor(0x22, 0x28, 0x30, 150); }
-QColor namespaceBorder() { return QColor(0x33, 0x3b, 0x46); }
-QColor namespaceText() { return QColor(0x7d, 0x87, 0x93); }
-QColor text() { return QColor(0xe6, 0xed, 0xf3); }
-QColor textMuted() { return QColor(0x8b, 0x94, 0x9e); }
-QColor labelBackground() { return QColor(0x1b, 0x1f, 0x24, 215); }
-QColor selection() { return QColor(0x58, 0xa6, 0xff); }
-QColor findHighlight() { return QColor(0xe3, 0xb3, 0x41); }
+QColor background()
+{
+    return QColor(0x1b, 0x1f, 0x24);
+}
+QColor gridLine()
+{
+    return QColor(0x21, 0x26, 0x2d);
+}
+QColor gridLineMajor()
+{
+    return QColor(0x25, 0x2b, 0x33);
+}
+QColor namespaceFill()
+{
+    return QColor(0x22, 0x28, 0x30, 150);
+}
+QColor namespaceBorder()
+{
+    return QColor(0x33, 0x3b, 0x46);
+}
+QColor namespaceText()
+{
+    return QColor(0x7d, 0x87, 0x93);
+}
+QColor text()
+{
+    return QColor(0xe6, 0xed, 0xf3);
+}
+QColor textMuted()
+{
+    return QColor(0x8b, 0x94, 0x9e);
+}
+QColor labelBackground()
+{
+    return QColor(0x1b, 0x1f, 0x24, 215);
+}
+QColor selection()
+{
+    return QColor(0x58, 0xa6, 0xff);
+}
+QColor findHighlight()
+{
+    return QColor(0xe3, 0xb3, 0x41);
+}
 // Violet: apart from the health colours, the selection blue and the find gold.
-QColor routingBadge() { return QColor(0xa3, 0x71, 0xf7); }
+QColor routingBadge()
+{
+    return QColor(0xa3, 0x71, 0xf7);
+}
 
 QColor healthColor(Health h)
 {
@@ -45,11 +81,8 @@ QColor edgeColor(Health h)
         c = QColor(0x6e, 0x76, 0x81);
         c.setAlpha(170);
         break;
-    case Health::Degraded:
-        c.setAlpha(230);
-        break;
-    case Health::Failing:
-        break;
+    case Health::Degraded: c.setAlpha(230); break;
+    case Health::Failing: break;
     }
     return c;
 }
@@ -60,8 +93,7 @@ QColor nodeFill(Health h)
     const QColor tint = healthColor(h);
     const double k = h == Health::NoTraffic ? 0.06 : 0.16;
     return QColor::fromRgbF(float(base.redF() * (1 - k) + tint.redF() * k),
-                            float(base.greenF() * (1 - k) + tint.greenF() * k),
-                            float(base.blueF() * (1 - k) + tint.blueF() * k));
+        float(base.greenF() * (1 - k) + tint.greenF() * k), float(base.blueF() * (1 - k) + tint.blueF() * k));
 }
 
 double edgeWidth(double rps)
@@ -72,12 +104,9 @@ double edgeWidth(double rps)
 double edgeInset(NodeKind kind)
 {
     switch (kind) {
-    case NodeKind::Gateway:
-        return kNodeRadius * 1.08 + 3;
-    case NodeKind::External:
-        return kNodeRadius * 1.02 + 3;
-    default:
-        return kNodeRadius + 3;
+    case NodeKind::Gateway: return kNodeRadius * 1.08 + 3;
+    case NodeKind::External: return kNodeRadius * 1.02 + 3;
+    default: return kNodeRadius + 3;
     }
 }
 

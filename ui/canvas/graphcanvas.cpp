@@ -4,9 +4,9 @@
 #include "canvas/canvasrenderworker.h"
 #include "canvas/canvastheme.h"
 #include "canvas/canvasviewtransform.h"
-#include "displayformat.h"
 #include "canvas/graphlayout.h"
 #include "canvas/graphscene.h"
+#include "displayformat.h"
 #include "model/logging.h"
 
 #include <QContextMenuEvent>
@@ -245,8 +245,9 @@ struct GraphCanvas::Private {
             std::lock_guard lock(job->mutex);
             if (job->cancelled)
                 return;
-            QMetaObject::invokeMethod(canvas, [canvas, job, result] { canvas->d->finishBackgroundLayout(job, result); },
-                                      Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                canvas, [canvas, job, result] { canvas->d->finishBackgroundLayout(job, result); },
+                Qt::QueuedConnection);
         });
     }
 
@@ -280,7 +281,8 @@ struct GraphCanvas::Private {
             view.offset = area.center();
             return;
         }
-        const double s = std::clamp(std::min(area.width() / b.width(), area.height() / b.height()), kMinZoom, kMaxFitZoom);
+        const double s
+            = std::clamp(std::min(area.width() / b.width(), area.height() / b.height()), kMinZoom, kMaxFitZoom);
         view.scale = s;
         view.offset = area.center() - b.center() * s;
     }
@@ -352,7 +354,8 @@ GraphCanvas::GraphCanvas(QWidget *parent)
     d->worker = std::make_unique<CanvasRenderWorker>([this](CanvasRenderWorker::Result &&r) {
         // Worker thread: hand the image over by value to the GUI thread.
         const CanvasRenderWorker::Result result = std::move(r);
-        QMetaObject::invokeMethod(this, [this, result] { d->applyResult(result); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, result] { d->applyResult(result); }, Qt::QueuedConnection);
     });
 }
 
@@ -468,7 +471,8 @@ QString GraphCanvas::findNode(const QString &text)
             break;
         }
         if (found < 0
-            && (name.contains(needle, Qt::CaseInsensitive) || QString::fromStdString(n.id).contains(needle, Qt::CaseInsensitive)))
+            && (name.contains(needle, Qt::CaseInsensitive)
+                || QString::fromStdString(n.id).contains(needle, Qt::CaseInsensitive)))
             found = int(i);
     }
     if (found < 0)
@@ -593,7 +597,8 @@ QImage GraphCanvas::renderImage(const QSize &size) const
     if (!d->scene || d->scene->visibleBounds().isNull())
         return blank;
     const QRectF b = d->scene->visibleBounds();
-    const QRectF area(24, 24, std::max(1, size.width() - 48), std::max(1, size.height() - 48 - (d->legendVisible ? 48 : 0)));
+    const QRectF area(
+        24, 24, std::max(1, size.width() - 48), std::max(1, size.height() - 48 - (d->legendVisible ? 48 : 0)));
     RenderOptions o;
     o.size = size;
     o.view.scale = std::min(area.width() / b.width(), area.height() / b.height());
@@ -654,7 +659,7 @@ bool GraphCanvas::isRenderUpToDate() const
     if (!d->scene)
         return true;
     return d->cacheJobId != 0 && d->cacheJobId == d->requestedJobId && d->requestedSceneKey == d->scene->id()
-           && d->requestedOptions.sameOutput(d->currentOptions());
+        && d->requestedOptions.sameOutput(d->currentOptions());
 }
 
 double GraphCanvas::lastRenderMs() const
@@ -802,8 +807,8 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
         p.setFont(canvas::labelFont(15, true));
         p.setPen(canvas::textMuted());
         p.drawText(q->rect(), Qt::AlignCenter,
-                   QStringLiteral("Laying out ") + display::count(snapshot ? snapshot->nodes.size() : 0)
-                       + QStringLiteral(" nodes\u2026"));
+            QStringLiteral("Laying out ") + display::count(snapshot ? snapshot->nodes.size() : 0)
+                + QStringLiteral(" nodes\u2026"));
     } else if (!scene || scene->nodes().empty()) {
         p.setRenderHint(QPainter::TextAntialiasing, true);
         p.setFont(canvas::labelFont(15, true));
@@ -812,8 +817,8 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
         r.setHeight(r.height() - 20);
         p.drawText(r, Qt::AlignCenter, QStringLiteral("Waiting for traffic"));
         p.setFont(canvas::labelFont(11.5));
-        p.drawText(r.translated(0, 26), Qt::AlignCenter,
-                   QStringLiteral("Services appear here as soon as telemetry arrives"));
+        p.drawText(
+            r.translated(0, 26), Qt::AlignCenter, QStringLiteral("Services appear here as soon as telemetry arrives"));
     } else if (scene->visibleNodeCount() == 0) {
         p.setFont(canvas::labelFont(13, true));
         p.setPen(canvas::textMuted());
@@ -845,8 +850,8 @@ void GraphCanvas::Private::paintSelection(QPainter &p)
             return;
         const QPointF u = dlt / len;
         const double al = std::clamp((7.0 + 1.1 * e.width) * s, 6.0, 20.0);
-        QPen pen(c, std::max(1.5, e.width * s) + extra, e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine,
-                 Qt::FlatCap);
+        QPen pen(c, std::max(1.5, e.width * s) + extra,
+            e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine, Qt::FlatCap);
         p.setPen(pen);
         p.drawLine(a, b - u * (al * 0.8));
         const QPointF n(-u.y(), u.x());
@@ -933,8 +938,10 @@ void GraphCanvas::Private::paintAnimation(QPainter &p)
             const double f = trip - std::floor(trip);
             const QPointF at = a + dlt * f;
             const uint32_t dotHash = mix(h + uint32_t(j) * 977U + uint32_t(std::floor(trip)) * 7919U);
-            const bool red = st.errorRate > 0 && (j == 0 && st.errorRate >= 0.01 ? true : (dotHash % 10000) < redShare * 10000);
-            (red ? errors : normal).push_back(QPainter::PixmapFragment::create(at, QRectF(0, 0, 12, 12), dotScale, dotScale));
+            const bool red
+                = st.errorRate > 0 && (j == 0 && st.errorRate >= 0.01 ? true : (dotHash % 10000) < redShare * 10000);
+            (red ? errors : normal)
+                .push_back(QPainter::PixmapFragment::create(at, QRectF(0, 0, 12, 12), dotScale, dotScale));
         }
     }
     if (!normal.empty())
@@ -948,8 +955,8 @@ void GraphCanvas::Private::paintHud(QPainter &p)
     if (!scene || scene->nodes().empty())
         return;
     QString text = QString::number(scene->visibleNodeCount()) + QStringLiteral(" nodes \u00b7 ")
-                   + QString::number(scene->visibleEdgeCount()) + QStringLiteral(" edges \u00b7 ")
-                   + QString::number(int(std::lround(view.scale * 100))) + QStringLiteral(" %");
+        + QString::number(scene->visibleEdgeCount()) + QStringLiteral(" edges \u00b7 ")
+        + QString::number(int(std::lround(view.scale * 100))) + QStringLiteral(" %");
     if (collapsed())
         text = QStringLiteral("namespaces \u2014 zoom in for services \u00b7 ") + text;
     const QFont font = canvas::labelFont(11);
@@ -981,10 +988,11 @@ QString GraphCanvas::Private::nodeToolTip(int i) const
         tip += QStringLiteral("<br>") + where.toHtmlEscaped();
     tip += QStringLiteral("<br>") + canvas::kindTitle(n.kind) + QStringLiteral(" \u00b7 ") + display::healthText(h);
     tip += QStringLiteral("<br>") + display::rps(n.stats.rps) + QStringLiteral(" rps \u00b7 ")
-           + display::percent(n.stats.errorRate) + QStringLiteral(" errors \u00b7 p95 ") + display::millis(n.stats.p95Ms);
+        + display::percent(n.stats.errorRate) + QStringLiteral(" errors \u00b7 p95 ") + display::millis(n.stats.p95Ms);
     if (scene->nodes()[size_t(i)].routed && scene->routedServices()) {
         const std::string *how = scene->routedServices()->match(n);
-        tip += QStringLiteral("<br><span style='color:%1'>\u2442 has routing rules</span>").arg(canvas::routingBadge().name());
+        tip += QStringLiteral("<br><span style='color:%1'>\u2442 has routing rules</span>")
+                   .arg(canvas::routingBadge().name());
         if (how && !how->empty())
             tip += QStringLiteral(": ") + QString::fromStdString(*how).toHtmlEscaped();
     }
@@ -996,14 +1004,14 @@ QString GraphCanvas::Private::edgeToolTip(int k) const
     const EdgeSnapshot &e = scene->edgeData(k);
     const SceneEdge &se = scene->edges()[size_t(k)];
     QString tip = QStringLiteral("<b>") + QString::fromStdString(scene->nodeData(se.source).name).toHtmlEscaped()
-                  + QStringLiteral(" \u2192 ") + QString::fromStdString(scene->nodeData(se.target).name).toHtmlEscaped()
-                  + QStringLiteral("</b><br>")
-                  + (e.direction == Direction::NorthSouth ? QStringLiteral("north-south") : QStringLiteral("east-west"))
-                  + QStringLiteral(" \u00b7 ") + QString::fromLatin1(protocolName(e.protocol));
+        + QStringLiteral(" \u2192 ") + QString::fromStdString(scene->nodeData(se.target).name).toHtmlEscaped()
+        + QStringLiteral("</b><br>")
+        + (e.direction == Direction::NorthSouth ? QStringLiteral("north-south") : QStringLiteral("east-west"))
+        + QStringLiteral(" \u00b7 ") + QString::fromLatin1(protocolName(e.protocol));
     if (e.mtls >= 0)
         tip += e.mtls ? QStringLiteral(" \u00b7 mTLS") : QStringLiteral(" \u00b7 plaintext");
     tip += QStringLiteral("<br>") + display::rps(e.stats.rps) + QStringLiteral(" rps \u00b7 ")
-           + display::percent(e.stats.errorRate) + QStringLiteral(" errors \u00b7 p95 ") + display::millis(e.stats.p95Ms);
+        + display::percent(e.stats.errorRate) + QStringLiteral(" errors \u00b7 p95 ") + display::millis(e.stats.p95Ms);
     return tip;
 }
 
@@ -1150,15 +1158,15 @@ void GraphCanvas::mouseReleaseEvent(QMouseEvent *event)
             Q_EMIT selectionCleared();
         }
         break;
-    case Private::Press::None:
-        break;
+    case Private::Press::None: break;
     }
 }
 
 void GraphCanvas::mouseDoubleClickEvent(QMouseEvent *event)
 {
     // Double-click on empty space fits the graph, as in most diagram tools.
-    if (event->button() == Qt::LeftButton && d->nodeIndexAt(event->position()) < 0 && d->edgeIndexAt(event->position()) < 0)
+    if (event->button() == Qt::LeftButton && d->nodeIndexAt(event->position()) < 0
+        && d->edgeIndexAt(event->position()) < 0)
         fitToView();
     else
         QWidget::mouseDoubleClickEvent(event);
@@ -1183,40 +1191,22 @@ void GraphCanvas::keyPressEvent(QKeyEvent *event)
     const double step = event->modifiers() & Qt::ShiftModifier ? 240 : 60;
     switch (event->key()) {
     case Qt::Key_Plus:
-    case Qt::Key_Equal:
-        d->zoomAt(1.25, centre);
-        break;
+    case Qt::Key_Equal: d->zoomAt(1.25, centre); break;
     case Qt::Key_Minus:
-    case Qt::Key_Underscore:
-        d->zoomAt(0.8, centre);
-        break;
-    case Qt::Key_0:
-        d->zoomAt(1.0 / d->view.scale, centre);
-        break;
-    case Qt::Key_Left:
-        d->panBy(QPointF(step, 0));
-        break;
-    case Qt::Key_Right:
-        d->panBy(QPointF(-step, 0));
-        break;
-    case Qt::Key_Up:
-        d->panBy(QPointF(0, step));
-        break;
-    case Qt::Key_Down:
-        d->panBy(QPointF(0, -step));
-        break;
-    case Qt::Key_F:
-        fitToView();
-        break;
+    case Qt::Key_Underscore: d->zoomAt(0.8, centre); break;
+    case Qt::Key_0: d->zoomAt(1.0 / d->view.scale, centre); break;
+    case Qt::Key_Left: d->panBy(QPointF(step, 0)); break;
+    case Qt::Key_Right: d->panBy(QPointF(-step, 0)); break;
+    case Qt::Key_Up: d->panBy(QPointF(0, step)); break;
+    case Qt::Key_Down: d->panBy(QPointF(0, -step)); break;
+    case Qt::Key_F: fitToView(); break;
     case Qt::Key_Escape:
         if (!d->selectedNode.isEmpty() || !d->selectedEdge.isEmpty()) {
             clearSelection();
             Q_EMIT selectionCleared();
         }
         break;
-    default:
-        QWidget::keyPressEvent(event);
-        return;
+    default: QWidget::keyPressEvent(event); return;
     }
     event->accept();
 }

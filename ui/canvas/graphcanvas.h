@@ -12,8 +12,8 @@
 #include <QImage>
 #include <QPointF>
 #include <QRectF>
-#include <QStringList>
 #include <QString>
+#include <QStringList>
 #include <QTransform>
 #include <QWidget>
 
@@ -29,7 +29,7 @@ public:
         bool northSouth = true;
         bool eastWest = true;
         bool errorsOnly = false;  // only edges/nodes with errors (and their endpoints)
-        QString ns;               // empty: every namespace
+        QString ns;  // empty: every namespace
     };
 
     explicit GraphCanvas(QWidget *parent = nullptr);
@@ -88,7 +88,7 @@ public:
     bool isCollapsed() const;
     void setLegendVisible(bool on);
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
-    QTransform viewTransform() const;                // graph coordinates -> widget coordinates
+    QTransform viewTransform() const;  // graph coordinates -> widget coordinates
 
     // Services that have routing rules, keyed "namespace/name" as the route editor names
     // them (RouteEditor::routedServices()), each with a line for its node's tooltip

@@ -55,7 +55,7 @@ struct Adjacency {
     }
 
     static void build(size_t n, const std::vector<std::pair<int, int>> &links, bool reverse, std::vector<int> &start,
-                      std::vector<int> &list)
+        std::vector<int> &list)
     {
         start.assign(n + 1, 0);
         for (const auto &[a, b] : links)
@@ -112,13 +112,9 @@ std::vector<int> GraphLayout::computeRanks(const GraphSnapshot &s)
     for (size_t i = 0; i < n; ++i) {
         const NodeSnapshot &node = s.nodes[i];
         switch (node.kind) {
-        case NodeKind::External:
-            rank[i] = kExternalRank;
-            break;
+        case NodeKind::External: rank[i] = kExternalRank; break;
         case NodeKind::ExternalService:
-        case NodeKind::Other:
-            rank[i] = kOutsideRank;
-            break;
+        case NodeKind::Other: rank[i] = kOutsideRank; break;
         case NodeKind::Gateway: {
             // Names say it best; otherwise a gateway called from outside is an
             // ingress and one that only services call is an egress.
@@ -137,8 +133,7 @@ std::vector<int> GraphLayout::computeRanks(const GraphSnapshot &s)
                 rank[i] = kEgressRank;
             break;
         }
-        case NodeKind::Service:
-            break;
+        case NodeKind::Service: break;
         }
     }
 
@@ -192,7 +187,8 @@ std::vector<int> GraphLayout::computeRanks(const GraphSnapshot &s)
         for (int k = adj.inStart[v]; k < adj.inStart[v + 1]; ++k)
             indeg[v] += kindOf(adj.inList[size_t(k)]) == NodeKind::Service;
     }
-    std::stable_sort(pending.begin(), pending.end(), [&](int a, int b) { return bfsDepth[size_t(a)] < bfsDepth[size_t(b)]; });
+    std::stable_sort(
+        pending.begin(), pending.end(), [&](int a, int b) { return bfsDepth[size_t(a)] < bfsDepth[size_t(b)]; });
     for (int v : pending) {
         if (indeg[size_t(v)] == 0)
             queue.push_back(v);
@@ -267,8 +263,8 @@ bool GraphLayout::update(const GraphSnapshot &snapshot)
     std::vector<std::pair<std::string_view, int>> fresh;  // new node id, snapshot index
     std::vector<std::string> removed;
     const bool sorted = std::is_sorted(m_lastIds.begin(), m_lastIds.end())
-                        && std::is_sorted(snapshot.nodes.begin(), snapshot.nodes.end(),
-                                          [](const NodeSnapshot &a, const NodeSnapshot &b) { return a.id < b.id; });
+        && std::is_sorted(snapshot.nodes.begin(), snapshot.nodes.end(),
+            [](const NodeSnapshot &a, const NodeSnapshot &b) { return a.id < b.id; });
     if (sorted) {
         size_t j = 0;
         for (size_t i = 0; i < n; ++i) {
@@ -337,7 +333,7 @@ bool GraphLayout::update(const GraphSnapshot &snapshot)
     auto indexOf = [&](const std::string &id) {
         if (sorted) {
             auto it = std::lower_bound(snapshot.nodes.begin(), snapshot.nodes.end(), id,
-                                       [](const NodeSnapshot &node, const std::string &key) { return node.id < key; });
+                [](const NodeSnapshot &node, const std::string &key) { return node.id < key; });
             return it != snapshot.nodes.end() && it->id == id ? int(it - snapshot.nodes.begin()) : -1;
         }
         if (allIndex.empty()) {
@@ -787,7 +783,7 @@ void GraphLayout::assignColumns(FullLayoutWork &w)
     for (size_t sh = 0; sh < shelves.size(); ++sh) {
         double cursor = (w.widest - shelfWidth[sh]) / 2;
         for (const std::string &ns : shelves[sh]) {
-            m_columns[ns] = Column{cursor, cursor + w.blockWidth(ns), int(sh)};
+            m_columns[ns] = Column {cursor, cursor + w.blockWidth(ns), int(sh)};
             w.nsIndex[ns] = int(w.nsIndex.size());
             cursor += w.blockWidth(ns) + m_params.columnGap;
         }
@@ -865,7 +861,7 @@ void GraphLayout::placeFreeLayers(FullLayoutWork &w) const
     for (int rank : freeRanks) {
         const std::vector<int> &v = w.keyed[rank];
         const int per = std::max({1, int(std::floor(widest / (sw * kFreeSpacing) + kEps)),
-                                  int(std::ceil(std::sqrt(double(v.size()) * m_params.targetAspect)))});
+            int(std::ceil(std::sqrt(double(v.size()) * m_params.targetAspect)))});
         const int rows = int((v.size() + size_t(per) - 1) / size_t(per));
         const double half = std::max(widest, per * sw * kFreeSpacing) / 2;
         std::vector<std::pair<double, int>> items;
@@ -997,15 +993,15 @@ GraphLayout::Column GraphLayout::columnFor(const std::string &ns)
     const int shelf = int(m_shelfRight.size()) - 1;
     const bool emptyShelf = m_columns.empty();
     const double lo = emptyShelf ? m_left : m_shelfRight[size_t(shelf)] + m_params.columnGap;
-    const Column col{lo, lo + 3 * m_params.slotWidth, shelf};
+    const Column col {lo, lo + 3 * m_params.slotWidth, shelf};
     m_columns[ns] = col;
     m_shelfRight[size_t(shelf)] = col.hi;
     m_right = std::max(m_right, col.hi);
     return col;
 }
 
-bool GraphLayout::freeRowSlot(const std::set<double> &xs, double desired, double lo, double hi, double gap,
-                              double &out) const
+bool GraphLayout::freeRowSlot(
+    const std::set<double> &xs, double desired, double lo, double hi, double gap, double &out) const
 {
     hi = std::max(hi, lo);
     double cursor = lo;
@@ -1095,7 +1091,8 @@ void GraphLayout::placeNew(const std::string &id, int rank, const std::string &n
         const bool isFirst = layerKeyValue == m_layers.begin()->first;
         if (layer.rows.empty() || isLast || isFirst) {
             // The outermost layers can grow a row without pushing anyone.
-            slot.row = layer.rows.empty() ? 0 : (isLast ? layer.rows.rbegin()->first + 1 : layer.rows.begin()->first - 1);
+            slot.row
+                = layer.rows.empty() ? 0 : (isLast ? layer.rows.rbegin()->first + 1 : layer.rows.begin()->first - 1);
             slot.x = std::clamp(desired, lo, hi);
         } else {
             // A full inner layer grows sideways, as close to its column as it can.

@@ -27,10 +27,10 @@ namespace meshscope {
 class GraphLayout {
 public:
     struct Params {
-        double slotWidth = 165;   // between node centres in a row (room for a label)
-        double rowHeight = 112;   // between rows of one layer when a layer wraps
-        double layerGap = 135;    // between the last row of a layer and the next layer
-        double columnGap = 50;    // between namespace columns
+        double slotWidth = 165;  // between node centres in a row (room for a label)
+        double rowHeight = 112;  // between rows of one layer when a layer wraps
+        double layerGap = 135;  // between the last row of a layer and the next layer
+        double columnGap = 50;  // between namespace columns
         double targetAspect = 2.2;  // width : height the first layout aims for when wrapping
     };
 
@@ -57,7 +57,7 @@ public:
     bool contains(const std::string &id) const;
     // Pinned position if the node is pinned, else its slot; null QPointF if unknown.
     QPointF position(const std::string &id) const;
-    int rankOf(const std::string &id) const;   // rank from computeRanks(), -1 if unknown
+    int rankOf(const std::string &id) const;  // rank from computeRanks(), -1 if unknown
     int layerOf(const std::string &id) const;  // key of the layer it was placed in, -1 if unknown
     size_t size() const { return m_placed.size(); }
 
@@ -77,7 +77,7 @@ public:
 
 private:
     struct Slot {
-        int rank = 0;   // from computeRanks()
+        int rank = 0;  // from computeRanks()
         int layer = 0;  // key into m_layers
         int row = 0;
         double x = 0;

@@ -28,7 +28,7 @@ bool hasErrors(const TrafficStats &s, const HealthPolicy &policy)
 
 uint64_t nextSceneId()
 {
-    static std::atomic<uint64_t> ids{0};
+    static std::atomic<uint64_t> ids {0};
     return ++ids;
 }
 
@@ -130,8 +130,7 @@ bool GraphScene::sameTopology(const GraphSnapshot &s) const
 }
 
 std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
-                                                    const SceneFilter &filter, const HealthPolicy &policy,
-                                                    const GraphScene *previous, RoutedServicesPtr routed)
+    const SceneFilter &filter, const HealthPolicy &policy, const GraphScene *previous, RoutedServicesPtr routed)
 {
     std::shared_ptr<GraphScene> scene(new GraphScene);
     if (!snapshot)
@@ -211,7 +210,7 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
         }
         const bool errOk = !filter.errorsOnly || hasErrors(src.stats, policy);
         const bool nsOk = filter.ns.empty() || s.nodes[size_t(e.source)].ns == filter.ns
-                          || s.nodes[size_t(e.target)].ns == filter.ns;
+            || s.nodes[size_t(e.target)].ns == filter.ns;
         e.visible = dirOk && errOk && nsOk;
     }
     std::vector<char> endpoint(n, 0);
@@ -223,8 +222,8 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
     }
     for (size_t i = 0; i < n; ++i) {
         const NodeSnapshot &src = s.nodes[i];
-        const bool self = (filter.ns.empty() || src.ns == filter.ns) && (!filter.errorsOnly || hasErrors(src.stats, policy))
-                          && (bothDirections || allowedEdge[i]);
+        const bool self = (filter.ns.empty() || src.ns == filter.ns)
+            && (!filter.errorsOnly || hasErrors(src.stats, policy)) && (bothDirections || allowedEdge[i]);
         scene->m_nodes[i].visible = self || endpoint[i];
     }
 
@@ -277,7 +276,6 @@ void GraphScene::buildTopology(const GraphLayout &layout, const HealthPolicy &po
         trimEdge(e, m_nodes[size_t(e.source)], m_nodes[size_t(e.target)], m_hasReverse[k]);
     }
 
-
     // Incident edges per node (for dragging and highlighting).
     m_incidentStart.assign(n + 1, 0);
     for (const SceneEdge &e : m_edges) {
@@ -323,17 +321,37 @@ void GraphScene::assignGroups()
             // box around them would span the whole graph: ingress and egress gateways
             // get a group each instead.
             const bool egress = m_gatewayEgress[size_t(node.snap)];
-            key = src.ns + (egress ? "\x01" "egress" : "\x01" "ingress");
+            key = src.ns
+                + (egress ? "\x01"
+                            "egress"
+                          : "\x01"
+                            "ingress");
             name = (src.ns.empty() ? QString() : QString::fromStdString(src.ns) + QLatin1Char(' '))
-                   + (egress ? QStringLiteral("egress") : QStringLiteral("ingress"));
+                + (egress ? QStringLiteral("egress") : QStringLiteral("ingress"));
         } else {
             // Nodes outside any namespace gather by kind, so clients and external
             // services each get a box of their own in the far view.
             switch (src.kind) {
-            case NodeKind::External: key = "\x01" "clients"; name = QStringLiteral("clients"); break;
-            case NodeKind::ExternalService: key = "\x01" "external"; name = QStringLiteral("external services"); break;
-            case NodeKind::Other: key = "\x01" "other"; name = QStringLiteral("other"); break;
-            default: key = "\x01" "none"; name = QStringLiteral("no namespace"); break;
+            case NodeKind::External:
+                key = "\x01"
+                      "clients";
+                name = QStringLiteral("clients");
+                break;
+            case NodeKind::ExternalService:
+                key = "\x01"
+                      "external";
+                name = QStringLiteral("external services");
+                break;
+            case NodeKind::Other:
+                key = "\x01"
+                      "other";
+                name = QStringLiteral("other");
+                break;
+            default:
+                key = "\x01"
+                      "none";
+                name = QStringLiteral("no namespace");
+                break;
             }
         }
         auto [it, inserted] = byKey.emplace(std::move(key), int(m_groups.size()));
@@ -509,7 +527,8 @@ int GraphScene::nodeAt(QPointF p, double slack) const
         const double dist = std::sqrt(QPointF::dotProduct(d, d));
         // The shape, or the label under it.
         const bool onShape = dist <= r;
-        const bool onLabel = std::abs(d.x()) <= kLabelHalfWidth * 0.9 && d.y() > 0 && d.y() <= canvas::kNodeRadius + kLabelDepth;
+        const bool onLabel
+            = std::abs(d.x()) <= kLabelHalfWidth * 0.9 && d.y() > 0 && d.y() <= canvas::kNodeRadius + kLabelDepth;
         if ((onShape || onLabel) && dist < bestDist) {
             bestDist = dist;
             best = i;
@@ -517,7 +536,7 @@ int GraphScene::nodeAt(QPointF p, double slack) const
     };
     if (const auto g = grid()) {
         const QRectF area(p.x() - kLabelHalfWidth - slack, p.y() - kLabelDepth - r, 2 * (kLabelHalfWidth + slack),
-                          kLabelDepth + 2 * r);
+            kLabelDepth + 2 * r);
         g->forNodes(area, consider);
     } else {
         for (size_t i = 0; i < m_nodes.size(); ++i)

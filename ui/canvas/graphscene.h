@@ -60,7 +60,7 @@ public:
 private:
     const std::string *byName(const std::string &name) const;
 
-    std::unordered_map<std::string, std::string> m_byKey;   // "ns/name" -> description
+    std::unordered_map<std::string, std::string> m_byKey;  // "ns/name" -> description
     std::unordered_map<std::string, std::string> m_byName;  // "name" -> first "ns/name" with it
 };
 using RoutedServicesPtr = std::shared_ptr<const RoutedServices>;
@@ -83,7 +83,7 @@ struct SceneGroup {
     QRectF bounds;  // of its visible nodes, padded for labels
     int nodeCount = 0;
     int visibleCount = 0;
-    int failing = 0;   // visible nodes by health
+    int failing = 0;  // visible nodes by health
     int degraded = 0;
     double rps = 0;
     Health health = Health::NoTraffic;
@@ -103,9 +103,8 @@ public:
     // previous (optional): the scene this one replaces; what did not change is copied.
     // routed (optional): services with routing rules, marked on their nodes.
     static std::shared_ptr<const GraphScene> build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
-                                                   const SceneFilter &filter, const HealthPolicy &policy,
-                                                   const GraphScene *previous = nullptr,
-                                                   RoutedServicesPtr routed = nullptr);
+        const SceneFilter &filter, const HealthPolicy &policy, const GraphScene *previous = nullptr,
+        RoutedServicesPtr routed = nullptr);
     // The same scene with one node moved (dragging): positions and incident edges only.
     std::shared_ptr<const GraphScene> withNodeAt(int node, QPointF pos) const;
 
@@ -160,7 +159,7 @@ private:
     GraphSnapshotPtr m_snapshot;
     std::vector<SceneNode> m_nodes;
     std::vector<SceneEdge> m_edges;
-    std::vector<char> m_hasReverse;     // per edge: b->a exists too (drawn side by side)
+    std::vector<char> m_hasReverse;  // per edge: b->a exists too (drawn side by side)
     std::vector<char> m_gatewayEgress;  // per node: a gateway the layout ranks as egress
     std::vector<SceneGroup> m_groups;
     std::vector<SceneGroupEdge> m_groupEdges;
@@ -179,7 +178,7 @@ private:
     // Copies of a scene (a moved node) start without one.
     struct GridSlot {
         GridSlot() = default;
-        GridSlot(const GridSlot &) {}
+        GridSlot(const GridSlot &) { }
         GridSlot &operator=(const GridSlot &) { return *this; }
         mutable std::mutex mutex;
         mutable std::shared_ptr<const GraphSpatialGrid> grid;

@@ -11,7 +11,8 @@ namespace meshscope {
 namespace {
 
 // Counting sort of (cell, item) pairs into compressed rows.
-void compress(int cells, const std::vector<std::pair<int, int>> &pairs, std::vector<int> &start, std::vector<int> &items)
+void compress(
+    int cells, const std::vector<std::pair<int, int>> &pairs, std::vector<int> &start, std::vector<int> &items)
 {
     start.assign(size_t(cells) + 1, 0);
     for (const auto &[cell, item] : pairs)
@@ -72,7 +73,8 @@ GraphSpatialGrid::GraphSpatialGrid(const std::vector<SceneNode> &nodes, const st
     double total = 0;
     for (const SceneEdge &e : edges)
         total += std::hypot(e.p2.x() - e.p1.x(), e.p2.y() - e.p1.y());
-    const double edgeCell = std::max({90.0, extent / 200.0, edges.empty() ? 0.0 : total / (4.0 * double(edges.size()))});
+    const double edgeCell
+        = std::max({90.0, extent / 200.0, edges.empty() ? 0.0 : total / (4.0 * double(edges.size()))});
     m_edges.init(area, edgeCell);
     pairs.clear();
     pairs.reserve(edges.size() * 6);
@@ -82,7 +84,8 @@ GraphSpatialGrid::GraphSpatialGrid(const std::vector<SceneNode> &nodes, const st
         const double ax = (e.p1.x() - g.bounds.left()) / g.cell, ay = (e.p1.y() - g.bounds.top()) / g.cell;
         const double bx = (e.p2.x() - g.bounds.left()) / g.cell, by = (e.p2.y() - g.bounds.top()) / g.cell;
         int cx = std::clamp(int(std::floor(ax)), 0, g.cols - 1), cy = std::clamp(int(std::floor(ay)), 0, g.rows - 1);
-        const int ex = std::clamp(int(std::floor(bx)), 0, g.cols - 1), ey = std::clamp(int(std::floor(by)), 0, g.rows - 1);
+        const int ex = std::clamp(int(std::floor(bx)), 0, g.cols - 1),
+                  ey = std::clamp(int(std::floor(by)), 0, g.rows - 1);
         const double dx = bx - ax, dy = by - ay;
         const int sx = dx > 0 ? 1 : -1, sy = dy > 0 ? 1 : -1;
         const double inf = std::numeric_limits<double>::infinity();

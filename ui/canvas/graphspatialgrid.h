@@ -21,10 +21,16 @@ public:
 
     // Calls f(index) for every node / edge filed in a cell that `area` touches;
     // an index may come more than once.
-    template<typename F>
-    void forNodes(const QRectF &area, F &&f) const { m_nodes.visit(area, f); }
-    template<typename F>
-    void forEdges(const QRectF &area, F &&f) const { m_edges.visit(area, f); }
+    template <typename F>
+    void forNodes(const QRectF &area, F &&f) const
+    {
+        m_nodes.visit(area, f);
+    }
+    template <typename F>
+    void forEdges(const QRectF &area, F &&f) const
+    {
+        m_edges.visit(area, f);
+    }
 
 private:
     struct Cells {
@@ -38,7 +44,7 @@ private:
         int col(double x) const;
         int row(double y) const;
         int at(int c, int r) const { return r * cols + c; }
-        template<typename F>
+        template <typename F>
         void visit(const QRectF &area, F &f) const
         {
             if (cols == 0)

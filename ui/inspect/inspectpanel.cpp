@@ -3,10 +3,10 @@
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/healthpolicy.h"
-#include "sources/models/peerstablemodel.h"
 #include "inspect/models/statuscodesmodel.h"
-#include "inspect/timeserieschart.h"
 #include "inspect/models/upstreamhealthmodel.h"
+#include "inspect/timeserieschart.h"
+#include "sources/models/peerstablemodel.h"
 
 #include <QFontMetrics>
 #include <QFrame>
@@ -44,7 +44,7 @@ InspectPanel::InspectPanel(GraphAggregator *aggregator, QWidget *parent)
 {
     auto *placeholder = new QLabel(tr("Click a service or an edge on the graph to inspect its traffic.\n\n"
                                       "Ctrl+F finds a service by name."),
-                                   this);
+        this);
     placeholder->setAlignment(Qt::AlignCenter);
     placeholder->setWordWrap(true);
     placeholder->setForegroundRole(QPalette::PlaceholderText);
@@ -389,7 +389,7 @@ void InspectPanel::refreshHeadline()
             const NodeSnapshot *dst = snap.node(e->target);
             m_title->setText(QStringLiteral("%1  →  %2")
                                  .arg(src ? QString::fromStdString(src->name) : display::nodeLabel(e->source),
-                                      dst ? QString::fromStdString(dst->name) : display::nodeLabel(e->target)));
+                                     dst ? QString::fromStdString(dst->name) : display::nodeLabel(e->target)));
             QStringList parts;
             parts << (e->direction == Direction::NorthSouth ? tr("north-south") : tr("east-west"));
             parts << QLatin1String(protocolName(e->protocol));
@@ -400,8 +400,8 @@ void InspectPanel::refreshHeadline()
             if (!origins.isEmpty())
                 parts << tr("from %1").arg(origins.join(QStringLiteral(", ")));
             m_subtitle->setText(parts.join(QStringLiteral("  ·  ")));
-            in.append(peerOf(e->source, src ? src->stats : TrafficStats{}));
-            out.append(peerOf(e->target, dst ? dst->stats : TrafficStats{}));
+            in.append(peerOf(e->source, src ? src->stats : TrafficStats {}));
+            out.append(peerOf(e->target, dst ? dst->stats : TrafficStats {}));
         } else {
             m_title->setText(m_edge);
             m_subtitle->setText(tr("no traffic in the last %1 s").arg(snap.windowSeconds));
@@ -423,15 +423,17 @@ void InspectPanel::refreshHeadline()
     // Error tiles take the health colour so a failing service reads as failing at a glance.
     const HealthPolicy p;
     auto tint = [](QLabel *label, Health h) {
-        label->setStyleSheet(h >= Health::Degraded ? QStringLiteral("color: %1;").arg(display::healthColor(h).name())
-                                                   : QString());
+        label->setStyleSheet(
+            h >= Health::Degraded ? QStringLiteral("color: %1;").arg(display::healthColor(h).name()) : QString());
     };
     tint(m_metrics[int(Metric::ErrorRate)],
-         stats.errorRate > p.errorFailing ? Health::Failing
-                                          : (stats.errorRate >= p.errorDegraded && stats.requests ? Health::Degraded : Health::Healthy));
+        stats.errorRate > p.errorFailing
+            ? Health::Failing
+            : (stats.errorRate >= p.errorDegraded && stats.requests ? Health::Degraded : Health::Healthy));
     tint(m_metrics[int(Metric::ClientErrorRate)],
-         stats.rate4xx >= p.clientErrorFailing ? Health::Failing
-                                               : (stats.rate4xx >= p.clientErrorDegraded ? Health::Degraded : Health::Healthy));
+        stats.rate4xx >= p.clientErrorFailing
+            ? Health::Failing
+            : (stats.rate4xx >= p.clientErrorDegraded ? Health::Degraded : Health::Healthy));
     m_inbound->setPeers(std::move(in));
     m_outbound->setPeers(std::move(out));
 }
@@ -442,8 +444,8 @@ void InspectPanel::refreshCharts()
         return;
     const int64_t nowMs = m_snapshot ? m_snapshot->timeMs : GraphAggregator::wallNowMs();
     const std::string id = (m_node.isEmpty() ? m_edge : m_node).toStdString();
-    std::vector<SeriesPoint> series = m_node.isEmpty() ? m_aggregator->edgeSeries(id, nowMs)
-                                                       : m_aggregator->nodeSeries(id, nowMs);
+    std::vector<SeriesPoint> series
+        = m_node.isEmpty() ? m_aggregator->edgeSeries(id, nowMs) : m_aggregator->nodeSeries(id, nowMs);
     m_codes->setCodes(m_node.isEmpty() ? m_aggregator->edgeStatusCodes(id) : m_aggregator->nodeStatusCodes(id));
 
     // The current second is still filling up; plotting it would show a false dip.

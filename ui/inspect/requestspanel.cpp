@@ -177,14 +177,16 @@ void RequestsPanel::pollNow()
     if (!m_aggregator || isPaused())
         return;
     // The first poll of a scope reads the whole recent buffer since matching rows may be sparse.
-    const size_t max = m_lastSeq == 0 ? std::max<size_t>(m_aggregator->config().recentRequestCapacity, kRows) : size_t(kRows) * 4;
+    const size_t max
+        = m_lastSeq == 0 ? std::max<size_t>(m_aggregator->config().recentRequestCapacity, kRows) : size_t(kRows) * 4;
     std::vector<RequestEvent> events = m_aggregator->recentRequests(m_lastSeq, max);
     if (events.empty())
         return;
     m_lastSeq = events.back().seq;
     if (!m_scopeNode.empty() || !m_scopeSource.empty())
-        events.erase(std::remove_if(events.begin(), events.end(), [this](const RequestEvent &e) { return !inScope(e); }),
-                     events.end());
+        events.erase(
+            std::remove_if(events.begin(), events.end(), [this](const RequestEvent &e) { return !inScope(e); }),
+            events.end());
     if (events.empty())
         return;
     QScrollBar *bar = m_view->verticalScrollBar();
@@ -199,7 +201,8 @@ void RequestsPanel::updateCount()
 {
     const int shown = m_proxy->rowCount();
     const int total = m_model->rowCount();
-    QString text = shown == total ? display::quantity(total, tr("request"), tr("requests")) : tr("%1 of %2 requests").arg(shown).arg(total);
+    QString text = shown == total ? display::quantity(total, tr("request"), tr("requests"))
+                                  : tr("%1 of %2 requests").arg(shown).arg(total);
     if (isPaused())
         text += tr("  ·  paused");
     m_count->setText(text);

@@ -153,7 +153,7 @@ void TimeSeriesChart::rescale()
 
 QList<QPointF> TimeSeriesChart::points(int series) const
 {
-    return series >= 0 && series < m_series.size() ? m_series[series]->points() : QList<QPointF>{};
+    return series >= 0 && series < m_series.size() ? m_series[series]->points() : QList<QPointF> {};
 }
 
 QSize TimeSeriesChart::sizeHint() const

@@ -166,8 +166,7 @@ void BackendWeightsEditor::rebuildRows()
 {
     m_updating = true;
     for (const Row &r : m_rows) {
-        for (QWidget *w :
-            std::initializer_list<QWidget *> { r.name, r.port, r.slider, r.weight, r.percent, r.remove }) {
+        for (QWidget *w : std::initializer_list<QWidget *> {r.name, r.port, r.slider, r.weight, r.percent, r.remove}) {
             m_grid->removeWidget(w);
             w->hide();
             w->deleteLater();  // a row's own remove button may be what is running now
@@ -258,7 +257,7 @@ void BackendWeightsEditor::rebuildRows()
     // Tab order follows the rows: name, port, slider, weight, then the next row.
     QWidget *prev = nullptr;
     for (const Row &r : m_rows) {
-        for (QWidget *w : std::initializer_list<QWidget *> { r.name, r.port, r.slider, r.weight, r.remove }) {
+        for (QWidget *w : std::initializer_list<QWidget *> {r.name, r.port, r.slider, r.weight, r.remove}) {
             if (prev)
                 setTabOrder(prev, w);
             prev = w;
@@ -475,7 +474,7 @@ void BackendWeightsEditor::shiftToPercent(int percent)
         rebuildRows();
     } else {
         m_updating = true;
-        for (int row : { f, t }) {
+        for (int row : {f, t}) {
             const Row &r = m_rows[size_t(row)];
             r.slider->setMaximum(std::max(r.slider->maximum(), m_backends[size_t(row)].weight));
             r.slider->setValue(m_backends[size_t(row)].weight);

@@ -1,14 +1,14 @@
 #include "routing/routeeditor.h"
 
 #include "routing/backendweightseditor.h"
+#include "routing/models/routehistorymodel.h"
+#include "routing/models/routetreemodel.h"
+#include "routing/models/xdsclientsmodel.h"
 #include "routing/routeactions.h"
 #include "routing/routediffview.h"
-#include "routing/models/routehistorymodel.h"
 #include "routing/routeissuestyle.h"
 #include "routing/routematcheditor.h"
 #include "routing/routeruleeditor.h"
-#include "routing/models/routetreemodel.h"
-#include "routing/models/xdsclientsmodel.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -113,7 +113,7 @@ RouteEditor::RouteEditor(QWidget *parent)
     split->addWidget(buildDetailPane());
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
-    split->setSizes({ 340, 520 });
+    split->setSizes({340, 520});
 
     auto *vsplit = new QSplitter(Qt::Vertical, this);
     vsplit->setObjectName(QStringLiteral("routeEditorVSplit"));
@@ -122,7 +122,7 @@ RouteEditor::RouteEditor(QWidget *parent)
     vsplit->addWidget(buildTabs());
     vsplit->setStretchFactor(0, 3);
     vsplit->setStretchFactor(1, 1);
-    vsplit->setSizes({ 560, 220 });
+    vsplit->setSizes({560, 220});
 
     m_notice = new QFrame(this);
     m_notice->setObjectName(QStringLiteral("routeNotice"));
@@ -187,8 +187,8 @@ QWidget *RouteEditor::buildHeader()
     m_status->setForegroundRole(QPalette::PlaceholderText);
     m_planeBox = new QComboBox(header);
     m_planeBox->setObjectName(QStringLiteral("dataPlaneBox"));
-    for (routing::DataPlane p : { routing::DataPlane::XdsGrpc, routing::DataPlane::Envoy, routing::DataPlane::Caddy,
-             routing::DataPlane::Generic })
+    for (routing::DataPlane p : {routing::DataPlane::XdsGrpc, routing::DataPlane::Envoy, routing::DataPlane::Caddy,
+             routing::DataPlane::Generic})
         m_planeBox->addItem(planeName(p), int(p));
     m_planeBox->setToolTip(
         tr("Validate for this data plane: what it cannot express is refused or noted, with the reason"));
@@ -412,7 +412,7 @@ QWidget *RouteEditor::buildTabs()
     m_clientsView->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_clientsView->horizontalHeader()->setHighlightSections(false);
     const int cw = m_clientsView->fontMetrics().averageCharWidth();
-    const int widths[] = { 20, 17, 11, 13, 14, 13, 13 };
+    const int widths[] = {20, 17, 11, 13, 14, 13, 13};
     for (int c = 0; c < 7; ++c)
         m_clientsView->horizontalHeader()->resizeSection(c, widths[c] * cw + 12);
     cv->addWidget(m_clientsSummary);
@@ -470,7 +470,7 @@ QWidget *RouteEditor::buildTabs()
     auto *hsplit = new QSplitter(Qt::Horizontal, historyPage);
     hsplit->addWidget(m_historyView);
     hsplit->addWidget(m_historyDiff);
-    hsplit->setSizes({ 420, 380 });
+    hsplit->setSizes({420, 380});
     auto *hb = new QHBoxLayout;
     auto *hint = new QLabel(tr("Every applied change, newest first. Rolling back re-applies the routes as they were "
                                "before the chosen change."),
@@ -923,7 +923,7 @@ void RouteEditor::addRule()
     }
     nr.name = name;
     nr.matches.push_back(
-        routing::RouteMatch { routing::PathMatch { routing::PathMatchType::PathPrefix, "/" }, {}, {}, {} });
+        routing::RouteMatch {routing::PathMatch {routing::PathMatchType::PathPrefix, "/"}, {}, {}, {}});
     if (cur && !cur->backends.empty()) {
         routing::BackendRef b = cur->backends.front();
         b.weight = 1;

@@ -14,8 +14,8 @@
 // asked for with rollbackRequested(id). The graph's context menu calls
 // shiftTraffic / addHeaderRoute / injectFault with a service as the graph names it.
 
-#include "routing/routediffview.h"
 #include "routing/routediff.h"
+#include "routing/routediffview.h"
 #include "routing/routehistory.h"
 #include "routing/routeissue.h"
 #include "routing/routemodel.h"

@@ -24,7 +24,7 @@ QString qs(const std::string &s)
     return QString::fromStdString(s);
 }
 
-const char *const kMethods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+const char *const kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 
 QString pathTip()
 {
@@ -118,7 +118,7 @@ RouteMatchEditor::RouteMatchEditor(QWidget *parent)
         buttons->addWidget(remove);
         buttons->addStretch(1);
         v->addLayout(buttons);
-        m_conditionUi.push_back({ table, remove, none });
+        m_conditionUi.push_back({table, remove, none});
         connect(add, &QToolButton::clicked, this, [this, table] {
             addConditionRow(table, QString(), routing::StringMatchType::Exact, QString());
             table->setCurrentCell(table->rowCount() - 1, 0);
@@ -172,7 +172,7 @@ RouteMatchEditor::RouteMatchEditor(QWidget *parent)
     });
     connect(m_addAlternative, &QToolButton::clicked, this, [this] {
         storeAlternative();
-        m_matches.push_back(routing::RouteMatch { routing::PathMatch {}, {}, {}, {} });
+        m_matches.push_back(routing::RouteMatch {routing::PathMatch {}, {}, {}, {}});
         m_current = int(m_matches.size()) - 1;
         m_implicit = false;
         refreshAlternatives();
@@ -193,7 +193,7 @@ RouteMatchEditor::RouteMatchEditor(QWidget *parent)
     connect(m_pathType, &QComboBox::currentIndexChanged, this, [this] { edited(); });
     connect(m_pathValue, &QLineEdit::textEdited, this, [this] { edited(); });
     connect(m_method, &QComboBox::currentIndexChanged, this, [this] { edited(); });
-    for (QTableWidget *t : { m_headers, m_query })
+    for (QTableWidget *t : {m_headers, m_query})
         connect(t, &QTableWidget::itemChanged, this, [this] { edited(); });
 }
 
@@ -201,7 +201,7 @@ QTableWidget *RouteMatchEditor::makeConditionTable(const QString &objectName, co
 {
     auto *t = new QTableWidget(0, 3, this);
     t->setObjectName(objectName);
-    t->setHorizontalHeaderLabels({ tr("Name"), tr("Type"), tr("Value") });
+    t->setHorizontalHeaderLabels({tr("Name"), tr("Type"), tr("Value")});
     t->verticalHeader()->hide();
     t->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     t->horizontalHeader()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
@@ -283,7 +283,7 @@ void RouteMatchEditor::refreshAlternatives()
     for (size_t i = 0; i < m_matches.size(); ++i) {
         const int errors = int(std::count_if(m_issues.begin(), m_issues.end(), [&](const routing::RouteIssue &x) {
             return x.severity == routing::Severity::Error
-                && !routestyle::issuesUnder({ x }, "matches[" + std::to_string(i) + "]").empty();
+                && !routestyle::issuesUnder({x}, "matches[" + std::to_string(i) + "]").empty();
         }));
         QString text = m_matches.size() == 1 ? tr("The only alternative")
                                              : tr("Alternative %1 of %2").arg(i + 1).arg(m_matches.size());
@@ -307,7 +307,7 @@ void RouteMatchEditor::loadAlternative()
     m_pathType->setCurrentIndex(std::max(0, m_pathType->findData(int(p.type))));
     m_pathValue->setText(qs(p.value));
     m_method->setCurrentIndex(std::max(0, m_method->findData(qs(m.method))));
-    for (QTableWidget *t : { m_headers, m_query }) {
+    for (QTableWidget *t : {m_headers, m_query}) {
         const bool was = t->blockSignals(true);
         t->setRowCount(0);
         t->blockSignals(was);
@@ -316,7 +316,7 @@ void RouteMatchEditor::loadAlternative()
         addConditionRow(m_headers, qs(h.name), h.type, qs(h.value));
     for (const routing::QueryParamMatch &q : m.queryParams)
         addConditionRow(m_query, qs(q.name), q.type, qs(q.value));
-    for (QTableWidget *t : { m_headers, m_query }) {
+    for (QTableWidget *t : {m_headers, m_query}) {
         if (t->rowCount() == 0) {
             t->setFixedHeight(t->horizontalHeader()->sizeHint().height() + t->verticalHeader()->defaultSectionSize()
                 + 2 * t->frameWidth() + 2);
@@ -346,7 +346,7 @@ void RouteMatchEditor::storeAlternative()
     const std::string value = m_pathValue->text().toStdString();
     // Keep "no path" when it still means the default, so an untouched rule does not diff.
     if (m.path || type != routing::PathMatchType::PathPrefix || value != "/")
-        m.path = routing::PathMatch { type, value };
+        m.path = routing::PathMatch {type, value};
     m.method = m_method->currentData().toString().toStdString();
     m.headers.clear();
     for (int r = 0; r < m_headers->rowCount(); ++r) {
@@ -398,7 +398,7 @@ void RouteMatchEditor::setIssues(const std::vector<routing::RouteIssue> &issues)
     auto markTable = [&](QTableWidget *t, const std::string &key) {
         const bool was = t->blockSignals(true);
         for (int r = 0; r < t->rowCount(); ++r) {
-            for (int c : { 0, 2 }) {
+            for (int c : {0, 2}) {
                 QTableWidgetItem *item = t->item(r, c);
                 if (!item)
                     continue;

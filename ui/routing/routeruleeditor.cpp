@@ -167,7 +167,7 @@ QWidget *RouteRuleEditor::buildTimeouts()
     g->setColumnStretch(1, 1);
     g->setColumnStretch(3, 1);
     g->addWidget(m_timeoutIssues, 1, 0, 1, 4);
-    for (QLineEdit *e : { m_timeout, m_backendTimeout }) {
+    for (QLineEdit *e : {m_timeout, m_backendTimeout}) {
         e->setToolTip(m_normalTips[e]);
         connect(e, &QLineEdit::textEdited, this, [this] {
             readTimeouts();
@@ -224,7 +224,7 @@ QWidget *RouteRuleEditor::buildRetries()
     g->setColumnStretch(3, 1);
     g->addWidget(m_retryIssues, 3, 0, 1, 4);
 
-    for (QLineEdit *e : { m_perTry, m_backoff, m_retryOn, m_codes }) {
+    for (QLineEdit *e : {m_perTry, m_backoff, m_retryOn, m_codes}) {
         e->setToolTip(m_normalTips[e]);
         connect(e, &QLineEdit::textEdited, this, [this] {
             readRetry();
@@ -319,7 +319,7 @@ QWidget *RouteRuleEditor::buildFault()
         }
         changedFault();
     });
-    for (QCheckBox *c : { m_delayOn, m_abortOn })
+    for (QCheckBox *c : {m_delayOn, m_abortOn})
         connect(c, &QCheckBox::toggled, this, changedFault);
     connect(m_delayMs, &QSpinBox::valueChanged, this, changedFault);
     connect(m_abortStatus, &QSpinBox::valueChanged, this, changedFault);
@@ -440,7 +440,7 @@ void RouteRuleEditor::readRetry()
 {
     if (!m_retryGroup->isChecked()) {
         m_rule.retry.reset();
-        for (QWidget *w : std::initializer_list<QWidget *> { m_perTry, m_backoff, m_codes })
+        for (QWidget *w : std::initializer_list<QWidget *> {m_perTry, m_backoff, m_codes})
             setInputError(w, {});
         return;
     }

@@ -1,8 +1,8 @@
 #include "routing/routingcontroller.h"
 
 #include "routing/routeeditor.h"
-#include "routing/yaml/routeyaml.h"
 #include "routing/xds/xdscontrolplane.h"
+#include "routing/yaml/routeyaml.h"
 
 #include <QFileInfo>
 #include <QMetaObject>
@@ -11,8 +11,8 @@
 
 namespace meshscope {
 
-RoutingController::RoutingController(RouteEditor *editor, QString listenAddress, QString routeFile,
-                                     QString historyDir, QObject *parent)
+RoutingController::RoutingController(
+    RouteEditor *editor, QString listenAddress, QString routeFile, QString historyDir, QObject *parent)
     : QObject(parent)
     , m_editor(editor)
     , m_kind(Kind::Xds)
@@ -24,8 +24,8 @@ RoutingController::RoutingController(RouteEditor *editor, QString listenAddress,
     connect(m_editor, &RouteEditor::rollbackRequested, this, &RoutingController::rollback);
 }
 
-RoutingController::RoutingController(RouteEditor *editor, routing::CaddyAdminConfig caddy, QString server,
-                                     QString historyDir, QObject *parent)
+RoutingController::RoutingController(
+    RouteEditor *editor, routing::CaddyAdminConfig caddy, QString server, QString historyDir, QObject *parent)
     : QObject(parent)
     , m_editor(editor)
     , m_kind(Kind::Caddy)
@@ -101,8 +101,7 @@ bool RoutingController::startCaddy(QString *error)
     if (!m_caddy)
         m_caddy = new routing::CaddyAdmin(m_caddyConfig, this);
     m_editor->setDataPlane(routing::DataPlane::Caddy);
-    m_editor->setTargetDescription(
-        QStringLiteral("Caddy %1 server '%2'").arg(m_caddy->displayUrl(), m_caddyServer));
+    m_editor->setTargetDescription(QStringLiteral("Caddy %1 server '%2'").arg(m_caddy->displayUrl(), m_caddyServer));
     m_editor->setHistory(m_history.list());
     pullCaddy(false);
     return true;
@@ -250,7 +249,8 @@ bool RoutingController::applyCaddy(const routing::RouteSet &set, std::optional<i
         }
         // Recorded once Caddy took it, as `meshscope-cli routes apply` does: a refused
         // change never reaches the history.
-        const bool recorded = self->m_history.record(self->targetName().toStdString(), before, set, rollbackOf).has_value();
+        const bool recorded
+            = self->m_history.record(self->targetName().toStdString(), before, set, rollbackOf).has_value();
         self->m_applied = set;
         self->m_editor->setApplied(set);
         self->m_editor->setHistory(self->m_history.list());

@@ -41,11 +41,11 @@ public:
     enum class Kind { Xds, Caddy };
 
     // xDS. `routeFile` may be empty: the editor starts with no routes and nothing is saved.
-    RoutingController(RouteEditor *editor, QString listenAddress, QString routeFile, QString historyDir,
-                      QObject *parent = nullptr);
+    RoutingController(
+        RouteEditor *editor, QString listenAddress, QString routeFile, QString historyDir, QObject *parent = nullptr);
     // Caddy: the routes of HTTP server `server` (apps.http.servers.<server>) behind the admin API.
     RoutingController(RouteEditor *editor, routing::CaddyAdminConfig caddy, QString server, QString historyDir,
-                      QObject *parent = nullptr);
+        QObject *parent = nullptr);
     ~RoutingController() override;
 
     Kind kind() const { return m_kind; }

@@ -34,7 +34,6 @@ const char *const kWarn = "#d29922";
 const char *const kBad = "#f85149";
 const char *const kDim = "#8b949e";
 
-
 QString row(const QString &label, const QString &value)
 {
     return QStringLiteral("<tr><td style='color:%1; padding-right:10px'>%2</td><td>%3</td></tr>")
@@ -84,17 +83,20 @@ QString certificateDetailsHtml(const PeerCertificate &c, const QDateTime &now)
     else if (c.notYetValid(now))
         validity = QStringLiteral("<span style='color:%1; font-weight:bold'>%2</span>")
                        .arg(QString::fromLatin1(kBad),
-                            QObject::tr("not valid before %1")
-                                .arg(c.notBefore.toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))));
+                           QObject::tr("not valid before %1")
+                               .arg(c.notBefore.toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))));
     else if (c.expiresSoon(now))
         validity = QStringLiteral("<span style='color:%1; font-weight:bold'>%2</span>")
                        .arg(QString::fromLatin1(kWarn),
-                            QObject::tr("expires %1: %2 left, renew it").arg(until, display::quantity(days, QObject::tr("day"), QObject::tr("days"))));
+                           QObject::tr("expires %1: %2 left, renew it")
+                               .arg(until, display::quantity(days, QObject::tr("day"), QObject::tr("days"))));
     else
-        validity = QObject::tr("until %1 (%2 left)").arg(until, display::quantity(days, QObject::tr("day"), QObject::tr("days")));
+        validity = QObject::tr("until %1 (%2 left)")
+                       .arg(until, display::quantity(days, QObject::tr("day"), QObject::tr("days")));
     html += row(QObject::tr("Valid"), validity);
-    html += row(QObject::tr("SHA-256"), QStringLiteral("<span style='font-family:monospace'>%1</span>")
-                                           .arg(c.sha256Fingerprint.left(47) + QStringLiteral("…")));
+    html += row(QObject::tr("SHA-256"),
+        QStringLiteral("<span style='font-family:monospace'>%1</span>")
+            .arg(c.sha256Fingerprint.left(47) + QStringLiteral("…")));
     html += QStringLiteral("</table>");
     return html;
 }
@@ -108,8 +110,7 @@ SourceEditorDialog::SourceEditorDialog(SourceManager *manager, const SourceSpec 
 {
     setObjectName(QStringLiteral("sourceEditor"));
     const bool isNew = !manager->contains(spec.id);
-    setWindowTitle(isNew ? tr("Add %1").arg(SourceSpec::kindLabel(spec.kind))
-                         : tr("Edit %1").arg(spec.displayName()));
+    setWindowTitle(isNew ? tr("Add %1").arg(SourceSpec::kindLabel(spec.kind)) : tr("Edit %1").arg(spec.displayName()));
     auto *layout = new QVBoxLayout(this);
 
     auto *general = new QGroupBox(SourceSpec::kindLabel(spec.kind), this);
@@ -242,8 +243,8 @@ SourceEditorDialog::SourceEditorDialog(SourceManager *manager, const SourceSpec 
     resize(560, sizeHint().height());
 }
 
-QLineEdit *SourceEditorDialog::fileField(QFormLayout *form, const QString &label, const QString &objectName,
-                                         const QString &filter)
+QLineEdit *SourceEditorDialog::fileField(
+    QFormLayout *form, const QString &label, const QString &objectName, const QString &filter)
 {
     auto *row = new QWidget(form->parentWidget());
     auto *h = new QHBoxLayout(row);
@@ -324,7 +325,7 @@ void SourceEditorDialog::test()
         if (!r.certificate.isNull()) {
             const QDateTime now = QDateTime::currentDateTimeUtc();
             html += QStringLiteral("<p><b>%1</b></p>").arg(tr("Server certificate"))
-                  + certificateDetailsHtml(r.certificate, now);
+                + certificateDetailsHtml(r.certificate, now);
             self->m_resultText += QStringLiteral("\n") + r.certificate.summary(now);
         }
         self->m_result->setHtml(html);
@@ -359,7 +360,7 @@ ConnectionsDialog::ConnectionsDialog(SourceManager *manager, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     auto *intro = new QLabel(tr("What meshscope listens on and pulls from. Changes apply at once; sources from the "
                                 "command line run for this session only."),
-                             this);
+        this);
     intro->setWordWrap(true);
     layout->addWidget(intro);
 
@@ -385,10 +386,9 @@ ConnectionsDialog::ConnectionsDialog(SourceManager *manager, QWidget *parent)
     add->setPopupMode(QToolButton::InstantPopup);
     auto *addMenu = new QMenu(add);
     for (SourceSpec::Kind kind : {SourceSpec::Kind::Prometheus, SourceSpec::Kind::EnvoyAdmin,
-                                  SourceSpec::Kind::OtlpReceiver, SourceSpec::Kind::AlsReceiver}) {
-        addMenu->addAction(SourceSpec::kindLabel(kind) + QStringLiteral("…"), this, [this, kind] {
-            addSource(kind)->open();
-        });
+             SourceSpec::Kind::OtlpReceiver, SourceSpec::Kind::AlsReceiver}) {
+        addMenu->addAction(
+            SourceSpec::kindLabel(kind) + QStringLiteral("…"), this, [this, kind] { addSource(kind)->open(); });
     }
     add->setMenu(addMenu);
     buttons->addWidget(add);
@@ -414,8 +414,7 @@ ConnectionsDialog::ConnectionsDialog(SourceManager *manager, QWidget *parent)
         if (id.isEmpty())
             return;
         if (QMessageBox::question(this, tr("Remove source"),
-                                  tr("Remove %1? Its saved settings and keychain entry go too.")
-                                      .arg(m_manager->spec(id).displayName()))
+                tr("Remove %1? Its saved settings and keychain entry go too.").arg(m_manager->spec(id).displayName()))
             == QMessageBox::Yes)
             removeSelected();
     });
@@ -449,9 +448,9 @@ void ConnectionsDialog::refresh()
         QString address = s.address;
         if (!st.boundAddress.isEmpty() && st.boundAddress != s.address)
             address += QStringLiteral(" → ") + st.boundAddress;
-        auto *item = new QTreeWidgetItem(m_list, {s.displayName() + (s.fromCommandLine ? tr(" (command line)") : QString()),
-                                                  SourceSpec::kindLabel(s.kind), address,
-                                                  QString::fromLatin1(SourceManager::stateName(st.state))});
+        auto *item = new QTreeWidgetItem(m_list,
+            {s.displayName() + (s.fromCommandLine ? tr(" (command line)") : QString()), SourceSpec::kindLabel(s.kind),
+                address, QString::fromLatin1(SourceManager::stateName(st.state))});
         item->setData(0, Qt::UserRole, s.id);
         item->setForeground(3, QColor(sourceColor(st, QDateTime::currentDateTimeUtc())));
         item->setToolTip(3, st.message);
@@ -473,8 +472,8 @@ void ConnectionsDialog::refreshDetails()
     m_remove->setEnabled(!id.isEmpty());
     m_toggle->setEnabled(!id.isEmpty());
     if (id.isEmpty()) {
-        m_details->setHtml(tr("<p style='color:%1'>No source selected. Add one with <b>Add</b>.</p>")
-                               .arg(QString::fromLatin1(kDim)));
+        m_details->setHtml(
+            tr("<p style='color:%1'>No source selected. Add one with <b>Add</b>.</p>").arg(QString::fromLatin1(kDim)));
         return;
     }
     const SourceSpec s = m_manager->spec(id);
@@ -483,10 +482,10 @@ void ConnectionsDialog::refreshDetails()
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QString html = QStringLiteral("<p><b>%1</b> &nbsp;<span style='color:%2'>%3</span></p><p>%4</p>")
                        .arg(s.displayName().toHtmlEscaped(), sourceColor(st, QDateTime::currentDateTimeUtc()),
-                            QString::fromLatin1(SourceManager::stateName(st.state)), st.message.toHtmlEscaped());
+                           QString::fromLatin1(SourceManager::stateName(st.state)), st.message.toHtmlEscaped());
     if (!st.serverCertificate.isNull())
         html += QStringLiteral("<p><b>%1</b></p>").arg(tr("Server certificate"))
-              + certificateDetailsHtml(st.serverCertificate, now);
+            + certificateDetailsHtml(st.serverCertificate, now);
     if (s.isReceiver() && s.tlsServer.enabled()) {
         const std::vector<TlsPeer> peers = m_manager->tlsPeers(id);
         html += QStringLiteral("<p><b>%1</b></p>").arg(tr("Clients seen (%1)").arg(peers.size()));
@@ -498,7 +497,7 @@ void ConnectionsDialog::refreshDetails()
                         .arg(QString::fromStdString(p.address).toHtmlEscaped())
                         .arg(p.calls)
                         .arg(p.lastSeen.toString(QStringLiteral("HH:mm:ss")))
-                  + certificateDetailsHtml(p.certificate, now);
+                + certificateDetailsHtml(p.certificate, now);
         }
     }
     m_details->setHtml(html);

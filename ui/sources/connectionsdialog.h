@@ -4,9 +4,9 @@
 // test, switch off and remove sources; changes take effect at once and the saved
 // ones persist in the workspace (secrets in the keychain).
 
+#include "net/peercertificate.h"
 #include "sources/sourcemanager.h"
 #include "sources/sourcespec.h"
-#include "net/peercertificate.h"
 
 #include <QDateTime>
 #include <QDialog>
@@ -44,7 +44,7 @@ public:
     SourceEditorDialog(SourceManager *manager, const SourceSpec &spec, QWidget *parent = nullptr);
 
     SourceSpec spec() const;  // what the form says now
-    void test();              // as the Test button
+    void test();  // as the Test button
     QString testResult() const;  // the latest answer, as plain text ("" before one)
     bool testing() const { return m_testing; }
 

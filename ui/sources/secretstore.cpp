@@ -2,7 +2,6 @@
 
 #include <qt6keychain/keychain.h>
 
-
 namespace meshscope {
 
 namespace {
@@ -13,12 +12,10 @@ QString describe(QKeychain::Job *job)
     case QKeychain::NoBackendAvailable:
         return QStringLiteral("the desktop keychain is not available (no Secret Service or KWallet answered): %1")
             .arg(job->errorString());
-    case QKeychain::AccessDeniedByUser:
-        return QStringLiteral("access to the desktop keychain was denied");
+    case QKeychain::AccessDeniedByUser: return QStringLiteral("access to the desktop keychain was denied");
     case QKeychain::AccessDenied:
         return QStringLiteral("the desktop keychain refused access: %1").arg(job->errorString());
-    default:
-        return QStringLiteral("the desktop keychain failed: %1").arg(job->errorString());
+    default: return QStringLiteral("the desktop keychain failed: %1").arg(job->errorString());
     }
 }
 

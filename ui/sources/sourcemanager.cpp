@@ -80,8 +80,8 @@ EnvoyAdminSourceConfig envoyAdminConfig(const SourceSpec &spec)
 
 // Binds a receiver of spec's kind on `aggregator`; on success returns the bound address.
 template <typename Receiver, typename Config>
-std::unique_ptr<Receiver> startReceiver(GraphAggregator &aggregator, const SourceSpec &spec, QString *bound,
-                                        QString *error)
+std::unique_ptr<Receiver> startReceiver(
+    GraphAggregator &aggregator, const SourceSpec &spec, QString *bound, QString *error)
 {
     Config config;
     config.listenAddress = spec.address.toStdString();
@@ -155,13 +155,13 @@ QList<SourceSpec> SourceManager::specs() const
 SourceSpec SourceManager::spec(const QString &id) const
 {
     const Entry *e = find(id);
-    return e ? e->spec : SourceSpec{};
+    return e ? e->spec : SourceSpec {};
 }
 
 SourceManager::Status SourceManager::status(const QString &id) const
 {
     const Entry *e = find(id);
-    return e ? e->status : Status{};
+    return e ? e->status : Status {};
 }
 
 const char *SourceManager::stateName(State state)
@@ -197,29 +197,32 @@ void SourceManager::loadSaved()
             continue;
         }
         if (!m_secrets) {
-            setStatus(spec.id, State::Failed, tr("its secret is not kept without a keychain; edit the source to enter it"));
+            setStatus(
+                spec.id, State::Failed, tr("its secret is not kept without a keychain; edit the source to enter it"));
             continue;
         }
         setStatus(spec.id, State::Waiting, tr("reading its secret from the keychain"));
         const QString id = spec.id;
-        m_secrets->read(SecretStore::keyFor(m_workspace, id), [this, id](bool ok, bool found, const QString &secret,
-                                                                         const QString &error) {
-            Entry *entry = find(id);
-            if (!entry || entry->status.state != State::Waiting)
-                return;  // removed or edited meanwhile
-            if (!ok) {
-                const QString message = tr("its secret could not be read: %1; edit the source to enter it again").arg(error);
-                setStatus(id, State::Failed, message);
-                Q_EMIT secretProblem(id, entry->spec.displayName() + QStringLiteral(": ") + message);
-                return;
-            }
-            if (!found) {
-                setStatus(id, State::Failed, tr("no secret is stored for it in the keychain; edit the source to enter it"));
-                return;
-            }
-            entry->spec.secret = secret;
-            start(*entry);
-        });
+        m_secrets->read(SecretStore::keyFor(m_workspace, id),
+            [this, id](bool ok, bool found, const QString &secret, const QString &error) {
+                Entry *entry = find(id);
+                if (!entry || entry->status.state != State::Waiting)
+                    return;  // removed or edited meanwhile
+                if (!ok) {
+                    const QString message
+                        = tr("its secret could not be read: %1; edit the source to enter it again").arg(error);
+                    setStatus(id, State::Failed, message);
+                    Q_EMIT secretProblem(id, entry->spec.displayName() + QStringLiteral(": ") + message);
+                    return;
+                }
+                if (!found) {
+                    setStatus(id, State::Failed,
+                        tr("no secret is stored for it in the keychain; edit the source to enter it"));
+                    return;
+                }
+                entry->spec.secret = secret;
+                start(*entry);
+            });
     }
     Q_EMIT sourcesChanged();
 }
@@ -260,8 +263,9 @@ QString SourceManager::upsert(const SourceSpec &input)
             auto report = [this, id](bool ok, const QString &error) {
                 if (!ok) {
                     const SourceSpec s = this->spec(id);
-                    Q_EMIT secretProblem(id, tr("%1: the secret was not saved (%2); it is used for this session only")
-                                                 .arg(s.displayName(), error));
+                    Q_EMIT secretProblem(id,
+                        tr("%1: the secret was not saved (%2); it is used for this session only")
+                            .arg(s.displayName(), error));
                 }
             };
             if (spec.needsSecret())
@@ -322,7 +326,8 @@ std::string SourceManager::originFor(const Entry &entry) const
             continue;
         if (other.get() == &entry)
             break;
-        return QString(SourceSpec::kindKey(entry.spec.kind) + QLatin1Char(':') + entry.spec.displayName()).toStdString();
+        return QString(SourceSpec::kindKey(entry.spec.kind) + QLatin1Char(':') + entry.spec.displayName())
+            .toStdString();
     }
     return SourceSpec::kindKey(entry.spec.kind).toStdString();
 }
@@ -372,9 +377,7 @@ void SourceManager::start(Entry &e)
     case SourceSpec::Kind::AlsReceiver:
         e.als = startReceiver<AlsReceiver, AlsReceiverConfig>(m_aggregator, spec, &bound, &error);
         break;
-    case SourceSpec::Kind::Prometheus:
-        startPulled(e, e.prometheus, prometheusConfig(spec));
-        return;
+    case SourceSpec::Kind::Prometheus: startPulled(e, e.prometheus, prometheusConfig(spec)); return;
     case SourceSpec::Kind::EnvoyAdmin:
         startPulled(e, e.envoyAdmin, envoyAdminConfig(spec));
         connect(e.envoyAdmin.get(), &EnvoyAdminSource::healthUpdated, this, &SourceManager::upstreamHealthUpdated);
@@ -482,8 +485,8 @@ void SourceManager::test(const SourceSpec &spec, TestCallback done)
         return;
     }
     if (spec.isReceiver()) {
-        if (const Entry *running = find(spec.id); running && running->status.state == State::Listening
-                                                  && running->spec.sameSettings(spec)) {
+        if (const Entry *running = find(spec.id);
+            running && running->status.state == State::Listening && running->spec.sameSettings(spec)) {
             answer({true, tr("listening on %1%2").arg(running->status.boundAddress, tlsNote(spec.tlsServer)), {}});
             return;
         }
@@ -500,8 +503,8 @@ void SourceManager::test(const SourceSpec &spec, TestCallback done)
             r->stop();
             ok = true;
         }
-        answer(ok ? TestResult{true, tr("can listen on %1%2").arg(spec.address, tlsNote(spec.tlsServer)), {}}
-                  : TestResult{false, error, {}});
+        answer(ok ? TestResult {true, tr("can listen on %1%2").arg(spec.address, tlsNote(spec.tlsServer)), {}}
+                  : TestResult {false, error, {}});
         return;
     }
 
@@ -539,16 +542,15 @@ void SourceManager::probePulled(Config config, TestCallback done)
         done({ok, message, certificate});
     };
     probe->timer.setSingleShot(true);
-    connect(&probe->timer, &QTimer::timeout, this, [finish] {
-        finish(false, tr("no answer within %1 s").arg(kTestTimeoutMs / 1000), {});
-    });
+    connect(&probe->timer, &QTimer::timeout, this,
+        [finish] { finish(false, tr("no answer within %1 s").arg(kTestTimeoutMs / 1000), {}); });
     probe->timer.start(kTestTimeoutMs);
 
     config.initialBackoffMs = config.maxBackoffMs = kTestTimeoutMs;
     probe->source = std::make_unique<Source>(probe->aggregator, config);
     Source *source = probe->source.get();
-    connect(source, &PulledSource::stateChanged, this,
-        [finish, probe](PulledSource::State s, const QString &message, int) {
+    connect(
+        source, &PulledSource::stateChanged, this, [finish, probe](PulledSource::State s, const QString &message, int) {
             if (s == PulledSource::State::Connected)
                 probe->connectedMessage = message;
             else if (s == PulledSource::State::Failed || s == PulledSource::State::Retrying)

@@ -6,9 +6,9 @@
 // settings changed, tests a spec without touching the running set, and keeps the
 // workspace's saved list in QSettings with secrets in the keychain.
 
+#include "net/peercertificate.h"
 #include "sources/sourcespec.h"
 #include "telemetry/envoyadmin/envoyadmin.h"
-#include "net/peercertificate.h"
 
 #include <QHash>
 #include <QList>
@@ -28,27 +28,27 @@ class SourceManager : public QObject {
     Q_OBJECT
 public:
     enum class State {
-        Disabled,    // switched off by the operator
-        Waiting,     // reading its secret from the keychain
-        Listening,   // receiver bound
+        Disabled,  // switched off by the operator
+        Waiting,  // reading its secret from the keychain
+        Listening,  // receiver bound
         Connecting,  // pulled source: first poll under way
         Connected,
-        Retrying,    // pulled source unreachable, backing off
-        Failed,      // will not work as configured (bind error, refused queries, bad TLS files)
+        Retrying,  // pulled source unreachable, backing off
+        Failed,  // will not work as configured (bind error, refused queries, bad TLS files)
     };
     Q_ENUM(State)
 
     struct Status {
         State state = State::Disabled;
-        QString message;       // the latest one-line message
+        QString message;  // the latest one-line message
         QString boundAddress;  // receivers: what was bound ("127.0.0.1:43817")
         PeerCertificate serverCertificate;  // pulled https sources: what the server presented
     };
 
     struct TestResult {
         bool ok = false;
-        QString message;                // "connected: 12 edges" or the failure in one line
-        PeerCertificate certificate;    // the server's, for https sources that answered
+        QString message;  // "connected: 12 edges" or the failure in one line
+        PeerCertificate certificate;  // the server's, for https sources that answered
     };
     using TestCallback = std::function<void(const TestResult &)>;
 

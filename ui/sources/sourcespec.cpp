@@ -156,9 +156,9 @@ QString SourceSpec::validate() const
             return QStringLiteral("TLS: a client CA needs the server certificate and key (mTLS is TLS first)");
         if (tlsServer.requireClientCert && tlsServer.clientCaFile.isEmpty())
             return QStringLiteral("TLS: requiring client certificates needs the CA that signs them");
-        for (const auto &[what, path] : {std::pair{QStringLiteral("TLS certificate"), tlsServer.certFile},
-                                         std::pair{QStringLiteral("TLS key"), tlsServer.keyFile},
-                                         std::pair{QStringLiteral("client CA"), tlsServer.clientCaFile}}) {
+        for (const auto &[what, path] : {std::pair {QStringLiteral("TLS certificate"), tlsServer.certFile},
+                 std::pair {QStringLiteral("TLS key"), tlsServer.keyFile},
+                 std::pair {QStringLiteral("client CA"), tlsServer.clientCaFile}}) {
             if (const QString e = checkFile(what, path); !e.isEmpty())
                 return e;
         }
@@ -175,9 +175,9 @@ QString SourceSpec::validate() const
         return QStringLiteral("TLS: the CA, client certificate and verification settings need an https:// address");
     if (tlsClient.keyFile.isEmpty() != tlsClient.certFile.isEmpty())
         return QStringLiteral("TLS: a client certificate and its key go together");
-    for (const auto &[what, path] : {std::pair{QStringLiteral("CA"), tlsClient.caFile},
-                                     std::pair{QStringLiteral("client certificate"), tlsClient.certFile},
-                                     std::pair{QStringLiteral("client key"), tlsClient.keyFile}}) {
+    for (const auto &[what, path] : {std::pair {QStringLiteral("CA"), tlsClient.caFile},
+             std::pair {QStringLiteral("client certificate"), tlsClient.certFile},
+             std::pair {QStringLiteral("client key"), tlsClient.keyFile}}) {
         if (const QString e = checkFile(what, path); !e.isEmpty())
             return e;
     }
@@ -194,9 +194,8 @@ QString SourceSpec::validate() const
 
 bool SourceSpec::sameSettings(const SourceSpec &o) const
 {
-    auto client = [](const TlsClientOptions &t) {
-        return std::tuple(t.caFile, t.certFile, t.keyFile, t.insecureSkipVerify);
-    };
+    auto client
+        = [](const TlsClientOptions &t) { return std::tuple(t.caFile, t.certFile, t.keyFile, t.insecureSkipVerify); };
     auto server = [](const TlsServerOptions &t) {
         return std::tuple(t.certFile, t.keyFile, t.clientCaFile, t.requireClientCert);
     };

@@ -4,8 +4,8 @@
 // QSettings, without secrets: a bearer token or password lives in the desktop
 // keychain (SecretStore) under the source's id, never in the settings file.
 
-#include "telemetry/prometheus/meshmetrics.h"
 #include "net/tlsoptions.h"
+#include "telemetry/prometheus/meshmetrics.h"
 
 #include <QList>
 #include <QString>
@@ -18,7 +18,7 @@ struct SourceSpec {
     enum class Kind { OtlpReceiver, AlsReceiver, Prometheus, EnvoyAdmin };
     enum class Auth { None, Bearer, Basic };
 
-    QString id;    // stable (a UUID): the keychain key and the status bar's handle
+    QString id;  // stable (a UUID): the keychain key and the status bar's handle
     Kind kind = Kind::Prometheus;
     QString name;  // what the status bar and the dialog call it; empty: the kind's label
     QString address;  // http(s) URL for pulled sources, HOST:PORT to listen on for receivers
@@ -28,8 +28,8 @@ struct SourceSpec {
     // Pulled sources.
     TlsClientOptions tlsClient;
     Auth auth = Auth::None;  // Prometheus only
-    QString username;        // Basic
-    QString secret;          // bearer token or password; kept in memory and the keychain only
+    QString username;  // Basic
+    QString secret;  // bearer token or password; kept in memory and the keychain only
     int pollIntervalMs = 0;  // 0: the source's default
     // Prometheus.
     MeshKind mesh = MeshKind::Auto;
@@ -50,8 +50,8 @@ struct SourceSpec {
     // Same source, same settings (secret included): a running source need not restart.
     bool sameSettings(const SourceSpec &other) const;
 
-    static QString kindLabel(Kind kind);     // "Prometheus", "Envoy admin", "OTLP receiver", "Envoy access logs"
-    static QString kindKey(Kind kind);       // "prometheus", "envoy-admin", "otlp", "als" (settings)
+    static QString kindLabel(Kind kind);  // "Prometheus", "Envoy admin", "OTLP receiver", "Envoy access logs"
+    static QString kindKey(Kind kind);  // "prometheus", "envoy-admin", "otlp", "als" (settings)
     static bool kindFromKey(const QString &key, Kind *kind);
     static QString defaultAddress(Kind kind);  // what the dialog proposes for a new source
     static QString newId();

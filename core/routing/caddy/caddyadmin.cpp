@@ -1,10 +1,10 @@
 #include "routing/caddy/caddyadmin.h"
 
-#include "routing/caddy/caddytranslator.h"
-#include "routing/routevalidator.h"
 #include "model/logging.h"
 #include "net/httpexchange.h"
 #include "net/redact.h"
+#include "routing/caddy/caddytranslator.h"
+#include "routing/routevalidator.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -49,7 +49,8 @@ CaddyAdmin::Callback logged(const QString &what, CaddyAdmin::Callback done)
     return [what, done = std::move(done)](CaddyResult r) {
         if (r.ok())
             qCDebug(lcCaddy).noquote() << what << "done:" << r.rawRoutes.size() << "routes"
-                                       << (r.version.etag.isEmpty() ? QString() : QStringLiteral("ETag %1").arg(r.version.etag));
+                                       << (r.version.etag.isEmpty() ? QString()
+                                                                    : QStringLiteral("ETag %1").arg(r.version.etag));
         else
             qCDebug(lcCaddy).noquote() << what << "failed:" << sanitizeRemoteText(r.message);
         if (done)
@@ -155,9 +156,8 @@ void CaddyAdmin::send(
         watchTlsErrors(reply, m_config.tls);
     m_http->track(
         reply, m_config.timeoutMs,
-        [this, method, path, done = std::move(done)](QNetworkReply *r, const HttpEnd &end) {
-            finish(r, end, method, path, done);
-        },
+        [this, method, path, done = std::move(done)](
+            QNetworkReply *r, const HttpEnd &end) { finish(r, end, method, path, done); },
         m_config.maxResponseBytes);
 }
 

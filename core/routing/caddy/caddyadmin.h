@@ -15,10 +15,10 @@
 // that thread; nothing blocks. The *Sync functions spin a local QEventLoop: for the
 // CLI and tests, never the GUI thread.
 
-#include "routing/routeissue.h"
-#include "routing/routemodel.h"
 #include "net/httpexchange.h"
 #include "net/tlsoptions.h"
+#include "routing/routeissue.h"
+#include "routing/routemodel.h"
 
 #include <QByteArray>
 #include <QJsonArray>
@@ -120,8 +120,8 @@ public:
 private:
     void send(
         const QByteArray &method, const QString &path, const QByteArray &body, const QString &ifMatch, Callback done);
-    void finish(QNetworkReply *reply, const HttpEnd &end, const QByteArray &method, const QString &path,
-                const Callback &done);
+    void finish(
+        QNetworkReply *reply, const HttpEnd &end, const QByteArray &method, const QString &path, const Callback &done);
     void fail(CaddyResult::Error kind, const QString &message, Callback done);
 
     CaddyAdminConfig m_config;

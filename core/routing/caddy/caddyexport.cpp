@@ -115,14 +115,14 @@ private:
                     error(where,
                         "refused for Caddy 2.6.2: its path matcher reads '*' as a wildcard, so '" + p.value
                             + "' would not match exactly");
-                set.insert(QStringLiteral("path"), QJsonArray { qs(p.value) });
+                set.insert(QStringLiteral("path"), QJsonArray {qs(p.value)});
                 break;
             case PathMatchType::PathPrefix: {
                 // Gateway API prefixes match whole segments: "/v1" takes "/v1" and
                 // "/v1/..." but not "/v1x", which Caddy's "/v1*" would.
                 const std::string base = trimSlash(p.value);
                 if (base != "/")
-                    set.insert(QStringLiteral("path"), QJsonArray { qs(base), qs(base + "/*") });
+                    set.insert(QStringLiteral("path"), QJsonArray {qs(base), qs(base + "/*")});
                 break;
             }
             case PathMatchType::RegularExpression: {
@@ -134,7 +134,7 @@ private:
             }
         }
         if (!m.method.empty())
-            set.insert(QStringLiteral("method"), QJsonArray { qs(m.method) });
+            set.insert(QStringLiteral("method"), QJsonArray {qs(m.method)});
         QJsonObject headers, headerRegexps;
         std::set<std::string> seen;
         for (const HeaderMatch &h : m.headers) {
@@ -148,7 +148,7 @@ private:
                     error(where,
                         "refused for Caddy 2.6.2: its header matcher reads '*' as a wildcard, so '" + h.value
                             + "' would not match exactly");
-                headers.insert(qs(h.name), QJsonArray { qs(h.value) });
+                headers.insert(qs(h.name), QJsonArray {qs(h.value)});
             } else {
                 QJsonObject re;
                 re.insert(QStringLiteral("pattern"), qs(fullMatchToCaddyRegex(h.value)));
@@ -171,7 +171,7 @@ private:
                 note(where, "query parameter '" + q.name + "' is matched twice; only the first condition is written");
                 continue;
             }
-            query.insert(qs(q.name), QJsonArray { qs(q.value) });
+            query.insert(qs(q.name), QJsonArray {qs(q.value)});
         }
         if (!query.isEmpty())
             set.insert(QStringLiteral("query"), query);
@@ -278,7 +278,7 @@ private:
         if (!rule.name.empty())
             route.insert(QStringLiteral("@id"), qs(rule.name));
         const std::vector<RouteMatch> matches
-            = rule.matches.empty() ? std::vector<RouteMatch> { RouteMatch {} } : rule.matches;
+            = rule.matches.empty() ? std::vector<RouteMatch> {RouteMatch {}} : rule.matches;
         QJsonArray sets;
         bool matchAll = false;
         for (const RouteMatch &m : matches) {
@@ -332,7 +332,7 @@ private:
             transport.insert(QStringLiteral("response_header_timeout"), qs(goDuration(*perTry)));
             proxy.insert(QStringLiteral("transport"), transport);
         }
-        route.insert(QStringLiteral("handle"), QJsonArray { proxy });
+        route.insert(QStringLiteral("handle"), QJsonArray {proxy});
         m_result.routes.append(route);
     }
 

@@ -78,7 +78,6 @@ std::string quoteMeta(const std::string &text)
     return out;
 }
 
-
 struct Upstream {
     std::string host;
     int port = 0;
@@ -180,7 +179,7 @@ private:
         const std::string &outerId)
     {
         static const std::set<QString> routeKeys
-            = { QStringLiteral("@id"), QStringLiteral("match"), QStringLiteral("handle"), QStringLiteral("terminal") };
+            = {QStringLiteral("@id"), QStringLiteral("match"), QStringLiteral("handle"), QStringLiteral("terminal")};
         for (qsizetype i = 0; i < routes.size(); ++i) {
             const std::string where = base + '[' + std::to_string(i) + ']';
             if (!routes[i].isObject()) {
@@ -293,11 +292,11 @@ private:
                 *skip = true;
                 return true;
             }
-            *out = PathMatch { PathMatchType::Exact, p };
+            *out = PathMatch {PathMatchType::Exact, p};
             return true;
         }
         if (p == "*" || p == "/*") {
-            *out = PathMatch { PathMatchType::PathPrefix, "/" };
+            *out = PathMatch {PathMatchType::PathPrefix, "/"};
             return true;
         }
         const std::string inner = p.substr(1, p.size() - 2);
@@ -307,19 +306,19 @@ private:
                 note(where, id,
                     "path '" + p + "' is read as PathPrefix '" + base + "', which also matches '" + base
                         + "' itself; it is written back as '" + base + "' and '" + p + "'");
-            *out = PathMatch { PathMatchType::PathPrefix, base };
+            *out = PathMatch {PathMatchType::PathPrefix, base};
             return true;
         }
         if (stars == 1 && p.back() == '*') {
-            *out = PathMatch { PathMatchType::RegularExpression, quoteMeta(p.substr(0, p.size() - 1)) + ".*" };
+            *out = PathMatch {PathMatchType::RegularExpression, quoteMeta(p.substr(0, p.size() - 1)) + ".*"};
             return true;
         }
         if (stars == 1 && p.front() == '*') {
-            *out = PathMatch { PathMatchType::RegularExpression, ".*" + quoteMeta(p.substr(1)) };
+            *out = PathMatch {PathMatchType::RegularExpression, ".*" + quoteMeta(p.substr(1))};
             return true;
         }
         if (stars == 2 && p.front() == '*' && p.back() == '*') {
-            *out = PathMatch { PathMatchType::RegularExpression, ".*" + quoteMeta(inner) + ".*" };
+            *out = PathMatch {PathMatchType::RegularExpression, ".*" + quoteMeta(inner) + ".*"};
             return true;
         }
         error(where, id,
@@ -362,8 +361,8 @@ private:
         std::optional<std::vector<std::string>> *hosts, std::vector<RouteMatch> *alternatives)
     {
         static const std::set<QString> known
-            = { QStringLiteral("host"), QStringLiteral("path"), QStringLiteral("path_regexp"), QStringLiteral("method"),
-                  QStringLiteral("header"), QStringLiteral("header_regexp"), QStringLiteral("query") };
+            = {QStringLiteral("host"), QStringLiteral("path"), QStringLiteral("path_regexp"), QStringLiteral("method"),
+                QStringLiteral("header"), QStringLiteral("header_regexp"), QStringLiteral("query")};
         bool ok = true;
         for (auto it = set.begin(); it != set.end(); ++it) {
             if (!known.count(it.key())) {
@@ -409,7 +408,7 @@ private:
                     "path_regexp name '" + ss(field(re, "name").toString())
                         + "' is not kept (meshscope does not write Caddy placeholders)");
             paths.push_back(PathMatch {
-                PathMatchType::RegularExpression, caddyRegexToFullMatch(ss(field(re, "pattern").toString())) });
+                PathMatchType::RegularExpression, caddyRegexToFullMatch(ss(field(re, "pattern").toString()))});
         }
         if (paths.empty())
             paths.push_back(std::nullopt);
@@ -448,8 +447,8 @@ private:
                 return false;
             }
             const QJsonObject re = it.value().toObject();
-            regexHeaders.push_back(HeaderMatch { ss(it.key()), StringMatchType::RegularExpression,
-                caddyRegexToFullMatch(ss(field(re, "pattern").toString())) });
+            regexHeaders.push_back(HeaderMatch {ss(it.key()), StringMatchType::RegularExpression,
+                caddyRegexToFullMatch(ss(field(re, "pattern").toString()))});
         }
         std::vector<std::vector<QueryParamMatch>> queryDims;
         const QJsonObject query = field(set, "query").toObject();
@@ -463,7 +462,7 @@ private:
                             + "' is a wildcard; meshscope writes only exact query values to Caddy");
                     return false;
                 }
-                dim.push_back(QueryParamMatch { ss(it.key()), StringMatchType::Exact, value });
+                dim.push_back(QueryParamMatch {ss(it.key()), StringMatchType::Exact, value});
             }
             if (dim.empty()) {
                 error(where, id, "query matcher '" + ss(it.key()) + "' lists no values");
@@ -627,8 +626,8 @@ private:
                 return;
         }
         // reverse_proxy
-        static const std::set<QString> proxyKeys = { QStringLiteral("handler"), QStringLiteral("upstreams"),
-            QStringLiteral("load_balancing"), QStringLiteral("headers"), QStringLiteral("transport") };
+        static const std::set<QString> proxyKeys = {QStringLiteral("handler"), QStringLiteral("upstreams"),
+            QStringLiteral("load_balancing"), QStringLiteral("headers"), QStringLiteral("transport")};
         const std::string pw = f.proxyWhere;
         for (auto it = f.proxy.begin(); it != f.proxy.end(); ++it) {
             if (!proxyKeys.count(it.key())) {
@@ -742,7 +741,7 @@ private:
                       "protocol http and response_header_timeout are read)");
             return;
         }
-        m_rules.push_back(Built { std::move(rule), hosts.value_or(std::vector<std::string> {}), upstreams, f.id });
+        m_rules.push_back(Built {std::move(rule), hosts.value_or(std::vector<std::string> {}), upstreams, f.id});
     }
 
     struct Built {
@@ -789,7 +788,7 @@ private:
             s.serviceName = name;
             s.port = k.first;
             for (const std::string &a : groups[k])
-                s.endpoints.push_back(Endpoint { a, true });
+                s.endpoints.push_back(Endpoint {a, true});
             m_result.set.endpointSlices.push_back(s);
         }
         return name;

@@ -103,8 +103,8 @@ std::optional<int64_t> parseCaddyDuration(const QJsonValue &value)
     const std::string text = caddyjson::ss(value.toString());
     if (text.empty())
         return std::nullopt;
-    static const std::pair<const char *, double> units[] = { { "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 },
-        { "ms", 1 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 }, { "d", 86400e3 } };
+    static const std::pair<const char *, double> units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"ms", 1},
+        {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}, {"d", 86400e3}};
     double total = 0;
     size_t i = 0;
     if (text == "0")

@@ -3,9 +3,9 @@
 #include "net/grpclistener.h"
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "model/clock.h"
 #include "model/logging.h"
 #include "net/grpclogging.h"
-#include "model/clock.h"
 #include "net/redact.h"
 
 #include <grpcpp/grpcpp.h>
@@ -49,7 +49,7 @@ void addAll(Snapshot &snap, std::string_view typeUrl, const std::vector<Message>
 
 // ClusterLoadAssignment names itself with cluster_name.
 void addAll(Snapshot &snap, std::string_view typeUrl,
-            const std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment> &resources)
+    const std::vector<envoy::config::endpoint::v3::ClusterLoadAssignment> &resources)
 {
     auto &byName = snap.byType[std::string(typeUrl)];
     for (const auto &m : resources) {
@@ -124,11 +124,11 @@ struct XdsControlPlane::Shared {
         bool nodeSeen = false;
         uint64_t unknownTypeRequests = 0;  // requests for types meshscope does not serve, ignored
         std::set<std::string> due;  // type URLs owed a response
-        Stream *stream = nullptr;   // null once gRPC is done with the stream
-        bool writing = false;       // a StartWrite of `outgoing` is in flight
-        bool finishing = false;     // the read side ended: Finish once no write is in flight
-        bool finished = false;      // Finish was called
-        bool broken = false;        // a write failed: send nothing more
+        Stream *stream = nullptr;  // null once gRPC is done with the stream
+        bool writing = false;  // a StartWrite of `outgoing` is in flight
+        bool finishing = false;  // the read side ended: Finish once no write is in flight
+        bool finished = false;  // Finish was called
+        bool broken = false;  // a write failed: send nothing more
         discovery::DiscoveryResponse outgoing;
     };
 
@@ -136,8 +136,8 @@ struct XdsControlPlane::Shared {
     size_t maxDisconnected = 64;
     bool tls = false;
     TlsPeerLog tlsPeers;
-    std::atomic<uint64_t> lastNonce{0};
-    std::atomic<uint64_t> lastClientId{0};
+    std::atomic<uint64_t> lastNonce {0};
+    std::atomic<uint64_t> lastClientId {0};
 
     mutable std::mutex snapshotMutex;
     std::shared_ptr<const Snapshot> snapshot;
@@ -194,16 +194,13 @@ struct XdsControlPlane::Shared {
             last = e.version;
             return true;
         }
-        case XdsClientEvent::Kind::Nacked:
-            loggedAcks.erase({e.clientId, e.typeUrl});
-            return true;
+        case XdsClientEvent::Kind::Nacked: loggedAcks.erase({e.clientId, e.typeUrl}); return true;
         case XdsClientEvent::Kind::Disconnected:
             for (auto it = loggedAcks.lower_bound({e.clientId, std::string()});
                  it != loggedAcks.end() && it->first.first == e.clientId;)
                 it = loggedAcks.erase(it);
             return true;
-        case XdsClientEvent::Kind::Connected:
-            return true;
+        case XdsClientEvent::Kind::Connected: return true;
         }
         return true;
     }
@@ -214,9 +211,10 @@ struct XdsControlPlane::Shared {
         const std::shared_ptr<const Snapshot> snap = currentSnapshot();
         if (!snap || client.due.empty())
             return false;  // nothing to serve yet: setResources marks the types due again
-        const std::string typeUrl = *std::min_element(client.due.begin(), client.due.end(), [](const auto &a, const auto &b) {
-            return std::make_pair(typeRank(a), a) < std::make_pair(typeRank(b), b);
-        });
+        const std::string typeUrl
+            = *std::min_element(client.due.begin(), client.due.end(), [](const auto &a, const auto &b) {
+                  return std::make_pair(typeRank(a), a) < std::make_pair(typeRank(b), b);
+              });
         client.due.erase(typeUrl);
         XdsTypeStatus *t = nullptr;
         for (XdsTypeStatus &candidate : client.status.types) {
@@ -278,7 +276,8 @@ struct XdsControlPlane::Shared {
 
 // One ADS stream. gRPC runs its reactions on callback threads, a read and a write
 // possibly at once; the client record's mutex orders them. Deletes itself in OnDone.
-class XdsControlPlane::Stream final : public grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse> {
+class XdsControlPlane::Stream final
+    : public grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse> {
 public:
     Stream(std::shared_ptr<Shared> shared, grpc::CallbackServerContext *context)
         : m_shared(std::move(shared))
@@ -520,8 +519,8 @@ public:
     }
 
     // Runs on a gRPC callback thread when a client opens a stream.
-    grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse> *
-    StreamAggregatedResources(grpc::CallbackServerContext *context) override
+    grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse> *StreamAggregatedResources(
+        grpc::CallbackServerContext *context) override
     {
         return new Stream(m_shared, context);
     }
@@ -619,11 +618,10 @@ std::vector<XdsClientStatus> XdsControlPlane::clients() const
         std::lock_guard lock(c->mutex);
         (c->status.connected ? connected : disconnected).push_back(c->status);
     }
-    std::stable_sort(disconnected.begin(), disconnected.end(), [](const XdsClientStatus &a, const XdsClientStatus &b) {
-        return a.disconnectedAtMs > b.disconnectedAtMs;
-    });
-    connected.insert(connected.end(), std::make_move_iterator(disconnected.begin()),
-                     std::make_move_iterator(disconnected.end()));
+    std::stable_sort(disconnected.begin(), disconnected.end(),
+        [](const XdsClientStatus &a, const XdsClientStatus &b) { return a.disconnectedAtMs > b.disconnectedAtMs; });
+    connected.insert(
+        connected.end(), std::make_move_iterator(disconnected.begin()), std::make_move_iterator(disconnected.end()));
     return connected;
 }
 

@@ -15,10 +15,10 @@
 // getters may be called from any thread. The event callback runs on a gRPC thread
 // with no lock held: copy what it needs and post it (Qt: a queued invokeMethod).
 
-#include "routing/routemodel.h"
-#include "routing/xds/xdstranslator.h"
 #include "net/peercertificate.h"
 #include "net/tlsoptions.h"
+#include "routing/routemodel.h"
+#include "routing/xds/xdstranslator.h"
 
 #include <cstdint>
 #include <functional>
@@ -35,24 +35,24 @@ namespace meshscope::routing {
 
 struct XdsControlPlaneConfig {
     std::string listenAddress = "127.0.0.1:18000";  // port 0 picks a free port
-    std::string identifier = "meshscope";           // DiscoveryResponse.control_plane.identifier
-    size_t maxDisconnectedClients = 64;             // the oldest disconnected clients are forgotten first
-    TlsServerOptions tls;                           // certFile set: serve TLS (and mTLS with a client CA)
+    std::string identifier = "meshscope";  // DiscoveryResponse.control_plane.identifier
+    size_t maxDisconnectedClients = 64;  // the oldest disconnected clients are forgotten first
+    TlsServerOptions tls;  // certFile set: serve TLS (and mTLS with a client CA)
 };
 
 // One type URL of one client's stream.
 struct XdsTypeStatus {
     std::string typeUrl;
-    bool wildcard = false;                   // LDS/CDS asked for everything
+    bool wildcard = false;  // LDS/CDS asked for everything
     std::vector<std::string> resourceNames;  // what it subscribed to, sorted
-    std::string sentVersion;                 // of the latest response ("" before any)
+    std::string sentVersion;  // of the latest response ("" before any)
     std::string sentNonce;
-    int64_t sentAtMs = 0;                    // wall clock, ms since the epoch
-    std::string ackedVersion;                // the last version it accepted
+    int64_t sentAtMs = 0;  // wall clock, ms since the epoch
+    std::string ackedVersion;  // the last version it accepted
     int64_t ackedAtMs = 0;
-    bool rejected = false;                   // the latest response was NACKed (cleared by an ACK)
-    std::string nackedVersion;               // the last version it rejected, and why:
-    int nackCode = 0;                        // google.rpc.Status code (gRPC sends 3, INVALID_ARGUMENT)
+    bool rejected = false;  // the latest response was NACKed (cleared by an ACK)
+    std::string nackedVersion;  // the last version it rejected, and why:
+    int nackCode = 0;  // google.rpc.Status code (gRPC sends 3, INVALID_ARGUMENT)
     std::string nackMessage;
     int64_t nackedAtMs = 0;
     uint64_t nackCount = 0;
@@ -62,9 +62,9 @@ struct XdsClientStatus {
     uint64_t id = 0;  // one per stream, never reused
     std::string nodeId;
     std::string nodeCluster;
-    std::string userAgentName;     // "gRPC C-core linux"
+    std::string userAgentName;  // "gRPC C-core linux"
     std::string userAgentVersion;  // "C-core 29.0.0"
-    std::string peer;              // "ipv4:127.0.0.1:50412"
+    std::string peer;  // "ipv4:127.0.0.1:50412"
     bool connected = true;
     int64_t connectedAtMs = 0;
     int64_t disconnectedAtMs = 0;
@@ -81,7 +81,7 @@ struct XdsClientEvent {
     std::string peer;
     std::string typeUrl;  // Acked, Nacked
     std::string version;  // the version ACKed or NACKed
-    int code = 0;         // Nacked
+    int code = 0;  // Nacked
     std::string message;  // Nacked: the client's reason
 };
 

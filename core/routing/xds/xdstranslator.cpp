@@ -47,8 +47,7 @@ std::string ruleLabel(const HttpRoute &r, const RouteRule &rule, size_t index)
 }
 
 void addHeaderOptions(google::protobuf::RepeatedPtrField<core::HeaderValueOption> *out,
-                      const std::vector<std::pair<std::string, std::string>> &headers,
-                      core::HeaderValueOption::HeaderAppendAction action)
+    const std::vector<std::pair<std::string, std::string>> &headers, core::HeaderValueOption::HeaderAppendAction action)
 {
     for (const auto &[key, value] : headers) {
         core::HeaderValueOption *o = out->Add();
@@ -84,7 +83,8 @@ public:
         for (const std::string &name : order) {
             const auto &routes = byListener[name];
             const bool faults = std::any_of(routes.begin(), routes.end(), [](const HttpRoute *r) {
-                return std::any_of(r->rules.begin(), r->rules.end(), [](const RouteRule &rule) { return rule.fault.has_value(); });
+                return std::any_of(
+                    r->rules.begin(), r->rules.end(), [](const RouteRule &rule) { return rule.fault.has_value(); });
             });
             m_out.listeners.push_back(listener(name, faults));
             m_out.routeConfigurations.push_back(routeConfiguration(name, routes));
@@ -134,7 +134,8 @@ private:
         vh->set_name(name);
         // Served under "<name>.<namespace>" only by routes without hostnames: those
         // match any authority (Gateway API).
-        const bool catchAll = std::all_of(routes.begin(), routes.end(), [](const HttpRoute *r) { return r->hostnames.empty(); });
+        const bool catchAll
+            = std::all_of(routes.begin(), routes.end(), [](const HttpRoute *r) { return r->hostnames.empty(); });
         if (catchAll) {
             vh->add_domains("*");
         } else {
@@ -161,7 +162,8 @@ private:
         for (size_t j = 0; j < n; ++j) {
             const RouteMatch &m = rule.matches.empty() ? matchAll : rule.matches[j];
             route::Route *out = vh->add_routes();
-            std::string name = r.ns + "/" + r.name + "/" + (rule.name.empty() ? "rules[" + std::to_string(index) + "]" : rule.name);
+            std::string name
+                = r.ns + "/" + r.name + "/" + (rule.name.empty() ? "rules[" + std::to_string(index) + "]" : rule.name);
             if (rule.matches.size() > 1)
                 name += "/matches[" + std::to_string(j) + "]";
             out->set_name(name);
@@ -174,11 +176,9 @@ private:
 
     void fillMatch(route::RouteMatch *out, const RouteMatch &m, const std::string &label)
     {
-        const PathMatch path = m.path.value_or(PathMatch{});
+        const PathMatch path = m.path.value_or(PathMatch {});
         switch (path.type) {
-        case PathMatchType::Exact:
-            out->set_path(path.value);
-            break;
+        case PathMatchType::Exact: out->set_path(path.value); break;
         case PathMatchType::PathPrefix: {
             std::string value = path.value;
             while (value.size() > 1 && value.back() == '/')
@@ -192,9 +192,7 @@ private:
                 out->set_path_separated_prefix(value);
             break;
         }
-        case PathMatchType::RegularExpression:
-            setRegex(out->mutable_safe_regex(), path.value);
-            break;
+        case PathMatchType::RegularExpression: setRegex(out->mutable_safe_regex(), path.value); break;
         }
         for (const HeaderMatch &h : m.headers) {
             route::HeaderMatcher *hm = out->add_headers();
@@ -265,14 +263,16 @@ private:
             if (m_grpc) {
                 // gRPC 1.51 ignores request_mirror_policies (gRFC A33 brought faults to
                 // proxyless clients, not mirroring): sending it would only cost a cluster.
-                note(label + ": proxyless gRPC does not mirror requests (its xDS support covers fault injection, gRFC A33, "
-                             "not request_mirror_policies); mirror not sent");
+                note(label
+                    + ": proxyless gRPC does not mirror requests (its xDS support covers fault injection, gRFC A33, "
+                      "not request_mirror_policies); mirror not sent");
             } else {
                 route::RouteAction::RequestMirrorPolicy *policy = action->add_request_mirror_policies();
                 policy->set_cluster(useCluster(rule.mirror->backend, r.ns));
                 // Without runtime_fraction every request is mirrored.
                 if (rule.mirror->percent < 100)
-                    *policy->mutable_runtime_fraction()->mutable_default_value() = xdsFractionalPercent(rule.mirror->percent);
+                    *policy->mutable_runtime_fraction()->mutable_default_value()
+                        = xdsFractionalPercent(rule.mirror->percent);
             }
         }
     }
@@ -304,7 +304,8 @@ private:
         (*out->mutable_typed_per_filter_config())[std::string(kXdsFaultFilterName)].PackFrom(config);
     }
 
-    void fillRetry(route::RetryPolicy *out, const RetryPolicy &retry, const std::optional<int64_t> &backendTimeoutMs) const
+    void fillRetry(
+        route::RetryPolicy *out, const RetryPolicy &retry, const std::optional<int64_t> &backendTimeoutMs) const
     {
         std::vector<std::string> on = retry.retryOn;
         if (!retry.codes.empty()) {
@@ -336,12 +337,16 @@ private:
     void fillHeaderChanges(route::Route *out, const RouteRule &rule) const
     {
         using Action = core::HeaderValueOption;
-        addHeaderOptions(out->mutable_request_headers_to_add(), rule.requestHeaders.set, Action::OVERWRITE_IF_EXISTS_OR_ADD);
-        addHeaderOptions(out->mutable_request_headers_to_add(), rule.requestHeaders.add, Action::APPEND_IF_EXISTS_OR_ADD);
+        addHeaderOptions(
+            out->mutable_request_headers_to_add(), rule.requestHeaders.set, Action::OVERWRITE_IF_EXISTS_OR_ADD);
+        addHeaderOptions(
+            out->mutable_request_headers_to_add(), rule.requestHeaders.add, Action::APPEND_IF_EXISTS_OR_ADD);
         for (const std::string &h : rule.requestHeaders.remove)
             out->add_request_headers_to_remove(lower(h));
-        addHeaderOptions(out->mutable_response_headers_to_add(), rule.responseHeaders.set, Action::OVERWRITE_IF_EXISTS_OR_ADD);
-        addHeaderOptions(out->mutable_response_headers_to_add(), rule.responseHeaders.add, Action::APPEND_IF_EXISTS_OR_ADD);
+        addHeaderOptions(
+            out->mutable_response_headers_to_add(), rule.responseHeaders.set, Action::OVERWRITE_IF_EXISTS_OR_ADD);
+        addHeaderOptions(
+            out->mutable_response_headers_to_add(), rule.responseHeaders.add, Action::APPEND_IF_EXISTS_OR_ADD);
         for (const std::string &h : rule.responseHeaders.remove)
             out->add_response_headers_to_remove(lower(h));
     }
@@ -374,8 +379,8 @@ private:
         return c;
     }
 
-    envoy::config::endpoint::v3::ClusterLoadAssignment loadAssignment(const std::string &name, const BackendRef &b,
-                                                                       const std::string &routeNs)
+    envoy::config::endpoint::v3::ClusterLoadAssignment loadAssignment(
+        const std::string &name, const BackendRef &b, const std::string &routeNs)
     {
         envoy::config::endpoint::v3::ClusterLoadAssignment cla;
         cla.set_cluster_name(name);
@@ -390,7 +395,8 @@ private:
         for (const EndpointSlice *slice : slices) {
             const int port = dialPort(b, *slice);
             if (port <= 0) {
-                note("EndpointSlice " + slice->ns + "/" + slice->name + ": no port, and the backend reference names none; endpoints not sent");
+                note("EndpointSlice " + slice->ns + "/" + slice->name
+                    + ": no port, and the backend reference names none; endpoints not sent");
                 continue;
             }
             for (const Endpoint &e : slice->endpoints) {

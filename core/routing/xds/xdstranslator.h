@@ -32,12 +32,13 @@
 namespace meshscope::routing {
 
 inline constexpr std::string_view kXdsListenerType = "type.googleapis.com/envoy.config.listener.v3.Listener";
-inline constexpr std::string_view kXdsRouteConfigurationType = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+inline constexpr std::string_view kXdsRouteConfigurationType
+    = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
 inline constexpr std::string_view kXdsClusterType = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
-inline constexpr std::string_view kXdsClusterLoadAssignmentType =
-    "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-inline constexpr std::string_view kXdsHttpConnectionManagerType =
-    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+inline constexpr std::string_view kXdsClusterLoadAssignmentType
+    = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+inline constexpr std::string_view kXdsHttpConnectionManagerType
+    = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 inline constexpr std::string_view kXdsRouterFilterName = "envoy.filters.http.router";
 // The fault filter's name in http_filters, and the typed_per_filter_config key of a
 // route's HTTPFault (gRFC A33; Envoy's envoy.filters.http.fault).

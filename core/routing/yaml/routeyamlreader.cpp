@@ -337,13 +337,14 @@ std::optional<StringMatchType> stringMatchType(DocReader &r, const YAML::Node &n
 }
 
 // headers[] and queryParams[] share one shape: {name, type, value}.
-template <typename M> std::vector<M> readNameValueMatches(DocReader &r, const YAML::Node &n, const std::string &field)
+template <typename M>
+std::vector<M> readNameValueMatches(DocReader &r, const YAML::Node &n, const std::string &field)
 {
     std::vector<M> out;
     const auto items = r.seq(n, field);
     for (size_t i = 0; i < items.size(); ++i) {
         const std::string f = indexed(field, i);
-        const auto v = r.map(items[i], f, { "name", "type", "value" });
+        const auto v = r.map(items[i], f, {"name", "type", "value"});
         if (!v)
             continue;
         M m;
@@ -377,14 +378,14 @@ template <typename M> std::vector<M> readNameValueMatches(DocReader &r, const YA
 
 std::optional<RouteMatch> readMatch(DocReader &r, const YAML::Node &n, const std::string &field)
 {
-    const auto v = r.map(n, field, { "path", "headers", "queryParams", "method" });
+    const auto v = r.map(n, field, {"path", "headers", "queryParams", "method"});
     if (!v)
         return std::nullopt;
     RouteMatch m;
     PathMatch path;  // Gateway API default PathPrefix "/", made explicit here
     if (v->has("path")) {
         const std::string f = field + ".path";
-        if (const auto pv = r.map(v->get("path"), f, { "type", "value" })) {
+        if (const auto pv = r.map(v->get("path"), f, {"type", "value"})) {
             if (pv->has("type")) {
                 const auto t = r.str(pv->get("type"), f + ".type");
                 if (t && *t == "Exact")
@@ -416,8 +417,8 @@ std::optional<RouteMatch> readMatch(DocReader &r, const YAML::Node &n, const std
 // A reference to a Service: backendRefs[] and requestMirror.backendRef.
 std::optional<BackendRef> readBackendRef(DocReader &r, const YAML::Node &n, const std::string &field, bool withWeight)
 {
-    const auto v = withWeight ? r.map(n, field, { "name", "namespace", "port", "weight", "group", "kind", "filters" })
-                              : r.map(n, field, { "name", "namespace", "port", "group", "kind" });
+    const auto v = withWeight ? r.map(n, field, {"name", "namespace", "port", "weight", "group", "kind", "filters"})
+                              : r.map(n, field, {"name", "namespace", "port", "group", "kind"});
     if (!v)
         return std::nullopt;
     BackendRef b;
@@ -471,16 +472,16 @@ std::optional<BackendRef> readBackendRef(DocReader &r, const YAML::Node &n, cons
 
 void readHeaderModifier(DocReader &r, const YAML::Node &n, const std::string &field, HeaderModifier &out)
 {
-    const auto v = r.map(n, field, { "set", "add", "remove" });
+    const auto v = r.map(n, field, {"set", "add", "remove"});
     if (!v)
         return;
-    for (const char *op : { "set", "add" }) {
+    for (const char *op : {"set", "add"}) {
         auto &list = std::string(op) == "set" ? out.set : out.add;
         const std::string f = join(field, op);
         const auto items = r.seq(v->get(op), f);
         for (size_t i = 0; i < items.size(); ++i) {
             const std::string fi = indexed(f, i);
-            const auto hv = r.map(items[i], fi, { "name", "value" });
+            const auto hv = r.map(items[i], fi, {"name", "value"});
             if (!hv)
                 continue;
             if (!hv->has("name") || !hv->has("value")) {
@@ -507,12 +508,12 @@ std::optional<double> readPercent(DocReader &r, const YAML::Node &n, const std::
 
 void readFault(DocReader &r, const YAML::Node &n, const std::string &field, FaultInjection &fault)
 {
-    const auto v = r.map(n, field, { "delay", "abort" });
+    const auto v = r.map(n, field, {"delay", "abort"});
     if (!v)
         return;
     if (v->has("delay")) {
         const std::string f = field + ".delay";
-        if (const auto dv = r.map(v->get("delay"), f, { "fixedDelay", "percent" })) {
+        if (const auto dv = r.map(v->get("delay"), f, {"fixedDelay", "percent"})) {
             if (dv->has("fixedDelay"))
                 fault.delayMs = r.duration(dv->get("fixedDelay"), f + ".fixedDelay");
             else
@@ -525,7 +526,7 @@ void readFault(DocReader &r, const YAML::Node &n, const std::string &field, Faul
     }
     if (v->has("abort")) {
         const std::string f = field + ".abort";
-        if (const auto av = r.map(v->get("abort"), f, { "httpStatus", "percent" })) {
+        if (const auto av = r.map(v->get("abort"), f, {"httpStatus", "percent"})) {
             if (av->has("httpStatus")) {
                 if (const auto s = r.integer(av->get("httpStatus"), f + ".httpStatus", 0, 999))
                     fault.abortHttpStatus = int(*s);
@@ -549,8 +550,8 @@ void readFilters(DocReader &r, const YAML::Node &n, RouteRule &rule)
     for (size_t i = 0; i < items.size(); ++i) {
         const std::string f = indexed("filters", i);
         const auto v = r.map(items[i], f,
-            { "type", "requestHeaderModifier", "responseHeaderModifier", "requestMirror", "extensionRef",
-                "requestRedirect", "urlRewrite", "cors", kFaultKey.c_str() });
+            {"type", "requestHeaderModifier", "responseHeaderModifier", "requestMirror", "extensionRef",
+                "requestRedirect", "urlRewrite", "cors", kFaultKey.c_str()});
         if (!v)
             continue;
         if (!v->has("type")) {
@@ -587,7 +588,7 @@ void readFilters(DocReader &r, const YAML::Node &n, RouteRule &rule)
             if (!c.IsDefined())
                 continue;
             const std::string fm = f + ".requestMirror";
-            const auto mv = r.map(c, fm, { "backendRef", "percent", "fraction" });
+            const auto mv = r.map(c, fm, {"backendRef", "percent", "fraction"});
             if (!mv)
                 continue;
             if (!mv->has("backendRef")) {
@@ -607,7 +608,7 @@ void readFilters(DocReader &r, const YAML::Node &n, RouteRule &rule)
                     m.percent = double(*p);
             } else if (mv->has("fraction")) {
                 const std::string ff = fm + ".fraction";
-                if (const auto fv = r.map(mv->get("fraction"), ff, { "numerator", "denominator" })) {
+                if (const auto fv = r.map(mv->get("fraction"), ff, {"numerator", "denominator"})) {
                     std::optional<int64_t> num, den = 100;  // Gateway API default denominator
                     if (fv->has("numerator"))
                         num = r.integer(fv->get("numerator"), ff + ".numerator", 0, INT32_MAX);
@@ -629,7 +630,7 @@ void readFilters(DocReader &r, const YAML::Node &n, RouteRule &rule)
             if (!c.IsDefined())
                 continue;
             const std::string fe = f + ".extensionRef";
-            const auto ev = r.map(c, fe, { "group", "kind", "name" });
+            const auto ev = r.map(c, fe, {"group", "kind", "name"});
             if (!ev)
                 continue;
             const auto group = ev->has("group") ? r.str(ev->get("group"), fe + ".group") : std::string();
@@ -665,8 +666,7 @@ void readFilters(DocReader &r, const YAML::Node &n, RouteRule &rule)
 
 void readRetry(DocReader &r, const YAML::Node &n, RouteRule &rule)
 {
-    const auto v
-        = r.map(n, "retry", { "attempts", "codes", "backoff", kRetryOnKey.c_str(), kPerTryTimeoutKey.c_str() });
+    const auto v = r.map(n, "retry", {"attempts", "codes", "backoff", kRetryOnKey.c_str(), kPerTryTimeoutKey.c_str()});
     if (!v)
         return;
     RetryPolicy p;
@@ -712,7 +712,7 @@ RouteRule readRule(DocReader &r, const YAML::Node &n, size_t index)
     rule.source = r.source(n);
     const std::string indexName = indexed("rules", index);
     r.setRule(indexName, &rule.source.fieldLines);
-    const auto v = r.map(n, "", { "name", "matches", "filters", "backendRefs", "timeouts", "retry" });
+    const auto v = r.map(n, "", {"name", "matches", "filters", "backendRefs", "timeouts", "retry"});
     if (!v)
         return rule;
     if (v->has("name")) {
@@ -726,7 +726,7 @@ RouteRule readRule(DocReader &r, const YAML::Node &n, size_t index)
             rule.matches.push_back(std::move(*m));
     }
     if (rule.matches.empty() && matches.empty())
-        rule.matches.push_back(RouteMatch { PathMatch {}, {}, {}, {} });  // Gateway API default, made explicit
+        rule.matches.push_back(RouteMatch {PathMatch {}, {}, {}, {}});  // Gateway API default, made explicit
     readFilters(r, v->get("filters"), rule);
     const auto backends = r.seq(v->get("backendRefs"), "backendRefs");
     for (size_t i = 0; i < backends.size(); ++i) {
@@ -734,7 +734,7 @@ RouteRule readRule(DocReader &r, const YAML::Node &n, size_t index)
             rule.backends.push_back(std::move(*b));
     }
     if (v->has("timeouts")) {
-        if (const auto tv = r.map(v->get("timeouts"), "timeouts", { "request", "backendRequest" })) {
+        if (const auto tv = r.map(v->get("timeouts"), "timeouts", {"request", "backendRequest"})) {
             if (tv->has("request"))
                 rule.timeoutMs = r.duration(tv->get("request"), "timeouts.request");
             if (tv->has("backendRequest"))
@@ -751,14 +751,14 @@ void readHttpRoute(const YAML::Node &doc, const MapView &top, DocReader &r, Rout
     HttpRoute route;
     route.source = r.source(doc);
     r.setRule({}, &route.source.fieldLines);
-    checkApiVersion(doc, top, r, { kGatewayApiVersion, "gateway.networking.k8s.io/v1beta1" });
+    checkApiVersion(doc, top, r, {kGatewayApiVersion, "gateway.networking.k8s.io/v1beta1"});
     const Metadata md = readMetadata(doc, top, r, "HTTPRoute");
     route.name = md.name;
     route.ns = md.ns;
     const YAML::Node spec = top.get("spec");
     if (!spec.IsDefined()) {
         r.error(doc, "spec", "required");
-    } else if (const auto sv = r.map(spec, "spec", { "parentRefs", "hostnames", "rules" })) {
+    } else if (const auto sv = r.map(spec, "spec", {"parentRefs", "hostnames", "rules"})) {
         const auto hosts = r.seq(sv->get("hostnames"), "spec.hostnames");
         for (size_t i = 0; i < hosts.size(); ++i) {
             if (const auto h = r.str(hosts[i], indexed("spec.hostnames", i)))
@@ -779,7 +779,7 @@ void readEndpointSlice(const YAML::Node &doc, const MapView &top, DocReader &r, 
     EndpointSlice slice;
     slice.source = r.source(doc);
     r.setRule({}, &slice.source.fieldLines);
-    checkApiVersion(doc, top, r, { kDiscoveryApiVersion, "discovery.k8s.io/v1beta1" });
+    checkApiVersion(doc, top, r, {kDiscoveryApiVersion, "discovery.k8s.io/v1beta1"});
     const Metadata md = readMetadata(doc, top, r, "EndpointSlice");
     slice.name = md.name;
     slice.ns = md.ns;
@@ -799,7 +799,7 @@ void readEndpointSlice(const YAML::Node &doc, const MapView &top, DocReader &r, 
     const auto ports = r.seq(top.get("ports"), "ports");
     for (size_t i = 0; i < ports.size(); ++i) {
         const std::string f = indexed("ports", i);
-        const auto pv = r.map(ports[i], f, { "name", "port", "protocol", "appProtocol" });
+        const auto pv = r.map(ports[i], f, {"name", "port", "protocol", "appProtocol"});
         if (!pv || i > 0)
             continue;
         if (pv->has("name")) {

@@ -16,7 +16,7 @@ namespace meshscope::routing {
 struct RouteLoadResult {
     RouteSet set;
     std::vector<RouteIssue> issues;  // parse problems (errors) and ignored documents (warnings)
-    bool ok() const;                 // no issue of severity Error
+    bool ok() const;  // no issue of severity Error
 };
 
 RouteLoadResult loadRouteYaml(const std::string &text, const std::string &fileName);

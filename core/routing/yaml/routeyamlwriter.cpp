@@ -73,7 +73,8 @@ void emitHeaderModifier(YAML::Emitter &e, const char *type, const char *key, con
     e << YAML::EndMap << YAML::EndMap;
 }
 
-template <typename M> void emitNameValueMatches(YAML::Emitter &e, const char *key, const std::vector<M> &list)
+template <typename M>
+void emitNameValueMatches(YAML::Emitter &e, const char *key, const std::vector<M> &list)
 {
     if (list.empty())
         return;

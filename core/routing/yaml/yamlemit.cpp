@@ -15,7 +15,7 @@ bool yamlNeedsQuotes(const std::string &text)
         return true;
     std::string lower = text;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    static const std::set<std::string> words = { "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~" };
+    static const std::set<std::string> words = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"};
     if (words.count(lower))
         return true;
     // Numbers in YAML 1.1 and 1.2 spellings, including sexagesimal 1:20 and 0x/0o/0b.

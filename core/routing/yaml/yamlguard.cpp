@@ -32,7 +32,7 @@ public:
         m_anchors.clear();
         m_open.clear();
     }
-    void OnDocumentEnd() override {}
+    void OnDocumentEnd() override { }
 
     void OnNull(const YAML::Mark &mark, YAML::anchor_t anchor) override { leaf(mark, anchor, "~"); }
     void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, const std::string &value) override
@@ -48,14 +48,14 @@ public:
         // An alias used as a key: its text is unknown here, so it never collides.
         value(mark, {});
     }
-    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
-                         YAML::EmitterStyle::value) override
+    void OnSequenceStart(
+        const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, YAML::EmitterStyle::value) override
     {
         open(mark, anchor, false);
     }
     void OnSequenceEnd() override { close(); }
-    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor,
-                    YAML::EmitterStyle::value) override
+    void OnMapStart(
+        const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, YAML::EmitterStyle::value) override
     {
         open(mark, anchor, true);
     }
@@ -66,13 +66,13 @@ private:
         bool map = false;
         YAML::anchor_t anchor = 0;
         size_t expandedAtStart = 0;  // m_expanded when it opened
-        bool expectKey = true;       // maps alternate key, value
+        bool expectKey = true;  // maps alternate key, value
         std::map<std::string, int> keys;  // scalar keys seen, with their line
     };
 
     [[noreturn]] static void refuse(const YAML::Mark &mark, std::string message)
     {
-        throw Refused{YamlGuardError{mark.line >= 0 ? mark.line + 1 : 0, std::move(message)}};
+        throw Refused {YamlGuardError {mark.line >= 0 ? mark.line + 1 : 0, std::move(message)}};
     }
 
     void event(const YAML::Mark &mark)
@@ -85,8 +85,9 @@ private:
     {
         m_expanded += nodes;
         if (m_expanded > m_budget.maxExpandedNodes)
-            refuse(mark, "aliases expand past " + std::to_string(m_budget.maxExpandedNodes)
-                       + " nodes (a YAML alias bomb?); a route file needs no such nesting");
+            refuse(mark,
+                "aliases expand past " + std::to_string(m_budget.maxExpandedNodes)
+                    + " nodes (a YAML alias bomb?); a route file needs no such nesting");
     }
 
     // A node just completed in the innermost open collection: as a map key, it is
@@ -118,7 +119,7 @@ private:
     {
         event(mark);
         grow(mark, 1);
-        m_open.push_back(Open{map, anchor, m_expanded - 1, true, {}});
+        m_open.push_back(Open {map, anchor, m_expanded - 1, true, {}});
         m_marks.push_back(mark);
     }
 
@@ -152,8 +153,7 @@ bool checkYaml(const std::string &text, YamlGuardError *error, const YamlBudget 
     GuardHandler handler(budget);
     try {
         YAML::Parser parser(in);
-        while (parser.HandleNextDocument(handler)) {
-        }
+        while (parser.HandleNextDocument(handler)) { }
     } catch (const Refused &r) {
         *error = r.error;
         return false;

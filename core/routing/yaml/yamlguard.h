@@ -17,7 +17,7 @@ namespace meshscope::routing {
 
 struct YamlBudget {
     size_t maxExpandedNodes = 1'000'000;  // per file, aliases expanded
-    size_t maxEvents = 2'000'000;         // parser events, aliases not expanded
+    size_t maxEvents = 2'000'000;  // parser events, aliases not expanded
     size_t maxDocuments = 10'000;
 };
 

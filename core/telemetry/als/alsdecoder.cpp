@@ -153,7 +153,8 @@ double durationMs(const google::protobuf::Duration &d)
     return double(d.seconds()) * 1000.0 + double(d.nanos()) / 1e6;
 }
 
-constexpr std::string_view kMethodNames[] = {"", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+constexpr std::string_view kMethodNames[]
+    = {"", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 
 std::string_view methodName(int m)
 {
@@ -174,8 +175,8 @@ bool failureFlags(const alog::ResponseFlags &f)
         || f.downstream_remote_reset();
 }
 
-const std::string *findHeader(const google::protobuf::RepeatedPtrField<alog::MeshscopeHeaderEntry> &headers,
-                              std::string_view key)
+const std::string *findHeader(
+    const google::protobuf::RepeatedPtrField<alog::MeshscopeHeaderEntry> &headers, std::string_view key)
 {
     for (const auto &h : headers) {
         if (h.key() == key)
@@ -210,13 +211,13 @@ struct Common {
     double upstreamMs = -1;  // first byte sent upstream to last byte back; -1 unknown
     std::string_view cluster;
     int8_t downstreamMtls = -1;  // -1 no TLS properties, 0 TLS without a peer SAN, 1 peer SAN
-    bool meshPeer = false;       // the peer's SAN is a SPIFFE identity
-    bool failed = false;         // a failure response flag
+    bool meshPeer = false;  // the peer's SAN is a SPIFFE identity
+    bool failed = false;  // a failure response flag
 };
 
 // Returns a rejection reason, or nullptr when the entry is usable.
-const char *readCommon(const alog::AccessLogCommon &c, bool tcp, const AlsDecodeLimits &limits, int64_t nowMs,
-                       Common &out)
+const char *readCommon(
+    const alog::AccessLogCommon &c, bool tcp, const AlsDecodeLimits &limits, int64_t nowMs, Common &out)
 {
     out.timeMs = nowMs;
     if (c.has_start_time()) {
@@ -242,7 +243,8 @@ const char *readCommon(const alog::AccessLogCommon &c, bool tcp, const AlsDecode
         out.durationMs = durationMs(*d);
     }
     if (c.has_time_to_first_upstream_tx_byte() && c.has_time_to_last_upstream_rx_byte()) {
-        const double leg = durationMs(c.time_to_last_upstream_rx_byte()) - durationMs(c.time_to_first_upstream_tx_byte());
+        const double leg
+            = durationMs(c.time_to_last_upstream_rx_byte()) - durationMs(c.time_to_first_upstream_tx_byte());
         if (leg >= 0 && leg <= out.durationMs)
             out.upstreamMs = leg;
     }
@@ -285,8 +287,8 @@ const char *passthroughName(std::string_view authority, const alog::AccessLogCom
 struct Entry {
     const alog::AccessLogCommon *common = nullptr;
     std::string_view authority;  // HTTP only
-    RequestEvent event;          // everything but the node ids
-    std::string originalPath;    // the path the caller asked for, before any rewrite
+    RequestEvent event;  // everything but the node ids
+    std::string originalPath;  // the path the caller asked for, before any rewrite
 };
 
 class EntryDecoder {
@@ -574,7 +576,8 @@ AlsNodeIdentity AlsDecoder::identityOf(const core::Node &node, const AlsDecodeLi
         ref.ns = !md.ns.empty() ? md.ns : !nsOfDomain.empty() ? nsOfDomain : nsOfPod;
         const std::string workload = !md.workload.empty() ? std::string(md.workload) : workloadOfPod(pod);
         // Istio's sidecar cluster is "<app>.<namespace>" ("istio-proxy" in old releases).
-        const std::string_view clusterApp = cluster == "istio-proxy" ? std::string_view() : cluster.substr(0, cluster.find('.'));
+        const std::string_view clusterApp
+            = cluster == "istio-proxy" ? std::string_view() : cluster.substr(0, cluster.find('.'));
         if (parts[0] == "router") {
             ref.gateway = true;
             ref.name = !workload.empty() ? workload : std::string(clusterApp);
@@ -622,8 +625,8 @@ AlsDecoder::AlsDecoder(AlsDecodeLimits limits)
 {
 }
 
-AlsDecodeResult AlsDecoder::decode(const als::StreamAccessLogsMessage &message, const AlsNodeIdentity &stream,
-                                   int64_t nowMs) const
+AlsDecodeResult AlsDecoder::decode(
+    const als::StreamAccessLogsMessage &message, const AlsNodeIdentity &stream, int64_t nowMs) const
 {
     AlsDecodeResult result;
     const AlsNodeIdentity *who = &stream;
@@ -648,7 +651,8 @@ AlsDecodeResult AlsDecoder::decode(const als::StreamAccessLogsMessage &message, 
     return result;
 }
 
-AlsDecodeResult AlsDecoder::decodeBytes(const void *data, size_t size, const AlsNodeIdentity &stream, int64_t nowMs) const
+AlsDecodeResult AlsDecoder::decodeBytes(
+    const void *data, size_t size, const AlsNodeIdentity &stream, int64_t nowMs) const
 {
     google::protobuf::Arena arena;
     auto *message = google::protobuf::Arena::CreateMessage<als::StreamAccessLogsMessage>(&arena);

@@ -29,7 +29,7 @@ namespace meshscope {
 struct AlsDecodeLimits {
     int64_t maxClockSkewMs = 24ll * 3600 * 1000;  // a start time this far from now is absurd
     int64_t maxDurationMs = 24ll * 3600 * 1000;
-    size_t maxNameBytes = 256;    // node identity, upstream cluster
+    size_t maxNameBytes = 256;  // node identity, upstream cluster
     size_t maxValueBytes = 2048;  // path, authority: longer values are truncated
     // An entry of a sidecar's inbound listener whose caller presented a mesh (SPIFFE)
     // certificate is the callee's copy of a request the caller's own sidecar logs as
@@ -42,11 +42,11 @@ struct AlsDecodeLimits {
 
 // The Envoy that opened a stream, from the Identifier of its first message.
 struct AlsNodeIdentity {
-    bool known = false;      // an identifier has been seen on this stream
-    std::string nodeId;      // Identifier.node.id and .cluster as reported
+    bool known = false;  // an identifier has been seen on this stream
+    std::string nodeId;  // Identifier.node.id and .cluster as reported
     std::string nodeCluster;
-    NodeRef workload;        // the Envoy's own workload: the source of its entries
-    bool istio = false;      // the node id has Istio's "type~ip~pod.ns~domain" form
+    NodeRef workload;  // the Envoy's own workload: the source of its entries
+    bool istio = false;  // the node id has Istio's "type~ip~pod.ns~domain" form
     const char *problem = nullptr;  // why the identity could not be used, counted per message
 };
 
@@ -76,7 +76,7 @@ public:
     // A message that carries an identifier is decoded with that identity, which is
     // returned in AlsDecodeResult::identity for the caller to keep for later messages.
     AlsDecodeResult decode(const envoy::service::accesslog::v3::StreamAccessLogsMessage &message,
-                           const AlsNodeIdentity &stream, int64_t nowMs) const;
+        const AlsNodeIdentity &stream, int64_t nowMs) const;
     // Parses serialized bytes first; malformed input sets AlsDecodeResult::malformed.
     AlsDecodeResult decodeBytes(const void *data, size_t size, const AlsNodeIdentity &stream, int64_t nowMs) const;
 

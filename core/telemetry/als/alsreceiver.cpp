@@ -18,16 +18,16 @@ namespace meshscope {
 namespace als = envoy::service::accesslog::v3;
 
 struct AlsReceiver::AtomicCounters {
-    std::atomic<uint64_t> streamsOpened{0}, streamsActive{0}, streamsCut{0}, messages{0}, httpEntries{0},
-        tcpEntries{0}, rejectedEntries{0}, requests{0}, malformedMessages{0}, oversizedMessages{0};
+    std::atomic<uint64_t> streamsOpened {0}, streamsActive {0}, streamsCut {0}, messages {0}, httpEntries {0},
+        tcpEntries {0}, rejectedEntries {0}, requests {0}, malformedMessages {0}, oversizedMessages {0};
 };
 
 // The raw-bytes flavour of the generated service: meshscope parses each message
 // itself so that malformed and oversized ones are counted and answered clearly.
-class AlsReceiver::Service final : public als::AccessLogService::WithRawCallbackMethod_StreamAccessLogs<als::AccessLogService::Service> {
+class AlsReceiver::Service final
+    : public als::AccessLogService::WithRawCallbackMethod_StreamAccessLogs<als::AccessLogService::Service> {
 public:
-    Service(TelemetrySink &aggregator, const AlsReceiverConfig &config, AtomicCounters &counters,
-            TlsPeerLog &tlsPeers)
+    Service(TelemetrySink &aggregator, const AlsReceiverConfig &config, AtomicCounters &counters, TlsPeerLog &tlsPeers)
         : m_aggregator(aggregator)
         , m_config(config)
         , m_counters(counters)
@@ -37,8 +37,8 @@ public:
     }
 
     // Runs on a gRPC callback thread when a client opens a stream.
-    grpc::ServerReadReactor<grpc::ByteBuffer> *StreamAccessLogs(grpc::CallbackServerContext *context,
-                                                                grpc::ByteBuffer *response) override;
+    grpc::ServerReadReactor<grpc::ByteBuffer> *StreamAccessLogs(
+        grpc::CallbackServerContext *context, grpc::ByteBuffer *response) override;
 
     // Decodes and ingests one message of a stream whose identity so far is `identity`.
     // Runs on a gRPC callback thread; reads of one stream never overlap.
@@ -48,8 +48,9 @@ public:
         if (size > m_config.maxMessageBytes) {
             m_counters.oversizedMessages++;
             m_aggregator.countOversized("access log message over the size limit");
-            return {grpc::StatusCode::RESOURCE_EXHAUSTED, "access log message of " + std::to_string(size)
-                        + " bytes exceeds the limit of " + std::to_string(m_config.maxMessageBytes) + " bytes"};
+            return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+                "access log message of " + std::to_string(size) + " bytes exceeds the limit of "
+                    + std::to_string(m_config.maxMessageBytes) + " bytes"};
         }
         grpc::Slice slice;
         if (size > 0 && !message.DumpToSingleSlice(&slice).ok()) {
@@ -62,7 +63,7 @@ public:
             m_counters.malformedMessages++;
             m_aggregator.countMalformed("malformed access log message");
             return {grpc::StatusCode::INVALID_ARGUMENT,
-                    "malformed StreamAccessLogsMessage (" + std::to_string(size) + " bytes could not be parsed)"};
+                "malformed StreamAccessLogsMessage (" + std::to_string(size) + " bytes could not be parsed)"};
         }
         if (result.identity)
             identity = std::move(*result.identity);
@@ -142,8 +143,8 @@ private:
     AlsNodeIdentity m_identity;  // known once the first message's identifier arrived
 };
 
-grpc::ServerReadReactor<grpc::ByteBuffer> *AlsReceiver::Service::StreamAccessLogs(grpc::CallbackServerContext *context,
-                                                                                  grpc::ByteBuffer *response)
+grpc::ServerReadReactor<grpc::ByteBuffer> *AlsReceiver::Service::StreamAccessLogs(
+    grpc::CallbackServerContext *context, grpc::ByteBuffer *response)
 {
     if (tls())
         recordTlsPeer(m_tlsPeers, *context);

@@ -6,9 +6,9 @@
 // nothing already received. Runs entirely on gRPC's own threads; nothing here touches
 // Qt objects.
 
-#include "telemetry/als/alsdecoder.h"
 #include "net/peercertificate.h"
 #include "net/tlsoptions.h"
+#include "telemetry/als/alsdecoder.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -35,11 +35,11 @@ struct AlsReceiverCounters {
     uint64_t streamsOpened = 0;
     uint64_t streamsActive = 0;
     uint64_t streamsCut = 0;  // ended by the client's cancellation or a broken connection
-    uint64_t messages = 0;    // messages read and decoded (malformed and oversized excluded)
+    uint64_t messages = 0;  // messages read and decoded (malformed and oversized excluded)
     uint64_t httpEntries = 0;
     uint64_t tcpEntries = 0;
     uint64_t rejectedEntries = 0;
-    uint64_t requests = 0;    // ObservedRequests handed to the aggregator
+    uint64_t requests = 0;  // ObservedRequests handed to the aggregator
     uint64_t malformedMessages = 0;
     uint64_t oversizedMessages = 0;
 };

@@ -10,8 +10,8 @@
 // Threading: plain values, safe to copy between threads.
 
 #include "model/telemetrysink.h"
-#include "net/peercertificate.h"
 #include "net/httpexchange.h"
+#include "net/peercertificate.h"
 #include "net/tlsoptions.h"
 
 #include <QString>
@@ -38,7 +38,7 @@ struct EnvoyAdminConfig {
 // --- /clusters?format=json ---------------------------------------------------
 
 struct EnvoyHostStatus {
-    QString address;   // "10.0.0.5:9080", "[::1]:80", "unix:/path", "internal:name"
+    QString address;  // "10.0.0.5:9080", "[::1]:80", "unix:/path", "internal:name"
     QString hostname;
     QString locality;  // "region/zone/sub_zone"; empty when unset
     // HostHealthStatus, as Envoy reports it.
@@ -144,12 +144,12 @@ struct EnvoyClusterHealth {
 };
 
 struct EnvoyAdminView {
-    NodeRef proxy;        // the gateway (or sidecar) whose admin was polled
+    NodeRef proxy;  // the gateway (or sidecar) whose admin was polled
     std::string proxyId;  // its graph node id
     std::vector<PulledEdge> edges;  // proxy -> each upstream that carried traffic
     std::vector<EnvoyClusterHealth> clusters;  // every cluster, in /clusters order
     double intervalSeconds = 0;  // between the two samples; 0: one sample, no rates yet
-    bool counterReset = false;   // a counter went backwards (proxy restart): deltas start from zero
+    bool counterReset = false;  // a counter went backwards (proxy restart): deltas start from zero
 };
 
 }  // namespace meshscope

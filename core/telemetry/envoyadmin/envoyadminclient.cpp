@@ -18,13 +18,11 @@ bool EnvoyAdminReply::transient() const
 {
     switch (kind) {
     case Error::Network:
-    case Error::Timeout:
-        return true;
+    case Error::Timeout: return true;
     case Error::Http:
         // 503 is what Envoy's admin (or a proxy in front of it) says while starting or draining.
         return httpStatus >= 500 || httpStatus == 429;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -121,9 +119,8 @@ void EnvoyAdminClient::get(const QString &pathAndQuery, Callback done)
         watchTlsErrors(reply, m_config.tls);
     m_http->track(
         reply, m_config.timeoutMs,
-        [this, where = early.where, done = std::move(done)](QNetworkReply *r, const HttpEnd &end) {
-            finish(r, end, where, done);
-        },
+        [this, where = early.where, done = std::move(done)](
+            QNetworkReply *r, const HttpEnd &end) { finish(r, end, where, done); },
         m_config.maxResponseBytes);
 }
 
@@ -137,7 +134,8 @@ void EnvoyAdminClient::finish(QNetworkReply *reply, const HttpEnd &end, const QS
         r.message = QStringLiteral("Envoy admin at %1: %2").arg(displayUrl(), end.refused);
     } else if (end.timedOut) {
         r.kind = EnvoyAdminReply::Error::Timeout;
-        r.message = QStringLiteral("Envoy admin at %1 did not answer within %2 ms").arg(displayUrl()).arg(m_config.timeoutMs);
+        r.message
+            = QStringLiteral("Envoy admin at %1 did not answer within %2 ms").arg(displayUrl()).arg(m_config.timeoutMs);
     } else if (r.httpStatus == 0 && reply->error() != QNetworkReply::NoError) {
         const QString tls = describeTlsFailure(reply, m_config.tls);
         r.kind = EnvoyAdminReply::Error::Network;
@@ -198,9 +196,9 @@ void fetchEnvoyAdminSample(EnvoyAdminClient &client, std::function<void(EnvoySam
         finishOne();
     });
     client.get(EnvoyAdminClient::statsPath(), [state, finishOne](EnvoyAdminReply r) {
-        state->statsAtMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch())
-                               .count();
+        state->statsAtMs
+            = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+                  .count();
         state->stats = std::move(r);
         finishOne();
     });

@@ -27,12 +27,12 @@ struct EnvoyAdminReply {
         None,
         Network,  // no HTTP answer: refused, reset, DNS, TLS
         Timeout,  // no complete answer within timeoutMs
-        Http,     // a non-2xx status
-        Config,   // the request could not be made: not an http(s) URL, unusable TLS files
+        Http,  // a non-2xx status
+        Config,  // the request could not be made: not an http(s) URL, unusable TLS files
     };
     Error kind = Error::None;
     QString message;  // one line: what failed, where, why
-    QString where;    // "/clusters?format=json from http://127.0.0.1:9901", for parse errors
+    QString where;  // "/clusters?format=json from http://127.0.0.1:9901", for parse errors
     int httpStatus = 0;
     QByteArray body;
     PeerCertificate peerCertificate;  // https: the certificate the admin endpoint presented
@@ -60,8 +60,8 @@ public:
     QString displayUrl() const;  // without credentials
 
     // The requests a sample needs (server_info is optional).
-    static QString clustersPath();    // "clusters?format=json"
-    static QString statsPath();       // "stats?format=json&usedonly&filter=^cluster\."
+    static QString clustersPath();  // "clusters?format=json"
+    static QString statsPath();  // "stats?format=json&usedonly&filter=^cluster\."
     static QString serverInfoPath();  // "server_info"
 
 private:

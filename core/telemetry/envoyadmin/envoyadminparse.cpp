@@ -30,10 +30,10 @@ QString jsonTypeName(const QJsonValue &v)
 
 // Parses the document; on a syntax error says where, in bytes, and what the body
 // began with (an HTML help page, Envoy's plain-text /clusters, ...).
-bool parseObject(const QByteArray &body, const QString &where, const char *expectation, QJsonObject *out,
-                 QString *error)
+bool parseObject(
+    const QByteArray &body, const QString &where, const char *expectation, QJsonObject *out, QString *error)
 {
-    QJsonParseError perr{};
+    QJsonParseError perr {};
     const QJsonDocument doc = QJsonDocument::fromJson(body, &perr);
     if (perr.error != QJsonParseError::NoError) {
         *error = QStringLiteral("%1: not JSON (%2 at byte %3): %4")
@@ -44,7 +44,8 @@ bool parseObject(const QByteArray &body, const QString &where, const char *expec
     }
     if (!doc.isObject()) {
         *error = QStringLiteral("%1: expected %2 at byte 0, got %3")
-                     .arg(where, QLatin1String(expectation), doc.isArray() ? QStringLiteral("an array") : QStringLiteral("a scalar"));
+                     .arg(where, QLatin1String(expectation),
+                         doc.isArray() ? QStringLiteral("an array") : QStringLiteral("a scalar"));
         return false;
     }
     *out = doc.object();
@@ -169,7 +170,9 @@ private:
 
 QString idx(const QString &path, const char *key, qsizetype i)
 {
-    return QStringLiteral("%1%2%3[%4]").arg(path, path.isEmpty() ? QString() : QStringLiteral("."), QLatin1String(key)).arg(i);
+    return QStringLiteral("%1%2%3[%4]")
+        .arg(path, path.isEmpty() ? QString() : QStringLiteral("."), QLatin1String(key))
+        .arg(i);
 }
 
 QString sub(const QString &path, const char *key)
@@ -262,15 +265,18 @@ bool readHost(Reader &r, const QJsonValue &v, const QString &path, EnvoyHostStat
     const QString hp = sub(path, "health_status");
     if (!r.boolean(hs, "failed_active_health_check", sub(hp, "failed_active_health_check"), &h->failedActiveHealthCheck)
         || !r.boolean(hs, "failed_outlier_check", sub(hp, "failed_outlier_check"), &h->failedOutlierCheck)
-        || !r.boolean(hs, "failed_active_degraded_check", sub(hp, "failed_active_degraded_check"), &h->failedActiveDegradedCheck)
+        || !r.boolean(
+            hs, "failed_active_degraded_check", sub(hp, "failed_active_degraded_check"), &h->failedActiveDegradedCheck)
         || !r.boolean(hs, "pending_dynamic_removal", sub(hp, "pending_dynamic_removal"), &h->pendingDynamicRemoval)
         || !r.boolean(hs, "pending_active_hc", sub(hp, "pending_active_hc"), &h->pendingActiveHc)
-        || !r.boolean(hs, "excluded_via_immediate_hc_fail", sub(hp, "excluded_via_immediate_hc_fail"), &h->excludedViaImmediateHcFail)
+        || !r.boolean(hs, "excluded_via_immediate_hc_fail", sub(hp, "excluded_via_immediate_hc_fail"),
+            &h->excludedViaImmediateHcFail)
         || !r.boolean(hs, "active_hc_timeout", sub(hp, "active_hc_timeout"), &h->activeHcTimeout))
         return false;
     const QJsonValue eds = hs.value(QLatin1String("eds_health_status"));
     if (!eds.isUndefined() && !eds.isNull() && !eds.isString() && !eds.isDouble())
-        return r.fail(sub(hp, "eds_health_status"), QStringLiteral("is %1, not a HealthStatus name").arg(jsonTypeName(eds)));
+        return r.fail(
+            sub(hp, "eds_health_status"), QStringLiteral("is %1, not a HealthStatus name").arg(jsonTypeName(eds)));
     h->edsHealthStatus = edsStatusName(eds);
 
     QJsonObject sr;
@@ -339,17 +345,20 @@ bool parseEnvoyClusters(const QByteArray &body, const QString &where, EnvoyClust
         if (!r.object(clusters[i], cp, &c))
             return false;
         EnvoyClusterStatus cs;
-        if (!r.string(c, "name", sub(cp, "name"), &cs.name) || !r.string(c, "observability_name", sub(cp, "observability_name"), &cs.observabilityName)
+        if (!r.string(c, "name", sub(cp, "name"), &cs.name)
+            || !r.string(c, "observability_name", sub(cp, "observability_name"), &cs.observabilityName)
             || !r.boolean(c, "added_via_api", sub(cp, "added_via_api"), &cs.addedViaApi))
             return false;
         if (cs.name.isEmpty())
             return r.fail(cp, QStringLiteral("has no name"));
         QJsonObject threshold;
-        if (!r.object(c.value(QLatin1String("success_rate_ejection_threshold")), sub(cp, "success_rate_ejection_threshold"), &threshold))
+        if (!r.object(c.value(QLatin1String("success_rate_ejection_threshold")),
+                sub(cp, "success_rate_ejection_threshold"), &threshold))
             return false;
         if (threshold.contains(QLatin1String("value"))) {
             double t = 0;
-            if (!r.number(threshold.value(QLatin1String("value")), sub(cp, "success_rate_ejection_threshold.value"), &t))
+            if (!r.number(
+                    threshold.value(QLatin1String("value")), sub(cp, "success_rate_ejection_threshold.value"), &t))
                 return false;
             if (t >= 0)
                 cs.successRateEjectionThreshold = t;
@@ -422,7 +431,10 @@ bool parseEnvoyStats(const QByteArray &body, const QString &where, EnvoyStats *o
                 if (!r.array(cq, "values", sub(hp, "values"), &values))
                     return false;
                 if (values.size() != supported.size())
-                    return r.fail(sub(hp, "values"), QStringLiteral("has %1 entries for %2 supported quantiles").arg(values.size()).arg(supported.size()));
+                    return r.fail(sub(hp, "values"),
+                        QStringLiteral("has %1 entries for %2 supported quantiles")
+                            .arg(values.size())
+                            .arg(supported.size()));
                 EnvoyHistogram hist;
                 for (qsizetype q = 0; q < values.size(); ++q) {
                     const QString vp = idx(hp, "values", q);
@@ -473,7 +485,8 @@ bool parseEnvoyServerInfo(const QByteArray &body, const QString &where, EnvoySer
     if (!r.string(root, "version", QStringLiteral("version"), &info.version)
         || !r.string(root, "state", QStringLiteral("state"), &info.state)
         || !r.object(root.value(QLatin1String("node")), QStringLiteral("node"), &node)
-        || !r.object(root.value(QLatin1String("command_line_options")), QStringLiteral("command_line_options"), &options)
+        || !r.object(
+            root.value(QLatin1String("command_line_options")), QStringLiteral("command_line_options"), &options)
         || !r.string(node, "id", QStringLiteral("node.id"), &info.nodeId)
         || !r.string(node, "cluster", QStringLiteral("node.cluster"), &info.nodeCluster))
         return false;

@@ -21,8 +21,8 @@ public:
         : PollLoop(owner, aggregator,
             // Edges from before an outage would pass for current traffic: after a few
             // missed polls they are withdrawn, and so is the health view.
-            { config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
-                std::max<int64_t>(15000, 3 * int64_t(config.pollIntervalMs)) })
+            {config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
+                std::max<int64_t>(15000, 3 * int64_t(config.pollIntervalMs))})
         , m_source(owner)
         , m_config(config)
     {
@@ -56,7 +56,7 @@ private:
         // Before the state report, so that whoever reacts to "connected" sees it.
         post([o = m_source, certificate = sample.peerCertificate] { o->setPeerCertificate(certificate); });
         EnvoyAdminView view = buildEnvoyAdminView(sample, m_previous ? &*m_previous : nullptr, m_config.proxyName,
-                                                  EnvoyAdminSource::fallbackName(m_config.admin.url));
+            EnvoyAdminSource::fallbackName(m_config.admin.url));
         m_previous = std::move(sample);
         const int count = int(view.edges.size());
         const double interval = view.intervalSeconds;
@@ -120,7 +120,8 @@ bool EnvoyAdminSource::fetchSample(const EnvoyAdminConfig &config, EnvoyAdminSam
     return true;
 }
 
-bool EnvoyAdminSource::fetchView(const EnvoyAdminSourceConfig &config, int spacingMs, EnvoyAdminView *view, QString *error)
+bool EnvoyAdminSource::fetchView(
+    const EnvoyAdminSourceConfig &config, int spacingMs, EnvoyAdminView *view, QString *error)
 {
     EnvoyAdminSample first, second;
     if (!fetchSample(config.admin, &first, error))

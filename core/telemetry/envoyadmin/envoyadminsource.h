@@ -27,7 +27,7 @@ namespace meshscope {
 
 struct EnvoyAdminSourceConfig {
     EnvoyAdminConfig admin;  // URL, TLS, per-request timeout
-    QString proxyName;       // "NAME" or "NAMESPACE/NAME"; empty: from /server_info
+    QString proxyName;  // "NAME" or "NAMESPACE/NAME"; empty: from /server_info
     // start() polls at once, then at this interval. The first poll shows the upstreams
     // that carried traffic (without rates); rates follow from the second.
     int pollIntervalMs = 5000;

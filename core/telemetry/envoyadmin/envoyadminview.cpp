@@ -17,7 +17,7 @@ EnvoyUpstream classifyEnvoyCluster(const QString &name)
 {
     EnvoyUpstream u;
     static const char *const kInternal[] = {"xds-grpc", "xds_cluster", "sds-grpc", "agent", "prometheus_stats",
-                                            "zipkin", "envoy_admin", "admin", "otel_collector"};
+        "zipkin", "envoy_admin", "admin", "otel_collector"};
     for (const char *n : kInternal) {
         if (name == QLatin1String(n)) {
             u.role = EnvoyUpstream::Role::Internal;
@@ -150,8 +150,8 @@ uint64_t sumCodes(const EnvoyStats &stats, const std::string &prefix, char klass
         return *v;
     const std::string codes = prefix + "upstream_rq_";
     uint64_t sum = 0;
-    for (auto it = stats.values.lower_bound(codes); it != stats.values.end() && it->first.compare(0, codes.size(), codes) == 0;
-         ++it) {
+    for (auto it = stats.values.lower_bound(codes);
+         it != stats.values.end() && it->first.compare(0, codes.size(), codes) == 0; ++it) {
         if (isStatusCodeSuffix(it->first, codes.size(), klass))
             sum += it->second;
     }
@@ -203,7 +203,8 @@ ClusterCounters hostDeltas(const EnvoyClusterStatus &cur, const EnvoyClusterStat
     for (const EnvoyHostStatus &h : cur.hosts) {
         auto it = before.find(h.address);
         const EnvoyHostStatus *p = it == before.end() ? nullptr : it->second;
-        const bool r = reset || !p || h.stat("rq_total") < p->stat("rq_total") || h.stat("cx_total") < p->stat("cx_total");
+        const bool r
+            = reset || !p || h.stat("rq_total") < p->stat("rq_total") || h.stat("cx_total") < p->stat("cx_total");
         d.rq += delta(h.stat("rq_total"), p ? p->stat("rq_total") : 0, r);
         d.e5xx += delta(h.stat("rq_error"), p ? p->stat("rq_error") : 0, r);
         d.cx += delta(h.stat("cx_total"), p ? p->stat("cx_total") : 0, r);
@@ -246,8 +247,10 @@ EnvoyHostHealth hostHealth(const EnvoyHostStatus &h)
     // Envoy's own coarse health: any failure flag (or an EDS status other than healthy
     // or degraded) takes the host out of load balancing; a degraded one is used only
     // when too few healthy hosts remain. Pending flags alone change neither.
-    const bool edsBad = eds == QLatin1String("UNHEALTHY") || eds == QLatin1String("DRAINING") || eds == QLatin1String("TIMEOUT");
-    if (h.failedActiveHealthCheck || h.failedOutlierCheck || h.excludedViaImmediateHcFail || h.activeHcTimeout || edsBad)
+    const bool edsBad
+        = eds == QLatin1String("UNHEALTHY") || eds == QLatin1String("DRAINING") || eds == QLatin1String("TIMEOUT");
+    if (h.failedActiveHealthCheck || h.failedOutlierCheck || h.excludedViaImmediateHcFail || h.activeHcTimeout
+        || edsBad)
         out.state = EnvoyHostState::Unhealthy;
     else if (h.failedActiveDegradedCheck || eds == QLatin1String("DEGRADED"))
         out.state = EnvoyHostState::Degraded;
@@ -267,7 +270,7 @@ EnvoyHostHealth hostHealth(const EnvoyHostStatus &h)
 }  // namespace
 
 EnvoyAdminView buildEnvoyAdminView(const EnvoyAdminSample &current, const EnvoyAdminSample *previous,
-                                   const QString &configuredName, const QString &fallbackName)
+    const QString &configuredName, const QString &fallbackName)
 {
     EnvoyAdminView view;
     view.proxy = envoyProxyNode(current.server ? &*current.server : nullptr, configuredName, fallbackName);
@@ -276,8 +279,8 @@ EnvoyAdminView buildEnvoyAdminView(const EnvoyAdminSample &current, const EnvoyA
         view.intervalSeconds = std::max(0.0, double(current.monotonicMs - previous->monotonicMs) / 1000.0);
     const bool haveRates = previous && view.intervalSeconds > 0;
     // A proxy whose uptime went down restarted: every counter starts again from zero.
-    const bool restarted = previous && current.server && previous->server && current.server->uptimeCurrentEpochSeconds >= 0
-        && previous->server->uptimeCurrentEpochSeconds >= 0
+    const bool restarted = previous && current.server && previous->server
+        && current.server->uptimeCurrentEpochSeconds >= 0 && previous->server->uptimeCurrentEpochSeconds >= 0
         && current.server->uptimeCurrentEpochSeconds < previous->server->uptimeCurrentEpochSeconds;
     view.counterReset = restarted;
 
@@ -334,7 +337,8 @@ EnvoyAdminView buildEnvoyAdminView(const EnvoyAdminSample &current, const EnvoyA
                 d = hostDeltas(c, prevCluster, restarted);
             } else {
                 // A cluster missing from the previous sample was added since: its counters started at zero.
-                const ClusterCounters then = prevCluster ? countersOf(previous->stats, *prevCluster, false) : ClusterCounters{};
+                const ClusterCounters then
+                    = prevCluster ? countersOf(previous->stats, *prevCluster, false) : ClusterCounters {};
                 const bool reset = restarted || now.rq < then.rq || now.cx < then.cx;
                 if (reset && prevCluster)
                     view.counterReset = true;
@@ -395,13 +399,14 @@ QJsonArray envoyUpstreamHealthToJson(const std::vector<EnvoyClusterHealth> &clus
     for (const EnvoyClusterHealth &c : clusters) {
         QJsonArray hosts;
         for (const EnvoyHostHealth &h : c.hosts) {
-            hosts.append(QJsonObject{
+            hosts.append(QJsonObject {
                 {QStringLiteral("address"), h.address},
                 {QStringLiteral("hostname"), h.hostname},
                 {QStringLiteral("locality"), h.locality},
                 {QStringLiteral("state"), QLatin1String(envoyHostStateName(h.state))},
                 {QStringLiteral("flags"), QJsonArray::fromStringList(h.flags)},
-                {QStringLiteral("eds_health_status"), h.edsHealthStatus.isEmpty() ? QStringLiteral("UNKNOWN") : h.edsHealthStatus},
+                {QStringLiteral("eds_health_status"),
+                    h.edsHealthStatus.isEmpty() ? QStringLiteral("UNKNOWN") : h.edsHealthStatus},
                 {QStringLiteral("outlier_ejected"), h.outlierEjected},
                 {QStringLiteral("failed_active_hc"), h.failedActiveHc},
                 {QStringLiteral("rq_total"), double(h.rqTotal)},
@@ -416,7 +421,7 @@ QJsonArray envoyUpstreamHealthToJson(const std::vector<EnvoyClusterHealth> &clus
                 {QStringLiteral("priority"), double(h.priority)},
             });
         }
-        out.append(QJsonObject{
+        out.append(QJsonObject {
             {QStringLiteral("cluster"), c.cluster},
             {QStringLiteral("role"), c.role},
             {QStringLiteral("node"), c.nodeId.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(c.nodeId))},
@@ -431,7 +436,8 @@ QJsonArray envoyUpstreamHealthToJson(const std::vector<EnvoyClusterHealth> &clus
             {QStringLiteral("rq_total"), double(c.rqTotal)},
             {QStringLiteral("cx_active"), double(c.cxActive)},
             {QStringLiteral("rq_active"), double(c.rqActive)},
-            {QStringLiteral("counters_from"), c.countersFromHosts ? QStringLiteral("hosts") : QStringLiteral("cluster_stats")},
+            {QStringLiteral("counters_from"),
+                c.countersFromHosts ? QStringLiteral("hosts") : QStringLiteral("cluster_stats")},
             {QStringLiteral("hosts"), hosts},
         });
     }

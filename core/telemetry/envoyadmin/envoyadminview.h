@@ -19,11 +19,11 @@ namespace meshscope {
 
 struct EnvoyUpstream {
     enum class Role : uint8_t {
-        Upstream,     // an outbound destination: becomes an edge when it carried traffic
+        Upstream,  // an outbound destination: becomes an edge when it carried traffic
         Passthrough,  // Istio's PassthroughCluster: traffic to destinations outside the registry
-        Inbound,      // "inbound|..." and inbound passthrough: the proxy's own workload
-        Internal,     // the proxy's plumbing: xds-grpc, sds-grpc, prometheus_stats, agent, ...
-        Blackhole,    // BlackHoleCluster: traffic refused by policy
+        Inbound,  // "inbound|..." and inbound passthrough: the proxy's own workload
+        Internal,  // the proxy's plumbing: xds-grpc, sds-grpc, prometheus_stats, agent, ...
+        Blackhole,  // BlackHoleCluster: traffic refused by policy
     };
     Role role = Role::Upstream;
     NodeRef node;  // for Upstream and Passthrough
@@ -46,7 +46,7 @@ NodeRef envoyProxyNode(const EnvoyServerInfo *server, const QString &configuredN
 // with no previous sample the edges carry no rates yet. A counter that went down
 // (restart, cluster re-added) counts from zero, as Prometheus's rate() does.
 EnvoyAdminView buildEnvoyAdminView(const EnvoyAdminSample &current, const EnvoyAdminSample *previous,
-                                   const QString &configuredName, const QString &fallbackName);
+    const QString &configuredName, const QString &fallbackName);
 
 // The health view as JSON, for `meshscope-cli graph` ("upstream_health" on the
 // proxy's node) and exports.

@@ -17,44 +17,78 @@ namespace otlp = opentelemetry::proto;
 namespace {
 
 enum class Attr : uint8_t {
-    PeerService, ServerAddress, NetPeerName, NetworkPeerAddress, DbSystem,
-    Method, UrlPath, HttpTarget, HttpRoute, UrlFull,
-    HttpHost, NetHostName,
-    HttpStatus, GrpcStatus, RpcSystem, RpcService, RpcMethod, GrpcPath,
-    RequestBytes, ResponseBytes, SecurityPolicy, ErrorFlag,
+    PeerService,
+    ServerAddress,
+    NetPeerName,
+    NetworkPeerAddress,
+    DbSystem,
+    Method,
+    UrlPath,
+    HttpTarget,
+    HttpRoute,
+    UrlFull,
+    HttpHost,
+    NetHostName,
+    HttpStatus,
+    GrpcStatus,
+    RpcSystem,
+    RpcService,
+    RpcMethod,
+    GrpcPath,
+    RequestBytes,
+    ResponseBytes,
+    SecurityPolicy,
+    ErrorFlag,
 };
 
 // Current and older semantic-convention names, and Envoy's own tags.
 const std::unordered_map<std::string_view, Attr> &attributeTable()
 {
     static const std::unordered_map<std::string_view, Attr> table = {
-        {"peer.service", Attr::PeerService}, {"service.peer.name", Attr::PeerService},
-        {"server.address", Attr::ServerAddress}, {"net.peer.name", Attr::NetPeerName},
-        {"network.peer.address", Attr::NetworkPeerAddress}, {"net.peer.ip", Attr::NetworkPeerAddress},
-        {"net.sock.peer.addr", Attr::NetworkPeerAddress}, {"peer.address", Attr::NetworkPeerAddress},
-        {"db.system", Attr::DbSystem}, {"db.system.name", Attr::DbSystem},
-        {"http.request.method", Attr::Method}, {"http.method", Attr::Method},
-        {"url.path", Attr::UrlPath}, {"http.target", Attr::HttpTarget}, {"http.route", Attr::HttpRoute},
-        {"url.full", Attr::UrlFull}, {"http.url", Attr::UrlFull},
-        {"http.host", Attr::HttpHost}, {"net.host.name", Attr::NetHostName},
-        {"http.response.status_code", Attr::HttpStatus}, {"http.status_code", Attr::HttpStatus},
-        {"rpc.grpc.status_code", Attr::GrpcStatus}, {"rpc.status_code", Attr::GrpcStatus},
+        {"peer.service", Attr::PeerService},
+        {"service.peer.name", Attr::PeerService},
+        {"server.address", Attr::ServerAddress},
+        {"net.peer.name", Attr::NetPeerName},
+        {"network.peer.address", Attr::NetworkPeerAddress},
+        {"net.peer.ip", Attr::NetworkPeerAddress},
+        {"net.sock.peer.addr", Attr::NetworkPeerAddress},
+        {"peer.address", Attr::NetworkPeerAddress},
+        {"db.system", Attr::DbSystem},
+        {"db.system.name", Attr::DbSystem},
+        {"http.request.method", Attr::Method},
+        {"http.method", Attr::Method},
+        {"url.path", Attr::UrlPath},
+        {"http.target", Attr::HttpTarget},
+        {"http.route", Attr::HttpRoute},
+        {"url.full", Attr::UrlFull},
+        {"http.url", Attr::UrlFull},
+        {"http.host", Attr::HttpHost},
+        {"net.host.name", Attr::NetHostName},
+        {"http.response.status_code", Attr::HttpStatus},
+        {"http.status_code", Attr::HttpStatus},
+        {"rpc.grpc.status_code", Attr::GrpcStatus},
+        {"rpc.status_code", Attr::GrpcStatus},
         {"grpc.status_code", Attr::GrpcStatus},
-        {"rpc.system", Attr::RpcSystem}, {"rpc.system.name", Attr::RpcSystem},
-        {"rpc.service", Attr::RpcService}, {"rpc.method", Attr::RpcMethod}, {"grpc.path", Attr::GrpcPath},
-        {"http.request.body.size", Attr::RequestBytes}, {"http.request_content_length", Attr::RequestBytes},
+        {"rpc.system", Attr::RpcSystem},
+        {"rpc.system.name", Attr::RpcSystem},
+        {"rpc.service", Attr::RpcService},
+        {"rpc.method", Attr::RpcMethod},
+        {"grpc.path", Attr::GrpcPath},
+        {"http.request.body.size", Attr::RequestBytes},
+        {"http.request_content_length", Attr::RequestBytes},
         {"request_size", Attr::RequestBytes},
-        {"http.response.body.size", Attr::ResponseBytes}, {"http.response_content_length", Attr::ResponseBytes},
+        {"http.response.body.size", Attr::ResponseBytes},
+        {"http.response_content_length", Attr::ResponseBytes},
         {"response_size", Attr::ResponseBytes},
-        {"connection_security_policy", Attr::SecurityPolicy}, {"error", Attr::ErrorFlag},
+        {"connection_security_policy", Attr::SecurityPolicy},
+        {"error", Attr::ErrorFlag},
     };
     return table;
 }
 
-constexpr std::string_view kGrpcCodeNames[] = {
-    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+constexpr std::string_view kGrpcCodeNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
 
 uint64_t readId64(std::string_view b)
 {
@@ -94,17 +128,14 @@ std::string_view stringOf(const ValueView &v)
 int64_t intOf(const ValueView &v, int64_t fallback = -1)
 {
     switch (v.type) {
-    case ValueView::Type::Int:
-        return v.i;
-    case ValueView::Type::Double:
-        return int64_t(v.d);
+    case ValueView::Type::Int: return v.i;
+    case ValueView::Type::Double: return int64_t(v.d);
     case ValueView::Type::String: {
         int64_t out = fallback;
         auto [ptr, ec] = std::from_chars(v.str.data(), v.str.data() + v.str.size(), out);
         return ec == std::errc() && ptr == v.str.data() + v.str.size() ? out : fallback;
     }
-    default:
-        return fallback;
+    default: return fallback;
     }
 }
 
@@ -152,7 +183,8 @@ ResourceIdentity identityOf(const std::vector<AttrView> &attrs, const DecodeLimi
     std::string_view ns = serviceNs.empty() ? k8sNs : serviceNs;
     if (!isValidUtf8(service) || !isValidUtf8(ns) || !isValidUtf8(version))
         id.error = "invalid UTF-8 in resource service.name/namespace/version";
-    else if (service.size() > limits.maxNameBytes || ns.size() > limits.maxNameBytes || version.size() > limits.maxNameBytes)
+    else if (service.size() > limits.maxNameBytes || ns.size() > limits.maxNameBytes
+        || version.size() > limits.maxNameBytes)
         id.error = "resource service.name/namespace/version too long";
     id.service = service;
     id.ns = ns;
@@ -171,7 +203,7 @@ const char *fillSpan(const SpanView &in, Span &out, const DecodeLimits &limits, 
         return "parent_span_id is not 8 bytes";
     std::memcpy(out.traceId.data(), in.traceId.data(), 16);
     out.spanId = readId64(in.spanId);
-    if (out.spanId == 0 || out.traceId == TraceId{})
+    if (out.spanId == 0 || out.traceId == TraceId {})
         return "all-zero trace_id or span_id";
     out.parentSpanId = in.parentSpanId.empty() ? 0 : readId64(in.parentSpanId);
 
@@ -250,15 +282,15 @@ const char *fillSpan(const SpanView &in, Span &out, const DecodeLimits &limits, 
 
     // The peer a client span names, in order of how directly it names a service.
     std::string_view peer = !peerService.empty() ? peerService
-        : !serverAddress.empty() ? serverAddress
-        : !netPeerName.empty() ? netPeerName
-        : !peerAddress.empty() ? peerAddress
-                               : dbSystem;
+        : !serverAddress.empty()                 ? serverAddress
+        : !netPeerName.empty()                   ? netPeerName
+        : !peerAddress.empty()                   ? peerAddress
+                                                 : dbSystem;
     std::string_view path = !grpcPath.empty() ? grpcPath
-        : !urlPath.empty() ? urlPath
-        : !httpTarget.empty() ? httpTarget
-        : !urlFull.empty() ? pathOfUrl(urlFull)
-                           : httpRoute;
+        : !urlPath.empty()                    ? urlPath
+        : !httpTarget.empty()                 ? httpTarget
+        : !urlFull.empty()                    ? pathOfUrl(urlFull)
+                                              : httpRoute;
     std::string grpcMethodPath;
     if (path.empty() && !rpcMethod.empty()) {
         grpcMethodPath.append("/").append(rpcService).append(rpcService.empty() ? "" : "/").append(rpcMethod);
@@ -274,7 +306,10 @@ const char *fillSpan(const SpanView &in, Span &out, const DecodeLimits &limits, 
     out.path = path.substr(0, limits.maxValueBytes);
     out.authority = authority.substr(0, limits.maxValueBytes);
     out.method = method.substr(0, 32);
-    out.protocol = grpc ? Protocol::Grpc : http ? Protocol::Http : !dbSystem.empty() ? Protocol::Tcp : Protocol::Unknown;
+    out.protocol = grpc     ? Protocol::Grpc
+        : http              ? Protocol::Http
+        : !dbSystem.empty() ? Protocol::Tcp
+                            : Protocol::Unknown;
     out.databaseCall = !dbSystem.empty();
     return nullptr;
 }
@@ -301,15 +336,14 @@ ValueView viewOf(const otlp::common::v1::AnyValue &v)
         out.type = ValueView::Type::Double;
         out.d = v.double_value();
         break;
-    case otlp::common::v1::AnyValue::VALUE_NOT_SET:
-        break;
-    default:
-        out.type = ValueView::Type::Other;
+    case otlp::common::v1::AnyValue::VALUE_NOT_SET: break;
+    default: out.type = ValueView::Type::Other;
     }
     return out;
 }
 
-void viewAttributes(const google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> &in, std::vector<AttrView> &out)
+void viewAttributes(
+    const google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> &in, std::vector<AttrView> &out)
 {
     out.clear();
     for (const auto &kv : in)
@@ -464,7 +498,7 @@ bool readKeyValue(std::string_view bytes, AttrView &out)
 {
     WireReader r(bytes.data(), bytes.data() + bytes.size());
     uint32_t f, wt;
-    out = AttrView{};
+    out = AttrView {};
     while (r.next(f, wt)) {
         if (f == 1 && wt == 2) {
             if (!r.bytes(out.key))
@@ -588,8 +622,8 @@ OtlpDecoder::OtlpDecoder(DecodeLimits limits)
 namespace {
 
 // Shared by both paths: accounts for one span given its resource identity.
-void acceptSpan(DecodeResult &r, const ResourceIdentity &id, const SpanView &view, const DecodeLimits &limits,
-                uint64_t nowNs)
+void acceptSpan(
+    DecodeResult &r, const ResourceIdentity &id, const SpanView &view, const DecodeLimits &limits, uint64_t nowNs)
 {
     r.received++;
     if (id.error) {
@@ -647,7 +681,7 @@ DecodeResult OtlpDecoder::decodeBytes(const void *data, size_t size, uint64_t no
 {
     DecodeResult r;
     auto malformed = [&r] {
-        r = DecodeResult{};
+        r = DecodeResult {};
         r.malformed = true;
         return r;
     };

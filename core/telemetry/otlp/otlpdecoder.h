@@ -41,8 +41,8 @@ class OtlpDecoder {
 public:
     explicit OtlpDecoder(DecodeLimits limits = {});
 
-    DecodeResult decode(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest &req,
-                        uint64_t nowNs) const;
+    DecodeResult decode(
+        const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest &req, uint64_t nowNs) const;
     // Parses serialized bytes first; malformed input sets DecodeResult::malformed.
     DecodeResult decodeBytes(const void *data, size_t size, uint64_t nowNs) const;
 

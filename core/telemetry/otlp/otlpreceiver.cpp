@@ -19,15 +19,16 @@ namespace collector = opentelemetry::proto::collector::trace::v1;
 namespace {
 uint64_t wallNowNs()
 {
-    return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count());
+    return uint64_t(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
 }
 }  // namespace
 
 // The raw-bytes flavour of the generated service: meshscope parses the request
 // itself so that malformed and oversized messages are counted and answered clearly.
-class OtlpReceiver::Service final : public collector::TraceService::WithRawCallbackMethod_Export<collector::TraceService::Service> {
+class OtlpReceiver::Service final
+    : public collector::TraceService::WithRawCallbackMethod_Export<collector::TraceService::Service> {
 public:
     Service(TelemetrySink &aggregator, const OtlpReceiverConfig &config, TlsPeerLog &tlsPeers)
         : m_aggregator(aggregator)
@@ -38,8 +39,8 @@ public:
     }
 
     // Runs on a gRPC callback thread.
-    grpc::ServerUnaryReactor *Export(grpc::CallbackServerContext *context, const grpc::ByteBuffer *request,
-                                     grpc::ByteBuffer *response) override
+    grpc::ServerUnaryReactor *Export(
+        grpc::CallbackServerContext *context, const grpc::ByteBuffer *request, grpc::ByteBuffer *response) override
     {
         grpc::ServerUnaryReactor *reactor = context->DefaultReactor();
         if (m_config.tls.enabled())
@@ -67,7 +68,7 @@ private:
         if (result.malformed) {
             m_aggregator.countMalformed("malformed protobuf");
             return {grpc::StatusCode::INVALID_ARGUMENT,
-                    "malformed ExportTraceServiceRequest (" + std::to_string(size) + " bytes could not be parsed)"};
+                "malformed ExportTraceServiceRequest (" + std::to_string(size) + " bytes could not be parsed)"};
         }
         const uint64_t received = result.received, rejected = result.rejected;
         m_aggregator.countExport(received, rejected, result.reasons);
@@ -134,6 +135,5 @@ std::string OtlpReceiver::boundAddress() const
 {
     return boundAddressOf(m_config.listenAddress, m_port);
 }
-
 
 }  // namespace meshscope

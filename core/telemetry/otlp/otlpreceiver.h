@@ -3,9 +3,9 @@
 // /Export on a configurable address and hands decoded spans to the aggregator.
 // Runs entirely on gRPC's own threads; nothing here touches Qt objects.
 
-#include "telemetry/otlp/otlpdecoder.h"
 #include "net/peercertificate.h"
 #include "net/tlsoptions.h"
+#include "telemetry/otlp/otlpdecoder.h"
 
 #include <atomic>
 #include <cstddef>
@@ -22,7 +22,7 @@ class TelemetrySink;
 
 struct OtlpReceiverConfig {
     std::string listenAddress = "127.0.0.1:4317";  // port 0 picks a free port
-    size_t maxMessageBytes = 16u * 1024 * 1024;     // larger exports get RESOURCE_EXHAUSTED
+    size_t maxMessageBytes = 16u * 1024 * 1024;  // larger exports get RESOURCE_EXHAUSTED
     DecodeLimits limits;
     TlsServerOptions tls;  // certFile set: serve TLS (and mTLS with a client CA)
 };
@@ -56,6 +56,5 @@ private:
     int m_port = 0;
     TlsPeerLog m_tlsPeers;
 };
-
 
 }  // namespace meshscope

@@ -40,8 +40,17 @@ const char *const kIstioIdentity[] = {
 // Linkerd labels that identify both ends: scrape-added workload labels of the pod
 // whose proxy reported, and the proxy's own dst_* labels.
 const char *const kLinkerdIdentity[] = {
-    "direction", "namespace", "deployment", "statefulset", "daemonset", "dst_namespace",
-    "dst_deployment", "dst_statefulset", "dst_daemonset", "dst_service", "authority",
+    "direction",
+    "namespace",
+    "deployment",
+    "statefulset",
+    "daemonset",
+    "dst_namespace",
+    "dst_deployment",
+    "dst_statefulset",
+    "dst_daemonset",
+    "dst_service",
+    "authority",
 };
 
 const std::string kEmpty;
@@ -88,7 +97,7 @@ std::string hostOf(const std::string &authority)
 // ---- query text --------------------------------------------------------------------
 
 QString joinLabels(std::initializer_list<const char *> head, const char *const *list, size_t n,
-                   std::initializer_list<const char *> tail)
+    std::initializer_list<const char *> tail)
 {
     QStringList out;
     for (const char *h : head)
@@ -119,7 +128,7 @@ QString userMatchers(const QString &selector)
 
 QString selector(const QString &base, const QString &focus, const QString &extra)
 {
-    QStringList parts{base};
+    QStringList parts {base};
     if (!focus.isEmpty())
         parts << focus;
     if (!extra.isEmpty())
@@ -153,7 +162,8 @@ QStringList istioSelectors(const MeshQueryOptions &o)
 QStringList linkerdSelectors(const MeshQueryOptions &o, bool tcp)
 {
     const QString extra = userMatchers(o.selector);
-    const QString out = tcp ? QStringLiteral(R"(direction="outbound",peer="dst")") : QStringLiteral(R"(direction="outbound")");
+    const QString out
+        = tcp ? QStringLiteral(R"(direction="outbound",peer="dst")") : QStringLiteral(R"(direction="outbound")");
     const QString in = tcp ? QStringLiteral(R"(direction="inbound",peer="src",tls!="true")")
                            : QStringLiteral(R"(direction="inbound",tls!="true")");
     if (o.focus.ns.empty())
@@ -193,18 +203,18 @@ QString quantiles(const char *bucket, const QString &by, const QStringList &sele
     for (const char *q : kQuantiles) {
         parts << tagged(QStringLiteral("histogram_quantile(%1, sum by (%2) (%3)) > 0")
                             .arg(QLatin1String(q), by, unionOf("rate", bucket, selectors, window)),
-                        MeshMetrics::kQuantileLabel, q);
+            MeshMetrics::kQuantileLabel, q);
     }
     return parts.join(QStringLiteral(" or "));
 }
 
 QString sums(std::initializer_list<std::pair<const char *, const char *>> metrics, const QString &by,
-             const QStringList &selectors, int window)
+    const QStringList &selectors, int window)
 {
     QStringList parts;
     for (const auto &[metric, tag] : metrics) {
         parts << tagged(QStringLiteral("sum by (%1) (%2) > 0").arg(by, unionOf("increase", metric, selectors, window)),
-                        MeshMetrics::kMetricLabel, tag);
+            MeshMetrics::kMetricLabel, tag);
     }
     return parts.join(QStringLiteral(" or "));
 }
@@ -279,8 +289,9 @@ public:
             s.p99Ms = a.quantile[2];
             s.bytes = uint64_t(std::llround(std::max(0.0, a.bytes)));
             if (a.hasRequests) {
-                e.protocol = a.byProtocol[size_t(Protocol::Grpc)] > a.byProtocol[size_t(Protocol::Http)] ? Protocol::Grpc
-                                                                                                         : Protocol::Http;
+                e.protocol = a.byProtocol[size_t(Protocol::Grpc)] > a.byProtocol[size_t(Protocol::Http)]
+                    ? Protocol::Grpc
+                    : Protocol::Http;
             } else {
                 e.protocol = Protocol::Tcp;
             }
@@ -357,7 +368,8 @@ public:
             return;
         const NodeRef ref = MeshMetrics::istioWorkload(l, false);
         auto &refs = m_hosts[host];
-        if (std::none_of(refs.begin(), refs.end(), [&](const NodeRef &r) { return MeshMetrics::nodeId(r) == MeshMetrics::nodeId(ref); }))
+        if (std::none_of(refs.begin(), refs.end(),
+                [&](const NodeRef &r) { return MeshMetrics::nodeId(r) == MeshMetrics::nodeId(ref); }))
             refs.push_back(ref);
     }
 
@@ -553,34 +565,31 @@ std::vector<MeshQuery> MeshMetrics::graphQueries(const MeshQueryOptions &o)
     if (o.mesh != MeshKind::Linkerd) {
         const QStringList sel = istioSelectors(o);
         const QString requestsBy = joinLabels({}, kIstioIdentity, nIstio,
-                                              {"request_protocol", "connection_security_policy", "response_code",
-                                               "grpc_response_status"});
+            {"request_protocol", "connection_security_policy", "response_code", "grpc_response_status"});
         out.push_back({MeshQueryKind::IstioRequests,
-                       QStringLiteral("sum by (%1) (%2) > 0").arg(requestsBy, unionOf("increase", "istio_requests_total", sel, w))});
+            QStringLiteral("sum by (%1) (%2) > 0")
+                .arg(requestsBy, unionOf("increase", "istio_requests_total", sel, w))});
         out.push_back({MeshQueryKind::IstioLatency,
-                       quantiles("istio_request_duration_milliseconds_bucket",
-                                 joinLabels({"le"}, kIstioIdentity, nIstio, {"request_protocol"}), sel, w)});
+            quantiles("istio_request_duration_milliseconds_bucket",
+                joinLabels({"le"}, kIstioIdentity, nIstio, {"request_protocol"}), sel, w)});
         out.push_back({MeshQueryKind::IstioBytes,
-                       sums({{"istio_tcp_sent_bytes_total", "tcp_sent"},
-                             {"istio_tcp_received_bytes_total", "tcp_received"},
-                             {"istio_tcp_connections_opened_total", "tcp_opened"},
-                             {"istio_request_bytes_sum", "request_bytes"},
-                             {"istio_response_bytes_sum", "response_bytes"}},
-                            joinLabels({}, kIstioIdentity, nIstio, {"connection_security_policy"}), sel, w)});
+            sums({{"istio_tcp_sent_bytes_total", "tcp_sent"}, {"istio_tcp_received_bytes_total", "tcp_received"},
+                     {"istio_tcp_connections_opened_total", "tcp_opened"}, {"istio_request_bytes_sum", "request_bytes"},
+                     {"istio_response_bytes_sum", "response_bytes"}},
+                joinLabels({}, kIstioIdentity, nIstio, {"connection_security_policy"}), sel, w)});
     }
     if (o.mesh != MeshKind::Istio) {
         const QStringList sel = linkerdSelectors(o, false);
-        const QString responsesBy = joinLabels({}, kLinkerdIdentity, nLinkerd,
-                                               {"tls", "classification", "status_code", "grpc_status_code"});
+        const QString responsesBy
+            = joinLabels({}, kLinkerdIdentity, nLinkerd, {"tls", "classification", "status_code", "grpc_status_code"});
         out.push_back({MeshQueryKind::LinkerdResponses,
-                       QStringLiteral("sum by (%1) (%2) > 0").arg(responsesBy, unionOf("increase", "response_total", sel, w))});
+            QStringLiteral("sum by (%1) (%2) > 0").arg(responsesBy, unionOf("increase", "response_total", sel, w))});
         out.push_back({MeshQueryKind::LinkerdLatency,
-                       quantiles("response_latency_ms_bucket", joinLabels({"le"}, kLinkerdIdentity, nLinkerd, {"tls"}), sel, w)});
+            quantiles("response_latency_ms_bucket", joinLabels({"le"}, kLinkerdIdentity, nLinkerd, {"tls"}), sel, w)});
         out.push_back({MeshQueryKind::LinkerdBytes,
-                       sums({{"tcp_read_bytes_total", "tcp_read"},
-                             {"tcp_write_bytes_total", "tcp_write"},
-                             {"tcp_open_total", "tcp_opened"}},
-                            joinLabels({}, kLinkerdIdentity, nLinkerd, {"tls"}), linkerdSelectors(o, true), w)});
+            sums({{"tcp_read_bytes_total", "tcp_read"}, {"tcp_write_bytes_total", "tcp_write"},
+                     {"tcp_open_total", "tcp_opened"}},
+                joinLabels({}, kLinkerdIdentity, nLinkerd, {"tls"}), linkerdSelectors(o, true), w)});
     }
     return out;
 }
@@ -620,7 +629,7 @@ std::vector<PulledEdge> MeshMetrics::buildEdges(const std::vector<MeshAnswer> &a
 }
 
 std::vector<MeshChartPoint> MeshMetrics::chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
-                                                     int64_t start, int64_t end, int64_t step, const std::string &id)
+    int64_t start, int64_t end, int64_t step, const std::string &id)
 {
     std::vector<MeshChartPoint> out;
     if (step <= 0 || end < start)
@@ -630,14 +639,14 @@ std::vector<MeshChartPoint> MeshMetrics::chartSeries(const std::vector<MeshRange
     for (int64_t t = start; t <= end; t += step) {
         auto &list = instants[t];
         for (const MeshRangeAnswer &a : answers)
-            list.push_back(MeshAnswer{a.kind, {}});
+            list.push_back(MeshAnswer {a.kind, {}});
     }
     for (size_t i = 0; i < answers.size(); ++i) {
         for (const PromSeries &series : answers[i].series) {
             for (const auto &[time, value] : series.points) {
                 auto it = instants.find(std::llround(time));
                 if (it != instants.end())
-                    it->second[i].samples.push_back(PromSample{series.labels, time, value});
+                    it->second[i].samples.push_back(PromSample {series.labels, time, value});
             }
         }
     }
@@ -673,8 +682,8 @@ std::string MeshMetrics::nodeId(const NodeRef &ref)
 {
     // Metrics without a name label still make a node, named as Istio names unknowns.
     const char *unknown = ref.kind == NodeKind::ExternalService ? "unknown" : "unknown_service";
-    return meshscope::nodeId(ref.kind, ref.ns, ref.name.empty() ? std::string_view(unknown) : std::string_view(ref.name),
-                             ref.version);
+    return meshscope::nodeId(
+        ref.kind, ref.ns, ref.name.empty() ? std::string_view(unknown) : std::string_view(ref.name), ref.version);
 }
 
 bool MeshMetrics::refMatchesId(const NodeRef &ref, const std::string &id)
@@ -750,8 +759,8 @@ NodeRef MeshMetrics::linkerdDestination(const PromLabels &l)
 {
     NodeRef ref;
     const std::string &ns = label(l, "dst_namespace");
-    const std::string &name = firstKnown(
-        {&label(l, "dst_deployment"), &label(l, "dst_statefulset"), &label(l, "dst_daemonset"), &label(l, "dst_service")});
+    const std::string &name = firstKnown({&label(l, "dst_deployment"), &label(l, "dst_statefulset"),
+        &label(l, "dst_daemonset"), &label(l, "dst_service")});
     if (known(ns) && !name.empty()) {
         ref.kind = NodeKind::Service;
         ref.ns = ns;

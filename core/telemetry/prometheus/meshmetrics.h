@@ -40,11 +40,18 @@ struct MeshFocus {
 struct MeshQueryOptions {
     MeshKind mesh = MeshKind::Auto;
     int windowSeconds = 60;  // range of increase()/rate(): the graph shows this window
-    QString selector;        // extra label matchers for every selector, e.g. cluster="east"
+    QString selector;  // extra label matchers for every selector, e.g. cluster="east"
     MeshFocus focus;
 };
 
-enum class MeshQueryKind : uint8_t { IstioRequests, IstioLatency, IstioBytes, LinkerdResponses, LinkerdLatency, LinkerdBytes };
+enum class MeshQueryKind : uint8_t {
+    IstioRequests,
+    IstioLatency,
+    IstioBytes,
+    LinkerdResponses,
+    LinkerdLatency,
+    LinkerdBytes
+};
 
 struct MeshQuery {
     MeshQueryKind kind;
@@ -87,7 +94,7 @@ public:
     // step, builds the graph at each with buildEdges and keeps the node or edge `id`
     // (node: what it served, or what it sent when it serves nothing; edge: "a->b").
     static std::vector<MeshChartPoint> chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
-                                                   int64_t start, int64_t end, int64_t step, const std::string &id);
+        int64_t start, int64_t end, int64_t step, const std::string &id);
 
     // The graph id of a node as GraphAggregator names pulled nodes ("external",
     // "ext:host", "ns/name@version").

@@ -75,15 +75,13 @@ bool PromResult::transient() const
 {
     switch (kind) {
     case Error::Network:
-    case Error::Timeout:
-        return true;
+    case Error::Timeout: return true;
     case Error::Prometheus:
     case Error::Http:
         // 5xx: server-side trouble (503 = query timeout or shutting down); 429: overloaded.
         return httpStatus >= 500 || httpStatus == 429 || errorType == QLatin1String("timeout")
             || errorType == QLatin1String("unavailable");
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -124,7 +122,7 @@ int PrometheusClient::inFlight() const
 
 void PrometheusClient::query(const QString &promql, std::optional<double> time, Callback done)
 {
-    std::vector<std::pair<QString, QString>> params{{QStringLiteral("query"), promql}};
+    std::vector<std::pair<QString, QString>> params {{QStringLiteral("query"), promql}};
     if (time)
         params.emplace_back(QStringLiteral("time"), formatNumber(*time));
     post(QStringLiteral("api/v1/query"), params, std::move(done));
@@ -133,15 +131,13 @@ void PrometheusClient::query(const QString &promql, std::optional<double> time, 
 void PrometheusClient::queryRange(const QString &promql, double start, double end, double stepSeconds, Callback done)
 {
     post(QStringLiteral("api/v1/query_range"),
-         {{QStringLiteral("query"), promql},
-          {QStringLiteral("start"), formatNumber(start)},
-          {QStringLiteral("end"), formatNumber(end)},
-          {QStringLiteral("step"), formatNumber(stepSeconds)}},
-         std::move(done));
+        {{QStringLiteral("query"), promql}, {QStringLiteral("start"), formatNumber(start)},
+            {QStringLiteral("end"), formatNumber(end)}, {QStringLiteral("step"), formatNumber(stepSeconds)}},
+        std::move(done));
 }
 
-void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<QString, QString>> &params,
-                            Callback done)
+void PrometheusClient::post(
+    const QString &apiPath, const std::vector<std::pair<QString, QString>> &params, Callback done)
 {
     QUrl url = m_config.url;
     const bool badUrl = !isHttpUrl(url);
@@ -149,9 +145,9 @@ void PrometheusClient::post(const QString &apiPath, const std::vector<std::pair<
         // Answered from the event loop like any other failure, never from inside the call.
         PromResult r;
         r.kind = PromResult::Error::Config;
-        r.message = badUrl
-            ? QStringLiteral("'%1' is not a Prometheus URL (expected http://HOST:PORT or https://...)").arg(displayUrl())
-            : QStringLiteral("TLS settings for Prometheus at %1: %2").arg(displayUrl(), m_sslError);
+        r.message = badUrl ? QStringLiteral("'%1' is not a Prometheus URL (expected http://HOST:PORT or https://...)")
+                                 .arg(displayUrl())
+                           : QStringLiteral("TLS settings for Prometheus at %1: %2").arg(displayUrl(), m_sslError);
         QTimer::singleShot(0, this, [done = std::move(done), r = std::move(r)] {
             if (done)
                 done(r);
@@ -213,11 +209,13 @@ void PrometheusClient::finish(QNetworkReply *reply, const HttpEnd &end, const Ca
         result.message = QStringLiteral("Prometheus at %1: %2").arg(where, end.refused);
     } else if (end.timedOut) {
         result.kind = PromResult::Error::Timeout;
-        result.message = QStringLiteral("Prometheus at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
+        result.message
+            = QStringLiteral("Prometheus at %1 did not answer within %2 ms").arg(where).arg(m_config.timeoutMs);
     } else if (status == 0 && reply->error() != QNetworkReply::NoError) {
         const QString tls = m_ssl ? describeTlsFailure(reply, m_config.tls) : QString();
         result.kind = tls.isEmpty() ? PromResult::Error::Network : PromResult::Error::Tls;
-        result.message = QStringLiteral("cannot reach Prometheus at %1: %2").arg(where, tls.isEmpty() ? reply->errorString() : tls);
+        result.message = QStringLiteral("cannot reach Prometheus at %1: %2")
+                             .arg(where, tls.isEmpty() ? reply->errorString() : tls);
     } else {
         result = parseReply(end.body, status, where);
         if (m_ssl) {
@@ -234,7 +232,7 @@ PromResult PrometheusClient::parseReply(const QByteArray &body, int httpStatus, 
 {
     PromResult r;
     r.httpStatus = httpStatus;
-    QJsonParseError perr{};
+    QJsonParseError perr {};
     const QJsonDocument doc = QJsonDocument::fromJson(body, &perr);
     const QJsonObject env = doc.object();
     const QString status = env.value(QLatin1String("status")).toString();
@@ -315,14 +313,15 @@ PromResult PrometheusClient::parseReply(const QByteArray &body, int httpStatus, 
     return r;
 }
 
-PromResult PrometheusClient::querySync(const PrometheusConfig &config, const QString &promql, std::optional<double> time)
+PromResult PrometheusClient::querySync(
+    const PrometheusConfig &config, const QString &promql, std::optional<double> time)
 {
     return exchangeSync<PromResult, PrometheusClient>(
         config, [&](PrometheusClient &c, Callback cb) { c.query(promql, time, std::move(cb)); });
 }
 
-PromResult PrometheusClient::queryRangeSync(const PrometheusConfig &config, const QString &promql, double start,
-                                            double end, double stepSeconds)
+PromResult PrometheusClient::queryRangeSync(
+    const PrometheusConfig &config, const QString &promql, double start, double end, double stepSeconds)
 {
     return exchangeSync<PromResult, PrometheusClient>(config,
         [&](PrometheusClient &c, Callback cb) { c.queryRange(promql, start, end, stepSeconds, std::move(cb)); });
@@ -341,8 +340,8 @@ std::optional<double> parsePromTime(const QString &text)
         return std::isfinite(seconds) && seconds >= 0 ? std::optional<double>(seconds) : std::nullopt;
     // RFC 3339 needs a zone: a bare local time would mean different instants on
     // different machines.
-    static const QRegularExpression rfc3339(QStringLiteral(
-        R"(^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)"));
+    static const QRegularExpression rfc3339(
+        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)"));
     if (!rfc3339.match(t).hasMatch())
         return std::nullopt;
     QString iso = t;
@@ -371,8 +370,8 @@ std::optional<int> parsePromDurationSeconds(const QString &text)
         pos = m.capturedEnd();
         const double n = m.captured(1).toDouble();
         const QString unit = m.captured(2);
-        static const std::pair<const char *, double> kUnits[] = {
-            {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}, {"y", 365 * 86400}};
+        static const std::pair<const char *, double> kUnits[]
+            = {{"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 7 * 86400}, {"y", 365 * 86400}};
         for (const auto &[name, factor] : kUnits) {
             if (unit == QLatin1String(name))
                 seconds += n * factor;

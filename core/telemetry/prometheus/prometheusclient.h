@@ -9,8 +9,8 @@
 // callbacks on that thread; nothing here blocks. querySync/queryRangeSync spin a
 // local QEventLoop on the calling thread: for the CLI and tests, never the GUI thread.
 
-#include "net/peercertificate.h"
 #include "net/httpexchange.h"
+#include "net/peercertificate.h"
 #include "net/tlsoptions.h"
 
 #include <QObject>
@@ -36,7 +36,7 @@ class HttpExchange;
 struct PrometheusConfig {
     QUrl url;  // base URL: http://127.0.0.1:9090, or with a path prefix (https://host/prometheus)
     QString bearerToken;  // sent as "Authorization: Bearer ..." when set
-    QString username;     // basic auth when set; user:password in the URL works too
+    QString username;  // basic auth when set; user:password in the URL works too
     QString password;
     int timeoutMs = 15000;  // whole request, connect to last byte; also sent as the query timeout
     qint64 maxResponseBytes = kDefaultMaxResponseBytes;  // a larger answer is refused as it arrives
@@ -63,18 +63,18 @@ struct PromSeries {
 struct PromResult {
     enum class Error : uint8_t {
         None,
-        Network,     // no HTTP answer: refused, reset, DNS
-        Tls,         // the TLS handshake failed: untrusted, expired or misnamed certificate, client certificate
-        Timeout,     // no complete answer within timeoutMs
+        Network,  // no HTTP answer: refused, reset, DNS
+        Tls,  // the TLS handshake failed: untrusted, expired or misnamed certificate, client certificate
+        Timeout,  // no complete answer within timeoutMs
         Prometheus,  // {"status":"error",...}: error/errorType are Prometheus's own
-        Http,        // an HTTP error without a Prometheus envelope (proxy, wrong path)
-        Decode,      // 2xx but not Prometheus API JSON
-        Config,      // the request could not be made: not an http(s) URL, unusable TLS files
+        Http,  // an HTTP error without a Prometheus envelope (proxy, wrong path)
+        Decode,  // 2xx but not Prometheus API JSON
+        Config,  // the request could not be made: not an http(s) URL, unusable TLS files
     };
     Error kind = Error::None;
-    QString message;    // one line for people: what failed, where, and why
+    QString message;  // one line for people: what failed, where, and why
     QString errorType;  // Prometheus's errorType ("bad_data", "execution", "timeout", ...)
-    QString error;      // Prometheus's error text, verbatim
+    QString error;  // Prometheus's error text, verbatim
     int httpStatus = 0;  // 0 when no HTTP response arrived
     QString resultType;  // "vector", "matrix", "scalar", "string"
     std::vector<PromSample> vector;  // vector results; a scalar becomes one unlabelled sample
@@ -115,8 +115,8 @@ public:
 
     // Blocking variants: spin a local event loop on the calling thread.
     static PromResult querySync(const PrometheusConfig &config, const QString &promql, std::optional<double> time);
-    static PromResult queryRangeSync(const PrometheusConfig &config, const QString &promql, double start, double end,
-                                     double stepSeconds);
+    static PromResult queryRangeSync(
+        const PrometheusConfig &config, const QString &promql, double start, double end, double stepSeconds);
 
     // Decodes one answer (body and HTTP status; 0 = none) into a result. Pure; public for tests.
     static PromResult parseReply(const QByteArray &body, int httpStatus, const QString &where);
@@ -128,7 +128,7 @@ private:
     PrometheusConfig m_config;
     HttpExchange *m_http = nullptr;
     QSslConfiguration *m_ssl = nullptr;  // built once from m_config.tls; null when it failed
-    QString m_sslError;                  // why it failed
+    QString m_sslError;  // why it failed
     PeerCertificate m_lastPeerCertificate;
 };
 

@@ -15,7 +15,6 @@ namespace meshscope {
 
 namespace {
 
-
 double wallNowSeconds()
 {
     return double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
@@ -37,8 +36,8 @@ struct BatchOutcome {
 // back once, on the client's thread, when all have answered. If the client is
 // destroyed first, nothing is called.
 void runBatch(PrometheusClient &client, const std::vector<QString> &queries,
-              const std::function<void(PrometheusClient &, const QString &, PrometheusClient::Callback)> &issue,
-              std::function<void(BatchOutcome)> done)
+    const std::function<void(PrometheusClient &, const QString &, PrometheusClient::Callback)> &issue,
+    std::function<void(BatchOutcome)> done)
 {
     struct State {
         std::vector<PromResult> results;
@@ -50,7 +49,7 @@ void runBatch(PrometheusClient &client, const std::vector<QString> &queries,
     state->pending = queries.size();
     state->done = std::move(done);
     if (queries.empty()) {
-        state->done(BatchOutcome{});
+        state->done(BatchOutcome {});
         return;
     }
     for (size_t i = 0; i < queries.size(); ++i) {
@@ -98,8 +97,8 @@ struct GraphOutcome {
     std::vector<PulledEdge> edges;
 };
 
-void fetchGraphAsync(PrometheusClient &client, const PrometheusSourceConfig &config, double at,
-                     std::function<void(GraphOutcome)> done)
+void fetchGraphAsync(
+    PrometheusClient &client, const PrometheusSourceConfig &config, double at, std::function<void(GraphOutcome)> done)
 {
     const std::vector<MeshQuery> queries = MeshMetrics::graphQueries(optionsOf(config));
     std::vector<MeshQueryKind> kinds;
@@ -116,7 +115,7 @@ void fetchGraphAsync(PrometheusClient &client, const PrometheusSourceConfig &con
             if (b.ok) {
                 std::vector<MeshAnswer> answers;
                 for (size_t i = 0; i < b.results.size(); ++i)
-                    answers.push_back(MeshAnswer{kinds[i], std::move(b.results[i].vector)});
+                    answers.push_back(MeshAnswer {kinds[i], std::move(b.results[i].vector)});
                 g.edges = MeshMetrics::buildEdges(answers, window);
             }
             done(std::move(g));
@@ -133,8 +132,8 @@ public:
         : PollLoop(owner, aggregator,
             // Numbers from before an outage would pass for current ones: once they are
             // older than the window they are withdrawn.
-            { config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
-                std::max<int64_t>(int64_t(config.windowSeconds) * 1000, 2 * int64_t(config.pollIntervalMs)) })
+            {config.origin, config.pollIntervalMs, config.initialBackoffMs, config.maxBackoffMs,
+                std::max<int64_t>(int64_t(config.windowSeconds) * 1000, 2 * int64_t(config.pollIntervalMs))})
         , m_source(owner)
         , m_config(config)
     {
@@ -171,7 +170,7 @@ public:
                 }
                 std::vector<MeshRangeAnswer> answers;
                 for (size_t i = 0; i < b.results.size(); ++i)
-                    answers.push_back(MeshRangeAnswer{kinds[i], std::move(b.results[i].matrix)});
+                    answers.push_back(MeshRangeAnswer {kinds[i], std::move(b.results[i].matrix)});
                 auto points = MeshMetrics::chartSeries(answers, range, s, e, st, nodeOrEdge);
                 post([o = m_source, requestId, id, points = std::move(points)] {
                     Q_EMIT o->seriesReady(requestId, id, points);
@@ -240,7 +239,10 @@ quint64 PrometheusSource::requestSeries(const QString &id, double start, double 
     const quint64 requestId = ++m_nextSeriesId;
     if (!loop()) {
         QMetaObject::invokeMethod(
-            this, [this, requestId, id] { Q_EMIT seriesFailed(requestId, id, QStringLiteral("the Prometheus source is not running")); },
+            this,
+            [this, requestId, id] {
+                Q_EMIT seriesFailed(requestId, id, QStringLiteral("the Prometheus source is not running"));
+            },
             Qt::QueuedConnection);
         return requestId;
     }
@@ -251,8 +253,8 @@ quint64 PrometheusSource::requestSeries(const QString &id, double start, double 
     return requestId;
 }
 
-bool PrometheusSource::fetchGraph(const PrometheusSourceConfig &config, std::vector<PulledEdge> *edges, QString *error,
-                                  double *queryTimeOut)
+bool PrometheusSource::fetchGraph(
+    const PrometheusSourceConfig &config, std::vector<PulledEdge> *edges, QString *error, double *queryTimeOut)
 {
     const double at = config.queryTime.value_or(wallNowSeconds());
     if (queryTimeOut)

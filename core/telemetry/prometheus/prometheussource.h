@@ -27,12 +27,12 @@
 namespace meshscope {
 
 struct PrometheusSourceConfig {
-    PrometheusConfig server;             // URL, auth, per-request timeout
-    MeshKind mesh = MeshKind::Auto;      // which metric families to ask for
-    int windowSeconds = 60;              // the graph covers [time - window, time]
-    std::optional<double> queryTime;     // unix seconds (--at); nullopt: now, at every poll
-    int pollIntervalMs = 10000;          // start() polls at once, then at this interval
-    QString selector;                    // extra label matchers for every selector, e.g. cluster="east"
+    PrometheusConfig server;  // URL, auth, per-request timeout
+    MeshKind mesh = MeshKind::Auto;  // which metric families to ask for
+    int windowSeconds = 60;  // the graph covers [time - window, time]
+    std::optional<double> queryTime;  // unix seconds (--at); nullopt: now, at every poll
+    int pollIntervalMs = 10000;  // start() polls at once, then at this interval
+    QString selector;  // extra label matchers for every selector, e.g. cluster="east"
     int initialBackoffMs = 1000;
     int maxBackoffMs = 30000;
     // The name its edges carry in the graph ("sources" in the JSON). Each running
@@ -58,7 +58,7 @@ public:
     // a one-line reason that includes Prometheus's own message. queryTimeOut gets
     // the instant the graph was computed for.
     static bool fetchGraph(const PrometheusSourceConfig &config, std::vector<PulledEdge> *edges, QString *error,
-                           double *queryTimeOut = nullptr);
+        double *queryTimeOut = nullptr);
 
 Q_SIGNALS:
     // A poll succeeded and the aggregator holds its edges; peerCertificate() is that

@@ -33,8 +33,7 @@ QVariant RequestsTableModel::data(const QModelIndex &index, int role) const
         return {};
     const Row &r = m_rows[size_t(index.row())];
     switch (role) {
-    case Qt::DisplayRole:
-        return r.cells[index.column()];
+    case Qt::DisplayRole: return r.cells[index.column()];
     case Qt::ToolTipRole:
         if (index.column() == From)
             return r.fromId;
@@ -55,14 +54,10 @@ QVariant RequestsTableModel::data(const QModelIndex &index, int role) const
         if (index.column() == TraceId || index.column() == Time)
             return QFontDatabase::systemFont(QFontDatabase::FixedFont);
         return {};
-    case ErrorRole:
-        return r.error;
-    case SeqRole:
-        return qulonglong(r.seq);
-    case DurationMsRole:
-        return r.durationMs;
-    default:
-        return {};
+    case ErrorRole: return r.error;
+    case SeqRole: return qulonglong(r.seq);
+    case DurationMsRole: return r.durationMs;
+    default: return {};
     }
 }
 
@@ -70,7 +65,8 @@ QVariant RequestsTableModel::headerData(int section, Qt::Orientation orientation
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
-    static const char *const titles[] = {"Time", "From", "To", "Method", "Path", "Status", "Duration", "Protocol", "Trace ID"};
+    static const char *const titles[]
+        = {"Time", "From", "To", "Method", "Path", "Status", "Duration", "Protocol", "Trace ID"};
     return QLatin1String(titles[section]);
 }
 

@@ -61,10 +61,8 @@ QVariant StatusCodesModel::data(const QModelIndex &index, int role) const
         return {};
     case Qt::TextAlignmentRole:
         return index.column() == Code ? int(Qt::AlignLeft | Qt::AlignVCenter) : int(Qt::AlignRight | Qt::AlignVCenter);
-    case CodeRole:
-        return code;
-    default:
-        return {};
+    case CodeRole: return code;
+    default: return {};
     }
 }
 
@@ -82,9 +80,8 @@ QVariant StatusCodesModel::headerData(int section, Qt::Orientation orientation, 
 
 void StatusCodesModel::setCodes(std::vector<std::pair<int, uint64_t>> codes)
 {
-    std::sort(codes.begin(), codes.end(), [](const auto &a, const auto &b) {
-        return a.second != b.second ? a.second > b.second : a.first < b.first;
-    });
+    std::sort(codes.begin(), codes.end(),
+        [](const auto &a, const auto &b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     uint64_t total = 0;
     for (const auto &c : codes)
         total += c.second;

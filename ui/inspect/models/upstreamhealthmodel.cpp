@@ -86,15 +86,16 @@ QVariant UpstreamHealthModel::data(const QModelIndex &index, int role) const
         case Degraded: return c.degraded;
         case Unhealthy: return c.unhealthy;
         case Ejected:
-            return c.failedActiveHc > 0 ? QStringLiteral("%1 ejected, %2 failed HC").arg(c.outlierEjected).arg(c.failedActiveHc)
-                                        : QString::number(c.outlierEjected);
+            return c.failedActiveHc > 0
+                ? QStringLiteral("%1 ejected, %2 failed HC").arg(c.outlierEjected).arg(c.failedActiveHc)
+                : QString::number(c.outlierEjected);
         case ActiveRequests: return qulonglong(c.rqActive);
         case Requests: return display::count(c.rqTotal);
         default: return {};
         }
     }
     if (role == Qt::ToolTipRole) {
-        QStringList lines{c.cluster};
+        QStringList lines {c.cluster};
         for (const EnvoyHostHealth &h : c.hosts)
             lines << hostLine(h);
         if (c.hosts.empty())

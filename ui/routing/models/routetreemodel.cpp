@@ -90,7 +90,7 @@ void RouteTreeModel::rebuildTargets()
             const QString n = qs(name);
             auto it = std::find_if(m_targets.begin(), m_targets.end(), [&](const Target &t) { return t.name == n; });
             if (it == m_targets.end()) {
-                m_targets.push_back({ n, {} });
+                m_targets.push_back({n, {}});
                 it = m_targets.end() - 1;
             }
             if (std::find(it->routes.begin(), it->routes.end(), int(i)) == it->routes.end())
@@ -268,14 +268,14 @@ void RouteTreeModel::setIssues(std::vector<routing::RouteIssue> issues)
     // Only decorations and tooltips change: report every row of column 0.
     for (int t = 0; t < rowCount(); ++t) {
         const QModelIndex ti = index(t, 0);
-        Q_EMIT dataChanged(ti, ti, { Qt::DecorationRole, Qt::ToolTipRole, SeverityRole });
+        Q_EMIT dataChanged(ti, ti, {Qt::DecorationRole, Qt::ToolTipRole, SeverityRole});
         for (int r = 0; r < rowCount(ti); ++r) {
             const QModelIndex ri = index(r, 0, ti);
-            Q_EMIT dataChanged(ri, ri, { Qt::DecorationRole, Qt::ToolTipRole, SeverityRole });
+            Q_EMIT dataChanged(ri, ri, {Qt::DecorationRole, Qt::ToolTipRole, SeverityRole});
             const int n = rowCount(ri);
             if (n > 0)
                 Q_EMIT dataChanged(
-                    index(0, 0, ri), index(n - 1, 0, ri), { Qt::DecorationRole, Qt::ToolTipRole, SeverityRole });
+                    index(0, 0, ri), index(n - 1, 0, ri), {Qt::DecorationRole, Qt::ToolTipRole, SeverityRole});
         }
     }
 }
@@ -287,14 +287,14 @@ std::pair<int, int> RouteTreeModel::locate(const routing::RouteIssue &issue) con
         if (issue.document != "HTTPRoute " + r.ns + '/' + r.name)
             continue;
         if (issue.rule.empty())
-            return { int(i), -1 };
+            return {int(i), -1};
         for (size_t k = 0; k < r.rules.size(); ++k) {
             if (ruleLabel(r.rules[k], int(k)).toStdString() == issue.rule)
-                return { int(i), int(k) };
+                return {int(i), int(k)};
         }
-        return { int(i), -1 };
+        return {int(i), -1};
     }
-    return { -1, -1 };
+    return {-1, -1};
 }
 
 std::vector<routing::RouteIssue> RouteTreeModel::issuesFor(int route, int rule) const
@@ -578,7 +578,7 @@ Qt::DropActions RouteTreeModel::supportedDragActions() const
 
 QStringList RouteTreeModel::mimeTypes() const
 {
-    return { kRuleMime };
+    return {kRuleMime};
 }
 
 QMimeData *RouteTreeModel::mimeData(const QModelIndexList &indexes) const

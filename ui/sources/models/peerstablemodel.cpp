@@ -43,20 +43,16 @@ QVariant PeersTableModel::data(const QModelIndex &index, int role) const
         case P95: return p.stats.p95Ms;
         }
         return {};
-    case Qt::ToolTipRole:
-        return index.column() == Peer ? p.id : QVariant();
-    case Qt::DecorationRole:
-        return index.column() == Peer ? display::healthColor(p.health) : QVariant();
+    case Qt::ToolTipRole: return index.column() == Peer ? p.id : QVariant();
+    case Qt::DecorationRole: return index.column() == Peer ? display::healthColor(p.health) : QVariant();
     case Qt::ForegroundRole:
         if (index.column() == ErrorRate && p.health >= Health::Degraded)
             return QBrush(display::healthColor(p.health));
         return {};
     case Qt::TextAlignmentRole:
         return index.column() == Peer ? int(Qt::AlignLeft | Qt::AlignVCenter) : int(Qt::AlignRight | Qt::AlignVCenter);
-    case PeerIdRole:
-        return p.id;
-    default:
-        return {};
+    case PeerIdRole: return p.id;
+    default: return {};
     }
 }
 

@@ -20,8 +20,8 @@ public:
     enum Role { PeerIdRole = Qt::UserRole + 1, SortRole };
 
     struct PeerRow {
-        QString id;      // node id
-        QString label;   // what the first column says
+        QString id;  // node id
+        QString label;  // what the first column says
         TrafficStats stats;
         Health health = Health::NoTraffic;
     };
