@@ -14,15 +14,8 @@ namespace meshscope::routing {
 
 namespace {
 
-using routeyaml::isIp;
-using routeyaml::kDiscoveryApiVersion;
-using routeyaml::kExtensionGroup;
-using routeyaml::kFaultKey;
-using routeyaml::kFaultKind;
-using routeyaml::kGatewayApiVersion;
-using routeyaml::kPerTryTimeoutKey;
-using routeyaml::kRetryOnKey;
-using routeyaml::kServiceNameLabel;
+// The file format's vocabulary (routeyamlschema.h).
+using namespace routeyaml;
 
 // Fault percentages: whole numbers as integers, others in the shortest spelling that
 // reads back to the same double.

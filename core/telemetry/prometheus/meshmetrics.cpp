@@ -418,18 +418,25 @@ private:
     std::map<std::string, std::vector<NodeRef>> m_hosts;
 };
 
+// The edge a sample of requests counts towards, with the count added; null when the
+// sample names no edge or names refused by EdgeTable::find.
+EdgeAcc *countRequests(EdgeTable &table, const std::optional<std::pair<NodeRef, NodeRef>> &ends, double n)
+{
+    EdgeAcc *e = ends ? table.find(ends->first, ends->second, true) : nullptr;
+    if (e) {
+        e->hasRequests = true;
+        e->requests += n;
+    }
+    return e;
+}
+
 void addIstioRequests(EdgeTable &table, const IstioResolver &resolver, const PromSample &s)
 {
-    const auto ends = resolver.resolve(s.labels);
-    if (!ends)
-        return;
-    EdgeAcc *found = table.find(ends->first, ends->second, true);
+    EdgeAcc *found = countRequests(table, resolver.resolve(s.labels), s.value);
     if (!found)
         return;
     EdgeAcc &e = *found;
     const double n = s.value;
-    e.hasRequests = true;
-    e.requests += n;
     const std::string &proto = label(s.labels, "request_protocol");
     e.byProtocol[size_t(proto == "grpc" ? Protocol::Grpc : Protocol::Http)] += n;
     // Kiali's rule: an HTTP 4xx/5xx decides; otherwise a gRPC status other than OK
@@ -493,16 +500,11 @@ std::optional<std::pair<NodeRef, NodeRef>> linkerdEnds(const PromLabels &l)
 
 void addLinkerdResponses(EdgeTable &table, const PromSample &s)
 {
-    const auto ends = linkerdEnds(s.labels);
-    if (!ends)
-        return;
-    EdgeAcc *found = table.find(ends->first, ends->second, true);
+    EdgeAcc *found = countRequests(table, linkerdEnds(s.labels), s.value);
     if (!found)
         return;
     EdgeAcc &e = *found;
     const double n = s.value;
-    e.hasRequests = true;
-    e.requests += n;
     e.byProtocol[size_t(s.labels.count("grpc_status_code") ? Protocol::Grpc : Protocol::Http)] += n;
     // Linkerd's own classification decides errors (5xx and gRPC failures by default);
     // status codes only split out 5xx and 4xx.
