@@ -92,13 +92,10 @@ std::unique_ptr<CommandLine> graphCommandLine()
 QString parse(const QStringList &args, GraphOptions &o)
 {
     const std::unique_ptr<CommandLine> commandLine = graphCommandLine();
-    if (!commandLine->parse(args))
-        return commandLine->error();
+    bool stop = false;
+    if (QString e = commandLine->parseCommand(args, &o.help, &o.version, &stop); !e.isEmpty() || stop)
+        return e;
     const CommandLine &cl = *commandLine;
-    o.help = cl.helpRequested();
-    o.version = cl.versionRequested();
-    if (o.help || o.version)
-        return {};
     auto given = [&cl](const char *name) { return cl.isSet(QLatin1String(name)); };
     auto value = [&cl](const char *name) { return cl.value(QLatin1String(name)); };
     o.liveListenerGiven = given("otlp-listen") || given("als-listen");

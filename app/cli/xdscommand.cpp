@@ -66,13 +66,10 @@ struct XdsOptions {
 QString parse(const QStringList &args, XdsOptions &o)
 {
     const std::unique_ptr<CommandLine> commandLine = serveCommandLine();
-    if (!commandLine->parse(args))
-        return commandLine->error();
+    bool stop = false;
+    if (QString e = commandLine->parseCommand(args, &o.help, &o.version, &stop); !e.isEmpty() || stop)
+        return e;
     const CommandLine &cl = *commandLine;
-    o.help = cl.helpRequested();
-    o.version = cl.versionRequested();
-    if (o.help || o.version)
-        return {};
     if (cl.isSet(QStringLiteral("listen"))) {
         o.listen = cl.value(QStringLiteral("listen"));
         if (!isHostPort(o.listen))

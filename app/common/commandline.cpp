@@ -123,6 +123,17 @@ void CommandLine::setSubcommandMode()
     m_parser->setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
 }
 
+QString CommandLine::parseCommand(const QStringList &args, bool *help, bool *version, bool *stop)
+{
+    *stop = false;
+    if (!parse(args))
+        return error();
+    *help = helpRequested();
+    *version = versionRequested();
+    *stop = *help || *version;
+    return {};
+}
+
 bool CommandLine::parse(const QStringList &args)
 {
     m_error.clear();

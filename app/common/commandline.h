@@ -50,6 +50,11 @@ public:
     bool helpRequested() const;
     bool versionRequested() const;
 
+    // What a command's parse function starts with: parse(), then say whether --help or
+    // --version was asked for. Empty on success, else the one-line reason; *stop is true
+    // when help or the version is all that is wanted (no further options are read).
+    QString parseCommand(const QStringList &args, bool *help, bool *version, bool *stop);
+
     bool isSet(const QString &name) const;
     QString value(const QString &name) const;  // the last one given
     QStringList values(const QString &name) const;
