@@ -164,9 +164,6 @@ QColor healthColor(Health health)
     return QColor(0x8b, 0x94, 0x9e);
 }
 
-QString healthText(Health health)
-{
-    return QLatin1String(healthName(health));
-}
+QString healthText(Health health) { return QLatin1String(healthName(health)); }
 
 }  // namespace meshscope::display

@@ -62,10 +62,7 @@ constexpr int kStatusRefreshMs = 500;
 constexpr int kDefaultInspectWidth = 470;
 constexpr int kDefaultRequestsHeight = 250;
 
-QSettings workspaceSettings()
-{
-    return QSettings(QStringLiteral("meshscope"), QStringLiteral("meshscope"));
-}
+QSettings workspaceSettings() { return QSettings(QStringLiteral("meshscope"), QStringLiteral("meshscope")); }
 
 QString exportSuffix(MainWindow::ExportFormat f)
 {
@@ -519,15 +516,9 @@ void MainWindow::reportSourceError(const QString &text)
     m_notice->showNotice(text);
 }
 
-void MainWindow::setDemoMode(bool demo)
-{
-    m_demoLabel->setVisible(demo);
-}
+void MainWindow::setDemoMode(bool demo) { m_demoLabel->setVisible(demo); }
 
-void MainWindow::setPersistenceEnabled(bool on)
-{
-    m_persist = on;
-}
+void MainWindow::setPersistenceEnabled(bool on) { m_persist = on; }
 
 QString MainWindow::statusText() const
 {

@@ -37,9 +37,6 @@ void NoticeBar::showNotice(const QString &text)
     show();
 }
 
-QString NoticeBar::text() const
-{
-    return m_label->text();
-}
+QString NoticeBar::text() const { return m_label->text(); }
 
 }  // namespace meshscope

@@ -31,8 +31,6 @@ namespace meshscope::cli {
 
 namespace {
 
-std::atomic<bool> g_interrupted {false};
-
 constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::MessageLimit
     | SourceFlag::Prometheus | SourceFlag::PrometheusQuery | SourceFlag::EnvoyAdmin;
 
@@ -138,10 +136,7 @@ QString parse(const QStringList &args, GraphOptions &o)
 
 }  // namespace
 
-QString graphCommandHelp(CommandLine::Sections sections)
-{
-    return graphCommandLine()->helpText(sections);
-}
+QString graphCommandHelp(CommandLine::Sections sections) { return graphCommandLine()->helpText(sections); }
 
 int runGraphCommand(QCoreApplication &app, const QStringList &args)
 {
@@ -278,16 +273,7 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         return 1;
     std::fflush(stderr);
 
-    std::signal(SIGINT, [](int) { g_interrupted = true; });
-    std::signal(SIGTERM, [](int) { g_interrupted = true; });
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &app, [&] {
-        if (g_interrupted)
-            app.quit();
-    });
-    poll.start(50);
-    QTimer::singleShot(int(opts.durationSeconds * 1000), &app, &QCoreApplication::quit);
-    app.exec();
+    runUntilInterrupted(app, int(opts.durationSeconds * 1000));
 
     receiver.stop();
     if (als)

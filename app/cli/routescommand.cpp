@@ -316,10 +316,7 @@ int diff(const std::map<QString, QString> &o)
     return summary.empty() && u.empty() ? 0 : 1;
 }
 
-std::string fileTarget(const QString &path)
-{
-    return "file:" + QFileInfo(path).absoluteFilePath().toStdString();
-}
+std::string fileTarget(const QString &path) { return "file:" + QFileInfo(path).absoluteFilePath().toStdString(); }
 
 // The routes a file holds now; an absent file holds none. nullopt if it does not load.
 std::optional<RouteSet> currentContents(const QString &path)
@@ -395,10 +392,7 @@ std::optional<CaddyTarget> parseCaddyTarget(const std::string &target)
     return t;
 }
 
-QString defaultHistoryDir()
-{
-    return QString::fromStdString(defaultRouteHistoryDirectory());
-}
+QString defaultHistoryDir() { return QString::fromStdString(defaultRouteHistoryDirectory()); }
 
 void printNotes(const std::vector<std::string> &notes)
 {
@@ -711,10 +705,7 @@ int rollback(const std::map<QString, QString> &o, const TlsClientOptions &tls)
 
 }  // namespace
 
-QString routesCommandHelp(CommandLine::Sections sections)
-{
-    return routesCommandLine()->helpText(sections);
-}
+QString routesCommandHelp(CommandLine::Sections sections) { return routesCommandLine()->helpText(sections); }
 
 int runRoutesCommand(QCoreApplication &app, const QStringList &args)
 {

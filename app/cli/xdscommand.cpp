@@ -26,8 +26,6 @@ namespace {
 
 using namespace meshscope::routing;
 
-std::atomic<bool> g_interrupted {false};
-
 // `xds serve`'s option table: parsing and --help both come from it.
 std::unique_ptr<CommandLine> serveCommandLine()
 {
@@ -301,10 +299,7 @@ void printEvent(const XdsControlPlane &controlPlane, const XdsClientEvent &e)
 
 }  // namespace
 
-QString xdsCommandHelp(CommandLine::Sections sections)
-{
-    return serveCommandLine()->helpText(sections);
-}
+QString xdsCommandHelp(CommandLine::Sections sections) { return serveCommandLine()->helpText(sections); }
 
 int runXdsCommand(QCoreApplication &app, const QStringList &args)
 {
@@ -379,15 +374,7 @@ int runXdsCommand(QCoreApplication &app, const QStringList &args)
                                                  : " over TLS")
             + " (routes from " + QFileInfo(opts.routes).absoluteFilePath().toStdString() + ")");
 
-    std::signal(SIGINT, [](int) { g_interrupted = true; });
-    std::signal(SIGTERM, [](int) { g_interrupted = true; });
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &app, [&] {
-        if (g_interrupted)
-            app.quit();
-    });
-    poll.start(50);
-    app.exec();
+    runUntilInterrupted(app);
     controlPlane.stop();
     return 0;
 }

@@ -4,6 +4,12 @@
 #include "model/logging.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTimer>
+
+#include <atomic>
+
+#include <csignal>
 
 namespace meshscope {
 
@@ -12,10 +18,7 @@ namespace {
 constexpr qsizetype kHelpWidth = 100;  // fits a terminal with room to spare
 constexpr qsizetype kNameColumn = 34;  // where descriptions start
 
-QString dashed(const QString &name)
-{
-    return (name.size() == 1 ? QStringLiteral("-") : QStringLiteral("--")) + name;
-}
+QString dashed(const QString &name) { return (name.size() == 1 ? QStringLiteral("-") : QStringLiteral("--")) + name; }
 
 QString namesText(const CommandLineOption &option)
 {
@@ -235,20 +238,11 @@ QString CommandLine::checkValues() const
     return check(m_general);
 }
 
-bool CommandLine::helpRequested() const
-{
-    return m_parser->isSet(QStringLiteral("help"));
-}
+bool CommandLine::helpRequested() const { return m_parser->isSet(QStringLiteral("help")); }
 
-bool CommandLine::versionRequested() const
-{
-    return m_parser->isSet(QStringLiteral("version"));
-}
+bool CommandLine::versionRequested() const { return m_parser->isSet(QStringLiteral("version")); }
 
-bool CommandLine::isSet(const QString &name) const
-{
-    return m_parser->isSet(name);
-}
+bool CommandLine::isSet(const QString &name) const { return m_parser->isSet(name); }
 
 QString CommandLine::value(const QString &name) const
 {
@@ -256,15 +250,9 @@ QString CommandLine::value(const QString &name) const
     return all.isEmpty() ? QString() : all.last();
 }
 
-QStringList CommandLine::values(const QString &name) const
-{
-    return m_parser->values(name);
-}
+QStringList CommandLine::values(const QString &name) const { return m_parser->values(name); }
 
-QStringList CommandLine::positionalArguments() const
-{
-    return m_parser->positionalArguments();
-}
+QStringList CommandLine::positionalArguments() const { return m_parser->positionalArguments(); }
 
 QString CommandLine::subcommand() const
 {
@@ -298,10 +286,7 @@ QString CommandLine::helpText(Sections sections) const
     return out;
 }
 
-QString CommandLine::versionText() const
-{
-    return m_program + QLatin1Char(' ') + appVersion();
-}
+QString CommandLine::versionText() const { return m_program + QLatin1Char(' ') + appVersion(); }
 
 QStringList CommandLine::optionNames() const
 {
@@ -315,9 +300,26 @@ QStringList CommandLine::optionNames() const
     return names;
 }
 
-QString appVersion()
+QString appVersion() { return QStringLiteral(MESHSCOPE_VERSION_STRING); }
+
+namespace {
+std::atomic<bool> g_interrupted {false};
+}  // namespace
+
+void runUntilInterrupted(QCoreApplication &app, int durationMs)
 {
-    return QStringLiteral(MESHSCOPE_VERSION_STRING);
+    // Signal handlers may only set a flag; the main thread looks at it.
+    std::signal(SIGINT, [](int) { g_interrupted = true; });
+    std::signal(SIGTERM, [](int) { g_interrupted = true; });
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &app, [&app] {
+        if (g_interrupted)
+            app.quit();
+    });
+    poll.start(50);
+    if (durationMs >= 0)
+        QTimer::singleShot(durationMs, &app, &QCoreApplication::quit);
+    app.exec();
 }
 
 }  // namespace meshscope

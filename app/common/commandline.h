@@ -14,6 +14,8 @@
 
 class QCommandLineParser;
 
+class QCoreApplication;
+
 namespace meshscope {
 
 // One row of the table.
@@ -94,5 +96,9 @@ private:
 
 // The project version CMake configured (PROJECT_VERSION), e.g. "0.1.0".
 QString appVersion();
+
+// Runs the event loop until SIGINT or SIGTERM, or for durationMs when it is >= 0: how
+// the CLI's long-running commands (graph, xds serve) end cleanly.
+void runUntilInterrupted(QCoreApplication &app, int durationMs = -1);
 
 }  // namespace meshscope

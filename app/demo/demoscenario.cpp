@@ -206,15 +206,9 @@ private:
     RequestContext m_request;
 };
 
-RequestContext &Handler::request()
-{
-    return m_trace.request();
-}
+RequestContext &Handler::request() { return m_trace.request(); }
 
-bool Handler::chance(double p)
-{
-    return m_trace.chance(p);
-}
+bool Handler::chance(double p) { return m_trace.chance(p); }
 
 void Handler::work(double medianMs, double sigma)
 {
@@ -432,10 +426,7 @@ void authVerify(Handler &h)
         h.call(usersEndpoint(h), 1.0);
 }
 
-void authenticate(Handler &h)
-{
-    h.call(grpc(Auth, "identity.v1.AuthService", "Verify", authVerify), 1.0);
-}
+void authenticate(Handler &h) { h.call(grpc(Auth, "identity.v1.AuthService", "Verify", authVerify), 1.0); }
 
 void inventoryStock(Handler &h)
 {
@@ -476,15 +467,9 @@ void catalogBatch(Handler &h)
     h.query("SELECT", "products", "SELECT * FROM products WHERE id = ANY($1)", 1.6);
 }
 
-void ratingsGet(Handler &h)
-{
-    h.work(0.8);
-}
+void ratingsGet(Handler &h) { h.work(0.8); }
 
-void reviewsV1(Handler &h)
-{
-    h.work(4.0);
-}
+void reviewsV1(Handler &h) { h.work(4.0); }
 
 void reviewsV2(Handler &h)
 {
@@ -521,10 +506,7 @@ void searchQuery(Handler &h)
     h.work(0.5);
 }
 
-void cartGet(Handler &h)
-{
-    h.work(0.8);
-}
+void cartGet(Handler &h) { h.work(0.8); }
 
 void cartAdd(Handler &h)
 {
@@ -533,15 +515,9 @@ void cartAdd(Handler &h)
     h.work(0.6);
 }
 
-void shippingQuote(Handler &h)
-{
-    h.work(1.5);
-}
+void shippingQuote(Handler &h) { h.work(1.5); }
 
-void shippingShip(Handler &h)
-{
-    h.work(2.5);
-}
+void shippingShip(Handler &h) { h.work(2.5); }
 
 void egressForward(Handler &h)
 {

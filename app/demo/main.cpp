@@ -30,10 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t g_signals = 0;
 
-extern "C" void onSignal(int)
-{
-    g_signals = g_signals + 1;
-}
+extern "C" void onSignal(int) { g_signals = g_signals + 1; }
 
 struct Options {
     std::string target;

@@ -156,10 +156,7 @@ QString readDashboardFlags(const CommandLine &commandLine, DashboardOptions &o)
 
 }  // namespace
 
-QString DashboardOptions::usage()
-{
-    return dashboardCommandLine()->helpText();
-}
+QString DashboardOptions::usage() { return dashboardCommandLine()->helpText(); }
 
 QString DashboardOptions::parse(const QStringList &args, DashboardOptions *out)
 {

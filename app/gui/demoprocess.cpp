@@ -43,10 +43,7 @@ DemoProcess::DemoProcess(QObject *parent)
     });
 }
 
-DemoProcess::~DemoProcess()
-{
-    stop();
-}
+DemoProcess::~DemoProcess() { stop(); }
 
 QString DemoProcess::findProgram()
 {
@@ -84,9 +81,6 @@ void DemoProcess::stop(int graceMs)
     }
 }
 
-bool DemoProcess::isRunning() const
-{
-    return m_process.state() != QProcess::NotRunning;
-}
+bool DemoProcess::isRunning() const { return m_process.state() != QProcess::NotRunning; }
 
 }  // namespace meshscope

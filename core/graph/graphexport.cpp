@@ -10,15 +10,9 @@ namespace meshscope {
 
 namespace {
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
-double rounded(double v, double scale = 1000.0)
-{
-    return std::round(v * scale) / scale;
-}
+double rounded(double v, double scale = 1000.0) { return std::round(v * scale) / scale; }
 
 void putStats(QJsonObject &o, const TrafficStats &s)
 {

@@ -18,10 +18,7 @@ SnapshotPublisher::SnapshotPublisher(GraphAggregator &aggregator, int intervalMs
     connect(m_timer, &QTimer::timeout, this, &SnapshotPublisher::publishNow);
 }
 
-GraphSnapshotPtr SnapshotPublisher::latest() const
-{
-    return std::atomic_load(&m_latest);
-}
+GraphSnapshotPtr SnapshotPublisher::latest() const { return std::atomic_load(&m_latest); }
 
 void SnapshotPublisher::start()
 {

@@ -7,9 +7,6 @@
 
 namespace meshscope {
 
-inline int64_t wallNowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
+inline int64_t wallNowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
 }  // namespace meshscope

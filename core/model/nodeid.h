@@ -30,10 +30,7 @@ inline constexpr std::string_view kEdgeArrow = "->";
 void appendNodeId(
     std::string &out, NodeKind kind, std::string_view ns, std::string_view name, std::string_view version);
 std::string nodeId(NodeKind kind, std::string_view ns, std::string_view name, std::string_view version);
-inline std::string nodeId(const NodeRef &ref)
-{
-    return nodeId(ref.kind, ref.ns, ref.name, ref.version);
-}
+inline std::string nodeId(const NodeRef &ref) { return nodeId(ref.kind, ref.ns, ref.name, ref.version); }
 
 // The parts of a node id. Gateways read back as services: the kind of a service is
 // not part of its id.

@@ -39,9 +39,6 @@ const char *nodeKindName(NodeKind k)
     return "service";
 }
 
-const char *directionName(Direction d)
-{
-    return d == Direction::NorthSouth ? "north_south" : "east_west";
-}
+const char *directionName(Direction d) { return d == Direction::NorthSouth ? "north_south" : "east_west"; }
 
 }  // namespace meshscope

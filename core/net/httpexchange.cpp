@@ -41,10 +41,7 @@ HttpExchange::HttpExchange(QObject *parent)
     m_nam->setRedirectPolicy(QNetworkRequest::SameOriginRedirectPolicy);
 }
 
-HttpExchange::~HttpExchange()
-{
-    abortAll();
-}
+HttpExchange::~HttpExchange() { abortAll(); }
 
 namespace {
 

@@ -136,15 +136,9 @@ qint64 PeerCertificate::daysLeft(const QDateTime &now) const
     return secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 }
 
-bool PeerCertificate::expired(const QDateTime &now) const
-{
-    return !isNull() && now > notAfter;
-}
+bool PeerCertificate::expired(const QDateTime &now) const { return !isNull() && now > notAfter; }
 
-bool PeerCertificate::notYetValid(const QDateTime &now) const
-{
-    return notBefore.isValid() && now < notBefore;
-}
+bool PeerCertificate::notYetValid(const QDateTime &now) const { return notBefore.isValid() && now < notBefore; }
 
 bool PeerCertificate::expiresSoon(const QDateTime &now) const
 {

@@ -64,10 +64,7 @@ QString redactUrl(const QUrl &input)
     return out;
 }
 
-QString redactUrl(const QString &url)
-{
-    return redactUrl(QUrl(url));
-}
+QString redactUrl(const QString &url) { return redactUrl(QUrl(url)); }
 
 std::string sanitizeRemoteText(std::string_view text, size_t maxChars)
 {

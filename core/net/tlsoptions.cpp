@@ -82,10 +82,7 @@ namespace {
 
 constexpr const char *kSslErrorsProperty = "meshscopeSslErrors";
 
-QString fileName(const QString &path)
-{
-    return QFileInfo(path).fileName();
-}
+QString fileName(const QString &path) { return QFileInfo(path).fileName(); }
 
 // The part of OpenSSL's error text after the routine, e.g.
 // "error:0A000412:SSL routines::sslv3 alert bad certificate" -> "sslv3 alert bad certificate".

@@ -119,10 +119,7 @@ std::string range(size_t start, size_t count)
     return std::to_string(count == 0 ? start : start + 1) + ',' + std::to_string(count);
 }
 
-std::string ruleKey(const RouteRule &r, size_t i)
-{
-    return r.name.empty() ? "#" + std::to_string(i) : r.name;
-}
+std::string ruleKey(const RouteRule &r, size_t i) { return r.name.empty() ? "#" + std::to_string(i) : r.name; }
 
 std::string ruleTitle(const RouteRule &r, size_t i)
 {
@@ -136,15 +133,9 @@ std::string backendKey(const BackendRef &b)
 }
 
 // How a backend is shown: the port only matters to tell two references apart.
-std::string backendName(const BackendRef &b)
-{
-    return (b.ns.empty() ? std::string() : b.ns + '/') + b.name;
-}
+std::string backendName(const BackendRef &b) { return (b.ns.empty() ? std::string() : b.ns + '/') + b.name; }
 
-std::string durationText(const std::optional<int64_t> &ms)
-{
-    return ms ? formatDuration(*ms) : std::string("unset");
-}
+std::string durationText(const std::optional<int64_t> &ms) { return ms ? formatDuration(*ms) : std::string("unset"); }
 
 std::string number(double v)
 {

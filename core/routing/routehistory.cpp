@@ -28,15 +28,9 @@ namespace {
 const char *const kFileName = "route-history.jsonl";
 const char *const kLockName = "route-history.lock";
 
-QString q(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString q(const std::string &s) { return QString::fromStdString(s); }
 
-std::string s(const QJsonValue &v)
-{
-    return v.toString().toStdString();
-}
+std::string s(const QJsonValue &v) { return v.toString().toStdString(); }
 
 std::optional<HistoryEntry> parseLine(const QByteArray &line)
 {

@@ -8,10 +8,7 @@ namespace {
 
 // Percentages come back from YAML through decimal text (and mirror fractions
 // through numerator/denominator), so exact double equality would be too strict.
-bool samePercent(double a, double b)
-{
-    return std::fabs(a - b) < 1e-9;
-}
+bool samePercent(double a, double b) { return std::fabs(a - b) < 1e-9; }
 
 }  // namespace
 
@@ -51,10 +48,7 @@ int dialPort(const BackendRef &backend, const EndpointSlice &slice)
     return slice.port != 0 ? slice.port : backend.port;
 }
 
-bool operator==(const PathMatch &a, const PathMatch &b)
-{
-    return a.type == b.type && a.value == b.value;
-}
+bool operator==(const PathMatch &a, const PathMatch &b) { return a.type == b.type && a.value == b.value; }
 
 bool operator==(const HeaderMatch &a, const HeaderMatch &b)
 {
@@ -110,10 +104,7 @@ bool operator==(const HttpRoute &a, const HttpRoute &b)
     return a.name == b.name && a.ns == b.ns && a.hostnames == b.hostnames && a.rules == b.rules;
 }
 
-bool operator==(const Endpoint &a, const Endpoint &b)
-{
-    return a.address == b.address && a.ready == b.ready;
-}
+bool operator==(const Endpoint &a, const Endpoint &b) { return a.address == b.address && a.ready == b.ready; }
 
 bool operator==(const EndpointSlice &a, const EndpointSlice &b)
 {

@@ -30,10 +30,7 @@ const char *targetLabel(DataPlane t)
     return "generic";
 }
 
-bool needsAddresses(DataPlane t)
-{
-    return t != DataPlane::Generic;
-}
+bool needsAddresses(DataPlane t) { return t != DataPlane::Generic; }
 
 std::string lower(std::string s)
 {
@@ -41,10 +38,7 @@ std::string lower(std::string s)
     return s;
 }
 
-std::string indexed(const std::string &base, size_t i)
-{
-    return base + '[' + std::to_string(i) + ']';
-}
+std::string indexed(const std::string &base, size_t i) { return base + '[' + std::to_string(i) + ']'; }
 
 // The field path of one of the rule's filters, e.g. "filters[2].requestMirror": as
 // written in the file when the loader saw it, else at the position toYaml gives it
@@ -70,10 +64,7 @@ std::string filterField(const RouteRule &rule, const std::string &key)
     return indexed("filters", index) + '.' + key;
 }
 
-std::string ruleLabel(const RouteRule &rule, size_t i)
-{
-    return rule.name.empty() ? indexed("rules", i) : rule.name;
-}
+std::string ruleLabel(const RouteRule &rule, size_t i) { return rule.name.empty() ? indexed("rules", i) : rule.name; }
 
 // "rule 'canary' (rules[1])" or "rules[1]": how a message names another rule.
 std::string ruleMention(const RouteRule &rule, size_t i)
@@ -81,15 +72,9 @@ std::string ruleMention(const RouteRule &rule, size_t i)
     return rule.name.empty() ? indexed("rules", i) : "rule '" + rule.name + "' (" + indexed("rules", i) + ")";
 }
 
-std::string routeDocument(const HttpRoute &r)
-{
-    return "HTTPRoute " + r.ns + '/' + r.name;
-}
+std::string routeDocument(const HttpRoute &r) { return "HTTPRoute " + r.ns + '/' + r.name; }
 
-std::string sliceDocument(const EndpointSlice &s)
-{
-    return "EndpointSlice " + s.ns + '/' + s.name;
-}
+std::string sliceDocument(const EndpointSlice &s) { return "EndpointSlice " + s.ns + '/' + s.name; }
 
 std::string where(const SourceRef &s)
 {
@@ -848,10 +833,7 @@ private:
 
 }  // namespace
 
-std::vector<RouteIssue> validateRoutes(const RouteSet &set, DataPlane target)
-{
-    return Validator(set, target).run();
-}
+std::vector<RouteIssue> validateRoutes(const RouteSet &set, DataPlane target) { return Validator(set, target).run(); }
 
 bool hasErrors(const std::vector<RouteIssue> &issues)
 {

@@ -14,10 +14,7 @@ namespace samplemesh {
 
 namespace {
 
-bool outside(NodeKind k)
-{
-    return k == NodeKind::External || k == NodeKind::ExternalService || k == NodeKind::Gateway;
-}
+bool outside(NodeKind k) { return k == NodeKind::External || k == NodeKind::ExternalService || k == NodeKind::Gateway; }
 
 TrafficStats stats(double rps, double errorRate, double p95Ms)
 {

@@ -184,9 +184,6 @@ private:
 
 // Bytes that can never parse as an ExportTraceServiceRequest: field 1 announced as
 // length-delimited with a length far past the end of the buffer.
-inline std::string junkBytes()
-{
-    return std::string("\x0a\xff\xff\xff\x7f\x01\x02\x03 not a protobuf message");
-}
+inline std::string junkBytes() { return std::string("\x0a\xff\xff\xff\x7f\x01\x02\x03 not a protobuf message"); }
 
 }  // namespace meshscope::test

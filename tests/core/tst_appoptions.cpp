@@ -64,10 +64,7 @@ void TestAppOptions::initTestCase()
     }
 }
 
-void TestAppOptions::cleanup()
-{
-    QLoggingCategory::setFilterRules(QString());
-}
+void TestAppOptions::cleanup() { QLoggingCategory::setFilterRules(QString()); }
 
 void TestAppOptions::defaultsWhenNothingIsGiven()
 {

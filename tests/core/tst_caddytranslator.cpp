@@ -49,15 +49,9 @@ QJsonArray json(const char *text)
 }
 
 // Raw strings stay out of macro arguments: moc's preprocessor does not read them there.
-QString raw(const char *text)
-{
-    return QString::fromUtf8(text);
-}
+QString raw(const char *text) { return QString::fromUtf8(text); }
 
-QString compact(const QJsonArray &a)
-{
-    return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact));
-}
+QString compact(const QJsonArray &a) { return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact)); }
 
 RouteSet yaml(const std::string &text)
 {

@@ -24,10 +24,7 @@ double exactQuantile(const std::vector<double> &sorted, double q)
     return sorted[rank - 1];
 }
 
-double relativeError(double got, double want)
-{
-    return std::abs(got - want) / want;
-}
+double relativeError(double got, double want) { return std::abs(got - want) / want; }
 
 using Generator = std::function<double(std::mt19937_64 &)>;
 

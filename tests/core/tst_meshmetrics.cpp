@@ -67,10 +67,7 @@ PromLabels istio(const char *reporter, const char *src, const char *dst, Kv extr
     return l;
 }
 
-PromSample sample(PromLabels l, double v)
-{
-    return PromSample {std::move(l), 1700000000, v};
-}
+PromSample sample(PromLabels l, double v) { return PromSample {std::move(l), 1700000000, v}; }
 
 PromSample quantile(PromLabels l, const char *q, double v)
 {

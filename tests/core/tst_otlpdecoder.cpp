@@ -96,10 +96,7 @@ DecodeResult decodeBoth(const ExportBuilder::Request &req, const DecodeLimits &l
     const DecodeResult result = decodeBoth((builder).request(), (limits), &result##Mismatch);                          \
     QVERIFY2(result##Mismatch.isEmpty(), qPrintable(QLatin1String("wire path: ") + result##Mismatch))
 
-QString reasonsOf(const DecodeResult &r)
-{
-    return QString::fromStdString(r.summary());
-}
+QString reasonsOf(const DecodeResult &r) { return QString::fromStdString(r.summary()); }
 
 // 2200-01-01T00:00:00Z and a second after 1970-01-01T00:00:00Z.
 constexpr uint64_t kYear2200Ns = 7'258'118'400ull * 1'000'000'000ull;

@@ -32,10 +32,7 @@ std::vector<YAML::Node> docsOfKind(const std::string &yaml, const std::string &k
     return out;
 }
 
-std::string str(const YAML::Node &n)
-{
-    return n ? n.as<std::string>() : std::string("<missing>");
-}
+std::string str(const YAML::Node &n) { return n ? n.as<std::string>() : std::string("<missing>"); }
 
 }  // namespace
 

@@ -40,10 +40,7 @@ bool sameRef(const NodeRef &a, const NodeRef &b)
     return a.kind == b.kind && a.ns == b.ns && a.name == b.name && a.version == b.version && a.gateway == b.gateway;
 }
 
-bool sameNumber(double a, double b)
-{
-    return a == b || (std::isnan(a) && std::isnan(b));
-}
+bool sameNumber(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
 
 // Every field of RequestEvent: it has no operator== of its own.
 bool sameEvent(const RequestEvent &a, const RequestEvent &b)
@@ -55,10 +52,7 @@ bool sameEvent(const RequestEvent &a, const RequestEvent &b)
         && a.origin == b.origin;
 }
 
-bool sameProblem(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && std::strcmp(a, b) == 0);
-}
+bool sameProblem(const char *a, const char *b) { return (!a && !b) || (a && b && std::strcmp(a, b) == 0); }
 
 bool sameIdentity(const std::optional<AlsNodeIdentity> &a, const std::optional<AlsNodeIdentity> &b)
 {
@@ -74,10 +68,7 @@ bool refCapped(const NodeRef &r, size_t max)
     return r.name.size() <= max && r.ns.size() <= max && r.version.size() <= max;
 }
 
-bool refUtf8(const NodeRef &r)
-{
-    return isValidUtf8(r.name) && isValidUtf8(r.ns) && isValidUtf8(r.version);
-}
+bool refUtf8(const NodeRef &r) { return isValidUtf8(r.name) && isValidUtf8(r.ns) && isValidUtf8(r.version); }
 
 // The receiver keeps the identity its own decoder made, under the same limits.
 AlsNodeIdentity gatewayStream(const AlsDecoder &decoder)

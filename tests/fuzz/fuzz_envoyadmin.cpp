@@ -26,10 +26,7 @@ namespace {
 
 constexpr const char *kFuzzTarget = "fuzz_envoyadmin";
 
-bool rateInRange(double r)
-{
-    return !(r < 0 || r > 1);
-}
+bool rateInRange(double r) { return !(r < 0 || r > 1); }
 
 void checkView(const EnvoyAdminView &view, const EnvoyAdminSample &sample)
 {

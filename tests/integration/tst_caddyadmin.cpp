@@ -60,10 +60,7 @@ private:
 
 namespace {
 
-QString text(const char *s)
-{
-    return QString::fromUtf8(s);
-}
+QString text(const char *s) { return QString::fromUtf8(s); }
 
 }  // namespace
 
@@ -97,10 +94,7 @@ void TestCaddyAdmin::initTestCase()
     m_portB = m_caddy.portB();
 }
 
-void TestCaddyAdmin::cleanupTestCase()
-{
-    m_caddy.stop();
-}
+void TestCaddyAdmin::cleanupTestCase() { m_caddy.stop(); }
 
 void TestCaddyAdmin::pullPrintsYamlNamingUpstreamA()
 {

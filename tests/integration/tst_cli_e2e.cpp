@@ -21,15 +21,9 @@
 
 namespace {
 
-QString cliPath()
-{
-    return QString::fromUtf8(MESHSCOPE_CLI_PATH);
-}
+QString cliPath() { return QString::fromUtf8(MESHSCOPE_CLI_PATH); }
 
-QString demoPath()
-{
-    return QString::fromUtf8(MESHSCOPE_DEMO_PATH);
-}
+QString demoPath() { return QString::fromUtf8(MESHSCOPE_DEMO_PATH); }
 
 // Waits for the CLI's "listening" line on stderr and returns the port it bound,
 // or 0 if the process exited or said nothing in time. Everything read is kept in
@@ -88,15 +82,9 @@ struct Graph {
     }
 };
 
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1String(key)).toString();
-}
+QString str(const QJsonObject &o, const char *key) { return o.value(QLatin1String(key)).toString(); }
 
-double num(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1String(key)).toDouble();
-}
+double num(const QJsonObject &o, const char *key) { return o.value(QLatin1String(key)).toDouble(); }
 
 bool isOneLine(const QByteArray &text)
 {

@@ -31,10 +31,7 @@ using namespace meshscope::test;
 
 namespace {
 
-const EdgeSnapshot *findEdge(const GraphSnapshot &g, const std::string &id)
-{
-    return g.edge(id);
-}
+const EdgeSnapshot *findEdge(const GraphSnapshot &g, const std::string &id) { return g.edge(id); }
 
 bool near(double actual, double expected, double relative)
 {

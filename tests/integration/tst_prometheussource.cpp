@@ -568,10 +568,7 @@ void TestPrometheusSource::initTestCase()
         qPrintable(QStringLiteral("Prometheus did not become ready: %1\n%2").arg(error, m_process.logTail())));
 }
 
-void TestPrometheusSource::cleanupTestCase()
-{
-    m_process.stop();
-}
+void TestPrometheusSource::cleanupTestCase() { m_process.stop(); }
 
 void TestPrometheusSource::istioGraphMatchesSeries()
 {

@@ -60,10 +60,7 @@ SourceSpec receiverSpec(SourceSpec::Kind kind, const QString &address)
     return s;
 }
 
-int portOf(const QString &hostPort)
-{
-    return hostPort.mid(hostPort.lastIndexOf(QLatin1Char(':')) + 1).toInt();
-}
+int portOf(const QString &hostPort) { return hostPort.mid(hostPort.lastIndexOf(QLatin1Char(':')) + 1).toInt(); }
 
 bool canBind(int port)
 {

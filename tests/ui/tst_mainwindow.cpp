@@ -160,10 +160,7 @@ void TestMainWindow::feed(int requests)
     m_aggregator->ingestSpans(m_traffic.requests(requests), GraphAggregator::wallNowMs());
 }
 
-GraphSnapshotPtr TestMainWindow::snapshotNow()
-{
-    return m_aggregator->snapshot(GraphAggregator::wallNowMs());
-}
+GraphSnapshotPtr TestMainWindow::snapshotNow() { return m_aggregator->snapshot(GraphAggregator::wallNowMs()); }
 
 void TestMainWindow::clickNodeShowsItsNumbers()
 {

@@ -43,10 +43,7 @@ using meshscope::test::TestCaddy;
 
 namespace {
 
-QString text(const char *s)
-{
-    return QString::fromUtf8(s);
-}
+QString text(const char *s) { return QString::fromUtf8(s); }
 
 }  // namespace
 
@@ -97,10 +94,7 @@ void TestRoutingCaddy::initTestCase()
     m_portB = m_caddy.portB();
 }
 
-void TestRoutingCaddy::cleanupTestCase()
-{
-    m_caddy.stop();
-}
+void TestRoutingCaddy::cleanupTestCase() { m_caddy.stop(); }
 
 void TestRoutingCaddy::commandLineNamesTheCaddyTarget()
 {

@@ -25,10 +25,7 @@ constexpr int kHealthCount = 4;  // Health values are 0..3, drawn in that order 
 // After the styled buckets come faint hairline buckets for edges just passing through.
 constexpr size_t kContextBuckets = size_t(kWidthBuckets) * kHealthCount * 2;
 
-int bucketIndex(int widthBucket, Health h, Direction d)
-{
-    return ((widthBucket * kHealthCount) + int(h)) * 2 + int(d);
-}
+int bucketIndex(int widthBucket, Health h, Direction d) { return ((widthBucket * kHealthCount) + int(h)) * 2 + int(d); }
 
 QPen edgePen(QColor colour, double width, bool dashed, bool cosmetic)
 {

@@ -13,60 +13,21 @@ namespace meshscope {
 
 namespace canvas {
 
-QColor background()
-{
-    return QColor(0x1b, 0x1f, 0x24);
-}
-QColor gridLine()
-{
-    return QColor(0x21, 0x26, 0x2d);
-}
-QColor gridLineMajor()
-{
-    return QColor(0x25, 0x2b, 0x33);
-}
-QColor namespaceFill()
-{
-    return QColor(0x22, 0x28, 0x30, 150);
-}
-QColor namespaceBorder()
-{
-    return QColor(0x33, 0x3b, 0x46);
-}
-QColor namespaceText()
-{
-    return QColor(0x7d, 0x87, 0x93);
-}
-QColor text()
-{
-    return QColor(0xe6, 0xed, 0xf3);
-}
-QColor textMuted()
-{
-    return QColor(0x8b, 0x94, 0x9e);
-}
-QColor labelBackground()
-{
-    return QColor(0x1b, 0x1f, 0x24, 215);
-}
-QColor selection()
-{
-    return QColor(0x58, 0xa6, 0xff);
-}
-QColor findHighlight()
-{
-    return QColor(0xe3, 0xb3, 0x41);
-}
+QColor background() { return QColor(0x1b, 0x1f, 0x24); }
+QColor gridLine() { return QColor(0x21, 0x26, 0x2d); }
+QColor gridLineMajor() { return QColor(0x25, 0x2b, 0x33); }
+QColor namespaceFill() { return QColor(0x22, 0x28, 0x30, 150); }
+QColor namespaceBorder() { return QColor(0x33, 0x3b, 0x46); }
+QColor namespaceText() { return QColor(0x7d, 0x87, 0x93); }
+QColor text() { return QColor(0xe6, 0xed, 0xf3); }
+QColor textMuted() { return QColor(0x8b, 0x94, 0x9e); }
+QColor labelBackground() { return QColor(0x1b, 0x1f, 0x24, 215); }
+QColor selection() { return QColor(0x58, 0xa6, 0xff); }
+QColor findHighlight() { return QColor(0xe3, 0xb3, 0x41); }
 // Violet: apart from the health colours, the selection blue and the find gold.
-QColor routingBadge()
-{
-    return QColor(0xa3, 0x71, 0xf7);
-}
+QColor routingBadge() { return QColor(0xa3, 0x71, 0xf7); }
 
-QColor healthColor(Health h)
-{
-    return display::healthColor(h);
-}
+QColor healthColor(Health h) { return display::healthColor(h); }
 
 QColor edgeColor(Health h)
 {
@@ -96,10 +57,7 @@ QColor nodeFill(Health h)
         float(base.greenF() * (1 - k) + tint.greenF() * k), float(base.blueF() * (1 - k) + tint.blueF() * k));
 }
 
-double edgeWidth(double rps)
-{
-    return std::clamp(1.0 + 1.75 * std::log10(1.0 + std::max(0.0, rps)), 1.0, 8.0);
-}
+double edgeWidth(double rps) { return std::clamp(1.0 + 1.75 * std::log10(1.0 + std::max(0.0, rps)), 1.0, 8.0); }
 
 double edgeInset(NodeKind kind)
 {
@@ -193,15 +151,9 @@ const Shapes &shapes()
 
 }  // namespace
 
-const QPainterPath &nodeOutline(NodeKind kind)
-{
-    return shapes().outline[size_t(kind)];
-}
+const QPainterPath &nodeOutline(NodeKind kind) { return shapes().outline[size_t(kind)]; }
 
-const QPainterPath &nodeGlyph(NodeKind kind)
-{
-    return shapes().glyph[size_t(kind)];
-}
+const QPainterPath &nodeGlyph(NodeKind kind) { return shapes().glyph[size_t(kind)]; }
 
 QString kindTitle(NodeKind kind)
 {

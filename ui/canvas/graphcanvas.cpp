@@ -396,10 +396,7 @@ void GraphCanvas::setSnapshot(GraphSnapshotPtr snapshot)
     d->changed();
 }
 
-GraphSnapshotPtr GraphCanvas::snapshot() const
-{
-    return d->snapshot;
-}
+GraphSnapshotPtr GraphCanvas::snapshot() const { return d->snapshot; }
 
 void GraphCanvas::setEdgeLabel(EdgeLabel label)
 {
@@ -409,10 +406,7 @@ void GraphCanvas::setEdgeLabel(EdgeLabel label)
     d->changed();
 }
 
-GraphCanvas::EdgeLabel GraphCanvas::edgeLabel() const
-{
-    return d->edgeLabel;
-}
+GraphCanvas::EdgeLabel GraphCanvas::edgeLabel() const { return d->edgeLabel; }
 
 void GraphCanvas::setAnimationEnabled(bool on)
 {
@@ -421,10 +415,7 @@ void GraphCanvas::setAnimationEnabled(bool on)
     update();
 }
 
-bool GraphCanvas::animationEnabled() const
-{
-    return d->animation;
-}
+bool GraphCanvas::animationEnabled() const { return d->animation; }
 
 void GraphCanvas::setFilter(const Filter &filter)
 {
@@ -433,10 +424,7 @@ void GraphCanvas::setFilter(const Filter &filter)
     d->changed();
 }
 
-GraphCanvas::Filter GraphCanvas::filter() const
-{
-    return d->filter;
-}
+GraphCanvas::Filter GraphCanvas::filter() const { return d->filter; }
 
 QStringList GraphCanvas::namespaces() const
 {
@@ -503,10 +491,7 @@ void GraphCanvas::zoomBy(double factor, QPointF anchorWidgetPos)
         d->zoomAt(factor, anchorWidgetPos);
 }
 
-double GraphCanvas::zoom() const
-{
-    return d->view.scale;
-}
+double GraphCanvas::zoom() const { return d->view.scale; }
 
 void GraphCanvas::selectNode(const QString &id)
 {
@@ -533,15 +518,9 @@ void GraphCanvas::clearSelection()
     update();
 }
 
-QString GraphCanvas::selectedNode() const
-{
-    return d->selectedNode;
-}
+QString GraphCanvas::selectedNode() const { return d->selectedNode; }
 
-QString GraphCanvas::selectedEdge() const
-{
-    return d->selectedEdge;
-}
+QString GraphCanvas::selectedEdge() const { return d->selectedEdge; }
 
 QPointF GraphCanvas::nodeWidgetPosition(const QString &id) const
 {
@@ -647,10 +626,7 @@ bool GraphCanvas::renderSvg(const QString &fileName) const
 
 // Additions beyond the interface the main window uses.
 
-bool GraphCanvas::isLayoutPending() const
-{
-    return d->layoutJob != nullptr;
-}
+bool GraphCanvas::isLayoutPending() const { return d->layoutJob != nullptr; }
 
 bool GraphCanvas::isRenderUpToDate() const
 {
@@ -662,10 +638,7 @@ bool GraphCanvas::isRenderUpToDate() const
         && d->requestedOptions.sameOutput(d->currentOptions());
 }
 
-double GraphCanvas::lastRenderMs() const
-{
-    return d->lastStats.ms;
-}
+double GraphCanvas::lastRenderMs() const { return d->lastStats.ms; }
 
 void GraphCanvas::relayout()
 {
@@ -687,10 +660,7 @@ void GraphCanvas::setSemanticZoomEnabled(bool on)
     d->changed();
 }
 
-bool GraphCanvas::isCollapsed() const
-{
-    return d->collapsed();
-}
+bool GraphCanvas::isCollapsed() const { return d->collapsed(); }
 
 void GraphCanvas::setLegendVisible(bool on)
 {
@@ -731,10 +701,7 @@ void GraphCanvas::setRoutedServices(const QHash<QString, QString> &services)
     d->changed();
 }
 
-QHash<QString, QString> GraphCanvas::routedServices() const
-{
-    return d->routedInput;
-}
+QHash<QString, QString> GraphCanvas::routedServices() const { return d->routedInput; }
 
 bool GraphCanvas::isNodeRouted(const QString &id) const
 {

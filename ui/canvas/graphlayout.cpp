@@ -25,10 +25,7 @@ bool containsWord(const std::string &name, std::string_view word)
 
 // Service layers are split into namespace columns; the layers of clients, gateways
 // and external services are free, each node under or over its neighbours.
-bool isMeshRank(int rank)
-{
-    return rank >= GraphLayout::kServiceRank && rank < GraphLayout::kEgressRank;
-}
+bool isMeshRank(int rank) { return rank >= GraphLayout::kServiceRank && rank < GraphLayout::kEgressRank; }
 
 // Compressed adjacency of a snapshot, by node index; edges naming unknown nodes and
 // self-loops carry no layering information and are skipped.
@@ -1131,10 +1128,7 @@ double GraphLayout::layerY(int layer, int row) const
     return it == m_layers.end() ? 0.0 : it->second.y0 + row * m_params.rowHeight;
 }
 
-bool GraphLayout::contains(const std::string &id) const
-{
-    return m_placed.count(id) > 0;
-}
+bool GraphLayout::contains(const std::string &id) const { return m_placed.count(id) > 0; }
 
 QPointF GraphLayout::position(const std::string &id) const
 {

@@ -499,10 +499,7 @@ std::shared_ptr<const GraphSpatialGrid> GraphScene::grid() const
     return m_grid.grid;
 }
 
-bool GraphScene::hasGrid() const
-{
-    return grid() != nullptr;
-}
+bool GraphScene::hasGrid() const { return grid() != nullptr; }
 
 void GraphScene::buildGrid() const
 {

@@ -223,10 +223,7 @@ QTableView *InspectPanel::makeTable(QSortFilterProxyModel *proxy, int sortColumn
     return view;
 }
 
-void InspectPanel::setSnapshot(GraphSnapshotPtr snapshot)
-{
-    m_snapshot = std::move(snapshot);
-}
+void InspectPanel::setSnapshot(GraphSnapshotPtr snapshot) { m_snapshot = std::move(snapshot); }
 
 void InspectPanel::showNode(const QString &id)
 {
@@ -268,20 +265,11 @@ void InspectPanel::showSelection()
     m_timer->start();
 }
 
-QString InspectPanel::title() const
-{
-    return m_stack->currentIndex() == 1 ? m_title->text() : QString();
-}
+QString InspectPanel::title() const { return m_stack->currentIndex() == 1 ? m_title->text() : QString(); }
 
-QString InspectPanel::subtitle() const
-{
-    return m_stack->currentIndex() == 1 ? m_subtitle->text() : QString();
-}
+QString InspectPanel::subtitle() const { return m_stack->currentIndex() == 1 ? m_subtitle->text() : QString(); }
 
-QString InspectPanel::metricText(Metric metric) const
-{
-    return m_metrics[int(metric)]->text();
-}
+QString InspectPanel::metricText(Metric metric) const { return m_metrics[int(metric)]->text(); }
 
 void InspectPanel::refresh()
 {
@@ -302,10 +290,7 @@ void InspectPanel::setUpstreamHealth(const QString &proxyNodeId, const std::vect
         refreshUpstreams();
 }
 
-bool InspectPanel::upstreamTabShown() const
-{
-    return m_tables->indexOf(m_upstreamsView) >= 0;
-}
+bool InspectPanel::upstreamTabShown() const { return m_tables->indexOf(m_upstreamsView) >= 0; }
 
 void InspectPanel::refreshUpstreams()
 {

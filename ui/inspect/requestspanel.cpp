@@ -157,20 +157,11 @@ bool RequestsPanel::inScope(const RequestEvent &e) const
     return true;
 }
 
-void RequestsPanel::setPaused(bool paused)
-{
-    m_pause->setChecked(paused);
-}
+void RequestsPanel::setPaused(bool paused) { m_pause->setChecked(paused); }
 
-bool RequestsPanel::isPaused() const
-{
-    return m_pause->isChecked();
-}
+bool RequestsPanel::isPaused() const { return m_pause->isChecked(); }
 
-void RequestsPanel::setPollInterval(int ms)
-{
-    m_timer->setInterval(ms);
-}
+void RequestsPanel::setPollInterval(int ms) { m_timer->setInterval(ms); }
 
 void RequestsPanel::pollNow()
 {

@@ -156,14 +156,8 @@ QList<QPointF> TimeSeriesChart::points(int series) const
     return series >= 0 && series < m_series.size() ? m_series[series]->points() : QList<QPointF> {};
 }
 
-QSize TimeSeriesChart::sizeHint() const
-{
-    return {360, 165};
-}
+QSize TimeSeriesChart::sizeHint() const { return {360, 165}; }
 
-QSize TimeSeriesChart::minimumSizeHint() const
-{
-    return {220, 140};
-}
+QSize TimeSeriesChart::minimumSizeHint() const { return {220, 140}; }
 
 }  // namespace meshscope

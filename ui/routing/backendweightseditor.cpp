@@ -21,10 +21,7 @@ namespace {
 
 constexpr int kMaxWeight = 1000000;  // Gateway API's limit
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
 QString percentString(double pct)
 {
@@ -157,10 +154,7 @@ void BackendWeightsEditor::setBackends(
     setShiftPair(from, to);
 }
 
-int BackendWeightsEditor::sliderMaximum() const
-{
-    return m_sliderMax;
-}
+int BackendWeightsEditor::sliderMaximum() const { return m_sliderMax; }
 
 void BackendWeightsEditor::rebuildRows()
 {
@@ -417,15 +411,9 @@ bool BackendWeightsEditor::setShiftPair(const QString &from, const QString &to)
     return f >= 0 && t >= 0;
 }
 
-QString BackendWeightsEditor::shiftFrom() const
-{
-    return m_shiftFrom->currentText();
-}
+QString BackendWeightsEditor::shiftFrom() const { return m_shiftFrom->currentText(); }
 
-QString BackendWeightsEditor::shiftTo() const
-{
-    return m_shiftTo->currentData().toString();
-}
+QString BackendWeightsEditor::shiftTo() const { return m_shiftTo->currentData().toString(); }
 
 void BackendWeightsEditor::refreshShiftSlider()
 {

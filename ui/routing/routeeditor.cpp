@@ -41,10 +41,7 @@ namespace meshscope {
 
 namespace {
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
 QString planeName(routing::DataPlane p)
 {
@@ -485,15 +482,9 @@ QWidget *RouteEditor::buildTabs()
     return m_tabs;
 }
 
-const routing::RouteSet &RouteEditor::editedSet() const
-{
-    return m_tree->routeSet();
-}
+const routing::RouteSet &RouteEditor::editedSet() const { return m_tree->routeSet(); }
 
-bool RouteEditor::hasChanges() const
-{
-    return !(m_tree->routeSet() == m_applied);
-}
+bool RouteEditor::hasChanges() const { return !(m_tree->routeSet() == m_applied); }
 
 void RouteEditor::setApplied(const routing::RouteSet &set, quint64 version)
 {
@@ -556,20 +547,11 @@ QStringList RouteEditor::inputErrors() const
     return m_detail->currentWidget() == m_ruleScroll ? m_ruleEditor->inputErrors() : QStringList();
 }
 
-bool RouteEditor::canApply() const
-{
-    return hasChanges() && !routing::hasErrors(m_issues) && inputErrors().isEmpty();
-}
+bool RouteEditor::canApply() const { return hasChanges() && !routing::hasErrors(m_issues) && inputErrors().isEmpty(); }
 
-QString RouteEditor::diffText() const
-{
-    return m_changes->toPlainText();
-}
+QString RouteEditor::diffText() const { return m_changes->toPlainText(); }
 
-void RouteEditor::showTab(Tab tab)
-{
-    m_tabs->setCurrentIndex(int(tab));
-}
+void RouteEditor::showTab(Tab tab) { m_tabs->setCurrentIndex(int(tab)); }
 
 bool RouteEditor::selectRule(int route, int rule)
 {
@@ -972,10 +954,7 @@ void RouteEditor::reviewAndApply()
     m_review->open();
 }
 
-void RouteEditor::reportApplyError(const QString &message)
-{
-    showNotice(tr("Not applied: %1").arg(message));
-}
+void RouteEditor::reportApplyError(const QString &message) { showNotice(tr("Not applied: %1").arg(message)); }
 
 void RouteEditor::reportApplyError(const QString &message, const QString &actionText, std::function<void()> action)
 {
@@ -1032,9 +1011,6 @@ void RouteEditor::hideNotice()
     m_noticeAction = nullptr;
 }
 
-QString RouteEditor::noticeText() const
-{
-    return m_notice->isHidden() ? QString() : m_noticeLabel->text();
-}
+QString RouteEditor::noticeText() const { return m_notice->isHidden() ? QString() : m_noticeLabel->text(); }
 
 }  // namespace meshscope

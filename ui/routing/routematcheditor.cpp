@@ -19,10 +19,7 @@ namespace meshscope {
 
 namespace {
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
 const char *const kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 
@@ -261,10 +258,7 @@ std::vector<routing::RouteMatch> RouteMatchEditor::matches() const
     return m_matches;
 }
 
-int RouteMatchEditor::currentAlternative() const
-{
-    return m_current;
-}
+int RouteMatchEditor::currentAlternative() const { return m_current; }
 
 void RouteMatchEditor::setCurrentAlternative(int index)
 {

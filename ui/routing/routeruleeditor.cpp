@@ -23,15 +23,9 @@ namespace meshscope {
 
 namespace {
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
-QString durationText(const std::optional<int64_t> &ms)
-{
-    return ms ? qs(routing::formatDuration(*ms)) : QString();
-}
+QString durationText(const std::optional<int64_t> &ms) { return ms ? qs(routing::formatDuration(*ms)) : QString(); }
 
 QString durationTip(const QString &what)
 {

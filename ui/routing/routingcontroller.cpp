@@ -37,10 +37,7 @@ RoutingController::RoutingController(
     connect(m_editor, &RouteEditor::rollbackRequested, this, &RoutingController::rollback);
 }
 
-RoutingController::~RoutingController()
-{
-    stop();
-}
+RoutingController::~RoutingController() { stop(); }
 
 bool RoutingController::start(QString *error)
 {

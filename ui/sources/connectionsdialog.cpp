@@ -333,10 +333,7 @@ void SourceEditorDialog::test()
     });
 }
 
-QString SourceEditorDialog::testResult() const
-{
-    return m_resultText;
-}
+QString SourceEditorDialog::testResult() const { return m_resultText; }
 
 void SourceEditorDialog::accept()
 {

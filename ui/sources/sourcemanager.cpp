@@ -127,10 +127,7 @@ SourceManager::SourceManager(GraphAggregator &aggregator, QObject *parent)
 {
 }
 
-SourceManager::~SourceManager()
-{
-    stopAll();
-}
+SourceManager::~SourceManager() { stopAll(); }
 
 void SourceManager::setPersistence(const QString &workspace, SecretStore *secrets)
 {
@@ -139,10 +136,7 @@ void SourceManager::setPersistence(const QString &workspace, SecretStore *secret
     m_persist = true;
 }
 
-SourceManager::Entry *SourceManager::find(const QString &id) const
-{
-    return m_index.value(id, nullptr);
-}
+SourceManager::Entry *SourceManager::find(const QString &id) const { return m_index.value(id, nullptr); }
 
 QList<SourceSpec> SourceManager::specs() const
 {

@@ -126,10 +126,7 @@ bool SourceSpec::isHostPort(const QString &addr)
     return ok && port >= 0 && port <= 65535;
 }
 
-QString SourceSpec::newId()
-{
-    return QUuid::createUuid().toString(QUuid::WithoutBraces);
-}
+QString SourceSpec::newId() { return QUuid::createUuid().toString(QUuid::WithoutBraces); }
 
 QString SourceSpec::displayName() const
 {

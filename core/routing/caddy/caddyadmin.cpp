@@ -67,10 +67,7 @@ CaddyAdmin::CaddyAdmin(CaddyAdminConfig config, QObject *parent)
 {
 }
 
-CaddyAdmin::~CaddyAdmin()
-{
-    abortAll();
-}
+CaddyAdmin::~CaddyAdmin() { abortAll(); }
 
 QString CaddyAdmin::displayUrl() const
 {
@@ -93,10 +90,7 @@ QString CaddyAdmin::etagFor(const QString &path, const QByteArray &body)
     return QStringLiteral("\"%1 %2\"").arg(path).arg(h, 8, 16, QLatin1Char('0'));
 }
 
-void CaddyAdmin::abortAll()
-{
-    m_http->abortAll();
-}
+void CaddyAdmin::abortAll() { m_http->abortAll(); }
 
 void CaddyAdmin::fail(CaddyResult::Error kind, const QString &message, Callback done)
 {

@@ -342,9 +342,6 @@ private:
 
 }  // namespace
 
-CaddyPushResult modelToCaddyRoutes(const RouteSet &set)
-{
-    return CaddyWriter(set).run();
-}
+CaddyPushResult modelToCaddyRoutes(const RouteSet &set) { return CaddyWriter(set).run(); }
 
 }  // namespace meshscope::routing

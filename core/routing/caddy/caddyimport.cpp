@@ -24,10 +24,7 @@ constexpr size_t kMaxAlternatives = 64;
 // Caddy's reverse_proxy waits this long between tries when try_interval is unset.
 constexpr int64_t kCaddyDefaultTryIntervalMs = 250;
 
-QJsonValue field(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1String(key));
-}
+QJsonValue field(const QJsonObject &o, const char *key) { return o.value(QLatin1String(key)); }
 
 std::string join(const std::vector<std::string> &parts, const std::string &sep)
 {

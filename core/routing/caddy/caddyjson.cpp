@@ -14,15 +14,9 @@ namespace meshscope::routing {
 
 namespace caddyjson {
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
-std::string ss(const QString &s)
-{
-    return s.toStdString();
-}
+std::string ss(const QString &s) { return s.toStdString(); }
 
 std::string lower(std::string s)
 {
@@ -154,9 +148,6 @@ std::string caddyRegexToFullMatch(const std::string &pattern)
     return ".*(?:" + pattern + ").*";
 }
 
-std::string fullMatchToCaddyRegex(const std::string &pattern)
-{
-    return "^(?:" + pattern + ")$";
-}
+std::string fullMatchToCaddyRegex(const std::string &pattern) { return "^(?:" + pattern + ")$"; }
 
 }  // namespace meshscope::routing

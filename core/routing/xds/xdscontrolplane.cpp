@@ -538,10 +538,7 @@ XdsControlPlane::XdsControlPlane(XdsControlPlaneConfig config)
     m_shared->tls = m_config.tls.enabled();
 }
 
-XdsControlPlane::~XdsControlPlane()
-{
-    stop();
-}
+XdsControlPlane::~XdsControlPlane() { stop(); }
 
 bool XdsControlPlane::start(std::string *error)
 {
@@ -571,10 +568,7 @@ void XdsControlPlane::stop()
     m_service.reset();
 }
 
-std::string XdsControlPlane::boundAddress() const
-{
-    return boundAddressOf(m_config.listenAddress, m_port);
-}
+std::string XdsControlPlane::boundAddress() const { return boundAddressOf(m_config.listenAddress, m_port); }
 
 uint64_t XdsControlPlane::setRouteSet(const RouteSet &set, const XdsTranslatorOptions &options)
 {
@@ -625,10 +619,7 @@ std::vector<XdsClientStatus> XdsControlPlane::clients() const
     return connected;
 }
 
-std::vector<TlsPeer> XdsControlPlane::tlsPeers() const
-{
-    return m_shared->tlsPeers.peers();
-}
+std::vector<TlsPeer> XdsControlPlane::tlsPeers() const { return m_shared->tlsPeers.peers(); }
 
 void XdsControlPlane::setEventCallback(std::function<void(const XdsClientEvent &)> callback)
 {

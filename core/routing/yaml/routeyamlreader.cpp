@@ -29,10 +29,7 @@ int lineOf(const YAML::Node &n)
     return m.line >= 0 ? m.line + 1 : 0;
 }
 
-std::string indexed(const std::string &base, size_t i)
-{
-    return base + '[' + std::to_string(i) + ']';
-}
+std::string indexed(const std::string &base, size_t i) { return base + '[' + std::to_string(i) + ']'; }
 
 std::string join(const std::string &prefix, const std::string &field)
 {

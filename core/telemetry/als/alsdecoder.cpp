@@ -49,20 +49,11 @@ bool mentionsGateway(std::string_view s)
         || lower.find("egress") != std::string::npos;
 }
 
-bool allOf(std::string_view s, bool (*pred)(char))
-{
-    return !s.empty() && std::all_of(s.begin(), s.end(), pred);
-}
+bool allOf(std::string_view s, bool (*pred)(char)) { return !s.empty() && std::all_of(s.begin(), s.end(), pred); }
 
-bool isLowerAlnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+bool isLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-bool isDigit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Kubernetes' alphabet for generated name suffixes: no vowels, no 0/1/3.
 bool isSafeSuffixChar(char c)

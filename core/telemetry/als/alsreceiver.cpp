@@ -158,10 +158,7 @@ AlsReceiver::AlsReceiver(TelemetrySink &aggregator, AlsReceiverConfig config)
 {
 }
 
-AlsReceiver::~AlsReceiver()
-{
-    stop();
-}
+AlsReceiver::~AlsReceiver() { stop(); }
 
 bool AlsReceiver::start(std::string *error)
 {
@@ -192,10 +189,7 @@ void AlsReceiver::stop()
     m_service.reset();
 }
 
-std::string AlsReceiver::boundAddress() const
-{
-    return boundAddressOf(m_config.listenAddress, m_port);
-}
+std::string AlsReceiver::boundAddress() const { return boundAddressOf(m_config.listenAddress, m_port); }
 
 AlsReceiverCounters AlsReceiver::counters() const
 {

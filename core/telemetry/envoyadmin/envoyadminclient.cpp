@@ -33,20 +33,14 @@ EnvoyAdminClient::EnvoyAdminClient(EnvoyAdminConfig config, QObject *parent)
 {
 }
 
-EnvoyAdminClient::~EnvoyAdminClient()
-{
-    abortAll();
-}
+EnvoyAdminClient::~EnvoyAdminClient() { abortAll(); }
 
 QString EnvoyAdminClient::displayUrl() const
 {
     return redactUrl(m_config.url.adjusted(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash));
 }
 
-QString EnvoyAdminClient::clustersPath()
-{
-    return QStringLiteral("clusters?format=json");
-}
+QString EnvoyAdminClient::clustersPath() { return QStringLiteral("clusters?format=json"); }
 
 QString EnvoyAdminClient::statsPath()
 {
@@ -56,20 +50,11 @@ QString EnvoyAdminClient::statsPath()
     return QStringLiteral("stats?format=json&usedonly&filter=%5Ecluster%5C.");
 }
 
-QString EnvoyAdminClient::serverInfoPath()
-{
-    return QStringLiteral("server_info");
-}
+QString EnvoyAdminClient::serverInfoPath() { return QStringLiteral("server_info"); }
 
-void EnvoyAdminClient::abortAll()
-{
-    m_http->abortAll();
-}
+void EnvoyAdminClient::abortAll() { m_http->abortAll(); }
 
-int EnvoyAdminClient::inFlight() const
-{
-    return m_http->inFlight();
-}
+int EnvoyAdminClient::inFlight() const { return m_http->inFlight(); }
 
 void EnvoyAdminClient::get(const QString &pathAndQuery, Callback done)
 {

@@ -175,10 +175,7 @@ QString idx(const QString &path, const char *key, qsizetype i)
         .arg(i);
 }
 
-QString sub(const QString &path, const char *key)
-{
-    return path + QLatin1Char('.') + QLatin1String(key);
-}
+QString sub(const QString &path, const char *key) { return path + QLatin1Char('.') + QLatin1String(key); }
 
 // envoy.config.core.v3.Address: socket_address, pipe or envoy_internal_address.
 bool readAddress(Reader &r, const QJsonValue &v, const QString &path, QString *out)

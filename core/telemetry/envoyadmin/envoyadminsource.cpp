@@ -96,10 +96,7 @@ EnvoyAdminSource::EnvoyAdminSource(TelemetrySink &aggregator, EnvoyAdminSourceCo
     qRegisterMetaType<std::vector<meshscope::EnvoyClusterHealth>>();
 }
 
-PollLoop *EnvoyAdminSource::makeLoop()
-{
-    return new Worker(this, m_aggregator, m_config);
-}
+PollLoop *EnvoyAdminSource::makeLoop() { return new Worker(this, m_aggregator, m_config); }
 
 QString EnvoyAdminSource::fallbackName(const QUrl &url)
 {

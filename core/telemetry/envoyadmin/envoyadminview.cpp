@@ -185,10 +185,7 @@ ClusterCounters countersOf(const EnvoyStats &stats, const EnvoyClusterStatus &c,
     return k;
 }
 
-uint64_t delta(uint64_t cur, uint64_t prev, bool reset)
-{
-    return reset || cur < prev ? cur : cur - prev;
-}
+uint64_t delta(uint64_t cur, uint64_t prev, bool reset) { return reset || cur < prev ? cur : cur - prev; }
 
 // Host counters are compared host by host: endpoints come and go between polls.
 ClusterCounters hostDeltas(const EnvoyClusterStatus &cur, const EnvoyClusterStatus *prev, bool reset)

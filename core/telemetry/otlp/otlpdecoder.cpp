@@ -119,10 +119,7 @@ struct SpanView {
     std::vector<AttrView> attrs;
 };
 
-std::string_view stringOf(const ValueView &v)
-{
-    return v.type == ValueView::Type::String ? v.str : std::string_view();
-}
+std::string_view stringOf(const ValueView &v) { return v.type == ValueView::Type::String ? v.str : std::string_view(); }
 
 // Integer attributes arrive as int_value from SDKs and as strings from Envoy.
 int64_t intOf(const ValueView &v, int64_t fallback = -1)

@@ -98,10 +98,7 @@ OtlpReceiver::OtlpReceiver(TelemetrySink &aggregator, OtlpReceiverConfig config)
 {
 }
 
-OtlpReceiver::~OtlpReceiver()
-{
-    stop();
-}
+OtlpReceiver::~OtlpReceiver() { stop(); }
 
 bool OtlpReceiver::start(std::string *error)
 {
@@ -131,9 +128,6 @@ void OtlpReceiver::stop()
     m_service.reset();
 }
 
-std::string OtlpReceiver::boundAddress() const
-{
-    return boundAddressOf(m_config.listenAddress, m_port);
-}
+std::string OtlpReceiver::boundAddress() const { return boundAddressOf(m_config.listenAddress, m_port); }
 
 }  // namespace meshscope

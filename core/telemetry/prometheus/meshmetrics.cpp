@@ -62,10 +62,7 @@ const std::string &label(const PromLabels &l, const char *name)
 }
 
 // Istio writes "unknown" where peer metadata is missing; Prometheus drops empty labels.
-bool known(const std::string &v)
-{
-    return !v.empty() && v != "unknown";
-}
+bool known(const std::string &v) { return !v.empty() && v != "unknown"; }
 
 const std::string &firstKnown(std::initializer_list<const std::string *> values)
 {
@@ -76,10 +73,7 @@ const std::string &firstKnown(std::initializer_list<const std::string *> values)
     return kEmpty;
 }
 
-bool looksLikeGatewayWorkload(const std::string &workload)
-{
-    return workload.find("gateway") != std::string::npos;
-}
+bool looksLikeGatewayWorkload(const std::string &workload) { return workload.find("gateway") != std::string::npos; }
 
 // "api.example.com:443" -> "api.example.com", as the trace side names peers.
 std::string hostOf(const std::string &authority)
@@ -549,10 +543,7 @@ bool isIstio(MeshQueryKind k)
     return k == MeshQueryKind::IstioRequests || k == MeshQueryKind::IstioLatency || k == MeshQueryKind::IstioBytes;
 }
 
-std::string nsOfNodeId(const std::string &id)
-{
-    return parseNodeId(id).ns;
-}
+std::string nsOfNodeId(const std::string &id) { return parseNodeId(id).ns; }
 
 }  // namespace
 
@@ -716,10 +707,7 @@ MeshFocus MeshMetrics::focusFor(const std::string &id)
     return f;
 }
 
-TrafficStats MeshMetrics::sumStats(const std::vector<const TrafficStats *> &parts)
-{
-    return sumTrafficStats(parts);
-}
+TrafficStats MeshMetrics::sumStats(const std::vector<const TrafficStats *> &parts) { return sumTrafficStats(parts); }
 
 NodeRef MeshMetrics::istioWorkload(const PromLabels &l, bool source)
 {

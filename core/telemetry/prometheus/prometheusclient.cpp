@@ -64,10 +64,7 @@ QString snippet(const QByteArray &body)
     return s;
 }
 
-QString formatNumber(double v)
-{
-    return QString::number(v, 'f', 3);
-}
+QString formatNumber(double v) { return QString::number(v, 'f', 3); }
 
 }  // namespace
 
@@ -110,15 +107,9 @@ QString PrometheusClient::displayUrl() const
     return redactUrl(m_config.url.adjusted(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash));
 }
 
-void PrometheusClient::abortAll()
-{
-    m_http->abortAll();
-}
+void PrometheusClient::abortAll() { m_http->abortAll(); }
 
-int PrometheusClient::inFlight() const
-{
-    return m_http->inFlight();
-}
+int PrometheusClient::inFlight() const { return m_http->inFlight(); }
 
 void PrometheusClient::query(const QString &promql, std::optional<double> time, Callback done)
 {

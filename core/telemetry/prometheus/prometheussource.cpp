@@ -15,10 +15,7 @@ namespace meshscope {
 
 namespace {
 
-double wallNowSeconds()
-{
-    return double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
-}
+double wallNowSeconds() { return double(QDateTime::currentMSecsSinceEpoch()) / 1000.0; }
 
 QString formatTime(double unixSeconds)
 {
@@ -229,10 +226,7 @@ PrometheusSource::PrometheusSource(TelemetrySink &aggregator, PrometheusSourceCo
     qRegisterMetaType<std::vector<meshscope::MeshChartPoint>>();
 }
 
-PollLoop *PrometheusSource::makeLoop()
-{
-    return new Worker(this, m_aggregator, m_config);
-}
+PollLoop *PrometheusSource::makeLoop() { return new Worker(this, m_aggregator, m_config); }
 
 quint64 PrometheusSource::requestSeries(const QString &id, double start, double end, double stepSeconds)
 {

@@ -10,10 +10,7 @@ namespace meshscope {
 
 namespace {
 
-bool isErrorCode(int code)
-{
-    return (code >= 500 && code < 600) || code > 1000;
-}
+bool isErrorCode(int code) { return (code >= 500 && code < 600) || code > 1000; }
 
 }  // namespace
 
@@ -22,15 +19,9 @@ StatusCodesModel::StatusCodesModel(QObject *parent)
 {
 }
 
-int StatusCodesModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_codes.size());
-}
+int StatusCodesModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_codes.size()); }
 
-int StatusCodesModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
+int StatusCodesModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant StatusCodesModel::data(const QModelIndex &index, int role) const
 {

@@ -27,15 +27,9 @@ UpstreamHealthModel::UpstreamHealthModel(QObject *parent)
 {
 }
 
-int UpstreamHealthModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_rows.size());
-}
+int UpstreamHealthModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_rows.size()); }
 
-int UpstreamHealthModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
+int UpstreamHealthModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 void UpstreamHealthModel::setClusters(const std::vector<EnvoyClusterHealth> &clusters)
 {

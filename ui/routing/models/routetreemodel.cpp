@@ -24,10 +24,7 @@ const QString kRuleMime = QStringLiteral("application/x-meshscope-route-rule");
 constexpr quintptr kShift = 24;
 constexpr quintptr kMask = (quintptr(1) << kShift) - 1;
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
 QString pathTypeShort(routing::PathMatchType t)
 {
@@ -46,10 +43,7 @@ QString stringMatchText(const std::string &name, routing::StringMatchType type, 
         + qs(value);
 }
 
-QString routeKey(const routing::HttpRoute &r)
-{
-    return qs(r.ns) + QLatin1Char('/') + qs(r.name);
-}
+QString routeKey(const routing::HttpRoute &r) { return qs(r.ns) + QLatin1Char('/') + qs(r.name); }
 
 }  // namespace
 
@@ -432,10 +426,7 @@ int RouteTreeModel::rowCount(const QModelIndex &parent) const
     return 0;
 }
 
-int RouteTreeModel::columnCount(const QModelIndex &) const
-{
-    return ColumnCount;
-}
+int RouteTreeModel::columnCount(const QModelIndex &) const { return ColumnCount; }
 
 QVariant RouteTreeModel::data(const QModelIndex &index, int role) const
 {
@@ -566,20 +557,11 @@ Qt::ItemFlags RouteTreeModel::flags(const QModelIndex &index) const
     return f;
 }
 
-Qt::DropActions RouteTreeModel::supportedDropActions() const
-{
-    return Qt::MoveAction;
-}
+Qt::DropActions RouteTreeModel::supportedDropActions() const { return Qt::MoveAction; }
 
-Qt::DropActions RouteTreeModel::supportedDragActions() const
-{
-    return Qt::MoveAction;
-}
+Qt::DropActions RouteTreeModel::supportedDragActions() const { return Qt::MoveAction; }
 
-QStringList RouteTreeModel::mimeTypes() const
-{
-    return {kRuleMime};
-}
+QStringList RouteTreeModel::mimeTypes() const { return {kRuleMime}; }
 
 QMimeData *RouteTreeModel::mimeData(const QModelIndexList &indexes) const
 {

@@ -9,10 +9,7 @@ namespace meshscope {
 
 namespace {
 
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
+QString qs(const std::string &s) { return QString::fromStdString(s); }
 
 QString clock(int64_t ms)
 {
@@ -107,15 +104,9 @@ QString XdsClientsModel::summary() const
     return text;
 }
 
-int XdsClientsModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_clients.size());
-}
+int XdsClientsModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_clients.size()); }
 
-int XdsClientsModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
+int XdsClientsModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant XdsClientsModel::data(const QModelIndex &index, int role) const
 {

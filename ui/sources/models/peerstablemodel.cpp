@@ -11,15 +11,9 @@ PeersTableModel::PeersTableModel(QObject *parent)
 {
 }
 
-int PeersTableModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_peers.size());
-}
+int PeersTableModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_peers.size()); }
 
-int PeersTableModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
-}
+int PeersTableModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant PeersTableModel::data(const QModelIndex &index, int role) const
 {
