@@ -349,11 +349,9 @@ void printDiff(const RouteDiff &d)
 
 const char kEtagMarker[] = "# meshscope.io/caddy-etag: ";
 
-// How a Caddy target is written in the history: "caddy <admin URL> <server>".
 std::string caddyTarget(const CaddyAdminConfig &config, const QString &server)
 {
-    return "caddy " + config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash).toStdString() + ' '
-        + server.toStdString();
+    return caddyTargetKey(config.url.toString().toStdString(), server.toStdString());
 }
 
 struct CaddyTarget {
@@ -383,12 +381,12 @@ std::optional<CaddyTarget> caddyOptions(const std::map<QString, QString> &o, con
 
 std::optional<CaddyTarget> parseCaddyTarget(const std::string &target)
 {
-    const QStringList parts = QString::fromStdString(target).split(QLatin1Char(' '), Qt::SkipEmptyParts);
-    if (parts.size() != 3 || parts[0] != QLatin1String("caddy"))
+    const std::optional<CaddyTargetKey> key = parseCaddyTargetKey(target);
+    if (!key)
         return std::nullopt;
     CaddyTarget t;
-    t.config.url = QUrl(parts[1]);
-    t.server = parts[2];
+    t.config.url = QUrl(QString::fromStdString(key->adminUrl));
+    t.server = QString::fromStdString(key->server);
     return t;
 }
 

@@ -1,5 +1,6 @@
 #include "routing/routehistory.h"
 
+#include "net/redact.h"
 #include "routing/routediff.h"
 #include "routing/yaml/routeyaml.h"
 
@@ -11,6 +12,7 @@
 #include <QJsonObject>
 #include <QLockFile>
 #include <QStandardPaths>
+#include <QUrl>
 
 #include <unistd.h>
 
@@ -195,5 +197,26 @@ std::optional<RouteSet> RouteHistory::rollback(int64_t id) const
     }
     return std::move(r.set);
 }
+
+std::string caddyTargetKey(const std::string &adminUrl, const std::string &server)
+{
+    // Written as earlier versions wrote it (display form, no credentials, no trailing
+    // slash), so their entries still match; secret query values are redacted too.
+    const QUrl url(QString::fromStdString(adminUrl));
+    const QString display = url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash);
+    return "caddy " + (url.hasQuery() ? redactUrl(QUrl(display)) : display).toStdString() + ' ' + server;
+}
+
+std::optional<CaddyTargetKey> parseCaddyTargetKey(const std::string &target)
+{
+    const QStringList parts = QString::fromStdString(target).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    if (parts.size() != 3 || parts[0] != QLatin1String("caddy"))
+        return std::nullopt;
+    return CaddyTargetKey {parts[1].toStdString(), parts[2].toStdString()};
+}
+
+bool isCaddyTargetKey(const std::string &target) { return target.rfind("caddy ", 0) == 0; }
+
+std::string xdsTargetKey(const std::string &listenAddress) { return "xds " + listenAddress; }
 
 }  // namespace meshscope::routing

@@ -62,4 +62,17 @@ private:
     mutable int m_skipped = 0;
 };
 
+// The one grammar of the target a history entry was applied to, so that the dashboard
+// and meshscope-cli read each other's entries (and roll them back):
+//   "caddy <admin URL> <server>"  (the URL without credentials or secret query values)
+//   "xds <listen address>"
+struct CaddyTargetKey {
+    std::string adminUrl;
+    std::string server;
+};
+std::string caddyTargetKey(const std::string &adminUrl, const std::string &server);
+std::optional<CaddyTargetKey> parseCaddyTargetKey(const std::string &target);
+bool isCaddyTargetKey(const std::string &target);
+std::string xdsTargetKey(const std::string &listenAddress);
+
 }  // namespace meshscope::routing

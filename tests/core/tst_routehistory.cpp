@@ -38,6 +38,7 @@ class TestRouteHistory : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void targetKeysReadBack();
     void recordListAcrossRestarts();
     void rollbackReturnsBefore();
     void rollbackUnknownId();
@@ -232,6 +233,22 @@ void TestRouteHistory::unifiedDiffEdgeCases()
     }
     const std::string d = unifiedDiff(big1, big2, "a", "b");
     QCOMPARE(std::count(d.begin(), d.end(), '\n'), std::ptrdiff_t(3 + 6000));
+}
+
+// The dashboard and the CLI write the same keys, and read each other's.
+void TestRouteHistory::targetKeysReadBack()
+{
+    const std::string key = caddyTargetKey("http://admin:pw@127.0.0.1:2019/?token=abc", "main");
+    QCOMPARE(key, std::string("caddy http://127.0.0.1:2019/?token=*** main"));
+    const auto parsed = parseCaddyTargetKey(caddyTargetKey("http://127.0.0.1:2019/", "main"));
+    QVERIFY(parsed);
+    QCOMPARE(parsed->adminUrl, std::string("http://127.0.0.1:2019/"));
+    QCOMPARE(parsed->server, std::string("main"));
+    QVERIFY(isCaddyTargetKey(key));
+    QVERIFY(!isCaddyTargetKey(xdsTargetKey("127.0.0.1:18000")));
+    QCOMPARE(xdsTargetKey("127.0.0.1:18000"), std::string("xds 127.0.0.1:18000"));
+    QVERIFY(!parseCaddyTargetKey("xds 127.0.0.1:18000"));
+    QVERIFY(!parseCaddyTargetKey("caddy onlyurl"));
 }
 
 QTEST_GUILESS_MAIN(TestRouteHistory)

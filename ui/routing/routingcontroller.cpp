@@ -1,5 +1,7 @@
 #include "routing/routingcontroller.h"
 
+#include "routing/routehistory.h"
+
 #include "routing/routeeditor.h"
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/yaml/routeyaml.h"
@@ -125,10 +127,10 @@ QString RoutingController::targetName() const
 {
     if (m_kind == Kind::Caddy) {
         // As `meshscope-cli routes apply --caddy-admin` records it, so its rollback can read it.
-        return QStringLiteral("caddy %1 %2")
-            .arg(m_caddyConfig.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash), m_caddyServer);
+        return QString::fromStdString(
+            routing::caddyTargetKey(m_caddyConfig.url.toString().toStdString(), m_caddyServer.toStdString()));
     }
-    return QStringLiteral("xds ") + boundAddress();
+    return QString::fromStdString(routing::xdsTargetKey(boundAddress().toStdString()));
 }
 
 void RoutingController::pull()
@@ -279,7 +281,8 @@ void RoutingController::rollback(qint64 entryId)
     // A history shared with other targets: only this target's changes are undone here.
     // (xDS also takes back changes made to its route file; Caddy only its own server's.)
     const QString entryTarget = entry ? QString::fromStdString(entry->target) : QString();
-    const bool ours = m_kind == Kind::Caddy ? entryTarget == target : !entryTarget.startsWith(QLatin1String("caddy "));
+    const bool ours
+        = m_kind == Kind::Caddy ? entryTarget == target : !routing::isCaddyTargetKey(entryTarget.toStdString());
     if (entry && !ours) {
         failApply(QStringLiteral("change %1 was applied to %2, not to %3; roll it back there")
                       .arg(entryId)
