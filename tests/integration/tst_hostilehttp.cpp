@@ -102,6 +102,7 @@ private Q_SLOTS:
     void redirectLoopEndsAfterFiveWithChain();
     void sameOriginRedirectFollowed();
     void secretsInUrlNeverInErrors();
+    void serverErrorTextEscapedAndBounded();
 };
 
 void TestHostileHttp::prometheusEndlessBodyRefusedAtLimit()
@@ -225,6 +226,35 @@ void TestHostileHttp::secretsInUrlNeverInErrors()
     QVERIFY2(!r.message.contains(QLatin1String("s3cr3t")) && !r.message.contains(QLatin1String("hunter2")),
         qPrintable(r.message));
     QVERIFY2(r.message.contains(QLatin1String("token=***")), qPrintable(r.message));
+}
+
+// What a peer says in an error reaches the terminal, logs and labels: escaped and cut.
+void TestHostileHttp::serverErrorTextEscapedAndBounded()
+{
+    HostileServer prometheus([](QTcpSocket *s, const QByteArray &) {
+        const QByteArray body = "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"\\u001b]0;owned\\u0007"
+                                "\\u001b[2Jgone\"}";
+        s->write("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: "
+            + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    });
+    PrometheusConfig pc;
+    pc.url = QUrl(prometheus.url());
+    const PromResult pr = PrometheusClient::querySync(pc, QStringLiteral("up"), std::nullopt);
+    QVERIFY(!pr.ok());
+    QVERIFY2(!pr.message.contains(QChar(0x1b)) && !pr.message.contains(QChar(0x07)), qPrintable(pr.message));
+    QVERIFY2(pr.message.contains(QLatin1String("\\x1b]0;owned\\x07\\x1b[2Jgone")), qPrintable(pr.message));
+
+    HostileServer caddy([](QTcpSocket *s, const QByteArray &) {
+        const QByteArray page = "<html>\n" + QByteArray(100 * 1024, 'x') + "\n</html>";
+        s->write("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: "
+            + QByteArray::number(page.size()) + "\r\n\r\n" + page);
+    });
+    routing::CaddyAdminConfig cc;
+    cc.url = QUrl(caddy.url());
+    const routing::CaddyResult cr = routing::CaddyAdmin::pullRoutesSync(cc, QStringLiteral("main"));
+    QVERIFY(!cr.ok());
+    QVERIFY2(cr.message.size() < 1000, qPrintable(cr.message.left(200)));
+    QVERIFY2(cr.message.contains(QLatin1String("(102415 bytes)")), qPrintable(cr.message.right(100)));
 }
 
 QTEST_GUILESS_MAIN(TestHostileHttp)

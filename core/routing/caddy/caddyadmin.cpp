@@ -26,10 +26,11 @@ QString caddyErrorText(const QByteArray &body)
     QString text = doc.isObject() ? doc.object().value(QLatin1String("error")).toString() : QString();
     if (text.isEmpty())
         text = QString::fromUtf8(body.trimmed());
-    // Verbatim, but on one line.
+    // On one line, control characters escaped, bounded: a 100 KB HTML page from a
+    // proxy in front of Caddy shows as its first 300 characters and its size.
     text.replace(QLatin1Char('\n'), QLatin1Char(' '));
     text.replace(QLatin1Char('\r'), QLatin1Char(' '));
-    return text;
+    return sanitizeRemoteText(text);
 }
 
 QString oneLineList(const std::vector<std::string> &items)

@@ -1,5 +1,7 @@
 #include "telemetry/envoyadmin/envoyadminparse.h"
 
+#include "net/redact.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -312,10 +314,7 @@ bool readHost(Reader &r, const QJsonValue &v, const QString &path, EnvoyHostStat
 
 QString envoyAdminBodySnippet(const QByteArray &body)
 {
-    QString s = QString::fromUtf8(body.left(120)).simplified();
-    if (body.size() > 120)
-        s += QStringLiteral("...");
-    return s;
+    return sanitizeRemoteText(QString::fromUtf8(body).simplified(), 120);
 }
 
 bool parseEnvoyClusters(const QByteArray &body, const QString &where, EnvoyClusters *out, QString *error)

@@ -56,13 +56,8 @@ PromLabels parseLabels(const QJsonObject &metric)
     return labels;
 }
 
-QString snippet(const QByteArray &body)
-{
-    QString s = QString::fromUtf8(body.left(300)).simplified();
-    if (body.size() > 300)
-        s += QStringLiteral("...");
-    return s;
-}
+// What a server said, fit to quote: one line, control characters escaped, bounded.
+QString snippet(const QByteArray &body) { return sanitizeRemoteText(QString::fromUtf8(body).simplified()); }
 
 QString formatNumber(double v) { return QString::number(v, 'f', 3); }
 
@@ -247,7 +242,7 @@ PromResult PrometheusClient::parseReply(const QByteArray &body, int httpStatus, 
     if (status == QLatin1String("error")) {
         r.kind = PromResult::Error::Prometheus;
         r.errorType = env.value(QLatin1String("errorType")).toString();
-        r.error = env.value(QLatin1String("error")).toString();
+        r.error = snippet(env.value(QLatin1String("error")).toString().toUtf8());
         r.message = QStringLiteral("Prometheus at %1 answered HTTP %2 (%3): %4")
                         .arg(where)
                         .arg(httpStatus)
