@@ -3,6 +3,7 @@
 #include "net/grpclogging.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 
 #include <QFile>
@@ -122,6 +123,11 @@ std::unique_ptr<grpc::Server> startGrpcListener(grpc::Service *service, const st
     builder.RegisterService(service);
     if (options.unlimitedMessageSize)
         builder.SetMaxReceiveMessageSize(INT_MAX);
+    if (options.memoryQuotaBytes > 0) {
+        grpc::ResourceQuota quota("meshscope " + what);
+        quota.Resize(options.memoryQuotaBytes);
+        builder.SetResourceQuota(quota);
+    }
     // Without this, gRPC lets a second server bind the same port (SO_REUSEPORT) and
     // the kernel splits traffic between them: an address in use must be an error.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -8,6 +8,8 @@
 #include "net/peercertificate.h"
 #include "net/tlsoptions.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -19,11 +21,20 @@ class Service;
 
 namespace meshscope {
 
+// The quota of a receiver that takes messages of up to `maxMessageBytes`: four of them
+// in flight at once, and never less than 128 MiB.
+inline size_t receiverMemoryQuota(size_t maxMessageBytes) { return std::max(size_t(128) << 20, 4 * maxMessageBytes); }
+
 struct GrpcListenOptions {
     // Receivers take any message size from gRPC and refuse over-limit ones themselves,
     // so that each refusal is counted (gRPC 1.51 reads a whole message before its own
     // size check anyway, and one it refuses never reaches meshscope).
     bool unlimitedMessageSize = false;
+    // What gRPC may hold for this listener's calls, in bytes (0: no quota of its own).
+    // gRPC reads a message whole before anyone can refuse it; past the quota it resets
+    // the stream instead (the sender sees RESOURCE_EXHAUSTED, "RST_STREAM with error
+    // code 11"), so a sender of 1 GiB messages costs the quota, not the message.
+    size_t memoryQuotaBytes = 0;
     // Serve TLS when tls.enabled(): the certificate and key are checked before binding
     // (an unreadable or mismatched file fails the start with its name). With a client
     // CA, clients are asked for a certificate signed by it; with requireClientCert, a

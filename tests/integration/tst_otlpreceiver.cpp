@@ -5,6 +5,7 @@
 
 #include "common/otlpbuilder.h"
 #include "graph/graphaggregator.h"
+#include "net/grpclistener.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "telemetry/otlp/otlpreceiver.h"
 
@@ -14,9 +15,11 @@
 #include <QTcpServer>
 #include <QtTest>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <vector>
 
 using namespace meshscope;
 using namespace meshscope::test;
@@ -78,6 +81,24 @@ public:
         return done.get_future().get();
     }
 
+    // Sends `total` bytes of 'x' on the Export method without holding them: every
+    // slice of the request points at one shared static block.
+    grpc::Status exportHuge(size_t total)
+    {
+        static const std::string block(1 << 20, 'x');
+        std::vector<grpc::Slice> slices;
+        for (size_t sent = 0; sent < total; sent += block.size())
+            slices.emplace_back(block.data(), std::min(block.size(), total - sent), grpc::Slice::STATIC_SLICE);
+        const grpc::ByteBuffer request(slices.data(), slices.size());
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        grpc::ByteBuffer response;
+        std::promise<grpc::Status> done;
+        m_generic->UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &request, &response,
+            [&done](grpc::Status s) { done.set_value(std::move(s)); });
+        return done.get_future().get();
+    }
+
     GraphSnapshotPtr snapshot() { return m_agg.snapshot(GraphAggregator::wallNowMs()); }
 
     GraphAggregator &aggregator() { return m_agg; }
@@ -110,6 +131,7 @@ private Q_SLOTS:
     void malformedBytesRejected();
     void oversizedMessageRejected();
     void messageFarOverLimitRejectedAndCounted();
+    void hugeExportsCostTheQuotaNotTheirSize();
     void partialSuccessForBadSpans();
     void addressInUseByOtherSocket();
     void addressInUseByAnotherReceiver();
@@ -307,6 +329,54 @@ void TestOtlpReceiver::messageFarOverLimitRejectedAndCounted()
     QCOMPARE(int(st.error_code()), int(grpc::StatusCode::RESOURCE_EXHAUSTED));
     expectStillServing(h, 3);
     QCOMPARE(h.snapshot()->counters.oversizedMessages, uint64_t(1));
+}
+
+// The peak resident size of this process since the last resetPeakRss(), in bytes.
+qint64 peakRssBytes()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
+    }
+    return -1;
+}
+
+bool resetPeakRss()
+{
+    QFile refs(QStringLiteral("/proc/self/clear_refs"));
+    return refs.open(QIODevice::WriteOnly) && refs.write("5") == 1;
+}
+
+void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
+{
+    // gRPC 1.51 reads a whole message before anyone can refuse it, so the listener's
+    // memory quota is what keeps four concurrent 1 GiB exports from being held: gRPC
+    // resets their streams once the quota is spent, and the process grows by the quota
+    // at most (without it, by 4 GiB).
+    constexpr size_t kLimit = 64 * 1024;
+    constexpr size_t kHuge = size_t(1) << 30;
+    constexpr int kSenders = 4;
+    Harness h({}, kLimit);
+    std::string error;
+    QVERIFY2(h.start(&error), error.c_str());
+    expectStillServing(h, 4);
+    QVERIFY2(resetPeakRss(), "cannot reset the peak RSS through /proc/self/clear_refs");
+    const qint64 before = peakRssBytes();
+    std::vector<std::future<grpc::Status>> senders;
+    for (int i = 0; i < kSenders; ++i)
+        senders.push_back(std::async(std::launch::async, [&h] { return h.exportHuge(kHuge); }));
+    for (auto &s : senders) {
+        const grpc::Status st = s.get();
+        QCOMPARE(int(st.error_code()), int(grpc::StatusCode::RESOURCE_EXHAUSTED));
+    }
+    const qint64 grown = peakRssBytes() - before;
+    qInfo("peak RSS grew by %lld MiB while %d exports of %zu MiB were refused", grown >> 20, kSenders, kHuge >> 20);
+    QVERIFY2(grown < qint64(receiverMemoryQuota(kLimit) + (kHuge >> 4)),
+        qPrintable(QStringLiteral("peak RSS grew by %1 MiB").arg(grown >> 20)));
+    expectStillServing(h, 5);
 }
 
 void TestOtlpReceiver::partialSuccessForBadSpans()

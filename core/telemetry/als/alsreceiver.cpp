@@ -167,6 +167,7 @@ bool AlsReceiver::start(std::string *error)
     m_service = std::make_unique<Service>(m_aggregator, m_config, *m_counters, m_tlsPeers);
     GrpcListenOptions options;
     options.unlimitedMessageSize = true;
+    options.memoryQuotaBytes = receiverMemoryQuota(m_config.maxMessageBytes);
     options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "Envoy access logs", options, &m_port, error);
     if (!m_server) {

@@ -107,6 +107,7 @@ bool OtlpReceiver::start(std::string *error)
     m_service = std::make_unique<Service>(m_aggregator, m_config, m_tlsPeers);
     GrpcListenOptions options;
     options.unlimitedMessageSize = true;
+    options.memoryQuotaBytes = receiverMemoryQuota(m_config.maxMessageBytes);
     options.tls = m_config.tls;
     m_server = startGrpcListener(m_service.get(), m_config.listenAddress, "OTLP", options, &m_port, error);
     if (!m_server) {
