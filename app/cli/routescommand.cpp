@@ -1,6 +1,7 @@
 #include "routescommand.h"
 
 #include "commandline.h"
+#include "net/redact.h"
 #include "routing/caddy/caddyadmin.h"
 #include "routing/caddy/caddytranslator.h"
 #include "routing/routediff.h"
@@ -54,7 +55,7 @@ const QList<RoutesForm> &routesForms()
             {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("output"), kCaddyTls}},
         {QStringLiteral("apply"),
             {QStringLiteral("caddy-admin!"), QStringLiteral("server!"), QStringLiteral("file!"), QStringLiteral("dir"),
-                QStringLiteral("dry-run"), kCaddyTls}},
+                QStringLiteral("dry-run"), QStringLiteral("force"), kCaddyTls}},
         {QStringLiteral("history"), {QStringLiteral("dir!"), QStringLiteral("id")}},
         {QStringLiteral("rollback"), {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("file")}},
         {QStringLiteral("rollback"),
@@ -112,6 +113,10 @@ const QList<std::pair<QString, QList<CommandLineOption>>> &routesOptionGroups()
                     {}},
                 {{QStringLiteral("output")}, QStringLiteral("F"),
                     QStringLiteral("write the pulled routes here, not to stdout"), {}},
+                {{QStringLiteral("force")}, {},
+                    QStringLiteral("apply a file that carries no ETag (not pulled, or its ETag line deleted): "
+                                   "Caddy's routes are replaced whatever they are now"),
+                    {}},
             }},
     };
     return groups;
@@ -182,7 +187,7 @@ std::unique_ptr<CommandLine> routesCommandLine()
             "pull prints the routes of Caddy's HTTP server NAME as HTTPRoute/EndpointSlice YAML, headed by the ETag\n"
             "it was read at. apply --caddy-admin validates the file for Caddy, prints the diff against the server's\n"
             "current routes and replaces them in one request with If-Match: that ETag, so routes changed since the\n"
-            "pull are refused, not overwritten.\n"
+            "pull are refused, not overwritten. A file without that ETag is refused unless --force is given.\n"
             "rollback re-applies the routes as they were before change N, to the target N was applied to (or the\n"
             "one given), and records that too."));
     for (const auto &[heading, options] : routesOptionGroups())
@@ -432,7 +437,8 @@ int pull(const std::map<QString, QString> &o, const TlsClientOptions &tls)
     printNotes(r.notes);
     if (!r.ok())
         return caddyFailure(r);
-    const QString url = t->config.url.toDisplayString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash);
+    // Secrets in the admin URL (userinfo, ?token=...) stay out of the file.
+    const QString url = redactUrl(t->config.url.adjusted(QUrl::StripTrailingSlash));
     std::string text = "# Routes of Caddy server '" + t->server.toStdString() + "' at " + url.toStdString()
         + ", pulled by meshscope-cli.\n# Apply an edited copy with: meshscope-cli routes apply --caddy-admin "
         + url.toStdString() + " --server " + t->server.toStdString()
@@ -531,8 +537,23 @@ int applyCaddy(const std::map<QString, QString> &o, const TlsClientOptions &tls)
     if (!etag.isEmpty() && !etag.startsWith(QLatin1Char('"') + expected + QLatin1Char(' ')))
         return fail(
             QStringLiteral("%1 was pulled from %2, not from server '%3' (%4)").arg(file, etag, t->server, expected));
+    const bool dryRun = o.count(QStringLiteral("--dry-run")) > 0;
+    if (etag.isEmpty() && !o.count(QStringLiteral("--force"))) {
+        // Applying against the ETag of a pull made now would overwrite whatever changed
+        // since the file was written, unseen.
+        const QString why = QStringLiteral(
+            "%1 carries no '%2' line (it was not pulled, or the line was deleted), so whether Caddy server '%3' "
+            "changed since cannot be checked; pull again (routes pull --output F) and edit that, or give --force "
+            "to replace the routes whatever they are now")
+                                .arg(file, QString::fromLatin1(kEtagMarker).trimmed(), t->server);
+        if (!dryRun) {
+            std::fprintf(stderr, "meshscope-cli routes: not applied: %s\n", qPrintable(why));
+            return 1;
+        }
+        std::fprintf(stderr, "warning: %s\n", qPrintable(why));
+    }
     const QString dir = o.count(QStringLiteral("--dir")) ? o.at(QStringLiteral("--dir")) : defaultHistoryDir();
-    return applyToCaddy(*t, *next, etag, o.count(QStringLiteral("--dry-run")) > 0, dir, std::nullopt);
+    return applyToCaddy(*t, *next, etag, dryRun, dir, std::nullopt);
 }
 
 int applyFile(const std::map<QString, QString> &o)

@@ -37,6 +37,8 @@ private Q_SLOTS:
     void staleEtagIsRefused();
     void invalidRoutesLeaveConfigUnchanged();
     void rollbackRestoresA();
+    void fileWithoutEtagNeedsForce();
+    void pulledFileKeepsSecretsOut();
     void hostNotAllowedIsExplained();
 
 private:
@@ -283,6 +285,69 @@ void TestCaddyAdmin::rollbackRestoresA()
 
     const Run h = cli({QStringLiteral("routes"), QStringLiteral("history"), QStringLiteral("--dir"), path("history")});
     QVERIFY2(h.out.contains(text("(rollback of 1)")), qPrintable(h.out));
+}
+
+void TestCaddyAdmin::fileWithoutEtagNeedsForce()
+{
+    // A pulled file whose ETag line was deleted: applying it against a pull made now
+    // would overwrite whatever changed since, unseen, so it takes --force.
+    const Run pulled = cli({QStringLiteral("routes"), QStringLiteral("pull"), QStringLiteral("--caddy-admin"),
+        m_adminUrl, QStringLiteral("--server"), QStringLiteral("main")});
+    QVERIFY2(pulled.code == 0, qPrintable(pulled.err));
+    QStringList lines;
+    for (const QString &line : pulled.out.split(QLatin1Char('\n'))) {
+        if (!line.startsWith(text("# meshscope.io/caddy-etag:")))
+            lines << line;
+    }
+    QCOMPARE(lines.size(), pulled.out.split(QLatin1Char('\n')).size() - 1);
+    QString yaml = lines.join(QLatin1Char('\n'));
+    QVERIFY(yaml.contains(QStringLiteral("port: %1").arg(m_portA)));
+    yaml.replace(QStringLiteral("port: %1").arg(m_portA), QStringLiteral("port: %1").arg(m_portB));
+    QFile out(path("no-etag.yaml"));
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(yaml.toUtf8());
+    out.close();
+
+    const QByteArray before = routesBody();
+    const QStringList apply = {QStringLiteral("routes"), QStringLiteral("apply"), QStringLiteral("--caddy-admin"),
+        m_adminUrl, QStringLiteral("--server"), QStringLiteral("main"), QStringLiteral("--file"), path("no-etag.yaml"),
+        QStringLiteral("--dir"), path("history-force")};
+    const Run refused = cli(apply);
+    QCOMPARE(refused.code, 1);
+    QVERIFY2(
+        refused.err.contains(
+            QStringLiteral("not applied: %1 carries no '# meshscope.io/caddy-etag:' line").arg(path("no-etag.yaml"))),
+        qPrintable(refused.err));
+    QVERIFY2(refused.err.contains(text("--force")), qPrintable(refused.err));
+    QCOMPARE(routesBody(), before);
+    QCOMPARE(throughCaddy(), QByteArray("A"));
+    QVERIFY(!QFile::exists(path("history-force/route-history.jsonl")));
+
+    // A dry run says the same as a warning and still shows the diff.
+    const Run dry = cli(apply + QStringList {QStringLiteral("--dry-run")});
+    QCOMPARE(dry.code, 0);
+    QVERIFY2(dry.err.contains(text("warning: ")) && dry.err.contains(text("--force")), qPrintable(dry.err));
+    QVERIFY(dry.out.contains(QStringLiteral("+  - port: %1").arg(m_portB)));
+
+    const Run forced = cli(apply + QStringList {QStringLiteral("--force")});
+    QVERIFY2(forced.code == 0, qPrintable(forced.err));
+    QVERIFY(forced.out.contains(text("applied to Caddy server 'main' as change 1")));
+    QCOMPARE(throughCaddy(), QByteArray("B"));
+}
+
+void TestCaddyAdmin::pulledFileKeepsSecretsOut()
+{
+    // Caddy ignores the query; the pulled file's header must not carry its secret.
+    const QString url = m_adminUrl + QStringLiteral("/?api_key=s3cret-value&x=1");
+    const Run r = cli({QStringLiteral("routes"), QStringLiteral("pull"), QStringLiteral("--caddy-admin"), url,
+        QStringLiteral("--server"), QStringLiteral("main"), QStringLiteral("--output"), path("secret.yaml")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QFile f(path("secret.yaml"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray written = f.readAll();
+    QVERIFY2(!written.contains("s3cret-value"), written.constData());
+    QVERIFY2(written.contains("api_key=***"), written.constData());
+    QVERIFY(!r.err.contains(text("s3cret-value")));
 }
 
 void TestCaddyAdmin::hostNotAllowedIsExplained()

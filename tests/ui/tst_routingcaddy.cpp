@@ -8,7 +8,8 @@
 // history. A change made underneath (stale ETag) refuses a rollback with the reason
 // shown and Caddy untouched; "Pull again" and the rollback then bring A back. A regex
 // RE2 accepts but Caddy's Go regexp does not is refused by Caddy itself, shown, and
-// Caddy keeps its config. Also the --caddy-* command line.
+// Caddy keeps its config. An edit refused as stale can replace the other change after
+// the operator confirms ("Replace theirs…"). Also the --caddy-* command line.
 
 #include "darktheme.h"
 #include "dashboardoptions.h"
@@ -279,6 +280,55 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     QCOMPARE(routesBody(), before);
     QCOMPARE(throughCaddy("shop.test"), QByteArray("A"));
     QCOMPARE(history->rowCount(), 2);
+
+    // A regex both accept, while someone else changes the routes underneath: the apply
+    // is refused as stale, and the notice offers "Replace theirs…", which asks first.
+    value->selectAll();
+    QTest::keyClicks(value, QStringLiteral("/x"));
+    const bool terminal = routesBody().contains("\"terminal\":true");
+    const routing::CaddyResult again = routing::CaddyAdmin::requestSync(m_admin, "PUT",
+        routing::CaddyAdmin::routesPath(QStringLiteral("main")) + QStringLiteral("/0/terminal"),
+        terminal ? QByteArrayLiteral("false") : QByteArrayLiteral("true"));
+    QVERIFY2(again.ok(), qPrintable(again.message));
+    const QByteArray theirs = routesBody();
+    auto applyEdits = [&] {
+        QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
+        QVERIFY(editor->reviewDialog());
+        QTest::mouseClick(editor->reviewDialog()->applyButton(), Qt::LeftButton);
+    };
+    applyEdits();
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.at(4).at(1).toString(), stale);
+    auto *replace = editor->findChild<QPushButton *>(QStringLiteral("routeNoticeSecondAction"));
+    QVERIFY(replace && replace->isVisible());
+    QCOMPARE(replace->text(), text("Replace theirs…"));
+    QStringList asked;
+    controller.setConfirm([&asked](const QString &question) {
+        asked << question;
+        return false;
+    });
+    QTest::mouseClick(replace, Qt::LeftButton);
+    QCOMPARE(asked.size(), 1);
+    QVERIFY2(asked.at(0).contains(text("changed by someone else")), qPrintable(asked.at(0)));
+    QTest::qWait(300);
+    QCOMPARE(finished.count(), 5);
+    QCOMPARE(routesBody(), theirs);
+
+    // Asked again and answered yes: read as it is now, then replaced and recorded.
+    applyEdits();
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.at(5).at(1).toString(), stale);
+    controller.setConfirm([&asked](const QString &question) {
+        asked << question;
+        return true;
+    });
+    QTest::mouseClick(replace, Qt::LeftButton);
+    QCOMPARE(asked.size(), 2);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.at(6).at(0).toBool(), qPrintable(finished.at(6).at(1).toString()));
+    QVERIFY(routesBody() != theirs);
+    QVERIFY2(routesBody().contains("/x"), routesBody().constData());
+    QCOMPARE(history->rowCount(), 3);
     controller.stop();
 }
 

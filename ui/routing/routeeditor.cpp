@@ -130,20 +130,26 @@ RouteEditor::RouteEditor(QWidget *parent)
     m_noticeLabel->setWordWrap(true);
     m_noticeButton = new QPushButton(m_notice);
     m_noticeButton->setObjectName(QStringLiteral("routeNoticeAction"));
+    m_noticeSecondButton = new QPushButton(m_notice);
+    m_noticeSecondButton->setObjectName(QStringLiteral("routeNoticeSecondAction"));
     auto *dismiss = new QToolButton(m_notice);
     dismiss->setText(QStringLiteral("✕"));
     dismiss->setAutoRaise(true);
     dismiss->setToolTip(tr("Dismiss"));
     nl->addWidget(m_noticeLabel, 1);
     nl->addWidget(m_noticeButton);
+    nl->addWidget(m_noticeSecondButton);
     nl->addWidget(dismiss);
     connect(dismiss, &QToolButton::clicked, this, &RouteEditor::hideNotice);
-    connect(m_noticeButton, &QPushButton::clicked, this, [this] {
-        auto action = m_noticeAction;
-        hideNotice();
-        if (action)
-            action();
-    });
+    for (auto [button, action] :
+        {std::pair {m_noticeButton, &m_noticeAction}, std::pair {m_noticeSecondButton, &m_noticeSecondAction}}) {
+        connect(button, &QPushButton::clicked, this, [this, action] {
+            auto run = *action;
+            hideNotice();
+            if (run)
+                run();
+        });
+    }
     m_notice->hide();
 
     auto *v = new QVBoxLayout(this);
@@ -956,9 +962,10 @@ void RouteEditor::reviewAndApply()
 
 void RouteEditor::reportApplyError(const QString &message) { showNotice(tr("Not applied: %1").arg(message)); }
 
-void RouteEditor::reportApplyError(const QString &message, const QString &actionText, std::function<void()> action)
+void RouteEditor::reportApplyError(const QString &message, const QString &actionText, std::function<void()> action,
+    const QString &secondText, std::function<void()> second)
 {
-    showNotice(tr("Not applied: %1").arg(message), actionText, std::move(action));
+    showNotice(tr("Not applied: %1").arg(message), actionText, std::move(action), secondText, std::move(second));
 }
 
 void RouteEditor::reportTargetProblem(const QString &message, const QString &actionText, std::function<void()> action)
@@ -996,12 +1003,16 @@ void RouteEditor::setHistory(std::vector<meshscope::routing::HistoryEntry> entri
         m_historyView->setCurrentIndex(m_history->index(row, 0));
 }
 
-void RouteEditor::showNotice(const QString &text, const QString &actionText, std::function<void()> action)
+void RouteEditor::showNotice(const QString &text, const QString &actionText, std::function<void()> action,
+    const QString &secondText, std::function<void()> second)
 {
     m_noticeLabel->setText(text);
     m_noticeAction = std::move(action);
     m_noticeButton->setText(actionText);
     m_noticeButton->setVisible(!actionText.isEmpty());
+    m_noticeSecondAction = std::move(second);
+    m_noticeSecondButton->setText(secondText);
+    m_noticeSecondButton->setVisible(!secondText.isEmpty());
     m_notice->show();
 }
 
@@ -1009,6 +1020,7 @@ void RouteEditor::hideNotice()
 {
     m_notice->hide();
     m_noticeAction = nullptr;
+    m_noticeSecondAction = nullptr;
 }
 
 QString RouteEditor::noticeText() const { return m_notice->isHidden() ? QString() : m_noticeLabel->text(); }

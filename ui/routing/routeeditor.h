@@ -130,8 +130,10 @@ public Q_SLOTS:
     void setHistory(std::vector<meshscope::routing::HistoryEntry> entries);
     // The owner could not apply (validation by the data plane, config changed underneath).
     void reportApplyError(const QString &message);
-    // The same with a button on the notice (e.g. "Pull again" after a stale ETag).
-    void reportApplyError(const QString &message, const QString &actionText, std::function<void()> action);
+    // The same with a button on the notice (e.g. "Pull again" after a stale ETag), and
+    // optionally a second one (e.g. "Replace theirs…").
+    void reportApplyError(const QString &message, const QString &actionText, std::function<void()> action,
+        const QString &secondText = {}, std::function<void()> second = {});
     // Something about the target that is not an apply (its routes could not be read),
     // optionally with a button that acts on it.
     void reportTargetProblem(const QString &message, const QString &actionText = {}, std::function<void()> action = {});
@@ -172,7 +174,8 @@ private:
     void restoreSelection(int route, int rule);
     void addRule();
     void removeCurrentRule();
-    void showNotice(const QString &text, const QString &actionText = {}, std::function<void()> action = {});
+    void showNotice(const QString &text, const QString &actionText = {}, std::function<void()> action = {},
+        const QString &secondText = {}, std::function<void()> second = {});
     void hideNotice();
     QStringList knownServices() const;
     // Calls `then` with the rule that best carries `service` (routing::findRuleFor), else
@@ -191,6 +194,7 @@ private:
     int m_rule = -1;
     bool m_loadingSelection = false;
     std::function<void()> m_noticeAction;
+    std::function<void()> m_noticeSecondAction;
     QPointer<RouteDiffDialog> m_review;
 
     RouteTreeModel *m_tree;
@@ -205,6 +209,7 @@ private:
     QWidget *m_notice = nullptr;
     QLabel *m_noticeLabel = nullptr;
     QPushButton *m_noticeButton = nullptr;
+    QPushButton *m_noticeSecondButton = nullptr;
     QTreeView *m_treeView = nullptr;
     QToolButton *m_up = nullptr;
     QToolButton *m_down = nullptr;

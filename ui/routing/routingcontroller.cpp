@@ -7,6 +7,7 @@
 #include "routing/yaml/routeyaml.h"
 
 #include <QFileInfo>
+#include <QMessageBox>
 #include <QMetaObject>
 #include <QPointer>
 #include <QSaveFile>
@@ -139,11 +140,11 @@ void RoutingController::pull()
         pullCaddy(false);
 }
 
-void RoutingController::pullCaddy(bool afterApply)
+void RoutingController::pullCaddy(bool afterApply, std::function<void()> then)
 {
     m_busy = true;
     QPointer<RoutingController> self(this);
-    m_caddy->pullRoutes(m_caddyServer, [self, afterApply](routing::CaddyResult r) {
+    m_caddy->pullRoutes(m_caddyServer, [self, afterApply, then](routing::CaddyResult r) {
         if (!self)
             return;
         self->m_busy = false;
@@ -164,6 +165,8 @@ void RoutingController::pullCaddy(bool afterApply)
         self->m_pulledOnce = true;
         self->m_editor->setApplied(r.routes);
         Q_EMIT self->routesPulled(true, QString());
+        if (then)
+            then();
     });
 }
 
@@ -236,10 +239,17 @@ bool RoutingController::applyCaddy(const routing::RouteSet &set, std::optional<i
             // the edits and the last good routes as what is served.
             if (r.kind == routing::CaddyResult::Error::EtagMismatch) {
                 QPointer<RoutingController> again(self);
-                self->m_editor->reportApplyError(r.message, tr("Pull again"), [again] {
-                    if (again)
-                        again->pull();
-                });
+                self->m_editor->reportApplyError(
+                    r.message, tr("Pull again"),
+                    [again] {
+                        if (again)
+                            again->pull();
+                    },
+                    tr("Replace theirs…"),
+                    [again, set, rollbackOf] {
+                        if (again)
+                            again->replaceTheirs(set, rollbackOf);
+                    });
                 Q_EMIT self->applyFinished(false, r.message);
             } else {
                 self->failApply(r.message);
@@ -266,6 +276,27 @@ bool RoutingController::applyCaddy(const routing::RouteSet &set, std::optional<i
         Q_EMIT self->applyFinished(true, QString());
     });
     return true;
+}
+
+void RoutingController::replaceTheirs(const routing::RouteSet &set, std::optional<int64_t> rollbackOf)
+{
+    const QString question = tr("The routes of Caddy server '%1' were changed by someone else after meshscope read "
+                                "them. Replace them with yours? Their change is lost (it is not in meshscope's "
+                                "history).")
+                                 .arg(m_caddyServer);
+    const bool yes = m_confirm ? m_confirm(question)
+                               : QMessageBox::warning(m_editor, tr("Replace Caddy's routes?"), question,
+                                     QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+            == QMessageBox::Yes;
+    if (!yes || m_busy)
+        return;
+    // Read the routes (and ETag) as they are now, then apply over them: what the history
+    // records as "before" is what was really replaced.
+    QPointer<RoutingController> self(this);
+    pullCaddy(false, [self, set, rollbackOf] {
+        if (self)
+            self->applyCaddy(set, rollbackOf);
+    });
 }
 
 void RoutingController::failApply(const QString &message)

@@ -25,6 +25,7 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -77,6 +78,12 @@ public:
     // outcome comes with applyFinished() (and is shown in the editor when refused).
     bool apply(const routing::RouteSet &set, std::optional<int64_t> rollbackOf = std::nullopt);
 
+    // Caddy, after an apply was refused because its routes changed underneath: asks
+    // whether to replace them anyway (what `routes apply --force` does). How it asks
+    // can be replaced (tests answer without a dialog); the default is a message box.
+    using Confirm = std::function<bool(const QString &question)>;
+    void setConfirm(Confirm confirm) { m_confirm = std::move(confirm); }
+
 Q_SIGNALS:
     // Caddy: a pull finished; on failure `message` says why in one line.
     void routesPulled(bool ok, const QString &message);
@@ -87,7 +94,8 @@ private:
     void refreshClients();
     void rollback(qint64 entryId);
     bool startCaddy(QString *error);
-    void pullCaddy(bool afterApply);
+    void pullCaddy(bool afterApply, std::function<void()> then = {});
+    void replaceTheirs(const routing::RouteSet &set, std::optional<int64_t> rollbackOf);
     bool applyCaddy(const routing::RouteSet &set, std::optional<int64_t> rollbackOf);
     void failApply(const QString &message);
 
@@ -106,6 +114,7 @@ private:
     routing::CaddyRoutesVersion m_caddyVersion;
     bool m_pulledOnce = false;
     bool m_busy = false;
+    Confirm m_confirm;
 };
 
 }  // namespace meshscope
