@@ -59,6 +59,16 @@ PromLabels parseLabels(const QJsonObject &metric)
 // What a server said, fit to quote: one line, control characters escaped, bounded.
 QString snippet(const QByteArray &body) { return sanitizeRemoteText(QString::fromUtf8(body).simplified()); }
 
+// VictoriaMetrics puts the whole query before its reason ("error when executing
+// query=\"sum by (...)\" for (time=..., step=...): cannot parse ..."); meshscope's
+// queries run to about 800 bytes, so the echo is cut to "query=..." to leave room for
+// the reason within the bounded text.
+QString withoutQueryEcho(QString error)
+{
+    static const QRegularExpression echo(QStringLiteral(R"(query="(?:[^"\\]|\\.)*")"));
+    return error.replace(echo, QStringLiteral("query=..."));
+}
+
 QString formatNumber(double v) { return QString::number(v, 'f', 3); }
 
 }  // namespace
@@ -242,7 +252,7 @@ PromResult PrometheusClient::parseReply(const QByteArray &body, int httpStatus, 
     if (status == QLatin1String("error")) {
         r.kind = PromResult::Error::Prometheus;
         r.errorType = env.value(QLatin1String("errorType")).toString();
-        r.error = snippet(env.value(QLatin1String("error")).toString().toUtf8());
+        r.error = snippet(withoutQueryEcho(env.value(QLatin1String("error")).toString()).toUtf8());
         r.message = QStringLiteral("Prometheus at %1 answered HTTP %2 (%3): %4")
                         .arg(where)
                         .arg(httpStatus)
