@@ -632,7 +632,32 @@ private:
                 checkText(r, &rule, i, indexed("backendRefs", b) + ".name", rule.backends[b].name);
                 checkText(r, &rule, i, indexed("backendRefs", b) + ".namespace", rule.backends[b].ns);
             }
+            // Header changes, the mirror's cluster and retry_on are proto3 strings in xDS too.
+            checkModifierTexts(r, rule, i, rule.requestHeaders, filterField(rule, "requestHeaderModifier"));
+            checkModifierTexts(r, rule, i, rule.responseHeaders, filterField(rule, "responseHeaderModifier"));
+            if (rule.mirror) {
+                const std::string f = filterField(rule, "requestMirror") + ".backendRef";
+                checkText(r, &rule, i, f + ".name", rule.mirror->backend.name);
+                checkText(r, &rule, i, f + ".namespace", rule.mirror->backend.ns);
+            }
+            if (rule.retry) {
+                for (size_t k = 0; k < rule.retry->retryOn.size(); ++k)
+                    checkText(r, &rule, i, indexed("retry.meshscope.io/retryOn", k), rule.retry->retryOn[k]);
+            }
         }
+    }
+
+    void checkModifierTexts(
+        const HttpRoute &r, const RouteRule &rule, size_t i, const HeaderModifier &m, const std::string &f)
+    {
+        for (const auto &[list, key] : {std::pair {&m.set, ".set"}, std::pair {&m.add, ".add"}}) {
+            for (size_t k = 0; k < list->size(); ++k) {
+                checkText(r, &rule, i, indexed(f + key, k) + ".name", (*list)[k].first);
+                checkText(r, &rule, i, indexed(f + key, k) + ".value", (*list)[k].second);
+            }
+        }
+        for (size_t k = 0; k < m.remove.size(); ++k)
+            checkText(r, &rule, i, indexed(f + ".remove", k), m.remove[k]);
     }
 
     void checkRoute(const HttpRoute &r)

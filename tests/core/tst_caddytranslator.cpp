@@ -34,6 +34,10 @@ private Q_SLOTS:
     void pushRefusals();
     void durations();
     void regexAnchoring();
+    void regexUnwrappingInvertsWrapping();
+    void zeroDurationsAreCaddysDefault();
+    void headerOrderSurvivesPushAndPull();
+    void matchEverythingAndPrefixSlashesSurvivePushAndPull();
     void emptyServer();
 };
 
@@ -292,6 +296,10 @@ void TestCaddyTranslator::pullRefusesWhatTheModelCannotHold_data()
                                                      "'health_checks' has no equivalent");
     QTest::newRow("remote_ip matcher") << route(raw(R"("match":[{"remote_ip":{"ranges":["10.0.0.0/8"]}}],"handle":[)")
         + proxy + QStringLiteral("]")) << QStringLiteral("routes[0].match[0]: matcher 'remote_ip' has no equivalent");
+    QTest::newRow("header twice in other case")
+        << route(raw(R"("match":[{"header":{"X-A":["1"]},"header_regexp":{"x-a":{"pattern":"2"}}}],"handle":[)") + proxy
+               + QStringLiteral("]"))
+        << QStringLiteral("header 'x-a' is the same header as 'X-A' to Caddy, which requires both conditions");
     QTest::newRow("absent header") << route(raw(R"("match":[{"header":{"X-A":null}}],"handle":[)") + proxy
         + QStringLiteral("]")) << QStringLiteral("header matcher 'X-A' without values (the header must be absent)");
     QTest::newRow("query wildcard") << route(raw(R"("match":[{"query":{"q":["*"]}}],"handle":[)") + proxy
@@ -563,6 +571,164 @@ void TestCaddyTranslator::regexAnchoring()
     QCOMPARE(caddyRegexToFullMatch("/api"), std::string(".*(?:/api).*"));
     QCOMPARE(fullMatchToCaddyRegex("a|b"), std::string("^(?:a|b)$"));
     QCOMPARE(caddyRegexToFullMatch(fullMatchToCaddyRegex("/x/[0-9]+")), std::string("/x/[0-9]+"));
+}
+
+// Unwrapping the anchors the push writes gives back exactly the pattern that was
+// wrapped, whatever it holds: classes with ']' first or parentheses inside, escapes,
+// \Q...\E, flags, named groups; a pattern RE2 refuses is written and read as it is
+// (the validator refuses it). Found by the Caddy fuzzer:
+// tests/fuzz/findings/caddytranslator-regex-class-paren.json.
+void TestCaddyTranslator::regexUnwrappingInvertsWrapping()
+{
+    const char *const patterns[] = {"[])]", "[^])]", "[]a)]", "[]]", "[^]]", "[[:alpha:])]", "[[:^digit:](]", "[[]",
+        "[[:]]", "[\\]()]", "\\)", "\\(", "\\\\", "a\\)b", "\\Q)(\\E", "(\\Q]\\E)*", "(a)(b)", "a|b", "(?:a)|(?:b)",
+        "(?i)x", "(?i:x)|y", "(?P<n>a)?", "", "[(]", "\\pL+", "\\p{Greek}(x)", "\\x{29}", "(?:)", "^a$", "a$|^b",
+        // RE2 refuses these, or (a \Q that runs to the end) they cannot be anchored: kept as written.
+        ")))", "(", "((a)", "[", "[a", "a\\", "(?:a)(?:b", "a)(?:b", "[[:foo:]]", "\\Q)", "a\\Qb", "*a", "\xff"};
+    for (const char *p : patterns) {
+        const std::string x(p);
+        QCOMPARE(caddyRegexToFullMatch(fullMatchToCaddyRegex(x)), x);
+    }
+    QCOMPARE(fullMatchToCaddyRegex("[])]"), std::string("^(?:[])])$"));
+    QCOMPARE(fullMatchToCaddyRegex(")))"), std::string(")))"));
+    QCOMPARE(caddyRegexToFullMatch(")))"), std::string(")))"));
+    // Anchored patterns read by structure, not by counting characters.
+    QCOMPARE(caddyRegexToFullMatch("^[])]$"), std::string("[])]"));
+    QCOMPARE(caddyRegexToFullMatch("^(?:[(])$"), std::string("[(]"));
+    QCOMPARE(caddyRegexToFullMatch("^(a|b)$"), std::string("(a|b)"));
+    QCOMPARE(caddyRegexToFullMatch("^[|]$"), std::string("[|]"));
+    QCOMPARE(caddyRegexToFullMatch("^\\Q|\\E$"), std::string("\\Q|\\E"));
+    QCOMPARE(caddyRegexToFullMatch("^a|b$"), std::string(".*(?:^a|b$).*"));
+    QCOMPARE(caddyRegexToFullMatch("^\\Qa$"), std::string("^\\Qa$"));  // the '$' is quoted: kept as written
+    QCOMPARE(caddyRegexToFullMatch("^[$]"), std::string(".*(?:^[$]).*"));
+    QCOMPARE(caddyRegexToFullMatch("^(?m)a$"), std::string(".*(?:^(?m)a$).*"));  // '$' ends a line, not the value
+    QCOMPARE(caddyRegexToFullMatch("^*a$"), std::string(".*(?:^*a$).*"));  // "*a" alone does not compile
+
+    // The fuzzer's input: pull, push and pull again give the same set and JSON.
+    const CaddyPullResult pulled = caddyRoutesToModel(json(R"([{"match":[{"path_regexp":{"pattern":"^[])]$"}}],)"
+                                                           R"("handle":[{"handler":"reverse_proxy",)"
+                                                           R"("upstreams":[{"dial":"10.0.0.1:80"}]}]}])"),
+        "srv0");
+    QVERIFY2(pulled.ok(), qPrintable(joined(pulled.errors)));
+    QCOMPARE(pulled.set.routes.at(0).rules.at(0).matches.at(0).path->value, std::string("[])]"));
+    const CaddyPushResult pushed = modelToCaddyRoutes(pulled.set);
+    QVERIFY2(pushed.ok(), qPrintable(joined(pushed.errors)));
+    const CaddyPullResult again = caddyRoutesToModel(pushed.routes, "srv0");
+    QVERIFY2(again.ok(), qPrintable(joined(again.errors)));
+    QVERIFY(again.set == pulled.set);
+    QCOMPARE(compact(modelToCaddyRoutes(again.set).routes), compact(pushed.routes));
+}
+
+// Caddy reads a duration of 0 as the field left out (Go's zero value: no response
+// header timeout, the default try interval): the pull reads it as unset, which is what
+// the push writes back (nothing), so pull -> push -> pull is a fixed point; a model's
+// 0 ms is pushed as Caddy's default too. Found by the Caddy fuzzer:
+// tests/fuzz/findings/caddytranslator-zero-duration.json.
+void TestCaddyTranslator::zeroDurationsAreCaddysDefault()
+{
+    const CaddyPullResult pulled
+        = caddyRoutesToModel(json(R"([{"handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"10.0.0.1:80"}],)"
+                                  R"("load_balancing":{"retries":2,"try_duration":"0s","try_interval":0},)"
+                                  R"("transport":{"protocol":"http","response_header_timeout":"0s"}}]}])"),
+            "srv0");
+    QVERIFY2(pulled.ok(), qPrintable(joined(pulled.errors)));
+    const RouteRule &rule = pulled.set.routes.at(0).rules.at(0);
+    QVERIFY(!rule.backendTimeoutMs);
+    QVERIFY(!rule.timeoutMs);
+    QVERIFY(rule.retry);
+    QCOMPARE(rule.retry->attempts, 2);
+    QVERIFY(!rule.retry->backoffMs);
+    QVERIFY2(anyContains(pulled.notes, "transport.response_header_timeout 0 is Caddy's default"),
+        qPrintable(joined(pulled.notes)));
+    const CaddyPushResult pushed = modelToCaddyRoutes(pulled.set);
+    QVERIFY2(pushed.ok(), qPrintable(joined(pushed.errors)));
+    QCOMPARE(compact(pushed.routes),
+        raw(R"([{"handle":[{"handler":"reverse_proxy","load_balancing":{"retries":2},)"
+            R"("upstreams":[{"dial":"10.0.0.1:80"}]}]}])"));
+    const CaddyPullResult again = caddyRoutesToModel(pushed.routes, "srv0");
+    QVERIFY2(again.ok(), qPrintable(joined(again.errors)));
+    QVERIFY(again.set == pulled.set);
+
+    // The other way: 0 ms in the model (Gateway API: no timeout; no backoff) is pushed as
+    // Caddy's default, exactly as if it were unset, and pulls back as unset.
+    const std::string slice = "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+                              "metadata: {name: a, labels: {kubernetes.io/service-name: a}}\n"
+                              "ports: [{port: 80}]\nendpoints: [{addresses: [10.0.0.1]}]\n";
+    const std::string head
+        = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n"
+          "  - backendRefs: [{name: a}]\n";
+    const RouteSet zero
+        = yaml(head + "    timeouts: {backendRequest: 0s}\n    retry: {attempts: 2, backoff: 0s}\n" + slice);
+    const RouteSet unset = yaml(head + "    retry: {attempts: 2}\n" + slice);
+    const CaddyPushResult zeroPushed = modelToCaddyRoutes(zero);
+    QVERIFY2(zeroPushed.ok(), qPrintable(joined(zeroPushed.errors)));
+    QCOMPARE(compact(zeroPushed.routes), compact(modelToCaddyRoutes(unset).routes));
+    const CaddyPullResult zeroPulled = caddyRoutesToModel(zeroPushed.routes, "srv0");
+    QVERIFY2(zeroPulled.ok(), qPrintable(joined(zeroPulled.errors)));
+    QVERIFY(!zeroPulled.set.routes.at(0).rules.at(0).backendTimeoutMs);
+    QVERIFY(!zeroPulled.set.routes.at(0).rules.at(0).retry->backoffMs);
+    QCOMPARE(compact(modelToCaddyRoutes(zeroPulled.set).routes), compact(zeroPushed.routes));
+}
+
+// A Caddy header matcher holds exact values and wildcards side by side; the push
+// writes the wildcards to header_regexp. The pull puts exact conditions first and the
+// regex ones after them in the order header_regexp comes back in, so a pulled set
+// pushes and pulls back unchanged. Found by the Caddy fuzzer:
+// tests/fuzz/findings/caddytranslator-header-order.json.
+void TestCaddyTranslator::headerOrderSurvivesPushAndPull()
+{
+    const CaddyPullResult pulled
+        = caddyRoutesToModel(json(R"([{"match":[{"header":{"X-Env":["pay*"],"X-Team":["core"],"X-Zone":["*"]},)"
+                                  R"("header_regexp":{"X-A":{"pattern":"^a$"},"X-Trace":{"pattern":"^t-[0-9]+$"}}}],)"
+                                  R"("handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"10.0.0.1:80"}]}]}])"),
+            "srv0");
+    QVERIFY2(pulled.ok(), qPrintable(joined(pulled.errors)));
+    const std::vector<HeaderMatch> &headers = pulled.set.routes.at(0).rules.at(0).matches.at(0).headers;
+    QStringList order;
+    for (const HeaderMatch &h : headers)
+        order << QString::fromStdString(h.name + (h.type == StringMatchType::Exact ? " exact " : " regex ") + h.value);
+    QCOMPARE(order.join(QLatin1String(", ")),
+        QStringLiteral("X-Team exact core, X-A regex a, X-Env regex pay.*, X-Trace regex t-[0-9]+, X-Zone regex .*"));
+    const CaddyPushResult pushed = modelToCaddyRoutes(pulled.set);
+    QVERIFY2(pushed.ok(), qPrintable(joined(pushed.errors)));
+    const CaddyPullResult again = caddyRoutesToModel(pushed.routes, "srv0");
+    QVERIFY2(again.ok(), qPrintable(joined(again.errors)));
+    QVERIFY(again.set == pulled.set);
+    QCOMPARE(compact(modelToCaddyRoutes(again.set).routes), compact(pushed.routes));
+}
+
+// Found by longer runs of the Caddy fuzzer: without a host matcher, an alternative
+// that matches every request ("/*" beside "/exact", an empty matcher set) is written
+// back without "match", so the pull reads the rule as matching everything; and a
+// prefix with trailing slashes ("/a//*") is read as the push spells it ("/a").
+void TestCaddyTranslator::matchEverythingAndPrefixSlashesSurvivePushAndPull()
+{
+    const QString proxy = raw(R"("handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"10.0.0.1:80"}]}])");
+    for (const QString &match :
+        {raw(R"({"path":["/exact","/docs","/*"]})"), raw(R"({"path":["/x"]},{})"), raw(R"({"path":["///*"]})")}) {
+        const QByteArray text
+            = (QStringLiteral("[{\"match\":[") + match + QStringLiteral("],") + proxy + QStringLiteral("}]")).toUtf8();
+        const CaddyPullResult pulled = caddyRoutesToModel(json(text.constData()), "srv0");
+        QVERIFY2(pulled.ok(), qPrintable(joined(pulled.errors)));
+        const std::vector<RouteMatch> &matches = pulled.set.routes.at(0).rules.at(0).matches;
+        QCOMPARE(matches.size(), size_t(1));
+        QVERIFY(matches[0].path && matches[0].path->type == PathMatchType::PathPrefix);
+        QCOMPARE(matches[0].path->value, std::string("/"));
+        const CaddyPushResult pushed = modelToCaddyRoutes(pulled.set);
+        QVERIFY2(pushed.ok(), qPrintable(joined(pushed.errors)));
+        QVERIFY(!pushed.routes.at(0).toObject().contains(QLatin1String("match")));
+        const CaddyPullResult again = caddyRoutesToModel(pushed.routes, "srv0");
+        QVERIFY(again.set == pulled.set);
+    }
+    const CaddyPullResult prefix
+        = caddyRoutesToModel(json(R"([{"match":[{"host":["a.test"],"path":["/a//*"]}],)"
+                                  R"("handle":[{"handler":"reverse_proxy","upstreams":[{"dial":"10.0.0.1:80"}]}]}])"),
+            "srv0");
+    QVERIFY2(prefix.ok(), qPrintable(joined(prefix.errors)));
+    QCOMPARE(prefix.set.routes.at(0).rules.at(0).matches.at(0).path->value, std::string("/a"));
+    QVERIFY2(anyContains(prefix.notes, "it is written back as '/a' and '/a/*'"), qPrintable(joined(prefix.notes)));
+    const CaddyPullResult prefixAgain = caddyRoutesToModel(modelToCaddyRoutes(prefix.set).routes, "srv0");
+    QVERIFY(prefixAgain.set == prefix.set);
 }
 
 void TestCaddyTranslator::emptyServer()

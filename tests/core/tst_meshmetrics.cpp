@@ -110,6 +110,7 @@ private Q_SLOTS:
     void classifiesTransientErrors();
     void rejectsUrlsThatAreNotHttp();
     void parsesQueryTimes();
+    void refusesTimesBefore1970();
     void parsesDurations();
     void writesIstioQueries();
     void writesLinkerdQueriesAndFocus();
@@ -264,6 +265,21 @@ void TestMeshMetrics::parsesQueryTimes()
     QVERIFY(!parsePromTime(QStringLiteral("yesterday")));
     QVERIFY(!parsePromTime(QStringLiteral("")));
     QVERIFY(!parsePromTime(QStringLiteral("-5")));
+}
+
+// One instant, one answer: RFC 3339 times before 1970 are refused like the negative
+// unix seconds they stand for (found by the durations fuzzer,
+// tests/fuzz/findings/durations-promtime-before-1970.txt).
+void TestMeshMetrics::refusesTimesBefore1970()
+{
+    QVERIFY(!parsePromTime(QStringLiteral("-1")));
+    QVERIFY(!parsePromTime(QStringLiteral("1969-12-31T23:59:59Z")));
+    QVERIFY(!parsePromTime(QStringLiteral("1969-12-31T23:59:59.999Z")));
+    QVERIFY(!parsePromTime(QStringLiteral("1099-05-01 12:00:00z")));
+    QVERIFY(!parsePromTime(QStringLiteral("1970-01-01T01:00:00+02:00")));  // 23:00 the day before, in UTC
+    QCOMPARE(parsePromTime(QStringLiteral("1970-01-01T00:00:00Z")).value_or(-1), 0.0);
+    QCOMPARE(parsePromTime(QStringLiteral("1970-01-01T02:00:00+02:00")).value_or(-1), 0.0);
+    QCOMPARE(parsePromTime(QStringLiteral("0")).value_or(-1), 0.0);
 }
 
 void TestMeshMetrics::parsesDurations()

@@ -7,6 +7,8 @@
 
 #include <QtTest>
 
+#include <map>
+
 using namespace meshscope::routing;
 
 namespace {
@@ -84,6 +86,7 @@ private Q_SLOTS:
     void valueChecks();
     void hostnameChecks();
     void fqdnEndpointsRefusedForXds();
+    void textInFiltersMirrorAndRetryChecked();
 };
 
 void TestRouteValidator::examplesAreClean()
@@ -509,6 +512,63 @@ endpoints: [{addresses: [backend.internal]}]
         std::string("no port to dial: EndpointSlice default/dns-1 lists no ports and the reference sets none"));
     const auto caddy = validateRoutes(set, DataPlane::Caddy);
     QVERIFY(on(caddy, "endpoints[0].addresses[0]").empty());  // Caddy dials names
+}
+
+// Header modifiers, the mirror's backend and the retry conditions reach proto3 string
+// fields in xDS (HeaderValue, RequestMirrorPolicy.cluster, RetryPolicy.retry_on): text
+// that is not UTF-8, or holds a control character, is refused there too (found by the
+// route YAML fuzzer, tests/fuzz/findings/routeyaml-*-not-utf8.yaml).
+void TestRouteValidator::textInFiltersMirrorAndRetryChecked()
+{
+    RouteSet set;
+    HttpRoute route;
+    route.name = "r";
+    route.ns = "shop";
+    RouteRule rule;
+    rule.requestHeaders.set = {{"x-a", "caf\xc3"}};
+    rule.requestHeaders.add = {{"x-\xff", "1"}};
+    rule.requestHeaders.remove = {"x-\xc0\xaf"};
+    rule.responseHeaders.set = {{"x-b", "evil\x1b[2J"}};
+    rule.responseHeaders.add = {{"x-c", "fine"}};
+    RequestMirror mirror;
+    mirror.backend.name = "m\x7f";
+    mirror.backend.ns = "ns\xed\xa0\x80";
+    rule.mirror = mirror;
+    RetryPolicy retry;
+    retry.attempts = 2;
+    retry.retryOn = {"5xx", "caf\xc3"};
+    rule.retry = retry;
+    BackendRef b;
+    b.name = "a";
+    b.port = 80;
+    rule.backends.push_back(b);
+    route.rules.push_back(rule);
+    set.routes.push_back(route);
+
+    for (DataPlane plane : {DataPlane::Generic, DataPlane::Envoy, DataPlane::XdsGrpc, DataPlane::Caddy}) {
+        const auto issues = validateRoutes(set, plane);
+        std::map<std::string, std::string> text;  // field -> message, for the text problems only
+        for (const RouteIssue &i : issues) {
+            if (i.message.rfind("the value ", 0) == 0) {
+                QCOMPARE(i.severity, Severity::Error);
+                QCOMPARE(i.rule, std::string("rules[0]"));
+                text[i.field] = i.message;
+            }
+        }
+        const std::map<std::string, std::string> want = {
+            {"filters[0].requestHeaderModifier.set[0].value", "the value is not valid UTF-8"},
+            {"filters[0].requestHeaderModifier.add[0].name", "the value is not valid UTF-8"},
+            {"filters[0].requestHeaderModifier.remove[0]", "the value is not valid UTF-8"},
+            {"filters[1].responseHeaderModifier.set[0].value", "the value holds a control character"},
+            {"filters[2].requestMirror.backendRef.name", "the value holds a control character"},
+            {"filters[2].requestMirror.backendRef.namespace", "the value is not valid UTF-8"},
+            {"retry.meshscope.io/retryOn[1]", "the value is not valid UTF-8"},
+        };
+        QStringList got;
+        for (const auto &[field, message] : text)
+            got << QString::fromStdString(field + ": " + message);
+        QVERIFY2(text == want, qPrintable(got.join(QLatin1Char('\n'))));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestRouteValidator)

@@ -134,6 +134,8 @@ private Q_SLOTS:
     void duplicateKeysRefusedWithBothLines();
     void parserThatStopsProgressingIsRefused();
     void invalidTextInNamesRefusedByValidate();
+    void scalarsThatAreNotUtf8Refused();
+    void durationsPastWhatFormatDurationWritesRefused();
 };
 
 void TestRouteYaml::loadsExampleFieldByField()
@@ -350,7 +352,8 @@ void TestRouteYaml::awkwardStringsStayStrings_data()
     QTest::addColumn<QString>("value");
     int row = 0;
     for (const char *v : {"true", "no", "null", "~", "123", "1e3", "0x1f", "1:20", ".inf", "", "*", "- x", "a: b", "#x",
-             "it's", "tab\there", "line\nbreak", "ünïcode", "\"quoted\"", "[x]", "{y}", "@at"})
+             "it's", "tab\there", "line\nbreak", "ünïcode", "\"quoted\"", "[x]", "{y}", "@at", "GET\r\r\r", "cr\rlf",
+             "trailing tab\t", "\x1b[2J", "del\x7f"})
         QTest::addRow("%d", row++) << QString::fromUtf8(v);
 }
 
@@ -584,6 +587,25 @@ endpoints:
     QVERIFY(second);
     QCOMPARE(second->severity, Severity::Warning);
     QCOMPARE(r.set.endpointSlices[0].port, 80);
+
+    // Without addressType the first address sets the slice's type, as toYaml writes it
+    // (found by the route YAML fuzzer: a mixed slice loaded, and was written as FQDN).
+    const std::string mixed = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+                              "metadata: {name: s2, labels: {kubernetes.io/service-name: s}}\n"
+                              "endpoints: [{addresses: [backend.local]}, {addresses: [10.0.0.2]}]\n";
+    const RouteLoadResult m = loadRouteYaml(mixed, "m.yaml");
+    QVERIFY(!m.ok());
+    const RouteIssue *ip = findIssue(m.issues, "endpoints[1].addresses[0]");
+    QVERIFY2(ip, qPrintable(allIssues(m.issues)));
+    QCOMPARE(ip->message,
+        std::string(
+            "'10.0.0.2' is not an FQDN address (without addressType, the slice's first address sets its type)"));
+    const RouteLoadResult same = loadRouteYaml("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+                                               "metadata: {name: s3, labels: {kubernetes.io/service-name: s}}\n"
+                                               "endpoints: [{addresses: ['fd00::1']}, {addresses: ['fd00::2']}]\n",
+        "v6.yaml");
+    QVERIFY2(same.ok(), qPrintable(allIssues(same.issues)));
+    QVERIFY(toYaml(same.set).find("addressType: IPv6") != std::string::npos);
 }
 
 void TestRouteYaml::missingFileIsAnError()
@@ -702,6 +724,98 @@ void TestRouteYaml::invalidTextInNamesRefusedByValidate()
     QVERIFY2(fields.contains(QLatin1String("hostnames[1]")), qPrintable(fields.join(QLatin1Char(' '))));
     QVERIFY2(fields.contains(QLatin1String("matches[0].path.value")), qPrintable(fields.join(QLatin1Char(' '))));
     QVERIFY(hasErrors(issues));
+}
+
+// A YAML stream is Unicode: a scalar that is not UTF-8 (raw bytes, or a surrogate
+// escape) is refused when the file is read, naming the line and the field, instead of
+// being kept and later written back by toYaml as U+FFFD (found by the route YAML
+// fuzzer, tests/fuzz/findings/routeyaml-not-utf8-rewritten.yaml).
+void TestRouteYaml::scalarsThatAreNotUtf8Refused()
+{
+    const std::string head = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n";
+    {
+        const RouteLoadResult r
+            = loadRouteYaml(head + "spec:\n  rules:\n  - backendRefs: [{name: \"a\xff\\tb\"}]\n", "bytes.yaml");
+        QVERIFY(!r.ok());
+        QCOMPARE(r.issues.size(), size_t(1));
+        const RouteIssue &i = r.issues[0];
+        QCOMPARE(i.source.file, std::string("bytes.yaml"));
+        QCOMPARE(i.source.line, 6);
+        QCOMPARE(i.source.documentIndex, 0);
+        QCOMPARE(i.document, std::string("document 1"));
+        QCOMPARE(i.field, std::string("spec.rules[0].backendRefs[0].name"));
+        QCOMPARE(i.message, std::string("the value is not valid UTF-8 (a YAML file must be Unicode)"));
+        QVERIFY(r.set.routes.empty());
+    }
+    {
+        // A header modifier in a second document, plain (unquoted) style.
+        const std::string text = "---\n" + head + "---\n" + head
+            + "spec:\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n"
+              "      requestHeaderModifier: {set: [{name: x-a, value: caf\xc3}]}\n"
+              "    backendRefs: [{name: a}]\n";
+        const RouteLoadResult r = loadRouteYaml(text, "two.yaml");
+        QVERIFY(!r.ok());
+        QCOMPARE(r.issues.size(), size_t(1));
+        QCOMPARE(r.issues[0].source.line, 13);
+        QCOMPARE(r.issues[0].source.documentIndex, 1);
+        QCOMPARE(r.issues[0].document, std::string("document 2"));
+        QCOMPARE(r.issues[0].field, std::string("spec.rules[0].filters[0].requestHeaderModifier.set[0].value"));
+    }
+    {
+        // A key: its mapping is named.
+        const RouteLoadResult r
+            = loadRouteYaml(head + "spec: {rules: [{backendRefs: [{name: a}]}], \"k\xc0\": 1}\n", "key.yaml");
+        QVERIFY(!r.ok());
+        QCOMPARE(r.issues.size(), size_t(1));
+        QCOMPARE(r.issues[0].field, std::string("spec"));
+        QCOMPARE(r.issues[0].message, std::string("a key is not valid UTF-8 (a YAML file must be Unicode)"));
+    }
+    {
+        // The bytes of a lone surrogate (CESU-8) are no character either; its escape
+        // (backslash, u, D800) is a syntax error to yaml-cpp already.
+        const RouteLoadResult r
+            = loadRouteYaml(head + "spec: {rules: [{backendRefs: [{name: a\xed\xa0\x80}]}]}\n", "cesu.yaml");
+        QVERIFY(!r.ok());
+        QCOMPARE(r.issues[0].field, std::string("spec.rules[0].backendRefs[0].name"));
+        QCOMPARE(r.issues[0].source.line, 4);
+        QVERIFY(!loadRouteYaml(head + "spec: {rules: [{backendRefs: [{name: \"a\\ud800\"}]}]}\n", "escape.yaml").ok());
+    }
+    {
+        // UTF-8, including escapes and control characters, loads and round-trips.
+        const RouteLoadResult r = loadRouteYaml(
+            head + "spec: {rules: [{name: \"caf\xc3\xa9\", backendRefs: [{name: \"a\\u00e9\\tb\\U0001F600\"}]}]}\n",
+            "fine.yaml");
+        QVERIFY2(r.ok(), qPrintable(allIssues(r.issues)));
+        QCOMPARE(r.set.routes.at(0).rules.at(0).backends.at(0).name, std::string("a\xc3\xa9\tb\xf0\x9f\x98\x80"));
+        const RouteLoadResult back = loadRouteYaml(toYaml(r.set), "back.yaml");
+        QVERIFY2(back.ok(), qPrintable(allIssues(back.issues)));
+        QVERIFY(back.set == r.set);
+    }
+}
+
+// GEP-2257 allows five digits per unit, which "99999h59m599s" keeps, but its total
+// (100000h9m59s) has six digits of hours in the only form formatDuration writes: every
+// duration parseDuration accepts must be one toYaml can write back (found by the
+// durations fuzzer, tests/fuzz/findings/durations-99999h59m599s.txt).
+void TestRouteYaml::durationsPastWhatFormatDurationWritesRefused()
+{
+    const int64_t longest = ((99999LL * 60 + 59) * 60 + 59) * 1000 + 999;
+    QCOMPARE(parseDuration("99999h59m59s999ms").value_or(-1), longest);
+    QCOMPARE(formatDuration(longest), std::string("99999h59m59s999ms"));
+    QCOMPARE(parseDuration("99998h119m58s1999ms").value_or(-1), longest);
+    for (const char *text : {"99999h59m599s", "99999h60m", "99999h59m59s1000ms", "99999h99999m99999s99999ms"}) {
+        QVERIFY2(!parseDuration(text), text);
+    }
+    const RouteLoadResult r = loadRouteYaml("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+                                            "metadata: {name: r}\nspec:\n  rules:\n  - backendRefs: [{name: a}]\n"
+                                            "    timeouts: {request: 99999h59m599s}\n",
+        "long.yaml");
+    QVERIFY(!r.ok());
+    const RouteIssue *i = findIssue(r.issues, "timeouts.request");
+    QVERIFY2(i, qPrintable(allIssues(r.issues)));
+    QCOMPARE(i->source.line, 7);
+    QCOMPARE(i->message,
+        std::string("'99999h59m599s' is longer than 99999h59m59s999ms, the longest duration a route file can hold"));
 }
 
 QTEST_GUILESS_MAIN(TestRouteYaml)

@@ -5,7 +5,6 @@
 // Call it where a `kFuzzTarget` is in scope (fuzzproperty.h's ASSERT_PROPERTY).
 
 #include "fuzzproperty.h"
-#include "knownfindings.h"
 
 #include "routing/routemodel.h"
 #include "routing/xds/xdstranslator.h"
@@ -35,8 +34,6 @@ inline void checkXdsResources(
     const char *kFuzzTarget, const routing::RouteSet &set, const routing::XdsResourceSet &out, bool validated)
 {
     using namespace meshscope::routing;
-    if (validated && knownFinding(routeSetHasUncheckedNonUtf8(set), kRouteTextNotUtf8))
-        validated = false;
     std::set<std::string> listenerNames;
     for (const HttpRoute &r : set.routes) {
         for (const std::string &name : xdsListenerNames(r))

@@ -1,6 +1,7 @@
 #include "routing/caddy/caddyimport.h"
 
 #include "routing/caddy/caddyjson.h"
+#include "routing/yaml/gatewayduration.h"
 #include "routing/yaml/routeyaml.h"
 
 #include <QJsonObject>
@@ -298,11 +299,16 @@ private:
         }
         const std::string inner = p.substr(1, p.size() - 2);
         if (stars == 1 && p.size() > 2 && p.compare(p.size() - 2, 2, "/*") == 0) {
-            const std::string base = p.substr(0, p.size() - 2);
+            // Trailing slashes as the push spells prefixes: "//*" is "/", "/a//*" is "/a".
+            std::string base = p.substr(0, p.size() - 2);
+            while (base.size() > 1 && base.back() == '/')
+                base.pop_back();
             if (!siblings.count(base))
                 note(where, id,
                     "path '" + p + "' is read as PathPrefix '" + base + "', which also matches '" + base
-                        + "' itself; it is written back as '" + base + "' and '" + p + "'");
+                        + "' itself; it is written back "
+                        + (base == "/" ? std::string("without a path matcher")
+                                       : "as '" + base + "' and '" + base + "/*'"));
             *out = PathMatch {PathMatchType::PathPrefix, base};
             return true;
         }
@@ -351,6 +357,31 @@ private:
             h.value = v;
         }
         return h;
+    }
+
+    static bool matchesEverything(const RouteMatch &m)
+    {
+        return (!m.path || (m.path->type == PathMatchType::PathPrefix && m.path->value == "/")) && m.method.empty()
+            && m.headers.empty() && m.queryParams.empty();
+    }
+
+    // Exact conditions first, in the header matcher's order, then the regex ones (the
+    // header matcher's wildcards and header_regexp together) by name in the order a JSON
+    // object keeps its keys: the order in which the push (exact to header, regex to
+    // header_regexp) and the next pull give them, so that a pulled set comes back from
+    // Caddy unchanged.
+    static void orderHeaders(std::vector<HeaderMatch> *headers)
+    {
+        const auto regex = std::stable_partition(
+            headers->begin(), headers->end(), [](const HeaderMatch &h) { return h.type == StringMatchType::Exact; });
+        QJsonObject keys;
+        for (auto it = regex; it != headers->end(); ++it)
+            keys.insert(caddyjson::qs(it->name), QJsonValue());
+        std::map<std::string, qsizetype> rank;
+        for (const QString &k : keys.keys())
+            rank.emplace(ss(k), qsizetype(rank.size()));
+        std::stable_sort(regex, headers->end(),
+            [&](const HeaderMatch &a, const HeaderMatch &b) { return rank[a.name] < rank[b.name]; });
     }
 
     // One matcher set: its hosts and the alternatives (OR) it stands for.
@@ -417,10 +448,23 @@ private:
         }
         if (methods.empty())
             methods.push_back({});
-        // Headers: per name, the values are alternatives.
+        // Headers: per name, the values are alternatives. Caddy compares names in Go's
+        // canonical form, so "X-A" and "x-a" are one header, on which it requires every
+        // condition; the model holds one per header (Gateway API reads only the first).
+        std::map<std::string, std::string> headerNames;  // lowercase -> as written
+        auto twice = [&](const QString &name) {
+            const auto [it, fresh] = headerNames.emplace(lower(ss(name)), ss(name));
+            if (!fresh)
+                error(where, id,
+                    "header '" + ss(name) + "' is the same header as '" + it->second
+                        + "' to Caddy, which requires both conditions; meshscope's model holds one per header");
+            return !fresh;
+        };
         std::vector<std::vector<HeaderMatch>> headerDims;
         const QJsonObject headers = field(set, "header").toObject();
         for (auto it = headers.begin(); it != headers.end(); ++it) {
+            if (twice(it.key()))
+                return false;
             if (!it.value().isArray()) {
                 error(where, id,
                     "header matcher '" + ss(it.key())
@@ -443,6 +487,8 @@ private:
                 error(where, id, "header '" + ss(it.key()) + "' is matched by both header and header_regexp");
                 return false;
             }
+            if (twice(it.key()))
+                return false;
             const QJsonObject re = it.value().toObject();
             regexHeaders.push_back(HeaderMatch {ss(it.key()), StringMatchType::RegularExpression,
                 caddyRegexToFullMatch(ss(field(re, "pattern").toString()))});
@@ -494,8 +540,10 @@ private:
                     }
                     partial = std::move(next);
                 }
-                for (RouteMatch &x : partial)
+                for (RouteMatch &x : partial) {
                     x.headers.insert(x.headers.end(), regexHeaders.begin(), regexHeaders.end());
+                    orderHeaders(&x.headers);
+                }
                 for (const auto &dim : queryDims) {
                     std::vector<RouteMatch> next;
                     for (const RouteMatch &base : partial) {
@@ -589,13 +637,31 @@ private:
         return true;
     }
 
-    std::optional<int64_t> duration(
-        const QJsonValue &v, const std::string &what, const std::string &where, const std::string &id)
+    // A Caddy duration into *out; false, with the reason, when the model cannot hold it.
+    // 0 is Go's zero value, which Caddy cannot tell from the field left out (its default:
+    // no response header timeout, no time limit on retries, the default try interval):
+    // read as unset, which is what the push writes back for it.
+    bool duration(const QJsonValue &v, const std::string &what, const std::string &where, const std::string &id,
+        std::optional<int64_t> *out)
     {
         const auto ms = parseCaddyDuration(v);
-        if (!ms)
+        if (!ms) {
             error(where, id, what + " is not a duration in whole milliseconds");
-        return ms;
+            return false;
+        }
+        if (*ms > kMaxDurationMs) {
+            error(where, id,
+                what + ' ' + formatDuration(*ms) + " is longer than " + formatDuration(kMaxDurationMs)
+                    + ", the longest duration a route file can hold");
+            return false;
+        }
+        if (*ms == 0) {
+            note(where, id, what + " 0 is Caddy's default (as if left out): read as unset, and not written back");
+            out->reset();
+            return true;
+        }
+        *out = ms;
+        return true;
     }
 
     void buildRule(const FlatRoute &f)
@@ -617,6 +683,17 @@ private:
             }
             hosts = h;
             first = false;
+        }
+        // Without a host matcher, an alternative that matches every request ("/*" beside
+        // "/docs", an empty matcher set) leaves nothing for the others to add, and the
+        // push writes such a rule without "match": read it that way, so that it comes
+        // back from Caddy unchanged.
+        if ((!hosts || hosts->empty()) && std::any_of(rule.matches.begin(), rule.matches.end(), matchesEverything)) {
+            if (rule.matches.size() > 1)
+                note(f.where, f.id,
+                    "one of its alternative matches takes every request, so the others are not kept; it is written "
+                    "back without a matcher");
+            rule.matches.clear();
         }
         for (const auto &[where, handler] : f.headerHandlers) {
             if (!parseHeaderHandler(handler, where, f.id, &rule))
@@ -673,12 +750,10 @@ private:
             } else if (k == QLatin1String("retries")) {
                 retries = it.value().toInt();
             } else if (k == QLatin1String("try_duration")) {
-                tryDuration = duration(it.value(), "load_balancing.try_duration", pw, f.id);
-                if (!tryDuration)
+                if (!duration(it.value(), "load_balancing.try_duration", pw, f.id, &tryDuration))
                     return;
             } else if (k == QLatin1String("try_interval")) {
-                tryInterval = duration(it.value(), "load_balancing.try_interval", pw, f.id);
-                if (!tryInterval)
+                if (!duration(it.value(), "load_balancing.try_interval", pw, f.id, &tryInterval))
                     return;
             } else {
                 error(pw, f.id, "load_balancing field '" + ss(k) + "' has no equivalent in meshscope's route model");
@@ -726,10 +801,8 @@ private:
             if (it.key() == QLatin1String("protocol") && it.value().toString() == QLatin1String("http"))
                 continue;
             if (it.key() == QLatin1String("response_header_timeout")) {
-                const auto ms = duration(it.value(), "transport.response_header_timeout", pw, f.id);
-                if (!ms)
+                if (!duration(it.value(), "transport.response_header_timeout", pw, f.id, &rule.backendTimeoutMs))
                     return;
-                rule.backendTimeoutMs = ms;
                 continue;
             }
             error(pw, f.id,

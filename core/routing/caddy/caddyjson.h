@@ -19,7 +19,10 @@ std::optional<int64_t> parseCaddyDuration(const QJsonValue &value);
 
 // A regular expression Caddy (Go regexp, unanchored search) applies, turned into
 // one that must match the whole value (Gateway API and RE2 full match), and back.
-// "^(?:x)$" and "^x$" (x without '|') unwrap to x; anything else becomes ".*(?:x).*".
+// "^(?:x)$" and "^x$" (x without a '|' or an m flag of its own, read as RE2 parses
+// it: classes, escapes, \Q...\E) unwrap to x; anything else becomes ".*(?:x).*". A
+// pattern RE2 refuses, or whose \Q runs to its end, is kept as written both ways, so
+// caddyRegexToFullMatch(fullMatchToCaddyRegex(x)) == x for every x.
 std::string caddyRegexToFullMatch(const std::string &pattern);
 std::string fullMatchToCaddyRegex(const std::string &pattern);
 

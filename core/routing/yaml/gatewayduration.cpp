@@ -4,7 +4,10 @@
 
 namespace meshscope::routing {
 
-std::optional<int64_t> parseDuration(const std::string &text)
+namespace {
+
+// GEP-2257's form, whatever the total.
+std::optional<int64_t> parseGepDuration(const std::string &text)
 {
     // GEP-2257: ^([0-9]{1,5}(h|m|s|ms)){1,4}$, each unit at most once.
     if (text.empty())
@@ -34,6 +37,20 @@ std::optional<int64_t> parseDuration(const std::string &text)
         i = j + unit.size();
     }
     return total;
+}
+
+}  // namespace
+
+std::optional<int64_t> parseDuration(const std::string &text)
+{
+    const std::optional<int64_t> ms = parseGepDuration(text);
+    return ms && *ms <= kMaxDurationMs ? ms : std::nullopt;
+}
+
+bool durationTooLong(const std::string &text)
+{
+    const std::optional<int64_t> ms = parseGepDuration(text);
+    return ms && *ms > kMaxDurationMs;
 }
 
 std::string formatDuration(int64_t ms)

@@ -244,7 +244,11 @@ public:
         if (!s)
             return std::nullopt;
         const auto ms = parseDuration(*s);
-        if (!ms)
+        if (!ms && durationTooLong(*s))
+            error(n, field,
+                "'" + *s + "' is longer than " + formatDuration(kMaxDurationMs)
+                    + ", the longest duration a route file can hold");
+        else if (!ms)
             error(n, field, "'" + *s + "' is not a duration such as 10s, 500ms or 1m30s (Gateway API GEP-2257)");
         return ms;
     }
@@ -827,8 +831,15 @@ void readEndpointSlice(const YAML::Node &doc, const MapView &top, DocReader &r, 
         if (!a || a->empty())
             continue;
         const bool v4 = isIp(AF_INET, *a), v6 = isIp(AF_INET6, *a);
+        // Without addressType the first address gives the slice its type: a slice holds
+        // one, and toYaml writes the one all its addresses share.
+        const bool inferred = !top.has("addressType");
+        if (inferred && addressType.empty())
+            addressType = v4 ? "IPv4" : v6 ? "IPv6" : "FQDN";
         if ((addressType == "IPv4" && !v4) || (addressType == "IPv6" && !v6) || (addressType == "FQDN" && (v4 || v6)))
-            r.error(addrs[0], f + ".addresses[0]", "'" + *a + "' is not an " + addressType + " address");
+            r.error(addrs[0], f + ".addresses[0]",
+                "'" + *a + "' is not an " + addressType + " address"
+                    + (inferred ? " (without addressType, the slice's first address sets its type)" : ""));
         Endpoint ep;
         ep.address = *a;
         const YAML::Node cond = ev->get("conditions");
@@ -862,8 +873,11 @@ RouteLoadResult loadRouteYaml(const std::string &text, const std::string &fileNa
     std::vector<YAML::Node> docs;
     if (YamlGuardError refused; !checkYaml(text, &refused)) {
         RouteIssue i;
+        i.document = "document " + std::to_string(refused.documentIndex + 1);
+        i.field = refused.field;
         i.message = refused.message;
         i.source.file = fileName;
+        i.source.documentIndex = refused.documentIndex;
         i.source.line = refused.line;
         result.issues.push_back(std::move(i));
         return result;

@@ -13,6 +13,10 @@ bool yamlNeedsQuotes(const std::string &text)
 {
     if (text.empty())
         return true;
+    // yaml-cpp writes a carriage return, a tab or another control character into a
+    // plain scalar as it is, where reading folds or trims it: only double quotes keep it.
+    if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        return true;
     std::string lower = text;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     static const std::set<std::string> words = {"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"};

@@ -18,8 +18,9 @@ class Emitter;
 namespace meshscope::routing {
 
 // True when this text written as a plain YAML scalar would read back as something
-// other than the same string (empty, true/yes/on, null/~, numbers, 1:20). Emitters
-// quote such strings so Kubernetes tooling sees strings too.
+// other than the same string (empty, true/yes/on, null/~, numbers, 1:20, control
+// characters such as "\r"). Emitters quote such strings so Kubernetes tooling sees
+// strings too.
 bool yamlNeedsQuotes(const std::string &text);
 
 // A string scalar, quoted when yamlNeedsQuotes() says so: single quotes while it is

@@ -1,5 +1,7 @@
 #include "routing/yaml/yamlguard.h"
 
+#include "model/text.h"
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
@@ -27,16 +29,25 @@ public:
 
     void OnDocumentStart(const YAML::Mark &mark) override
     {
-        if (++m_documents > m_budget.maxDocuments)
-            refuse(mark, "more than " + std::to_string(m_budget.maxDocuments) + " YAML documents");
         m_anchors.clear();
         m_open.clear();
+        m_marks.clear();
+        m_document = int(m_documents);
+        if (++m_documents > m_budget.maxDocuments)
+            refuse(mark, "more than " + std::to_string(m_budget.maxDocuments) + " YAML documents");
     }
     void OnDocumentEnd() override { }
 
     void OnNull(const YAML::Mark &mark, YAML::anchor_t anchor) override { leaf(mark, anchor, "~"); }
     void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t anchor, const std::string &value) override
     {
+        // A YAML stream is Unicode. yaml-cpp passes bytes that are not UTF-8 through,
+        // and its emitter would later write them as U+FFFD: refused here, where every
+        // scalar, key or value, passes.
+        if (!isValidUtf8(value))
+            refuse(mark,
+                std::string(expectingKey() ? "a key" : "the value")
+                    + " is not valid UTF-8 (a YAML file must be Unicode)");
         leaf(mark, anchor, value);
     }
     void OnAlias(const YAML::Mark &mark, YAML::anchor_t anchor) override
@@ -68,11 +79,32 @@ private:
         size_t expandedAtStart = 0;  // m_expanded when it opened
         bool expectKey = true;  // maps alternate key, value
         std::map<std::string, int> keys;  // scalar keys seen, with their line
+        std::string key;  // maps: the key of the value being read ("?" when not a scalar)
+        size_t items = 0;  // sequences: the items read so far
     };
 
-    [[noreturn]] static void refuse(const YAML::Mark &mark, std::string message)
+    // Where the parser is, as the loader names fields: "spec.rules[0].backendRefs[1].name".
+    // A key being read names the mapping it is in.
+    std::string path() const
     {
-        throw Refused {YamlGuardError {mark.line >= 0 ? mark.line + 1 : 0, std::move(message)}};
+        std::string out;
+        for (const Open &o : m_open) {
+            if (!o.map) {
+                out += '[' + std::to_string(o.items) + ']';
+            } else if (o.expectKey) {
+                break;
+            } else {
+                out += (out.empty() ? "" : ".") + o.key;
+            }
+        }
+        return out;
+    }
+
+    bool expectingKey() const { return !m_open.empty() && m_open.back().map && m_open.back().expectKey; }
+
+    [[noreturn]] void refuse(const YAML::Mark &mark, std::string message) const
+    {
+        throw Refused {YamlGuardError {mark.line >= 0 ? mark.line + 1 : 0, std::move(message), m_document, path()}};
     }
 
     void event(const YAML::Mark &mark)
@@ -94,14 +126,22 @@ private:
     // checked for duplicates.
     void value(const YAML::Mark &mark, const std::string *scalarKey)
     {
-        if (m_open.empty() || !m_open.back().map)
+        if (m_open.empty())
             return;
         Open &o = m_open.back();
-        if (o.expectKey && scalarKey) {
-            const int line = mark.line >= 0 ? mark.line + 1 : 0;
-            auto [it, inserted] = o.keys.emplace(*scalarKey, line);
-            if (!inserted)
-                refuse(mark, "duplicate key '" + *scalarKey + "' (first at line " + std::to_string(it->second) + ")");
+        if (!o.map) {
+            ++o.items;
+            return;
+        }
+        if (o.expectKey) {
+            if (scalarKey) {
+                const int line = mark.line >= 0 ? mark.line + 1 : 0;
+                auto [it, inserted] = o.keys.emplace(*scalarKey, line);
+                if (!inserted)
+                    refuse(
+                        mark, "duplicate key '" + *scalarKey + "' (first at line " + std::to_string(it->second) + ")");
+            }
+            o.key = scalarKey ? *scalarKey : std::string("?");
         }
         o.expectKey = !o.expectKey;
     }
@@ -119,7 +159,7 @@ private:
     {
         event(mark);
         grow(mark, 1);
-        m_open.push_back(Open {map, anchor, m_expanded - 1, true, {}});
+        m_open.push_back(Open {map, anchor, m_expanded - 1, true, {}, {}, 0});
         m_marks.push_back(mark);
     }
 
@@ -138,6 +178,7 @@ private:
 
     const YamlBudget &m_budget;
     size_t m_documents = 0;
+    int m_document = 0;  // 0-based index of the document being read
     size_t m_events = 0;
     size_t m_expanded = 0;  // over the whole file: a budget per file, not per document
     std::unordered_map<YAML::anchor_t, size_t> m_anchors;  // anchor -> expanded size

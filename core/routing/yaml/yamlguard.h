@@ -7,6 +7,8 @@
 //    "billion laughs" file would otherwise take gigabytes as the reader walks it);
 //  - duplicate keys in one mapping are refused with both lines (YAML forbids them;
 //    yaml-cpp quietly keeps one);
+//  - a scalar (key or value) that is not UTF-8 is refused with its line and field: a
+//    YAML stream is Unicode, and yaml-cpp would pass the bytes through;
 //  - documents and events are bounded, so a parser that stops making progress (yaml-cpp
 //    0.7 can return empty documents forever on some broken input) ends with an error.
 
@@ -24,6 +26,8 @@ struct YamlBudget {
 struct YamlGuardError {
     int line = 0;  // 1-based; 0 when unknown
     std::string message;
+    int documentIndex = 0;  // 0-based
+    std::string field;  // "spec.rules[0].backendRefs[1].name"; empty at a document's top
 };
 
 // True when `text` may be loaded; else false with the first problem in *error.

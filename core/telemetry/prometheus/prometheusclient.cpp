@@ -345,7 +345,11 @@ std::optional<double> parsePromTime(const QString &text)
     const QDateTime dt = QDateTime::fromString(iso, Qt::ISODateWithMs);
     if (!dt.isValid())
         return std::nullopt;
-    return double(dt.toMSecsSinceEpoch()) / 1000.0;
+    // The same instant in either spelling: before 1970 is refused here as it is in seconds.
+    const qint64 ms = dt.toMSecsSinceEpoch();
+    if (ms < 0)
+        return std::nullopt;
+    return double(ms) / 1000.0;
 }
 
 std::optional<int> parsePromDurationSeconds(const QString &text)

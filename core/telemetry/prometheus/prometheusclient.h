@@ -133,7 +133,8 @@ private:
 };
 
 // "1700000000", "1700000000.5" (unix seconds), RFC 3339 ("2024-05-01T12:00:00Z",
-// "2024-05-01T14:00:00.250+02:00") or "now". nullopt when it is none of those.
+// "2024-05-01T14:00:00.250+02:00") or "now". nullopt when it is none of those, and for
+// an instant before 1970 in either spelling ("-1", "1969-12-31T23:59:59Z").
 std::optional<double> parsePromTime(const QString &text);
 // Prometheus durations ("60s", "5m", "1h30m", "1d", "500ms") or plain seconds ("60"),
 // as whole seconds of at least 1. nullopt when invalid.
