@@ -61,7 +61,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr const char *kExportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-constexpr const char *kAlsMethod = "/envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs";
 // Both receivers are configured with this limit (meshscope-cli --max-message-bytes);
 // the oversize load goes a quarter above it.
 constexpr size_t kMaxMessageBytes = 1u << 20;
@@ -316,42 +315,6 @@ grpc::Status exportRaw(grpc::GenericStub &stub, const std::string &bytes, grpc::
     stub.UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &request, response,
         [&done](grpc::Status s) { done.set_value(std::move(s)); });
     return done.get_future().get();
-}
-
-// Raw bytes as the messages of one access-log stream, then half-close.
-grpc::Status alsRawStream(grpc::GenericStub &stub, const std::vector<std::string> &messages)
-{
-    grpc::ClientContext ctx;
-    ctx.set_deadline(deadlineIn(kCallDeadline));
-    grpc::CompletionQueue cq;
-    std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&ctx, kAlsMethod, &cq);
-    void *tag = nullptr;
-    bool ok = false;
-    auto step = [&](intptr_t id) {
-        const bool got = cq.Next(&tag, &ok);
-        return got && tag == reinterpret_cast<void *>(id) && ok;
-    };
-    call->StartCall(reinterpret_cast<void *>(1));
-    bool open = step(1);
-    for (const std::string &bytes : messages) {
-        if (!open)
-            break;
-        grpc::Slice slice(bytes);
-        const grpc::ByteBuffer buffer(&slice, 1);
-        call->Write(buffer, reinterpret_cast<void *>(2));
-        open = step(2);
-    }
-    call->WritesDone(reinterpret_cast<void *>(3));
-    step(3);
-    grpc::ByteBuffer response;
-    call->Read(&response, reinterpret_cast<void *>(5));
-    step(5);
-    grpc::Status status;
-    call->Finish(&status, reinterpret_cast<void *>(4));
-    step(4);
-    cq.Shutdown();
-    while (cq.Next(&tag, &ok)) { }
-    return status;
 }
 
 // The typed messages of one access-log stream, then half-close.
@@ -843,7 +806,7 @@ void alsWorker(Load &load)
                 expect = Expect::Either;
                 break;
             }
-            load.tallies.alsJunk.record(alsRawStream(generic, messages), expect);
+            load.tallies.alsJunk.record(test::rawAlsStream(generic, messages, deadlineIn(kCallDeadline)), expect);
             break;
         }
         default: {

@@ -30,7 +30,6 @@ namespace alog = envoy::data::accesslog::v3;
 
 namespace {
 
-constexpr const char *kStreamMethod = "/envoy.service.accesslog.v3.AccessLogService/StreamAccessLogs";
 constexpr const char *kGatewayId
     = "router~10.1.2.3~istio-ingressgateway-7d9f-abc.istio-system~istio-system.svc.cluster.local";
 constexpr const char *kReviewsId = "sidecar~10.1.2.5~reviews-v2-545db77b95-8nk9c.bookinfo~bookinfo.svc.cluster.local";
@@ -114,38 +113,7 @@ public:
     // Raw bytes on the stream method, bypassing the client's serializer.
     grpc::Status rawStream(const std::vector<std::string> &messages)
     {
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-        grpc::CompletionQueue cq;
-        std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = m_generic->PrepareCall(&ctx, kStreamMethod, &cq);
-        void *tag = nullptr;
-        bool ok = false;
-        auto step = [&](intptr_t id) {
-            const bool got = cq.Next(&tag, &ok);
-            return got && tag == reinterpret_cast<void *>(id) && ok;
-        };
-        call->StartCall(reinterpret_cast<void *>(1));
-        bool open = step(1);
-        for (const std::string &bytes : messages) {
-            if (!open)
-                break;
-            grpc::Slice slice(bytes);
-            const grpc::ByteBuffer buffer(&slice, 1);
-            call->Write(buffer, reinterpret_cast<void *>(2));
-            open = step(2);
-        }
-        call->WritesDone(reinterpret_cast<void *>(3));
-        step(3);
-        // The status comes after the (empty) response message, which must be read first.
-        grpc::ByteBuffer response;
-        call->Read(&response, reinterpret_cast<void *>(5));
-        step(5);
-        grpc::Status status;
-        call->Finish(&status, reinterpret_cast<void *>(4));
-        step(4);
-        cq.Shutdown();
-        while (cq.Next(&tag, &ok)) { }
-        return status;
+        return rawAlsStream(*m_generic, messages, std::chrono::system_clock::now() + std::chrono::seconds(20));
     }
 
     GraphSnapshotPtr snapshot() { return m_agg.snapshot(GraphAggregator::wallNowMs()); }
