@@ -173,7 +173,7 @@ void SourceOptions::declare(CommandLine &commandLine, SourceFlags flags)
         if (flags & SourceFlag::PrometheusQuery) {
             prometheus << CommandLineOption {{QStringLiteral("at")}, QStringLiteral("TIME"),
                 QStringLiteral("query time: unix seconds or RFC 3339 (default now)"),
-                QStringLiteral("--at needs unix seconds or an RFC 3339 time")}
+                QStringLiteral("--at needs unix seconds or an RFC 3339 time, at or after 1970")}
                        << CommandLineOption {{QStringLiteral("prometheus-timeout-ms")}, QStringLiteral("MS"),
                               QStringLiteral("give up on a query after this long (default %1)")
                                   .arg(PrometheusConfig {}.timeoutMs),
@@ -259,7 +259,7 @@ QString SourceOptions::read(const CommandLine &commandLine, SourceFlags flags)
             if (given("at")) {
                 prometheusAt = parsePromTime(commandLine.value(QStringLiteral("at")));
                 if (!prometheusAt)
-                    return QStringLiteral("--at needs unix seconds or an RFC 3339 time");
+                    return QStringLiteral("--at needs unix seconds or an RFC 3339 time, at or after 1970");
             }
             if (given("prometheus-timeout-ms")) {
                 bool ok = false;

@@ -226,7 +226,11 @@ void TestAppOptions::badValuesGiveSpecificErrors_data()
     row("bad time",
         {QStringLiteral("--prometheus"), QStringLiteral("http://p:9090"), QStringLiteral("--at"),
             QStringLiteral("yesterday")},
-        QStringLiteral("--at needs unix seconds or an RFC 3339 time"));
+        QStringLiteral("--at needs unix seconds or an RFC 3339 time, at or after 1970"));
+    row("time before 1970",
+        {QStringLiteral("--prometheus"), QStringLiteral("http://p:9090"), QStringLiteral("--at"),
+            QStringLiteral("1969-12-31T23:59:59Z")},
+        QStringLiteral("--at needs unix seconds or an RFC 3339 time, at or after 1970"));
     row("timeout too short",
         {QStringLiteral("--prometheus"), QStringLiteral("http://p:9090"), QStringLiteral("--prometheus-timeout-ms"),
             QStringLiteral("5")},
