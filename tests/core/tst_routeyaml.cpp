@@ -136,6 +136,7 @@ private Q_SLOTS:
     void invalidTextInNamesRefusedByValidate();
     void scalarsThatAreNotUtf8Refused();
     void durationsPastWhatFormatDurationWritesRefused();
+    void rawControlCharactersRefused();
 };
 
 void TestRouteYaml::loadsExampleFieldByField()
@@ -816,6 +817,35 @@ void TestRouteYaml::durationsPastWhatFormatDurationWritesRefused()
     QCOMPARE(i->source.line, 7);
     QCOMPARE(i->message,
         std::string("'99999h59m599s' is longer than 99999h59m59s999ms, the longest duration a route file can hold"));
+}
+
+void TestRouteYaml::rawControlCharactersRefused()
+{
+    // A raw NUL or ESC is no YAML; yaml-cpp would read it into a value that the next
+    // save writes differently. The same character as an escape loads and round-trips.
+    const std::string head = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n";
+    const std::string text = "# routes\n---\n" + head + "---\n" + head
+        + std::string("spec:\n  rules:\n  - backendRefs: [{name: a, namespace: cad\0ry}]\n", 63);
+    const RouteLoadResult r = loadRouteYaml(text, "nul.yaml");
+    QVERIFY(!r.ok());
+    QCOMPARE(r.issues.size(), size_t(1));
+    QCOMPARE(r.issues[0].source.line, 12);
+    QCOMPARE(r.issues[0].document, std::string("document 2"));
+    QCOMPARE(r.issues[0].message,
+        std::string("control character U+0000 in the file (YAML allows none but tab and line breaks; write it as an "
+                    "escape in double quotes)"));
+    const RouteLoadResult esc
+        = loadRouteYaml(head + "spec:\n  rules:\n  - backendRefs: [{name: \"a\x1b[0m\"}]\n", "esc.yaml");
+    QVERIFY(!esc.ok());
+    QVERIFY(esc.issues.at(0).message.find("U+001B") != std::string::npos);
+
+    const RouteLoadResult escaped
+        = loadRouteYaml(head + "spec:\n  rules:\n  - backendRefs: [{name: \"a\\x1b\\x00b\"}]\n", "escaped.yaml");
+    QVERIFY2(escaped.ok(), qPrintable(allIssues(escaped.issues)));
+    QCOMPARE(escaped.set.routes.at(0).rules.at(0).backends.at(0).name, std::string("a\x1b\0b", 4));
+    const RouteLoadResult again = loadRouteYaml(toYaml(escaped.set), "again.yaml");
+    QVERIFY2(again.ok(), qPrintable(allIssues(again.issues)));
+    QVERIFY(again.set == escaped.set);
 }
 
 QTEST_GUILESS_MAIN(TestRouteYaml)

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -190,6 +191,36 @@ private:
 
 bool checkYaml(const std::string &text, YamlGuardError *error, const YamlBudget &budget)
 {
+    // YAML allows no C0 control characters in a stream but tab, line feed and carriage
+    // return (they are written as escapes in double quotes); yaml-cpp would read a raw
+    // NUL or ESC into a value, and a saved file would then differ from the loaded one.
+    int line = 1, document = 0;
+    bool content = false;  // a line of the current document other than blanks and comments
+    size_t lineStart = 0;
+    for (size_t at = 0; at <= text.size(); ++at) {
+        if (at == text.size() || text[at] == '\n') {
+            const std::string_view l = std::string_view(text).substr(lineStart, at - lineStart);
+            if (l.substr(0, 3) == "---") {
+                document += content ? 1 : 0;
+                content = false;
+            } else if (const size_t first = l.find_first_not_of(" \t\r");
+                       first != std::string_view::npos && l[first] != '#') {
+                content = true;
+            }
+            ++line;
+            lineStart = at + 1;
+            continue;
+        }
+        const auto c = static_cast<unsigned char>(text[at]);
+        if (c < 0x20 && c != '\t' && c != '\r') {
+            static constexpr char kHex[] = "0123456789ABCDEF";
+            error->line = line;
+            error->documentIndex = document + (text.compare(lineStart, 3, "---") == 0 && content ? 1 : 0);
+            error->message = std::string("control character U+00") + kHex[c >> 4] + kHex[c & 15]
+                + " in the file (YAML allows none but tab and line breaks; write it as an escape in double quotes)";
+            return false;
+        }
+    }
     std::istringstream in(text);
     GuardHandler handler(budget);
     try {

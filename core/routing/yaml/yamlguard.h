@@ -8,7 +8,9 @@
 //  - duplicate keys in one mapping are refused with both lines (YAML forbids them;
 //    yaml-cpp quietly keeps one);
 //  - a scalar (key or value) that is not UTF-8 is refused with its line and field: a
-//    YAML stream is Unicode, and yaml-cpp would pass the bytes through;
+//    YAML stream is Unicode, and yaml-cpp would pass the bytes through; so is a raw
+//    control character anywhere but tab and line breaks (escapes in double quotes are
+//    how YAML writes them);
 //  - documents and events are bounded, so a parser that stops making progress (yaml-cpp
 //    0.7 can return empty documents forever on some broken input) ends with an error.
 
