@@ -13,7 +13,7 @@ packages=(
   # secrets of saved connections go to the desktop keychain (Secret Service)
   qtkeychain-qt6-dev
   # real peers and tools used by the tests
-  curl openssl prometheus caddy victoria-metrics
+  curl openssl prometheus caddy victoria-metrics graphviz python3
   # a real Secret Service for the keychain test, on a private session bus
   gnome-keyring dbus dbus-x11 libsecret-tools
 )

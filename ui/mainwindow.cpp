@@ -8,6 +8,7 @@
 #include "graph/graphexport.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/requestspanel.h"
+#include "net/libraryversions.h"
 #include "noticebar.h"
 #include "routing/routeeditor.h"
 #include "sources/connectionsdialog.h"
@@ -20,10 +21,14 @@
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDateTime>
+#include <QDesktopServices>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
+#include <QHeaderView>
 #include <QImageWriter>
 #include <QKeySequence>
 #include <QLabel>
@@ -31,15 +36,22 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSaveFile>
+#include <QSet>
 #include <QSettings>
 #include <QShortcut>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QStyle>
+#include <QTableWidget>
+#include <QTextBrowser>
 #include <QTextDocumentFragment>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 // meshscope_ui is a static library, so its resources (the icon) are registered by
@@ -107,14 +119,20 @@ MainWindow::MainWindow(GraphAggregator *aggregator, const QString &workspace, QW
     setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
 
-    auto *central = new QWidget(this);
-    auto *layout = new QVBoxLayout(central);
+    // The canvas fills the centre alone; the notice bar and the empty-window guide lie
+    // over it, so neither ever resizes it or moves its view.
+    m_canvasArea = new QWidget(this);
+    m_canvasArea->setObjectName(QStringLiteral("canvasArea"));
+    auto *layout = new QVBoxLayout(m_canvasArea);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
-    layout->addWidget(m_notice);
     m_canvas->setObjectName(QStringLiteral("graphCanvas"));
     layout->addWidget(m_canvas, 1);
-    setCentralWidget(central);
+    setCentralWidget(m_canvasArea);
+    buildEmptyGuide();
+    m_notice->overlay(m_canvasArea);
+    m_canvasArea->installEventFilter(this);
+    m_notice->installEventFilter(this);
 
     buildActions();
     buildToolBar();
@@ -317,12 +335,186 @@ void MainWindow::buildMenus()
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->setObjectName(QStringLiteral("helpMenu"));
-    help->addAction(tr("&About meshscope"), this, [this] {
-        QMessageBox::about(this, tr("About meshscope"),
-            tr("<b>meshscope</b> %1<br>Traffic inspection and topology for service meshes "
-               "and API gateways.")
-                .arg(QCoreApplication::applicationVersion()));
-    });
+    m_guideAction = help->addAction(tr("&User guide"), this, [this] { openGuide(); });
+    m_guideAction->setObjectName(QStringLiteral("guideAction"));
+    m_guideAction->setShortcut(QKeySequence::HelpContents);
+    m_shortcutsAction = help->addAction(tr("&Keyboard shortcuts"), this, [this] { openShortcuts(); });
+    m_shortcutsAction->setObjectName(QStringLiteral("shortcutsAction"));
+    // Ctrl+? as most desktop programs have it; Ctrl+/ is the same keys without Shift.
+    m_shortcutsAction->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::Key_Question), QKeySequence(Qt::CTRL | Qt::Key_Slash)});
+    help->addSeparator();
+    m_aboutAction = help->addAction(tr("&About meshscope"), this, [this] { openAbout(); });
+    m_aboutAction->setObjectName(QStringLiteral("aboutAction"));
+}
+
+QDialog *MainWindow::openGuide()
+{
+    if (!m_guide) {
+        m_guide = new QDialog(this);
+        m_guide->setObjectName(QStringLiteral("guideDialog"));
+        m_guide->setWindowTitle(tr("meshscope user guide"));
+        auto *browser = new QTextBrowser(m_guide);
+        browser->setObjectName(QStringLiteral("guideBrowser"));
+        // Links out open in the desktop's browser; the guide has no pages of its own to follow.
+        browser->setOpenLinks(false);
+        connect(browser, &QTextBrowser::anchorClicked, this, [browser](const QUrl &url) {
+            if (url.scheme().startsWith(QLatin1String("http")))
+                QDesktopServices::openUrl(url);
+            else if (url.hasFragment())
+                browser->scrollToAnchor(url.fragment());
+        });
+        QFile f(QStringLiteral(":/meshscope/guide.md"));
+        const QString markdown = f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll())
+                                                             : tr("# The user guide is missing from this build");
+        browser->document()->setDocumentMargin(16);
+        browser->setMarkdown(markdown);
+        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, m_guide);
+        connect(buttons, &QDialogButtonBox::rejected, m_guide, &QDialog::close);
+        auto *v = new QVBoxLayout(m_guide);
+        v->addWidget(browser, 1);
+        v->addWidget(buttons);
+        m_guide->resize(760, 680);
+    }
+    m_guide->show();
+    m_guide->raise();
+    m_guide->activateWindow();
+    return m_guide;
+}
+
+QDialog *MainWindow::openShortcuts()
+{
+    // Built afresh each time from the actions as they stand, so it cannot go stale.
+    delete m_shortcuts;
+    m_shortcuts = new QDialog(this);
+    m_shortcuts->setObjectName(QStringLiteral("shortcutsDialog"));
+    m_shortcuts->setWindowTitle(tr("Keyboard shortcuts"));
+    struct Entry {
+        QString keys, what;
+    };
+    QList<std::pair<QString, QList<Entry>>> sections;
+    auto plain = [](QString text) {
+        text.remove(QLatin1Char('&'));
+        text.remove(QStringLiteral("…"));
+        text.remove(QStringLiteral("..."));
+        return text.trimmed();
+    };
+    auto fromActions = [&plain](const QList<QAction *> &actions) {
+        QList<Entry> out;
+        QSet<QString> seen;
+        for (const QAction *a : actions) {
+            if (a->shortcuts().isEmpty())
+                continue;
+            const QString what = plain(a->text().isEmpty() ? a->toolTip() : a->text());
+            if (what.isEmpty())
+                continue;
+            QStringList keys;
+            for (const QKeySequence &k : a->shortcuts())
+                keys << k.toString(QKeySequence::NativeText);
+            const QString joined = keys.join(QStringLiteral(" or "));
+            if (seen.contains(joined + what))
+                continue;
+            seen.insert(joined + what);
+            out.push_back({joined, what});
+        }
+        return out;
+    };
+    QList<QAction *> windowActions;
+    for (QMenu *menu : menuBar()->findChildren<QMenu *>()) {
+        for (QAction *a : menu->actions())
+            windowActions << a;
+    }
+    sections.push_back({tr("Window"), fromActions(windowActions)});
+    // The canvas reads these keys itself (GraphCanvas::keyPressEvent) and the mouse as below.
+    sections.push_back({tr("Graph (click the canvas first)"),
+        {
+            {QStringLiteral("+  /  −"), tr("Zoom in / out")},
+            {QStringLiteral("0"), tr("Zoom to 100 %")},
+            {tr("Arrow keys"), tr("Pan (with Shift: four times as far)")},
+            {QStringLiteral("Esc"), tr("Clear the selection")},
+            {tr("Wheel"), tr("Zoom at the pointer")},
+            {tr("Drag empty space"), tr("Pan")},
+            {tr("Drag a node"), tr("Move it; it stays there (pinned) across updates and restarts")},
+            {tr("Double-click empty space"), tr("Fit the graph in view")},
+            {tr("Right-click a node"), tr("Inspect, copy its id, unpin, routing actions")},
+        }});
+    sections.push_back({tr("Live requests (click the table first)"), fromActions(m_requests->actions())});
+    if (m_routeEditor)
+        sections.push_back({tr("Routes"),
+            {{QKeySequence(Qt::CTRL | Qt::Key_Return).toString(QKeySequence::NativeText),
+                tr("Review and apply the edited routes")}}});
+
+    auto *table = new QTableWidget(m_shortcuts);
+    table->setObjectName(QStringLiteral("shortcutsTable"));
+    table->setColumnCount(2);
+    table->setHorizontalHeaderLabels({tr("Keys"), tr("Does")});
+    table->verticalHeader()->hide();
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->setSelectionMode(QAbstractItemView::NoSelection);
+    table->setShowGrid(false);
+    table->setFocusPolicy(Qt::NoFocus);
+    table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 8);
+    for (const auto &[title, entries] : sections) {
+        if (entries.isEmpty())
+            continue;
+        const int header = table->rowCount();
+        table->insertRow(header);
+        auto *t = new QTableWidgetItem(title);
+        QFont bold = t->font();
+        bold.setBold(true);
+        t->setFont(bold);
+        table->setItem(header, 0, t);
+        table->setSpan(header, 0, 1, 2);
+        for (const Entry &e : entries) {
+            const int row = table->rowCount();
+            table->insertRow(row);
+            table->setItem(row, 0, new QTableWidgetItem(e.keys));
+            table->setItem(row, 1, new QTableWidgetItem(e.what));
+        }
+    }
+    table->resizeColumnToContents(0);
+    table->horizontalHeader()->setStretchLastSection(true);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, m_shortcuts);
+    connect(buttons, &QDialogButtonBox::rejected, m_shortcuts, &QDialog::close);
+    auto *v = new QVBoxLayout(m_shortcuts);
+    v->addWidget(table, 1);
+    v->addWidget(buttons);
+    m_shortcuts->resize(620, 600);
+    m_shortcuts->show();
+    m_shortcuts->raise();
+    m_shortcuts->activateWindow();
+    return m_shortcuts;
+}
+
+QString MainWindow::aboutText()
+{
+    QString versions;
+    for (const LibraryVersion &v : libraryVersions())
+        versions += QStringLiteral("<tr><td>%1</td><td>&nbsp;&nbsp;%2</td></tr>")
+                        .arg(v.name.toHtmlEscaped(), v.version.toHtmlEscaped());
+    return tr("<p><b>meshscope</b> %1</p>"
+              "<p>Traffic inspection and topology for service meshes and API gateways: the live service "
+              "graph from OpenTelemetry traces, Envoy access logs, Prometheus and Envoy admin, and a route "
+              "editor for xDS and Caddy.</p>"
+              "<p>Running with:</p><table>%2</table>"
+              "<p>Help › User guide (F1) explains the window; <code>meshscope --help</code> the command line.</p>")
+        .arg(QCoreApplication::applicationVersion().toHtmlEscaped(), versions);
+}
+
+QMessageBox *MainWindow::openAbout()
+{
+    if (!m_about) {
+        m_about = new QMessageBox(QMessageBox::NoIcon, tr("About meshscope"), aboutText(), QMessageBox::Ok, this);
+        m_about->setObjectName(QStringLiteral("aboutDialog"));
+        m_about->setTextFormat(Qt::RichText);
+        m_about->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_about->setIconPixmap(windowIcon().pixmap(64, 64));
+        m_about->setModal(false);
+    }
+    m_about->show();
+    m_about->raise();
+    m_about->activateWindow();
+    return m_about;
 }
 
 void MainWindow::buildDocks()
@@ -392,6 +584,10 @@ void MainWindow::buildStatusBar()
     m_demoLabel->hide();
     m_errorLabel = make(QStringLiteral("statusSourceError"));
     m_errorLabel->setStyleSheet(QStringLiteral("QLabel { color: #f85149; }"));
+    // Takes the room the status bar has; a long line never widens the window.
+    m_errorLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_errorLabel->setTextFormat(Qt::PlainText);
+    m_errorLabel->installEventFilter(this);
     m_errorLabel->hide();
     m_rateLabel = make(QStringLiteral("statusRate"));
     m_rateLabel->setToolTip(tr("Spans received per second, all sources"));
@@ -423,6 +619,7 @@ void MainWindow::setSourceManager(SourceManager *manager)
     if (m_sources || !manager)
         return;
     m_sources = manager;
+    m_inspect->setSourceManager(manager);  // Prometheus chart history
     auto *menu = new QMenu(tr("&Sources"), this);
     menu->setObjectName(QStringLiteral("sourcesMenu"));
     QAction *connections = menu->addAction(tr("&Connections…"), this, [this] { openConnections(); });
@@ -446,8 +643,14 @@ void MainWindow::setSourceManager(SourceManager *manager)
         m_listenLabel->hide();
     connect(manager, &SourceManager::sourcesChanged, this, &MainWindow::refreshSources);
     connect(manager, &SourceManager::statusChanged, this, &MainWindow::refreshSources);
-    connect(manager, &SourceManager::sourceFailed, this,
-        [this](const QString &, const QString &message) { reportSourceError(message); });
+    // A source's problem is shown from its current state (refreshProblems); what
+    // happened when goes to the error label's tooltip.
+    connect(manager, &SourceManager::sourceFailed, this, [this](const QString &, const QString &message) {
+        m_sourceErrors.append(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss ")) + message);
+        while (m_sourceErrors.size() > 20)
+            m_sourceErrors.removeFirst();
+        refreshProblems();
+    });
     connect(manager, &SourceManager::secretProblem, this,
         [this](const QString &, const QString &message) { reportSourceError(message); });
     connect(manager, &SourceManager::upstreamHealthUpdated, m_inspect, &InspectPanel::setUpstreamHealth);
@@ -468,6 +671,8 @@ ConnectionsDialog *MainWindow::openConnections()
 
 void MainWindow::refreshSources()
 {
+    refreshProblems();
+    refreshEmptyGuide();
     if (!m_sourcesLabel)
         return;
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -477,8 +682,8 @@ void MainWindow::refreshSources()
         if (st.state == SourceManager::State::Disabled)
             continue;
         const QString color = sourceColor(st, now);
-        QString text = m_sources->statusText(s.id);
-        QString tip = s.displayName() + QStringLiteral(": ") + st.message;
+        QString text = m_sources->statusText(s.id, now);
+        QString tip = s.displayName() + QStringLiteral(": ") + m_sources->stateLine(s.id, now);
         if (!st.serverCertificate.isNull()) {
             tip += QStringLiteral("\n    ") + st.serverCertificate.summary(now);
             if (st.serverCertificate.expired(now))
@@ -510,22 +715,290 @@ void MainWindow::reportSourceError(const QString &text)
     m_sourceErrors.append(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss ")) + text);
     while (m_sourceErrors.size() > 20)
         m_sourceErrors.removeFirst();
-    m_errorLabel->setText(QStringLiteral("⚠ ") + text);
-    m_errorLabel->setToolTip(m_sourceErrors.join(QLatin1Char('\n')));
-    m_errorLabel->show();
+    m_lastError = text;
     m_notice->showNotice(text);
+    refreshProblems();
 }
 
-void MainWindow::setDemoMode(bool demo) { m_demoLabel->setVisible(demo); }
+void MainWindow::refreshProblems()
+{
+    // The notice bar and the status bar say the same thing, from the sources' state as
+    // it is now: a retrying source counts down to its real next attempt, and a source
+    // that recovered is no longer mentioned.
+    const QDateTime now = QDateTime::currentDateTime();
+    QStringList problems, keys;
+    if (m_sources) {
+        for (const SourceSpec &s : m_sources->specs()) {
+            const SourceManager::Status st = m_sources->status(s.id);
+            if (!SourceManager::isBad(st.state))
+                continue;
+            const QString line = s.displayName() + QStringLiteral(": ") + m_sources->stateLine(s.id, now);
+            const QString key = QStringLiteral("source:") + s.id;
+            m_notice->setStanding(key, line);
+            problems << line;
+            keys << key;
+        }
+    }
+    for (const QString &key : m_notice->standingKeys()) {
+        if (!keys.contains(key))
+            m_notice->clearStanding(key);
+    }
+    QString text;
+    if (!problems.isEmpty())
+        text = problems.first() + (problems.size() > 1 ? tr(" (and %1 more)").arg(problems.size() - 1) : QString());
+    else
+        text = m_lastError;
+    m_errorLabel->setVisible(!text.isEmpty());
+    m_errorText = text.isEmpty() ? QString() : QStringLiteral("⚠ ") + text;
+    elideErrorLabel();
+    QStringList tip = problems.isEmpty() && !text.isEmpty() ? QStringList {text} : problems;
+    if (!m_sourceErrors.isEmpty())
+        tip << QString() << tr("Earlier:") << m_sourceErrors;
+    m_errorLabel->setToolTip(tip.join(QLatin1Char('\n')).trimmed());
+}
 
-void MainWindow::setPersistenceEnabled(bool on) { m_persist = on; }
+void MainWindow::elideErrorLabel()
+{
+    // Elided in the middle, so the end of the line (a retry countdown) stays in view
+    // however narrow the window; the tooltip has it whole.
+    const int width = m_errorLabel->contentsRect().width() - 2 * m_errorLabel->margin()
+        - m_errorLabel->fontMetrics().averageCharWidth();
+    const QString shown
+        = width > 20 ? m_errorLabel->fontMetrics().elidedText(m_errorText, Qt::ElideMiddle, width) : m_errorText;
+    if (m_errorLabel->text() != shown)
+        m_errorLabel->setText(shown);
+}
+
+void MainWindow::setDemoMode(bool demo)
+{
+    m_demoLabel->setVisible(demo);
+    m_demoMode = demo;
+    refreshEmptyGuide();
+}
+
+void MainWindow::setPersistenceEnabled(bool on)
+{
+    m_persist = on;
+    m_inspect->setPersistenceEnabled(on);  // the chart window picker
+}
+
+namespace {
+
+// Where the running OTLP receiver can be reached, and how it wants to be spoken to.
+struct OtlpEndpoint {
+    QString address;  // as a client on this machine dials it: "127.0.0.1:4317"
+    bool allInterfaces = false;  // bound to 0.0.0.0 or [::]
+    bool tls = false;
+    bool clientCertificate = false;  // mTLS required
+};
+
+OtlpEndpoint otlpEndpoint(const SourceManager *sources)
+{
+    OtlpEndpoint out;
+    if (!sources)
+        return out;
+    for (const SourceSpec &s : sources->specs()) {
+        const SourceManager::Status st = sources->status(s.id);
+        if (s.kind != SourceSpec::Kind::OtlpReceiver || st.state != SourceManager::State::Listening)
+            continue;
+        out.address = st.boundAddress;
+        for (const char *wildcard : {"0.0.0.0:", "[::]:"}) {
+            if (out.address.startsWith(QLatin1String(wildcard))) {
+                out.address = QStringLiteral("127.0.0.1:") + out.address.mid(qsizetype(qstrlen(wildcard)));
+                out.allInterfaces = true;
+            }
+        }
+        out.tls = s.tlsServer.enabled();
+        out.clientCertificate = s.tlsServer.requireClientCert;
+        break;
+    }
+    return out;
+}
+
+}  // namespace
+
+QString MainWindow::collectorSnippet() const
+{
+    const OtlpEndpoint otlp = otlpEndpoint(m_sources);
+    if (otlp.address.isEmpty())
+        return {};
+    QString tls;
+    if (!otlp.tls) {
+        tls = QStringLiteral("    tls:\n      insecure: true\n");
+    } else {
+        tls = QStringLiteral("    tls:\n      ca_file: /path/to/ca.pem   # the CA of meshscope's --tls-cert\n");
+        if (otlp.clientCertificate)
+            tls += QStringLiteral("      cert_file: /path/to/client.pem  # meshscope requires a client certificate\n"
+                                  "      key_file: /path/to/client-key.pem\n");
+    }
+    return QStringLiteral("exporters:\n  otlp/meshscope:\n    endpoint: %1\n").arg(otlp.address) + tls
+        + QStringLiteral(
+            "service:\n  pipelines:\n    traces:\n      exporters: [otlp/meshscope]  # beside your others\n");
+}
+
+void MainWindow::buildEmptyGuide()
+{
+    m_emptyGuide = new QFrame(m_canvasArea);
+    m_emptyGuide->setObjectName(QStringLiteral("emptyGuide"));
+    m_emptyGuide->setStyleSheet(QStringLiteral(
+        "#emptyGuide { background: #161b22; border: 1px solid #30363d; border-radius: 8px; }"
+        "#emptyGuide QLabel { color: #c9d1d9; }"
+        "#emptyGuide QPlainTextEdit { background: #0d1117; color: #c9d1d9; border: 1px solid #30363d; }"));
+    auto *title = new QLabel(tr("Waiting for telemetry"), m_emptyGuide);
+    QFont f = title->font();
+    f.setPointSizeF(f.pointSizeF() * 1.35);
+    f.setBold(true);
+    title->setFont(f);
+    auto makeText = [this](const QString &name) {
+        auto *label = new QLabel(m_emptyGuide);
+        label->setObjectName(name);
+        label->setWordWrap(true);
+        label->setTextFormat(Qt::RichText);
+        label->setTextInteractionFlags(Qt::TextBrowserInteraction);
+        connect(label, &QLabel::linkActivated, this, [this](const QString &link) {
+            if (link == QLatin1String("connections"))
+                openConnections();
+            else if (link == QLatin1String("guide"))
+                openGuide();
+        });
+        return label;
+    };
+    m_emptyGuideText = makeText(QStringLiteral("emptyGuideText"));
+    m_emptyGuideFooter = makeText(QStringLiteral("emptyGuideFooter"));
+    m_emptyGuideSnippet = new QPlainTextEdit(m_emptyGuide);
+    m_emptyGuideSnippet->setObjectName(QStringLiteral("emptyGuideSnippet"));
+    m_emptyGuideSnippet->setReadOnly(true);
+    m_emptyGuideSnippet->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_emptyGuideSnippet->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_emptyGuideSnippet->setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    m_emptyGuideSnippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    auto *copy = new QPushButton(tr("Copy snippet"), m_emptyGuide);
+    copy->setObjectName(QStringLiteral("copySnippetButton"));
+    connect(copy, &QPushButton::clicked, this,
+        [this] { QApplication::clipboard()->setText(m_emptyGuideSnippet->toPlainText()); });
+    m_emptyGuideSnippetRow = new QWidget(m_emptyGuide);
+    auto *row = new QVBoxLayout(m_emptyGuideSnippetRow);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(m_emptyGuideSnippet);
+    row->addWidget(copy, 0, Qt::AlignRight);
+    auto *v = new QVBoxLayout(m_emptyGuide);
+    v->setContentsMargins(22, 18, 22, 18);
+    v->setSpacing(10);
+    v->addWidget(title);
+    v->addWidget(m_emptyGuideText);
+    v->addWidget(m_emptyGuideSnippetRow);
+    v->addWidget(m_emptyGuideFooter);
+    refreshEmptyGuide();
+}
+
+void MainWindow::refreshEmptyGuide()
+{
+    if (!m_emptyGuide)
+        return;
+    // The demo's traffic arrives within a second; the guide is for a window left waiting.
+    const bool empty = !m_snapshot || m_snapshot->nodes.empty();
+    const bool show = empty && !m_demoMode;
+    if (!show) {
+        m_emptyGuide->hide();
+        return;
+    }
+    const OtlpEndpoint otlp = otlpEndpoint(m_sources);
+    const QString code = QStringLiteral("<code style='color:#e6edf3'>%1</code>");
+    QString html;
+    if (otlp.address.isEmpty()) {
+        html = tr("<p>No OTLP receiver is listening, so no traces can arrive (the status bar says why). "
+                  "Start meshscope with <code>--otlp-listen 127.0.0.1:4317</code>, or add a receiver in "
+                  "<a href='connections' style='color:#58a6ff'>Sources › Connections…</a>.</p>");
+    } else {
+        const QString scheme = otlp.tls ? QStringLiteral("https") : QStringLiteral("http");
+        html = tr("<p>meshscope listens for OpenTelemetry traces (OTLP over gRPC%1) on <b>%2</b>%3. Services "
+                  "appear here as soon as spans arrive.</p>")
+                   .arg(otlp.tls ? tr(", TLS") : QString(), otlp.address.toHtmlEscaped(),
+                       otlp.allInterfaces ? tr(" (all interfaces: other machines use this one's address)") : QString());
+        html += tr("<p>From an application's OpenTelemetry SDK:<br>%1<br>%2</p>")
+                    .arg(code.arg(QStringLiteral("OTEL_EXPORTER_OTLP_ENDPOINT=%1://%2").arg(scheme, otlp.address)),
+                        code.arg(QStringLiteral("OTEL_EXPORTER_OTLP_PROTOCOL=grpc")));
+        html += tr("<p>From an OpenTelemetry Collector, add this exporter to its traces pipeline:</p>");
+    }
+    // Called twice a second: only what changed is touched, so a selection in the
+    // snippet survives.
+    const QString snippet = collectorSnippet();
+    const bool changed
+        = m_emptyGuide->isHidden() || m_emptyGuideText->text() != html || m_emptyGuideSnippet->toPlainText() != snippet;
+    if (!changed)
+        return;
+    m_emptyGuideText->setText(html);
+    m_emptyGuideFooter->setText(
+        tr("<p style='color:#8b949e'>No mesh at hand? <code>meshscope --demo</code> starts one. Prometheus "
+           "(Istio, Linkerd) and Envoy admin: <a href='connections' style='color:#58a6ff'>Sources › "
+           "Connections…</a>. More in the <a href='guide' style='color:#58a6ff'>user guide</a> (F1).</p>"));
+    if (m_emptyGuideSnippet->toPlainText() != snippet)
+        m_emptyGuideSnippet->setPlainText(snippet);
+    const QFontMetrics fm(m_emptyGuideSnippet->font());
+    m_emptyGuideSnippetHeight = fm.lineSpacing() * int(snippet.count(QLatin1Char('\n'))) + 16;
+    m_emptyGuideSnippetRow->setVisible(!snippet.isEmpty());
+    m_emptyGuide->show();
+    m_emptyGuide->raise();
+    m_notice->raise();
+    placeEmptyGuide();
+}
+
+void MainWindow::placeEmptyGuide()
+{
+    if (!m_emptyGuide || m_emptyGuide->isHidden())
+        return;
+    // Centred in what the notice bar leaves of the canvas; short of height, the snippet
+    // scrolls (down to four lines) before anything is cut off.
+    QRect area = m_canvasArea->rect().adjusted(0, 8, 0, -8);
+    if (!m_notice->isHidden())
+        area.setTop(m_notice->geometry().bottom() + 8);
+    const int width = std::min(640, area.width() - 32);
+    QLayout *l = m_emptyGuide->layout();
+    auto naturalHeight = [&] {
+        l->invalidate();
+        return l->hasHeightForWidth() ? l->totalHeightForWidth(width) : l->totalSizeHint().height();
+    };
+    m_emptyGuideSnippet->setFixedHeight(m_emptyGuideSnippetHeight);
+    int height = naturalHeight();
+    if (height > area.height() && !m_emptyGuideSnippetRow->isHidden()) {
+        const int minimum = m_emptyGuideSnippet->fontMetrics().lineSpacing() * 4 + 16;
+        m_emptyGuideSnippet->setFixedHeight(std::max(minimum, m_emptyGuideSnippetHeight - (height - area.height())));
+        height = naturalHeight();
+    }
+    height = std::min(height, area.height());
+    m_emptyGuide->setGeometry(QStyle::alignedRect(Qt::LeftToRight, Qt::AlignCenter, QSize(width, height), area));
+}
+
+QString MainWindow::emptyGuideText() const
+{
+    if (!m_emptyGuide || m_emptyGuide->isHidden())
+        return {};
+    QString text = QTextDocumentFragment::fromHtml(m_emptyGuideText->text()).toPlainText();
+    if (!m_emptyGuideSnippetRow->isHidden())
+        text += QLatin1Char('\n') + m_emptyGuideSnippet->toPlainText();
+    return text + QLatin1Char('\n') + QTextDocumentFragment::fromHtml(m_emptyGuideFooter->text()).toPlainText();
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    // The guide keeps clear of the notice bar as it comes, goes and wraps.
+    const bool noticeMoved = watched == m_notice
+        && (event->type() == QEvent::Show || event->type() == QEvent::Hide || event->type() == QEvent::Resize);
+    if ((watched == m_canvasArea && event->type() == QEvent::Resize) || noticeMoved)
+        placeEmptyGuide();
+    if (watched == m_errorLabel && event->type() == QEvent::Resize)
+        elideErrorLabel();
+    return QMainWindow::eventFilter(watched, event);
+}
 
 QString MainWindow::statusText() const
 {
     QStringList parts;
     for (QLabel *l : {m_demoLabel, m_sourcesLabel, m_listenLabel, m_errorLabel, m_foldedLabel, m_rejectLabel,
              m_graphLabel, m_rateLabel}) {
-        if (l && !l->isHidden())
+        if (l == m_errorLabel && !l->isHidden())
+            parts << m_errorText;  // whole, as its tooltip has it; the label may elide it
+        else if (l && !l->isHidden())
             parts << QTextDocumentFragment::fromHtml(l->text()).toPlainText();
     }
     return parts.join(QStringLiteral(" | "));
@@ -554,6 +1027,8 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
     refreshNamespaces();
     if (first)
         refreshStatus();
+    if (m_emptyGuide->isHidden() == snapshot->nodes.empty())
+        refreshEmptyGuide();
 }
 
 void MainWindow::refreshNamespaces()
@@ -591,6 +1066,8 @@ void MainWindow::applyFilter()
 
 void MainWindow::refreshStatus()
 {
+    // A retrying source's countdown moves on even when nothing is reported.
+    refreshSources();
     if (!m_snapshot) {
         m_rateLabel->setText(tr("0 spans/s in"));
         m_graphLabel->setText(tr("waiting for traffic"));

@@ -5,6 +5,9 @@
 // how much arrives. It only reads snapshots (applySnapshot) and asks the aggregator
 // for the one item it inspects; it never touches a socket. Layout, filters and
 // pinned node positions persist per workspace (restoreSettings() after construction).
+// Problems show in the notice bar over the canvas and in the status bar, both written
+// from the sources' current state; an empty window says where to send telemetry; Help
+// has the user guide (docs/guide.md), the shortcut sheet and About.
 
 #include "graph/graphsnapshot.h"
 
@@ -17,9 +20,13 @@
 QT_BEGIN_NAMESPACE
 class QAction;
 class QComboBox;
+class QDialog;
 class QDockWidget;
+class QFrame;
 class QLabel;
 class QLineEdit;
+class QMessageBox;
+class QPlainTextEdit;
 class QTimer;
 QT_END_NAMESPACE
 
@@ -88,12 +95,30 @@ public:
     QAction *animationAction() const { return m_animation; }
     QString statusText() const;  // all status bar fields, for tests
 
+    // The card over an empty canvas: where to send telemetry (the OTLP address, an
+    // OpenTelemetry Collector exporter snippet), or how to start the demo.
+    QFrame *emptyGuide() const { return m_emptyGuide; }
+    QString emptyGuideText() const;  // its words and snippet as plain text
+    QString collectorSnippet() const;  // the exporter YAML for the OTLP receiver running now
+
+    // Help: the user guide (docs/guide.md rendered from the resources), the keyboard
+    // shortcuts (generated from the actions, so it lists what really works) and About
+    // (with the versions of Qt, gRPC, protobuf and OpenSSL). Each opens non-modal.
+    QDialog *openGuide();
+    QDialog *openShortcuts();
+    QMessageBox *openAbout();
+    QAction *guideAction() const { return m_guideAction; }
+    QAction *shortcutsAction() const { return m_shortcutsAction; }
+    QAction *aboutAction() const { return m_aboutAction; }
+    static QString aboutText();
+
 public Q_SLOTS:
     // Called (queued) for every published snapshot; GUI thread.
     void applySnapshot(meshscope::GraphSnapshotPtr snapshot);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void buildActions();
@@ -113,6 +138,11 @@ private:
     void exportWithDialog(ExportFormat format);
     void scheduleSave();
     void refreshSources();
+    void refreshProblems();
+    void elideErrorLabel();
+    void buildEmptyGuide();
+    void refreshEmptyGuide();
+    void placeEmptyGuide();
     QString settingsGroup() const;
 
     GraphAggregator *m_aggregator;
@@ -124,8 +154,16 @@ private:
     std::pair<size_t, size_t> m_settleShape {0, 0};
     QAction *m_relayoutAction = nullptr;
 
+    QWidget *m_canvasArea = nullptr;  // the canvas, with the notice bar and the empty guide over it
     GraphCanvas *m_canvas;
     NoticeBar *m_notice;
+    QFrame *m_emptyGuide = nullptr;
+    QLabel *m_emptyGuideText = nullptr;
+    QLabel *m_emptyGuideFooter = nullptr;
+    QPlainTextEdit *m_emptyGuideSnippet = nullptr;
+    QWidget *m_emptyGuideSnippetRow = nullptr;
+    int m_emptyGuideSnippetHeight = 0;  // the whole snippet, when there is room
+    bool m_demoMode = false;
     InspectPanel *m_inspect;
     RequestsPanel *m_requests;
     QDockWidget *m_inspectDock = nullptr;
@@ -147,6 +185,12 @@ private:
     QAction *m_exportSvg = nullptr;
     QAction *m_exportJson = nullptr;
     QAction *m_exportDot = nullptr;
+    QAction *m_guideAction = nullptr;
+    QAction *m_shortcutsAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+    QDialog *m_guide = nullptr;
+    QDialog *m_shortcuts = nullptr;
+    QMessageBox *m_about = nullptr;
     QLineEdit *m_findEdit = nullptr;
     QComboBox *m_namespaceCombo = nullptr;
     QComboBox *m_edgeLabelCombo = nullptr;
@@ -159,7 +203,9 @@ private:
     QLabel *m_rejectLabel = nullptr;
     QLabel *m_foldedLabel = nullptr;
     QLabel *m_errorLabel = nullptr;
-    QStringList m_sourceErrors;
+    QStringList m_sourceErrors;  // history for the error label's tooltip, newest last
+    QString m_lastError;  // the latest one-off error (not a source's standing problem)
+    QString m_errorText;  // what the error label says, before eliding
     QTimer *m_statusTimer;
     QTimer *m_saveTimer;
 

@@ -1,12 +1,11 @@
 #include "graph/graphaggregator.h"
 
-#include "graph/healthpolicy.h"
-
 #include <QDateTime>
 
 #include <algorithm>
 #include <bit>
 #include <cctype>
+#include <iterator>
 
 namespace meshscope {
 
@@ -73,6 +72,7 @@ struct GraphAggregator::Node {
     size_t edgeRefs = 0;
     WindowStats in;  // requests it served
     WindowStats out;  // requests it sent
+    HealthState health;  // of what its snapshot shows (in, or out for callers)
     // Recomputed on every snapshot.
     bool calledFromOutside = false;
     bool callsServices = false;
@@ -90,6 +90,7 @@ struct GraphAggregator::Edge {
     Protocol protocol = Protocol::Unknown;
     int8_t mtls = -1;
     unsigned origins = 0;
+    HealthState health;
 };
 
 GraphAggregator::GraphAggregator(AggregatorConfig config, int64_t startMs)
@@ -463,6 +464,7 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         ns.kind = effectiveKind(*n);
         // Callers that serve nothing (external clients) are measured by what they send.
         ns.stats = statsOf(n->in.idle() ? n->out : n->in, elapsed);
+        ns.stats.health = m_config.health.track(n->health, ns.stats, nowMs);
         if (n.get() == m_other)
             ns.foldedCount = m_foldedTotal;
         snap->nodes.push_back(std::move(ns));
@@ -482,6 +484,7 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         es.direction = outside(*e->src) || outside(*e->dst) ? Direction::NorthSouth : Direction::EastWest;
         es.protocol = e->protocol;
         es.stats = statsOf(e->stats, elapsed);
+        es.stats.health = m_config.health.track(e->health, es.stats, nowMs);
         es.mtls = e->mtls;
         for (unsigned i = 0; i < std::size(kOriginNames); ++i) {
             if (e->origins & (1u << i))
@@ -490,6 +493,7 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         snap->edges.push_back(std::move(es));
     }
     mergePulled(*snap);
+    judgeHealth(*snap, nowMs);
     auto byId = [](const auto &a, const auto &b) { return a.id < b.id; };
     std::sort(snap->nodes.begin(), snap->nodes.end(), byId);
     std::sort(snap->edges.begin(), snap->edges.end(), byId);
@@ -608,21 +612,56 @@ void GraphAggregator::mergePulled(GraphSnapshot &snap) const
     }
 }
 
-std::vector<SeriesPoint> GraphAggregator::nodeSeries(const std::string &nodeId, int64_t nowMs) const
+void GraphAggregator::judgeHealth(GraphSnapshot &snap, int64_t nowMs)
+{
+    // Live items were judged as their stats were made; what pull sources added (or
+    // summed for a node) is judged here, with memory kept by id while it is reported.
+    const uint64_t round = ++m_healthRound;
+    size_t judged = 0;
+    auto judge = [&](const std::string &id, TrafficStats &stats) {
+        if (stats.health)
+            return;
+        ++judged;
+        PulledHealth &h = m_pulledHealth[id];
+        h.round = round;
+        stats.health = m_config.health.track(h.state, stats, nowMs);
+    };
+    for (NodeSnapshot &n : snap.nodes)
+        judge(n.id, n.stats);
+    for (EdgeSnapshot &e : snap.edges)
+        judge(e.id, e.stats);
+    if (m_pulledHealth.size() > judged) {
+        for (auto it = m_pulledHealth.begin(); it != m_pulledHealth.end();)
+            it = it->second.round == round ? std::next(it) : m_pulledHealth.erase(it);
+    }
+}
+
+std::vector<SeriesPoint> GraphAggregator::seriesOf(
+    const WindowStats &w, int64_t nowMs, int windowSeconds, int stepSeconds) const
+{
+    const int window = std::min(windowSeconds > 0 ? windowSeconds : m_config.windowSeconds, kLiveHistorySeconds);
+    const int step = stepSeconds > 0 ? stepSeconds : chartStep(window);
+    return w.series(nowMs / 1000, window, step, m_startMs / 1000);
+}
+
+std::vector<SeriesPoint> GraphAggregator::nodeSeries(
+    const std::string &nodeId, int64_t nowMs, int windowSeconds, int stepSeconds) const
 {
     std::lock_guard lock(m_mutex);
     auto it = m_nodes.find(nodeId);
     if (it == m_nodes.end())
         return {};
     const Node &n = *it->second;
-    return (n.in.idle() && !n.out.idle() ? n.out : n.in).series(nowMs / 1000);
+    return seriesOf(n.in.idle() && !n.out.idle() ? n.out : n.in, nowMs, windowSeconds, stepSeconds);
 }
 
-std::vector<SeriesPoint> GraphAggregator::edgeSeries(const std::string &edgeId, int64_t nowMs) const
+std::vector<SeriesPoint> GraphAggregator::edgeSeries(
+    const std::string &edgeId, int64_t nowMs, int windowSeconds, int stepSeconds) const
 {
     std::lock_guard lock(m_mutex);
     auto it = m_edges.find(edgeId);
-    return it == m_edges.end() ? std::vector<SeriesPoint> {} : it->second->stats.series(nowMs / 1000);
+    return it == m_edges.end() ? std::vector<SeriesPoint> {}
+                               : seriesOf(it->second->stats, nowMs, windowSeconds, stepSeconds);
 }
 
 std::vector<std::pair<int, uint64_t>> GraphAggregator::nodeStatusCodes(const std::string &nodeId) const
@@ -668,17 +707,6 @@ const EdgeSnapshot *GraphSnapshot::edge(const std::string &id) const
     auto it = std::lower_bound(
         edges.begin(), edges.end(), id, [](const EdgeSnapshot &e, const std::string &k) { return e.id < k; });
     return it != edges.end() && it->id == id ? &*it : nullptr;
-}
-
-const char *healthName(Health h)
-{
-    switch (h) {
-    case Health::NoTraffic: return "no traffic";
-    case Health::Healthy: return "healthy";
-    case Health::Degraded: return "degraded";
-    case Health::Failing: return "failing";
-    }
-    return "healthy";
 }
 
 }  // namespace meshscope

@@ -6,6 +6,7 @@
 // from its own thread, and views ask for series of the one item they show.
 
 #include "graph/graphsnapshot.h"
+#include "graph/healthpolicy.h"
 #include "graph/spanpairer.h"
 #include "graph/windowstats.h"
 #include "model/clock.h"
@@ -32,6 +33,7 @@ struct AggregatorConfig {
     std::vector<std::string> gatewayNames;  // services always shown as gateways
     bool gatewaysByName = true;  // names with a "gateway", "ingress" or "egress" word are gateways
     size_t recentRequestCapacity = 20000;
+    HealthPolicy health;  // snapshots carry each item's verdict under it (TrafficStats::health)
 };
 
 class GraphAggregator final : public TelemetrySink {
@@ -62,8 +64,18 @@ public:
 
     GraphSnapshotPtr snapshot(int64_t nowMs);
 
-    std::vector<SeriesPoint> nodeSeries(const std::string &nodeId, int64_t nowMs) const;
-    std::vector<SeriesPoint> edgeSeries(const std::string &edgeId, int64_t nowMs) const;
+    // Chart points of a node (what it served, or what it sent when it serves nothing)
+    // or an edge over the windowSeconds before nowMs (0: the aggregation window) at
+    // stepSeconds (0: chartStep(windowSeconds)); see WindowStats::series. Empty for
+    // items only pull sources report.
+    std::vector<SeriesPoint> nodeSeries(
+        const std::string &nodeId, int64_t nowMs, int windowSeconds = 0, int stepSeconds = 0) const;
+    std::vector<SeriesPoint> edgeSeries(
+        const std::string &edgeId, int64_t nowMs, int windowSeconds = 0, int stepSeconds = 0) const;
+    // The step live charts of windowSeconds are drawn at (windows past kLiveHistorySeconds
+    // are cut to it).
+    int chartStep(int windowSeconds) const { return WindowStats::stepFor(windowSeconds, m_config.windowSeconds); }
+    int64_t startMs() const { return m_startMs; }
     std::vector<std::pair<int, uint64_t>> nodeStatusCodes(const std::string &nodeId) const;
     std::vector<std::pair<int, uint64_t>> edgeStatusCodes(const std::string &edgeId) const;
     // Requests with seq > afterSeq, oldest first, at most max.
@@ -86,6 +98,8 @@ private:
     NodeKind effectiveKind(const Node &n) const;
     void prune(int64_t nowSecond);
     TrafficStats statsOf(const WindowStats &w, double elapsedSeconds) const;
+    void judgeHealth(GraphSnapshot &snap, int64_t nowMs);
+    std::vector<SeriesPoint> seriesOf(const WindowStats &w, int64_t nowMs, int windowSeconds, int stepSeconds) const;
 
     const AggregatorConfig m_config;
     const int64_t m_startMs;
@@ -107,6 +121,14 @@ private:
     std::string m_keyBuffer;
     std::vector<PairedRequest> m_scratch;
     std::map<std::string, std::vector<PulledEdge>> m_pulled;
+    // Health memory of what only pull sources report (live items keep theirs inside),
+    // with the judging round that last saw each.
+    struct PulledHealth {
+        HealthState state;
+        uint64_t round = 0;
+    };
+    std::unordered_map<std::string, PulledHealth> m_pulledHealth;
+    uint64_t m_healthRound = 0;
 };
 
 }  // namespace meshscope

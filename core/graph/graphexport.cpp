@@ -26,13 +26,24 @@ void putStats(QJsonObject &o, const TrafficStats &s)
     o.insert(QStringLiteral("bytes"), double(s.bytes));
 }
 
+// A DOT double-quoted string. Graphviz reads '\"' as a quote and, in labels, "\\" as one
+// backslash and "\n" as a centred line break; every other escape ("\N", "\G", "\l"...)
+// would be expanded, so a backslash in a name is always doubled. A real newline in
+// `s` becomes a line break; other control characters (which DOT cannot carry) a space.
 QByteArray dotQuote(const std::string &s)
 {
     QByteArray out = "\"";
     for (char c : s) {
-        if (c == '"' || c == '\\')
+        if (c == '"' || c == '\\') {
             out += '\\';
-        out += c;
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            out += ' ';
+        } else {
+            out += c;
+        }
     }
     return out + '"';
 }
@@ -116,7 +127,7 @@ QByteArray graphToDot(const GraphSnapshot &snapshot)
         if (!n.version.empty())
             label += " " + n.version;
         if (!n.ns.empty())
-            label += "\\n" + n.ns;
+            label += '\n' + n.ns;
         out += "  " + dotQuote(n.id) + " [label=" + dotQuote(label) + ", shape=" + shape + ", kind=\""
             + nodeKindName(n.kind) + "\"];\n";
     }

@@ -448,19 +448,21 @@ void TestGraphAggregator::windowStatsSeriesAndStatusCodes()
     w.record(s0 + 2, 5, true, -1, 14, 0);
     w.record(s0 + 2, 5, false, 200, -1, 0);
 
-    const std::vector<SeriesPoint> series = w.series(s0 + 3);
-    QCOMPARE(series.size(), size_t(5));
-    const uint32_t wantRequests[] = {0, 2, 0, 3, 0};  // seconds s0-1 .. s0+3
+    // Completed seconds from the first request on: none before it, none for the
+    // still-filling current second.
+    const std::vector<SeriesPoint> series = w.series(s0 + 3, 5, 1);
+    QCOMPARE(series.size(), size_t(3));
+    const uint32_t wantRequests[] = {2, 0, 3};  // seconds s0 .. s0+2
     for (size_t i = 0; i < series.size(); ++i) {
-        QCOMPARE(series[i].second, s0 - 1 + int64_t(i));
+        QCOMPARE(series[i].second, s0 + int64_t(i));
         QCOMPARE(series[i].requests, wantRequests[i]);
     }
-    QCOMPARE(series[1].errors, uint32_t(1));
-    QCOMPARE(series[1].errors5xx, uint32_t(1));
-    QCOMPARE(series[3].errors, uint32_t(1));
-    QCOMPARE(series[3].errors4xx, uint32_t(1));
-    QVERIFY(qAbs(series[1].p99 - 30.0) <= 0.3);
-    QVERIFY(qAbs(series[3].p50 - 5.0) <= 0.05);
+    QCOMPARE(series[0].errors, uint32_t(1));
+    QCOMPARE(series[0].errors5xx, uint32_t(1));
+    QCOMPARE(series[2].errors, uint32_t(1));
+    QCOMPARE(series[2].errors4xx, uint32_t(1));
+    QVERIFY(qAbs(series[0].p99 - 30.0) <= 0.3);
+    QVERIFY(qAbs(series[2].p50 - 5.0) <= 0.05);
 
     const std::vector<std::pair<int, uint64_t>> want = {{200, 2}, {404, 1}, {500, 1}, {1014, 1}};
     QCOMPARE(w.statusCodes(), want);
@@ -484,9 +486,10 @@ void TestGraphAggregator::aggregatorWindowSliding()
     GraphSnapshotPtr snap = agg.snapshot(s0Ms + 9000);
     QCOMPARE(snap->edge("external->frontend")->stats.requests, uint64_t(8));
 
-    // The per-second series of the edge and of its target node.
+    // The per-second series of the edge and of its target node: the completed
+    // seconds since its first request.
     const std::vector<SeriesPoint> series = agg.edgeSeries("external->frontend", s0Ms + 9000);
-    QCOMPARE(series.size(), size_t(10));
+    QCOMPARE(series.size(), size_t(9));
     QCOMPARE(series.front().second, s0Ms / 1000);
     QCOMPARE(series[0].requests, uint32_t(3));
     QCOMPARE(series[1].requests, uint32_t(0));
@@ -496,7 +499,7 @@ void TestGraphAggregator::aggregatorWindowSliding()
         sum += p.requests;
     QCOMPARE(sum, uint32_t(8));
     const std::vector<SeriesPoint> nodeSeries = agg.nodeSeries("frontend", s0Ms + 9000);
-    QCOMPARE(nodeSeries.size(), size_t(10));
+    QCOMPARE(nodeSeries.size(), size_t(9));
     QCOMPARE(nodeSeries[2].requests, uint32_t(5));
 
     // The first second leaves the window exactly windowSeconds later.

@@ -374,7 +374,9 @@ void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
     }
     const qint64 grown = peakRssBytes() - before;
     qInfo("peak RSS grew by %lld MiB while %d exports of %zu MiB were refused", grown >> 20, kSenders, kHuge >> 20);
-    QVERIFY2(grown < qint64(receiverMemoryQuota(kLimit) + (kHuge >> 4)),
+    // The quota, plus what gRPC holds outside it (frames being parsed, per-stream
+    // buffers): measured 130-195 MiB; without the quota, over 4 GiB.
+    QVERIFY2(grown < qint64(2 * receiverMemoryQuota(kLimit)),
         qPrintable(QStringLiteral("peak RSS grew by %1 MiB").arg(grown >> 20)));
     expectStillServing(h, 5);
 }

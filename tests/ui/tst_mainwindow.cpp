@@ -194,14 +194,15 @@ void TestMainWindow::clickNodeShowsItsNumbers()
     outIds.sort();
     QCOMPARE(outIds, QStringList({kPayments, kBackend}));
 
-    // Series come from the aggregator, one point per second of the window (the
-    // current, still filling second is left out).
+    // Series come from the aggregator, one point per completed second from where data
+    // starts: all of it came this second, still filling, so at most one point, and no
+    // zeros for the time before (more in tst_inspectcharts).
     QCOMPARE(panel->requestsChart()->seriesCount(), 1);
     QCOMPARE(panel->errorsChart()->seriesCount(), 2);
     QCOMPARE(panel->latencyChart()->seriesCount(), 3);
-    QCOMPARE(panel->requestsChart()->points(0).size(), 59);
+    QVERIFY(panel->requestsChart()->points(0).size() <= 1);
     for (const QPointF &p : panel->requestsChart()->points(0))
-        QVERIFY(p.x() < 0 && p.x() >= -60);
+        QVERIFY(p.x() <= 0 && p.x() >= -60 && p.y() > 0);
 
     // The requests dock follows the selection.
     QTRY_VERIFY(m_window->requestsPanel()->model()->rowCount() > 0);

@@ -52,6 +52,7 @@ class TestModels : public QObject {
 private Q_SLOTS:
     void requestsAppendInOneInsertPerBatch();
     void requestsStayBounded();
+    void requestsMergeLateArrivalsInStartOrder();
     void requestsRedactCredentialsInPaths();
     void requestsProxyFilters();
     void peersUpdateInPlaceOrReset();
@@ -113,6 +114,41 @@ void TestModels::requestsStayBounded()
     model.setCapacity(10);
     QCOMPARE(model.rowCount(), 10);
     QCOMPARE(model.index(9, 0).data(RequestsTableModel::SeqRole).toULongLong(), 1249ull);
+}
+
+void TestModels::requestsMergeLateArrivalsInStartOrder()
+{
+    RequestsTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setCapacity(8);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    auto at = [](uint64_t seq, int64_t ms) {
+        RequestEvent e = request(seq);
+        e.timeMs = ms;
+        return e;
+    };
+    auto times = [&model] {
+        QList<qlonglong> out;
+        for (int r = 0; r < model.rowCount(); ++r)
+            out << model.index(r, 0).data(RequestsTableModel::TimeMsRole).toLongLong();
+        return out;
+    };
+    // A batch in any order lands sorted, in one insert.
+    QCOMPARE(model.append({at(1, 30), at(2, 10), at(3, 20)}), 3);
+    QCOMPARE(times(), QList<qlonglong>({10, 20, 30}));
+    QCOMPARE(inserted.count(), 1);
+    // Newer rows append; late ones go between, one insert per gap they fill.
+    model.append({at(4, 40), at(5, 15), at(6, 16), at(7, 5)});
+    QCOMPARE(times(), QList<qlonglong>({5, 10, 15, 16, 20, 30, 40}));
+    QCOMPARE(inserted.count(), 4);
+    // The same start time keeps the order of arrival.
+    model.append({at(8, 20)});
+    QCOMPARE(model.index(4, 0).data(RequestsTableModel::SeqRole).toULongLong(), 3ull);
+    QCOMPARE(model.index(5, 0).data(RequestsTableModel::SeqRole).toULongLong(), 8ull);
+    // Past the capacity the earliest leave.
+    model.append({at(9, 50), at(10, 1)});
+    QCOMPARE(model.rowCount(), 8);
+    QCOMPARE(times(), QList<qlonglong>({10, 15, 16, 20, 20, 30, 40, 50}));
 }
 
 void TestModels::requestsRedactCredentialsInPaths()

@@ -593,6 +593,105 @@ QImage GraphCanvas::renderImage(const QSize &size) const
     return image;
 }
 
+namespace {
+
+// What an edge's label says for `kind` ("" when it has nothing to say: no errors, no latency).
+QString edgeLabelText(const EdgeSnapshot &e, EdgeLabelKind kind)
+{
+    switch (kind) {
+    case EdgeLabelKind::Rps: return display::rps(e.stats.rps) + QStringLiteral(" rps");
+    case EdgeLabelKind::ErrorRate: return e.stats.errorRate > 0 ? display::percent(e.stats.errorRate) : QString();
+    case EdgeLabelKind::P95: return e.stats.p95Ms > 0 ? display::millis(e.stats.p95Ms) : QString();
+    case EdgeLabelKind::None: break;
+    }
+    return {};
+}
+
+double overlapArea(const QRectF &a, const QRectF &b)
+{
+    const QRectF i = a.intersected(b);
+    return i.isValid() ? i.width() * i.height() : 0.0;
+}
+
+// Every visible edge's label, for a vector export. The screen leaves labels out where
+// an edge is too short or too many would be noise; a file the reader zooms into has
+// room for all of them. Each pill goes to the first spot along its edge (middle
+// first, then towards the ends, then beside the line) that covers no node, no node
+// name and no other label; where none is free, to the spot that covers least.
+void paintAllEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o)
+{
+    std::vector<QRectF> taken;  // node shapes, node names, placed labels (device units)
+    const QFontMetricsF nameMetrics(canvas::labelFont(std::max(11.5 * o.view.scale, canvas::kMinLabelPx), true));
+    for (size_t i = 0; i < scene.nodes().size(); ++i) {
+        const SceneNode &n = scene.nodes()[i];
+        if (!n.visible)
+            continue;
+        const QPointF c = o.view.map(n.pos);
+        const double r = canvas::kNodeRadius * o.view.scale * 1.15;
+        taken.emplace_back(c.x() - r, c.y() - r, 2 * r, 2 * r);
+        const double w = std::min(2 * canvas::kLabelHalfWidth * o.view.scale,
+            nameMetrics.horizontalAdvance(QString::fromStdString(scene.nodeData(int(i)).name)) + 8);
+        taken.emplace_back(c.x() - w / 2, c.y() + r, w, canvas::kLabelDepth * o.view.scale);
+    }
+
+    std::vector<int> order;
+    for (size_t k = 0; k < scene.edges().size(); ++k) {
+        if (scene.edges()[k].visible)
+            order.push_back(int(k));
+    }
+    // The busiest edges choose first.
+    std::stable_sort(order.begin(), order.end(),
+        [&scene](int a, int b) { return scene.edgeData(a).stats.rps > scene.edgeData(b).stats.rps; });
+
+    const QFont font = canvas::labelFont(std::clamp(10.0 * o.view.scale, 9.5, 13.0));
+    const QFontMetricsF fm(font);
+    p.setFont(font);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const QColor plain(0xc9, 0xd1, 0xd9);
+    static constexpr double kAlong[] = {0.5, 0.38, 0.62, 0.26, 0.74, 0.15, 0.85};
+    for (int k : order) {
+        const QString label = edgeLabelText(scene.edgeData(k), o.edgeLabel);
+        if (label.isEmpty())
+            continue;
+        const SceneEdge &e = scene.edges()[size_t(k)];
+        const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
+        const QPointF d = b - a;
+        const double length = std::hypot(d.x(), d.y());
+        const QPointF normal = length > 0 ? QPointF(-d.y() / length, d.x() / length) : QPointF(0, 1);
+        const double w = fm.horizontalAdvance(label) + 8;
+        const double h = fm.height() + 2;
+        QRectF best;
+        double bestCost = -1;
+        for (const double side : {0.0, 1.0, -1.0, 2.0, -2.0}) {
+            for (const double t : kAlong) {
+                const QPointF at = a + d * t + normal * (side * (h + 2));
+                const QRectF pill(at.x() - w / 2, at.y() - h / 2, w, h);
+                double cost = 0;
+                const QRectF room = pill.adjusted(-3, -3, 3, 3);  // a little air around each label
+                for (const QRectF &r : taken)
+                    cost += overlapArea(room, r);
+                if (bestCost < 0 || cost < bestCost) {
+                    best = pill;
+                    bestCost = cost;
+                }
+                if (cost == 0)
+                    break;
+            }
+            if (bestCost == 0)
+                break;
+        }
+        taken.push_back(best);
+        const Health health = e.health;
+        p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
+        p.setBrush(QColor(0x16, 0x1b, 0x22, 235));
+        p.drawRoundedRect(best, 3, 3);
+        p.setPen(health == Health::Failing || health == Health::Degraded ? canvas::healthColor(health) : plain);
+        p.drawText(QPointF(best.left() + 4, best.top() + 1 + fm.ascent()), label);
+    }
+}
+
+}  // namespace
+
 bool GraphCanvas::renderSvg(const QString &fileName) const
 {
     if (!d->scene)
@@ -612,13 +711,15 @@ bool GraphCanvas::renderSvg(const QString &fileName) const
     o.size = size;
     o.view.scale = 1.0;
     o.view.offset = QPointF(margin, margin) - b.topLeft();
-    o.edgeLabel = labelKind(d->edgeLabel);
     o.semanticZoom = false;  // a vector export has every detail; the reader zooms
     o.vector = true;
     QPainter p;
     if (!p.begin(&generator))
         return false;
+    // The renderer draws the graph; the edge labels, all of them, are placed here.
     d->guiRenderer.paint(p, *d->scene, o);
+    o.edgeLabel = labelKind(d->edgeLabel);
+    paintAllEdgeLabels(p, *d->scene, o);
     if (!p.end())
         return false;
     return QFile::exists(fileName);

@@ -7,13 +7,20 @@
 #include "inspect/models/upstreamhealthmodel.h"
 #include "inspect/timeserieschart.h"
 #include "sources/models/peerstablemodel.h"
+#include "sources/sourcemanager.h"
+#include "telemetry/prometheus/prometheussource.h"
 
+#include <QComboBox>
+#include <QDateTime>
 #include <QFontMetrics>
 #include <QFrame>
 #include <QGridLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QLabel>
+#include <QRegularExpression>
 #include <QScrollArea>
+#include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QStackedWidget>
 #include <QTabWidget>
@@ -28,11 +35,34 @@ namespace meshscope {
 namespace {
 
 constexpr int kRefreshMs = 1000;
+// Pooling an error-rate point reaches back at most this many steps for its requests.
+constexpr int kMaxPooledSteps = 60;
+// Custom chart windows: from a minute to 30 days.
+constexpr int kMinWindowSeconds = 60;
+constexpr int kMaxWindowSeconds = 30 * 86400;
+// Prometheus is asked again once a step has passed, but not more often than this, nor
+// less often than the second bound.
+constexpr qint64 kPromRefreshMinMs = 10000;
+constexpr qint64 kPromRefreshMaxMs = 60000;
 
 const QColor kRequestsColor(0x58, 0xa6, 0xff);
 const QColor kP50Color(0x58, 0xa6, 0xff);
 const QColor kP95Color(0xbc, 0x8c, 0xff);
 const QColor kP99Color(0xff, 0xa6, 0x57);
+
+QSettings appSettings() { return QSettings(QStringLiteral("meshscope"), QStringLiteral("meshscope")); }
+
+// 60 -> "1 min", 90 -> "90 s", 5400 -> "90 min", 21600 -> "6 h", 172800 -> "2 d".
+QString durationText(int seconds)
+{
+    if (seconds % 86400 == 0 && seconds >= 86400 * 2)
+        return QObject::tr("%1 d").arg(seconds / 86400);
+    if (seconds % 3600 == 0)
+        return QObject::tr("%1 h").arg(seconds / 3600);
+    if (seconds % 60 == 0)
+        return QObject::tr("%1 min").arg(seconds / 60);
+    return QObject::tr("%1 s").arg(seconds);
+}
 
 }  // namespace
 
@@ -64,6 +94,119 @@ InspectPanel::InspectPanel(GraphAggregator *aggregator, QWidget *parent)
 
     m_timer->setInterval(kRefreshMs);
     connect(m_timer, &QTimer::timeout, this, &InspectPanel::refresh);
+
+    const int saved = appSettings().value(chartWindowSettingsKey(), 60).toInt();
+    setChartWindowSeconds(saved >= kMinWindowSeconds && saved <= kMaxWindowSeconds ? saved : 60);
+}
+
+int InspectPanel::parseDuration(const QString &text)
+{
+    static const QRegularExpression part(
+        QStringLiteral("(\\d+(?:\\.\\d+)?)\\s*(d|h|m|min|s)?"), QRegularExpression::CaseInsensitiveOption);
+    const QString t = text.trimmed();
+    if (t.isEmpty())
+        return 0;
+    double seconds = 0;
+    qsizetype at = 0;
+    while (at < t.size()) {
+        if (t[at].isSpace()) {
+            ++at;
+            continue;
+        }
+        const QRegularExpressionMatch m
+            = part.match(t, at, QRegularExpression::NormalMatch, QRegularExpression::AnchorAtOffsetMatchOption);
+        if (!m.hasMatch() || m.capturedLength() == 0)
+            return 0;
+        const double n = m.captured(1).toDouble();
+        const QString unit = m.captured(2).toLower();
+        seconds += n
+            * (unit == QLatin1String("d")        ? 86400
+                    : unit == QLatin1String("h") ? 3600
+                    : unit == QLatin1String("s") ? 1
+                                                 : 60);  // a bare number is minutes
+        at += m.capturedLength();
+    }
+    return seconds >= 1 && seconds <= 1e9 ? int(std::lround(seconds)) : 0;
+}
+
+void InspectPanel::setPersistenceEnabled(bool enabled)
+{
+    m_persist = enabled;
+    if (!enabled)
+        setChartWindowSeconds(60);
+}
+
+void InspectPanel::addWindowChoice(int seconds)
+{
+    if (m_windowPicker->findData(seconds) >= 0)
+        return;
+    // In order of length, before "Custom…" (data 0) once that is there.
+    const int custom = m_windowPicker->findData(0);
+    int at = custom >= 0 ? custom : m_windowPicker->count();
+    for (int i = 0; i < at; ++i) {
+        if (m_windowPicker->itemData(i).toInt() > seconds) {
+            at = i;
+            break;
+        }
+    }
+    m_windowPicker->insertItem(at, durationText(seconds), seconds);
+    if (seconds > kLiveHistorySeconds)
+        m_windowPicker->setItemData(
+            at, tr("Live history keeps the last hour: longer ranges come from a Prometheus source"), Qt::ToolTipRole);
+}
+
+void InspectPanel::setChartWindowSeconds(int seconds)
+{
+    seconds = std::clamp(seconds, kMinWindowSeconds, kMaxWindowSeconds);
+    addWindowChoice(seconds);
+    const int index = m_windowPicker->findData(seconds);
+    if (m_windowPicker->currentIndex() != index) {
+        const QSignalBlocker block(m_windowPicker);
+        m_windowPicker->setCurrentIndex(index);
+    }
+    const bool changed = seconds != m_windowSeconds;
+    m_windowSeconds = seconds;
+    if (m_persist)
+        appSettings().setValue(chartWindowSettingsKey(), seconds);
+    if (changed && (!m_node.isEmpty() || !m_edge.isEmpty())) {
+        for (TimeSeriesChart *c : {m_requestsChart, m_errorsChart, m_latencyChart})
+            c->clearPoints();
+        refreshCharts();
+    }
+}
+
+void InspectPanel::windowPicked(int index)
+{
+    const int seconds = m_windowPicker->itemData(index).toInt();
+    if (seconds > 0) {
+        setChartWindowSeconds(seconds);
+        return;
+    }
+    // "Custom…": asked without blocking, and the picker shows the current window meanwhile.
+    {
+        const QSignalBlocker block(m_windowPicker);
+        m_windowPicker->setCurrentIndex(m_windowPicker->findData(m_windowSeconds));
+    }
+    auto *dialog = new QInputDialog(this);
+    dialog->setObjectName(QStringLiteral("customChartWindow"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Chart window"));
+    dialog->setLabelText(tr("Show the last (for example 90m, 6h, 2d; Prometheus sources keep long ranges, live "
+                            "history the last hour):"));
+    dialog->setTextValue(durationText(m_windowSeconds).remove(QLatin1Char(' ')));
+    connect(dialog, &QInputDialog::textValueSelected, this, [this](const QString &text) {
+        const int seconds = parseDuration(text);
+        if (seconds >= kMinWindowSeconds && seconds <= kMaxWindowSeconds)
+            setChartWindowSeconds(seconds);
+    });
+    dialog->open();
+}
+
+void InspectPanel::setSourceManager(SourceManager *sources)
+{
+    m_sources = sources;
+    if (!m_node.isEmpty() || !m_edge.isEmpty())
+        refreshCharts();
 }
 
 QWidget *InspectPanel::buildDetails()
@@ -117,19 +260,56 @@ QWidget *InspectPanel::buildDetails()
     m_metrics[int(Metric::P95)] = addMetricTile(grid, 2, 1, tr("p95"), QStringLiteral("metric_p95"));
     m_metrics[int(Metric::P99)] = addMetricTile(grid, 2, 2, tr("p99"), QStringLiteral("metric_p99"));
     v->addWidget(tiles);
+    // How many requests those numbers stand on, and a warning where that is few.
+    m_sample = new QLabel(page);
+    m_sample->setObjectName(QStringLiteral("sampleNote"));
+    m_sample->setWordWrap(true);
+    m_sample->setForegroundRole(QPalette::PlaceholderText);
+    v->addWidget(m_sample);
+
+    // The chart window, and what the charts below are made of.
+    auto *windowRow = new QHBoxLayout;
+    auto *windowLabel = new QLabel(tr("Charts over the last"), page);
+    m_windowPicker = new QComboBox(page);
+    m_windowPicker->setObjectName(QStringLiteral("chartWindow"));
+    m_windowPicker->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    windowLabel->setBuddy(m_windowPicker);
+    for (int seconds : {60, 300, 900, 3600, 21600, 86400})
+        addWindowChoice(seconds);
+    m_windowPicker->addItem(tr("Custom…"), 0);
+    m_windowPicker->setToolTip(tr("How far back the charts reach; the step follows (1 min: 1 s, 5 min: 5 s, "
+                                  "15 min: 15 s, 1 h: 30 s). Live history keeps the last hour; a Prometheus "
+                                  "source charts any range."));
+    connect(m_windowPicker, &QComboBox::activated, this, &InspectPanel::windowPicked);
+    windowRow->addWidget(windowLabel);
+    windowRow->addWidget(m_windowPicker);
+    windowRow->addStretch(1);
+    v->addSpacing(4);
+    v->addLayout(windowRow);
+    m_chartNote = new QLabel(page);
+    m_chartNote->setObjectName(QStringLiteral("chartNote"));
+    m_chartNote->setWordWrap(true);
+    m_chartNote->setForegroundRole(QPalette::PlaceholderText);
+    QFont nf = m_chartNote->font();
+    nf.setPointSizeF(nf.pointSizeF() * 0.9);
+    m_chartNote->setFont(nf);
+    m_sample->setFont(nf);
+    v->addWidget(m_chartNote);
 
     m_requestsChart = new TimeSeriesChart(tr("Requests"), tr("req/s"), page);
     m_requestsChart->setObjectName(QStringLiteral("requestsChart"));
     m_requestsChart->addSeries(tr("requests/s"), kRequestsColor);
     m_errorsChart = new TimeSeriesChart(tr("Errors"), tr("%"), page);
     m_errorsChart->setObjectName(QStringLiteral("errorsChart"));
-    m_errorsChart->addSeries(tr("5xx / gRPC errors"), display::healthColor(Health::Failing));
-    m_errorsChart->addSeries(tr("4xx"), display::healthColor(Health::Degraded));
+    m_errorsChart->addSeries(tr("5xx / gRPC"), display::healthColor(Health::Failing));
+    m_errorsChart->addSeries(tr("4xx"), display::healthColor(Health::Degraded), Qt::DashLine);
     m_latencyChart = new TimeSeriesChart(tr("Latency"), tr("ms"), page);
     m_latencyChart->setObjectName(QStringLiteral("latencyChart"));
     m_latencyChart->addSeries(tr("p50"), kP50Color);
     m_latencyChart->addSeries(tr("p95"), kP95Color);
-    m_latencyChart->addSeries(tr("p99"), kP99Color);
+    // Dashed, and drawn last: where p95 and p99 are the same (few requests, one slow
+    // outlier) the p95 line shows through the gaps instead of hiding under p99.
+    m_latencyChart->addSeries(tr("p99"), kP99Color, Qt::DashLine);
     v->addWidget(m_requestsChart);
     v->addWidget(m_errorsChart);
     v->addWidget(m_latencyChart);
@@ -405,64 +585,341 @@ void InspectPanel::refreshHeadline()
     m_metrics[int(Metric::P50)]->setText(display::millis(stats.p50Ms));
     m_metrics[int(Metric::P95)]->setText(display::millis(stats.p95Ms));
     m_metrics[int(Metric::P99)]->setText(display::millis(stats.p99Ms));
-    // Error tiles take the health colour so a failing service reads as failing at a glance.
-    const HealthPolicy p;
+
+    // The sample behind those numbers; where it is small, the rates say so. Early on
+    // the window holds only the time since watching began.
+    int window = snap.windowSeconds;
+    if (m_aggregator && snap.timeMs > 0)
+        window = int(std::clamp<int64_t>((snap.timeMs - m_aggregator->startMs()) / 1000, 1, window));
+    const QString requests = display::quantity(qint64(stats.requests), tr("request"), tr("requests"));
+    QString sample;
+    QString sampleColor;
+    if (stats.requests == 0) {
+        sample = tr("No requests in the last %1 s.").arg(window);
+    } else if (stats.requests < policy.minRequests) {
+        sample = tr("Only %1 in the last %2 s: rates are rough, and health needs %3 to call anything degraded "
+                    "or failing.")
+                     .arg(requests)
+                     .arg(window)
+                     .arg(policy.minRequests);
+        sampleColor = display::healthColor(Health::Degraded).name();
+    } else if (stats.requests < policy.smallSample) {
+        sample = tr("Only %1 in the last %2 s: rates are rough (one request is %3).")
+                     .arg(requests)
+                     .arg(window)
+                     .arg(display::percent(1.0 / double(stats.requests)));
+        sampleColor = display::healthColor(Health::Degraded).name();
+    } else {
+        sample = tr("From %1 in the last %2 s.")
+                     .arg(display::count(stats.requests) + QLatin1Char(' ') + tr("requests"))
+                     .arg(window);
+    }
+    m_sample->setText(sample);
+    m_sample->setStyleSheet(sampleColor.isEmpty() ? QString() : QStringLiteral("color: %1;").arg(sampleColor));
+
+    // Why the badge says what it says: thresholds, sample, and hysteresis when it holds.
+    QStringList why;
+    why << tr("%1: errors %2, 4xx %3, from %4 in %5 s.")
+               .arg(display::healthText(health), display::percent(stats.errorRate), display::percent(stats.rate4xx),
+                   requests)
+               .arg(window);
+    if (stats.requests > 0 && stats.requests < policy.minRequests)
+        why << tr("Fewer than %1 requests are too few to call it degraded or failing.").arg(policy.minRequests);
+    const Health fresh = policy.judge(stats);
+    if (fresh < health) {
+        const bool failing = health == Health::Failing;
+        why << tr("Still %1: it recovers once errors stay below %2 and 4xx below %3 for %4 s.")
+                   .arg(display::healthText(health),
+                       display::percent(failing ? policy.errorFailingExit : policy.errorDegradedExit),
+                       display::percent(failing ? policy.clientErrorFailingExit : policy.clientErrorDegradedExit))
+                   .arg(policy.recoverMs / 1000);
+    }
+    why << tr("Degraded at errors >= %1 or 4xx >= %2; failing at errors > %3 or 4xx >= %4. A worse state shows at "
+              "once, a better one after %5 s below its leaving threshold.")
+               .arg(display::percent(policy.errorDegraded), display::percent(policy.clientErrorDegraded),
+                   display::percent(policy.errorFailing), display::percent(policy.clientErrorFailing))
+               .arg(policy.recoverMs / 1000);
+    m_health->setToolTip(why.join(QLatin1Char('\n')));
+
+    // Error tiles take the health colour so a failing service reads as failing at a
+    // glance; not on too few requests to judge.
     auto tint = [](QLabel *label, Health h) {
         label->setStyleSheet(
             h >= Health::Degraded ? QStringLiteral("color: %1;").arg(display::healthColor(h).name()) : QString());
     };
+    const bool judged = stats.requests >= policy.minRequests;
     tint(m_metrics[int(Metric::ErrorRate)],
-        stats.errorRate > p.errorFailing
-            ? Health::Failing
-            : (stats.errorRate >= p.errorDegraded && stats.requests ? Health::Degraded : Health::Healthy));
+        !judged                                       ? Health::Healthy
+            : stats.errorRate > policy.errorFailing   ? Health::Failing
+            : stats.errorRate >= policy.errorDegraded ? Health::Degraded
+                                                      : Health::Healthy);
     tint(m_metrics[int(Metric::ClientErrorRate)],
-        stats.rate4xx >= p.clientErrorFailing
-            ? Health::Failing
-            : (stats.rate4xx >= p.clientErrorDegraded ? Health::Degraded : Health::Healthy));
+        !judged                                           ? Health::Healthy
+            : stats.rate4xx >= policy.clientErrorFailing  ? Health::Failing
+            : stats.rate4xx >= policy.clientErrorDegraded ? Health::Degraded
+                                                          : Health::Healthy);
+    const QString ofRequests = tr("of %1 in the last %2 s").arg(requests).arg(window);
+    m_metrics[int(Metric::ErrorRate)]->setToolTip(tr("%1 (%2) %3")
+                                                      .arg(display::percent(stats.errorRate))
+                                                      .arg(std::llround(stats.errorRate * double(stats.requests)))
+                                                      .arg(ofRequests));
+    m_metrics[int(Metric::ClientErrorRate)]->setToolTip(tr("%1 (%2) %3")
+                                                            .arg(display::percent(stats.rate4xx))
+                                                            .arg(std::llround(stats.rate4xx * double(stats.requests)))
+                                                            .arg(ofRequests));
+    m_metrics[int(Metric::Rps)]->setToolTip(tr("%1 in the last %2 s").arg(requests).arg(window));
     m_inbound->setPeers(std::move(in));
     m_outbound->setPeers(std::move(out));
 }
+
+QString InspectPanel::chartNote() const { return m_chartNote->text(); }
+
+QString InspectPanel::sampleNote() const { return m_sample->text(); }
+
+QString InspectPanel::healthToolTip() const { return m_health->toolTip(); }
 
 void InspectPanel::refreshCharts()
 {
     if (!m_aggregator)
         return;
-    const int64_t nowMs = m_snapshot ? m_snapshot->timeMs : GraphAggregator::wallNowMs();
     const std::string id = (m_node.isEmpty() ? m_edge : m_node).toStdString();
-    std::vector<SeriesPoint> series
-        = m_node.isEmpty() ? m_aggregator->edgeSeries(id, nowMs) : m_aggregator->nodeSeries(id, nowMs);
     m_codes->setCodes(m_node.isEmpty() ? m_aggregator->edgeStatusCodes(id) : m_aggregator->nodeStatusCodes(id));
+    const int64_t nowMs = m_snapshot ? m_snapshot->timeMs : GraphAggregator::wallNowMs();
 
-    // The current second is still filling up; plotting it would show a false dip.
-    if (!series.empty())
-        series.pop_back();
-    const int64_t nowSecond = nowMs / 1000;
-    QList<QPointF> rps, err, err4, p50, p95, p99;
-    rps.reserve(qsizetype(series.size()));
-    for (const SeriesPoint &p : series) {
-        const double x = double(p.second - nowSecond);
-        rps.append({x, double(p.requests)});
-        // Seconds without requests have no error rate or latency; a zero there would
-        // read as "healthy and instant", so those seconds get no point at all.
-        if (p.requests == 0)
-            continue;
-        err.append({x, 100.0 * p.errors / p.requests});
-        err4.append({x, 100.0 * p.errors4xx / p.requests});
-        p50.append({x, p.p50});
-        p95.append({x, p.p95});
-        p99.append({x, p.p99});
+    const int window = std::min(m_windowSeconds, kLiveHistorySeconds);
+    const int step = m_aggregator->chartStep(window);
+    const std::vector<SeriesPoint> series = m_node.isEmpty() ? m_aggregator->edgeSeries(id, nowMs, window, step)
+                                                             : m_aggregator->nodeSeries(id, nowMs, window, step);
+    // What a Prometheus source reports is charted from its history when meshscope has
+    // none of its own, or when the window reaches past the live hour.
+    if (series.empty() || m_windowSeconds > kLiveHistorySeconds) {
+        if (const QString origin = prometheusOrigin(); !origin.isEmpty() && drawFromPrometheus(origin))
+            return;
     }
-    const int window = m_snapshot ? m_snapshot->windowSeconds : 60;
+    m_promKey.clear();
+    drawLive(nowMs, series, window, step);
+}
+
+void InspectPanel::drawLive(int64_t nowMs, const std::vector<SeriesPoint> &series, int window, int step)
+{
+    m_chartsFromPrometheus = false;
+    m_chartStep = step;
+    const int64_t nowSecond = nowMs / 1000;
+    std::vector<ChartRow> rows;
+    rows.reserve(series.size());
+    for (const SeriesPoint &p : series) {
+        ChartRow r;
+        r.x = double(p.second + step - nowSecond);  // a step is drawn where it ends
+        r.requests = p.requests;
+        r.rps = double(p.requests) / double(std::max(1, p.seconds));
+        r.errors = p.errors;
+        r.errors4xx = p.errors4xx;
+        r.p50 = p.p50;
+        r.p95 = p.p95;
+        r.p99 = p.p99;
+        rows.push_back(r);
+    }
+    drawCharts(rows, window, true);
+
+    const HealthPolicy policy;
+    QStringList note;
+    note << tr("%1 steps").arg(durationText(step));
+    if (series.empty()) {
+        note << tr("no completed step yet");
+    } else if (series.front().second > nowSecond - window) {
+        note << tr("data since %1")
+                    .arg(QDateTime::fromSecsSinceEpoch(series.front().second).toString(QStringLiteral("HH:mm:ss")));
+    }
+    note << tr("error %: at least %1 requests a point").arg(policy.minRequests);
+    if (m_windowSeconds > kLiveHistorySeconds)
+        note << tr("live history keeps the last hour; longer ranges need a Prometheus source");
+    m_chartNote->setText(note.join(QStringLiteral("  ·  ")));
+}
+
+void InspectPanel::drawCharts(const std::vector<ChartRow> &rows, int windowSeconds, bool poolRates)
+{
+    const HealthPolicy policy;
+    QList<QPointF> rps, err, err4, p50, p95, p99;
+    QList<quint64> n, nErr, nLat;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const ChartRow &r = rows[i];
+        rps.append({r.x, r.rps});
+        n.append(r.requests);
+        // Rates of a few requests jump by whole requests (1 of 7 is 14 %): such a point
+        // pools the steps before it until it stands on minRequests requests.
+        if (poolRates) {
+            uint64_t req = 0, e = 0, e4 = 0;
+            for (size_t j = i + 1; j-- > 0 && i - j < size_t(kMaxPooledSteps);) {
+                req += rows[j].requests;
+                e += rows[j].errors;
+                e4 += rows[j].errors4xx;
+                if (req >= policy.minRequests)
+                    break;
+            }
+            if (req >= policy.minRequests) {
+                err.append({r.x, 100.0 * double(e) / double(req)});
+                err4.append({r.x, 100.0 * double(e4) / double(req)});
+                nErr.append(req);
+            }
+        } else if (r.requests > 0 && r.errorRate >= 0) {
+            err.append({r.x, 100.0 * r.errorRate});
+            err4.append({r.x, 100.0 * std::max(0.0, r.rate4xx)});
+            nErr.append(r.requests);
+        }
+        // Steps without requests have no latency; a zero there would read as "instant".
+        if (r.requests == 0 || r.p50 <= 0)
+            continue;
+        p50.append({r.x, r.p50});
+        p95.append({r.x, r.p95});
+        p99.append({r.x, r.p99});
+        nLat.append(r.requests);
+    }
     for (TimeSeriesChart *c : {m_requestsChart, m_errorsChart, m_latencyChart})
-        c->setWindow(window);
-    m_requestsChart->setPoints(0, rps);
-    m_errorsChart->setPoints(0, err);
-    m_errorsChart->setPoints(1, err4);
-    m_latencyChart->setPoints(0, p50);
-    m_latencyChart->setPoints(1, p95);
-    m_latencyChart->setPoints(2, p99);
+        c->setWindow(windowSeconds);
+    m_requestsChart->setPoints(0, rps, n);
+    m_errorsChart->setPoints(0, err, nErr);
+    m_errorsChart->setPoints(1, err4, nErr);
+    m_latencyChart->setPoints(0, p50, nLat);
+    m_latencyChart->setPoints(1, p95, nLat);
+    m_latencyChart->setPoints(2, p99, nLat);
     for (TimeSeriesChart *c : {m_requestsChart, m_errorsChart, m_latencyChart})
         c->rescale();
+}
+
+QString InspectPanel::prometheusOrigin() const
+{
+    if (!m_sources || !m_snapshot)
+        return {};
+    auto fromPrometheus = [this](const EdgeSnapshot &e) -> QString {
+        for (const std::string &o : e.origins) {
+            if (m_sources->prometheusSource(o))
+                return QString::fromStdString(o);
+        }
+        return {};
+    };
+    if (!m_edge.isEmpty()) {
+        const EdgeSnapshot *e = m_snapshot->edge(m_edge.toStdString());
+        return e ? fromPrometheus(*e) : QString();
+    }
+    const std::string id = m_node.toStdString();
+    for (const EdgeSnapshot &e : m_snapshot->edges) {
+        if (e.source != id && e.target != id)
+            continue;
+        if (QString o = fromPrometheus(e); !o.isEmpty())
+            return o;
+    }
+    return {};
+}
+
+void InspectPanel::useSource(PrometheusSource *source)
+{
+    if (source == m_promSource)
+        return;
+    disconnect(m_promReady);
+    disconnect(m_promFailed);
+    m_promSource = source;
+    m_promInFlight = false;
+    m_promRequestId = 0;
+    if (!source)
+        return;
+    // Answers come on this (the GUI) thread; one for an older question is dropped.
+    m_promReady = connect(source, &PrometheusSource::seriesReady, this,
+        [this](quint64 requestId, const QString &, const std::vector<MeshChartPoint> &points) {
+            if (requestId != m_promRequestId)
+                return;
+            m_promInFlight = false;
+            m_promError.clear();
+            m_promPoints = points;
+            if (m_chartsFromPrometheus)
+                drawPrometheusPoints();
+        });
+    m_promFailed = connect(source, &PrometheusSource::seriesFailed, this,
+        [this](quint64 requestId, const QString &, const QString &error) {
+            if (requestId != m_promRequestId)
+                return;
+            m_promInFlight = false;
+            m_promError = error;
+            if (m_chartsFromPrometheus)
+                drawPrometheusPoints();
+        });
+}
+
+bool InspectPanel::drawFromPrometheus(const QString &origin)
+{
+    PrometheusSource *source = m_sources ? m_sources->prometheusSource(origin.toStdString()) : nullptr;
+    if (!source)
+        return false;
+    useSource(source);
+    const QString id = m_node.isEmpty() ? m_edge : m_node;
+    const int window = m_windowSeconds;
+    const int step = meshscope::chartStepSeconds(window);
+    const QString key = QStringLiteral("%1|%2|%3").arg(id, origin).arg(window);
+    if (key != m_promKey) {
+        m_promKey = key;
+        m_promPoints.clear();
+        m_promError.clear();
+        m_promInFlight = false;
+        m_promAskedAtMs = 0;
+        for (TimeSeriesChart *c : {m_requestsChart, m_errorsChart, m_latencyChart})
+            c->clearPoints();
+    }
+    m_chartsFromPrometheus = true;
+    m_chartStep = step;
+    const qint64 wallMs = QDateTime::currentMSecsSinceEpoch();
+    const qint64 every = std::clamp<qint64>(qint64(step) * 1000, kPromRefreshMinMs, kPromRefreshMaxMs);
+    if (!m_promInFlight && (m_promAskedAtMs == 0 || wallMs - m_promAskedAtMs >= every)) {
+        const double end = double(wallMs / 1000);
+        m_promAsked = HistoryRequest {id, origin, end - window, end, step};
+        m_promAskedAtMs = wallMs;
+        m_promInFlight = true;
+        m_promRequestId = m_promAsked.requestId = source->requestSeries(id, m_promAsked.start, m_promAsked.end, step);
+    }
+    drawPrometheusPoints();
+    return true;
+}
+
+void InspectPanel::drawPrometheusPoints()
+{
+    const int window = m_windowSeconds;
+    const int64_t nowSecond = QDateTime::currentSecsSinceEpoch();
+    std::vector<ChartRow> rows;
+    rows.reserve(m_promPoints.size());
+    for (const MeshChartPoint &p : m_promPoints) {
+        const TrafficStats &s = p.stats;
+        const bool data = s.requests > 0 || s.rps > 0;
+        if (rows.empty() && !data)
+            continue;  // before the series begins: no point, not a zero
+        ChartRow r;
+        r.x = double(p.timeSeconds - nowSecond);
+        r.rps = s.rps;
+        r.requests = s.requests;
+        if (data) {
+            r.errorRate = s.errorRate;
+            r.rate4xx = s.rate4xx;
+            r.p50 = s.p50Ms;
+            r.p95 = s.p95Ms;
+            r.p99 = s.p99Ms;
+        }
+        rows.push_back(r);
+    }
+    drawCharts(rows, window, false);
+
+    const PrometheusSourceConfig *config = m_promSource ? &m_promSource->config() : nullptr;
+    const int range = std::max(m_chartStep, config ? config->windowSeconds : m_chartStep);
+    QStringList note;
+    note << tr("From Prometheus (%1)").arg(m_promAsked.origin) << tr("%1 steps").arg(durationText(m_chartStep))
+         << tr("each point a rate over %1").arg(durationText(range));
+    if (!m_promError.isEmpty())
+        note << tr("the last query failed: %1").arg(m_promError);
+    else if (m_promInFlight && m_promPoints.empty())
+        note << tr("asking…");
+    else if (rows.empty())
+        note << tr("no data in this window");
+    else if (rows.front().x > -window + m_chartStep)
+        note << tr("data since %1")
+                    .arg(QDateTime::fromSecsSinceEpoch(nowSecond + int64_t(rows.front().x))
+                             .toString(window > 86400 ? QStringLiteral("ddd HH:mm") : QStringLiteral("HH:mm")));
+    m_chartNote->setText(note.join(QStringLiteral("  ·  ")));
 }
 
 }  // namespace meshscope

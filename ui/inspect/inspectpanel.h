@@ -1,20 +1,34 @@
 #pragma once
-// The right-hand inspect panel: identity, headline numbers, charts over the window,
-// neighbours and status codes of the node or edge selected on the canvas. Headline
-// numbers and tables come from the latest snapshot; charts and status codes are
-// asked of the aggregator for the one item shown. Everything refreshes on a ~1 Hz
-// timer rather than per snapshot or per request, which is as fast as a person reads.
+// The right-hand inspect panel: identity, headline numbers, charts over a chosen
+// window, neighbours and status codes of the node or edge selected on the canvas.
+// Headline numbers and tables come from the latest snapshot; charts and status codes
+// are asked of the aggregator for the one item shown, or, for what a Prometheus source
+// reports, of that source (query_range over any window). Everything refreshes on a
+// ~1 Hz timer rather than per snapshot or per request, which is as fast as a person
+// reads; Prometheus is asked again only once a step has passed (at least 10 s).
+//
+// Honest charts: the window picker (1 min, 5 min, 15 min, 1 h; 6 h, 24 h or any range
+// from Prometheus; remembered in QSettings) sets the step (chartStepSeconds); series
+// start where data starts; error-rate points pool neighbouring steps until they hold
+// HealthPolicy::minRequests requests; every point's tooltip says how many requests it
+// stands on, and the headline says so where the window holds few.
 
 #include "graph/graphsnapshot.h"
+#include "graph/windowstats.h"
 #include "telemetry/envoyadmin/envoyadmin.h"
+#include "telemetry/prometheus/meshmetrics.h"
 
 #include <QHash>
+#include <QMetaObject>
+#include <QPointer>
 #include <QString>
 #include <QWidget>
 
+#include <cstdint>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QComboBox;
 class QGridLayout;
 class QLabel;
 class QSortFilterProxyModel;
@@ -28,6 +42,8 @@ namespace meshscope {
 
 class GraphAggregator;
 class PeersTableModel;
+class PrometheusSource;
+class SourceManager;
 class StatusCodesModel;
 class UpstreamHealthModel;
 class TimeSeriesChart;
@@ -57,6 +73,38 @@ public:
     QString subtitle() const;
     QString metricText(Metric metric) const;
 
+    // The chart window in seconds; setting it adds a custom choice when it is not a
+    // preset, redraws, and remembers it (see setPersistenceEnabled).
+    int chartWindowSeconds() const { return m_windowSeconds; }
+    void setChartWindowSeconds(int seconds);
+    // The step the charts were last drawn at, and where their points came from.
+    int chartStepSeconds() const { return m_chartStep; }
+    bool chartsFromPrometheus() const { return m_chartsFromPrometheus; }
+    QComboBox *chartWindowPicker() const { return m_windowPicker; }
+    // "5 s steps · data since 11:41:52 · ..." under the picker.
+    QString chartNote() const;
+    // "420 requests in the last 60 s", or a warning where that is few.
+    QString sampleNote() const;
+    QString healthToolTip() const;
+    // The chart window is read from and saved to QSettings unless this is off (the
+    // screenshot mode turns it off: 1 min, whatever the user chose).
+    void setPersistenceEnabled(bool enabled);
+    static QString chartWindowSettingsKey() { return QStringLiteral("inspect/chartWindowSeconds"); }
+    // "90s", "5m", "6h", "2d", "1h30m" -> seconds; 0 when it does not parse.
+    static int parseDuration(const QString &text);
+
+    // Running sources: items a Prometheus source reports get their chart history from it.
+    void setSourceManager(SourceManager *sources);
+    // The last history asked of Prometheus (id empty: none yet).
+    struct HistoryRequest {
+        QString id;
+        QString origin;
+        double start = 0, end = 0;  // unix seconds
+        int step = 0;
+        quint64 requestId = 0;  // PrometheusSource::requestSeries's
+    };
+    HistoryRequest lastHistoryRequest() const { return m_promAsked; }
+
     PeersTableModel *inboundModel() const { return m_inbound; }
     PeersTableModel *outboundModel() const { return m_outbound; }
     QSortFilterProxyModel *inboundProxy() const { return m_inboundProxy; }
@@ -78,6 +126,23 @@ private:
     void refreshHeadline();
     void refreshCharts();
     void updateTabTitles();
+    // One chart step, from either the aggregator or Prometheus.
+    struct ChartRow {
+        double x = 0;  // end of the step, seconds relative to now
+        double rps = 0;
+        uint64_t requests = 0;
+        uint64_t errors = 0, errors4xx = 0;
+        double errorRate = -1, rate4xx = -1;  // -1: not known from this row alone
+        double p50 = 0, p95 = 0, p99 = 0;
+    };
+    void drawCharts(const std::vector<ChartRow> &rows, int windowSeconds, bool poolRates);
+    void drawLive(int64_t nowMs, const std::vector<SeriesPoint> &series, int window, int step);
+    bool drawFromPrometheus(const QString &origin);
+    void drawPrometheusPoints();
+    QString prometheusOrigin() const;
+    void useSource(PrometheusSource *source);
+    void windowPicked(int index);
+    void addWindowChoice(int seconds);
 
     GraphAggregator *m_aggregator;
     GraphSnapshotPtr m_snapshot;
@@ -108,6 +173,25 @@ private:
     QHash<QString, std::vector<EnvoyClusterHealth>> m_upstreamHealth;
     void refreshUpstreams();
     QTimer *m_timer;
+
+    QComboBox *m_windowPicker = nullptr;
+    QLabel *m_chartNote = nullptr;
+    QLabel *m_sample = nullptr;
+    int m_windowSeconds = 60;
+    int m_chartStep = 1;
+    bool m_chartsFromPrometheus = false;
+    bool m_persist = true;
+
+    QPointer<SourceManager> m_sources;
+    QPointer<PrometheusSource> m_promSource;
+    QMetaObject::Connection m_promReady, m_promFailed;
+    QString m_promKey;  // item, origin and window the points below are for
+    quint64 m_promRequestId = 0;
+    bool m_promInFlight = false;
+    qint64 m_promAskedAtMs = 0;
+    HistoryRequest m_promAsked;
+    std::vector<MeshChartPoint> m_promPoints;
+    QString m_promError;
 };
 
 }  // namespace meshscope

@@ -4,12 +4,23 @@
 #include "graph/graphaggregator.h"
 #include "inspect/models/requeststablemodel.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
+#include <QSaveFile>
 #include <QScrollBar>
 #include <QSortFilterProxyModel>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTimer>
 #include <QToolButton>
@@ -32,9 +43,13 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
     , m_view(new QTableView(this))
     , m_scope(new QLabel(this))
     , m_count(new QLabel(this))
+    , m_hint(new QLabel(this))
     , m_filter(new QLineEdit(this))
     , m_pause(new QToolButton(this))
     , m_timer(new QTimer(this))
+    , m_copyCurl(new QAction(tr("Copy as curl"), this))
+    , m_copyTraceId(new QAction(tr("Copy trace ID"), this))
+    , m_exportCsv(new QAction(tr("Export CSV…"), this))
 {
     m_model->setCapacity(kRows);
     m_proxy->setSourceModel(m_model);
@@ -44,6 +59,12 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
     m_scope->setObjectName(QStringLiteral("requestsScope"));
     m_count->setObjectName(QStringLiteral("requestsCount"));
     m_count->setForegroundRole(QPalette::PlaceholderText);
+    // A filter that hides every row says so, or an empty table would pass for no traffic.
+    m_hint->setObjectName(QStringLiteral("requestsFilterHint"));
+    m_hint->setStyleSheet(QStringLiteral("QLabel { color: #d29922; }"));
+    m_hint->setTextFormat(Qt::RichText);
+    m_hint->hide();
+    connect(m_hint, &QLabel::linkActivated, this, [this] { m_filter->clear(); });
     m_filter->setObjectName(QStringLiteral("requestsFilter"));
     m_filter->setPlaceholderText(tr("Filter rows (path, status, trace id…)"));
     m_filter->setClearButtonEnabled(true);
@@ -70,15 +91,42 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
         updateCount();
     });
 
+    m_copyCurl->setObjectName(QStringLiteral("copyCurlAction"));
+    m_copyCurl->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    m_copyCurl->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_copyCurl->setToolTip(tr("Copy the selected HTTP request as a curl command (Ctrl+Shift+C)"));
+    connect(m_copyCurl, &QAction::triggered, this, [this] {
+        const QString curl = currentRowCurl();
+        if (!curl.isEmpty())
+            QApplication::clipboard()->setText(curl);
+    });
+    m_copyTraceId->setObjectName(QStringLiteral("copyTraceIdAction"));
+    connect(m_copyTraceId, &QAction::triggered, this, [this] {
+        const QModelIndex current = m_view->currentIndex();
+        if (current.isValid())
+            QApplication::clipboard()->setText(current.siblingAtColumn(RequestsTableModel::TraceId).data().toString());
+    });
+    m_exportCsv->setObjectName(QStringLiteral("exportCsvAction"));
+    m_exportCsv->setToolTip(tr("Save the rows shown (after the filter) as CSV"));
+    connect(m_exportCsv, &QAction::triggered, this, &RequestsPanel::exportWithDialog);
+    addAction(m_copyCurl);
+    auto *exportButton = new QToolButton(this);
+    exportButton->setObjectName(QStringLiteral("requestsExport"));
+    exportButton->setDefaultAction(m_exportCsv);
+    exportButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+
     auto *bar = new QHBoxLayout;
     bar->setContentsMargins(8, 4, 8, 2);
     bar->addWidget(m_scope);
     bar->addSpacing(12);
     bar->addWidget(m_count);
+    bar->addSpacing(8);
+    bar->addWidget(m_hint);
     bar->addStretch(1);
     bar->addWidget(m_filter);
     bar->addWidget(m_pause);
     bar->addWidget(clear);
+    bar->addWidget(exportButton);
 
     m_view->setObjectName(QStringLiteral("requestsTable"));
     m_view->setModel(m_proxy);
@@ -100,6 +148,11 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
     for (int c = 0; c < RequestsTableModel::ColumnCount; ++c)
         h->resizeSection(c, widths[c] * cw + 12);
     h->setSectionResizeMode(RequestsTableModel::Path, QHeaderView::Stretch);
+    m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_view, &QWidget::customContextMenuRequested, this, &RequestsPanel::showContextMenu);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this, &RequestsPanel::updateActions);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &RequestsPanel::updateActions);
+    updateActions();
 
     auto *v = new QVBoxLayout(this);
     v->setContentsMargins(0, 0, 0, 0);
@@ -192,11 +245,101 @@ void RequestsPanel::updateCount()
 {
     const int shown = m_proxy->rowCount();
     const int total = m_model->rowCount();
-    QString text = shown == total ? display::quantity(total, tr("request"), tr("requests"))
-                                  : tr("%1 of %2 requests").arg(shown).arg(total);
+    QString text = shown == total
+        ? display::quantity(total, tr("request"), tr("requests"))
+        : tr("%1 of %2 requests").arg(display::count(uint64_t(shown)), display::count(uint64_t(total)));
     if (isPaused())
         text += tr("  ·  paused");
     m_count->setText(text);
+    const QString hint = filterHint();
+    if (hint.isEmpty()) {
+        m_hint->hide();
+    } else {
+        m_hint->setText(hint.toHtmlEscaped()
+            + QStringLiteral(" · <a href='clear' style='color:#58a6ff'>%1</a>").arg(tr("Clear filter")));
+        m_hint->show();
+    }
+    m_exportCsv->setEnabled(shown > 0);
+}
+
+QString RequestsPanel::filterHint() const
+{
+    const int total = m_model->rowCount();
+    if (total == 0 || m_proxy->rowCount() > 0 || m_filter->text().isEmpty())
+        return {};
+    return tr("the filter \u201c%1\u201d hides all %2")
+        .arg(m_filter->text(), display::quantity(total, tr("request"), tr("requests")));
+}
+
+void RequestsPanel::updateActions()
+{
+    const QModelIndex current = m_view->currentIndex();
+    const int row = current.isValid() ? m_proxy->mapToSource(current).row() : -1;
+    m_copyCurl->setEnabled(m_model->isHttp(row));
+    m_copyTraceId->setEnabled(
+        current.isValid() && !current.siblingAtColumn(RequestsTableModel::TraceId).data().toString().isEmpty());
+}
+
+void RequestsPanel::showContextMenu(const QPoint &pos)
+{
+    const QModelIndex at = m_view->indexAt(pos);
+    if (at.isValid())
+        m_view->setCurrentIndex(at);
+    updateActions();
+    QMenu menu(this);
+    menu.addAction(m_copyCurl);
+    menu.addAction(m_copyTraceId);
+    menu.addSeparator();
+    menu.addAction(m_exportCsv);
+    if (!m_copyCurl->isEnabled() && at.isValid())
+        m_copyCurl->setText(tr("Copy as curl (HTTP requests only)"));
+    menu.exec(m_view->viewport()->mapToGlobal(pos));
+    m_copyCurl->setText(tr("Copy as curl"));
+}
+
+QString RequestsPanel::currentRowCurl() const
+{
+    const QModelIndex current = m_view->currentIndex();
+    return current.isValid() ? m_model->curlCommand(m_proxy->mapToSource(current).row()) : QString();
+}
+
+QByteArray RequestsPanel::shownRowsCsv() const
+{
+    QList<int> rows;
+    rows.reserve(m_proxy->rowCount());
+    for (int r = 0; r < m_proxy->rowCount(); ++r)
+        rows << m_proxy->mapToSource(m_proxy->index(r, 0)).row();
+    return m_model->toCsv(rows);
+}
+
+bool RequestsPanel::exportCsv(const QString &fileName, QString *error) const
+{
+    const QByteArray bytes = shownRowsCsv();
+    QSaveFile f(fileName);
+    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit()) {
+        if (error)
+            *error = tr("cannot write %1: %2").arg(fileName, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+void RequestsPanel::exportWithDialog()
+{
+    QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (dir.isEmpty())
+        dir = QDir::homePath();
+    const QString suggested = dir
+        + QStringLiteral("/meshscope-requests-%1.csv")
+              .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+    QString fileName = QFileDialog::getSaveFileName(this, tr("Export requests"), suggested, tr("CSV (*.csv)"));
+    if (fileName.isEmpty())
+        return;
+    if (QFileInfo(fileName).suffix().isEmpty())
+        fileName += QStringLiteral(".csv");
+    QString error;
+    if (!exportCsv(fileName, &error))
+        QMessageBox::warning(this, tr("Export failed"), error);
 }
 
 }  // namespace meshscope

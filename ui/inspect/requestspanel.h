@@ -2,10 +2,13 @@
 // The live requests dock: the newest requests of the selected node or edge (or of
 // the whole mesh when nothing is selected). A ~4 Hz timer asks the aggregator for
 // what arrived since the last poll and hands the batch to the model in one insert;
-// nothing here runs per request. Pause stops the flow, a text filter narrows it.
+// nothing here runs per request. Rows are in the order the requests started. Pause
+// stops the flow, a text filter narrows it (and says so when it hides every row).
+// The shown rows export to CSV; an HTTP row copies as a curl command.
 
 #include "model/requestevent.h"
 
+#include <QByteArray>
 #include <QString>
 #include <QWidget>
 
@@ -13,6 +16,7 @@
 #include <string>
 
 QT_BEGIN_NAMESPACE
+class QAction;
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
@@ -41,16 +45,29 @@ public:
     // Polls at once (tests and the screenshot path use it instead of waiting).
     void pollNow();
 
+    // The rows the filter lets through, in table order, as CSV (RequestsTableModel::toCsv).
+    QByteArray shownRowsCsv() const;
+    bool exportCsv(const QString &fileName, QString *error = nullptr) const;
+    // The current row as a curl command; empty when there is none or it is not HTTP.
+    QString currentRowCurl() const;
+    // Set when the text filter hides every request in scope; "" otherwise.
+    QString filterHint() const;
+
     RequestsTableModel *model() const { return m_model; }
     QSortFilterProxyModel *proxy() const { return m_proxy; }
     QTableView *view() const { return m_view; }
     QLineEdit *filterEdit() const { return m_filter; }
     QToolButton *pauseButton() const { return m_pause; }
+    QAction *copyCurlAction() const { return m_copyCurl; }
+    QAction *exportCsvAction() const { return m_exportCsv; }
 
 private:
     void rescope(const QString &label);
     bool inScope(const RequestEvent &e) const;
     void updateCount();
+    void updateActions();
+    void exportWithDialog();
+    void showContextMenu(const QPoint &pos);
 
     GraphAggregator *m_aggregator;
     std::string m_scopeNode;
@@ -63,9 +80,13 @@ private:
     QTableView *m_view;
     QLabel *m_scope;
     QLabel *m_count;
+    QLabel *m_hint;
     QLineEdit *m_filter;
     QToolButton *m_pause;
     QTimer *m_timer;
+    QAction *m_copyCurl;
+    QAction *m_copyTraceId;
+    QAction *m_exportCsv;
 };
 
 }  // namespace meshscope

@@ -21,6 +21,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -429,6 +430,15 @@ ConnectionsDialog::ConnectionsDialog(SourceManager *manager, QWidget *parent)
     });
     connect(manager, &SourceManager::sourcesChanged, this, &ConnectionsDialog::refresh);
     connect(manager, &SourceManager::statusChanged, this, &ConnectionsDialog::refresh);
+    // A retrying source's countdown ticks; nothing else here changes between signals.
+    auto *tick = new QTimer(this);
+    tick->setInterval(1000);
+    connect(tick, &QTimer::timeout, this, [this] {
+        const QString id = selectedId();
+        if (isVisible() && !id.isEmpty() && m_manager->status(id).state == SourceManager::State::Retrying)
+            refreshDetails();
+    });
+    tick->start();
     refresh();
     if (m_list->topLevelItemCount() > 0)
         m_list->setCurrentItem(m_list->topLevelItem(0));
@@ -450,7 +460,11 @@ void ConnectionsDialog::refresh()
                 address, QString::fromLatin1(SourceManager::stateName(st.state))});
         item->setData(0, Qt::UserRole, s.id);
         item->setForeground(3, QColor(sourceColor(st, QDateTime::currentDateTimeUtc())));
-        item->setToolTip(3, st.message);
+        // A tooltip is read later than it is written: the next attempt as a clock time.
+        item->setToolTip(3,
+            st.nextRetryAt.isValid()
+                ? tr("%1; next attempt at %2").arg(st.message, st.nextRetryAt.toString(QStringLiteral("HH:mm:ss")))
+                : st.message);
         const bool tls = s.isReceiver() ? s.tlsServer.enabled() : s.address.startsWith(QLatin1String("https:"));
         if (tls)
             item->setText(1, item->text(1) + QStringLiteral(" · TLS"));
@@ -477,9 +491,10 @@ void ConnectionsDialog::refreshDetails()
     const SourceManager::Status st = m_manager->status(id);
     m_toggle->setText(s.enabled ? tr("Switch off") : tr("Switch on"));
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    QString html = QStringLiteral("<p><b>%1</b> &nbsp;<span style='color:%2'>%3</span></p><p>%4</p>")
-                       .arg(s.displayName().toHtmlEscaped(), sourceColor(st, QDateTime::currentDateTimeUtc()),
-                           QString::fromLatin1(SourceManager::stateName(st.state)), st.message.toHtmlEscaped());
+    QString html
+        = QStringLiteral("<p><b>%1</b> &nbsp;<span style='color:%2'>%3</span></p><p>%4</p>")
+              .arg(s.displayName().toHtmlEscaped(), sourceColor(st, QDateTime::currentDateTimeUtc()),
+                  QString::fromLatin1(SourceManager::stateName(st.state)), m_manager->stateLine(id).toHtmlEscaped());
     if (!st.serverCertificate.isNull())
         html += QStringLiteral("<p><b>%1</b></p>").arg(tr("Server certificate"))
             + certificateDetailsHtml(st.serverCertificate, now);

@@ -311,6 +311,15 @@ void SourceManager::save() const
     saveSourceSpecs(settings, m_workspace, specs());
 }
 
+PrometheusSource *SourceManager::prometheusSource(const std::string &origin) const
+{
+    for (const auto &e : m_entries) {
+        if (e->prometheus && e->origin == origin)
+            return e->prometheus.get();
+    }
+    return nullptr;
+}
+
 std::string SourceManager::originFor(const Entry &entry) const
 {
     // The first source of a kind keeps the plain name ("prometheus"), as the CLI's
@@ -333,10 +342,13 @@ void SourceManager::startPulled(Entry &e, std::unique_ptr<Source> &slot, Config 
     config.origin = e.origin = originFor(e);
     slot = std::make_unique<Source>(m_aggregator, config);
     Source *source = slot.get();
-    connect(source, &PulledSource::stateChanged, this, [this, id](PulledSource::State s, const QString &message, int) {
-        if (s != PulledSource::State::Stopped)
-            setStatus(id, fromPullState(s), message);
-    });
+    // The retry time is the source's own (when its timer fires), not the message's
+    // "retrying in 4 s", which is stale a second later.
+    connect(source, &PulledSource::stateChanged, this,
+        [this, id, source](PulledSource::State s, const QString &message, int) {
+            if (s != PulledSource::State::Stopped)
+                setStatus(id, fromPullState(s), withoutRetryNote(message), source->nextRetryAt());
+        });
     connect(source, &Source::graphUpdated, this, [this, id, source] {
         Entry *entry = find(id);
         if (!entry || !entry->runs(source)
@@ -409,19 +421,21 @@ void SourceManager::stop(Entry &e)
     e.status.boundAddress.clear();
 }
 
-void SourceManager::setStatus(const QString &id, State state, const QString &message)
+void SourceManager::setStatus(const QString &id, State state, const QString &message, const QDateTime &nextRetryAt)
 {
     Entry *e = find(id);
     if (!e)
         return;
     const bool wasBad = isBad(e->status.state);
-    if (e->status.state == state && e->status.message == message)
+    const QDateTime retryAt = state == State::Retrying ? nextRetryAt : QDateTime();
+    if (e->status.state == state && e->status.message == message && e->status.nextRetryAt == retryAt)
         return;
     // Messages come from the sources and the keychain, which never quote a secret.
     qCDebug(lcSources).noquote().nospace() << e->spec.displayName() << ": " << stateName(e->status.state) << " -> "
                                            << stateName(state) << (message.isEmpty() ? "" : ": ") << message;
     e->status.state = state;
     e->status.message = message;
+    e->status.nextRetryAt = retryAt;
     Q_EMIT statusChanged(id);
     if (isBad(state) && !wasBad)
         Q_EMIT sourceFailed(id, e->spec.displayName() + QStringLiteral(": ") + message);
@@ -448,14 +462,35 @@ QString SourceManager::otlpAddress() const
     return {};
 }
 
-QString SourceManager::statusText(const QString &id) const
+QString SourceManager::statusText(const QString &id, const QDateTime &now) const
 {
     const Entry *e = find(id);
     if (!e)
         return {};
     if (e->spec.isReceiver() && e->status.state == State::Listening)
         return shortLabel(e->spec.kind) + QLatin1Char(' ') + e->status.boundAddress;
+    if (e->status.state == State::Retrying && e->status.nextRetryAt.isValid())
+        return e->spec.displayName() + QStringLiteral(": ") + retryCountdown(e->status.nextRetryAt, now);
     return e->spec.displayName() + QStringLiteral(": ") + QString::fromLatin1(stateName(e->status.state));
+}
+
+QString SourceManager::stateLine(const QString &id, const QDateTime &now) const
+{
+    const Entry *e = find(id);
+    if (!e)
+        return {};
+    if (e->status.state != State::Retrying || !e->status.nextRetryAt.isValid())
+        return e->status.message;
+    const QString countdown = retryCountdown(e->status.nextRetryAt, now);
+    return e->status.message.isEmpty() ? countdown : e->status.message + QStringLiteral("; ") + countdown;
+}
+
+QString SourceManager::retryCountdown(const QDateTime &at, const QDateTime &now)
+{
+    const qint64 ms = now.msecsTo(at);
+    if (ms <= 0)
+        return tr("retrying now");
+    return tr("retrying in %1 s").arg((ms + 999) / 1000);
 }
 
 QString SourceManager::summary() const

@@ -10,6 +10,7 @@
 #include "sources/sourcespec.h"
 #include "telemetry/envoyadmin/envoyadmin.h"
 
+#include <QDateTime>
 #include <QHash>
 #include <QList>
 #include <QObject>
@@ -22,6 +23,7 @@
 namespace meshscope {
 
 class GraphAggregator;
+class PrometheusSource;
 class SecretStore;
 
 class SourceManager : public QObject {
@@ -40,7 +42,8 @@ public:
 
     struct Status {
         State state = State::Disabled;
-        QString message;  // the latest one-line message
+        QString message;  // the latest one-line message (for Retrying: why, without when)
+        QDateTime nextRetryAt;  // Retrying: when the source's next attempt starts; else null
         QString boundAddress;  // receivers: what was bound ("127.0.0.1:43817")
         PeerCertificate serverCertificate;  // pulled https sources: what the server presented
     };
@@ -78,8 +81,18 @@ public:
     std::vector<TlsPeer> tlsPeers(const QString &id) const;
     // The first running OTLP receiver's bound address, or "".
     QString otlpAddress() const;
-    // One source for the status bar: "OTLP 127.0.0.1:4317", "Prometheus east: connected".
-    QString statusText(const QString &id) const;
+    // The running Prometheus source whose edges carry graph origin `origin` (as in
+    // EdgeSnapshot::origins), or null: the inspect panel asks it for chart history.
+    PrometheusSource *prometheusSource(const std::string &origin) const;
+    // One source for the status bar: "OTLP 127.0.0.1:4317", "Prometheus east: connected",
+    // "Prometheus east: retrying in 7 s" (counted down to `now`).
+    QString statusText(const QString &id, const QDateTime &now = QDateTime::currentDateTime()) const;
+    // A source's message with its retry countdown at `now`: "connection refused;
+    // retrying in 7 s". The status bar, the notice bar and the connections dialog all
+    // say it this way, from the same state, so they never disagree.
+    QString stateLine(const QString &id, const QDateTime &now = QDateTime::currentDateTime()) const;
+    // "retrying in 7 s" until `at` (whole seconds, rounded up), then "retrying now".
+    static QString retryCountdown(const QDateTime &at, const QDateTime &now);
     // Every source that is not switched off, joined: "OTLP 127.0.0.1:4317 · Prometheus east: connected".
     QString summary() const;
     static const char *stateName(State state);
@@ -110,7 +123,7 @@ private:
     template <typename Source, typename Config>
     void probePulled(Config config, TestCallback done);
     void stop(Entry &entry);
-    void setStatus(const QString &id, State state, const QString &message);
+    void setStatus(const QString &id, State state, const QString &message, const QDateTime &nextRetryAt = {});
     void save() const;
     std::string originFor(const Entry &entry) const;
     Entry *find(const QString &id) const;
