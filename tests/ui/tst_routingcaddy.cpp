@@ -329,6 +329,10 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     QVERIFY(routesBody() != theirs);
     QVERIFY2(routesBody().contains("/x"), routesBody().constData());
     QCOMPARE(history->rowCount(), 3);
+    QTRY_VERIFY_WITH_TIMEOUT(!editor->hasChanges(), 10000);
+    // The pull before the replacement said the edits were kept; once they are served,
+    // that notice is gone.
+    QVERIFY2(!editor->noticeText().contains(text("Your edits are kept")), qPrintable(editor->noticeText()));
     controller.stop();
 }
 

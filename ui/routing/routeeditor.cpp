@@ -502,10 +502,14 @@ void RouteEditor::setApplied(const routing::RouteSet &set, quint64 version)
         const int route = m_route, rule = m_rule;
         m_tree->setRouteSet(set);
         restoreSelection(route, rule);
+        // What is served now holds the edits: "your edits are kept" no longer applies.
+        if (m_noticeIsServedChange)
+            hideNotice();
     } else {
         showNotice((version > 0 ? tr("The routes being served changed (version %1).").arg(version)
                                 : tr("The routes being served changed."))
             + QLatin1Char(' ') + tr("Your edits are kept; the diff now compares them with what is served."));
+        m_noticeIsServedChange = true;
     }
     revalidate();
     Q_EMIT editedChanged();
@@ -1007,6 +1011,7 @@ void RouteEditor::showNotice(const QString &text, const QString &actionText, std
     const QString &secondText, std::function<void()> second)
 {
     m_noticeLabel->setText(text);
+    m_noticeIsServedChange = false;
     m_noticeAction = std::move(action);
     m_noticeButton->setText(actionText);
     m_noticeButton->setVisible(!actionText.isEmpty());
@@ -1019,6 +1024,7 @@ void RouteEditor::showNotice(const QString &text, const QString &actionText, std
 void RouteEditor::hideNotice()
 {
     m_notice->hide();
+    m_noticeIsServedChange = false;
     m_noticeAction = nullptr;
     m_noticeSecondAction = nullptr;
 }

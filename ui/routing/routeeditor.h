@@ -195,6 +195,7 @@ private:
     bool m_loadingSelection = false;
     std::function<void()> m_noticeAction;
     std::function<void()> m_noticeSecondAction;
+    bool m_noticeIsServedChange = false;  // the notice says the served routes changed under the edits
     QPointer<RouteDiffDialog> m_review;
 
     RouteTreeModel *m_tree;
