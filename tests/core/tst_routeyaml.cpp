@@ -10,6 +10,9 @@
 #include <QFile>
 #include <QtTest>
 
+#include <tuple>
+#include <vector>
+
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -137,6 +140,7 @@ private Q_SLOTS:
     void scalarsThatAreNotUtf8Refused();
     void durationsPastWhatFormatDurationWritesRefused();
     void rawControlCharactersRefused();
+    void mirrorFractionsRoundTrip();
 };
 
 void TestRouteYaml::loadsExampleFieldByField()
@@ -846,6 +850,39 @@ void TestRouteYaml::rawControlCharactersRefused()
     const RouteLoadResult again = loadRouteYaml(toYaml(escaped.set), "again.yaml");
     QVERIFY2(again.ok(), qPrintable(allIssues(again.issues)));
     QVERIFY(again.set == escaped.set);
+}
+
+void TestRouteYaml::mirrorFractionsRoundTrip()
+{
+    // A mirror share read from a fraction is written back as that fraction (1/7 was
+    // written as 142857/1000000, which reads as another share).
+    for (const auto &[num, den, written] :
+        std::vector<std::tuple<int, int, std::string>> {{1, 7, "numerator: 1\n"}, {3, 9, "numerator: 1\n"},
+            {2, 3, "numerator: 2\n"}, {1, 2147483647, "denominator: 2147483647\n"}, {1, 3, "denominator: 3\n"}}) {
+        const std::string text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n"
+                                 "spec:\n  rules:\n  - filters:\n    - type: RequestMirror\n      requestMirror:\n"
+                                 "        backendRef: {name: shadow}\n        fraction: {numerator: "
+            + std::to_string(num) + ", denominator: " + std::to_string(den) + "}\n    backendRefs: [{name: a}]\n";
+        const RouteLoadResult r = loadRouteYaml(text, "m.yaml");
+        QVERIFY2(r.ok(), qPrintable(allIssues(r.issues)));
+        const std::string yaml = toYaml(r.set);
+        QVERIFY2(yaml.find(written) != std::string::npos, yaml.c_str());
+        const RouteLoadResult back = loadRouteYaml(yaml, "back.yaml");
+        QVERIFY2(back.ok(), qPrintable(allIssues(back.issues)));
+        QVERIFY2(back.set == r.set, yaml.c_str());
+    }
+    // A share that is no small fraction (set in the editor) still reads back near itself.
+    RouteSet set;
+    HttpRoute route;
+    route.name = "r";
+    RouteRule rule;
+    rule.backends.push_back(BackendRef {"a", "", 0, 1});
+    rule.mirror = RequestMirror {BackendRef {"shadow", "", 0, 1}, 33.3333};
+    route.rules.push_back(rule);
+    set.routes.push_back(route);
+    const RouteLoadResult back = loadRouteYaml(toYaml(set), "near.yaml");
+    QVERIFY2(back.ok(), qPrintable(allIssues(back.issues)));
+    QCOMPARE(back.set.routes.at(0).rules.at(0).mirror->percent, 33.3333);
 }
 
 QTEST_GUILESS_MAIN(TestRouteYaml)

@@ -7,8 +7,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <numeric>
+#include <optional>
+#include <tuple>
 
 namespace meshscope::routing {
 
@@ -94,6 +97,33 @@ const char *pathTypeName(PathMatchType t)
 
 // Mirror percentages that are whole numbers use Gateway API's `percent`; others
 // its `fraction`, reduced, at a resolution of 1/1,000,000.
+// The fraction num/den (den within int32, as Gateway API's) for which the reader's
+// num * 100 / den is exactly `percent`: a convergent of percent / 100's continued
+// fraction. A share read from a fraction (1/7) is always found, since IEEE division
+// rounds every equal fraction to the same double.
+std::optional<std::pair<int64_t, int64_t>> exactFraction(double percent)
+{
+    int64_t h0 = 0, h1 = 1, k0 = 1, k1 = 0;
+    double r = percent / 100.0;
+    for (int i = 0; i < 64 && r >= 0 && r < 1e12; ++i) {
+        const double a = std::floor(r);
+        const auto ai = int64_t(a);
+        const int64_t h2 = ai * h1 + h0, k2 = ai * k1 + k0;
+        if (k2 > INT32_MAX)
+            break;
+        if (double(h2) * 100.0 / double(k2) == percent)
+            return std::pair {h2, k2};
+        h0 = h1;
+        h1 = h2;
+        k0 = k1;
+        k1 = k2;
+        if (r - a <= 0)
+            break;
+        r = 1.0 / (r - a);
+    }
+    return std::nullopt;
+}
+
 void emitMirrorShare(YAML::Emitter &e, double percent)
 {
     if (std::fabs(percent - std::round(percent)) < 1e-9) {
@@ -102,8 +132,9 @@ void emitMirrorShare(YAML::Emitter &e, double percent)
     }
     int64_t num = std::llround(percent * 10000.0);
     int64_t den = 1000000;
-    const int64_t g = std::gcd(num, den);
-    if (g > 0) {
+    if (const auto exact = exactFraction(percent)) {
+        std::tie(num, den) = *exact;
+    } else if (const int64_t g = std::gcd(num, den); g > 0) {
         num /= g;
         den /= g;
     }
