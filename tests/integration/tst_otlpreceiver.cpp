@@ -357,8 +357,17 @@ void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
     // resets their streams once the quota is spent, and the process grows by the quota
     // at most (without it, by 4 GiB).
     constexpr size_t kLimit = 64 * 1024;
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    // Under a sanitizer gRPC moves bytes some 20 times slower and shadow memory makes
+    // RSS say nothing of the quota: one smaller export, refused, and serving goes on.
+    constexpr bool kMeasure = false;
+    constexpr size_t kHuge = size_t(256) << 20;
+    constexpr int kSenders = 1;
+#else
+    constexpr bool kMeasure = true;
     constexpr size_t kHuge = size_t(1) << 30;
     constexpr int kSenders = 4;
+#endif
     Harness h({}, kLimit);
     std::string error;
     QVERIFY2(h.start(&error), error.c_str());
@@ -374,6 +383,10 @@ void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
     }
     const qint64 grown = peakRssBytes() - before;
     qInfo("peak RSS grew by %lld MiB while %d exports of %zu MiB were refused", grown >> 20, kSenders, kHuge >> 20);
+    if (!kMeasure) {
+        expectStillServing(h, 5);
+        return;
+    }
     // The quota, plus what gRPC holds outside it (frames being parsed, per-stream
     // buffers): measured 130-195 MiB; without the quota, over 4 GiB.
     QVERIFY2(grown < qint64(2 * receiverMemoryQuota(kLimit)),
