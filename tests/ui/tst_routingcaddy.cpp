@@ -258,6 +258,9 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     const QByteArray before = routesBody();
     const int shopNow = routeFor(*editor, "shop.test");
     QVERIFY(editor->selectRule(shopNow, 0));
+    // Caddy matches the hostname as a Host; no xds:/// target is named.
+    QVERIFY2(editor->ruleEditor()->contextText().startsWith(text("shop.test · tried in order")),
+        qPrintable(editor->ruleEditor()->contextText()));
     RouteMatchEditor *match = editor->ruleEditor()->matchEditor();
     match->pathTypeBox()->setCurrentIndex(match->pathTypeBox()->findText(QStringLiteral("Regex (RE2)")));
     QLineEdit *value = match->pathValueEdit();

@@ -642,8 +642,12 @@ void RouteEditor::loadSelection()
     if (rule) {
         const QString key = qs(r->ns) + QLatin1Char('/') + qs(r->name);
         QStringList targets;
+        // gRPC clients dial a route's hostname as an xds:/// target; proxies match it as a Host.
         for (const std::string &h : r->hostnames)
-            targets << QStringLiteral("xds:///") + qs(h);
+            targets << (m_plane == routing::DataPlane::Caddy || m_plane == routing::DataPlane::Envoy
+                               ? QString()
+                               : QStringLiteral("xds:///"))
+                    + qs(h);
         m_ruleEditor->setRule(*rule, tr("Rule %1 of %2").arg(m_rule + 1).arg(key),
             tr("%1 · tried in order, first match wins · %2")
                 .arg(targets.isEmpty() ? tr("no hostnames") : targets.join(QStringLiteral(", ")),

@@ -322,6 +322,8 @@ QWidget *RouteRuleEditor::buildFault()
     return m_faultGroup;
 }
 
+QString RouteRuleEditor::contextText() const { return m_context->text(); }
+
 void RouteRuleEditor::setRule(
     const routing::RouteRule &rule, const QString &title, const QString &context, const QStringList &knownServices)
 {

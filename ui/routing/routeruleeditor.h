@@ -43,6 +43,8 @@ public:
     void setRule(
         const routing::RouteRule &rule, const QString &title, const QString &context, const QStringList &knownServices);
     const routing::RouteRule &rule() const { return m_rule; }
+    // The line under the title: where the rule applies, and its place in the route.
+    QString contextText() const;
 
     // Validator issues of this rule (fields relative to the rule).
     void setIssues(const std::vector<routing::RouteIssue> &issues);
