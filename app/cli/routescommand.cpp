@@ -706,8 +706,18 @@ int rollback(const std::map<QString, QString> &o, const TlsClientOptions &tls)
         return 1;
     }
     printIssues(validateRoutes(*restored, DataPlane::Generic), stderr);
+    // The file keeps its comments and layout; only the nodes the rollback changes change.
+    std::string text;
+    if (QFile in(file); in.open(QIODevice::ReadOnly)) {
+        const RouteFileEdit edit = editRouteFile(in.readAll().toStdString(), *restored, file.toStdString());
+        for (const std::string &note : edit.rewritten)
+            std::fprintf(stderr, "meshscope-cli routes: %s: %s\n", qPrintable(file), note.c_str());
+        text = edit.text;
+    } else {
+        text = toYaml(*restored);
+    }
     QString error;
-    if (!writeFile(file, toYaml(*restored), &error)) {
+    if (!writeFile(file, text, &error)) {
         std::fprintf(stderr, "meshscope-cli routes: %s\n", qPrintable(error));
         return 1;
     }

@@ -293,6 +293,10 @@ void TestRouteEditor::weightSliderDiffApplyIsServed()
     RouteDiffDialog *review = editor.reviewDialog();
     QVERIFY(review);
     QVERIFY(review->view()->toPlainText().contains(QStringLiteral("weight 20 -> 50")));
+    // No xDS client has connected yet: the review says nothing changes until one does.
+    auto *caution = review->findChild<QLabel *>(QStringLiteral("routeDiffCautions"));
+    QVERIFY(caution && caution->isVisibleTo(review));
+    QVERIFY2(caution->text().contains(QStringLiteral("No xDS client is connected")), qPrintable(caution->text()));
     QCOMPARE(applied.count(), 0);
     QTest::mouseClick(review->applyButton(), Qt::LeftButton);
     QCOMPARE(applied.count(), 1);
@@ -351,6 +355,24 @@ void TestRouteEditor::weightSliderDiffApplyIsServed()
     const auto restored = history.rollback(id);
     QVERIFY(restored);
     QVERIFY(*restored == original);
+    // The owner answers with the same review; Roll back hands the set over, Cancel nothing.
+    QSignalSpy confirmed(&editor, &RouteEditor::rollbackConfirmed);
+    editor.reviewRollback(id, *restored);
+    QVERIFY(editor.reviewDialog());
+    QCOMPARE(editor.reviewDialog()->windowTitle(), QStringLiteral("Review rollback of change #1"));
+    QVERIFY(editor.reviewDialog()->view()->toPlainText().contains(QStringLiteral("weight 50 -> 20")));
+    QVERIFY(!editor.reviewDialog()
+                 ->findChild<QLabel *>(QStringLiteral("routeDiffCautions"))
+                 ->isVisibleTo(editor.reviewDialog()));  // a client is connected now
+    editor.reviewDialog()->reject();
+    QCOMPARE(confirmed.count(), 0);
+    QTRY_VERIFY(!editor.reviewDialog());
+    editor.reviewRollback(id, *restored);
+    QVERIFY(editor.reviewDialog());
+    QTest::mouseClick(editor.reviewDialog()->applyButton(), Qt::LeftButton);
+    QCOMPARE(confirmed.count(), 1);
+    QCOMPARE(confirmed.at(0).at(1).toLongLong(), id);
+    QVERIFY(confirmed.at(0).at(0).value<routing::RouteSet>() == original);
     const uint64_t v3 = cp.setRouteSet(*restored);
     QVERIFY(history.record("xds " + cp.boundAddress(), pushed, *restored, id));
     editor.setApplied(*restored, v3);

@@ -36,7 +36,9 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
+#include <QLabel>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
@@ -205,11 +207,19 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const QString routeFile = dir.filePath(QStringLiteral("echo.yaml"));
+        // The operator's own file: a comment header and flow lists, which Apply and the
+        // rollback must keep.
+        const QByteArray written
+            = "# echo: everything to A until B is proven\n" + echoRouteYaml(m_a.port(), m_b.port(), 100, 0).toUtf8();
         {
             QFile f(routeFile);
             QVERIFY(f.open(QIODevice::WriteOnly));
-            f.write(echoRouteYaml(m_a.port(), m_b.port(), 100, 0).toUtf8());
+            f.write(written);
         }
+        auto fileText = [&routeFile] {
+            QFile f(routeFile);
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        };
         RouteEditor *editor = openWindow();
         RoutingController controller(
             editor, QStringLiteral("127.0.0.1:0"), routeFile, dir.filePath(QStringLiteral("history")));
@@ -256,6 +266,16 @@ private Q_SLOTS:
         RouteDiffDialog *review = editor->reviewDialog();
         QVERIFY(review);
         QVERIFY(review->view()->toPlainText().contains(QStringLiteral("weight 100 -> 20")));
+        // No client yet for this version? One is connected, so no caution; and the file
+        // tab shows exactly the lines that will be written.
+        QVERIFY(!review->findChild<QLabel *>(QStringLiteral("routeDiffCautions"))->isVisibleTo(review));
+        QVERIFY(review->fileView());
+        const QString fileDiff = review->fileView()->toPlainText();
+        QVERIFY2(fileDiff.contains(QStringLiteral("--- a/echo.yaml")), qPrintable(fileDiff));
+        QVERIFY2(fileDiff.contains(QStringLiteral("\n-      weight: 100\n")), qPrintable(fileDiff));
+        QVERIFY2(fileDiff.contains(QStringLiteral("\n+      weight: 20\n")), qPrintable(fileDiff));
+        QCOMPARE(
+            fileDiff.count(QRegularExpression(QStringLiteral("^[-+][^-+]"), QRegularExpression::MultilineOption)), 4);
         QCOMPARE(cp->version(), uint64_t(1));
         QTest::mouseClick(review->applyButton(), Qt::LeftButton);
         QCOMPARE(finished.count(), 1);
@@ -269,6 +289,11 @@ private Q_SLOTS:
         QVERIFY(saved.ok());
         QCOMPARE(saved.set.routes.at(0).rules.at(0).backends.at(0).weight, 20);
         QCOMPARE(saved.set.routes.at(0).rules.at(0).backends.at(1).weight, 80);
+        const QByteArray afterApply = fileText();
+        QVERIFY(afterApply.startsWith("# echo: everything to A until B is proven\n"));
+        QVERIFY(afterApply.contains("- addresses: [\"127.0.0.1\"]\n"));
+        QCOMPARE(QByteArray(afterApply).replace("weight: 20\n", "weight: 100\n").replace("weight: 80\n", "weight: 0\n"),
+            written);
         RouteHistoryModel *history = editor->historyModel();
         QCOMPARE(history->rowCount(), 1);
         QVERIFY(history->index(0, RouteHistoryModel::Target)
@@ -294,7 +319,15 @@ private Q_SLOTS:
         editor->historyView()->setCurrentIndex(history->index(0, 0));
         QVERIFY(editor->rollbackButton()->isEnabled());
         QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
+        // Through the same review as Apply: nothing is pushed until it is confirmed.
+        QVERIFY(editor->reviewDialog());
+        QCOMPARE(editor->reviewDialog()->windowTitle(), QStringLiteral("Review rollback of change #1"));
+        QVERIFY(editor->reviewDialog()->view()->toPlainText().contains(QStringLiteral("weight")));
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(cp->version(), uint64_t(2));
+        QTest::mouseClick(editor->reviewDialog()->applyButton(), Qt::LeftButton);
         QCOMPARE(finished.count(), 2);
+        QCOMPARE(fileText(), written);  // byte for byte, comment and flow lists included
         QCOMPARE(cp->version(), uint64_t(3));
         QCOMPARE(history->rowCount(), 2);
         QVERIFY(QTest::qWaitFor([&] { return ackedEverything(*cp, "gui-editor", 3); }, 10000));

@@ -225,6 +225,8 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
     editor->historyView()->setCurrentIndex(history->index(history->rowOfId(1), 0));
     QVERIFY(editor->rollbackButton()->isEnabled());
     QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
+    QVERIFY(editor->reviewDialog());
+    QTest::mouseClick(editor->reviewDialog()->applyButton(), Qt::LeftButton);
     QVERIFY(finished.wait(10000));
     QCOMPARE(finished.at(1).at(0).toBool(), false);
     const QString stale
@@ -245,6 +247,8 @@ void TestRoutingCaddy::editorPullsEditsAndAppliesToCaddy()
         routing::CaddyAdmin::etagFor(routing::CaddyAdmin::routesPath(QStringLiteral("main")), changed));
     editor->historyView()->setCurrentIndex(history->index(history->rowOfId(1), 0));
     QTest::mouseClick(editor->rollbackButton(), Qt::LeftButton);
+    QVERIFY(editor->reviewDialog());
+    QTest::mouseClick(editor->reviewDialog()->applyButton(), Qt::LeftButton);
     QVERIFY(finished.wait(10000));
     QVERIFY2(finished.at(2).at(0).toBool(), qPrintable(finished.at(2).at(1).toString()));
     QCOMPARE(throughCaddy("shop.test"), QByteArray("A"));

@@ -183,7 +183,7 @@ void BackendWeightsEditor::rebuildRows()
         r.name->setInsertPolicy(QComboBox::NoInsert);
         r.name->addItems(m_known);
         r.name->setCurrentText(qs(b.name));
-        r.name->setMinimumContentsLength(12);
+        r.name->setMinimumContentsLength(8);
         r.name->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         r.name->setToolTip(tr("The Service this backend sends to; its EndpointSlices give the addresses dialled"));
         r.port = new QSpinBox(m_rowsHost);
@@ -197,7 +197,7 @@ void BackendWeightsEditor::rebuildRows()
         r.slider->setRange(0, std::max(sliderMaximum(), b.weight));
         r.slider->setValue(b.weight);
         r.slider->setPageStep(std::max(1, r.slider->maximum() / 10));
-        r.slider->setMinimumWidth(90);
+        r.slider->setMinimumWidth(48);
         r.slider->setToolTip(
             tr("Weight of %1. Traffic is split in proportion to the weights; 0 sends nothing.").arg(qs(b.name)));
         r.weight = new QSpinBox(m_rowsHost);

@@ -8,6 +8,8 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSyntaxHighlighter>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace meshscope {
@@ -91,14 +93,17 @@ RouteDiffDialog::RouteDiffDialog(
     : QDialog(parent)
     , m_view(new RouteDiffView(this))
     , m_apply(nullptr)
+    , m_target(target)
+    , m_changes(int(diff.summary.size()))
 {
     setObjectName(QStringLiteral("routeDiffDialog"));
     setWindowTitle(tr("Review route changes"));
-    auto *heading = new QLabel(tr("<b>%n change(s)</b> will be applied to %1 atomically and recorded in the history.",
-                                   nullptr, int(diff.summary.size()))
-                                   .arg(target.toHtmlEscaped()),
+    m_heading = new QLabel(
+        tr("<b>%n change(s)</b> will be applied to %1 atomically and recorded in the history.", nullptr, m_changes)
+            .arg(target.toHtmlEscaped()),
         this);
-    heading->setWordWrap(true);
+    m_heading->setObjectName(QStringLiteral("routeDiffHeading"));
+    m_heading->setWordWrap(true);
     m_view->setObjectName(QStringLiteral("routeDiffDialogText"));
     m_view->setDiff(diff, tr("No changes."));
     auto *buttons = new QDialogButtonBox(this);
@@ -109,8 +114,13 @@ RouteDiffDialog::RouteDiffDialog(
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
-    auto *v = new QVBoxLayout(this);
-    v->addWidget(heading);
+    m_layout = new QVBoxLayout(this);
+    m_layout->addWidget(m_heading);
+    m_cautions = new QLabel(this);
+    m_cautions->setObjectName(QStringLiteral("routeDiffCautions"));
+    m_cautions->setWordWrap(true);
+    m_cautions->hide();
+    m_layout->addWidget(m_cautions);
     if (!warnings.isEmpty()) {
         auto *w = new QLabel(this);
         w->setWordWrap(true);
@@ -119,11 +129,63 @@ RouteDiffDialog::RouteDiffDialog(
             lines << QStringLiteral("<span style='color:%1'>▲</span> %2")
                          .arg(routestyle::kWarningColor.name(), s.toHtmlEscaped());
         w->setText(lines.join(QStringLiteral("<br>")));
-        v->addWidget(w);
+        m_layout->addWidget(w);
     }
-    v->addWidget(m_view, 1);
-    v->addWidget(buttons);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName(QStringLiteral("routeDiffTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_view, tr("Routes"));
+    m_tabs->tabBar()->hide();  // one tab until a file diff is added
+    m_layout->addWidget(m_tabs, 1);
+    m_layout->addWidget(buttons);
     resize(760, 560);
+}
+
+void RouteDiffDialog::setRollbackOf(qint64 entryId)
+{
+    setWindowTitle(tr("Review rollback of change #%1").arg(entryId));
+    m_heading->setText(tr("Rolling back change #%1: <b>%n change(s)</b> will be applied to %2 atomically and recorded "
+                          "in the history.",
+        nullptr, m_changes)
+                           .arg(entryId)
+                           .arg(m_target.toHtmlEscaped()));
+    m_apply->setText(tr("&Roll back"));
+}
+
+void RouteDiffDialog::setFileDiff(const QString &fileName, const QString &unifiedDiff, const QStringList &notes)
+{
+    auto *page = new QWidget(m_tabs);
+    auto *v = new QVBoxLayout(page);
+    v->setContentsMargins(0, 6, 0, 0);
+    auto *note = new QLabel(page);
+    note->setObjectName(QStringLiteral("routeDiffFileNote"));
+    note->setWordWrap(true);
+    note->setTextFormat(Qt::PlainText);
+    note->setText(notes.isEmpty()
+            ? tr("Only the lines below change in %1; its comments, key order and layout are kept.").arg(fileName)
+            : notes.join(QLatin1Char('\n')));
+    if (!notes.isEmpty()) {
+        QPalette p = note->palette();
+        p.setColor(QPalette::WindowText, routestyle::kWarningColor);
+        note->setPalette(p);
+    }
+    m_fileView = new RouteDiffView(page);
+    m_fileView->setObjectName(QStringLiteral("routeDiffFileText"));
+    routing::RouteDiff d;
+    d.unified = unifiedDiff.toStdString();
+    m_fileView->setDiff(d, tr("The file does not change."));
+    v->addWidget(note);
+    v->addWidget(m_fileView, 1);
+    m_tabs->addTab(page, tr("File %1").arg(fileName));
+    m_tabs->tabBar()->show();
+}
+
+void RouteDiffDialog::addCaution(const QString &text)
+{
+    const QString line = QStringLiteral("<span style='color:%1'>▲ %2</span>")
+                             .arg(routestyle::kWarningColor.name(), text.toHtmlEscaped());
+    m_cautions->setText(m_cautions->text().isEmpty() ? line : m_cautions->text() + QStringLiteral("<br>") + line);
+    m_cautions->show();
 }
 
 }  // namespace meshscope

@@ -2,7 +2,8 @@
 // Shows a route change the way reviewers read one: the structural summary (one line
 // per change) above the unified diff of the normalized YAML, monospaced, with added
 // lines green, removed lines red and hunk headers blue. RouteDiffDialog wraps it in
-// the confirmation asked before Apply.
+// the confirmation asked before Apply and before a rollback; when the routes live in
+// a file, a second tab shows the whole-file diff that will be written.
 
 #include "routing/routediff.h"
 
@@ -12,6 +13,8 @@
 QT_BEGIN_NAMESPACE
 class QLabel;
 class QPushButton;
+class QTabWidget;
+class QVBoxLayout;
 QT_END_NAMESPACE
 
 namespace meshscope {
@@ -34,10 +37,29 @@ public:
         const routing::RouteDiff &diff, const QString &target, const QStringList &warnings, QWidget *parent = nullptr);
     RouteDiffView *view() const { return m_view; }
     QPushButton *applyButton() const { return m_apply; }
+    QLabel *heading() const { return m_heading; }
+
+    // The review is of a rollback of change `entryId`: says so in the title, the
+    // heading and the button.
+    void setRollbackOf(qint64 entryId);
+    // The whole-file unified diff of `fileName` that Apply writes, in its own tab, with
+    // what was kept or rewritten (notes) above it.
+    void setFileDiff(const QString &fileName, const QString &unifiedDiff, const QStringList &notes);
+    RouteDiffView *fileView() const { return m_fileView; }
+    QTabWidget *tabs() const { return m_tabs; }
+    // A line under the heading in the warning colour (e.g. no client is connected).
+    void addCaution(const QString &text);
 
 private:
     RouteDiffView *m_view;
+    RouteDiffView *m_fileView = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QLabel *m_heading = nullptr;
+    QLabel *m_cautions = nullptr;
+    QVBoxLayout *m_layout = nullptr;
     QPushButton *m_apply;
+    QString m_target;
+    int m_changes = 0;
 };
 
 }  // namespace meshscope

@@ -12,6 +12,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QEvent>
 #include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -92,6 +93,37 @@ const QString kEditorStyle = QStringLiteral(
     "QTreeView#routeTree { show-decoration-selected: 1; }"
     "QTreeView#routeTree::item { padding: 3px 2px; }");
 
+// Lays a splitter's two panes side by side when its owner is wide, one above the
+// other when narrow, keeping each pane's share of the room.
+class SplitterOrientation : public QObject {
+public:
+    SplitterOrientation(QSplitter *splitter, QWidget *owner)
+        : QObject(splitter)
+        , m_splitter(splitter)
+        , m_owner(owner)
+    {
+        owner->installEventFilter(this);
+    }
+
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (watched == m_owner && event->type() == QEvent::Resize) {
+            const Qt::Orientation want = m_owner->width() >= kSideBySideWidth ? Qt::Horizontal : Qt::Vertical;
+            if (m_splitter->orientation() != want) {
+                m_splitter->setOrientation(want);
+                const int total = want == Qt::Horizontal ? m_splitter->width() : m_splitter->height();
+                m_splitter->setSizes({total * 2 / 5, total * 3 / 5});
+            }
+        }
+        return false;
+    }
+
+private:
+    static constexpr int kSideBySideWidth = 640;
+    QSplitter *m_splitter;
+    QWidget *m_owner;
+};
+
 }  // namespace
 
 RouteEditor::RouteEditor(QWidget *parent)
@@ -111,6 +143,8 @@ RouteEditor::RouteEditor(QWidget *parent)
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
     split->setSizes({340, 520});
+    // A narrow dock stacks the detail under the tree instead of squeezing both.
+    new SplitterOrientation(split, this);
 
     auto *vsplit = new QSplitter(Qt::Vertical, this);
     vsplit->setObjectName(QStringLiteral("routeEditorVSplit"));
@@ -181,9 +215,9 @@ QWidget *RouteEditor::buildHeader()
 {
     auto *header = new QFrame(this);
     header->setObjectName(QStringLiteral("routeEditorHeader"));
-    auto *h = new QHBoxLayout(header);
+    auto *h = new QVBoxLayout(header);
     h->setContentsMargins(10, 6, 10, 6);
-    h->setSpacing(8);
+    h->setSpacing(4);
     m_title = new QLabel(tr("<b>Routes</b>"), header);
     m_status = new QLabel(header);
     m_status->setObjectName(QStringLiteral("routeStatus"));
@@ -212,13 +246,32 @@ QWidget *RouteEditor::buildHeader()
     connect(applyShortcut, &QAction::triggered, this, &RouteEditor::reviewAndApply);
     addAction(applyShortcut);
 
-    h->addWidget(m_title);
-    h->addWidget(m_status, 1);
-    h->addWidget(planeLabel);
-    h->addWidget(m_planeBox);
-    h->addSpacing(6);
-    h->addWidget(m_revert);
-    h->addWidget(m_apply);
+    // Two rows, so a narrow dock (a 1280 px screen with every dock open) still shows
+    // Apply: the status wraps instead of widening the dock, the plane names elide.
+    m_status->setWordWrap(true);
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_status->setMinimumWidth(80);
+    m_planeBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_planeBox->setMinimumContentsLength(10);
+    m_planeBox->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    int longestPlane = 0;
+    for (int i = 0; i < m_planeBox->count(); ++i)
+        longestPlane = std::max(longestPlane, m_planeBox->fontMetrics().horizontalAdvance(m_planeBox->itemText(i)));
+    m_planeBox->setMaximumWidth(longestPlane + 48);
+    auto *top = new QHBoxLayout;
+    top->setSpacing(8);
+    top->addWidget(m_title, 0, Qt::AlignTop);
+    top->addWidget(m_status, 1);
+    auto *actions = new QHBoxLayout;
+    actions->setSpacing(8);
+    actions->addWidget(planeLabel);
+    actions->addWidget(m_planeBox, 1);
+    actions->addSpacing(6);
+    actions->addStretch(0);
+    actions->addWidget(m_revert);
+    actions->addWidget(m_apply);
+    h->addLayout(top);
+    h->addLayout(actions);
     return header;
 }
 
@@ -364,7 +417,8 @@ QWidget *RouteEditor::buildDetailPane()
     m_ruleScroll = new QScrollArea(m_detail);
     m_ruleScroll->setWidgetResizable(true);
     m_ruleScroll->setFrameShape(QFrame::NoFrame);
-    m_ruleScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Never clipped: a dock narrower than the form scrolls it sideways.
+    m_ruleScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     m_ruleScroll->setWidget(m_ruleEditor);
     m_detail->addWidget(m_ruleScroll);
     return m_detail;
@@ -954,18 +1008,57 @@ void RouteEditor::reviewAndApply()
     revalidate();
     if (!canApply() || m_review)
         return;
-    QStringList warnings;
-    for (const routing::RouteIssue &i : m_issues)
-        warnings << issueLine(i);  // errors block Apply, so these are warnings
-    const QString target = m_targetDescription.isEmpty() ? planeName(m_plane) : m_targetDescription;
-    m_review = new RouteDiffDialog(m_diff, target, warnings, this);
-    m_review->setAttribute(Qt::WA_DeleteOnClose);
     const routing::RouteSet reviewed = m_tree->routeSet();
+    if (!openReview(m_diff, reviewed))
+        return;
     connect(m_review, &QDialog::accepted, this, [this, reviewed] {
         // What was reviewed is what is applied, even if an edit slipped in meanwhile.
         Q_EMIT applyRequested(reviewed);
     });
     m_review->open();
+}
+
+void RouteEditor::reviewRollback(qint64 entryId, const meshscope::routing::RouteSet &set)
+{
+    if (m_review)
+        return;
+    if (!openReview(routing::diffRouteSets(m_applied, set), set))
+        return;
+    m_review->setRollbackOf(entryId);
+    connect(m_review, &QDialog::accepted, this, [this, set, entryId] { Q_EMIT rollbackConfirmed(set, entryId); });
+    m_review->open();
+}
+
+void RouteEditor::setFilePreview(std::function<RouteFilePreview(const routing::RouteSet &)> preview)
+{
+    m_filePreview = std::move(preview);
+}
+
+RouteDiffDialog *RouteEditor::openReview(const routing::RouteDiff &diff, const routing::RouteSet &set)
+{
+    if (m_review)
+        return nullptr;
+    QStringList warnings;
+    for (const routing::RouteIssue &i : routing::validateRoutes(set, m_plane))
+        warnings << issueLine(i);
+    const QString target = m_targetDescription.isEmpty() ? planeName(m_plane) : m_targetDescription;
+    m_review = new RouteDiffDialog(diff, target, warnings, this);
+    m_review->setAttribute(Qt::WA_DeleteOnClose);
+    // Answered is gone: the next review may open before the event loop deletes this one.
+    connect(m_review, &QDialog::finished, this, [this] { m_review = nullptr; });
+    if (m_plane != routing::DataPlane::Caddy) {
+        const std::vector<routing::XdsClientStatus> &clients = m_clients->clients();
+        const bool anyConnected = std::any_of(
+            clients.begin(), clients.end(), [](const routing::XdsClientStatus &c) { return c.connected; });
+        if (!anyConnected)
+            m_review->addCaution(tr("No xDS client is connected: nothing changes on the data plane until one connects "
+                                    "(it is then sent these routes)."));
+    }
+    if (m_filePreview) {
+        const RouteFilePreview file = m_filePreview(set);
+        m_review->setFileDiff(file.fileName, file.diff, file.notes);
+    }
+    return m_review;
 }
 
 void RouteEditor::reportApplyError(const QString &message) { showNotice(tr("Not applied: %1").arg(message)); }

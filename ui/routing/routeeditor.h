@@ -11,7 +11,10 @@
 // The editor never talks to a data plane itself: Apply (after the diff review)
 // emits applyRequested(set); the owner pushes it and calls setApplied(set, version).
 // Clients and history are fed by the owner (setClients, setHistory); a rollback is
-// asked for with rollbackRequested(id). The graph's context menu calls
+// asked for with rollbackRequested(id), the owner answers with reviewRollback(id,
+// set), and the same review then emits rollbackConfirmed(set, id). When the routes
+// live in a file, the owner's setFilePreview() lets both reviews show the whole-file
+// diff that will be written. The graph's context menu calls
 // shiftTraffic / addHeaderRoute / injectFault with a service as the graph names it.
 
 #include "routing/routediff.h"
@@ -55,6 +58,14 @@ class RouteRuleEditor;
 class RouteTreeModel;
 class XdsClientsModel;
 
+// What applying a route set writes to the route file: its name, the unified diff of
+// the whole file, and what could not be kept as written (empty when all was).
+struct RouteFilePreview {
+    QString fileName;
+    QString diff;
+    QStringList notes;
+};
+
 class RouteEditor : public QWidget {
     Q_OBJECT
 public:
@@ -79,6 +90,8 @@ public:
     routing::DataPlane dataPlane() const { return m_plane; }
     // Where Apply sends the change, for the review dialog ("xDS 127.0.0.1:18000").
     void setTargetDescription(const QString &text);
+    // How the reviews learn what a route set would write to the route file.
+    void setFilePreview(std::function<RouteFilePreview(const routing::RouteSet &)> preview);
 
     // Validator issues of the edited set, and text the rule editor could not read.
     const std::vector<routing::RouteIssue> &issues() const { return m_issues; }
@@ -149,12 +162,17 @@ public Q_SLOTS:
 
     // Opens the diff review; its Apply emits applyRequested(). Does nothing while Apply is disabled.
     void reviewAndApply();
+    // Opens the same review for rolling back change `entryId` to `set` (the routes as
+    // they were before it); its Roll back emits rollbackConfirmed().
+    void reviewRollback(qint64 entryId, const meshscope::routing::RouteSet &set);
+
     // Drops all unapplied edits.
     void revert();
 
 Q_SIGNALS:
     void applyRequested(const meshscope::routing::RouteSet &set);
     void rollbackRequested(qint64 entryId);
+    void rollbackConfirmed(const meshscope::routing::RouteSet &set, qint64 entryId);
     void routedServicesChanged();
     // The edited set changed (any edit, revert, or a new applied set taken over).
     void editedChanged();
@@ -178,6 +196,8 @@ private:
         const QString &secondText = {}, std::function<void()> second = {});
     void hideNotice();
     QStringList knownServices() const;
+    // The review of going from the applied routes to `set`; nullptr when one is open.
+    RouteDiffDialog *openReview(const routing::RouteDiff &diff, const routing::RouteSet &set);
     // Calls `then` with the rule that best carries `service` (routing::findRuleFor), else
     // offers to create a route for it and calls `then` on that route's rule.
     void withRuleFor(const QString &service, const QString &what, std::function<void(int, int)> then);
@@ -197,6 +217,7 @@ private:
     std::function<void()> m_noticeSecondAction;
     bool m_noticeIsServedChange = false;  // the notice says the served routes changed under the edits
     QPointer<RouteDiffDialog> m_review;
+    std::function<RouteFilePreview(const routing::RouteSet &)> m_filePreview;
 
     RouteTreeModel *m_tree;
     XdsClientsModel *m_clients;

@@ -6,6 +6,7 @@
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/yaml/routeyaml.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QMessageBox>
 #include <QMetaObject>
@@ -25,6 +26,8 @@ RoutingController::RoutingController(
 {
     connect(m_editor, &RouteEditor::applyRequested, this, [this](const routing::RouteSet &set) { apply(set); });
     connect(m_editor, &RouteEditor::rollbackRequested, this, &RoutingController::rollback);
+    connect(m_editor, &RouteEditor::rollbackConfirmed, this,
+        [this](const routing::RouteSet &set, qint64 entryId) { apply(set, entryId); });
 }
 
 RoutingController::RoutingController(
@@ -38,6 +41,8 @@ RoutingController::RoutingController(
 {
     connect(m_editor, &RouteEditor::applyRequested, this, [this](const routing::RouteSet &set) { apply(set); });
     connect(m_editor, &RouteEditor::rollbackRequested, this, &RoutingController::rollback);
+    connect(m_editor, &RouteEditor::rollbackConfirmed, this,
+        [this](const routing::RouteSet &set, qint64 entryId) { apply(set, entryId); });
 }
 
 RoutingController::~RoutingController() { stop(); }
@@ -55,6 +60,17 @@ bool RoutingController::start(QString *error)
             }
         }
         m_applied = std::move(loaded.set);
+        m_editor->setFilePreview([this](const routing::RouteSet &set) {
+            std::string current;
+            const routing::RouteFileEdit edit = fileEdit(set, &current);
+            RouteFilePreview preview;
+            preview.fileName = QFileInfo(m_routeFile).fileName();
+            const std::string name = preview.fileName.toStdString();
+            preview.diff = QString::fromStdString(routing::unifiedDiff(current, edit.text, "a/" + name, "b/" + name));
+            for (const std::string &note : edit.rewritten)
+                preview.notes << tr("Written in meshscope's layout: %1").arg(QString::fromStdString(note));
+            return preview;
+        });
     }
     routing::XdsControlPlaneConfig config;
     config.listenAddress = m_listen.toStdString();
@@ -188,8 +204,9 @@ bool RoutingController::apply(const routing::RouteSet &set, std::optional<int64_
     m_editor->setHistory(m_history.list());
     if (!m_routeFile.isEmpty()) {
         // The file stays the source of truth across sessions (and for `xds serve`).
+        // Only the nodes that change are written; the operator's comments and layout stay.
         QSaveFile out(m_routeFile);
-        const std::string yaml = routing::toYaml(set);
+        const std::string yaml = fileEdit(set).text;
         if (!out.open(QIODevice::WriteOnly) || out.write(yaml.data(), qint64(yaml.size())) != qint64(yaml.size())
             || !out.commit()) {
             const QString message = QStringLiteral("pushed as version %1, but %2 could not be saved: %3")
@@ -327,7 +344,22 @@ void RoutingController::rollback(qint64 entryId)
                       .arg(QString::fromStdString(m_history.error())));
         return;
     }
-    apply(*set, entryId);
+    // Through the same review as any change: the routes it restores, and the file it writes.
+    m_editor->reviewRollback(entryId, *set);
+}
+
+routing::RouteFileEdit RoutingController::fileEdit(const routing::RouteSet &set, std::string *current) const
+{
+    QFile in(m_routeFile);
+    if (!in.open(QIODevice::ReadOnly)) {
+        routing::RouteFileEdit whole;
+        whole.text = routing::toYaml(set);
+        return whole;  // a file that is gone is written anew
+    }
+    const std::string text = in.readAll().toStdString();
+    if (current)
+        *current = text;
+    return routing::editRouteFile(text, set, m_routeFile.toStdString());
 }
 
 void RoutingController::refreshClients()

@@ -3,8 +3,9 @@
 //
 // - xDS (--xds-listen): hosts meshscope's xDS control plane inside the dashboard,
 //   serves the route set, pushes what the editor applies, writes the applied set back
-//   to the route file when one was opened, and feeds each connected client's ACK/NACK
-//   status back to the editor.
+//   into the route file when one was opened (only the nodes that change: editRouteFile
+//   keeps the operator's comments and layout), and feeds each connected client's
+//   ACK/NACK status back to the editor. A rollback goes through the editor's review.
 // - Caddy (--caddy-admin, --caddy-server): pulls one Caddy HTTP server's routes
 //   through its admin API (keeping the ETag), and applies an edit in one request with
 //   If-Match, so a config changed underneath or one Caddy rejects is refused whole and
@@ -21,6 +22,7 @@
 #include "routing/caddy/caddyadmin.h"
 #include "routing/routehistory.h"
 #include "routing/routemodel.h"
+#include "routing/yaml/routefileedit.h"
 
 #include <QObject>
 #include <QString>
@@ -98,6 +100,8 @@ private:
     void replaceTheirs(const routing::RouteSet &set, std::optional<int64_t> rollbackOf);
     bool applyCaddy(const routing::RouteSet &set, std::optional<int64_t> rollbackOf);
     void failApply(const QString &message);
+    // The route file edited to hold `set` (its current text in `current`).
+    routing::RouteFileEdit fileEdit(const routing::RouteSet &set, std::string *current = nullptr) const;
 
     RouteEditor *m_editor;
     Kind m_kind;
