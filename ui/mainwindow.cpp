@@ -7,9 +7,11 @@
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
 #include "inspect/inspectpanel.h"
+#include "inspect/linksdialog.h"
 #include "inspect/requestspanel.h"
 #include "net/libraryversions.h"
 #include "noticebar.h"
+#include "routing/routeactions.h"
 #include "routing/routeeditor.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
@@ -71,8 +73,6 @@ namespace meshscope {
 namespace {
 
 constexpr int kStatusRefreshMs = 500;
-constexpr int kDefaultInspectWidth = 470;
-constexpr int kDefaultRequestsHeight = 250;
 
 QSettings workspaceSettings() { return QSettings(QStringLiteral("meshscope"), QStringLiteral("meshscope")); }
 
@@ -156,8 +156,7 @@ MainWindow::MainWindow(GraphAggregator *aggregator, const QString &workspace, QW
     connect(m_saveTimer, &QTimer::timeout, this, &MainWindow::saveSettings);
 
     resize(1440, 900);
-    resizeDocks({m_inspectDock}, {kDefaultInspectWidth}, Qt::Horizontal);
-    resizeDocks({m_requestsDock}, {kDefaultRequestsHeight}, Qt::Vertical);
+    applyDefaultDockSizes();
     refreshStatus();
 }
 
@@ -551,9 +550,15 @@ void MainWindow::setRouteEditor(RouteEditor *editor)
     m_routesDock->setFeatures(m_inspectDock->features());
     editor->setObjectName(QStringLiteral("routeEditor"));
     m_routesDock->setWidget(editor);
-    addDockWidget(Qt::RightDockWidgetArea, m_routesDock);
-    tabifyDockWidget(m_inspectDock, m_routesDock);
-    m_inspectDock->raise();
+    // Below Inspect, not tabbed with it: clicking a service shows its numbers and its
+    // routes at once. A layout saved with this dock in it puts it back where it was.
+    if (!restoreDockWidget(m_routesDock)) {
+        addDockWidget(Qt::RightDockWidgetArea, m_routesDock);
+        if (!m_inspectDock->isFloating() && dockWidgetArea(m_inspectDock) == Qt::RightDockWidgetArea)
+            splitDockWidget(m_inspectDock, m_routesDock, Qt::Vertical);
+    }
+    if (m_defaultDockSizes)
+        applyDefaultDockSizes();
     if (QMenu *view = menuBar()->findChild<QMenu *>(QStringLiteral("viewMenu")))
         view->addAction(m_routesDock->toggleViewAction());
     // The graph badges every service some rule routes to, as the edited routes stand.
@@ -610,8 +615,33 @@ void MainWindow::buildStatusBar()
 
 void MainWindow::raiseRouteEditor()
 {
-    if (m_routesDock)
-        m_routesDock->raise();
+    if (!m_routesDock)
+        return;
+    m_routesDock->show();
+    m_routesDock->raise();
+}
+
+void MainWindow::applyDefaultDockSizes()
+{
+    // A third of the width on the right (Inspect over Routes), a quarter of the
+    // height for live requests: at 1280x800 the canvas keeps about 840x450.
+    const int right = std::clamp(width() * 34 / 100, 400, 660);
+    resizeDocks({m_inspectDock}, {right}, Qt::Horizontal);
+    resizeDocks({m_requestsDock}, {std::clamp(height() * 27 / 100, 170, 280)}, Qt::Vertical);
+    if (m_routesDock && dockWidgetArea(m_routesDock) == dockWidgetArea(m_inspectDock)
+        && tabifiedDockWidgets(m_routesDock).isEmpty()) {
+        const int column = std::max(300, height() - 120);
+        resizeDocks({m_inspectDock, m_routesDock}, {column * 7 / 20, column * 13 / 20}, Qt::Vertical);
+    }
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    // Sized for the size the window really opens at (a test's, a small screen's).
+    if (!m_shownOnce && m_defaultDockSizes)
+        applyDefaultDockSizes();
+    m_shownOnce = true;
 }
 
 void MainWindow::setSourceManager(SourceManager *manager)
@@ -625,6 +655,21 @@ void MainWindow::setSourceManager(SourceManager *manager)
     QAction *connections = menu->addAction(tr("&Connections…"), this, [this] { openConnections(); });
     connections->setObjectName(QStringLiteral("connectionsAction"));
     connections->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
+    // Links out (Grafana, Jaeger/Tempo), kept per workspace.
+    QAction *links = menu->addAction(tr("&Links to Grafana and Jaeger…"), this, [this] {
+        auto *dialog = new LinksDialog(m_inspect->linkTemplates(), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &LinksDialog::templatesAccepted, this, [this](const LinkTemplates &links) {
+            m_inspect->setLinkTemplates(links);
+            m_requests->setLinkTemplates(links);
+            if (m_persist) {
+                QSettings s = workspaceSettings();
+                saveLinkTemplates(s, m_workspace, links);
+            }
+        });
+        dialog->open();
+    });
+    links->setObjectName(QStringLiteral("linksAction"));
     if (QMenu *help = menuBar()->findChild<QMenu *>(QStringLiteral("helpMenu")))
         menuBar()->insertMenu(help->menuAction(), menu);
     else
@@ -1174,6 +1219,17 @@ void MainWindow::onNodeClicked(const QString &id)
     const NodeSnapshot *n = m_snapshot ? m_snapshot->node(id.toStdString()) : nullptr;
     m_requests->showNode(id, n ? QString::fromStdString(n->name) : display::nodeLabel(id.toStdString()));
     m_inspectDock->show();
+    focusRoutesFor(id);
+}
+
+void MainWindow::focusRoutesFor(const QString &nodeId)
+{
+    // The rule "Shift traffic..." would edit, selected quietly: no notice when none
+    // routes to the node, and the keyboard stays where it was (on the canvas).
+    if (!m_routeEditor || !m_routesDock->isVisible())
+        return;
+    if (const auto at = routing::findRuleFor(m_routeEditor->editedSet(), nodeId.toStdString()))
+        m_routeEditor->selectRule(at->route, at->rule);
 }
 
 void MainWindow::onEdgeClicked(const QString &id)
@@ -1341,7 +1397,7 @@ void MainWindow::saveSettings() const
     QSettings s = workspaceSettings();
     s.beginGroup(settingsGroup());
     s.setValue(QStringLiteral("geometry"), saveGeometry());
-    s.setValue(QStringLiteral("windowState"), saveState());
+    s.setValue(QStringLiteral("windowState"), saveState(kDockStateVersion));
     s.setValue(QStringLiteral("filter/northSouthOnly"), m_northSouthOnly->isChecked());
     s.setValue(QStringLiteral("filter/eastWestOnly"), m_eastWestOnly->isChecked());
     s.setValue(QStringLiteral("filter/errorsOnly"), m_errorsOnly->isChecked());
@@ -1364,8 +1420,11 @@ void MainWindow::restoreSettings()
     s.beginGroup(settingsGroup());
     if (s.contains(QStringLiteral("geometry")))
         restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
-    if (s.contains(QStringLiteral("windowState")))
-        restoreState(s.value(QStringLiteral("windowState")).toByteArray());
+    // A layout saved by an older version (Routes tabbed with Inspect) is refused and
+    // the docks get the default sizes for this window instead.
+    if (s.contains(QStringLiteral("windowState"))
+        && restoreState(s.value(QStringLiteral("windowState")).toByteArray(), kDockStateVersion))
+        m_defaultDockSizes = false;
     {
         // Restoring fires toggled(); apply the filter once at the end instead.
         const QSignalBlocker b1(m_northSouthOnly), b2(m_eastWestOnly), b3(m_errorsOnly);
@@ -1390,12 +1449,53 @@ void MainWindow::restoreSettings()
     if (!pinned.isEmpty())
         m_canvas->setPinnedPositions(pinned);
     s.endGroup();
+    const LinkTemplates links = loadLinkTemplates(s, m_workspace);
+    m_inspect->setLinkTemplates(links);
+    m_requests->setLinkTemplates(links);
     applyFilter();
     m_saveTimer->stop();  // nothing changed yet
 }
 
+void MainWindow::closeWithoutAsking()
+{
+    m_closeWithoutAsking = true;
+    close();
+}
+
+MainWindow::CloseAnswer MainWindow::askAboutUnappliedRoutes()
+{
+    const int changes = std::max(1, int(m_routeEditor->pendingDiff().summary.size()));
+    const QString question = tr("The routes have %n unapplied change(s). Quit and discard them?", nullptr, changes);
+    if (m_closeQuestion)
+        return m_closeQuestion(question);
+    QMessageBox box(QMessageBox::Warning, tr("Unapplied route changes"), question, QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("unappliedRoutesQuestion"));
+    box.setInformativeText(tr("The data plane keeps serving the routes last applied."));
+    QPushButton *discard = box.addButton(tr("&Discard and Quit"), QMessageBox::DestructiveRole);
+    QPushButton *review = box.addButton(tr("&Review…"), QMessageBox::ActionRole);
+    QPushButton *cancel = box.addButton(QMessageBox::Cancel);
+    box.setDefaultButton(cancel);
+    box.setEscapeButton(cancel);
+    box.exec();
+    if (box.clickedButton() == discard)
+        return CloseAnswer::Discard;
+    return box.clickedButton() == review ? CloseAnswer::Review : CloseAnswer::Cancel;
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!m_closeWithoutAsking && m_routeEditor && m_routeEditor->hasChanges()) {
+        const CloseAnswer answer = askAboutUnappliedRoutes();
+        if (answer != CloseAnswer::Discard) {
+            event->ignore();
+            if (answer == CloseAnswer::Review) {
+                raiseRouteEditor();
+                m_routeEditor->showTab(RouteEditor::Tab::Changes);
+                m_routeEditor->reviewAndApply();  // does nothing while errors block Apply
+            }
+            return;
+        }
+    }
     m_saveTimer->stop();
     saveSettings();
     QMainWindow::closeEvent(event);

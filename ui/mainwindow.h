@@ -15,6 +15,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <utility>
 
 QT_BEGIN_NAMESPACE
@@ -55,11 +56,25 @@ public:
     // A source failed (bind error, demo generator gone): status bar and a notice.
     void reportSourceError(const QString &text);
     void setDemoMode(bool demo);
-    // Docks the route editor beside the inspect panel (when meshscope hosts a control
-    // plane) and adds its traffic actions to a service's context menu.
+    // Docks the route editor below the inspect panel (when meshscope hosts a control
+    // plane), so a service's details and its routes show together; selecting a service
+    // selects the rule routing to it, and its context menu gets the traffic actions.
     void setRouteEditor(RouteEditor *editor);
     RouteEditor *routeEditor() const { return m_routeEditor; }
-    void raiseRouteEditor();  // brings the Routes dock to the front of its tab group
+    void raiseRouteEditor();  // shows the Routes dock (and brings it forward if tabbed)
+
+    // Closing with unapplied route edits asks first: discard them and close, review
+    // them (the window stays open), or cancel. How it asks can be replaced (tests
+    // answer without a dialog); the default is a message box.
+    enum class CloseAnswer { Discard, Review, Cancel };
+    using CloseQuestion = std::function<CloseAnswer(const QString &question)>;
+    void setCloseQuestion(CloseQuestion question) { m_closeQuestion = std::move(question); }
+    // Closes without asking (Ctrl+C or TERM from a terminal or service manager).
+    void closeWithoutAsking();
+
+    QDockWidget *inspectDock() const { return m_inspectDock; }
+    QDockWidget *requestsDock() const { return m_requestsDock; }
+    QDockWidget *routesDock() const { return m_routesDock; }
     // The sources the status bar reports on, one coloured state each, and that
     // Sources > Connections... edits.
     void setSourceManager(SourceManager *manager);
@@ -118,6 +133,7 @@ public Q_SLOTS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
@@ -135,6 +151,10 @@ private:
     void onEdgeClicked(const QString &id);
     void onSelectionCleared();
     void onNodeContextMenu(const QString &id, const QPoint &globalPos);
+    void focusRoutesFor(const QString &nodeId);
+    CloseAnswer askAboutUnappliedRoutes();
+    // Dock sizes in proportion to the window, for a window with no saved layout.
+    void applyDefaultDockSizes();
     void exportWithDialog(ExportFormat format);
     void scheduleSave();
     void refreshSources();
@@ -144,6 +164,14 @@ private:
     void refreshEmptyGuide();
     void placeEmptyGuide();
     QString settingsGroup() const;
+
+    // saveState()'s version. 2: Routes below Inspect, no longer tabbed with it; older
+    // saved layouts are ignored so they cannot bring the tabs back.
+    static constexpr int kDockStateVersion = 2;
+    bool m_defaultDockSizes = true;  // no saved layout was restored: size docks on first show
+    bool m_shownOnce = false;
+    bool m_closeWithoutAsking = false;
+    CloseQuestion m_closeQuestion;
 
     GraphAggregator *m_aggregator;
     QString m_workspace;

@@ -224,7 +224,7 @@ int main(int argc, char **argv)
     QTimer signalPoll;
     QObject::connect(&signalPoll, &QTimer::timeout, &app, [&window] {
         if (g_interrupted)
-            window.close();
+            window.closeWithoutAsking();  // no question a terminal or service manager cannot answer
     });
     signalPoll.start(100);
     QObject::connect(&app, &QApplication::lastWindowClosed, &app, &QCoreApplication::quit);

@@ -388,13 +388,7 @@ void CanvasRenderer::paintExpanded(
         raster->draw();
 
     // Nodes.
-    m_visibleNodes.clear();
-    const double nodeMargin = kNodeRadius * 1.3 + (s >= kLabelScale ? kLabelHalfWidth : 0);
-    const QRectF nodeView = graphView.adjusted(-nodeMargin, -nodeMargin - kLabelDepth, nodeMargin, nodeMargin);
-    for (size_t i = 0; i < nodes.size(); ++i) {
-        if (nodes[i].visible && nodeView.contains(nodes[i].pos))
-            m_visibleNodes.push_back(int(i));
-    }
+    culledNodes(scene, o, m_visibleNodes);
     stats.nodes = int(m_visibleNodes.size());
     if (far) {
         const double side = std::max(2.5, 2 * kNodeRadius * s * 0.9);
@@ -445,11 +439,26 @@ void CanvasRenderer::paintExpanded(
         paintEdgeLabels(p, scene, o, m_visibleEdges, stats);
 }
 
-void CanvasRenderer::paintNodeLabels(
-    QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible, RenderStats &stats)
+void CanvasRenderer::culledNodes(const GraphScene &scene, const RenderOptions &o, std::vector<int> &out)
 {
-    if (visible.size() > 3000)
-        return;  // cannot be read anyway, and would cost more than the rest of the frame
+    const QRectF graphView = o.view.unmap(QRectF(QPointF(0, 0), QSizeF(o.size)));
+    const double s = o.view.scale;
+    const double nodeMargin = kNodeRadius * 1.3 + (s >= kLabelScale ? kLabelHalfWidth : 0);
+    const QRectF nodeView = graphView.adjusted(-nodeMargin, -nodeMargin - kLabelDepth, nodeMargin, nodeMargin);
+    out.clear();
+    const auto &nodes = scene.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].visible && nodeView.contains(nodes[i].pos))
+            out.push_back(int(i));
+    }
+}
+
+std::vector<CanvasRenderer::NodeLabel> CanvasRenderer::layoutNodeLabels(
+    const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible)
+{
+    std::vector<NodeLabel> labels;
+    if (visible.size() > 3000 || o.view.scale < kLabelScale || collapsedAt(scene, o.view.scale, o.semanticZoom))
+        return labels;  // cannot be read anyway, and would cost more than the rest of the frame
     const double s = o.view.scale;
     const bool detail = s >= kDetailScale;
     const QFont nameFont = labelFont(std::max(11.5 * s, kMinLabelPx), true);
@@ -479,12 +488,6 @@ void CanvasRenderer::paintNodeLabels(
         }
     }
 
-    struct Label {
-        QPointF namePos, subPos;
-        QString name, sub;
-        QRectF pill;
-    };
-    std::vector<Label> labels;
     labels.reserve(visible.size());
     for (size_t k = 0; k < visible.size(); ++k) {
         const int i = visible[k];
@@ -492,7 +495,8 @@ void CanvasRenderer::paintNodeLabels(
         const SceneNode &n = scene.nodes()[size_t(i)];
         const NodeSnapshot &data = scene.nodeData(i);
         const QPointF c = o.view.map(n.pos);
-        Label l;
+        NodeLabel l;
+        l.node = i;
         l.name = nodeTitle(data);
         double wn = fmName.horizontalAdvance(l.name);
         if (wn > maxWidth && !data.version.empty()) {
@@ -522,22 +526,35 @@ void CanvasRenderer::paintNodeLabels(
         l.subPos = QPointF(c.x() - ws / 2, top + pad + fmName.height() + fmSub.ascent());
         labels.push_back(std::move(l));
     }
+    return labels;
+}
+
+void CanvasRenderer::paintNodeLabels(
+    QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible, RenderStats &stats)
+{
+    const std::vector<NodeLabel> labels = layoutNodeLabels(scene, o, visible);
+    if (labels.empty())
+        return;
+    const double s = o.view.scale;
+    const bool detail = s >= kDetailScale;
+    const QFont nameFont = labelFont(std::max(11.5 * s, kMinLabelPx), true);
+    const QFont subFont = labelFont(std::max(9.5 * s, kMinLabelPx - 1));
     // Grouped by font and colour so the painter switches state three times, not 3n.
     p.setPen(Qt::NoPen);
     p.setBrush(labelBackground());
     p.setRenderHint(QPainter::Antialiasing, labels.size() < 600);
     const double radius = 3 * std::max(1.0, s);
-    for (const Label &l : labels)
+    for (const NodeLabel &l : labels)
         p.drawRoundedRect(l.pill, radius, radius);
     p.setRenderHint(QPainter::TextAntialiasing, true);
     p.setFont(nameFont);
     p.setPen(text());
-    for (const Label &l : labels)
+    for (const NodeLabel &l : labels)
         p.drawText(l.namePos, l.name);
     if (detail) {
         p.setFont(subFont);
         p.setPen(textMuted());
-        for (const Label &l : labels) {
+        for (const NodeLabel &l : labels) {
             if (!l.sub.isEmpty())
                 p.drawText(l.subPos, l.sub);
         }
@@ -741,6 +758,26 @@ void CanvasRenderer::paintCollapsed(
             y += fmInfo.height();
         }
     }
+}
+
+QImage CanvasRenderer::legendChipImage(qreal dpr)
+{
+    const QFont font = labelFont(11);
+    const QFontMetricsF fm(font);
+    const QString text = QStringLiteral("Legend \u25b8");
+    const QSizeF size(std::ceil(fm.horizontalAdvance(text) + 20), std::ceil(fm.height() + 10));
+    QImage img((size * dpr).toSize(), QImage::Format_ARGB32_Premultiplied);
+    img.setDevicePixelRatio(dpr);
+    img.fill(Qt::transparent);
+    QPainter p(&img);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
+    p.setBrush(QColor(0x16, 0x1b, 0x22, 232));
+    p.drawRoundedRect(QRectF(QPointF(0.5, 0.5), size - QSizeF(1, 1)), 6, 6);
+    p.setFont(font);
+    p.setPen(textMuted());
+    p.drawText(QRectF(QPointF(0, 0), size), Qt::AlignCenter, text);
+    return img;
 }
 
 QImage CanvasRenderer::legendImage(qreal dpr, bool routing)

@@ -13,6 +13,7 @@
 #include <QImage>
 #include <QLineF>
 #include <QSize>
+#include <QString>
 
 #include <array>
 #include <vector>
@@ -64,6 +65,21 @@ public:
     // The legend panel (node shapes, NS/EW, health colours, and the routing badge
     // when `routing`) as an image.
     static QImage legendImage(qreal devicePixelRatio, bool routing = false);
+    // The legend folded away: a small "Legend" chip that opens it again.
+    static QImage legendChipImage(qreal devicePixelRatio);
+
+    // A node's name label as painted: its text and the pill behind it (logical pixels).
+    struct NodeLabel {
+        int node = -1;  // index into scene.nodes()
+        QPointF namePos, subPos;
+        QString name, sub;
+        QRectF pill;
+    };
+    // The visible nodes a render at `options` draws (the viewport with a margin).
+    static void culledNodes(const GraphScene &scene, const RenderOptions &options, std::vector<int> &out);
+    // Labels of `nodes` at `options`; none when zoomed out too far for labels.
+    static std::vector<NodeLabel> layoutNodeLabels(
+        const GraphScene &scene, const RenderOptions &options, const std::vector<int> &nodes);
 
     // Screen rectangle of a namespace box in the collapsed view.
     static QRectF groupBox(const SceneGroup &group, const ViewTransform &view);

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <set>
 
 namespace meshscope {
@@ -36,6 +37,8 @@ namespace {
 constexpr double kMinZoom = 0.01;
 constexpr double kMaxZoom = 4.0;
 constexpr double kMaxFitZoom = 1.2;  // a tiny graph is not blown up beyond legibility
+// How far a label at its minimum font size may reach below a node's footprint.
+constexpr double kLabelOverhang = 10;
 constexpr int kAnimationIntervalMs = 33;
 constexpr int kMaxAnimatedEdges = 3000;
 // A first layout of this many nodes runs on a pool thread (it takes ~50-250 ms).
@@ -149,9 +152,48 @@ struct GraphCanvas::Private {
     QElapsedTimer animationClock;
     QPixmap dot, errorDot;
 
-    QImage legend;
+    QImage legendFull, legendChip;  // cached at legendDpr, the full one with legendRouting
     qreal legendDpr = 0;
     bool legendRouting = false;
+    std::optional<bool> legendFoldChoice;  // the user's click; until then, by room
+
+    void refreshLegendImages()
+    {
+        const qreal dpr = q->devicePixelRatioF();
+        const bool routing = scene && scene->routedNodeCount() > 0;
+        if (legendFull.isNull() || legendDpr != dpr || legendRouting != routing) {
+            legendFull = CanvasRenderer::legendImage(dpr, routing);
+            legendChip = CanvasRenderer::legendChipImage(dpr);
+            legendDpr = dpr;
+            legendRouting = routing;
+        }
+    }
+
+    // Folded by the user's choice, else when the full legend would fill most of the
+    // canvas width (a small screen with every dock open) or an eighth of its height.
+    bool legendCollapsed()
+    {
+        if (legendFoldChoice)
+            return *legendFoldChoice;
+        refreshLegendImages();
+        const QSizeF full = legendFull.deviceIndependentSize();
+        return full.width() > q->width() * 0.6 || full.height() * 8 > q->height();
+    }
+
+    const QImage &legendImage()
+    {
+        const bool folded = legendCollapsed();
+        return folded ? legendChip : legendFull;
+    }
+
+    // Widget rectangle of the legend (or its chip), bottom left; null when hidden.
+    QRectF legendRect()
+    {
+        if (!legendVisible)
+            return {};
+        const QSizeF size = legendImage().deviceIndependentSize();
+        return QRectF(QPointF(12, q->height() - size.height() - 12), size);
+    }
 
     // Services with routing rules (RouteEditor::routedServices()) and their tooltip lines.
     QHash<QString, QString> routedInput;
@@ -265,10 +307,12 @@ struct GraphCanvas::Private {
         changed();
     }
 
-    QRectF fitArea() const
+    QRectF fitArea()
     {
-        // Leave room for the legend along the bottom.
-        const double bottom = legendVisible ? 64 : 24;
+        // Leave the band along the bottom to the legend, and a little more: at small
+        // zooms labels keep a minimum font size and reach below a node's footprint.
+        const QRectF legendBox = legendRect();
+        const double bottom = legendBox.isNull() ? 24 : q->height() - legendBox.top() + kLabelOverhang;
         return QRectF(24, 24, std::max(1, q->width() - 48), std::max(1.0, q->height() - 24 - bottom));
     }
 
@@ -576,8 +620,9 @@ QImage GraphCanvas::renderImage(const QSize &size) const
     if (!d->scene || d->scene->visibleBounds().isNull())
         return blank;
     const QRectF b = d->scene->visibleBounds();
-    const QRectF area(
-        24, 24, std::max(1, size.width() - 48), std::max(1, size.height() - 48 - (d->legendVisible ? 48 : 0)));
+    const QImage legend = CanvasRenderer::legendImage(1.0, d->scene->routedNodeCount() > 0);
+    const QRectF area(24, 24, std::max(1, size.width() - 48),
+        std::max(1, size.height() - 48 - (d->legendVisible ? legend.height() + 12 : 0)));
     RenderOptions o;
     o.size = size;
     o.view.scale = std::min(area.width() / b.width(), area.height() / b.height());
@@ -587,7 +632,6 @@ QImage GraphCanvas::renderImage(const QSize &size) const
     QImage image = d->guiRenderer.render(*d->scene, o);
     if (d->legendVisible) {
         QPainter p(&image);
-        const QImage legend = CanvasRenderer::legendImage(1.0, d->scene->routedNodeCount() > 0);
         p.drawImage(QPointF(12, size.height() - legend.height() - 12), legend);
     }
     return image;
@@ -766,7 +810,34 @@ bool GraphCanvas::isCollapsed() const { return d->collapsed(); }
 void GraphCanvas::setLegendVisible(bool on)
 {
     d->legendVisible = on;
-    update();
+    if (d->autoFit)
+        d->fit();
+    d->changed();
+}
+
+void GraphCanvas::setLegendCollapsed(bool collapsed)
+{
+    d->legendFoldChoice = collapsed;
+    if (d->autoFit)
+        d->fit();
+    d->changed();
+}
+
+bool GraphCanvas::isLegendCollapsed() const { return d->legendCollapsed(); }
+
+QRectF GraphCanvas::legendRect() const { return d->legendRect(); }
+
+QHash<QString, QRectF> GraphCanvas::nodeLabelRects() const
+{
+    QHash<QString, QRectF> out;
+    if (!d->scene)
+        return out;
+    const RenderOptions o = d->currentOptions();
+    std::vector<int> nodes;
+    CanvasRenderer::culledNodes(*d->scene, o, nodes);
+    for (const CanvasRenderer::NodeLabel &l : CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes))
+        out.insert(d->scene->nodeId(l.node), l.pill);
+    return out;
 }
 
 QString GraphCanvas::nodeAt(const QPoint &widgetPos) const
@@ -893,14 +964,8 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
         p.drawText(q->rect(), Qt::AlignCenter, QStringLiteral("Nothing matches the current filter"));
     }
     if (legendVisible) {
-        const qreal dpr = q->devicePixelRatioF();
-        const bool routing = scene && scene->routedNodeCount() > 0;
-        if (legend.isNull() || legendDpr != dpr || legendRouting != routing) {
-            legend = CanvasRenderer::legendImage(dpr, routing);
-            legendDpr = dpr;
-            legendRouting = routing;
-        }
-        p.drawImage(QPointF(12, q->height() - legend.height() / dpr - 12), legend);
+        const QRectF box = legendRect();
+        p.drawImage(box.topLeft(), legendImage());
     }
     paintHud(p);
 }
@@ -1034,11 +1099,8 @@ void GraphCanvas::Private::paintHud(QPainter &p)
     const double x = q->width() - fm.horizontalAdvance(text) - 14;
     double y = q->height() - 14 - fm.descent();
     // In a narrow canvas the legend reaches this corner: the counts go above it.
-    if (legendVisible && !legend.isNull()) {
-        const qreal dpr = legend.devicePixelRatio();
-        if (x < 12 + legend.width() / dpr + 8)
-            y = q->height() - 12 - legend.height() / dpr - 6 - fm.descent();
-    }
+    if (const QRectF box = legendRect(); !box.isNull() && x < box.right() + 8)
+        y = box.top() - 6 - fm.descent();
     p.drawText(QPointF(x, y), text);
 }
 
@@ -1108,6 +1170,14 @@ void GraphCanvas::hideEvent(QHideEvent *event)
 
 bool GraphCanvas::event(QEvent *event)
 {
+    if (event->type() == QEvent::ToolTip && d->legendRect().contains(static_cast<QHelpEvent *>(event)->pos())) {
+        auto *help = static_cast<QHelpEvent *>(event);
+        QToolTip::showText(help->globalPos(),
+            d->legendCollapsed() ? QStringLiteral("Show the legend: node shapes, edge styles, health colours")
+                                 : QStringLiteral("Fold the legend away"),
+            this);
+        return true;
+    }
     if (event->type() == QEvent::ToolTip && d->scene) {
         auto *help = static_cast<QHelpEvent *>(event);
         const int node = d->nodeIndexAt(help->pos());
@@ -1135,6 +1205,11 @@ void GraphCanvas::mousePressEvent(QMouseEvent *event)
     d->dragging = false;
     d->pressNodeId.clear();
     d->pressEdgeId.clear();
+    if (d->legendRect().contains(event->position())) {
+        d->press = Private::Press::None;
+        setLegendCollapsed(!d->legendCollapsed());
+        return;
+    }
     const int node = d->nodeIndexAt(event->position());
     if (node >= 0) {
         d->press = Private::Press::Node;
@@ -1155,7 +1230,8 @@ void GraphCanvas::mouseMoveEvent(QMouseEvent *event)
 {
     if (d->press == Private::Press::None) {
         // Hovering: show what a click would do.
-        const bool hit = d->nodeIndexAt(event->position()) >= 0 || d->edgeIndexAt(event->position()) >= 0;
+        const bool hit = d->legendRect().contains(event->position()) || d->nodeIndexAt(event->position()) >= 0
+            || d->edgeIndexAt(event->position()) >= 0;
         setCursor(hit ? Qt::PointingHandCursor : Qt::OpenHandCursor);
         return;
     }

@@ -87,6 +87,15 @@ public:
     void setSemanticZoomEnabled(bool on);
     bool isCollapsed() const;
     void setLegendVisible(bool on);
+    // The legend sits in the bottom-left corner; a click folds it into a small chip and
+    // opens it again. Until the user clicks, it starts folded where the full legend
+    // would fill most of the canvas. Fit to view keeps the graph above it.
+    void setLegendCollapsed(bool collapsed);
+    bool isLegendCollapsed() const;
+    QRectF legendRect() const;  // widget coordinates; null when hidden
+    // The node name labels as drawn at the current view, widget coordinates, by node
+    // id; empty when zoomed out too far for labels.
+    QHash<QString, QRectF> nodeLabelRects() const;
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
     QTransform viewTransform() const;  // graph coordinates -> widget coordinates
 

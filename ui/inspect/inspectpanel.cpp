@@ -10,14 +10,17 @@
 #include "sources/sourcemanager.h"
 #include "telemetry/prometheus/prometheussource.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QFontMetrics>
 #include <QFrame>
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
+#include <QMenu>
 #include <QRegularExpression>
 #include <QScrollArea>
 #include <QSettings>
@@ -26,6 +29,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -284,6 +288,7 @@ QWidget *InspectPanel::buildDetails()
     windowRow->addWidget(windowLabel);
     windowRow->addWidget(m_windowPicker);
     windowRow->addStretch(1);
+    windowRow->addWidget(buildGrafanaButton(page));
     v->addSpacing(4);
     v->addLayout(windowRow);
     m_chartNote = new QLabel(page);
@@ -442,6 +447,7 @@ void InspectPanel::showSelection()
     for (TimeSeriesChart *c : {m_requestsChart, m_errorsChart, m_latencyChart})
         c->clearPoints();
     refresh();
+    updateLinkActions();
     m_timer->start();
 }
 
@@ -920,6 +926,98 @@ void InspectPanel::drawPrometheusPoints()
                     .arg(QDateTime::fromSecsSinceEpoch(nowSecond + int64_t(rows.front().x))
                              .toString(window > 86400 ? QStringLiteral("ddd HH:mm") : QStringLiteral("HH:mm")));
     m_chartNote->setText(note.join(QStringLiteral("  ·  ")));
+}
+
+// --- links out ----------------------------------------------------------------------
+
+QToolButton *InspectPanel::buildGrafanaButton(QWidget *parent)
+{
+    m_grafanaRps = new QAction(tr("Request rate in Grafana"), this);
+    m_grafanaRps->setObjectName(QStringLiteral("grafanaRequestsAction"));
+    m_grafanaErrors = new QAction(tr("Error rate in Grafana"), this);
+    m_grafanaErrors->setObjectName(QStringLiteral("grafanaErrorsAction"));
+    for (auto [action, rate] :
+        {std::pair {m_grafanaRps, MeshRate::Requests}, std::pair {m_grafanaErrors, MeshRate::Errors}}) {
+        connect(action, &QAction::triggered, this, [this, rate] {
+            const QUrl url = grafanaUrl(rate);
+            if (!url.isValid())
+                return;
+            if (m_openUrl)
+                m_openUrl(url);
+            else
+                QDesktopServices::openUrl(url);
+        });
+    }
+    auto *menu = new QMenu(parent);
+    menu->addAction(m_grafanaRps);
+    menu->addAction(m_grafanaErrors);
+    m_grafanaButton = new QToolButton(parent);
+    m_grafanaButton->setObjectName(QStringLiteral("openInGrafana"));
+    m_grafanaButton->setText(tr("Open in Grafana"));
+    m_grafanaButton->setMenu(menu);
+    m_grafanaButton->setPopupMode(QToolButton::InstantPopup);
+    m_grafanaButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    updateLinkActions();
+    return m_grafanaButton;
+}
+
+void InspectPanel::setLinkTemplates(const LinkTemplates &links)
+{
+    m_links = links;
+    updateLinkActions();
+}
+
+void InspectPanel::setUrlOpener(UrlOpener opener) { m_openUrl = std::move(opener); }
+
+QUrl InspectPanel::grafanaUrl(MeshRate rate) const
+{
+    const QString id = m_node.isEmpty() ? m_edge : m_node;
+    if (id.isEmpty() || m_links.grafana.trimmed().isEmpty()
+        || !LinkTemplate::validate(LinkTemplate::Kind::Grafana, m_links.grafana).isEmpty())
+        return {};
+    // In the labels of the Prometheus source that reports the item, over its rate
+    // window; otherwise Istio's, over a minute.
+    MeshQueryOptions options;
+    const QString origin = prometheusOrigin();
+    if (const PrometheusSource *source
+        = origin.isEmpty() ? nullptr : m_sources->prometheusSource(origin.toStdString())) {
+        options.mesh = source->config().mesh;
+        options.selector = source->config().selector;
+        options.windowSeconds = source->config().windowSeconds;
+    }
+    const QString promql = MeshMetrics::itemQuery(id.toStdString(), rate, options);
+    if (promql.isEmpty())
+        return {};
+    const qint64 toMs = m_snapshot && m_snapshot->timeMs > 0 ? m_snapshot->timeMs : QDateTime::currentMSecsSinceEpoch();
+    const qint64 fromMs = toMs - qint64(m_windowSeconds) * 1000;
+    return LinkTemplate::expand(LinkTemplate::Kind::Grafana, m_links.grafana,
+        LinkTemplate::grafanaValues(id.toStdString(), promql, fromMs, toMs));
+}
+
+void InspectPanel::updateLinkActions()
+{
+    if (!m_grafanaButton)
+        return;
+    const QString id = m_node.isEmpty() ? m_edge : m_node;
+    const QString problem = LinkTemplate::validate(LinkTemplate::Kind::Grafana, m_links.grafana);
+    QString tip;
+    bool enabled = false;
+    if (m_links.grafana.trimmed().isEmpty()) {
+        tip = tr("No Grafana link is set for this workspace: add one in Sources › Links to Grafana and Jaeger…, with "
+                 "{promql} where the query goes.");
+    } else if (!problem.isEmpty()) {
+        tip = problem + QLatin1Char(' ') + tr("Fix it in Sources › Links to Grafana and Jaeger….");
+    } else if (!id.isEmpty() && MeshMetrics::itemQuery(id.toStdString(), MeshRate::Requests, {}).isEmpty()) {
+        tip = tr("The folded node stands for many services: there is no one query to open.");
+    } else {
+        enabled = true;
+        tip = tr("Open this %1's request rate or error rate as PromQL in Grafana, over the chart window.")
+                  .arg(m_edge.isEmpty() ? tr("node") : tr("edge"));
+    }
+    m_grafanaButton->setEnabled(enabled);
+    m_grafanaButton->setToolTip(tip);
+    m_grafanaRps->setEnabled(enabled);
+    m_grafanaErrors->setEnabled(enabled);
 }
 
 }  // namespace meshscope

@@ -16,18 +16,21 @@
 #include "graph/graphsnapshot.h"
 #include "graph/windowstats.h"
 #include "telemetry/envoyadmin/envoyadmin.h"
+#include "telemetry/linktemplates.h"
 #include "telemetry/prometheus/meshmetrics.h"
 
 #include <QHash>
 #include <QMetaObject>
 #include <QPointer>
 #include <QString>
+#include <QUrl>
 #include <QWidget>
 
 #include <cstdint>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QAction;
 class QComboBox;
 class QGridLayout;
 class QLabel;
@@ -36,6 +39,7 @@ class QStackedWidget;
 class QTabWidget;
 class QTableView;
 class QTimer;
+class QToolButton;
 QT_END_NAMESPACE
 
 namespace meshscope {
@@ -105,6 +109,18 @@ public:
     };
     HistoryRequest lastHistoryRequest() const { return m_promAsked; }
 
+    // Links out (Sources > Links to Grafana and Jaeger...): "Open in Grafana" opens the
+    // inspected node's or edge's request rate or error rate (MeshMetrics::itemQuery, in
+    // the labels of the Prometheus source that reports it, else Istio's) over the chart
+    // window. Disabled, saying why, without a template or for the folded node.
+    void setLinkTemplates(const LinkTemplates &links);
+    LinkTemplates linkTemplates() const { return m_links; }
+    void setUrlOpener(UrlOpener opener);  // default: QDesktopServices::openUrl
+    // What the action would open now; invalid when it is disabled.
+    QUrl grafanaUrl(MeshRate rate) const;
+    QToolButton *grafanaButton() const { return m_grafanaButton; }
+    QAction *grafanaAction(MeshRate rate) const { return rate == MeshRate::Errors ? m_grafanaErrors : m_grafanaRps; }
+
     PeersTableModel *inboundModel() const { return m_inbound; }
     PeersTableModel *outboundModel() const { return m_outbound; }
     QSortFilterProxyModel *inboundProxy() const { return m_inboundProxy; }
@@ -173,6 +189,14 @@ private:
     QHash<QString, std::vector<EnvoyClusterHealth>> m_upstreamHealth;
     void refreshUpstreams();
     QTimer *m_timer;
+
+    QToolButton *buildGrafanaButton(QWidget *parent);
+    void updateLinkActions();
+    LinkTemplates m_links;
+    UrlOpener m_openUrl;
+    QToolButton *m_grafanaButton = nullptr;
+    QAction *m_grafanaRps = nullptr;
+    QAction *m_grafanaErrors = nullptr;
 
     QComboBox *m_windowPicker = nullptr;
     QLabel *m_chartNote = nullptr;

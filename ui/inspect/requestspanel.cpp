@@ -8,7 +8,9 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QDir>
+#include <QEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -27,12 +29,65 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace meshscope {
 
 namespace {
 constexpr int kPollMs = 250;
 constexpr int kRows = 5000;
+
+// Keeps every column of the requests table in view as it narrows: Path (which
+// stretches) gives up its room first, then From, To and Trace ID shrink together down
+// to a floor (their text elides in the middle, the ends of ids being what tells them
+// apart); only below the floors does the table scroll sideways. A column the user
+// drags keeps its width until the table is resized again.
+class RequestColumnFitter : public QObject {
+public:
+    RequestColumnFitter(QTableView *view, std::vector<int> natural, std::vector<int> floor)
+        : QObject(view)
+        , m_view(view)
+        , m_natural(std::move(natural))
+        , m_floor(std::move(floor))
+    {
+        view->viewport()->installEventFilter(this);
+    }
+
+    bool eventFilter(QObject *, QEvent *event) override
+    {
+        if (event->type() == QEvent::Resize)
+            fit();
+        return false;
+    }
+
+    void fit()
+    {
+        QHeaderView *h = m_view->horizontalHeader();
+        const int columns = int(m_natural.size());
+        int fixed = 0, slack = 0;
+        for (int c = 0; c < columns; ++c) {
+            if (c == RequestsTableModel::Path)
+                continue;
+            fixed += m_natural[size_t(c)];
+            slack += m_natural[size_t(c)] - m_floor[size_t(c)];
+        }
+        const int pathFloor = m_floor[RequestsTableModel::Path];
+        const int deficit = std::max(0, fixed + pathFloor - m_view->viewport()->width());
+        const double share = slack > 0 ? std::min(1.0, double(deficit) / slack) : 0.0;
+        for (int c = 0; c < columns; ++c) {
+            if (c == RequestsTableModel::Path)
+                continue;
+            const int natural = m_natural[size_t(c)];
+            h->resizeSection(c, natural - int(std::ceil((natural - m_floor[size_t(c)]) * share)));
+        }
+    }
+
+private:
+    QTableView *m_view;
+    std::vector<int> m_natural, m_floor;
+};
+
 }  // namespace
 
 RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
@@ -106,6 +161,17 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
         if (current.isValid())
             QApplication::clipboard()->setText(current.siblingAtColumn(RequestsTableModel::TraceId).data().toString());
     });
+    m_openTrace = new QAction(tr("Open trace in Jaeger/Tempo"), this);
+    m_openTrace->setObjectName(QStringLiteral("openTraceAction"));
+    connect(m_openTrace, &QAction::triggered, this, [this] {
+        const QUrl url = currentRowTraceUrl();
+        if (!url.isValid())
+            return;
+        if (m_openUrl)
+            m_openUrl(url);
+        else
+            QDesktopServices::openUrl(url);
+    });
     m_exportCsv->setObjectName(QStringLiteral("exportCsvAction"));
     m_exportCsv->setToolTip(tr("Save the rows shown (after the filter) as CSV"));
     connect(m_exportCsv, &QAction::triggered, this, &RequestsPanel::exportWithDialog);
@@ -142,12 +208,23 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
     QHeaderView *h = m_view->horizontalHeader();
     h->setHighlightSections(false);
     h->setStretchLastSection(false);
-    // Fixed widths: measuring 5,000 rows per flush (ResizeToContents) would be the slow part.
+    // Widths from character counts: measuring 5,000 rows per flush (ResizeToContents)
+    // would be the slow part. Floors for a narrow table: ids keep both ends.
     const int cw = m_view->fontMetrics().averageCharWidth();
     const int widths[] = {14, 18, 18, 8, 34, 14, 10, 8, 34};
+    const int floors[] = {14, 10, 10, 8, 12, 9, 9, 6, 12};
+    std::vector<int> natural, floor;
+    for (int c = 0; c < RequestsTableModel::ColumnCount; ++c) {
+        natural.push_back(widths[c] * cw + 12);
+        floor.push_back(floors[c] * cw + 12);
+    }
+    // A whole W3C trace id when there is room: 32 hex digits.
+    natural[RequestsTableModel::TraceId]
+        = m_view->fontMetrics().horizontalAdvance(QStringLiteral("0123456789abcdef0123456789abcdef")) + 16;
     for (int c = 0; c < RequestsTableModel::ColumnCount; ++c)
-        h->resizeSection(c, widths[c] * cw + 12);
+        h->resizeSection(c, natural[size_t(c)]);
     h->setSectionResizeMode(RequestsTableModel::Path, QHeaderView::Stretch);
+    new RequestColumnFitter(m_view, std::move(natural), std::move(floor));
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_view, &QWidget::customContextMenuRequested, this, &RequestsPanel::showContextMenu);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this, &RequestsPanel::updateActions);
@@ -278,6 +355,12 @@ void RequestsPanel::updateActions()
     m_copyCurl->setEnabled(m_model->isHttp(row));
     m_copyTraceId->setEnabled(
         current.isValid() && !current.siblingAtColumn(RequestsTableModel::TraceId).data().toString().isEmpty());
+    const bool linkSet = !m_links.trace.trimmed().isEmpty();
+    m_openTrace->setEnabled(currentRowTraceUrl().isValid());
+    m_openTrace->setToolTip(linkSet
+            ? tr("Open the selected request's trace in Jaeger or Tempo")
+            : tr("No trace link is set for this workspace: add one in Sources › Links to Grafana and Jaeger…, with "
+                 "{trace_id} where the trace ID goes."));
 }
 
 void RequestsPanel::showContextMenu(const QPoint &pos)
@@ -289,12 +372,40 @@ void RequestsPanel::showContextMenu(const QPoint &pos)
     QMenu menu(this);
     menu.addAction(m_copyCurl);
     menu.addAction(m_copyTraceId);
+    menu.addAction(m_openTrace);
     menu.addSeparator();
     menu.addAction(m_exportCsv);
     if (!m_copyCurl->isEnabled() && at.isValid())
         m_copyCurl->setText(tr("Copy as curl (HTTP requests only)"));
+    // A row with a trace but no link set says where the link is set.
+    if (!m_openTrace->isEnabled() && !currentTraceId().isEmpty() && m_links.trace.trimmed().isEmpty())
+        m_openTrace->setText(tr("Open trace in Jaeger/Tempo (no link set: see the Sources menu)"));
     menu.exec(m_view->viewport()->mapToGlobal(pos));
     m_copyCurl->setText(tr("Copy as curl"));
+    m_openTrace->setText(tr("Open trace in Jaeger/Tempo"));
+}
+
+void RequestsPanel::setLinkTemplates(const LinkTemplates &links)
+{
+    m_links = links;
+    updateActions();
+}
+
+void RequestsPanel::setUrlOpener(UrlOpener opener) { m_openUrl = std::move(opener); }
+
+QString RequestsPanel::currentTraceId() const
+{
+    const QModelIndex current = m_view->currentIndex();
+    return current.isValid() ? current.siblingAtColumn(RequestsTableModel::TraceId).data().toString() : QString();
+}
+
+QUrl RequestsPanel::currentRowTraceUrl() const
+{
+    const QString traceId = currentTraceId();
+    if (traceId.isEmpty() || m_links.trace.trimmed().isEmpty()
+        || !LinkTemplate::validate(LinkTemplate::Kind::Trace, m_links.trace).isEmpty())
+        return {};
+    return LinkTemplate::expand(LinkTemplate::Kind::Trace, m_links.trace, LinkTemplate::traceValues(traceId));
 }
 
 QString RequestsPanel::currentRowCurl() const

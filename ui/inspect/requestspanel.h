@@ -7,9 +7,11 @@
 // The shown rows export to CSV; an HTTP row copies as a curl command.
 
 #include "model/requestevent.h"
+#include "telemetry/linktemplates.h"
 
 #include <QByteArray>
 #include <QString>
+#include <QUrl>
 #include <QWidget>
 
 #include <cstdint>
@@ -53,6 +55,14 @@ public:
     // Set when the text filter hides every request in scope; "" otherwise.
     QString filterHint() const;
 
+    // Links out: "Open trace in Jaeger/Tempo" fills the workspace's trace template
+    // with the current row's trace ID (Sources > Links to Grafana and Jaeger...).
+    void setLinkTemplates(const LinkTemplates &links);
+    void setUrlOpener(UrlOpener opener);  // default: QDesktopServices::openUrl
+    // The current row's trace link; invalid without a trace ID or a valid template.
+    QUrl currentRowTraceUrl() const;
+    QAction *openTraceAction() const { return m_openTrace; }
+
     RequestsTableModel *model() const { return m_model; }
     QSortFilterProxyModel *proxy() const { return m_proxy; }
     QTableView *view() const { return m_view; }
@@ -87,6 +97,10 @@ private:
     QAction *m_copyCurl;
     QAction *m_copyTraceId;
     QAction *m_exportCsv;
+    QAction *m_openTrace = nullptr;
+    QString currentTraceId() const;
+    LinkTemplates m_links;
+    UrlOpener m_openUrl;
 };
 
 }  // namespace meshscope

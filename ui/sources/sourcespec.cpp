@@ -10,8 +10,6 @@
 
 namespace meshscope {
 
-namespace {
-
 // The same rule MainWindow uses for its workspace group: one level below "workspaces".
 QString workspaceGroup(const QString &workspace)
 {
@@ -19,6 +17,8 @@ QString workspaceGroup(const QString &workspace)
     name.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('\\'), QLatin1Char('_'));
     return QStringLiteral("workspaces/") + name;
 }
+
+namespace {
 
 QString checkFile(const QString &what, const QString &path)
 {

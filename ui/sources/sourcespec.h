@@ -58,6 +58,10 @@ struct SourceSpec {
     static bool isHostPort(const QString &address);  // "HOST:PORT", port 0..65535
 };
 
+// A workspace's settings group: "workspaces/<name>", slashes in the name made '_' so
+// that it stays one level deep.
+QString workspaceGroup(const QString &workspace);
+
 // QSettings layout: workspaces/<workspace>/sources/<i>/{id,kind,name,...}. Sources
 // from the command line are skipped; secrets are never written.
 QList<SourceSpec> loadSourceSpecs(QSettings &settings, const QString &workspace);

@@ -2,6 +2,7 @@
 
 #include "model/text.h"
 
+#include <QRegularExpression>
 #include <QStringList>
 
 #include <algorithm>
@@ -545,9 +546,159 @@ bool isIstio(MeshQueryKind k)
 
 std::string nsOfNodeId(const std::string &id) { return parseNodeId(id).ns; }
 
+// ---- queries for one node or edge (links out) -----------------------------------------
+
+QString promString(const QString &v)
+{
+    QString s = v;
+    s.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
+    s.replace(QLatin1Char('"'), QLatin1String("\\\""));
+    return QLatin1Char('"') + s + QLatin1Char('"');
+}
+
+QString promString(const std::string &v) { return promString(QString::fromStdString(v)); }
+
+// A host with or without its port, as hostOf strips ports from authorities.
+QString hostPattern(const std::string &host)
+{
+    return promString(QRegularExpression::escape(QString::fromStdString(host)) + QStringLiteral("(:[0-9]+)?"));
+}
+
+QString rangeText(int seconds)
+{
+    if (seconds % 3600 == 0)
+        return QString::number(seconds / 3600) + QLatin1Char('h');
+    if (seconds % 60 == 0)
+        return QString::number(seconds / 60) + QLatin1Char('m');
+    return QString::number(seconds) + QLatin1Char('s');
+}
+
+bool isWorkload(const NodeRef &r) { return r.kind == NodeKind::Service || r.kind == NodeKind::Gateway; }
+
+// The Istio labels naming a mesh workload as one end ("source_" or "destination_"),
+// the labels istioWorkload reads the node's name from.
+void istioWorkloadMatchers(QStringList &m, const NodeRef &r, const char *prefix)
+{
+    const QString p = QLatin1String(prefix);
+    if (!r.ns.empty())
+        m << p + QStringLiteral("workload_namespace=") + promString(r.ns);
+    m << p + QStringLiteral("canonical_service=") + promString(r.name);
+    if (!r.version.empty())
+        m << p + QStringLiteral("canonical_revision=") + promString(r.version);
+}
+
+// Matchers selecting an Istio node's or edge's requests; empty when none can. As in the
+// graph queries, the destination proxy's report counts, and the source proxy's only for
+// destinations outside the mesh.
+QStringList istioItemMatchers(const std::optional<NodeRef> &from, const std::optional<NodeRef> &to)
+{
+    QStringList m;
+    if (to && to->kind == NodeKind::ExternalService) {
+        m << QStringLiteral(R"(reporter="source",destination_workload=~"unknown|")");
+        if (from && isWorkload(*from))
+            istioWorkloadMatchers(m, *from, "source_");
+        else if (from)
+            return {};
+        m << QStringLiteral("destination_service=") + promString(to->name);
+        return m;
+    }
+    m << QStringLiteral(R"(reporter=~"destination|waypoint")");
+    if (from) {
+        if (from->kind == NodeKind::External)
+            m << QStringLiteral(R"(source_workload="unknown")");
+        else if (isWorkload(*from))
+            istioWorkloadMatchers(m, *from, "source_");
+        else
+            return {};
+    }
+    if (to) {
+        if (!isWorkload(*to))
+            return {};
+        istioWorkloadMatchers(m, *to, "destination_");
+    }
+    return m;
+}
+
+// The same for Linkerd: outbound series between meshed workloads and to outside
+// hosts, inbound series without mTLS identity from callers outside the mesh.
+QStringList linkerdItemMatchers(const std::optional<NodeRef> &from, const std::optional<NodeRef> &to)
+{
+    auto workload = [](QStringList &m, const NodeRef &r, const char *prefix) {
+        const QString p = QLatin1String(prefix);
+        if (!r.ns.empty())
+            m << p + QStringLiteral("namespace=") + promString(r.ns);
+        m << p + QStringLiteral("deployment=") + promString(r.name);
+    };
+    QStringList m;
+    const bool fromOutside = !from || from->kind == NodeKind::External;
+    if (to && isWorkload(*to) && fromOutside) {
+        // A workload's own inbound series: everything it serves, or only what callers
+        // outside the mesh send it.
+        m << QStringLiteral(R"(direction="inbound")");
+        if (from)
+            m << QStringLiteral(R"(tls!="true")");
+        workload(m, *to, "");
+        return m;
+    }
+    if (!to && from && from->kind == NodeKind::External)
+        return {QStringLiteral(R"(direction="inbound")"), QStringLiteral(R"(tls!="true")")};
+    m << QStringLiteral(R"(direction="outbound")");
+    if (from) {
+        if (!isWorkload(*from))
+            return {};
+        workload(m, *from, "");
+    }
+    if (to) {
+        if (to->kind == NodeKind::ExternalService)
+            m << QStringLiteral("authority=~") + hostPattern(to->name);
+        else if (isWorkload(*to))
+            workload(m, *to, "dst_");
+        else
+            return {};
+    }
+    return m;
+}
+
 }  // namespace
 
 // ---- public ------------------------------------------------------------------------
+
+QString MeshMetrics::itemQuery(const std::string &id, MeshRate rate, const MeshQueryOptions &options)
+{
+    std::optional<NodeRef> from, to;
+    EdgeEnds ends;
+    if (parseEdgeId(id, &ends)) {
+        from = parseNodeId(ends.source);
+        to = parseNodeId(ends.target);
+    } else {
+        const NodeRef node = parseNodeId(id);
+        // A node counts what it serves; the outside world what it sends.
+        if (node.kind == NodeKind::External)
+            from = node;
+        else
+            to = node;
+    }
+    const bool linkerd = options.mesh == MeshKind::Linkerd;
+    QStringList m = linkerd ? linkerdItemMatchers(from, to) : istioItemMatchers(from, to);
+    if (m.isEmpty())
+        return {};
+    if (const QString extra = userMatchers(options.selector); !extra.isEmpty())
+        m << extra;
+    const QString metric = linkerd ? QStringLiteral("response_total") : QStringLiteral("istio_requests_total");
+    const QString range = QLatin1Char('[') + rangeText(std::max(1, options.windowSeconds)) + QLatin1Char(']');
+    auto rateOf = [&](const QString &more) {
+        const QString sel
+            = more.isEmpty() ? m.join(QLatin1Char(',')) : m.join(QLatin1Char(',')) + QLatin1Char(',') + more;
+        return QStringLiteral("rate(%1{%2}%3)").arg(metric, sel, range);
+    };
+    const QString all = QStringLiteral("sum(%1)").arg(rateOf({}));
+    if (rate == MeshRate::Requests)
+        return all;
+    const QString failed = linkerd ? rateOf(QStringLiteral(R"(classification="failure")"))
+                                   : rateOf(QStringLiteral(R"(response_code=~"5..")")) + QStringLiteral(" or ")
+            + rateOf(QStringLiteral(R"(grpc_response_status!~"0|")"));
+    return QStringLiteral("sum(%1) / %2").arg(failed, all);
+}
 
 std::vector<MeshQuery> MeshMetrics::graphQueries(const MeshQueryOptions &o)
 {

@@ -68,6 +68,12 @@ struct MeshRangeAnswer {
     std::vector<PromSeries> series;
 };
 
+// What a query for one node or edge measures (MeshMetrics::itemQuery).
+enum class MeshRate : uint8_t {
+    Requests,  // requests per second
+    Errors,  // the share of requests that failed (HTTP 5xx, gRPC non-OK; Linkerd's "failure")
+};
+
 // One step of a chart: the node's or edge's numbers over the range ending then.
 struct MeshChartPoint {
     int64_t timeSeconds = 0;
@@ -95,6 +101,12 @@ public:
     // (node: what it served, or what it sent when it serves nothing; edge: "a->b").
     static std::vector<MeshChartPoint> chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
         int64_t start, int64_t end, int64_t step, const std::string &id);
+
+    // PromQL for a person to read or open elsewhere (Grafana): the request rate or the
+    // error ratio of node or edge `id` over options.windowSeconds, in the labels the
+    // graph queries read (Istio's for Auto). A node counts what it serves; the
+    // "external" node what outside callers send. Empty for the folded "other" node.
+    static QString itemQuery(const std::string &id, MeshRate rate, const MeshQueryOptions &options);
 
     // The graph id of a node as GraphAggregator names pulled nodes ("external",
     // "ext:host", "ns/name@version").
