@@ -12,7 +12,9 @@
 #include "net/libraryversions.h"
 #include "noticebar.h"
 #include "routing/routeactions.h"
+#include "routing/models/xdsclientsmodel.h"
 #include "routing/routeeditor.h"
+#include "routing/routesplit.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
 
@@ -568,6 +570,13 @@ void MainWindow::setRouteEditor(RouteEditor *editor)
             routed.insert(service, m_routeEditor->routingSummary(service));
         m_canvas->setRoutedServices(routed);
     };
+    // Inspect says whether the served split is what traffic does.
+    m_inspect->setRouteSplitProvider([editor](const std::string &nodeId, const GraphSnapshot &snapshot) {
+        bool connected = editor->dataPlane() == routing::DataPlane::Caddy;
+        for (const routing::XdsClientStatus &c : editor->clientsModel()->clients())
+            connected = connected || c.connected;
+        return routeSplitText(routeSplitsFor(editor->appliedSet(), snapshot, nodeId), connected);
+    });
     connect(editor, &RouteEditor::routedServicesChanged, this, markRouted);
     connect(editor, &RouteEditor::editedChanged, this, markRouted);  // rule names and targets in the tooltip
     markRouted();

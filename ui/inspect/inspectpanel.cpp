@@ -14,6 +14,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDesktopServices>
+#include <QFontDatabase>
 #include <QFontMetrics>
 #include <QFrame>
 #include <QGridLayout>
@@ -270,6 +271,14 @@ QWidget *InspectPanel::buildDetails()
     m_sample->setWordWrap(true);
     m_sample->setForegroundRole(QPalette::PlaceholderText);
     v->addWidget(m_sample);
+    // Whether traffic follows the configured split of the routes carrying this service.
+    m_routeSplit = new QLabel(page);
+    m_routeSplit->setObjectName(QStringLiteral("routeSplitNote"));
+    m_routeSplit->setWordWrap(true);
+    m_routeSplit->setTextFormat(Qt::PlainText);
+    m_routeSplit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_routeSplit->hide();
+    v->addWidget(m_routeSplit);
 
     // The chart window, and what the charts below are made of.
     auto *windowRow = new QHBoxLayout;
@@ -621,6 +630,13 @@ void InspectPanel::refreshHeadline()
                      .arg(window);
     }
     m_sample->setText(sample);
+    const QString split
+        = m_routeSplitProvider && !m_node.isEmpty() ? m_routeSplitProvider(m_node.toStdString(), snap) : QString();
+    m_routeSplit->setText(split);
+    m_routeSplit->setVisible(!split.isEmpty());
+    m_routeSplit->setStyleSheet(split.contains(QStringLiteral("▲"))
+            ? QStringLiteral("color: %1;").arg(display::healthColor(Health::Degraded).name())
+            : QString());
     m_sample->setStyleSheet(sampleColor.isEmpty() ? QString() : QStringLiteral("color: %1;").arg(sampleColor));
 
     // Why the badge says what it says: thresholds, sample, and hysteresis when it holds.
@@ -1018,6 +1034,11 @@ void InspectPanel::updateLinkActions()
     m_grafanaButton->setToolTip(tip);
     m_grafanaRps->setEnabled(enabled);
     m_grafanaErrors->setEnabled(enabled);
+}
+
+void InspectPanel::setRouteSplitProvider(RouteSplitProvider provider)
+{
+    m_routeSplitProvider = std::move(provider);  // shown from the next refresh on
 }
 
 }  // namespace meshscope

@@ -27,6 +27,7 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
@@ -121,6 +122,13 @@ public:
     QToolButton *grafanaButton() const { return m_grafanaButton; }
     QAction *grafanaAction(MeshRate rate) const { return rate == MeshRate::Errors ? m_grafanaErrors : m_grafanaRps; }
 
+    // Configured against observed shares of the route splits that carry the inspected
+    // service (the route editor's, see routesplit.h); text shown under the headline,
+    // empty for none. Asked on every refresh of a node.
+    using RouteSplitProvider = std::function<QString(const std::string &nodeId, const GraphSnapshot &snapshot)>;
+    void setRouteSplitProvider(RouteSplitProvider provider);
+    QLabel *routeSplitLabel() const { return m_routeSplit; }
+
     PeersTableModel *inboundModel() const { return m_inbound; }
     PeersTableModel *outboundModel() const { return m_outbound; }
     QSortFilterProxyModel *inboundProxy() const { return m_inboundProxy; }
@@ -201,6 +209,8 @@ private:
     QComboBox *m_windowPicker = nullptr;
     QLabel *m_chartNote = nullptr;
     QLabel *m_sample = nullptr;
+    QLabel *m_routeSplit = nullptr;
+    RouteSplitProvider m_routeSplitProvider;
     int m_windowSeconds = 60;
     int m_chartStep = 1;
     bool m_chartsFromPrometheus = false;
