@@ -83,7 +83,7 @@ public:
 
     // Sends `total` bytes of 'x' on the Export method without holding them: every
     // slice of the request points at one shared static block.
-    grpc::Status exportHuge(size_t total)
+    grpc::Status exportHuge(size_t total, std::chrono::seconds deadline = std::chrono::seconds(60))
     {
         static const std::string block(1 << 20, 'x');
         std::vector<grpc::Slice> slices;
@@ -91,7 +91,7 @@ public:
             slices.emplace_back(block.data(), std::min(block.size(), total - sent), grpc::Slice::STATIC_SLICE);
         const grpc::ByteBuffer request(slices.data(), slices.size());
         grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        ctx.set_deadline(std::chrono::system_clock::now() + deadline);
         grpc::ByteBuffer response;
         std::promise<grpc::Status> done;
         m_generic->UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &request, &response,
@@ -358,16 +358,18 @@ void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
     // at most (without it, by 4 GiB).
     constexpr size_t kLimit = 64 * 1024;
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-    // Under a sanitizer gRPC moves bytes some 20 times slower (a 256 MiB export ran
-    // past a minute in CI) and shadow memory makes RSS say nothing of the quota: one
-    // 32 MiB export, refused, and serving goes on.
+    // Under a sanitizer gRPC moves bytes some 20 times slower (a 32 MiB export ran past
+    // a minute on a busy CI machine) and shadow memory makes RSS say nothing of the
+    // quota: one 8 MiB export (128 times the limit), refused, and serving goes on.
     constexpr bool kMeasure = false;
-    constexpr size_t kHuge = size_t(32) << 20;
+    constexpr size_t kHuge = size_t(8) << 20;
     constexpr int kSenders = 1;
+    constexpr int kDeadlineSeconds = 300;
 #else
     constexpr bool kMeasure = true;
     constexpr size_t kHuge = size_t(1) << 30;
     constexpr int kSenders = 4;
+    constexpr int kDeadlineSeconds = 60;
 #endif
     Harness h({}, kLimit);
     std::string error;
@@ -377,7 +379,8 @@ void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
     const qint64 before = peakRssBytes();
     std::vector<std::future<grpc::Status>> senders;
     for (int i = 0; i < kSenders; ++i)
-        senders.push_back(std::async(std::launch::async, [&h] { return h.exportHuge(kHuge); }));
+        senders.push_back(std::async(
+            std::launch::async, [&h] { return h.exportHuge(kHuge, std::chrono::seconds(kDeadlineSeconds)); }));
     for (auto &s : senders) {
         const grpc::Status st = s.get();
         QCOMPARE(int(st.error_code()), int(grpc::StatusCode::RESOURCE_EXHAUSTED));
