@@ -100,4 +100,85 @@ FaultInjection starterFault();
 // Nothing when the id names no service.
 std::optional<HttpRoute> defaultRouteFor(const RouteSet &set, std::string_view serviceNodeId);
 
+// ---- The graph's wizards: what each dialog's choices make of the route set. ----
+
+// A change one wizard makes: the whole edited set afterwards and the rule it added or
+// changed, or why it was refused (then `set` is empty and `at` is unset).
+struct RouteEdit {
+    RouteSet set;
+    RuleLocation at;
+    std::string error;
+    bool ok() const { return error.empty(); }
+};
+
+// One backend's share of a rule's traffic, in whole percent.
+struct BackendShare {
+    std::string backend;
+    int percent = 0;
+};
+
+// Each backend's share of the rule's total weight, rounded so the shares add up to 100
+// (largest remainder; a tie goes to the earlier backend). Equal shares when every weight is 0.
+std::vector<int> percentagesOf(const RouteRule &rule);
+// `count` shares adding up to 100, as equal as whole percents allow (the first ones get the rest).
+std::vector<int> evenSplit(size_t count);
+// Share `index` set to `percent` (clamped to 0..100); the others take up the rest in
+// proportion to what they had (equally when they had nothing), so the sum stays 100.
+std::vector<int> rebalanced(std::vector<int> percents, size_t index, int percent);
+// Why the shares cannot be applied ("the shares add up to 90 %, not 100 %"), empty when they can.
+std::string checkShares(const std::vector<BackendShare> &shares);
+// The rule at `at` with weights equal to the shares (weight = percent, so the file
+// reads as percentages). A backend the rule lacks is appended with the port another
+// rule or an EndpointSlice gives it; a backend not named keeps weight 0.
+RouteEdit shiftWeights(const RouteSet &set, RuleLocation at, const std::vector<BackendShare> &shares);
+// What a shift changes, for a preview: "reviews-v1 80 % → 49 %, reviews-v2 20 % → 51 %"
+// (unchanged backends are listed as "reviews-v3 0 %"). Percentages are each backend's
+// share of the rule's traffic before and after.
+std::string describeShift(const RouteRule &rule, const std::vector<BackendShare> &shares);
+
+struct HeaderRouteChoice {
+    std::string ruleName = "header-canary";  // made unique within the route
+    std::string header = "x-canary";
+    StringMatchType type = StringMatchType::Exact;
+    std::string value = "true";
+    std::string backend;  // the only backend of the new rule
+};
+// Why the choice cannot become a rule (header name not an RFC 7230 token, empty value,
+// a regex RE2 refuses, with RE2's own reason, no backend), empty when it can.
+std::string checkHeaderRoute(const HeaderRouteChoice &choice);
+// Inserts, just before the rule at `carrying`, a rule sending requests that the carrying
+// rule matches and that carry the header to the chosen backend only. Placed before it,
+// the new rule wins for tagged requests; untagged ones reach the carrying rule as before.
+RouteEdit addHeaderRoute(const RouteSet &set, RuleLocation carrying, const HeaderRouteChoice &choice);
+
+// Data planes decide a fault before they pick a weighted backend, so a fault is always
+// the whole rule's. To fault only one backend's traffic, that traffic must first get a
+// rule of its own, and the only honest way to carve it out of a split is a header: a
+// new rule for tagged requests that goes only to that backend and carries the fault.
+enum class FaultScope { WholeRule, OneBackend };
+struct FaultChoice {
+    bool abort = false;  // false: delay
+    int64_t delayMs = 1000;
+    int httpStatus = 503;
+    double percent = 10;
+    FaultScope scope = FaultScope::WholeRule;
+    std::string backend;  // OneBackend: the backend whose traffic is faulted
+    // OneBackend on a rule with other backends: the header that tags the faulted requests.
+    std::string header = "x-fault";
+    StringMatchType headerType = StringMatchType::Exact;
+    std::string headerValue = "true";
+    std::string ruleName = "fault";  // made unique within the route
+};
+// Whether a OneBackend fault needs a rule of its own: the carrying rule sends traffic to
+// some other backend too (else the whole rule's traffic is the backend's already).
+bool faultNeedsOwnRule(const RouteRule &carrying, const std::string &backend);
+// Why the choice cannot be applied (delay not positive, status outside 200-599,
+// percentage outside (0, 100], unknown backend, a header check as above), empty when it can.
+std::string checkFault(const RouteRule &carrying, const FaultChoice &choice);
+// WholeRule, or OneBackend where the rule has only that backend: the fault is set on the
+// carrying rule. OneBackend otherwise: a new rule before it, matching what it matches
+// plus the header, sending only to the backend, with the fault; other backends' traffic
+// and the carrying rule are left as they were.
+RouteEdit injectFault(const RouteSet &set, RuleLocation carrying, const FaultChoice &choice);
+
 }  // namespace meshscope::routing

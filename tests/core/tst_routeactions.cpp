@@ -83,6 +83,11 @@ private Q_SLOTS:
     void headerRoute();
     void faultDefaults();
     void defaultRoute();
+    void percentages();
+    void shiftToShares();
+    void headerRouteChoice();
+    void faultWholeRule();
+    void faultOneBackend();
 };
 
 void TestRouteActions::serviceIds()
@@ -415,6 +420,214 @@ void TestRouteActions::defaultRoute()
 
     QVERIFY(!defaultRouteFor(set, "external"));
     QVERIFY(!defaultRouteFor(set, ""));
+}
+
+void TestRouteActions::percentages()
+{
+    const RouteSet set = bookinfo();
+    QCOMPARE(percentagesOf(set.routes[0].rules[1]), (std::vector<int> {80, 20}));
+    // Thirds round so they add up to 100; the tie goes to the first.
+    QCOMPARE(
+        percentagesOf(rule("r", {backend("a", 1), backend("b", 1), backend("c", 1)})), (std::vector<int> {34, 33, 33}));
+    QCOMPARE(percentagesOf(rule("r", {backend("a", 0), backend("b", 0)})), (std::vector<int> {50, 50}));
+    QCOMPARE(percentagesOf(rule("r", {backend("a", 2), backend("b", 998)})), (std::vector<int> {0, 100}));
+    QCOMPARE(evenSplit(3), (std::vector<int> {34, 33, 33}));
+    QCOMPARE(evenSplit(1), (std::vector<int> {100}));
+
+    // One share moves; the rest take up the difference in proportion, still 100 in all.
+    QCOMPARE(rebalanced({80, 20}, 1, 51), (std::vector<int> {49, 51}));
+    QCOMPARE(rebalanced({50, 30, 20}, 0, 0), (std::vector<int> {0, 60, 40}));
+    QCOMPARE(rebalanced({100, 0, 0}, 0, 40), (std::vector<int> {40, 30, 30}));
+    QCOMPARE(rebalanced({60, 40}, 0, 150), (std::vector<int> {100, 0}));
+    QCOMPARE(rebalanced({60, 40}, 5, 10), (std::vector<int> {60, 40}));
+
+    QVERIFY(checkShares({{"a", 60}, {"b", 40}}).empty());
+    QCOMPARE(checkShares({{"a", 60}, {"b", 30}}), std::string("the shares add up to 90 %, not 100 %"));
+    QVERIFY(!checkShares({{"a", 120}, {"b", -20}}).empty());
+    QVERIFY(!checkShares({}).empty());
+}
+
+void TestRouteActions::shiftToShares()
+{
+    RouteSet set = bookinfo();
+    EndpointSlice slice;
+    slice.ns = "bookinfo";
+    slice.serviceName = "reviews-v3";
+    slice.port = 9443;
+    set.endpointSlices.push_back(slice);
+    const RuleLocation canary {0, 1};
+
+    const RouteRule &before = set.routes[0].rules[1];
+    QCOMPARE(describeShift(before, {{"reviews-v1", 49}, {"reviews-v2", 51}}),
+        std::string("reviews-v1 80 % \u2192 49 %, reviews-v2 20 % \u2192 51 %"));
+    QCOMPARE(describeShift(before, {{"reviews-v1", 80}, {"reviews-v2", 20}}),
+        std::string("reviews-v1 80 %, reviews-v2 20 %"));
+
+    RouteEdit e = shiftWeights(set, canary, {{"reviews-v1", 49}, {"reviews-v2", 51}});
+    QVERIFY2(e.ok(), e.error.c_str());
+    QCOMPARE(e.at.route, 0);
+    QCOMPARE(e.at.rule, 1);
+    QCOMPARE(e.set.routes[0].rules[1].backends[0].weight, 49);
+    QCOMPARE(e.set.routes[0].rules[1].backends[1].weight, 51);
+    // Nothing else moved: the jason rule and ratings are as they were.
+    QVERIFY(e.set.routes[0].rules[0] == set.routes[0].rules[0]);
+    QVERIFY(e.set.routes[1] == set.routes[1]);
+
+    // A backend the rule lacks is added with its slice's port; an unnamed one drops to 0.
+    e = shiftWeights(set, canary, {{"reviews-v1", 90}, {"reviews-v3", 10}});
+    QVERIFY2(e.ok(), e.error.c_str());
+    const RouteRule &r = e.set.routes[0].rules[1];
+    QCOMPARE(r.backends.size(), size_t(3));
+    QCOMPARE(r.backends[1].weight, 0);
+    QCOMPARE(r.backends[2].name, std::string("reviews-v3"));
+    QCOMPARE(r.backends[2].port, 9443);
+    QCOMPARE(r.backends[2].weight, 10);
+    QCOMPARE(describeShift(before, {{"reviews-v1", 90}, {"reviews-v3", 10}}),
+        std::string("reviews-v1 80 % \u2192 90 %, reviews-v2 20 % \u2192 0 %, reviews-v3 0 % \u2192 10 %"));
+
+    // Refused: not 100 %, or no such rule. The set is not returned.
+    e = shiftWeights(set, canary, {{"reviews-v1", 50}, {"reviews-v2", 20}});
+    QVERIFY(!e.ok());
+    QVERIFY(e.set.routes.empty());
+    QVERIFY(!shiftWeights(set, RuleLocation {0, 7}, {{"reviews-v1", 100}}).ok());
+}
+
+void TestRouteActions::headerRouteChoice()
+{
+    const RouteSet set = bookinfo();
+    HeaderRouteChoice c;
+    c.backend = "reviews-v2";
+    QVERIFY(checkHeaderRoute(c).empty());
+
+    RouteEdit e = addHeaderRoute(set, RuleLocation {0, 1}, c);
+    QVERIFY2(e.ok(), e.error.c_str());
+    const std::vector<RouteRule> &rules = e.set.routes[0].rules;
+    QCOMPARE(rules.size(), size_t(3));
+    // Just before the carrying rule (after jason), which keeps its place and content.
+    QCOMPARE(e.at.rule, 1);
+    QCOMPARE(rules[0].name, std::string("jason"));
+    QCOMPARE(rules[1].name, std::string("header-canary"));
+    QVERIFY(rules[2] == set.routes[0].rules[1]);
+    QCOMPARE(rules[1].backends.size(), size_t(1));
+    QCOMPARE(rules[1].backends[0].name, std::string("reviews-v2"));
+    QCOMPARE(rules[1].backends[0].port, 9080);
+    QCOMPARE(rules[1].timeoutMs, std::optional<int64_t>(1500));
+    QCOMPARE(rules[1].matches.size(), size_t(1));
+    QCOMPARE(rules[1].matches[0].headers.size(), size_t(1));
+    QCOMPARE(rules[1].matches[0].headers[0].name, std::string("x-canary"));
+    QCOMPARE(rules[1].matches[0].headers[0].value, std::string("true"));
+
+    // Before jason: the new rule keeps jason's header match and adds its own, a regex.
+    c.header = "x-user-group";
+    c.type = StringMatchType::RegularExpression;
+    c.value = "beta|internal";
+    e = addHeaderRoute(set, RuleLocation {0, 0}, c);
+    QVERIFY2(e.ok(), e.error.c_str());
+    const RouteRule &first = e.set.routes[0].rules[0];
+    QCOMPARE(first.matches[0].headers.size(), size_t(2));
+    QCOMPARE(first.matches[0].headers[0].name, std::string("end-user"));
+    QCOMPARE(first.matches[0].headers[1].type, StringMatchType::RegularExpression);
+
+    // Refused with a specific reason.
+    c.value = "(beta";
+    QVERIFY(
+        QString::fromStdString(checkHeaderRoute(c)).startsWith(QStringLiteral("regex does not compile under RE2: ")));
+    QVERIFY(!addHeaderRoute(set, RuleLocation {0, 1}, c).ok());
+    c.type = StringMatchType::Exact;  // the same text is fine as an exact value
+    QVERIFY(checkHeaderRoute(c).empty());
+    c.header = "x canary";
+    QVERIFY(QString::fromStdString(checkHeaderRoute(c)).contains(QStringLiteral("not a valid header name")));
+    c.header = "x-canary";
+    c.value.clear();
+    QCOMPARE(checkHeaderRoute(c), std::string("the header value is empty"));
+    c.value = "1";
+    c.backend.clear();
+    QCOMPARE(checkHeaderRoute(c), std::string("no backend chosen"));
+}
+
+void TestRouteActions::faultWholeRule()
+{
+    const RouteSet set = bookinfo();
+    FaultChoice c;
+    c.delayMs = 750;
+    c.percent = 25;
+    RouteEdit e = injectFault(set, RuleLocation {0, 1}, c);
+    QVERIFY2(e.ok(), e.error.c_str());
+    QCOMPARE(e.set.routes[0].rules.size(), size_t(2));
+    const RouteRule &r = e.set.routes[0].rules[1];
+    QVERIFY(r.fault);
+    QCOMPARE(r.fault->delayMs, std::optional<int64_t>(750));
+    QCOMPARE(r.fault->delayPercent, 25.0);
+    QVERIFY(!r.fault->abortHttpStatus);
+    QVERIFY(r.backends == set.routes[0].rules[1].backends);
+
+    c.abort = true;
+    c.httpStatus = 503;
+    e = injectFault(set, RuleLocation {0, 1}, c);
+    QCOMPARE(e.set.routes[0].rules[1].fault->abortHttpStatus, std::optional<int>(503));
+    QVERIFY(!e.set.routes[0].rules[1].fault->delayMs);
+
+    c.httpStatus = 700;
+    QVERIFY(QString::fromStdString(injectFault(set, RuleLocation {0, 1}, c).error).contains(QStringLiteral("200-599")));
+    c.httpStatus = 503;
+    c.percent = 0;
+    QVERIFY(!injectFault(set, RuleLocation {0, 1}, c).ok());
+    c.abort = false;
+    c.percent = 10;
+    c.delayMs = 0;
+    QVERIFY(!injectFault(set, RuleLocation {0, 1}, c).ok());
+}
+
+void TestRouteActions::faultOneBackend()
+{
+    const RouteSet set = bookinfo();
+    FaultChoice c;
+    c.scope = FaultScope::OneBackend;
+    c.backend = "reviews-v2";
+    c.abort = true;
+    c.httpStatus = 500;
+    c.percent = 50;
+    QVERIFY(faultNeedsOwnRule(set.routes[0].rules[1], "reviews-v2"));
+    QVERIFY(!faultNeedsOwnRule(set.routes[0].rules[0], "reviews-v2"));
+
+    RouteEdit e = injectFault(set, RuleLocation {0, 1}, c);
+    QVERIFY2(e.ok(), e.error.c_str());
+    const std::vector<RouteRule> &rules = e.set.routes[0].rules;
+    QCOMPARE(rules.size(), size_t(3));
+    // The split rule, reviews-v1's only way in, is untouched: no fault, 80/20 as before.
+    QVERIFY(rules[2] == set.routes[0].rules[1]);
+    QVERIFY(!rules[2].fault);
+    // The new rule, before it: tagged requests only, to reviews-v2 only, faulted.
+    QCOMPARE(e.at.rule, 1);
+    const RouteRule &f = rules[1];
+    QCOMPARE(f.name, std::string("fault"));
+    QCOMPARE(f.backends.size(), size_t(1));
+    QCOMPARE(f.backends[0].name, std::string("reviews-v2"));
+    QVERIFY(f.fault);
+    QCOMPARE(f.fault->abortHttpStatus, std::optional<int>(500));
+    QCOMPARE(f.fault->abortPercent, 50.0);
+    QCOMPARE(f.matches.size(), size_t(1));
+    QCOMPARE(f.matches[0].headers.size(), size_t(1));
+    QCOMPARE(f.matches[0].headers[0].name, std::string("x-fault"));
+    QCOMPARE(f.timeoutMs, std::optional<int64_t>(1500));
+    // No other rule got a fault.
+    for (size_t i = 0; i < rules.size(); ++i)
+        QCOMPARE(bool(rules[i].fault), i == 1);
+
+    // A backend that is the rule's only one: the rule's own fault is already only its traffic.
+    e = injectFault(set, RuleLocation {0, 0}, c);
+    QVERIFY2(e.ok(), e.error.c_str());
+    QCOMPARE(e.set.routes[0].rules.size(), size_t(2));
+    QVERIFY(e.set.routes[0].rules[0].fault);
+
+    // The tag is checked like a header route's; a backend the rule lacks is refused.
+    c.headerType = StringMatchType::RegularExpression;
+    c.headerValue = "[";
+    QVERIFY(QString::fromStdString(injectFault(set, RuleLocation {0, 1}, c).error)
+                .startsWith(QStringLiteral("regex does not compile under RE2")));
+    c.headerType = StringMatchType::Exact;
+    c.backend = "ratings-stable";
+    QVERIFY(!injectFault(set, RuleLocation {0, 1}, c).ok());
 }
 
 QTEST_GUILESS_MAIN(TestRouteActions)

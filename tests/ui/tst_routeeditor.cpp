@@ -14,8 +14,10 @@
 #include "routing/routeeditor.h"
 #include "routing/routematcheditor.h"
 #include "routing/routeruleeditor.h"
+#include "routing/routewizards.h"
 
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "routing/routediff.h"
 #include "routing/routehistory.h"
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/xds/xdstranslator.h"
@@ -32,7 +34,9 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMimeData>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalSpy>
@@ -595,64 +599,251 @@ void TestRouteEditor::graphEntryPoints()
     QVERIFY(!editor.routesService(QStringLiteral("shop/reviews")));
     QVERIFY(!editor.routesService(QStringLiteral("bookinfo/details")));
 
-    // Shift traffic on reviews v2: the split rule is opened with v1 -> v2 preselected.
+    // The reviews show the whole file as it would be written: the set as YAML.
+    editor.setFilePreview([&set](const routing::RouteSet &after) {
+        return RouteFilePreview {QStringLiteral("routes.yaml"),
+            QString::fromStdString(routing::unifiedDiff(routing::toYaml(set), routing::toYaml(after))), {}};
+    });
+
+    // Shift traffic on reviews v2: a wizard on the split rule, a row per backend.
     const int canary = ruleIndex(set, 0, "canary");
     editor.shiftTraffic(QStringLiteral("bookinfo/reviews@v2"));
     QCOMPARE(editor.currentRoute(), 0);
     QCOMPARE(editor.currentRule(), canary);
-    BackendWeightsEditor *be = editor.ruleEditor()->backendsEditor();
-    QCOMPARE(be->shiftFrom(), QStringLiteral("reviews-v1"));
-    QCOMPARE(be->shiftTo(), QStringLiteral("reviews-v2"));
-    QCOMPARE(be->shiftSlider()->value(), 20);
-    be->shiftSlider()->setValue(50);
-    QCOMPARE(editor.editedSet().routes[0].rules[size_t(canary)].backends[0].weight, 50);
-    QCOMPARE(editor.editedSet().routes[0].rules[size_t(canary)].backends[1].weight, 50);
-    QVERIFY(editor.diffText().contains(QStringLiteral("backend reviews-v1 weight 80 -> 50")));
-    QCOMPARE(be->percentText(1), QStringLiteral("50 %"));
+    auto *shift = qobject_cast<ShiftTrafficDialog *>(editor.wizard());
+    QVERIFY(shift);
+    QVERIFY(shift->isVisible());
+    QCOMPARE(shift->rowCount(), 2);
+    QCOMPARE(shift->backendName(0), QStringLiteral("reviews-v1"));
+    QCOMPARE(shift->spinBox(0)->value(), 80);
+    QCOMPARE(shift->spinBox(1)->value(), 20);
+    QVERIFY(!shift->okButton()->isEnabled());  // nothing moved yet
+    // Moving one share moves the other so they add up to 100; the preview says what changes.
+    shift->spinBox(1)->setValue(51);
+    QCOMPARE(shift->spinBox(0)->value(), 49);
+    QCOMPARE(shift->slider(0)->value(), 49);
+    QCOMPARE(shift->slider(1)->value(), 51);
+    QCOMPARE(shift->previewLabel()->text(),
+        QStringLiteral("Result: reviews-v1 80 % \u2192 49 %, reviews-v2 20 % \u2192 51 %"));
+    QVERIFY(shift->okButton()->isEnabled());
+    shift->evenButton()->click();
+    QCOMPARE(shift->spinBox(0)->value(), 50);
+    QCOMPARE(shift->spinBox(1)->value(), 50);
+    QCOMPARE(shift->allToButton()->text(), QStringLiteral("All to reviews-v2"));
+    shift->allToButton()->click();
+    QCOMPARE(shift->spinBox(0)->value(), 0);
+    QCOMPARE(shift->spinBox(1)->value(), 100);
+    shift->slider(0)->setValue(70);
+    QCOMPARE(shift->spinBox(0)->value(), 70);
+    QCOMPARE(shift->spinBox(1)->value(), 30);
+    // Cancel changes nothing and opens no review.
+    shift->reject();
+    QVERIFY(!editor.hasChanges());
+    QVERIFY(!editor.reviewDialog());
+    QTRY_VERIFY(!editor.wizard());
 
-    // ratings has a single backend: shifting offers another service and adds it on first move.
+    // OK: the weights go into the edited routes and the Apply review opens on them.
+    editor.shiftTraffic(QStringLiteral("bookinfo/reviews@v2"));
+    shift = qobject_cast<ShiftTrafficDialog *>(editor.wizard());
+    QVERIFY(shift);
+    shift->spinBox(1)->setValue(51);
+    QTest::mouseClick(shift->okButton(), Qt::LeftButton);
+    QCOMPARE(editor.editedSet().routes[0].rules[size_t(canary)].backends[0].weight, 49);
+    QCOMPARE(editor.editedSet().routes[0].rules[size_t(canary)].backends[1].weight, 51);
+    RouteDiffDialog *review = editor.reviewDialog();
+    QVERIFY(review);
+    QVERIFY2(review->view()->toPlainText().contains(QStringLiteral("backend reviews-v1 weight 80 -> 49")),
+        qPrintable(review->view()->toPlainText()));
+    QVERIFY(review->view()->toPlainText().contains(QStringLiteral("backend reviews-v2 weight 20 -> 51")));
+    QVERIFY2(review->fileView()->toPlainText().contains(QStringLiteral("weight: 49")),
+        qPrintable(review->fileView()->toPlainText()));
+    QSignalSpy applied(&editor, &RouteEditor::applyRequested);
+    review->accept();
+    QCOMPARE(applied.count(), 1);
+    const auto sent = applied.at(0).at(0).value<routing::RouteSet>();
+    QCOMPARE(sent.routes[0].rules[size_t(canary)].backends[1].weight, 51);
+
+    // ratings has a single backend: the wizard adds a known service at 0 % and shifts to it.
+    editor.revert();
     editor.shiftTraffic(QStringLiteral("bookinfo/ratings@v1"));
     QCOMPARE(editor.currentRoute(), 1);
-    QCOMPARE(be->shiftFrom(), QStringLiteral("ratings-v1"));
-    QVERIFY(!be->shiftTo().isEmpty());
-    QVERIFY(be->setShiftPair(QStringLiteral("ratings-v1"), QStringLiteral("ratings-shadow")));
-    be->shiftSlider()->setValue(10);
+    shift = qobject_cast<ShiftTrafficDialog *>(editor.wizard());
+    QVERIFY(shift);
+    QCOMPARE(shift->rowCount(), 1);
+    QCOMPARE(shift->spinBox(0)->value(), 100);
+    QVERIFY(shift->addBox()->findText(QStringLiteral("ratings-shadow")) >= 0);
+    QVERIFY(shift->addBox()->findText(QStringLiteral("ratings-v1")) < 0);  // already a row
+    shift->addBackend(QStringLiteral("ratings-shadow"));
+    QCOMPARE(shift->rowCount(), 2);
+    shift->spinBox(1)->setValue(10);
+    QCOMPARE(shift->spinBox(0)->value(), 90);
+    QTest::mouseClick(shift->okButton(), Qt::LeftButton);
     const auto &rule = editor.editedSet().routes[1].rules[size_t(editor.currentRule())];
     QCOMPARE(rule.backends.size(), size_t(2));
     QCOMPARE(rule.backends[1].name, std::string("ratings-shadow"));
     QCOMPARE(rule.backends[1].weight, 10);
     QCOMPARE(rule.backends[0].weight, 90);
+    QVERIFY(editor.reviewDialog());
+    QVERIFY(editor.reviewDialog()->view()->toPlainText().contains(QStringLiteral("ratings-shadow")));
+    editor.reviewDialog()->reject();
+    QVERIFY(!editor.reviewDialog());
 
-    // Header route: a new first rule sends x-canary: true to the lighter reviews backend.
+    // Header route: asks for header, match, value and backend; inserted before the carrying rule.
     editor.revert();
     editor.addHeaderRoute(QStringLiteral("bookinfo/reviews"));
-    QCOMPARE(editor.currentRoute(), 0);
-    QCOMPARE(editor.currentRule(), 0);
-    const routing::RouteRule &hr = editor.editedSet().routes[0].rules[0];
-    QCOMPARE(hr.name, std::string("header-canary"));
-    QCOMPARE(hr.matches.size(), size_t(1));
-    QCOMPARE(hr.matches[0].headers.size(), size_t(1));
-    QCOMPARE(hr.matches[0].headers[0].name, std::string("x-canary"));
-    QCOMPARE(hr.matches[0].headers[0].value, std::string("true"));
-    QCOMPARE(hr.backends.size(), size_t(1));
-    QCOMPARE(hr.backends[0].name, std::string("reviews-v2"));
-    QCOMPARE(editor.ruleEditor()->matchEditor()->headersTable()->item(0, 0)->text(), QStringLiteral("x-canary"));
-    QVERIFY(editor.diffText().contains(QStringLiteral("header-canary")));
-    QVERIFY(editor.applyButton()->isEnabled());
+    auto *header = qobject_cast<HeaderRouteDialog *>(editor.wizard());
+    QVERIFY(header);
+    QCOMPARE(header->headerEdit()->text(), QStringLiteral("x-canary"));
+    QCOMPARE(header->backendBox()->currentText(), QStringLiteral("reviews-v2"));  // the lighter reviews backend
+    QVERIFY2(header->whereLabel()->text().contains(
+                 QStringLiteral("rule 2 of HTTPRoute bookinfo/reviews, just before canary")),
+        qPrintable(header->whereLabel()->text()));
+    QVERIFY(header->previewView()->toPlainText().contains(QStringLiteral("x-canary")));
+    // An invalid RE2 pattern is refused with RE2's reason.
+    header->matchTypeBox()->setCurrentIndex(header->matchTypeBox()->findText(QStringLiteral("RegularExpression")));
+    header->valueEdit()->setText(QStringLiteral("(beta"));
+    QVERIFY(!header->okButton()->isEnabled());
+    QVERIFY2(header->errorLabel()->text().startsWith(QStringLiteral("regex does not compile under RE2: ")),
+        qPrintable(header->errorLabel()->text()));
+    header->headerEdit()->setText(QStringLiteral("x-user-group"));
+    header->valueEdit()->setText(QStringLiteral("beta|internal"));
+    QVERIFY(header->okButton()->isEnabled());
+    QVERIFY(header->errorLabel()->isHidden());
+    const QString yaml = header->previewView()->toPlainText();
+    QVERIFY2(yaml.contains(QStringLiteral("x-user-group")) && yaml.contains(QStringLiteral("RegularExpression"))
+            && yaml.contains(QStringLiteral("beta|internal")) && yaml.contains(QStringLiteral("reviews-v2")),
+        qPrintable(yaml));
+    QVERIFY(!yaml.contains(QStringLiteral("reviews-v1")));  // only the new rule
+    header->reject();
+    QVERIFY(!editor.hasChanges());
+    QTRY_VERIFY(!editor.wizard());
 
-    // Fault: on the rule routing to reviews; refused when validating for gRPC proxyless.
-    editor.injectFault(QStringLiteral("bookinfo/reviews@v1"));
-    QVERIFY(editor.ruleEditor()->faultGroup()->isChecked());
-    QVERIFY(editor.editedSet().routes[0].rules[size_t(editor.currentRule())].fault);
-    QCOMPARE(*editor.editedSet().routes[0].rules[size_t(editor.currentRule())].fault->delayMs, int64_t(1000));
+    editor.addHeaderRoute(QStringLiteral("bookinfo/reviews"));
+    header = qobject_cast<HeaderRouteDialog *>(editor.wizard());
+    QVERIFY(header);
+    header->valueEdit()->setText(QStringLiteral("yes"));
+    QTest::mouseClick(header->okButton(), Qt::LeftButton);
+    {
+        const auto &rules = editor.editedSet().routes[0].rules;
+        QCOMPARE(rules.size(), size_t(3));
+        QCOMPARE(rules[0].name, std::string("jason"));
+        QCOMPARE(rules[size_t(canary)].name, std::string("header-canary"));
+        QCOMPARE(rules[size_t(canary)].matches[0].headers[0].value, std::string("yes"));
+        QCOMPARE(rules[size_t(canary)].backends.size(), size_t(1));
+        QCOMPARE(rules[size_t(canary)].backends[0].name, std::string("reviews-v2"));
+        QVERIFY(rules[size_t(canary) + 1] == set.routes[0].rules[size_t(canary)]);
+    }
+    QCOMPARE(editor.currentRule(), canary);
+    review = editor.reviewDialog();
+    QVERIFY(review);
+    QVERIFY2(review->view()->toPlainText().contains(QStringLiteral("rule 'header-canary' added")),
+        qPrintable(review->view()->toPlainText()));
+    QVERIFY2(review->fileView()->toPlainText().contains(QStringLiteral("name: header-canary")),
+        qPrintable(review->fileView()->toPlainText()));
+    review->reject();
+
+    // Fault on the whole rule: every backend of canary is affected, and the preview says so.
+    editor.revert();
+    editor.injectFault(QStringLiteral("bookinfo/reviews@v2"));
+    auto *fault = qobject_cast<FaultDialog *>(editor.wizard());
+    QVERIFY(fault);
+    QVERIFY(fault->wholeRuleButton()->isChecked());
+    QVERIFY(fault->wholeRuleButton()->text().contains(QStringLiteral("reviews-v1 80 %, reviews-v2 20 %")));
+    QVERIFY2(fault->previewLabel()->text().startsWith(
+                 QStringLiteral("Rule canary gets the fault (delay 1000 ms for 10 % of requests)")),
+        qPrintable(fault->previewLabel()->text()));
+    QVERIFY(!fault->headerEdit()->isEnabled());
+    fault->reject();
+    QVERIFY(!editor.hasChanges());
+
+    // Fault on reviews-v2 only: a header-tagged rule of its own; reviews-v1's traffic is untouched.
+    editor.injectFault(QStringLiteral("bookinfo/reviews@v2"));
+    fault = qobject_cast<FaultDialog *>(editor.wizard());
+    QVERIFY(fault);
+    fault->oneBackendButton()->setChecked(true);
+    QCOMPARE(fault->backendBox()->currentText(), QStringLiteral("reviews-v2"));
+    QVERIFY(fault->headerEdit()->isEnabled());
+    fault->kindBox()->setCurrentIndex(1);  // abort
+    fault->statusSpin()->setValue(503);
+    fault->percentSpin()->setValue(50);
+    const QString preview = fault->previewLabel()->text();
+    QVERIFY2(
+        preview.contains(QStringLiteral("New rule fault, inserted just before canary: requests with x-fault = true "
+                                        "go only to reviews-v2, with the fault (abort with HTTP 503 for 50 % of "
+                                        "requests)")),
+        qPrintable(preview));
+    QVERIFY(preview.contains(QStringLiteral("they no longer reach the other backends")));
+    fault->headerTypeBox()->setCurrentIndex(1);
+    fault->headerValueEdit()->setText(QStringLiteral("[x"));
+    QVERIFY(!fault->okButton()->isEnabled());
+    QVERIFY(fault->errorLabel()->text().startsWith(QStringLiteral("regex does not compile under RE2")));
+    fault->headerTypeBox()->setCurrentIndex(0);
+    fault->headerValueEdit()->setText(QStringLiteral("true"));
+    QVERIFY(fault->okButton()->isEnabled());
+    QTest::mouseClick(fault->okButton(), Qt::LeftButton);
+    {
+        const auto &rules = editor.editedSet().routes[0].rules;
+        QCOMPARE(rules.size(), size_t(3));
+        const routing::RouteRule &own = rules[size_t(canary)];
+        QCOMPARE(own.name, std::string("fault"));
+        QCOMPARE(own.backends.size(), size_t(1));
+        QCOMPARE(own.backends[0].name, std::string("reviews-v2"));
+        QVERIFY(own.fault);
+        QCOMPARE(own.fault->abortHttpStatus, std::optional<int>(503));
+        QCOMPARE(own.fault->abortPercent, 50.0);
+        QCOMPARE(own.matches[0].headers.back().name, std::string("x-fault"));
+        // Every rule that sends to reviews-v1 is as it was: no fault, same weights.
+        for (const routing::RouteRule &r : rules) {
+            for (const routing::BackendRef &b : r.backends) {
+                if (b.name == "reviews-v1")
+                    QVERIFY(!r.fault);
+            }
+        }
+        QVERIFY(rules[size_t(canary) + 1] == set.routes[0].rules[size_t(canary)]);
+        QVERIFY(rules[0] == set.routes[0].rules[0]);
+    }
+    review = editor.reviewDialog();
+    QVERIFY(review);
+    QVERIFY2(review->view()->toPlainText().contains(QStringLiteral("rule 'fault' added")),
+        qPrintable(review->view()->toPlainText()));
+    QVERIFY(!review->view()->toPlainText().contains(QStringLiteral("rule 'canary'")));
+    review->reject();
+
+    // gRPC proxyless refuses faults on this rule: no review, the notice says why.
+    editor.revert();
     editor.setDataPlane(routing::DataPlane::XdsGrpc);
-    QVERIFY(!editor.applyButton()->isEnabled());
+    editor.injectFault(QStringLiteral("bookinfo/reviews@v1"));
+    fault = qobject_cast<FaultDialog *>(editor.wizard());
+    QVERIFY(fault);
+    QTest::mouseClick(fault->okButton(), Qt::LeftButton);
+    QVERIFY(editor.editedSet().routes[0].rules[size_t(canary)].fault);
+    QVERIFY(!editor.reviewDialog());
+    QVERIFY(editor.noticeText().contains(QStringLiteral("cannot be applied yet")));
     editor.setDataPlane(routing::DataPlane::Envoy);
     QVERIFY(editor.applyButton()->isEnabled());
+    editor.revert();
+
+    // The served routes change under an open wizard: its OK is refused, nothing is overwritten.
+    editor.shiftTraffic(QStringLiteral("bookinfo/reviews@v2"));
+    shift = qobject_cast<ShiftTrafficDialog *>(editor.wizard());
+    QVERIFY(shift);
+    shift->spinBox(1)->setValue(60);
+    routing::RouteSet served = set;
+    served.routes[0].rules[size_t(canary)].backends[0].weight = 70;
+    served.routes[0].rules[size_t(canary)].backends[1].weight = 30;
+    editor.setApplied(served, 2);
+    QTest::mouseClick(shift->okButton(), Qt::LeftButton);
+    QVERIFY(!editor.reviewDialog());
+    QVERIFY2(editor.noticeText().contains(QStringLiteral("changed while the dialog was open")),
+        qPrintable(editor.noticeText()));
+    QCOMPARE(editor.editedSet().routes[0].rules[size_t(canary)].backends[1].weight, 30);
+    QVERIFY(!editor.hasChanges());
+    editor.setApplied(set, 3);
 
     // Nothing routes to details: the editor offers to create a route, then shifts on it.
     QSignalSpy routedChanged(&editor, &RouteEditor::routedServicesChanged);
     editor.shiftTraffic(QStringLiteral("bookinfo/details"));
+    QVERIFY(!editor.wizard() || !editor.wizard()->isVisible());
     QVERIFY(editor.noticeText().contains(QStringLiteral("No route sends traffic to bookinfo/details")));
     auto *create = editor.findChild<QPushButton *>(QStringLiteral("routeNoticeAction"));
     QVERIFY(create);
@@ -666,6 +857,12 @@ void TestRouteEditor::graphEntryPoints()
     QVERIFY(routedChanged.count() >= 1);
     QVERIFY(editor.routedServices().contains(QStringLiteral("bookinfo/details")));
     QVERIFY(editor.treeModel()->targets().contains(QStringLiteral("details")));
+    shift = qobject_cast<ShiftTrafficDialog *>(editor.wizard());
+    QVERIFY(shift);
+    QCOMPARE(shift->rowCount(), 1);
+    QCOMPARE(shift->backendName(0), QStringLiteral("details"));
+    QCOMPARE(shift->spinBox(0)->value(), 100);
+    shift->reject();
 }
 
 void TestRouteEditor::screenshot()
@@ -718,13 +915,19 @@ void TestRouteEditor::screenshot()
     const int canary = ruleIndex(start, 0, "canary");
     editor.shiftTraffic(QStringLiteral("bookinfo/reviews@v2"));
     QCOMPARE(editor.currentRule(), canary);
-    editor.ruleEditor()->backendsEditor()->shiftSlider()->setValue(35);
+    auto *shift = qobject_cast<ShiftTrafficDialog *>(editor.wizard());
+    QVERIFY(shift);
+    shift->spinBox(1)->setValue(35);
+    shift->accept();
+    QVERIFY(editor.reviewDialog());
+    editor.reviewDialog()->reject();
+    QCOMPARE(editor.editedSet().routes[0].rules[size_t(canary)].backends[1].weight, 35);
     editor.showTab(RouteEditor::Tab::Changes);
     editor.resize(1180, 900);
     editor.show();
     QVERIFY(QTest::qWaitForWindowExposed(&editor));
     QTest::qWait(50);
-    // The rule from its title down (shiftTraffic scrolled to the slider).
+    // The rule from its title down.
     auto *scroll = editor.ruleEditor()->parentWidget()
         ? qobject_cast<QScrollArea *>(editor.ruleEditor()->parentWidget()->parentWidget())
         : nullptr;

@@ -9,6 +9,7 @@
 #include "routing/routeissuestyle.h"
 #include "routing/routematcheditor.h"
 #include "routing/routeruleeditor.h"
+#include "routing/routewizards.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -889,43 +890,53 @@ void RouteEditor::shiftTraffic(const QString &service)
 {
     withRuleFor(service, tr("shift"), [this, service](int route, int rule) {
         selectRule(route, rule);
-        const routing::HttpRoute &r = m_tree->routeSet().routes[size_t(route)];
-        BackendWeightsEditor *be = m_ruleEditor->backendsEditor();
-        if (const auto pair = routing::shiftPairFor(r, r.rules[size_t(rule)], service.toStdString()))
-            be->setShiftPair(qs(pair->from), qs(pair->to));
-        m_ruleEditor->focusSection(RouteRuleEditor::Section::ShiftTraffic);
-        m_ruleScroll->ensureWidgetVisible(be->shiftSlider(), 20, 60);
+        openWizard(new ShiftTrafficDialog(m_tree->routeSet(), {route, rule}, service, knownServices(), this));
     });
 }
 
 void RouteEditor::addHeaderRoute(const QString &service)
 {
     withRuleFor(service, tr("route by header"), [this, service](int route, int rule) {
-        const routing::HttpRoute &r = m_tree->routeSet().routes[size_t(route)];
-        const routing::RouteRule nr = routing::headerRouteFor(r, r.rules[size_t(rule)], service.toStdString());
-        // First, so no earlier catch-all rule shadows it.
-        const int at = m_tree->insertRule(route, 0, nr);
-        restoreSelection(route, at);
-        revalidate();
-        Q_EMIT editedChanged();
-        QTableWidget *headers = m_ruleEditor->matchEditor()->headersTable();
-        headers->setFocus(Qt::OtherFocusReason);
-        headers->setCurrentCell(0, 2);
-        m_ruleScroll->ensureWidgetVisible(headers, 20, 60);
+        selectRule(route, rule);
+        openWizard(new HeaderRouteDialog(m_tree->routeSet(), {route, rule}, service, knownServices(), this));
     });
 }
 
 void RouteEditor::injectFault(const QString &service)
 {
-    withRuleFor(service, tr("inject faults into"), [this](int route, int rule) {
+    withRuleFor(service, tr("inject faults into"), [this, service](int route, int rule) {
         selectRule(route, rule);
-        if (!m_tree->rule(route, rule)->fault) {
-            const routing::FaultInjection f = routing::starterFault();
-            m_ruleEditor->enableFault(f.delayMs.value_or(0), f.delayPercent);
-        }
-        m_ruleEditor->focusSection(RouteRuleEditor::Section::Fault);
-        m_ruleScroll->ensureWidgetVisible(m_ruleEditor->faultGroup(), 20, 60);
+        openWizard(new FaultDialog(m_tree->routeSet(), {route, rule}, service, this));
     });
+}
+
+RouteWizard *RouteEditor::wizard() const { return m_wizard; }
+
+void RouteEditor::openWizard(RouteWizard *wizard)
+{
+    if (m_wizard)
+        m_wizard->reject();
+    m_wizard = wizard;
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &QDialog::accepted, this, [this, wizard] {
+        // The wizard edited a copy; the edited routes may have changed underneath since.
+        if (!(wizard->startSet() == m_tree->routeSet())) {
+            showNotice(tr("The routes changed while the dialog was open, so its change was not made. Try again."));
+            return;
+        }
+        const routing::RouteEdit e = wizard->edit();
+        if (!e.ok())
+            return;
+        m_tree->setRouteSet(e.set);
+        restoreSelection(e.at.route, e.at.rule);
+        revalidate();
+        Q_EMIT editedChanged();
+        if (canApply())
+            reviewAndApply();
+        else if (hasChanges())
+            showNotice(tr("The change is in the edited routes, but they cannot be applied yet: see Problems."));
+    });
+    wizard->open();
 }
 
 int RouteEditor::createRouteFor(const QString &service)

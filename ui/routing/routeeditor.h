@@ -56,6 +56,7 @@ class RouteDiffView;
 class RouteHistoryModel;
 class RouteRuleEditor;
 class RouteTreeModel;
+class RouteWizard;
 class XdsClientsModel;
 
 // What applying a route set writes to the route file: its name, the unified diff of
@@ -119,6 +120,8 @@ public:
 
     // The review dialog while it is open (nullptr otherwise).
     RouteDiffDialog *reviewDialog() const { return m_review; }
+    // The graph action's wizard while it is open (nullptr otherwise).
+    RouteWizard *wizard() const;
     QString noticeText() const;
 
     RouteTreeModel *treeModel() const { return m_tree; }
@@ -152,7 +155,9 @@ public Q_SLOTS:
     void reportTargetProblem(const QString &message, const QString &actionText = {}, std::function<void()> action = {});
 
     // From the graph's context menu; `service` as the graph names it. Each selects the
-    // rule routing to the service (and offers to create a route when none does).
+    // rule routing to the service (and offers to create a route when none does), then
+    // opens its wizard (wizard()); the wizard's OK puts the change into the edited
+    // routes and opens the same review as Apply. Cancel changes nothing.
     void shiftTraffic(const QString &service);
     void addHeaderRoute(const QString &service);
     void injectFault(const QString &service);
@@ -201,6 +206,8 @@ private:
     // Calls `then` with the rule that best carries `service` (routing::findRuleFor), else
     // offers to create a route for it and calls `then` on that route's rule.
     void withRuleFor(const QString &service, const QString &what, std::function<void(int, int)> then);
+    // Shows a wizard; its OK takes its edit into the edited routes and opens the review.
+    void openWizard(RouteWizard *wizard);
 
     routing::RouteSet m_applied;
     quint64 m_version = 0;
@@ -217,6 +224,7 @@ private:
     std::function<void()> m_noticeSecondAction;
     bool m_noticeIsServedChange = false;  // the notice says the served routes changed under the edits
     QPointer<RouteDiffDialog> m_review;
+    QPointer<RouteWizard> m_wizard;
     std::function<RouteFilePreview(const routing::RouteSet &)> m_filePreview;
 
     RouteTreeModel *m_tree;
