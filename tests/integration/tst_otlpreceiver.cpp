@@ -378,9 +378,9 @@ void TestOtlpReceiver::hugeExportsCostTheQuotaNotTheirSize()
     QVERIFY2(resetPeakRss(), "cannot reset the peak RSS through /proc/self/clear_refs");
     const qint64 before = peakRssBytes();
     std::vector<std::future<grpc::Status>> senders;
+    const std::chrono::seconds deadline(kDeadlineSeconds);
     for (int i = 0; i < kSenders; ++i)
-        senders.push_back(std::async(
-            std::launch::async, [&h] { return h.exportHuge(kHuge, std::chrono::seconds(kDeadlineSeconds)); }));
+        senders.push_back(std::async(std::launch::async, [&h, deadline] { return h.exportHuge(kHuge, deadline); }));
     for (auto &s : senders) {
         const grpc::Status st = s.get();
         QCOMPARE(int(st.error_code()), int(grpc::StatusCode::RESOURCE_EXHAUSTED));
