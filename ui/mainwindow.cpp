@@ -11,8 +11,8 @@
 #include "inspect/requestspanel.h"
 #include "net/libraryversions.h"
 #include "noticebar.h"
-#include "routing/routeactions.h"
 #include "routing/models/xdsclientsmodel.h"
+#include "routing/routeactions.h"
 #include "routing/routeeditor.h"
 #include "routing/routesplit.h"
 #include "sources/connectionsdialog.h"
@@ -231,7 +231,23 @@ void MainWindow::buildToolBar()
     bar->setMovable(false);
     bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
     bar->addAction(m_fitAction);
-    bar->addAction(m_relayoutAction);
+    // Re-layout keeps dragged nodes; its menu also offers forgetting them (and their saved pins).
+    auto *unpinAll = new QAction(tr("Re-layout and unpin all nodes"), this);
+    unpinAll->setObjectName(QStringLiteral("relayoutUnpinAllAction"));
+    unpinAll->setToolTip(tr("Lay the graph out afresh and forget every dragged position"));
+    connect(unpinAll, &QAction::triggered, this, [this] {
+        m_canvas->relayoutAndUnpinAll();  // pinnedPositionsChanged() saves the empty pins
+        m_canvas->fitToView();
+    });
+    auto *relayoutButton = new QToolButton(bar);
+    relayoutButton->setObjectName(QStringLiteral("relayoutButton"));
+    relayoutButton->setDefaultAction(m_relayoutAction);
+    relayoutButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    relayoutButton->setPopupMode(QToolButton::MenuButtonPopup);
+    auto *relayoutMenu = new QMenu(relayoutButton);
+    relayoutMenu->addAction(unpinAll);
+    relayoutButton->setMenu(relayoutMenu);
+    bar->addWidget(relayoutButton);
     bar->addAction(m_findAction);
     bar->addSeparator();
 

@@ -59,6 +59,42 @@ void sendMouse(QWidget *w, QEvent::Type type, QPointF pos, Qt::MouseButtons butt
     QApplication::sendEvent(w, &e);
 }
 
+// Three services on one line, A -> B -> C with a direct A -> C running straight over
+// B (pinned so, as a user's drag or a layered layout can put them), and optionally B -> A.
+GraphSnapshotPtr inLine(bool reverse)
+{
+    GraphSnapshot s;
+    const NodeSnapshot a = samplemesh::node("line", "a", "", NodeKind::Service, 10);
+    const NodeSnapshot b = samplemesh::node("line", "b", "", NodeKind::Service, 10);
+    const NodeSnapshot c = samplemesh::node("line", "c", "", NodeKind::Service, 10);
+    s.nodes = {a, b, c};
+    EdgeSnapshot ab = samplemesh::edge(a, b, 5), bc = samplemesh::edge(b, c, 5), ac = samplemesh::edge(a, c, 5);
+    ab.mtls = 1;  // the source says mutual TLS
+    bc.mtls = 0;  // the source says plaintext
+    ac.mtls = -1;  // the source does not say
+    s.edges = {ab, bc, ac};
+    if (reverse)
+        s.edges.push_back(samplemesh::edge(b, a, 5));
+    return samplemesh::finish(std::move(s));
+}
+
+const QHash<QString, QPointF> kInLinePins = {{QStringLiteral("line/a"), QPointF(0, 0)},
+    {QStringLiteral("line/b"), QPointF(320, 0)}, {QStringLiteral("line/c"), QPointF(640, 0)}};
+
+double distanceToSegment(QPointF p, QPointF a, QPointF b)
+{
+    const QPointF ab = b - a;
+    const double len2 = QPointF::dotProduct(ab, ab);
+    const double t = len2 > 0 ? std::clamp(QPointF::dotProduct(p - a, ab) / len2, 0.0, 1.0) : 0.0;
+    const QPointF d = p - (a + ab * t);
+    return std::sqrt(QPointF::dotProduct(d, d));
+}
+
+int countInRect(const QImage &image, const QRectF &rect, QColor colour, int tolerance = 30)
+{
+    return countNear(image.copy(rect.toAlignedRect().intersected(image.rect())), colour, tolerance);
+}
+
 }  // namespace
 
 class TestGraphCanvas : public QObject {
@@ -536,6 +572,194 @@ private Q_SLOTS:
         QVERIFY(c.routedNodes().isEmpty());
         QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
         QCOMPARE(countDifferent(plain, c.grab().toImage()), 0);
+    }
+
+    void collinearEdgesAreDrawnApartAndPickedAsDrawn()
+    {
+        m_canvas = std::make_unique<GraphCanvas>();
+        m_canvas->resize(1100, 760);
+        m_canvas->setPinnedPositions(kInLinePins);
+        m_canvas->setSnapshot(inLine(false));
+        m_canvas->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_canvas.get()));
+        GraphCanvas &c = *m_canvas;
+        c.fitToView();
+        const QString ab = QStringLiteral("line/a->line/b"), bc = QStringLiteral("line/b->line/c"),
+                      ac = QStringLiteral("line/a->line/c");
+        const QPointF a = c.nodeWidgetPosition(QStringLiteral("line/a"));
+        const QPointF b = c.nodeWidgetPosition(QStringLiteral("line/b"));
+        const QPointF cc = c.nodeWidgetPosition(QStringLiteral("line/c"));
+        QVERIFY(!a.isNull() && !b.isNull() && !cc.isNull());
+        QVERIFY(std::abs(a.y() - b.y()) < 0.5 && std::abs(b.y() - cc.y()) < 0.5);  // really in line
+
+        // The direct edge bends clear of B and of the path through it.
+        const QPointF mid = c.edgeWidgetPosition(ac);
+        QVERIFY(!mid.isNull());
+        const double s = c.zoom();
+        const double apart = std::min(distanceToSegment(mid, a, b), distanceToSegment(mid, b, cc));
+        QVERIFY2(apart >= 20, qPrintable(QStringLiteral("only %1 px from the path through B").arg(apart)));
+        QVERIFY(QLineF(mid, b).length() > canvas::kNodeRadius * s * 1.15 + 4);
+        QVERIFY(c.nodeAt(mid.toPoint()).isEmpty());
+
+        // Each edge is picked where it is drawn, and a click there selects it.
+        for (const QString &id : {ab, bc, ac}) {
+            const QPointF at = c.edgeWidgetPosition(id);
+            QCOMPARE(c.edgeAt(at.toPoint()), id);
+            QTest::mouseClick(&c, Qt::LeftButton, Qt::NoModifier, at.toPoint());
+            QCOMPARE(c.selectedEdge(), id);
+        }
+        // On the straight line between A and C, where the direct edge no longer runs,
+        // the picks are the edges through B.
+        QCOMPARE(c.edgeAt(((a + b) / 2).toPoint()), ab);
+        QCOMPARE(c.edgeAt(((b + cc) / 2).toPoint()), bc);
+
+        // The drawn curve is where the pick says: accent pixels near its middle once selected.
+        c.selectEdge(ac);
+        const QImage shot = c.grab().toImage();
+        QVERIFY(countInRect(shot, QRectF(mid - QPointF(6, 6), QSizeF(12, 12)), canvas::selection()) > 10);
+        // ... and not along the straight line, where it used to hide the path through B.
+        const double span = b.x() - a.x();
+        QCOMPARE(countInRect(shot, QRectF(b.x() - span * 0.5, b.y() - 3, span * 0.25, 6), canvas::selection(), 10), 0);
+    }
+
+    void oppositeEdgesAreBothPickable()
+    {
+        m_canvas = std::make_unique<GraphCanvas>();
+        m_canvas->resize(1100, 760);
+        m_canvas->setPinnedPositions(kInLinePins);
+        m_canvas->setSnapshot(inLine(true));
+        m_canvas->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_canvas.get()));
+        GraphCanvas &c = *m_canvas;
+        c.fitToView();
+        const QString ab = QStringLiteral("line/a->line/b"), ba = QStringLiteral("line/b->line/a");
+        const QPointF m1 = c.edgeWidgetPosition(ab), m2 = c.edgeWidgetPosition(ba);
+        QVERIFY(!m1.isNull() && !m2.isNull());
+        QVERIFY2(QLineF(m1, m2).length() >= 16, qPrintable(QString::number(QLineF(m1, m2).length())));
+        QCOMPARE(c.edgeAt(m1.toPoint()), ab);
+        QCOMPARE(c.edgeAt(m2.toPoint()), ba);
+        QTest::mouseClick(&c, Qt::LeftButton, Qt::NoModifier, m2.toPoint());
+        QCOMPARE(c.selectedEdge(), ba);
+        QTest::mouseClick(&c, Qt::LeftButton, Qt::NoModifier, m1.toPoint());
+        QCOMPARE(c.selectedEdge(), ab);
+    }
+
+    void mtlsLockOnlyWhereTheSnapshotSaysSo()
+    {
+        m_canvas = std::make_unique<GraphCanvas>();
+        m_canvas->resize(1100, 760);
+        m_canvas->setPinnedPositions(kInLinePins);
+        m_canvas->setSnapshot(inLine(false));
+        m_canvas->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_canvas.get()));
+        GraphCanvas &c = *m_canvas;
+        c.setLegendVisible(false);  // its key shows a lock too
+        c.fitToView();
+        QVERIFY(c.zoom() >= canvas::kArrowScale);
+        const QString ab = QStringLiteral("line/a->line/b"), bc = QStringLiteral("line/b->line/c"),
+                      ac = QStringLiteral("line/a->line/c");
+        const QRectF lock = c.edgeLockRect(ab);
+        QVERIFY(!lock.isNull());
+        QVERIFY(c.edgeLockRect(bc).isNull());  // plaintext
+        QVERIFY(c.edgeLockRect(ac).isNull());  // unknown
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        QImage shot = c.grab().toImage();
+        const int inLock = countInRect(shot, lock, canvas::mtlsLock(), 20);
+        QVERIFY2(inLock >= 12, qPrintable(QString::number(inLock)));
+        // Nowhere else: the plaintext and unknown edges carry none.
+        QCOMPARE(countNear(shot, canvas::mtlsLock(), 20),
+            countInRect(shot, lock.adjusted(-2, -2, 2, 2), canvas::mtlsLock(), 20));
+        // Where B -> C would have its lock (the same place relative to its middle), nothing.
+        const QRectF mirrored = lock.translated(c.edgeWidgetPosition(bc) - c.edgeWidgetPosition(ab));
+        QCOMPARE(countInRect(shot, mirrored, canvas::mtlsLock(), 20), 0);
+
+        // A snapshot without mTLS anywhere draws no lock at all.
+        GraphSnapshot plain = *inLine(false);
+        for (EdgeSnapshot &e : plain.edges)
+            e.mtls = -1;
+        c.setSnapshot(std::make_shared<const GraphSnapshot>(plain));
+        QVERIFY(c.edgeLockRect(ab).isNull());
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        shot = c.grab().toImage();
+        QCOMPARE(countNear(shot, canvas::mtlsLock(), 20), 0);
+    }
+
+    void pinnedNodeFarAwayStaysOutOfOtherNamespaceBoxes()
+    {
+        const GraphSnapshotPtr mesh = samplemesh::realistic();
+        GraphLayout layout;
+        layout.update(*mesh);
+        const HealthPolicy policy;
+        const GraphScenePtr before = GraphScene::build(mesh, layout, SceneFilter {}, policy);
+        const int moved = before->findNode(QStringLiteral("shop/ads@v1"));
+        QVERIFY(moved >= 0);
+        const int own = before->nodes()[size_t(moved)].group;
+        QVERIFY(before->groups()[size_t(own)].isNamespace);
+        int other = -1;
+        for (size_t g = 0; g < before->groups().size(); ++g) {
+            if (int(g) != own && before->groups()[g].isNamespace && before->groups()[g].visibleCount > 0)
+                other = int(g);
+        }
+        QVERIFY(other >= 0);
+        auto frame = [](const QRectF &r) { return r.adjusted(-16, -30, 16, 8); };  // as drawn
+        QVERIFY(!frame(before->groups()[size_t(own)].bounds).intersects(frame(before->groups()[size_t(other)].bounds)));
+
+        // Pinned into the middle of another namespace, then laid out again.
+        const QPointF far = before->groups()[size_t(other)].bounds.center();
+        layout.pin(before->nodeData(moved).id, far);
+        layout.relayout(*mesh);
+        const GraphScenePtr after = GraphScene::build(mesh, layout, SceneFilter {}, policy, before.get());
+        QCOMPARE(after->nodes()[size_t(moved)].pos, far);
+        for (size_t g = 0; g < after->groups().size(); ++g) {
+            if (int(g) != own && after->groups()[g].isNamespace && after->groups()[g].visibleCount > 0)
+                QVERIFY2(!frame(after->groups()[size_t(own)].bounds).intersects(frame(after->groups()[g].bounds)),
+                    qPrintable(after->groups()[g].name));
+        }
+        QVERIFY(after->nodes()[size_t(moved)].stray);
+        QCOMPARE(after->strayNodes(), std::vector<int> {moved});
+        QVERIFY(!after->groups()[size_t(own)].bounds.contains(far));
+
+        // The same while dragging (a scene with one node moved).
+        const GraphScenePtr dragged = before->withNodeAt(moved, far);
+        QVERIFY(
+            !frame(dragged->groups()[size_t(own)].bounds).intersects(frame(dragged->groups()[size_t(other)].bounds)));
+        QVERIFY(dragged->nodes()[size_t(moved)].stray);
+
+        // A pin a little way off inside room of its own still belongs to its box.
+        const QPointF near = before->nodes()[size_t(moved)].pos + QPointF(0, 12);
+        const GraphScenePtr nudged = before->withNodeAt(moved, near);
+        QVERIFY(!nudged->nodes()[size_t(moved)].stray);
+        QVERIFY(nudged->groups()[size_t(own)].bounds.contains(near));
+    }
+
+    void curvedEdgesAreIndexedAsDrawn()
+    {
+        // The grid's answers match a linear scan on a graph where many edges bend.
+        const GraphSnapshotPtr mesh = samplemesh::synthetic(600, 2400, 7);
+        GraphLayout layout;
+        layout.update(*mesh);
+        const GraphScenePtr scene = GraphScene::build(mesh, layout, SceneFilter {}, HealthPolicy {});
+        int curved = 0;
+        for (const SceneEdge &e : scene->edges())
+            curved += e.curved;
+        QVERIFY(curved > 10);
+        std::vector<QPointF> probes;
+        for (size_t k = 0; k < scene->edges().size(); k += 7) {
+            const SceneEdge &e = scene->edges()[k];
+            if (e.curved) {
+                probes.push_back(edgePointAt(e, 0.5));
+                probes.push_back(edgePointAt(e, 0.3));
+            }
+        }
+        std::vector<int> linear;
+        for (QPointF p : probes)
+            linear.push_back(scene->edgeAt(p, 3));
+        scene->buildGrid();
+        QVERIFY(scene->hasGrid());
+        for (size_t i = 0; i < probes.size(); ++i) {
+            QVERIFY(linear[i] >= 0);
+            QCOMPARE(scene->edgeAt(probes[i], 3), linear[i]);
+        }
     }
 
     void emptyAndNullSnapshotsAreHarmless()

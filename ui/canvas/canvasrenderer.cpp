@@ -66,6 +66,24 @@ void addArrow(QPainterPath &path, QPointF tip, QPointF unit, double length)
     path.closeSubpath();
 }
 
+// Where an edge's arrowhead goes on screen: the tip, the direction it points (the
+// curve's tangent there), and the chord's length (arrows only on edges long enough).
+struct EdgeTip {
+    QPointF at, unit;
+    double length = 0;
+};
+EdgeTip edgeTip(const SceneEdge &e, const ViewTransform &view)
+{
+    EdgeTip tip;
+    tip.at = view.map(e.p2);
+    const QPointF chord = tip.at - view.map(e.p1);
+    tip.length = std::sqrt(QPointF::dotProduct(chord, chord));
+    const QPointF d = e.curved ? tip.at - view.map(e.ctrl) : chord;
+    const double len = std::sqrt(QPointF::dotProduct(d, d));
+    tip.unit = len > 1e-9 ? d / len : QPointF(1, 0);
+    return tip;
+}
+
 // The image under the painter when edges can be rasterized into it directly: an
 // unshared 32-bit image painted without a world transform (not SVG, not a widget).
 QImage *directTarget(QPainter &p, const RenderOptions &o)
@@ -237,6 +255,23 @@ void CanvasRenderer::paintExpanded(
                 p.drawText(QPointF(r.left() + 9 * std::min(s, 1.0) + 2, r.top() + 6 * s + fm.ascent()), text);
             }
         }
+        // A node pinned outside its namespace's box keeps a dashed line to the box.
+        QPen link(namespaceText(), 1, Qt::DashLine);
+        link.setCosmetic(true);
+        p.setPen(link);
+        p.setBrush(Qt::NoBrush);
+        for (int i : scene.strayNodes()) {
+            const SceneNode &n = nodes[size_t(i)];
+            const SceneGroup &g = scene.groups()[size_t(n.group)];
+            if (!g.isNamespace || g.bounds.isNull())
+                continue;
+            const QRectF box = g.bounds.adjusted(-16, -30, 16, 8);
+            const QPointF onBox(
+                std::clamp(n.pos.x(), box.left(), box.right()), std::clamp(n.pos.y(), box.top(), box.bottom()));
+            const QLineF line(o.view.map(onBox), o.view.map(n.pos));
+            if (QRectF(line.p1(), line.p2()).normalized().adjusted(-1, -1, 1, 1).intersects(viewport))
+                p.drawLine(line);
+        }
     }
 
     // Edges, bucketed by pen so each style is one drawLines call.
@@ -255,8 +290,10 @@ void CanvasRenderer::paintExpanded(
         const SceneEdge &e = edges[k];
         if (!e.visible)
             continue;
-        if (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr || std::max(e.p1.y(), e.p2.y()) < gt
-            || std::min(e.p1.y(), e.p2.y()) > gb)
+        const QRectF eb = e.curved ? edgeBounds(e) : QRectF();
+        if (e.curved ? (eb.right() < gl || eb.left() > gr || eb.bottom() < gt || eb.top() > gb)
+                     : (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr
+                         || std::max(e.p1.y(), e.p2.y()) < gt || std::min(e.p1.y(), e.p2.y()) > gb))
             continue;
         m_visibleEdges.push_back(int(k));
         const QPointF a = o.view.map(e.p1);
@@ -266,19 +303,33 @@ void CanvasRenderer::paintExpanded(
         const bool passing = !far && !viewport.contains(a) && !viewport.contains(b);
         const double px = far || passing ? 1.0 : std::max(1.0, e.width * s);
         const int wb = far ? 0 : std::min(kWidthBuckets - 1, int(std::lround(px * 2)) - 2);
-        if (passing) {
-            m_buckets[kContextBuckets + size_t(e.health) * 2 + size_t(e.direction)].emplace_back(a, b);
+        std::vector<QLineF> &bucket = passing ? m_buckets[kContextBuckets + size_t(e.health) * 2 + size_t(e.direction)]
+                                              : m_buckets[size_t(bucketIndex(wb, e.health, e.direction))];
+        if (arrows && !passing) {
+            // Stop the line under the arrowhead so a thick line does not poke past the tip.
+            const EdgeTip tip = edgeTip(e, o.view);
+            const double al = arrowLength(e.width);
+            if (tip.length > al * 1.5)
+                b -= tip.unit * (al * 0.8);
+        }
+        if (!e.curved || far) {
+            // Far away a bend is a few pixels of a hairline: not worth its pieces.
+            bucket.emplace_back(a, b);
             continue;
         }
-        if (arrows) {
-            // Stop the line under the arrowhead so a thick line does not poke past the tip.
-            const QPointF d = b - a;
-            const double len = std::sqrt(QPointF::dotProduct(d, d));
-            const double al = arrowLength(e.width);
-            if (len > al * 1.5)
-                b -= d / len * (al * 0.8);
+        // As few pieces as keep within half a pixel of the true curve (a piece of a
+        // parabola bowing h px strays about h / (2 n^2) from its chord), up to
+        // kCurveSegments (the hit-test's) close up.
+        const QPointF bow = e.ctrl - (e.p1 + e.p2) / 2;
+        const double bowPx = std::sqrt(QPointF::dotProduct(bow, bow)) * s;
+        const int pieces = std::clamp(int(std::ceil(std::sqrt(bowPx))), 2, kCurveSegments);
+        QPointF prev = a;
+        for (int j = 1; j < pieces; ++j) {
+            const QPointF next = o.view.map(edgePointAt(e, double(j) / pieces));
+            bucket.emplace_back(prev, next);
+            prev = next;
         }
-        m_buckets[size_t(bucketIndex(wb, e.health, e.direction))].emplace_back(a, b);
+        bucket.emplace_back(prev, b);
     }
     QImage *direct = directTarget(p, o);
     const double dpr = o.devicePixelRatio;
@@ -353,25 +404,21 @@ void CanvasRenderer::paintExpanded(
         }
         for (int k : m_visibleEdges) {
             const SceneEdge &e = edges[size_t(k)];
-            const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
-            const QPointF d = b - a;
-            const double len = std::sqrt(QPointF::dotProduct(d, d));
+            const EdgeTip tip = edgeTip(e, o.view);
             const double al = arrowLength(e.width);
-            if (len < al * 1.5)
+            if (tip.length < al * 1.5)
                 continue;
-            raster->addLine(inks[size_t(e.health)], (b - d / len * al) * dpr, b * dpr, al * 0.92 * dpr, 0);
+            raster->addLine(inks[size_t(e.health)], (tip.at - tip.unit * al) * dpr, tip.at * dpr, al * 0.92 * dpr, 0);
         }
     } else if (arrows) {
         std::array<QPainterPath, kHealthCount> heads;
         for (int k : m_visibleEdges) {
             const SceneEdge &e = edges[size_t(k)];
-            const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
-            const QPointF d = b - a;
-            const double len = std::sqrt(QPointF::dotProduct(d, d));
+            const EdgeTip tip = edgeTip(e, o.view);
             const double al = arrowLength(e.width);
-            if (len < al * 1.5)
+            if (tip.length < al * 1.5)
                 continue;
-            addArrow(heads[size_t(e.health)], b, d / len, al);
+            addArrow(heads[size_t(e.health)], tip.at, tip.unit, al);
         }
         p.setPen(Qt::NoPen);
         p.setRenderHint(QPainter::Antialiasing, true);
@@ -386,6 +433,8 @@ void CanvasRenderer::paintExpanded(
     }
     if (raster)
         raster->draw();
+    if (arrows)
+        paintLocks(p, scene, o);
 
     // Nodes.
     culledNodes(scene, o, m_visibleNodes);
@@ -437,6 +486,59 @@ void CanvasRenderer::paintExpanded(
         paintNodeLabels(p, scene, o, m_visibleNodes, stats);
     if (o.edgeLabel != EdgeLabelKind::None && s >= kEdgeLabelScale)
         paintEdgeLabels(p, scene, o, m_visibleEdges, stats);
+}
+
+QRectF CanvasRenderer::lockRect(const GraphScene &scene, int edge, const ViewTransform &view, bool labelled)
+{
+    if (edge < 0 || size_t(edge) >= scene.edges().size() || view.scale < kArrowScale)
+        return {};
+    const SceneEdge &e = scene.edges()[size_t(edge)];
+    if (!e.visible || scene.edgeData(edge).mtls != 1)
+        return {};
+    const QPointF a = view.map(e.p1), b = view.map(e.p2);
+    const QPointF d = b - a;
+    const double len = std::sqrt(QPointF::dotProduct(d, d));
+    const double side = std::clamp(12.0 * view.scale, 8.0, 14.0);
+    if (len < side * 4)
+        return {};
+    // Beside the middle, on the edge's right: for a pair of opposite edges that is the
+    // outer side, so the two locks never sit on each other's line.
+    const QPointF n(-d.y() / len, d.x() / len);
+    const double off = side * 0.6 + e.width * view.scale / 2 + (labelled ? 14 : 3);
+    const QPointF centre = view.map(edgePointAt(e, 0.5)) + n * off;
+    return canvas::lockRect(centre, side);
+}
+
+void CanvasRenderer::paintLocks(QPainter &p, const GraphScene &scene, const RenderOptions &o)
+{
+    const qreal dpr = o.devicePixelRatio;
+    const double side = std::clamp(12.0 * o.view.scale, 8.0, 14.0);
+    if (!o.vector && (m_lockSide != side || m_lockSprite.devicePixelRatio() != dpr)) {
+        const QRectF r = canvas::lockRect(QPointF(), side).adjusted(-2, -2, 2, 2);
+        m_lockSprite = QImage((r.size() * dpr).toSize(), QImage::Format_ARGB32_Premultiplied);
+        m_lockSprite.setDevicePixelRatio(dpr);
+        m_lockSprite.fill(Qt::transparent);
+        QPainter sp(&m_lockSprite);
+        drawLock(sp, -r.topLeft(), side);
+        m_lockSide = side;
+    }
+    const bool labelled = o.edgeLabel != EdgeLabelKind::None && o.view.scale >= kEdgeLabelScale;
+    int drawn = 0;
+    for (int k : m_visibleEdges) {
+        if (scene.edgeData(k).mtls != 1)
+            continue;
+        const QRectF r = lockRect(scene, k, o.view, labelled);
+        if (r.isNull())
+            continue;
+        if (o.vector) {
+            drawLock(p, r.center(), side);
+        } else {
+            const QPointF at = r.center() - QPointF(m_lockSprite.width(), m_lockSprite.height()) / dpr / 2;
+            p.drawImage(QPointF(std::round(at.x() * dpr) / dpr, std::round(at.y() * dpr) / dpr), m_lockSprite);
+        }
+        if (++drawn >= 4000)
+            break;  // beyond that many they are texture, not information
+    }
 }
 
 void CanvasRenderer::culledNodes(const GraphScene &scene, const RenderOptions &o, std::vector<int> &out)
@@ -578,7 +680,7 @@ void CanvasRenderer::paintEdgeLabels(
         const QPointF d = b - a;
         if (QPointF::dotProduct(d, d) < 85.0 * 85.0)
             continue;  // no room for a label beside the arrowhead
-        candidates.push_back({k, scene.edgeData(k).stats.rps, a + d * 0.5});
+        candidates.push_back({k, scene.edgeData(k).stats.rps, o.view.map(edgePointAt(e, 0.5))});
     }
     // Too many labels are noise: keep the busiest edges'.
     if (candidates.size() > size_t(kMaxEdgeLabels)) {
@@ -787,7 +889,7 @@ QImage CanvasRenderer::legendImage(qreal dpr, bool routing)
     const double pad = 10, rowH = 22, shapeR = 7, gap = 6, itemGap = 16;
 
     struct Item {
-        int type;  // 0 node shape, 1 edge sample, 2 health dot, 3 routing badge
+        int type;  // 0 node shape, 1 edge sample, 2 health dot, 3 routing badge, 4 mTLS lock
         int value;
         QString text;
     };
@@ -807,9 +909,10 @@ QImage CanvasRenderer::legendImage(qreal dpr, bool routing)
         {2, int(Health::Degraded), display::healthText(Health::Degraded)},
         {2, int(Health::Failing), display::healthText(Health::Failing)},
         {2, int(Health::NoTraffic), display::healthText(Health::NoTraffic)},
+        {4, 0, QStringLiteral("mTLS")},
     };
     auto itemWidth = [&](const Item &it) {
-        const double glyph = it.type == 1 ? 24 : (it.type == 0 || it.type == 3 ? 2 * shapeR : 9);
+        const double glyph = it.type == 1 ? 24 : (it.type == 0 || it.type == 3 ? 2 * shapeR : (it.type == 4 ? 10 : 9));
         return glyph + gap + fm.horizontalAdvance(it.text);
     };
     auto rowWidth = [&](const std::vector<Item> &row) {
@@ -858,6 +961,10 @@ QImage CanvasRenderer::legendImage(qreal dpr, bool routing)
                 glyph = 2 * shapeR;
                 break;
             }
+            case 4:
+                drawLock(p, QPointF(x + 5, cy), 12);
+                glyph = 10;
+                break;
             }
             p.setPen(textMuted());
             p.drawText(QPointF(x + glyph + gap, cy - fm.height() / 2 + fm.ascent()), it.text);

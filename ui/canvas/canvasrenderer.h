@@ -81,6 +81,12 @@ public:
     static std::vector<NodeLabel> layoutNodeLabels(
         const GraphScene &scene, const RenderOptions &options, const std::vector<int> &nodes);
 
+    // Where the padlock of an edge reported as mutual TLS is drawn at a view (logical
+    // pixels), beside the middle of the edge as drawn; null when it has none or it is
+    // not drawn there (hidden, too short, or zoomed out too far). `labelled`: edge
+    // labels are drawn too, so the lock stands further off to clear their pills.
+    static QRectF lockRect(const GraphScene &scene, int edge, const ViewTransform &view, bool labelled);
+
     // Screen rectangle of a namespace box in the collapsed view.
     static QRectF groupBox(const SceneGroup &group, const ViewTransform &view);
 
@@ -94,10 +100,13 @@ private:
     void paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &edges,
         RenderStats &stats);
     const QImage &sprite(NodeKind kind, Health health, double radius, qreal dpr);
+    void paintLocks(QPainter &p, const GraphScene &scene, const RenderOptions &o);
 
     std::array<QImage, 20> m_sprites;
     double m_spriteRadius = -1;
     qreal m_spriteDpr = -1;
+    QImage m_lockSprite;
+    double m_lockSide = -1;
     // Scratch buffers kept between renders so a frame allocates almost nothing.
     std::vector<std::vector<QLineF>> m_buckets;
     std::vector<int> m_visibleEdges;

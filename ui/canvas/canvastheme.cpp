@@ -27,6 +27,9 @@ QColor findHighlight() { return QColor(0xe3, 0xb3, 0x41); }
 // Violet: apart from the health colours, the selection blue and the find gold.
 QColor routingBadge() { return QColor(0xa3, 0x71, 0xf7); }
 
+// Teal: apart from the health colours, the selection blue and the routing violet.
+QColor mtlsLock() { return QColor(0x3f, 0xd0, 0xc9); }
+
 QColor healthColor(Health h) { return display::healthColor(h); }
 
 QColor edgeColor(Health h)
@@ -227,6 +230,33 @@ QFont labelFont(double pixelSize, bool bold)
     if (bold)
         f.setWeight(QFont::DemiBold);
     return f;
+}
+
+QRectF lockRect(QPointF centre, double side)
+{
+    const double w = side * 0.8;
+    return QRectF(centre.x() - w / 2, centre.y() - side / 2, w, side);
+}
+
+void drawLock(QPainter &p, QPointF centre, double side)
+{
+    const QRectF r = lockRect(centre, side);
+    const double stroke = std::max(1.2, side * 0.14);
+    // Shackle: an arch over the body; body: a filled rounded block on the lower half.
+    const QRectF body(r.left(), r.top() + side * 0.42, r.width(), side * 0.58);
+    const double sw = r.width() * 0.62;
+    const QRectF arch(centre.x() - sw / 2, r.top() + stroke / 2, sw, side * 0.7);
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setBrush(Qt::NoBrush);
+    p.setPen(QPen(mtlsLock(), stroke, Qt::SolidLine, Qt::FlatCap));
+    p.drawArc(arch, 0, 180 * 16);
+    p.drawLine(QPointF(arch.left(), arch.center().y()), QPointF(arch.left(), body.top()));
+    p.drawLine(QPointF(arch.right(), arch.center().y()), QPointF(arch.right(), body.top()));
+    p.setPen(QPen(background(), 1));
+    p.setBrush(mtlsLock());
+    p.drawRoundedRect(body, side * 0.1, side * 0.1);
+    p.restore();
 }
 
 }  // namespace canvas

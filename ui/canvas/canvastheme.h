@@ -76,6 +76,12 @@ void drawNodeShape(QPainter &p, NodeKind kind, Health health, QPointF centre, do
 QRectF routingBadgeRect(QPointF centre, double radius);
 void drawRoutingBadge(QPainter &p, QPointF centre, double radius);
 
+// The padlock beside an edge whose traffic the source reports as mutual TLS. `side`
+// is the glyph's height in pixels, centred on `centre`.
+QColor mtlsLock();
+QRectF lockRect(QPointF centre, double side);
+void drawLock(QPainter &p, QPointF centre, double side);
+
 QFont labelFont(double pixelSize, bool bold = false);
 
 }  // namespace canvas

@@ -17,6 +17,7 @@
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPainterPath>
 #include <QPixmap>
 #include <QSvgGenerator>
 #include <QThreadPool>
@@ -579,8 +580,7 @@ QPointF GraphCanvas::edgeWidgetPosition(const QString &id) const
     const int k = d->scene ? d->scene->findEdge(id) : -1;
     if (k < 0 || !d->scene->edges()[size_t(k)].visible)
         return QPointF();
-    const SceneEdge &e = d->scene->edges()[size_t(k)];
-    return d->view.map((e.p1 + e.p2) / 2);
+    return d->view.map(edgePointAt(d->scene->edges()[size_t(k)], 0.5));
 }
 
 bool GraphCanvas::isNodeVisible(const QString &id) const
@@ -708,7 +708,7 @@ void paintAllEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOption
         double bestCost = -1;
         for (const double side : {0.0, 1.0, -1.0, 2.0, -2.0}) {
             for (const double t : kAlong) {
-                const QPointF at = a + d * t + normal * (side * (h + 2));
+                const QPointF at = o.view.map(edgePointAt(e, t)) + normal * (side * (h + 2));
                 const QRectF pill(at.x() - w / 2, at.y() - h / 2, w, h);
                 double cost = 0;
                 const QRectF room = pill.adjusted(-3, -3, 3, 3);  // a little air around each label
@@ -785,6 +785,16 @@ bool GraphCanvas::isRenderUpToDate() const
 
 double GraphCanvas::lastRenderMs() const { return d->lastStats.ms; }
 
+void GraphCanvas::relayoutAndUnpinAll()
+{
+    // A first layout still on its way takes the (now empty) pins when it lands.
+    const bool hadPins = !d->layout.pinned().empty();
+    d->layout.setPinned({});
+    relayout();
+    if (hadPins)
+        Q_EMIT pinnedPositionsChanged();
+}
+
 void GraphCanvas::relayout()
 {
     if (d->layoutJob)
@@ -844,6 +854,20 @@ QString GraphCanvas::nodeAt(const QPoint &widgetPos) const
 {
     const int i = d->nodeIndexAt(widgetPos);
     return i < 0 ? QString() : d->scene->nodeId(i);
+}
+
+QString GraphCanvas::edgeAt(const QPoint &widgetPos) const
+{
+    const int k = d->edgeIndexAt(widgetPos);
+    return k < 0 ? QString() : d->scene->edgeId(k);
+}
+
+QRectF GraphCanvas::edgeLockRect(const QString &id) const
+{
+    if (!d->scene || d->collapsed())
+        return QRectF();
+    const bool labelled = d->edgeLabel != EdgeLabel::None && d->view.scale >= canvas::kEdgeLabelScale;
+    return CanvasRenderer::lockRect(*d->scene, d->scene->findEdge(id), d->view, labelled);
 }
 
 QTransform GraphCanvas::viewTransform() const
@@ -977,16 +1001,23 @@ void GraphCanvas::Private::paintSelection(QPainter &p)
     const QColor sel = canvas::selection();
     auto drawEdge = [&](const SceneEdge &e, QColor c, double extra) {
         const QPointF a = view.map(e.p1), b = view.map(e.p2);
-        const QPointF dlt = b - a;
+        const QPointF dlt = b - (e.curved ? view.map(e.ctrl) : a);
         const double len = std::sqrt(QPointF::dotProduct(dlt, dlt));
         if (len < 1)
             return;
-        const QPointF u = dlt / len;
+        const QPointF u = dlt / len;  // direction at the tip
         const double al = std::clamp((7.0 + 1.1 * e.width) * s, 6.0, 20.0);
         QPen pen(c, std::max(1.5, e.width * s) + extra,
             e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine, Qt::FlatCap);
         p.setPen(pen);
-        p.drawLine(a, b - u * (al * 0.8));
+        p.setBrush(Qt::NoBrush);
+        if (e.curved) {
+            QPainterPath path(a);
+            path.quadTo(view.map(e.ctrl), b - u * (al * 0.8));
+            p.drawPath(path);
+        } else {
+            p.drawLine(a, b - u * (al * 0.8));
+        }
         const QPointF n(-u.y(), u.x());
         QPolygonF head;
         head << b << b - u * al + n * (al * 0.46) << b - u * al - n * (al * 0.46);
@@ -1047,8 +1078,7 @@ void GraphCanvas::Private::paintAnimation(QPainter &p)
         const SceneEdge &e = edges[k];
         if (!e.visible || e.health == Health::NoTraffic)
             continue;
-        if (std::max(e.p1.x(), e.p2.x()) < g.left() || std::min(e.p1.x(), e.p2.x()) > g.right()
-            || std::max(e.p1.y(), e.p2.y()) < g.top() || std::min(e.p1.y(), e.p2.y()) > g.bottom())
+        if (!edgeBounds(e).intersects(g.adjusted(-1, -1, 1, 1)))
             continue;
         const TrafficStats &st = scene->edgeData(int(k)).stats;
         const QPointF a = view.map(e.p1), b = view.map(e.p2);
@@ -1069,7 +1099,7 @@ void GraphCanvas::Private::paintAnimation(QPainter &p)
         for (int j = 0; j < count; ++j) {
             const double trip = t / period + double(j) / count + phase;
             const double f = trip - std::floor(trip);
-            const QPointF at = a + dlt * f;
+            const QPointF at = e.curved ? view.map(edgePointAt(e, f)) : a + dlt * f;
             const uint32_t dotHash = mix(h + uint32_t(j) * 977U + uint32_t(std::floor(trip)) * 7919U);
             const bool red
                 = st.errorRate > 0 && (j == 0 && st.errorRate >= 0.01 ? true : (dotHash % 10000) < redShare * 10000);

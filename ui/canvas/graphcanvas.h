@@ -83,6 +83,9 @@ public:
     double lastRenderMs() const;  // of the newest worker render shown
     // Forgets unpinned positions and lays the current snapshot out afresh.
     void relayout();
+    // The same, forgetting the pins too (pinnedPositionsChanged() tells the owner to
+    // save that).
+    void relayoutAndUnpinAll();
     // Far zoom collapses namespaces into boxes (on by default).
     void setSemanticZoomEnabled(bool on);
     bool isCollapsed() const;
@@ -97,6 +100,11 @@ public:
     // id; empty when zoomed out too far for labels.
     QHash<QString, QRectF> nodeLabelRects() const;
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
+    // Id of the edge under a point as it is drawn (curves included), or empty.
+    QString edgeAt(const QPoint &widgetPos) const;
+    // Widget rectangle of the padlock drawn beside an edge the source reports as mutual
+    // TLS; null when it has none (unknown or plaintext) or it is not drawn at this zoom.
+    QRectF edgeLockRect(const QString &id) const;
     QTransform viewTransform() const;  // graph coordinates -> widget coordinates
 
     // Services that have routing rules, keyed "namespace/name" as the route editor names

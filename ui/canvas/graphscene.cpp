@@ -38,6 +38,9 @@ QRectF nodeFootprint(QPointF pos)
     return QRectF(pos.x() - kLabelHalfWidth, pos.y() - r - 6, 2 * kLabelHalfWidth, 2 * r + 6 + kLabelDepth);
 }
 
+// The frame drawn around a group's bounds (CanvasRenderer pads them the same way).
+QRectF groupFrame(const QRectF &bounds) { return bounds.adjusted(-16, -30, 16, 8); }
+
 double distanceToSegment(QPointF p, QPointF a, QPointF b)
 {
     const QPointF ab = b - a;
@@ -87,29 +90,182 @@ const std::string *RoutedServices::match(const NodeSnapshot &node) const
 
 GraphScene::~GraphScene() = default;
 
-void GraphScene::trimEdge(SceneEdge &e, const SceneNode &a, const SceneNode &b, bool offset)
+// Node centres binned in square cells twice the clearance an edge keeps from a node,
+// so every node near a segment is in the 3x3 cells around some sample along it.
+struct GraphScene::NodeBins {
+    QPointF origin;
+    double cell = 1;
+    int cols = 0;
+    int rows = 0;
+    std::vector<int> start, items;
+
+    NodeBins(const std::vector<SceneNode> &nodes, double minCell)
+    {
+        if (nodes.empty())
+            return;
+        double x0 = std::numeric_limits<double>::max(), y0 = x0, x1 = -x0, y1 = -x0;
+        for (const SceneNode &n : nodes) {
+            x0 = std::min(x0, n.pos.x());
+            y0 = std::min(y0, n.pos.y());
+            x1 = std::max(x1, n.pos.x());
+            y1 = std::max(y1, n.pos.y());
+        }
+        origin = QPointF(x0, y0);
+        // A node dragged far away must not blow the grid up: at most ~1000 cells a side.
+        cell = std::max({minCell, (x1 - x0) / 1000.0, (y1 - y0) / 1000.0});
+        cols = int((x1 - x0) / cell) + 1;
+        rows = int((y1 - y0) / cell) + 1;
+        start.assign(size_t(cols) * size_t(rows) + 1, 0);
+        std::vector<int> cellOf(nodes.size());
+        for (size_t i = 0; i < nodes.size(); ++i) {
+            cellOf[i] = at(nodes[i].pos);
+            ++start[size_t(cellOf[i]) + 1];
+        }
+        for (size_t c = 1; c < start.size(); ++c)
+            start[c] += start[c - 1];
+        items.resize(nodes.size());
+        std::vector<int> fill(start.begin(), start.end() - 1);
+        for (size_t i = 0; i < nodes.size(); ++i)
+            items[size_t(fill[size_t(cellOf[i])]++)] = int(i);
+    }
+    int colOf(double x) const { return std::clamp(int((x - origin.x()) / cell), 0, cols - 1); }
+    int rowOf(double y) const { return std::clamp(int((y - origin.y()) / cell), 0, rows - 1); }
+    int at(QPointF p) const { return rowOf(p.y()) * cols + colOf(p.x()); }
+    // f(node) for the nodes binned in the 3x3 cells around p.
+    template <typename F>
+    void around(QPointF p, F &&f) const
+    {
+        if (cols == 0)
+            return;
+        const int c = colOf(p.x()), r = rowOf(p.y());
+        for (int rr = std::max(0, r - 1); rr <= std::min(rows - 1, r + 1); ++rr) {
+            for (int cc = std::max(0, c - 1); cc <= std::min(cols - 1, c + 1); ++cc) {
+                const size_t cellIndex = size_t(rr) * size_t(cols) + size_t(cc);
+                for (int k = start[cellIndex]; k < start[cellIndex + 1]; ++k)
+                    f(items[size_t(k)]);
+            }
+        }
+    }
+};
+
+namespace {
+
+constexpr double kReverseOffset = 5.0;  // each of a pair of opposite edges moves this far to its right
+constexpr double kEdgeClearance = canvas::kNodeRadius + 14;  // an edge passing closer to a node bends
+
+}  // namespace
+
+void GraphScene::trimEdge(SceneEdge &e, const SceneNode &a, const SceneNode &b, bool offset, double bend)
 {
     QPointF from = a.pos, to = b.pos;
     const QPointF d = to - from;
     const double len = std::sqrt(QPointF::dotProduct(d, d));
+    e.curved = false;
     if (len < 1e-6) {
-        e.p1 = e.p2 = from;
+        e.p1 = e.p2 = e.ctrl = from;
         return;
     }
     const QPointF u = d / len;
+    const QPointF n(-u.y(), u.x());
     if (offset) {
         // A pair of opposite edges is drawn side by side, each on its own right.
-        const QPointF n(-u.y(), u.x());
-        from += n * 5.0;
-        to += n * 5.0;
+        from += n * kReverseOffset;
+        to += n * kReverseOffset;
     }
     const double ia = canvas::edgeInset(a.kind), ib = canvas::edgeInset(b.kind);
     if (ia + ib >= len) {
-        e.p1 = e.p2 = (from + to) / 2;
+        e.p1 = e.p2 = e.ctrl = (from + to) / 2;
         return;
     }
-    e.p1 = from + u * ia;
-    e.p2 = to - u * ib;
+    if (bend == 0) {
+        e.p1 = from + u * ia;
+        e.p2 = to - u * ib;
+        e.ctrl = (e.p1 + e.p2) / 2;
+        return;
+    }
+    // The ends leave the node borders towards the control point, as the curve does.
+    e.curved = true;
+    e.ctrl = (from + to) / 2 + n * bend;
+    const QPointF ca = e.ctrl - from, cb = e.ctrl - to;
+    e.p1 = from + ca / std::sqrt(QPointF::dotProduct(ca, ca)) * ia;
+    e.p2 = to + cb / std::sqrt(QPointF::dotProduct(cb, cb)) * ib;
+}
+
+double GraphScene::bendFor(size_t k) const
+{
+    const SceneEdge &e = m_edges[k];
+    if (e.source == e.target)
+        return 0;
+    const QPointF a = m_nodes[size_t(e.source)].pos, b = m_nodes[size_t(e.target)].pos;
+    const QPointF d = b - a;
+    const double len = std::sqrt(QPointF::dotProduct(d, d));
+    if (len < 1e-6)
+        return 0;
+    const QPointF u = d / len, n(-u.y(), u.x());
+    const bool reverse = m_hasReverse[k];
+    const QPointF a0 = a + n * (reverse ? kReverseOffset : 0.0);
+    // Third nodes the straight line would run over: (position along 0..1, signed
+    // distance to the line, + on the edge's right).
+    struct Obstacle {
+        int node;
+        double t, s;
+    };
+    std::vector<Obstacle> hits;
+    if (m_bins) {
+        const double margin = canvas::kNodeRadius;
+        auto consider = [&](int j) {
+            if (j == e.source || j == e.target)
+                return;
+            const QPointF p = m_nodes[size_t(j)].pos - a0;
+            const double along = QPointF::dotProduct(p, u);
+            const double s = QPointF::dotProduct(p, n);
+            if (along < margin || along > len - margin || std::abs(s) >= kEdgeClearance)
+                return;
+            for (const Obstacle &h : hits) {
+                if (h.node == j)
+                    return;
+            }
+            hits.push_back({j, along / len, s});
+        };
+        const int steps = std::max(1, int(std::ceil(len / m_bins->cell)));
+        for (int i = 0; i <= steps; ++i)
+            m_bins->around(a0 + d * (double(i) / steps), consider);
+    }
+    // Opposite edges bow apart a little so the pair reads as two arrows.
+    const double bow = reverse ? std::clamp(0.12 * len, 10.0, 28.0) : 0.0;
+    if (hits.empty())
+        return bow;
+    // Away from the nearest node. One exactly in line is passed above, where its name
+    // label is not; one of a pair of opposite edges keeps to its own right instead.
+    const Obstacle *nearest = &hits.front();
+    for (const Obstacle &h : hits) {
+        if (std::abs(h.s) < std::abs(nearest->s))
+            nearest = &h;
+    }
+    double side = nearest->s > 0 ? -1.0 : 1.0;
+    if (std::abs(nearest->s) < 1.0)
+        side = reverse || n.y() <= 0 ? 1.0 : -1.0;
+    // Passing under a node means passing its label too.
+    const double clearance = kEdgeClearance + (side * n.y() > 0 ? canvas::kLabelDepth * side * n.y() : 0.0);
+    // A quadratic curve whose control point is h off the middle of the chord is
+    // 2t(1-t)h off it at t: bend enough to clear every node in the way.
+    double h = bow;
+    for (const Obstacle &o : hits)
+        h = std::max(h, (clearance + side * o.s) / (2 * o.t * (1 - o.t)));
+    return side * std::min(h, 0.6 * len);
+}
+
+void GraphScene::placeEdge(size_t k)
+{
+    SceneEdge &e = m_edges[k];
+    trimEdge(e, m_nodes[size_t(e.source)], m_nodes[size_t(e.target)], m_hasReverse[k], bendFor(k));
+}
+
+void GraphScene::placeEdges()
+{
+    m_bins = std::make_shared<const NodeBins>(m_nodes, 2 * kEdgeClearance);
+    for (size_t k = 0; k < m_edges.size(); ++k)
+        placeEdge(k);
 }
 
 bool GraphScene::sameTopology(const GraphSnapshot &s) const
@@ -158,8 +314,10 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
         for (size_t i = 0; i < n; ++i) {
             SceneNode &node = scene->m_nodes[i];
             node.health = policy.classify(s.nodes[i].stats);
-            if (!samePositions)
+            if (!samePositions) {
                 node.pos = layout.position(s.nodes[i].id);
+                node.pinned = !layout.pinned().empty() && layout.pinned().count(s.nodes[i].id) > 0;
+            }
         }
         for (size_t k = 0; k < scene->m_edges.size(); ++k) {
             SceneEdge &e = scene->m_edges[k];
@@ -167,11 +325,13 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
             e.width = float(canvas::edgeWidth(src.stats.rps));
             e.direction = src.direction;
             e.health = policy.classify(src.stats);
-            if (!samePositions)
-                trimEdge(e, scene->m_nodes[size_t(e.source)], scene->m_nodes[size_t(e.target)], scene->m_hasReverse[k]);
         }
-        if (samePositions)  // same geometry, same index (visibility is checked per query)
+        if (!samePositions)
+            scene->placeEdges();
+        if (samePositions) {  // same geometry, same index (visibility is checked per query)
             scene->m_grid.grid = previous->grid();
+            scene->m_bins = previous->m_bins;
+        }
         if (!samePositions) {
             for (size_t i = 0; i < n; ++i) {
                 if (s.nodes[i].kind == NodeKind::Gateway)
@@ -244,6 +404,7 @@ void GraphScene::buildTopology(const GraphLayout &layout, const HealthPolicy &po
         SceneNode &node = m_nodes[i];
         node.snap = int(i);
         node.pos = layout.position(src.id);
+        node.pinned = !layout.pinned().empty() && layout.pinned().count(src.id) > 0;
         node.kind = src.kind;
         node.health = policy.classify(src.stats);
         index.emplace(src.id, int(i));
@@ -271,10 +432,10 @@ void GraphScene::buildTopology(const GraphLayout &layout, const HealthPolicy &po
     }
     m_hasReverse.resize(m_edges.size());
     for (size_t k = 0; k < m_edges.size(); ++k) {
-        SceneEdge &e = m_edges[k];
+        const SceneEdge &e = m_edges[k];
         m_hasReverse[k] = e.source != e.target && pairs.count(pairKey(e.target, e.source));
-        trimEdge(e, m_nodes[size_t(e.source)], m_nodes[size_t(e.target)], m_hasReverse[k]);
     }
+    placeEdges();
 
     // Incident edges per node (for dragging and highlighting).
     m_incidentStart.assign(n + 1, 0);
@@ -383,9 +544,16 @@ void GraphScene::aggregateGroups(const HealthPolicy &policy)
         g.nodeCount = g.visibleCount = g.failing = g.degraded = 0;
         g.rps = 0;
     }
-    for (const SceneNode &node : m_nodes) {
+    // Boxes first from the nodes the layout placed; then each pinned node joins its
+    // box unless that would stretch the box over another group's (namespace boxes
+    // never overlap). Such a node is drawn outside, linked to its box.
+    std::vector<int> pinnedNodes;
+    m_strays.clear();
+    for (size_t i = 0; i < m_nodes.size(); ++i) {
+        SceneNode &node = m_nodes[i];
         const NodeSnapshot &src = s.nodes[size_t(node.snap)];
         SceneGroup &g = m_groups[size_t(node.group)];
+        node.stray = false;
         ++g.nodeCount;
         if (!node.visible)
             continue;
@@ -394,14 +562,46 @@ void GraphScene::aggregateGroups(const HealthPolicy &policy)
         g.failing += node.health == Health::Failing;
         g.degraded += node.health == Health::Degraded;
         const QRectF fp = nodeFootprint(node.pos);
-        g.bounds = g.bounds.isNull() ? fp : g.bounds.united(fp);
         m_visibleBounds = m_visibleBounds.isNull() ? fp : m_visibleBounds.united(fp);
+        if (node.pinned)
+            pinnedNodes.push_back(int(i));
+        else
+            g.bounds = g.bounds.isNull() ? fp : g.bounds.united(fp);
         g.rps += src.stats.rps;
         Totals &t = totals[size_t(node.group)];
         const double req = double(src.stats.requests);
         t.requests += req;
         t.errors += req * src.stats.errorRate;
         t.clientErrors += req * src.stats.rate4xx;
+    }
+    for (int i : pinnedNodes) {
+        SceneNode &node = m_nodes[size_t(i)];
+        SceneGroup &g = m_groups[size_t(node.group)];
+        const QRectF fp = nodeFootprint(node.pos);
+        if (g.bounds.isNull()) {
+            g.bounds = fp;  // a group of pinned nodes only: the first one anchors it
+            continue;
+        }
+        const QRectF grown = g.bounds.united(fp);
+        if (grown == g.bounds)
+            continue;
+        const QRectF drawn = groupFrame(grown);
+        bool overlaps = false;
+        for (const SceneGroup &other : m_groups) {
+            if (&other == &g || other.bounds.isNull() || !(g.isNamespace || other.isNamespace))
+                continue;
+            // Only overlaps the node would add count: the layout's own are not its doing.
+            const QRectF theirs = groupFrame(other.bounds);
+            if (drawn.intersects(theirs) && !groupFrame(g.bounds).intersects(theirs)) {
+                overlaps = true;
+                break;
+            }
+        }
+        if (overlaps) {
+            node.stray = true;
+            m_strays.push_back(i);
+        } else
+            g.bounds = grown;
     }
     auto classify = [&policy](double requests, double errors, double clientErrors) {
         TrafficStats st;
@@ -450,10 +650,11 @@ std::shared_ptr<const GraphScene> GraphScene::withNodeAt(int node, QPointF pos) 
 {
     std::shared_ptr<GraphScene> scene(new GraphScene(*this));
     scene->m_nodes[size_t(node)].pos = pos;
-    for (const int *k = incidentBegin(node); k != incidentEnd(node); ++k) {
-        SceneEdge &e = scene->m_edges[size_t(*k)];
-        trimEdge(e, scene->m_nodes[size_t(e.source)], scene->m_nodes[size_t(e.target)], m_hasReverse[size_t(*k)]);
-    }
+    scene->m_nodes[size_t(node)].pinned = true;  // a dragged node is pinned from its first move
+    // Other nodes stay where the bins put them, and the moved one is an end of every
+    // edge bent again here, so the bins still serve.
+    for (const int *k = incidentBegin(node); k != incidentEnd(node); ++k)
+        scene->placeEdge(size_t(*k));
     scene->aggregateGroups(m_policy);
     scene->m_id = nextSceneId();
     return scene;
@@ -550,7 +751,19 @@ int GraphScene::edgeAt(QPointF p, double tolerance) const
         const SceneEdge &e = m_edges[size_t(k)];
         if (!e.visible)
             return;
-        const double dist = distanceToSegment(p, e.p1, e.p2);
+        double dist = 0;
+        if (e.curved) {
+            // The same pieces the renderer draws.
+            dist = std::numeric_limits<double>::max();
+            QPointF prev = e.p1;
+            for (int j = 1; j <= kCurveSegments; ++j) {
+                const QPointF next = edgePointAt(e, double(j) / kCurveSegments);
+                dist = std::min(dist, distanceToSegment(p, prev, next));
+                prev = next;
+            }
+        } else {
+            dist = distanceToSegment(p, e.p1, e.p2);
+        }
         if (dist <= tolerance + e.width / 2 && dist < bestDist) {
             bestDist = dist;
             best = k;

@@ -1,6 +1,7 @@
 #pragma once
 // The drawable model of one snapshot: nodes at their layout positions with health,
-// edges trimmed to node borders with width and style, visibility after the filter,
+// edges trimmed to node borders with width and style (bent, once per layout, where a
+// straight line would run over a third node or its opposite edge), visibility after the filter,
 // and namespace groups (boxes, and aggregated edges for the collapsed far view).
 // Built on the GUI thread, then immutable and shared with the render worker, so no
 // lock is ever held while painting. Strings stay in the snapshot and are turned
@@ -13,6 +14,7 @@
 #include <QRectF>
 #include <QString>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +42,10 @@ struct SceneNode {
     Health health = Health::NoTraffic;
     bool visible = true;
     bool routed = false;  // some routing rule sends traffic to it (drawn with a badge)
+    bool pinned = false;  // the user placed it
+    // Pinned where its group's box would have to stretch over another group: drawn
+    // outside the box, with a dashed link back to it.
+    bool stray = false;
 };
 
 // Services that have routing rules, keyed as the route editor names them
@@ -70,11 +76,40 @@ struct SceneEdge {
     int source = -1;
     int target = -1;
     QPointF p1, p2;  // trimmed at the node borders
+    // Curved edges are the quadratic Bezier p1, ctrl, p2: an edge that would run over a
+    // third node, or one of a pair of opposite edges. Decided once per layout.
+    QPointF ctrl;
+    bool curved = false;
     float width = 1;  // graph units, by rps
     Direction direction = Direction::EastWest;
     Health health = Health::NoTraffic;
     bool visible = true;
 };
+
+// Curved edges are drawn, hit-tested and indexed as this many straight pieces.
+inline constexpr int kCurveSegments = 12;
+
+// The point at t (0 at p1, 1 at p2) along an edge as it is drawn.
+inline QPointF edgePointAt(const SceneEdge &e, double t)
+{
+    if (!e.curved)
+        return e.p1 + (e.p2 - e.p1) * t;
+    const double u = 1 - t;
+    return e.p1 * (u * u) + e.ctrl * (2 * u * t) + e.p2 * (t * t);
+}
+// Bounds of an edge as drawn (the curve lies inside the triangle of its points).
+inline QRectF edgeBounds(const SceneEdge &e)
+{
+    double x0 = std::min(e.p1.x(), e.p2.x()), x1 = std::max(e.p1.x(), e.p2.x());
+    double y0 = std::min(e.p1.y(), e.p2.y()), y1 = std::max(e.p1.y(), e.p2.y());
+    if (e.curved) {
+        x0 = std::min(x0, e.ctrl.x());
+        x1 = std::max(x1, e.ctrl.x());
+        y0 = std::min(y0, e.ctrl.y());
+        y1 = std::max(y1, e.ctrl.y());
+    }
+    return QRectF(QPointF(x0, y0), QPointF(x1, y1));
+}
 
 // A namespace, or the pseudo-group of clients / external services outside any.
 struct SceneGroup {
@@ -115,6 +150,8 @@ public:
     const std::vector<SceneEdge> &edges() const { return m_edges; }
     const std::vector<SceneGroup> &groups() const { return m_groups; }
     const std::vector<SceneGroupEdge> &groupEdges() const { return m_groupEdges; }
+    // Visible pinned nodes drawn outside their group's box (SceneNode::stray).
+    const std::vector<int> &strayNodes() const { return m_strays; }
     // Edges touching a node (indices into edges()).
     const int *incidentBegin(int node) const { return m_incident.data() + m_incidentStart[size_t(node)]; }
     const int *incidentEnd(int node) const { return m_incident.data() + m_incidentStart[size_t(node) + 1]; }
@@ -154,15 +191,24 @@ private:
     void assignGroups();
     void aggregateGroups(const HealthPolicy &policy);  // counts, bounds, health, edges between groups
     std::shared_ptr<const GraphSpatialGrid> grid() const;
-    static void trimEdge(SceneEdge &e, const SceneNode &a, const SceneNode &b, bool offset);
+    // bend: how far the control point sits off the chord's middle, + to the edge's right.
+    static void trimEdge(SceneEdge &e, const SceneNode &a, const SceneNode &b, bool offset, double bend);
+    // Trims every edge and bends those that would run over a third node, and each of a
+    // pair of opposite edges. Once per layout change, never per frame.
+    void placeEdges();
+    void placeEdge(size_t k);
+    double bendFor(size_t k) const;
+    struct NodeBins;
 
     GraphSnapshotPtr m_snapshot;
     std::vector<SceneNode> m_nodes;
     std::vector<SceneEdge> m_edges;
     std::vector<char> m_hasReverse;  // per edge: b->a exists too (drawn side by side)
+    std::shared_ptr<const NodeBins> m_bins;  // node centres at layout time, for bending edges
     std::vector<char> m_gatewayEgress;  // per node: a gateway the layout ranks as egress
     std::vector<SceneGroup> m_groups;
     std::vector<SceneGroupEdge> m_groupEdges;
+    std::vector<int> m_strays;
     std::vector<int> m_incidentStart;
     std::vector<int> m_incident;
     HealthPolicy m_policy;

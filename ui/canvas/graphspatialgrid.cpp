@@ -79,10 +79,9 @@ GraphSpatialGrid::GraphSpatialGrid(const std::vector<SceneNode> &nodes, const st
     pairs.clear();
     pairs.reserve(edges.size() * 6);
     const Cells &g = m_edges;
-    for (size_t i = 0; i < edges.size(); ++i) {
-        const SceneEdge &e = edges[i];
-        const double ax = (e.p1.x() - g.bounds.left()) / g.cell, ay = (e.p1.y() - g.bounds.top()) / g.cell;
-        const double bx = (e.p2.x() - g.bounds.left()) / g.cell, by = (e.p2.y() - g.bounds.top()) / g.cell;
+    auto file = [&](QPointF p1, QPointF p2, int item) {
+        const double ax = (p1.x() - g.bounds.left()) / g.cell, ay = (p1.y() - g.bounds.top()) / g.cell;
+        const double bx = (p2.x() - g.bounds.left()) / g.cell, by = (p2.y() - g.bounds.top()) / g.cell;
         int cx = std::clamp(int(std::floor(ax)), 0, g.cols - 1), cy = std::clamp(int(std::floor(ay)), 0, g.rows - 1);
         const int ex = std::clamp(int(std::floor(bx)), 0, g.cols - 1),
                   ey = std::clamp(int(std::floor(by)), 0, g.rows - 1);
@@ -94,7 +93,10 @@ GraphSpatialGrid::GraphSpatialGrid(const std::vector<SceneNode> &nodes, const st
         const double tDx = dx != 0 ? std::abs(1 / dx) : inf;
         const double tDy = dy != 0 ? std::abs(1 / dy) : inf;
         for (int guard = g.cols + g.rows + 2; guard > 0; --guard) {
-            pairs.emplace_back(g.at(cx, cy), int(i));
+            const int cell = g.at(cx, cy);
+            // Consecutive pieces of a curve share cells: file each cell once in a row.
+            if (pairs.empty() || pairs.back().first != cell || pairs.back().second != item)
+                pairs.emplace_back(cell, item);
             if (cx == ex && cy == ey)
                 break;
             if (tMaxX < tMaxY) {
@@ -104,6 +106,20 @@ GraphSpatialGrid::GraphSpatialGrid(const std::vector<SceneNode> &nodes, const st
                 tMaxY += tDy;
                 cy = std::clamp(cy + sy, 0, g.rows - 1);
             }
+        }
+    };
+    for (size_t i = 0; i < edges.size(); ++i) {
+        const SceneEdge &e = edges[i];
+        if (!e.curved) {
+            file(e.p1, e.p2, int(i));
+            continue;
+        }
+        // A curve is filed piece by piece, as it is drawn and hit-tested.
+        QPointF prev = e.p1;
+        for (int j = 1; j <= kCurveSegments; ++j) {
+            const QPointF next = edgePointAt(e, double(j) / kCurveSegments);
+            file(prev, next, int(i));
+            prev = next;
         }
     }
     compress(m_edges.cols * m_edges.rows, pairs, m_edges.start, m_edges.items);

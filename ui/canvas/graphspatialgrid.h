@@ -1,7 +1,7 @@
 #pragma once
 // Uniform grids over the graph for hit-testing: every node is filed in the cell of
-// its centre, every edge in each cell its segment crosses. A click then looks at a
-// handful of cells instead of 20,000 edges. Edges get coarser cells than nodes, sized
+// its centre, every edge in each cell its drawn shape crosses (a curve piece by
+// piece). A click then looks at a handful of cells instead of 20,000 edges. Edges get coarser cells than nodes, sized
 // from their total length, so long edges do not make the index explode. Immutable
 // once built; built on a pool thread.
 
