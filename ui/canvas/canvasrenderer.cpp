@@ -862,12 +862,10 @@ void CanvasRenderer::paintCollapsed(
     }
 }
 
-QImage CanvasRenderer::legendChipImage(qreal dpr)
+// A legend's backing image: transparent, inside the rounded dark frame both the
+// legend and its folded chip have.
+static QImage framedLegendImage(const QSizeF &size, qreal dpr)
 {
-    const QFont font = labelFont(11);
-    const QFontMetricsF fm(font);
-    const QString text = QStringLiteral("Legend \u25b8");
-    const QSizeF size(std::ceil(fm.horizontalAdvance(text) + 20), std::ceil(fm.height() + 10));
     QImage img((size * dpr).toSize(), QImage::Format_ARGB32_Premultiplied);
     img.setDevicePixelRatio(dpr);
     img.fill(Qt::transparent);
@@ -876,6 +874,18 @@ QImage CanvasRenderer::legendChipImage(qreal dpr)
     p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
     p.setBrush(QColor(0x16, 0x1b, 0x22, 232));
     p.drawRoundedRect(QRectF(QPointF(0.5, 0.5), size - QSizeF(1, 1)), 6, 6);
+    return img;
+}
+
+QImage CanvasRenderer::legendChipImage(qreal dpr)
+{
+    const QFont font = labelFont(11);
+    const QFontMetricsF fm(font);
+    const QString text = QStringLiteral("Legend \u25b8");
+    const QSizeF size(std::ceil(fm.horizontalAdvance(text) + 20), std::ceil(fm.height() + 10));
+    QImage img = framedLegendImage(size, dpr);
+    QPainter p(&img);
+    p.setRenderHint(QPainter::Antialiasing, true);
     p.setFont(font);
     p.setPen(textMuted());
     p.drawText(QRectF(QPointF(0, 0), size), Qt::AlignCenter, text);
@@ -922,14 +932,9 @@ QImage CanvasRenderer::legendImage(qreal dpr, bool routing)
         return w - itemGap;
     };
     const QSizeF size(std::ceil(std::max(rowWidth(row1), rowWidth(row2)) + 2 * pad), 2 * rowH + 2 * pad - 4);
-    QImage img((size * dpr).toSize(), QImage::Format_ARGB32_Premultiplied);
-    img.setDevicePixelRatio(dpr);
-    img.fill(Qt::transparent);
+    QImage img = framedLegendImage(size, dpr);
     QPainter p(&img);
     p.setRenderHint(QPainter::Antialiasing, true);
-    p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
-    p.setBrush(QColor(0x16, 0x1b, 0x22, 232));
-    p.drawRoundedRect(QRectF(QPointF(0.5, 0.5), size - QSizeF(1, 1)), 6, 6);
     p.setFont(font);
     const QColor sample(0x9a, 0xa4, 0xae);
     auto drawRow = [&](const std::vector<Item> &row, double cy) {
