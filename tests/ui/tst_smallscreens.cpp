@@ -7,6 +7,7 @@
 // the fitted view; selecting a service selects the rule routing to it without taking
 // the keyboard from the canvas; closing with unapplied route edits asks first.
 
+#include "canvas/canvastheme.h"
 #include "canvas/graphcanvas.h"
 #include "common/graphsamplemesh.h"
 #include "darktheme.h"
@@ -207,6 +208,47 @@ private Q_SLOTS:
                                        .arg(legend.x())
                                        .arg(legend.y())));
                 }
+            }
+        }
+    }
+
+    // Rates on the graph at the zoom it opens with: labels at the fitted view, none on
+    // a node, a node's name or another label.
+    void edgeLabelsAtFitCoverNoNodeOrLabel_data() { sizes_data(); }
+    void edgeLabelsAtFitCoverNoNodeOrLabel()
+    {
+        QFETCH(QSize, size);
+        QVERIFY(openWindow(size));
+        GraphCanvas *canvas = m_window->canvas();
+        canvas->setEdgeLabel(GraphCanvas::EdgeLabel::Rps);
+        QComboBox *namespaces = m_window->namespaceCombo();
+        for (const QString &ns : {QString(), QStringLiteral("bookinfo")}) {
+            namespaces->setCurrentIndex(std::max(0, namespaces->findData(ns)));
+            canvas->fitToView();
+            waitForRender();
+            const QHash<QString, QRectF> nodeLabels = canvas->nodeLabelRects();
+            const QHash<QString, QRectF> edgeLabels = canvas->edgeLabelRects();
+            const QString where = QStringLiteral("%1 at %2 %")
+                                      .arg(ns.isEmpty() ? QStringLiteral("all") : ns)
+                                      .arg(canvas->zoom() * 100, 0, 'f', 0);
+            if (nodeLabels.isEmpty()) {
+                QVERIFY2(edgeLabels.isEmpty(), qPrintable(where));  // too far out for any label
+                continue;
+            }
+            QVERIFY2(edgeLabels.size() >= 3, qPrintable(where + QStringLiteral(": %1").arg(edgeLabels.size())));
+            const double r = canvas::kNodeRadius * canvas->zoom();
+            for (auto e = edgeLabels.begin(); e != edgeLabels.end(); ++e) {
+                QVERIFY2(QRectF(canvas->rect()).intersects(e.value()), qPrintable(e.key()));
+                for (auto n = nodeLabels.begin(); n != nodeLabels.end(); ++n) {
+                    QVERIFY2(!e.value().intersects(n.value()),
+                        qPrintable(where + QStringLiteral(": %1 on the name of %2").arg(e.key(), n.key())));
+                    const QPointF c = canvas->nodeWidgetPosition(n.key());
+                    QVERIFY2(!e.value().intersects(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r)),
+                        qPrintable(where + QStringLiteral(": %1 on node %2").arg(e.key(), n.key())));
+                }
+                for (auto o = std::next(e); o != edgeLabels.end(); ++o)
+                    QVERIFY2(!e.value().intersects(o.value()),
+                        qPrintable(where + QStringLiteral(": %1 on %2").arg(e.key(), o.key())));
             }
         }
     }

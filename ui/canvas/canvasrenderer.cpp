@@ -482,10 +482,12 @@ void CanvasRenderer::paintExpanded(
         }
     }
 
-    if (s >= kLabelScale)
-        paintNodeLabels(p, scene, o, m_visibleNodes, stats);
+    const std::vector<NodeLabel> nodeLabels
+        = s >= kLabelScale ? layoutNodeLabels(scene, o, m_visibleNodes) : std::vector<NodeLabel>();
+    if (!nodeLabels.empty())
+        paintNodeLabels(p, o, nodeLabels, stats);
     if (o.edgeLabel != EdgeLabelKind::None && s >= kEdgeLabelScale)
-        paintEdgeLabels(p, scene, o, m_visibleEdges, stats);
+        paintEdgeLabels(p, scene, o, nodeLabels, stats);
 }
 
 QRectF CanvasRenderer::lockRect(const GraphScene &scene, int edge, const ViewTransform &view, bool labelled)
@@ -632,11 +634,8 @@ std::vector<CanvasRenderer::NodeLabel> CanvasRenderer::layoutNodeLabels(
 }
 
 void CanvasRenderer::paintNodeLabels(
-    QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible, RenderStats &stats)
+    QPainter &p, const RenderOptions &o, const std::vector<NodeLabel> &labels, RenderStats &stats)
 {
-    const std::vector<NodeLabel> labels = layoutNodeLabels(scene, o, visible);
-    if (labels.empty())
-        return;
     const double s = o.view.scale;
     const bool detail = s >= kDetailScale;
     const QFont nameFont = labelFont(std::max(11.5 * s, kMinLabelPx), true);
@@ -664,61 +663,115 @@ void CanvasRenderer::paintNodeLabels(
     stats.labels += int(labels.size());
 }
 
-void CanvasRenderer::paintEdgeLabels(
-    QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &visible, RenderStats &stats)
+void CanvasRenderer::culledEdges(const GraphScene &scene, const RenderOptions &o, std::vector<int> &out)
 {
+    // The same test paintExpanded applies while it buckets the edges it draws.
+    const QRectF graphView = o.view.unmap(QRectF(QPointF(0, 0), QSizeF(o.size)));
+    const double margin = 12 / o.view.scale;
+    const double gl = graphView.left() - margin, gr = graphView.right() + margin;
+    const double gt = graphView.top() - margin, gb = graphView.bottom() + margin;
+    out.clear();
+    const auto &edges = scene.edges();
+    for (size_t k = 0; k < edges.size(); ++k) {
+        const SceneEdge &e = edges[k];
+        if (!e.visible)
+            continue;
+        const QRectF eb = e.curved ? edgeBounds(e) : QRectF();
+        if (e.curved ? (eb.right() < gl || eb.left() > gr || eb.bottom() < gt || eb.top() > gb)
+                     : (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr
+                         || std::max(e.p1.y(), e.p2.y()) < gt || std::min(e.p1.y(), e.p2.y()) > gb))
+            continue;
+        out.push_back(int(k));
+    }
+}
+
+std::vector<CanvasRenderer::EdgeLabel> CanvasRenderer::layoutEdgeLabels(const GraphScene &scene, const RenderOptions &o,
+    const std::vector<int> &visible, const std::vector<int> &nodes, const std::vector<NodeLabel> &nodeLabels)
+{
+    std::vector<EdgeLabel> out;
     const double s = o.view.scale;
+    if (o.edgeLabel == EdgeLabelKind::None || s < kEdgeLabelScale)
+        return out;
     struct Candidate {
         int edge;
         double rps;
-        QPointF at;
     };
     std::vector<Candidate> candidates;
     for (int k : visible) {
         const SceneEdge &e = scene.edges()[size_t(k)];
-        const QPointF a = o.view.map(e.p1), b = o.view.map(e.p2);
-        const QPointF d = b - a;
+        const QPointF d = o.view.map(e.p2) - o.view.map(e.p1);
         if (QPointF::dotProduct(d, d) < 85.0 * 85.0)
             continue;  // no room for a label beside the arrowhead
-        candidates.push_back({k, scene.edgeData(k).stats.rps, o.view.map(edgePointAt(e, 0.5))});
+        candidates.push_back({k, scene.edgeData(k).stats.rps});
     }
-    // Too many labels are noise: keep the busiest edges'.
-    if (candidates.size() > size_t(kMaxEdgeLabels)) {
-        std::nth_element(candidates.begin(), candidates.begin() + kMaxEdgeLabels, candidates.end(),
-            [](const Candidate &x, const Candidate &y) { return x.rps > y.rps; });
-        candidates.resize(size_t(kMaxEdgeLabels));
+    // Busiest first: where labels compete for room, the heavier edge's number shows.
+    std::sort(candidates.begin(), candidates.end(),
+        [](const Candidate &x, const Candidate &y) { return x.rps != y.rps ? x.rps > y.rps : x.edge < y.edge; });
+    // What a label must not cover: nodes (with a little air) and node labels.
+    std::vector<QRectF> taken;
+    taken.reserve(nodes.size() + nodeLabels.size() + candidates.size());
+    const double nodeHalf = kNodeRadius * s * 1.15 + 2;
+    for (int n : nodes) {
+        const QPointF c = o.view.map(scene.nodes()[size_t(n)].pos);
+        taken.emplace_back(c.x() - nodeHalf, c.y() - nodeHalf, 2 * nodeHalf, 2 * nodeHalf);
     }
-    const QFont font = labelFont(std::clamp(10.0 * s, 9.5, 13.0));
+    for (const NodeLabel &l : nodeLabels)
+        taken.push_back(l.pill);
+    const QFontMetricsF fm(labelFont(std::clamp(10.0 * s, 9.5, 13.0)));
+    const double h = fm.height() + 2;
+    for (const Candidate &c : candidates) {
+        if (out.size() >= size_t(kMaxEdgeLabels))
+            break;  // more labels than this are noise
+        const EdgeSnapshot &data = scene.edgeData(c.edge);
+        QString text;
+        switch (o.edgeLabel) {
+        case EdgeLabelKind::Rps: text = display::rps(data.stats.rps) + QStringLiteral(" rps"); break;
+        case EdgeLabelKind::ErrorRate:
+            if (data.stats.errorRate > 0)
+                text = display::percent(data.stats.errorRate);
+            break;
+        case EdgeLabelKind::P95:
+            if (data.stats.p95Ms > 0)
+                text = display::millis(data.stats.p95Ms);
+            break;
+        case EdgeLabelKind::None: break;
+        }
+        if (text.isEmpty())
+            continue;
+        const double w = fm.horizontalAdvance(text) + 8;
+        const SceneEdge &e = scene.edges()[size_t(c.edge)];
+        for (double t : {0.5, 0.4, 0.6, 0.3, 0.7}) {
+            const QPointF at = o.view.map(edgePointAt(e, t));
+            const QRectF pill(at.x() - w / 2, at.y() - h / 2, w, h);
+            const QRectF air = pill.adjusted(-2, -2, 2, 2);
+            if (std::any_of(taken.begin(), taken.end(), [&air](const QRectF &r) { return r.intersects(air); }))
+                continue;
+            out.push_back({c.edge, text, pill});
+            taken.push_back(pill);
+            break;
+        }
+    }
+    return out;
+}
+
+void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o,
+    const std::vector<NodeLabel> &nodeLabels, RenderStats &stats)
+{
+    const std::vector<EdgeLabel> labels = layoutEdgeLabels(scene, o, m_visibleEdges, m_visibleNodes, nodeLabels);
+    if (labels.empty())
+        return;
+    const QFont font = labelFont(std::clamp(10.0 * o.view.scale, 9.5, 13.0));
     const QFontMetricsF fm(font);
     p.setFont(font);
     p.setRenderHint(QPainter::Antialiasing, true);
     const QColor plain(0xc9, 0xd1, 0xd9);
-    for (const Candidate &c : candidates) {
-        const EdgeSnapshot &data = scene.edgeData(c.edge);
-        QString label;
-        switch (o.edgeLabel) {
-        case EdgeLabelKind::Rps: label = display::rps(data.stats.rps) + QStringLiteral(" rps"); break;
-        case EdgeLabelKind::ErrorRate:
-            if (data.stats.errorRate > 0)
-                label = display::percent(data.stats.errorRate);
-            break;
-        case EdgeLabelKind::P95:
-            if (data.stats.p95Ms > 0)
-                label = display::millis(data.stats.p95Ms);
-            break;
-        case EdgeLabelKind::None: break;
-        }
-        if (label.isEmpty())
-            continue;
-        const double w = fm.horizontalAdvance(label) + 8;
-        const double h = fm.height() + 2;
-        const QRectF pill(c.at.x() - w / 2, c.at.y() - h / 2, w, h);
-        const Health health = scene.edges()[size_t(c.edge)].health;
+    for (const EdgeLabel &l : labels) {
+        const Health health = scene.edges()[size_t(l.edge)].health;
         p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
         p.setBrush(QColor(0x16, 0x1b, 0x22, 235));
-        p.drawRoundedRect(pill, 3, 3);
+        p.drawRoundedRect(l.pill, 3, 3);
         p.setPen(health == Health::Failing || health == Health::Degraded ? healthColor(health) : plain);
-        p.drawText(QPointF(pill.left() + 4, pill.top() + 1 + fm.ascent()), label);
+        p.drawText(QPointF(l.pill.left() + 4, l.pill.top() + 1 + fm.ascent()), l.text);
         ++stats.labels;
     }
 }

@@ -81,6 +81,22 @@ public:
     static std::vector<NodeLabel> layoutNodeLabels(
         const GraphScene &scene, const RenderOptions &options, const std::vector<int> &nodes);
 
+    // An edge's rate label as painted: its text and pill (logical pixels).
+    struct EdgeLabel {
+        int edge = -1;  // index into scene.edges()
+        QString text;
+        QRectF pill;
+    };
+    // The visible edges a render at `options` draws (crossing the viewport).
+    static void culledEdges(const GraphScene &scene, const RenderOptions &options, std::vector<int> &out);
+    // Labels of `edges` at `options`, busiest first, each at the first spot along its
+    // edge (the middle, then either side of it) where the pill covers no node, no
+    // node label (`nodeLabels`, as layoutNodeLabels gives them for `nodes`) and no
+    // label placed before it; an edge with no such spot gets none. None when edge
+    // labels are off or zoomed out past kEdgeLabelScale.
+    static std::vector<EdgeLabel> layoutEdgeLabels(const GraphScene &scene, const RenderOptions &options,
+        const std::vector<int> &edges, const std::vector<int> &nodes, const std::vector<NodeLabel> &nodeLabels);
+
     // Where the padlock of an edge reported as mutual TLS is drawn at a view (logical
     // pixels), beside the middle of the edge as drawn; null when it has none or it is
     // not drawn there (hidden, too short, or zoomed out too far). `labelled`: edge
@@ -95,10 +111,9 @@ private:
         QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats);
     void paintCollapsed(
         QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats);
-    void paintNodeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &nodes,
-        RenderStats &stats);
-    void paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o, const std::vector<int> &edges,
-        RenderStats &stats);
+    void paintNodeLabels(QPainter &p, const RenderOptions &o, const std::vector<NodeLabel> &labels, RenderStats &stats);
+    void paintEdgeLabels(QPainter &p, const GraphScene &scene, const RenderOptions &o,
+        const std::vector<NodeLabel> &nodeLabels, RenderStats &stats);
     const QImage &sprite(NodeKind kind, Health health, double radius, qreal dpr);
     void paintLocks(QPainter &p, const GraphScene &scene, const RenderOptions &o);
 

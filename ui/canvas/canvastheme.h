@@ -34,8 +34,9 @@ inline constexpr double kLabelScale = 0.36;
 inline constexpr double kDetailScale = 0.62;
 inline constexpr double kMinLabelPx = 9.5;
 inline constexpr double kArrowScale = 0.4;
-// Edge labels only from this zoom, and only this many of them at once.
-inline constexpr double kEdgeLabelScale = 0.75;
+// Edge labels from the zoom node names show at (a fitted mesh of a few dozen services
+// opens above it), placed where they cover no node or label, at most this many.
+inline constexpr double kEdgeLabelScale = kLabelScale;
 inline constexpr int kMaxEdgeLabels = 220;
 
 QColor background();

@@ -850,6 +850,23 @@ QHash<QString, QRectF> GraphCanvas::nodeLabelRects() const
     return out;
 }
 
+QHash<QString, QRectF> GraphCanvas::edgeLabelRects() const
+{
+    QHash<QString, QRectF> out;
+    if (!d->scene || d->collapsed())
+        return out;
+    const RenderOptions o = d->currentOptions();
+    std::vector<int> nodes, edges;
+    CanvasRenderer::culledNodes(*d->scene, o, nodes);
+    CanvasRenderer::culledEdges(*d->scene, o, edges);
+    const std::vector<CanvasRenderer::NodeLabel> nodeLabels = o.view.scale >= canvas::kLabelScale
+        ? CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes)
+        : std::vector<CanvasRenderer::NodeLabel>();
+    for (const CanvasRenderer::EdgeLabel &l : CanvasRenderer::layoutEdgeLabels(*d->scene, o, edges, nodes, nodeLabels))
+        out.insert(d->scene->edgeId(l.edge), l.pill);
+    return out;
+}
+
 QString GraphCanvas::nodeAt(const QPoint &widgetPos) const
 {
     const int i = d->nodeIndexAt(widgetPos);

@@ -99,6 +99,8 @@ public:
     // The node name labels as drawn at the current view, widget coordinates, by node
     // id; empty when zoomed out too far for labels.
     QHash<QString, QRectF> nodeLabelRects() const;
+    // Each labelled edge's label pill as drawn now (widget coordinates), by edge id.
+    QHash<QString, QRectF> edgeLabelRects() const;
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
     // Id of the edge under a point as it is drawn (curves included), or empty.
     QString edgeAt(const QPoint &widgetPos) const;
