@@ -230,7 +230,6 @@ void CanvasRenderer::paintExpanded(
     const bool far = s < kFarScale && !o.vector;
     const std::vector<SceneNode> &nodes = scene.nodes();
     const std::vector<SceneEdge> &edges = scene.edges();
-    const QRectF graphView = o.view.unmap(viewport);
 
     // Namespace boxes behind everything.
     if (scene.namespaceCount() > 0) {
@@ -282,20 +281,9 @@ void CanvasRenderer::paintExpanded(
         m_buckets.resize(bucketCount);
     for (auto &b : m_buckets)
         b.clear();
-    m_visibleEdges.clear();
-    const double margin = 12 / s;
-    const double gl = graphView.left() - margin, gr = graphView.right() + margin;
-    const double gt = graphView.top() - margin, gb = graphView.bottom() + margin;
-    for (size_t k = 0; k < edges.size(); ++k) {
-        const SceneEdge &e = edges[k];
-        if (!e.visible)
-            continue;
-        const QRectF eb = e.curved ? edgeBounds(e) : QRectF();
-        if (e.curved ? (eb.right() < gl || eb.left() > gr || eb.bottom() < gt || eb.top() > gb)
-                     : (std::max(e.p1.x(), e.p2.x()) < gl || std::min(e.p1.x(), e.p2.x()) > gr
-                         || std::max(e.p1.y(), e.p2.y()) < gt || std::min(e.p1.y(), e.p2.y()) > gb))
-            continue;
-        m_visibleEdges.push_back(int(k));
+    culledEdges(scene, o, m_visibleEdges);
+    for (int k : m_visibleEdges) {
+        const SceneEdge &e = edges[size_t(k)];
         const QPointF a = o.view.map(e.p1);
         QPointF b = o.view.map(e.p2);
         // An edge passing through with both ends off screen is context, not the
@@ -665,7 +653,7 @@ void CanvasRenderer::paintNodeLabels(
 
 void CanvasRenderer::culledEdges(const GraphScene &scene, const RenderOptions &o, std::vector<int> &out)
 {
-    // The same test paintExpanded applies while it buckets the edges it draws.
+    // Edges whose drawn shape may cross the viewport (with a margin for arrowheads).
     const QRectF graphView = o.view.unmap(QRectF(QPointF(0, 0), QSizeF(o.size)));
     const double margin = 12 / o.view.scale;
     const double gl = graphView.left() - margin, gr = graphView.right() + margin;
