@@ -27,6 +27,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSet>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
@@ -251,6 +252,41 @@ private Q_SLOTS:
                         qPrintable(where + QStringLiteral(": %1 on %2").arg(e.key(), o.key())));
             }
         }
+    }
+
+    // Two versions of a service never read the same: short of room, the middle of the
+    // name goes before the version does.
+    void versionsOfOneServiceReadApart_data() { sizes_data(); }
+    void versionsOfOneServiceReadApart()
+    {
+        QFETCH(QSize, size);
+        QVERIFY(openWindow(size));
+        GraphCanvas *canvas = m_window->canvas();
+        QComboBox *namespaces = m_window->namespaceCombo();
+        int checked = 0;
+        for (const QString &ns : {QString(), QStringLiteral("bookinfo")}) {
+            namespaces->setCurrentIndex(std::max(0, namespaces->findData(ns)));
+            for (const double zoom : {0.0, 0.4, 0.55}) {
+                canvas->fitToView();
+                if (zoom > 0)
+                    canvas->zoomBy(zoom / canvas->zoom(), QPointF(canvas->width() / 2.0, canvas->height() / 2.0));
+                waitForRender();
+                const QHash<QString, QString> texts = canvas->nodeLabelTexts();
+                QSet<QString> seen;
+                for (auto it = texts.begin(); it != texts.end(); ++it) {
+                    if (!it.key().startsWith(QStringLiteral("bookinfo/reviews@v")))
+                        continue;
+                    const QString at = QStringLiteral("%1 reads '%2' at %3 %")
+                                           .arg(it.key(), it.value())
+                                           .arg(canvas->zoom() * 100, 0, 'f', 0);
+                    QVERIFY2(it.value().endsWith(it.key().right(2)), qPrintable(at));
+                    QVERIFY2(!seen.contains(it.value()), qPrintable(at));
+                    seen.insert(it.value());
+                    ++checked;
+                }
+            }
+        }
+        QVERIFY(checked >= 3);
     }
 
     void clickingTheLegendFoldsIt()

@@ -6,6 +6,7 @@
 
 #include <QElapsedTimer>
 #include <QFontMetricsF>
+#include <QHash>
 #include <QPainter>
 #include <QPainterPath>
 
@@ -580,6 +581,12 @@ std::vector<CanvasRenderer::NodeLabel> CanvasRenderer::layoutNodeLabels(
         }
     }
 
+    // Names more than one visible node bears (reviews v1, reviews v2): their labels keep
+    // the version, or two nodes would read the same.
+    QHash<QString, int> nameCount;
+    for (int i : visible)
+        ++nameCount[QString::fromStdString(scene.nodeData(i).name)];
+
     labels.reserve(visible.size());
     for (size_t k = 0; k < visible.size(); ++k) {
         const int i = visible[k];
@@ -591,9 +598,15 @@ std::vector<CanvasRenderer::NodeLabel> CanvasRenderer::layoutNodeLabels(
         l.node = i;
         l.name = nodeTitle(data);
         double wn = fmName.horizontalAdvance(l.name);
-        if (wn > maxWidth && !data.version.empty()) {
+        const QString name = QString::fromStdString(data.name);
+        if (wn > maxWidth && !data.version.empty() && nameCount.value(name) > 1) {
+            // Short of room beside another version of the same service: the middle of
+            // the name goes, the version stays ("rev…s v2").
+            l.name = fmName.elidedText(l.name, Qt::ElideMiddle, maxWidth);
+            wn = fmName.horizontalAdvance(l.name);
+        } else if (wn > maxWidth && !data.version.empty()) {
             // Short of room the version goes first: the name matters more.
-            l.name = QString::fromStdString(data.name);
+            l.name = name;
             wn = fmName.horizontalAdvance(l.name);
         }
         if (wn > maxWidth) {

@@ -850,6 +850,19 @@ QHash<QString, QRectF> GraphCanvas::nodeLabelRects() const
     return out;
 }
 
+QHash<QString, QString> GraphCanvas::nodeLabelTexts() const
+{
+    QHash<QString, QString> out;
+    if (!d->scene)
+        return out;
+    const RenderOptions o = d->currentOptions();
+    std::vector<int> nodes;
+    CanvasRenderer::culledNodes(*d->scene, o, nodes);
+    for (const CanvasRenderer::NodeLabel &l : CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes))
+        out.insert(d->scene->nodeId(l.node), l.name);
+    return out;
+}
+
 QHash<QString, QRectF> GraphCanvas::edgeLabelRects() const
 {
     QHash<QString, QRectF> out;

@@ -99,6 +99,8 @@ public:
     // The node name labels as drawn at the current view, widget coordinates, by node
     // id; empty when zoomed out too far for labels.
     QHash<QString, QRectF> nodeLabelRects() const;
+    // The text of each node's name label as drawn now (elided where room is short).
+    QHash<QString, QString> nodeLabelTexts() const;
     // Each labelled edge's label pill as drawn now (widget coordinates), by edge id.
     QHash<QString, QRectF> edgeLabelRects() const;
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
