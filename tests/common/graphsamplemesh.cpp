@@ -2,6 +2,8 @@
 
 #include "model/nodeid.h"
 
+#include <QtGlobal>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -64,6 +66,19 @@ GraphSnapshotPtr finish(GraphSnapshot &&s)
     std::sort(s.nodes.begin(), s.nodes.end(), [](const NodeSnapshot &a, const NodeSnapshot &b) { return a.id < b.id; });
     std::sort(s.edges.begin(), s.edges.end(), [](const EdgeSnapshot &a, const EdgeSnapshot &b) { return a.id < b.id; });
     s.generation = s.generation ? s.generation : 1;
+    // A sample every test draws on must itself be a graph: unique ids, and every edge
+    // between two of its nodes, named by the one edge-id grammar.
+    for (size_t i = 1; i < s.nodes.size(); ++i) {
+        if (s.nodes[i].id == s.nodes[i - 1].id)
+            qFatal("sample mesh: node %s twice", s.nodes[i].id.c_str());
+    }
+    for (size_t i = 0; i < s.edges.size(); ++i) {
+        const EdgeSnapshot &e = s.edges[i];
+        if (i > 0 && e.id == s.edges[i - 1].id)
+            qFatal("sample mesh: edge %s twice", e.id.c_str());
+        if (!s.node(e.source) || !s.node(e.target) || e.id != edgeId(e.source, e.target))
+            qFatal("sample mesh: edge %s does not join two of its nodes", e.id.c_str());
+    }
     return std::make_shared<const GraphSnapshot>(std::move(s));
 }
 

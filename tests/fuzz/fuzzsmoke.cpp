@@ -255,14 +255,17 @@ extern "C" void saveCrashingInput(int sig)
     std::raise(sig);
 }
 
+// What this driver checks of itself is named like a target's broken property.
+constexpr const char *kFuzzTarget = "fuzz smoke";
+uint64_t g_runs = 0;
+
 void run(const std::string &input)
 {
     g_current = &input;
     // The target aborts on a broken property; a non-zero return is a broken harness.
-    if (LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(input.data()), input.size()) != 0) {
-        std::fprintf(stderr, "fuzz smoke: the target returned non-zero\n");
-        std::exit(1);
-    }
+    ASSERT_PROPERTY(LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(input.data()), input.size()) == 0,
+        "the target returns 0");
+    ++g_runs;
     g_current = nullptr;
 }
 
@@ -307,8 +310,11 @@ int main(int argc, char **argv)
     }
     std::sort(files.begin(), files.end());  // the same order, so the same mutants, on every machine
     std::vector<std::string> seeds;
-    for (const fs::path &f : files)
+    for (const fs::path &f : files) {
         seeds.push_back(readFile(f));
+        // A seed read short would quietly test less than the corpus holds.
+        ASSERT_PROPERTY(seeds.back().size() == fs::file_size(f), "every seed file is read whole");
+    }
 
     const long mutations = argc > 2 ? std::atol(argv[2]) : 5000;
     const uint64_t seed = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 20261122;
@@ -322,6 +328,7 @@ int main(int argc, char **argv)
         bytes += input.size();
         run(input);
     }
+    ASSERT_PROPERTY(g_runs == seeds.size() + uint64_t(std::max(0L, mutations)), "every seed and mutation ran");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%s: %zu seeds and %ld mutations (%llu bytes, seed %llu) in %.1f s, all properties held\n",
         self.c_str(), seeds.size(), mutations, static_cast<unsigned long long>(bytes),

@@ -837,15 +837,20 @@ bool GraphCanvas::isLegendCollapsed() const { return d->legendCollapsed(); }
 
 QRectF GraphCanvas::legendRect() const { return d->legendRect(); }
 
+// The node labels a render at the current view draws.
+static std::vector<CanvasRenderer::NodeLabel> labelsAtView(const GraphScene *scene, const RenderOptions &o)
+{
+    if (!scene)
+        return {};
+    std::vector<int> nodes;
+    CanvasRenderer::culledNodes(*scene, o, nodes);
+    return CanvasRenderer::layoutNodeLabels(*scene, o, nodes);
+}
+
 QHash<QString, QRectF> GraphCanvas::nodeLabelRects() const
 {
     QHash<QString, QRectF> out;
-    if (!d->scene)
-        return out;
-    const RenderOptions o = d->currentOptions();
-    std::vector<int> nodes;
-    CanvasRenderer::culledNodes(*d->scene, o, nodes);
-    for (const CanvasRenderer::NodeLabel &l : CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes))
+    for (const CanvasRenderer::NodeLabel &l : labelsAtView(d->scene.get(), d->currentOptions()))
         out.insert(d->scene->nodeId(l.node), l.pill);
     return out;
 }
@@ -853,12 +858,7 @@ QHash<QString, QRectF> GraphCanvas::nodeLabelRects() const
 QHash<QString, QString> GraphCanvas::nodeLabelTexts() const
 {
     QHash<QString, QString> out;
-    if (!d->scene)
-        return out;
-    const RenderOptions o = d->currentOptions();
-    std::vector<int> nodes;
-    CanvasRenderer::culledNodes(*d->scene, o, nodes);
-    for (const CanvasRenderer::NodeLabel &l : CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes))
+    for (const CanvasRenderer::NodeLabel &l : labelsAtView(d->scene.get(), d->currentOptions()))
         out.insert(d->scene->nodeId(l.node), l.name);
     return out;
 }
