@@ -2,11 +2,13 @@
 // keyboard and wheel zoom, dragging and pins, stability across snapshots, the worker
 // render actually reaching the screen, semantic zoom, animation and exports.
 
+#include "canvas/canvasrenderer.h"
 #include "canvas/canvastheme.h"
 #include "canvas/graphcanvas.h"
 #include "canvas/graphlayout.h"
 #include "canvas/graphscene.h"
 #include "common/graphsamplemesh.h"
+#include "displayformat.h"
 
 #include <QApplication>
 #include <QContextMenuEvent>
@@ -447,6 +449,110 @@ private Q_SLOTS:
         const QByteArray content = f.readAll();
         QVERIFY(content.contains("<svg"));
         QVERIFY(content.contains("frontend"));
+    }
+
+    void farZoomShowsNamespaceCardsWithTotals()
+    {
+        // 1,600 nodes in 15 namespaces, as a 1,500-service mesh from Prometheus: at the
+        // fit of a laptop and of a desktop screen, and zoomed out further, every group
+        // is one card with its whole title, no two cards overlap, and the edges between
+        // them carry the totals of the edges they stand for.
+        const GraphSnapshotPtr mesh = samplemesh::synthetic(1600, 4500, 5);
+        // Which far-view group each node belongs to, worked out from the snapshot.
+        auto groupOf = [](const NodeSnapshot &n) -> QString {
+            if (n.kind == NodeKind::External)
+                return QStringLiteral("clients");
+            if (n.kind == NodeKind::ExternalService)
+                return QStringLiteral("external services");
+            const QString ns = QString::fromStdString(n.ns);
+            if (n.kind == NodeKind::Gateway)
+                return ns
+                    + (n.name.find("egress") != std::string::npos ? QStringLiteral(" egress")
+                                                                  : QStringLiteral(" ingress"));
+            return ns;
+        };
+        QSet<QString> groups;
+        struct Totals {
+            double rps = 0, requests = 0, errors = 0;
+        };
+        QHash<QString, Totals> between;
+        for (const NodeSnapshot &n : mesh->nodes)
+            groups.insert(groupOf(n));
+        for (const EdgeSnapshot &e : mesh->edges) {
+            const QString from = groupOf(*mesh->node(e.source)), to = groupOf(*mesh->node(e.target));
+            if (from == to)
+                continue;
+            Totals &t = between[from + QStringLiteral(" -> ") + to];
+            t.rps += e.stats.rps;
+            t.requests += double(e.stats.requests);
+            t.errors += double(e.stats.requests) * e.stats.errorRate;
+        }
+        QVERIFY(groups.size() >= 19);  // 15 namespaces, clients, ingress, egress, external services
+
+        for (const QSize size : {QSize(1280, 800), QSize(1920, 1080)}) {
+            GraphCanvas &c = shown(mesh, size);
+            QTRY_VERIFY_WITH_TIMEOUT(!c.isLayoutPending(), kRenderTimeoutMs);
+            c.fitToView();
+            // A laptop's fit is far enough out for cards; a desktop's may show services.
+            const bool fitCollapses = c.isCollapsed();
+            if (size.width() == 1280)
+                QVERIFY(fitCollapses);
+            else if (!fitCollapses)
+                c.zoomBy(canvas::kCollapseScale * 0.95 / c.zoom(), QPointF(c.width() / 2.0, c.height() / 2.0));
+            for (const double zoomOut : {1.0, 0.6, 0.35}) {
+                c.zoomBy(zoomOut, QPointF(c.width() / 2.0, c.height() / 2.0));
+                QVERIFY(c.isCollapsed());
+                const QHash<QString, QRectF> boxes = c.namespaceBoxRects();
+                QCOMPARE(QSet<QString>(boxes.keyBegin(), boxes.keyEnd()), groups);
+                for (auto i = boxes.begin(); i != boxes.end(); ++i) {
+                    const QFontMetricsF title(CanvasRenderer::groupTitleFont(i->height()));
+                    QVERIFY2(title.horizontalAdvance(i.key()) < i->width() - 12, qPrintable(i.key()));
+                    if (zoomOut == 1.0 && fitCollapses)  // the fit shows every card whole
+                        QVERIFY2(QRectF(c.rect()).contains(*i), qPrintable(i.key()));
+                    for (auto j = std::next(i); j != boxes.end(); ++j)
+                        QVERIFY2(!i->intersects(*j), qPrintable(i.key() + QStringLiteral(" / ") + j.key()));
+                }
+                const QList<GraphCanvas::NamespaceEdgeLabel> labels = c.namespaceEdgeLabels();
+                if (zoomOut == 1.0)
+                    QVERIFY2(labels.size() >= 20, qPrintable(QString::number(labels.size())));
+                for (qsizetype k = 0; k < labels.size(); ++k) {
+                    const GraphCanvas::NamespaceEdgeLabel &l = labels[k];
+                    const QString pair = l.from + QStringLiteral(" -> ") + l.to;
+                    QVERIFY2(between.contains(pair), qPrintable(pair));
+                    const Totals &t = between[pair];
+                    QString expected = display::rps(t.rps) + QStringLiteral(" rps");
+                    if (t.errors > 0)
+                        expected += QStringLiteral(" \u00b7 ") + display::percent(t.errors / t.requests)
+                            + QStringLiteral(" err");
+                    QCOMPARE(l.text, expected);
+                    QVERIFY(QRectF(c.rect()).contains(l.pill));
+                    for (const QRectF &box : boxes)
+                        QVERIFY2(!box.intersects(l.pill), qPrintable(pair));
+                    for (qsizetype m = k + 1; m < labels.size(); ++m)
+                        QVERIFY(!labels[m].pill.intersects(l.pill));
+                }
+            }
+            // The painted frame shows the cards (not a hairball of nodes).
+            QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        }
+
+        // Double-clicking a card opens its namespace.
+        GraphCanvas &c = *m_canvas;
+        c.fitToView();
+        if (!c.isCollapsed())
+            c.zoomBy(canvas::kCollapseScale * 0.95 / c.zoom(), QPointF(c.width() / 2.0, c.height() / 2.0));
+        const QRectF team3 = c.namespaceBoxRects().value(QStringLiteral("team-3"));
+        QVERIFY(!team3.isNull());
+        QTest::mouseDClick(&c, Qt::LeftButton, Qt::NoModifier, team3.center().toPoint());
+        QVERIFY(!c.isCollapsed());
+        int shownTeam3 = 0, team3Nodes = 0;
+        for (const NodeSnapshot &n : mesh->nodes) {
+            if (n.ns != "team-3")
+                continue;
+            ++team3Nodes;
+            shownTeam3 += QRectF(c.rect()).contains(c.nodeWidgetPosition(QString::fromStdString(n.id)));
+        }
+        QCOMPARE(shownTeam3, team3Nodes);
     }
 
     void largeMeshStaysClickable()

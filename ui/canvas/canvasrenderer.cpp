@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <unordered_set>
 
@@ -777,31 +778,196 @@ void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const
     }
 }
 
-QRectF CanvasRenderer::groupBox(const SceneGroup &group, const ViewTransform &view)
+namespace {
+
+constexpr double kBoxGap = 8;  // between two namespace boxes, at least
+// Namespace cards in the far view: title, size and rate, what is failing.
+constexpr double kGroupCardHeight = 58;
+constexpr double kGroupCardMinWidth = 120;
+
+QString groupSizeLine(const SceneGroup &group)
 {
-    QRectF r = view.map(group.bounds);
-    const double minW = 96, minH = 40;
-    if (r.width() < minW)
-        r.adjust(-(minW - r.width()) / 2, 0, (minW - r.width()) / 2, 0);
-    if (r.height() < minH)
-        r.adjust(0, -(minH - r.height()) / 2, 0, (minH - r.height()) / 2);
-    return r;
+    const bool one = group.visibleCount == 1;
+    const QString what = group.isNamespace ? (one ? QStringLiteral(" service") : QStringLiteral(" services"))
+                                           : (one ? QStringLiteral(" node") : QStringLiteral(" nodes"));
+    return QString::number(group.visibleCount) + what + QStringLiteral(" \u00b7 ") + display::rps(group.rps)
+        + QStringLiteral(" rps");
+}
+
+QFont groupInfoFont(const QFont &title) { return labelFont(title.pixelSize() - 2); }
+
+bool clearOf(const QRectF &r, const std::vector<QRectF> &placed)
+{
+    const QRectF grown = r.adjusted(-kBoxGap, -kBoxGap, kBoxGap, kBoxGap);
+    return std::none_of(placed.begin(), placed.end(), [&](const QRectF &p) { return grown.intersects(p); });
+}
+
+// The box of r's size nearest to r that clears every placed box: its left taken from
+// r's or flush beside a placed box, its top likewise; inside `hull` where that can be.
+QRectF nearestClear(const QRectF &r, const std::vector<QRectF> &placed, const QRectF &hull)
+{
+    constexpr double kPast = kBoxGap + 0.5;
+    std::vector<double> xs {r.left()}, ys {r.top()};
+    for (const QRectF &p : placed) {
+        xs.push_back(p.right() + kPast);
+        xs.push_back(p.left() - kPast - r.width());
+        ys.push_back(p.bottom() + kPast);
+        ys.push_back(p.top() - kPast - r.height());
+    }
+    auto nearest = [](std::vector<double> &v, double to) {
+        std::sort(v.begin(), v.end(), [to](double a, double b) { return std::abs(a - to) < std::abs(b - to); });
+        v.resize(std::min<size_t>(v.size(), 32));
+    };
+    nearest(xs, r.left());
+    nearest(ys, r.top());
+    QRectF best;
+    double bestDistance = std::numeric_limits<double>::infinity();
+    for (double x : xs) {
+        for (double y : ys) {
+            const QRectF candidate(x, y, r.width(), r.height());
+            // Leaving the hull costs more than any move inside it.
+            const double d = std::hypot(x - r.left(), y - r.top()) + (hull.contains(candidate) ? 0 : 1e6);
+            if (d >= bestDistance)
+                continue;
+            if (clearOf(candidate, placed)) {
+                best = candidate;
+                bestDistance = d;
+            }
+        }
+    }
+    if (best.isNull()) {  // hemmed in on every side: below all of them
+        double bottom = r.top();
+        for (const QRectF &p : placed)
+            bottom = std::max(bottom, p.bottom() + kPast);
+        best = QRectF(r.left(), bottom, r.width(), r.height());
+    }
+    return best;
+}
+
+}  // namespace
+
+QFont CanvasRenderer::groupTitleFont(double boxHeight)
+{
+    return labelFont(std::clamp(boxHeight / 4.5, 9.5, 13.0), true);
+}
+
+std::vector<QRectF> CanvasRenderer::groupBoxes(const GraphScene &scene, const ViewTransform &view)
+{
+    const std::vector<SceneGroup> &groups = scene.groups();
+    std::vector<QRectF> boxes(groups.size());
+    std::vector<size_t> order;
+    for (size_t g = 0; g < groups.size(); ++g) {
+        const SceneGroup &group = groups[g];
+        if (group.visibleCount == 0 || group.bounds.isNull())
+            continue;
+        // A card at the middle of the group's nodes, as wide as its title and size line.
+        const QFont titleFont = groupTitleFont(kGroupCardHeight);
+        const QFontMetricsF fmTitle(titleFont), fmInfo(groupInfoFont(titleFont));
+        const double w = std::max({kGroupCardMinWidth, fmTitle.horizontalAdvance(group.name) + 24,
+            fmInfo.horizontalAdvance(groupSizeLine(group)) + 24});
+        const QPointF c = view.map(group.bounds.center());
+        const QRectF r(c.x() - w / 2, c.y() - kGroupCardHeight / 2, w, kGroupCardHeight);
+        boxes[g] = r;
+        order.push_back(g);
+    }
+    // Largest namespaces first: they stay put, smaller ones give way.
+    std::stable_sort(order.begin(), order.end(),
+        [&](size_t a, size_t b) { return groups[a].visibleCount > groups[b].visibleCount; });
+    // Cards that give way stay among the others, so a fitted view still shows them.
+    QRectF hull;
+    for (size_t g : order)
+        hull = hull.united(boxes[g]);
+    std::vector<QRectF> placed;
+    placed.reserve(order.size());
+    for (size_t g : order) {
+        if (!clearOf(boxes[g], placed))
+            boxes[g] = nearestClear(boxes[g], placed, hull);
+        placed.push_back(boxes[g]);
+    }
+    return boxes;
+}
+
+QLineF CanvasRenderer::groupEdgeLine(const GraphScene &scene, int groupEdge, const std::vector<QRectF> &boxes)
+{
+    const SceneGroupEdge &ge = scene.groupEdges()[size_t(groupEdge)];
+    const QRectF &ra = boxes[size_t(ge.from)], &rb = boxes[size_t(ge.to)];
+    if (ra.isNull() || rb.isNull())
+        return {};
+    QPointF ca = ra.center(), cb = rb.center();
+    const QPointF d = cb - ca;
+    const double len = std::sqrt(QPointF::dotProduct(d, d));
+    if (len < 1)
+        return {};
+    if (ge.hasReverse) {  // side by side with the edge coming back
+        const QPointF n(-d.y() / len, d.x() / len);
+        ca += n * 4;
+        cb += n * 4;
+    }
+    const QLineF line(boxExit(ra, cb), boxExit(rb, ca));
+    return line.length() < 24 ? QLineF() : line;
+}
+
+QString CanvasRenderer::groupEdgeLabelText(const SceneGroupEdge &edge)
+{
+    QString text = display::rps(edge.rps) + QStringLiteral(" rps");
+    if (edge.errorRate > 0)
+        text += QStringLiteral(" \u00b7 ") + display::percent(edge.errorRate) + QStringLiteral(" err");
+    return text;
+}
+
+static QFont groupEdgeLabelFont() { return labelFont(10.5); }
+
+std::vector<CanvasRenderer::GroupEdgeLabel> CanvasRenderer::layoutGroupEdgeLabels(
+    const GraphScene &scene, const std::vector<QRectF> &boxes, const QRectF &viewport)
+{
+    const std::vector<SceneGroupEdge> &edges = scene.groupEdges();
+    std::vector<int> order;
+    for (size_t k = 0; k < edges.size(); ++k)
+        order.push_back(int(k));
+    std::stable_sort(
+        order.begin(), order.end(), [&](int a, int b) { return edges[size_t(a)].rps > edges[size_t(b)].rps; });
+    const QFontMetricsF fm(groupEdgeLabelFont());
+    std::vector<QRectF> taken;
+    for (const QRectF &b : boxes) {
+        if (!b.isNull())
+            taken.push_back(b.adjusted(-2, -2, 2, 2));
+    }
+    std::vector<GroupEdgeLabel> labels;
+    for (int k : order) {
+        const QLineF line = groupEdgeLine(scene, k, boxes);
+        if (line.isNull())
+            continue;
+        GroupEdgeLabel label;
+        label.groupEdge = k;
+        label.text = groupEdgeLabelText(edges[size_t(k)]);
+        const QSizeF size(fm.horizontalAdvance(label.text) + 8, fm.height() + 2);
+        if (line.length() < size.width() * 0.6)
+            continue;
+        for (double t : {0.5, 0.38, 0.62, 0.26, 0.74}) {
+            const QPointF c = line.pointAt(t);
+            const QRectF pill(c - QPointF(size.width() / 2, size.height() / 2), size);
+            if (!viewport.contains(pill))
+                continue;
+            if (std::any_of(taken.begin(), taken.end(), [&](const QRectF &r) { return r.intersects(pill); }))
+                continue;
+            label.pill = pill;
+            break;
+        }
+        if (label.pill.isNull())
+            continue;
+        taken.push_back(label.pill.adjusted(-2, -1, 2, 1));
+        labels.push_back(std::move(label));
+    }
+    return labels;
 }
 
 void CanvasRenderer::paintCollapsed(
     QPainter &p, const GraphScene &scene, const RenderOptions &o, const QRectF &viewport, RenderStats &stats)
 {
     const std::vector<SceneGroup> &groups = scene.groups();
-    std::vector<QRectF> boxes(groups.size());
-    for (size_t g = 0; g < groups.size(); ++g) {
-        if (groups[g].visibleCount > 0)
-            boxes[g] = groupBox(groups[g], o.view);
-    }
+    const std::vector<QRectF> boxes = groupBoxes(scene, o.view);
     p.setRenderHint(QPainter::Antialiasing, true);
 
-    std::unordered_set<uint64_t> pairs;
-    for (const SceneGroupEdge &ge : scene.groupEdges())
-        pairs.insert((uint64_t(uint32_t(ge.from)) << 32) | uint32_t(ge.to));
     QImage *direct = directTarget(p, o);
     const double dpr = o.devicePixelRatio;
     std::optional<CanvasLineRasterizer> raster;
@@ -821,28 +987,19 @@ void CanvasRenderer::paintCollapsed(
         }
     }
     std::array<QPainterPath, kHealthCount> heads;
-    for (const SceneGroupEdge &ge : scene.groupEdges()) {
-        const QRectF &ra = boxes[size_t(ge.from)], &rb = boxes[size_t(ge.to)];
-        if (ra.isNull() || rb.isNull())
+    const std::vector<SceneGroupEdge> &groupEdges = scene.groupEdges();
+    for (size_t k = 0; k < groupEdges.size(); ++k) {
+        const SceneGroupEdge &ge = groupEdges[k];
+        const QLineF line = groupEdgeLine(scene, int(k), boxes);
+        if (line.isNull())
             continue;
-        QPointF ca = ra.center(), cb = rb.center();
-        const QPointF d = cb - ca;
-        const double len = std::sqrt(QPointF::dotProduct(d, d));
-        if (len < 1)
-            continue;
-        const QPointF u = d / len;
-        if (pairs.count((uint64_t(uint32_t(ge.to)) << 32) | uint32_t(ge.from))) {
-            const QPointF n(-u.y(), u.x());
-            ca += n * 4;
-            cb += n * 4;
-        }
-        const QPointF a = boxExit(ra, cb), b = boxExit(rb, ca);
+        const QPointF a = line.p1(), b = line.p2();
         if (!QRectF(a, b).normalized().adjusted(-10, -10, 10, 10).intersects(viewport))
             continue;
         const double width = std::clamp(1.2 + 1.1 * std::log10(1 + ge.rps), 1.2, 7.0);
         const double al = 7 + width * 1.3;
         const QPointF ab = b - a;
-        const double abLen = std::sqrt(QPointF::dotProduct(ab, ab));
+        const double abLen = line.length();
         if (abLen < al * 1.2)
             continue;
         const QPointF end = b - ab / abLen * (al * 0.8);
@@ -881,12 +1038,9 @@ void CanvasRenderer::paintCollapsed(
         p.drawRoundedRect(r, 8, 8);
 
         // As many lines as the box holds: name, size and rate, then what is failing.
-        const double namePx = std::clamp(r.height() / 4.5, 9.5, 13.0);
-        const QFont nameFont = labelFont(namePx, true), infoFont = labelFont(namePx - 2);
+        const QFont nameFont = groupTitleFont(r.height()), infoFont = groupInfoFont(nameFont);
         const QFontMetricsF fmName(nameFont), fmInfo(infoFont);
-        QStringList lines = {QString::number(group.visibleCount)
-            + (group.isNamespace ? QStringLiteral(" services") : QStringLiteral(" nodes")) + QStringLiteral(" \u00b7 ")
-            + display::rps(group.rps) + QStringLiteral(" rps")};
+        QStringList lines = {groupSizeLine(group)};
         Health alertHealth = Health::Healthy;
         if (group.failing > 0) {
             lines << QString::number(group.failing) + QStringLiteral(" failing");
@@ -913,6 +1067,21 @@ void CanvasRenderer::paintCollapsed(
             p.drawText(QPointF(r.center().x() - fmInfo.horizontalAdvance(line) / 2, y + fmInfo.ascent()), line);
             y += fmInfo.height();
         }
+    }
+
+    // The totals on the edges between boxes, where there is room.
+    const QFont font = groupEdgeLabelFont();
+    const QFontMetricsF fm(font);
+    p.setFont(font);
+    const QColor plain(0xc9, 0xd1, 0xd9);
+    for (const GroupEdgeLabel &l : layoutGroupEdgeLabels(scene, boxes, viewport)) {
+        const Health health = groupEdges[size_t(l.groupEdge)].health;
+        p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
+        p.setBrush(QColor(0x16, 0x1b, 0x22, 235));
+        p.drawRoundedRect(l.pill, 3, 3);
+        p.setPen(health == Health::Failing || health == Health::Degraded ? healthColor(health) : plain);
+        p.drawText(QPointF(l.pill.left() + 4, l.pill.top() + 1 + fm.ascent()), l.text);
+        ++stats.labels;
     }
 }
 

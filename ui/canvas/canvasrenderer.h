@@ -10,6 +10,7 @@
 #include "canvas/canvasviewtransform.h"
 #include "canvas/graphscene.h"
 
+#include <QFont>
 #include <QImage>
 #include <QLineF>
 #include <QSize>
@@ -103,8 +104,29 @@ public:
     // labels are drawn too, so the lock stands further off to clear their pills.
     static QRectF lockRect(const GraphScene &scene, int edge, const ViewTransform &view, bool labelled);
 
-    // Screen rectangle of a namespace box in the collapsed view.
-    static QRectF groupBox(const SceneGroup &group, const ViewTransform &view);
+    // Screen rectangles of the namespace boxes in the collapsed view, one per
+    // scene.groups() entry (null where the group shows nothing). Each box is a card
+    // centred where the layout put the group's nodes, wide enough for its whole title
+    // and its size line; a card that overlaps one of a larger group moves the least
+    // distance that clears every card placed before it, so no two overlap.
+    static std::vector<QRectF> groupBoxes(const GraphScene &scene, const ViewTransform &view);
+    // The title font of a box of that height.
+    static QFont groupTitleFont(double boxHeight);
+
+    // A namespace-to-namespace edge's label in the collapsed view: the totals of the
+    // edges it stands for ("1.2k rps", and their error share when there are errors).
+    struct GroupEdgeLabel {
+        int groupEdge = -1;  // index into scene.groupEdges()
+        QString text;
+        QRectF pill;
+    };
+    // The segment a group edge is drawn along between two boxes (null if too short).
+    static QLineF groupEdgeLine(const GraphScene &scene, int groupEdge, const std::vector<QRectF> &boxes);
+    // Labels of the group edges, busiest first, each where its pill covers no box and
+    // no label placed before it (along the edge: the middle, then either side).
+    static std::vector<GroupEdgeLabel> layoutGroupEdgeLabels(
+        const GraphScene &scene, const std::vector<QRectF> &boxes, const QRectF &viewport);
+    static QString groupEdgeLabelText(const SceneGroupEdge &edge);
 
 private:
     void paintExpanded(

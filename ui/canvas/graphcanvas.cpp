@@ -320,16 +320,51 @@ struct GraphCanvas::Private {
     void fit()
     {
         const QRectF b = scene ? scene->visibleBounds() : QRectF();
-        const QRectF area = fitArea();
+        fitRect(b);
+        // Namespace cards reach past the nodes they stand for: fit the cards instead.
+        QRectF area = fitArea();
+        for (int round = 0; round < 3 && collapsed(); ++round) {
+            QRectF cards;
+            for (const QRectF &r : CanvasRenderer::groupBoxes(*scene, view))
+                cards = r.isNull() ? cards : cards.united(r);
+            const QRectF target = fitArea();
+            if (cards.isNull() || target.contains(cards))
+                break;
+            area.adjust(std::max(0.0, target.left() - cards.left()), std::max(0.0, target.top() - cards.top()),
+                -std::max(0.0, cards.right() - target.right()), -std::max(0.0, cards.bottom() - target.bottom()));
+            if (area.width() < 40 || area.height() < 40)
+                break;
+            fitRect(b, kMinZoom, area);
+        }
+    }
+
+    // Shows `b` (graph units) whole, at no less than `minScale`.
+    void fitRect(const QRectF &b, double minScale = kMinZoom, QRectF area = QRectF())
+    {
+        if (area.isNull())
+            area = fitArea();
         if (b.isNull() || b.isEmpty()) {
             view.scale = 1.0;
             view.offset = area.center();
             return;
         }
-        const double s
-            = std::clamp(std::min(area.width() / b.width(), area.height() / b.height()), kMinZoom, kMaxFitZoom);
+        const double s = std::clamp(
+            std::min(area.width() / b.width(), area.height() / b.height()), minScale, std::max(minScale, kMaxFitZoom));
         view.scale = s;
         view.offset = area.center() - b.center() * s;
+    }
+
+    // The far view's namespace card under a widget point: an index into scene->groups(), or -1.
+    int groupIndexAt(QPointF pos) const
+    {
+        if (!scene || !collapsed())
+            return -1;
+        const std::vector<QRectF> boxes = CanvasRenderer::groupBoxes(*scene, view);
+        for (size_t g = 0; g < boxes.size(); ++g) {
+            if (!boxes[g].isNull() && boxes[g].contains(pos))
+                return int(g);
+        }
+        return -1;
     }
 
     void zoomAt(double factor, QPointF anchor)
@@ -880,6 +915,50 @@ QHash<QString, QRectF> GraphCanvas::edgeLabelRects() const
     return out;
 }
 
+QHash<QString, QRectF> GraphCanvas::namespaceBoxRects() const
+{
+    QHash<QString, QRectF> out;
+    if (!d->scene || !d->collapsed())
+        return out;
+    const std::vector<QRectF> boxes = CanvasRenderer::groupBoxes(*d->scene, d->view);
+    for (size_t g = 0; g < boxes.size(); ++g) {
+        if (!boxes[g].isNull())
+            out.insert(d->scene->groups()[g].name, boxes[g]);
+    }
+    return out;
+}
+
+QList<GraphCanvas::NamespaceEdgeLabel> GraphCanvas::namespaceEdgeLabels() const
+{
+    QList<NamespaceEdgeLabel> out;
+    if (!d->scene || !d->collapsed())
+        return out;
+    const std::vector<QRectF> boxes = CanvasRenderer::groupBoxes(*d->scene, d->view);
+    const auto &groups = d->scene->groups();
+    for (const CanvasRenderer::GroupEdgeLabel &l :
+        CanvasRenderer::layoutGroupEdgeLabels(*d->scene, boxes, QRectF(rect()))) {
+        const SceneGroupEdge &ge = d->scene->groupEdges()[size_t(l.groupEdge)];
+        out.append({groups[size_t(ge.from)].name, groups[size_t(ge.to)].name, l.text, l.pill});
+    }
+    return out;
+}
+
+bool GraphCanvas::zoomToNamespace(const QString &name)
+{
+    if (!d->scene)
+        return false;
+    for (const SceneGroup &g : d->scene->groups()) {
+        if (g.name == name && !g.bounds.isNull()) {
+            // Close enough to see its services, never so far out that it folds again.
+            d->fitRect(g.bounds, canvas::kCollapseScale * 1.1);
+            d->autoFit = false;
+            d->changed();
+            return true;
+        }
+    }
+    return false;
+}
+
 QString GraphCanvas::nodeAt(const QPoint &widgetPos) const
 {
     const int i = d->nodeIndexAt(widgetPos);
@@ -1368,7 +1447,15 @@ void GraphCanvas::mouseReleaseEvent(QMouseEvent *event)
 
 void GraphCanvas::mouseDoubleClickEvent(QMouseEvent *event)
 {
-    // Double-click on empty space fits the graph, as in most diagram tools.
+    // Double-click on a namespace card opens that namespace; on empty space it fits
+    // the graph, as in most diagram tools.
+    if (event->button() == Qt::LeftButton) {
+        const int g = d->groupIndexAt(event->position());
+        if (g >= 0) {
+            zoomToNamespace(d->scene->groups()[size_t(g)].name);
+            return;
+        }
+    }
     if (event->button() == Qt::LeftButton && d->nodeIndexAt(event->position()) < 0
         && d->edgeIndexAt(event->position()) < 0)
         fitToView();

@@ -103,6 +103,18 @@ public:
     QHash<QString, QString> nodeLabelTexts() const;
     // Each labelled edge's label pill as drawn now (widget coordinates), by edge id.
     QHash<QString, QRectF> edgeLabelRects() const;
+    // The far view's namespace cards as drawn now (widget coordinates), by name
+    // ("team-1", "clients", "istio-system ingress"); empty unless collapsed.
+    QHash<QString, QRectF> namespaceBoxRects() const;
+    // The totals drawn on the edges between those cards.
+    struct NamespaceEdgeLabel {
+        QString from, to, text;
+        QRectF pill;
+    };
+    QList<NamespaceEdgeLabel> namespaceEdgeLabels() const;
+    // Shows one namespace (a far-view card's name) close enough to see its services;
+    // what a double-click on its card does. False if there is no such group.
+    bool zoomToNamespace(const QString &name);
     QString nodeAt(const QPoint &widgetPos) const;  // id of the node under a point, or empty
     // Id of the edge under a point as it is drawn (curves included), or empty.
     QString edgeAt(const QPoint &widgetPos) const;

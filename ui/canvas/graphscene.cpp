@@ -642,8 +642,13 @@ void GraphScene::aggregateGroups(const HealthPolicy &policy)
         t.errors += req * src.stats.errorRate;
         t.clientErrors += req * src.stats.rate4xx;
     }
-    for (size_t k = 0; k < m_groupEdges.size(); ++k)
-        m_groupEdges[k].health = classify(edgeTotals[k].requests, edgeTotals[k].errors, edgeTotals[k].clientErrors);
+    for (size_t k = 0; k < m_groupEdges.size(); ++k) {
+        SceneGroupEdge &ge = m_groupEdges[k];
+        ge.hasReverse = byPair.count((uint64_t(uint32_t(ge.to)) << 32) | uint32_t(ge.from)) > 0;
+        const Totals &t = edgeTotals[k];
+        m_groupEdges[k].health = classify(t.requests, t.errors, t.clientErrors);
+        m_groupEdges[k].errorRate = t.requests > 0 ? t.errors / t.requests : 0;
+    }
 }
 
 std::shared_ptr<const GraphScene> GraphScene::withNodeAt(int node, QPointF pos) const

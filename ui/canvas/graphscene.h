@@ -129,8 +129,10 @@ struct SceneGroupEdge {
     int to = -1;
     double rps = 0;
     int edgeCount = 0;
+    double errorRate = 0;  // of the requests on its edges
     Health health = Health::NoTraffic;
     bool northSouth = false;
+    bool hasReverse = false;  // to -> from exists too (the two are drawn side by side)
 };
 
 class GraphScene {
