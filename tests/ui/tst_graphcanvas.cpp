@@ -399,6 +399,48 @@ private Q_SLOTS:
         QVERIFY(countDifferent(plain, c.grab().toImage()) > 200);
     }
 
+    void splitSharesAreWrittenOnTheirEdges()
+    {
+        // The shares of a split (routesplit.h) go on the edges into its backends even
+        // with edge labels off, ahead of the rate labels when they are on, and only
+        // where the graph is close enough to read them.
+        GraphCanvas &c = shown(samplemesh::realistic());
+        c.findNode(QStringLiteral("reviews"));
+        const QString v1 = QStringLiteral("bookinfo/productpage@v1->bookinfo/reviews@v1");
+        const QString v3 = QStringLiteral("bookinfo/productpage@v1->bookinfo/reviews@v3");
+        QVERIFY(c.isEdgeVisible(v1) && c.isEdgeVisible(v3));
+        QCOMPARE(c.edgeLabel(), GraphCanvas::EdgeLabel::None);
+        QVERIFY(c.edgeLabelTexts().isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        const QImage plain = c.grab().toImage();
+
+        c.setEdgeNotes({{v1, {QStringLiteral("33.3 % \u00b7 cfg 50.0 %"), true}},
+            {v3, {QStringLiteral("33.3 % \u00b7 cfg 30.0 %"), false}}});
+        QHash<QString, QString> texts = c.edgeLabelTexts();
+        QCOMPARE(texts.size(), 2);
+        QCOMPARE(texts.value(v1), QStringLiteral("33.3 % \u00b7 cfg 50.0 %"));
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        const QImage noted = c.grab().toImage();
+        const QRectF pill = c.edgeLabelRects().value(v1);
+        QVERIFY(countDifferent(plain.copy(pill.toAlignedRect()), noted.copy(pill.toAlignedRect())) > 30);
+        // The one that disagrees is framed in amber, the other in the routing colour.
+        QVERIFY(countInRect(noted, pill, canvas::healthColor(Health::Degraded), 40) > 20);
+        QVERIFY(countInRect(noted, c.edgeLabelRects().value(v3), canvas::routingBadge(), 40) > 20);
+
+        c.setEdgeLabel(GraphCanvas::EdgeLabel::Rps);
+        texts = c.edgeLabelTexts();
+        QVERIFY(texts.size() > 2);  // every other edge's rate too
+        QVERIFY2(texts.value(v1).endsWith(QStringLiteral(" rps \u00b7 33.3 % \u00b7 cfg 50.0 %")),
+            qPrintable(texts.value(v1)));
+
+        c.setEdgeLabel(GraphCanvas::EdgeLabel::None);
+        c.zoomBy(canvas::kEdgeLabelScale * 0.9 / c.zoom(), QPointF(c.width() / 2.0, c.height() / 2.0));
+        QVERIFY(c.edgeLabelTexts().isEmpty());  // too far out to read
+        c.setEdgeNotes({});
+        c.fitToView();
+        QVERIFY(c.edgeLabelTexts().isEmpty());
+    }
+
     void farZoomCollapsesNamespaces()
     {
         GraphCanvas &c = shown(samplemesh::realistic());

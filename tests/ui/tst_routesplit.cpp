@@ -12,6 +12,8 @@
 #include <QLabel>
 #include <QTest>
 
+#include <cmath>
+#include <map>
 #include <memory>
 
 using namespace meshscope;
@@ -125,6 +127,62 @@ private Q_SLOTS:
         QVERIFY(routeSplitsFor(routes(), *snap, "shop/frontend@v1").empty());
         QVERIFY(routeSplitsFor(routes(), *snap, "external").empty());
         QVERIFY(routeSplitText({}, false).isEmpty());
+    }
+
+    void edgesIntoASplitCarryTheirCallersShares()
+    {
+        // Two callers of reviews: frontend sends 30 rps to v1 and 10 to v2 (75/25 against
+        // the canary's 49/51), mobile 5 and 5 (50/50, following it); the jason rule's
+        // header match does not count, as it routes only some requests.
+        auto snap = snapshot(35, 15, 2100, 900);
+        NodeSnapshot mobile = node("mobile", "v1", 10, 600);
+        snap->nodes.push_back(mobile);
+        auto edge = [](const std::string &from, const std::string &to, double rps, uint64_t requests) {
+            EdgeSnapshot e;
+            e.source = from;
+            e.target = to;
+            e.id = edgeId(from, to);
+            e.stats.rps = rps;
+            e.stats.requests = requests;
+            return e;
+        };
+        snap->edges = {edge("shop/frontend@v1", "shop/reviews@v1", 30, 1800),
+            edge("shop/frontend@v1", "shop/reviews@v2", 10, 600), edge("shop/mobile@v1", "shop/reviews@v1", 5, 300),
+            edge("shop/mobile@v1", "shop/reviews@v2", 5, 300), edge("shop/frontend@v1", "shop/mobile@v1", 10, 600)};
+        std::sort(snap->nodes.begin(), snap->nodes.end(), [](auto &a, auto &b) { return a.id < b.id; });
+        std::sort(snap->edges.begin(), snap->edges.end(), [](auto &a, auto &b) { return a.id < b.id; });
+
+        const std::vector<EdgeSplitShare> shares = edgeSplitShares(routes(), *snap);
+        QCOMPARE(shares.size(), size_t(4));  // not frontend -> mobile: mobile is no backend
+        std::map<std::string, EdgeSplitShare> byEdge;
+        for (const EdgeSplitShare &share : shares)
+            byEdge[share.edge] = share;
+        const EdgeSplitShare &f1 = byEdge.at("shop/frontend@v1->shop/reviews@v1");
+        QCOMPARE(QString::fromStdString(f1.backend), QStringLiteral("reviews-v1"));
+        QCOMPARE(f1.configured, 0.49);
+        QVERIFY(f1.observed && std::abs(*f1.observed - 0.75) < 1e-9);
+        QCOMPARE(f1.callerRequests, uint64_t(2400));
+        QVERIFY(f1.differs);
+        QVERIFY(byEdge.at("shop/frontend@v1->shop/reviews@v2").differs);
+        const EdgeSplitShare &m2 = byEdge.at("shop/mobile@v1->shop/reviews@v2");
+        QCOMPARE(m2.configured, 0.51);
+        QVERIFY(m2.observed && std::abs(*m2.observed - 0.5) < 1e-9);
+        QVERIFY(!m2.differs);  // one point off
+
+        QCOMPARE(
+            edgeSplitText(f1, true), display::percent(0.75) + QStringLiteral(" \u00b7 cfg ") + display::percent(0.49));
+        QCOMPARE(edgeSplitText(f1, false),
+            QStringLiteral("cfg ") + display::percent(0.49) + QStringLiteral(" \u00b7 no xDS client"));
+        EdgeSplitShare idle = m2;
+        idle.observed.reset();
+        QCOMPARE(edgeSplitText(idle, true),
+            QStringLiteral("cfg ") + display::percent(0.51) + QStringLiteral(" \u00b7 no requests"));
+
+        // Too few of the caller's requests to call it off.
+        for (EdgeSnapshot &e : snap->edges)
+            e.stats.requests = e.stats.requests / 200;
+        for (const EdgeSplitShare &share : edgeSplitShares(routes(), *snap))
+            QVERIFY(!share.differs);
     }
 
     void inspectShowsTheSplitOfTheInspectedService()

@@ -476,7 +476,7 @@ void CanvasRenderer::paintExpanded(
         = s >= kLabelScale ? layoutNodeLabels(scene, o, m_visibleNodes) : std::vector<NodeLabel>();
     if (!nodeLabels.empty())
         paintNodeLabels(p, o, nodeLabels, stats);
-    if (o.edgeLabel != EdgeLabelKind::None && s >= kEdgeLabelScale)
+    if ((o.edgeLabel != EdgeLabelKind::None || o.hasEdgeNotes()) && s >= kEdgeLabelScale)
         paintEdgeLabels(p, scene, o, nodeLabels, stats);
 }
 
@@ -692,23 +692,35 @@ std::vector<CanvasRenderer::EdgeLabel> CanvasRenderer::layoutEdgeLabels(const Gr
 {
     std::vector<EdgeLabel> out;
     const double s = o.view.scale;
-    if (o.edgeLabel == EdgeLabelKind::None || s < kEdgeLabelScale)
+    if ((o.edgeLabel == EdgeLabelKind::None && !o.hasEdgeNotes()) || s < kEdgeLabelScale)
         return out;
     struct Candidate {
         int edge;
         double rps;
+        const EdgeNote *note;
     };
     std::vector<Candidate> candidates;
     for (int k : visible) {
+        const EdgeNote *note = nullptr;
+        if (o.edgeNotes) {
+            const auto it = o.edgeNotes->find(k);
+            note = it == o.edgeNotes->end() ? nullptr : &it->second;
+        }
+        if (o.edgeLabel == EdgeLabelKind::None && !note)
+            continue;
         const SceneEdge &e = scene.edges()[size_t(k)];
         const QPointF d = o.view.map(e.p2) - o.view.map(e.p1);
         if (QPointF::dotProduct(d, d) < 85.0 * 85.0)
             continue;  // no room for a label beside the arrowhead
-        candidates.push_back({k, scene.edgeData(k).stats.rps});
+        candidates.push_back({k, scene.edgeData(k).stats.rps, note});
     }
-    // Busiest first: where labels compete for room, the heavier edge's number shows.
-    std::sort(candidates.begin(), candidates.end(),
-        [](const Candidate &x, const Candidate &y) { return x.rps != y.rps ? x.rps > y.rps : x.edge < y.edge; });
+    // Noted edges first, then the busiest: where labels compete for room, the split's
+    // shares and then the heavier edge's number show.
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate &x, const Candidate &y) {
+        if ((x.note != nullptr) != (y.note != nullptr))
+            return x.note != nullptr;
+        return x.rps != y.rps ? x.rps > y.rps : x.edge < y.edge;
+    });
     // What a label must not cover: nodes (with a little air) and node labels.
     std::vector<QRectF> taken;
     taken.reserve(nodes.size() + nodeLabels.size() + candidates.size());
@@ -738,6 +750,8 @@ std::vector<CanvasRenderer::EdgeLabel> CanvasRenderer::layoutEdgeLabels(const Gr
             break;
         case EdgeLabelKind::None: break;
         }
+        if (c.note)
+            text = text.isEmpty() ? c.note->text : text + QStringLiteral(" \u00b7 ") + c.note->text;
         if (text.isEmpty())
             continue;
         const double w = fm.horizontalAdvance(text) + 8;
@@ -748,7 +762,7 @@ std::vector<CanvasRenderer::EdgeLabel> CanvasRenderer::layoutEdgeLabels(const Gr
             const QRectF air = pill.adjusted(-2, -2, 2, 2);
             if (std::any_of(taken.begin(), taken.end(), [&air](const QRectF &r) { return r.intersects(air); }))
                 continue;
-            out.push_back({c.edge, text, pill});
+            out.push_back({c.edge, text, pill, c.note != nullptr, c.note && c.note->warn});
             taken.push_back(pill);
             break;
         }
@@ -769,10 +783,14 @@ void CanvasRenderer::paintEdgeLabels(QPainter &p, const GraphScene &scene, const
     const QColor plain(0xc9, 0xd1, 0xd9);
     for (const EdgeLabel &l : labels) {
         const Health health = scene.edges()[size_t(l.edge)].health;
-        p.setPen(QPen(QColor(0x30, 0x36, 0x3d), 1));
+        // A split's shares in the routing colour, framed in amber when they disagree.
+        p.setPen(QPen(l.warn ? healthColor(Health::Degraded) : l.noted ? routingBadge() : QColor(0x30, 0x36, 0x3d), 1));
         p.setBrush(QColor(0x16, 0x1b, 0x22, 235));
         p.drawRoundedRect(l.pill, 3, 3);
-        p.setPen(health == Health::Failing || health == Health::Degraded ? healthColor(health) : plain);
+        p.setPen(l.warn                                                   ? healthColor(Health::Degraded)
+                : l.noted                                                 ? routingBadge()
+                : health == Health::Failing || health == Health::Degraded ? healthColor(health)
+                                                                          : plain);
         p.drawText(QPointF(l.pill.left() + 4, l.pill.top() + 1 + fm.ascent()), l.text);
         ++stats.labels;
     }

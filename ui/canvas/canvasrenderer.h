@@ -8,6 +8,7 @@
 // One instance per thread: it keeps sprites and scratch buffers between renders.
 
 #include "canvas/canvasviewtransform.h"
+#include "canvas/edgenote.h"
 #include "canvas/graphscene.h"
 
 #include <QFont>
@@ -35,12 +36,14 @@ struct RenderOptions {
     bool semanticZoom = true;  // collapse namespaces into boxes when far away
     bool vector = false;  // painting into SVG: real paths, no raster sprites
     bool background = true;
+    EdgeNotesPtr edgeNotes;  // null: none
 
     bool sameOutput(const RenderOptions &o) const
     {
         return view == o.view && size == o.size && devicePixelRatio == o.devicePixelRatio && edgeLabel == o.edgeLabel
-            && semanticZoom == o.semanticZoom;
+            && semanticZoom == o.semanticZoom && edgeNotes == o.edgeNotes;
     }
+    bool hasEdgeNotes() const { return edgeNotes && !edgeNotes->empty(); }
 };
 
 struct RenderStats {
@@ -87,14 +90,17 @@ public:
         int edge = -1;  // index into scene.edges()
         QString text;
         QRectF pill;
+        bool noted = false;  // carries the edge's note (options.edgeNotes)
+        bool warn = false;
     };
     // The visible edges a render at `options` draws (crossing the viewport).
     static void culledEdges(const GraphScene &scene, const RenderOptions &options, std::vector<int> &out);
-    // Labels of `edges` at `options`, busiest first, each at the first spot along its
-    // edge (the middle, then either side of it) where the pill covers no node, no
-    // node label (`nodeLabels`, as layoutNodeLabels gives them for `nodes`) and no
-    // label placed before it; an edge with no such spot gets none. None when edge
-    // labels are off or zoomed out past kEdgeLabelScale.
+    // Labels of `edges` at `options`, noted edges first and then the busiest, each at
+    // the first spot along its edge (the middle, then either side of it) where the pill
+    // covers no node, no node label (`nodeLabels`, as layoutNodeLabels gives them for
+    // `nodes`) and no label placed before it; an edge with no such spot gets none. A
+    // noted edge's label is its note, after its number when edge labels are on. None
+    // when zoomed out past kEdgeLabelScale, or when edge labels are off and nothing is noted.
     static std::vector<EdgeLabel> layoutEdgeLabels(const GraphScene &scene, const RenderOptions &options,
         const std::vector<int> &edges, const std::vector<int> &nodes, const std::vector<NodeLabel> &nodeLabels);
 

@@ -199,6 +199,9 @@ struct GraphCanvas::Private {
     // Services with routing rules (RouteEditor::routedServices()) and their tooltip lines.
     QHash<QString, QString> routedInput;
     RoutedServicesPtr routed;
+    // Notes on edges by id (setEdgeNotes), and the same by index into the scene.
+    QHash<QString, EdgeNote> notesInput;
+    EdgeNotesPtr notes;
 
     SceneFilter sceneFilter() const
     {
@@ -218,7 +221,23 @@ struct GraphCanvas::Private {
         o.devicePixelRatio = q->devicePixelRatioF();
         o.edgeLabel = labelKind(edgeLabel);
         o.semanticZoom = semanticZoom;
+        o.edgeNotes = notes;
         return o;
+    }
+
+    void resolveNotes()
+    {
+        if (notesInput.isEmpty() || !scene) {
+            notes.reset();
+            return;
+        }
+        auto resolved = std::make_shared<EdgeNotes>();
+        for (size_t k = 0; k < scene->edges().size(); ++k) {
+            const auto it = notesInput.constFind(scene->edgeId(int(k)));
+            if (it != notesInput.constEnd())
+                resolved->emplace(int(k), *it);
+        }
+        notes = std::move(resolved);
     }
 
     bool collapsed() const { return scene && CanvasRenderer::collapsedAt(*scene, view.scale, semanticZoom); }
@@ -227,6 +246,7 @@ struct GraphCanvas::Private {
     {
         const QRectF before = scene ? scene->visibleBounds() : QRectF();
         scene = GraphScene::build(snapshot, layout, sceneFilter(), policy, scene.get(), routed);
+        resolveNotes();
         // The hit-test index is built off the GUI thread; clicks scan linearly until it lands.
         if (!scene->hasGrid() && !scene->nodes().empty())
             QThreadPool::globalInstance()->start([built = scene] { built->buildGrid(); });
@@ -915,6 +935,23 @@ QHash<QString, QRectF> GraphCanvas::edgeLabelRects() const
     return out;
 }
 
+QHash<QString, QString> GraphCanvas::edgeLabelTexts() const
+{
+    QHash<QString, QString> out;
+    if (!d->scene || d->collapsed())
+        return out;
+    const RenderOptions o = d->currentOptions();
+    std::vector<int> nodes, edges;
+    CanvasRenderer::culledNodes(*d->scene, o, nodes);
+    CanvasRenderer::culledEdges(*d->scene, o, edges);
+    const std::vector<CanvasRenderer::NodeLabel> nodeLabels = o.view.scale >= canvas::kLabelScale
+        ? CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes)
+        : std::vector<CanvasRenderer::NodeLabel>();
+    for (const CanvasRenderer::EdgeLabel &l : CanvasRenderer::layoutEdgeLabels(*d->scene, o, edges, nodes, nodeLabels))
+        out.insert(d->scene->edgeId(l.edge), l.text);
+    return out;
+}
+
 QHash<QString, QRectF> GraphCanvas::namespaceBoxRects() const
 {
     QHash<QString, QRectF> out;
@@ -1007,6 +1044,22 @@ void GraphCanvas::setRoutedServices(const QHash<QString, QString> &services)
 }
 
 QHash<QString, QString> GraphCanvas::routedServices() const { return d->routedInput; }
+
+void GraphCanvas::setEdgeNotes(const QHash<QString, EdgeNote> &notes)
+{
+    const bool same = notes.size() == d->notesInput.size()
+        && std::all_of(notes.keyValueBegin(), notes.keyValueEnd(), [this](const auto &kv) {
+               const auto it = d->notesInput.constFind(kv.first);
+               return it != d->notesInput.constEnd() && it->text == kv.second.text && it->warn == kv.second.warn;
+           });
+    if (same)
+        return;
+    d->notesInput = notes;
+    d->resolveNotes();
+    d->changed();
+}
+
+QHash<QString, EdgeNote> GraphCanvas::edgeNotes() const { return d->notesInput; }
 
 bool GraphCanvas::isNodeRouted(const QString &id) const
 {

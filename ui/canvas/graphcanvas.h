@@ -6,6 +6,7 @@
 //
 // Interface used by the main window and tests. GUI thread only.
 
+#include "canvas/edgenote.h"
 #include "graph/graphsnapshot.h"
 
 #include <QHash>
@@ -103,6 +104,12 @@ public:
     QHash<QString, QString> nodeLabelTexts() const;
     // Each labelled edge's label pill as drawn now (widget coordinates), by edge id.
     QHash<QString, QRectF> edgeLabelRects() const;
+    // And the text of each of those labels.
+    QHash<QString, QString> edgeLabelTexts() const;
+    // Words written on edges whatever the label kind (a split's observed and configured
+    // shares), by edge id; shown from kEdgeLabelScale in, ahead of the rate labels.
+    void setEdgeNotes(const QHash<QString, EdgeNote> &notes);
+    QHash<QString, EdgeNote> edgeNotes() const;
     // The far view's namespace cards as drawn now (widget coordinates), by name
     // ("team-1", "clients", "istio-system ingress"); empty unless collapsed.
     QHash<QString, QRectF> namespaceBoxRects() const;

@@ -41,6 +41,25 @@ inline constexpr uint64_t kSplitMinRequests = 20;
 std::vector<RouteSplit> routeSplitsFor(
     const routing::RouteSet &set, const GraphSnapshot &snapshot, const std::string &nodeId);
 
+// The share each caller's requests to a split's backends that one edge carries, beside
+// the share the split sets for the backend it reaches: what the graph writes on the
+// edges into a split's backends. For each service one split rule counts (the first
+// that matches every request, else the first). Sorted by edge id.
+struct EdgeSplitShare {
+    std::string edge;  // edge id, caller -> a workload a backend names
+    std::string backend;
+    double configured = 0;  // 0..1
+    std::optional<double> observed;  // 0..1 of this caller's requests to the split; none without any
+    uint64_t callerRequests = 0;  // the caller's requests to the split's backends in the window
+    // More than kSplitTolerance apart, on at least kSplitMinRequests of the caller's.
+    bool differs = false;
+};
+std::vector<EdgeSplitShare> edgeSplitShares(const routing::RouteSet &set, const GraphSnapshot &snapshot);
+
+// "49 % · cfg 50 %" (observed first, as the graph measures it), "cfg 50 % · no requests",
+// and while no client is connected "cfg 50 % · no xDS client".
+QString edgeSplitText(const EdgeSplitShare &share, bool clientConnected);
+
 // The Inspect panel's lines for these splits; `clientConnected` false adds that no
 // data plane client takes the routes yet. Empty when there are no splits.
 QString routeSplitText(const std::vector<RouteSplit> &splits, bool clientConnected);
