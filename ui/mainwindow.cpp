@@ -58,6 +58,8 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <memory>
+
 // meshscope_ui is a static library, so its resources (the icon) are registered by
 // hand, once, before the first window needs them. Q_INIT_RESOURCE must be called
 // outside any namespace.
@@ -214,6 +216,25 @@ void MainWindow::buildActions()
         scheduleSave();
     });
 
+    // Graph types as Kiali has them; a service's versions are one node in the second.
+    auto *graphType = new QActionGroup(this);
+    m_workloadsAction = new QAction(tr("Workloads"), graphType);
+    m_workloadsAction->setObjectName(QStringLiteral("workloadsGraphAction"));
+    m_workloadsAction->setCheckable(true);
+    m_workloadsAction->setChecked(true);
+    m_workloadsAction->setToolTip(tr("One node per service version"));
+    m_servicesAction = new QAction(tr("Services (versions merged)"), graphType);
+    m_servicesAction->setObjectName(QStringLiteral("servicesGraphAction"));
+    m_servicesAction->setCheckable(true);
+    m_servicesAction->setToolTip(tr("One node per service, its versions' traffic added up"));
+    connect(m_workloadsAction, &QAction::triggered, this, [this] { setGraphType(GraphType::Workloads); });
+    connect(m_servicesAction, &QAction::triggered, this, [this] { setGraphType(GraphType::Services); });
+    m_expandAllAction = new QAction(tr("Expand all namespaces"), this);
+    m_expandAllAction->setObjectName(QStringLiteral("expandAllNamespacesAction"));
+    m_expandAllAction->setToolTip(tr("Show every node of the namespaces folded into one"));
+    m_expandAllAction->setEnabled(false);
+    connect(m_expandAllAction, &QAction::triggered, this, &MainWindow::expandAllNamespaces);
+
     m_exportPng = new QAction(tr("Image (PNG)…"), this);
     m_exportSvg = new QAction(tr("Vector image (SVG)…"), this);
     m_exportJson = new QAction(tr("Graph as JSON…"), this);
@@ -249,6 +270,20 @@ void MainWindow::buildToolBar()
     relayoutButton->setMenu(relayoutMenu);
     bar->addWidget(relayoutButton);
     bar->addAction(m_findAction);
+    bar->addSeparator();
+
+    auto *graphLabel = new QLabel(tr("Graph:"), bar);
+    graphLabel->setForegroundRole(QPalette::PlaceholderText);
+    bar->addWidget(graphLabel);
+    m_graphTypeCombo = new QComboBox(bar);
+    m_graphTypeCombo->setObjectName(QStringLiteral("graphTypeCombo"));
+    m_graphTypeCombo->setToolTip(tr("Workloads: one node per service version; Services: versions merged"));
+    m_graphTypeCombo->addItem(tr("Workloads"), int(GraphType::Workloads));
+    m_graphTypeCombo->addItem(tr("Services"), int(GraphType::Services));
+    // setGraphView() updates it under a QSignalBlocker, so this fires for user choices only.
+    connect(m_graphTypeCombo, &QComboBox::currentIndexChanged, this,
+        [this] { setGraphType(GraphType(m_graphTypeCombo->currentData().toInt())); });
+    bar->addWidget(m_graphTypeCombo);
     bar->addSeparator();
 
     auto *filterLabel = new QLabel(tr("Show:"), bar);
@@ -348,6 +383,11 @@ void MainWindow::buildMenus()
     view->addAction(m_eastWestOnly);
     view->addAction(m_errorsOnly);
     view->addAction(m_animation);
+    view->addSeparator();
+    view->addSection(tr("Graph type"));
+    view->addAction(m_workloadsAction);
+    view->addAction(m_servicesAction);
+    view->addAction(m_expandAllAction);
     view->setObjectName(QStringLiteral("viewMenu"));
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
@@ -587,15 +627,47 @@ void MainWindow::setRouteEditor(RouteEditor *editor)
         m_canvas->setRoutedServices(routed);
     };
     // Inspect says whether the served split is what traffic does.
-    m_inspect->setRouteSplitProvider([editor](const std::string &nodeId, const GraphSnapshot &snapshot) {
-        bool connected = editor->dataPlane() == routing::DataPlane::Caddy;
-        for (const routing::XdsClientStatus &c : editor->clientsModel()->clients())
-            connected = connected || c.connected;
-        return routeSplitText(routeSplitsFor(editor->appliedSet(), snapshot, nodeId), connected);
+    // Splits are between versions, so their shares are read off the published graph,
+    // where versions are nodes of their own whatever the graph type shown.
+    m_inspect->setRouteSplitProvider([this, editor](const std::string &nodeId, const GraphSnapshot &shown) {
+        const GraphSnapshot &snapshot = m_published ? *m_published : shown;
+        return routeSplitText(routeSplitsFor(editor->appliedSet(), snapshot, nodeId), routesReachDataPlane());
     });
     connect(editor, &RouteEditor::routedServicesChanged, this, markRouted);
     connect(editor, &RouteEditor::editedChanged, this, markRouted);  // rule names and targets in the tooltip
     markRouted();
+    // The edges into a split's backends carry its shares, as served and as observed.
+    connect(editor, &RouteEditor::editedChanged, this, &MainWindow::updateSplitNotes);
+    QAbstractItemModel *clients = editor->clientsModel();
+    connect(clients, &QAbstractItemModel::dataChanged, this, &MainWindow::updateSplitNotes);
+    connect(clients, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateSplitNotes);
+    connect(clients, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateSplitNotes);
+    connect(clients, &QAbstractItemModel::modelReset, this, &MainWindow::updateSplitNotes);
+    updateSplitNotes();
+}
+
+bool MainWindow::routesReachDataPlane() const
+{
+    if (!m_routeEditor)
+        return false;
+    if (m_routeEditor->dataPlane() == routing::DataPlane::Caddy)
+        return true;
+    const auto &clients = m_routeEditor->clientsModel()->clients();
+    return std::any_of(clients.begin(), clients.end(), [](const routing::XdsClientStatus &c) { return c.connected; });
+}
+
+void MainWindow::updateSplitNotes()
+{
+    QHash<QString, EdgeNote> notes;
+    if (m_routeEditor && m_published) {
+        const bool reached = routesReachDataPlane();
+        // Read off the published graph, where versions are nodes of their own; edges a
+        // merged graph type does not show are simply not found by the canvas.
+        for (const EdgeSplitShare &share : edgeSplitShares(m_routeEditor->appliedSet(), *m_published))
+            notes.insert(
+                QString::fromStdString(share.edge), {edgeSplitText(share, reached), share.differs || !reached});
+    }
+    m_canvas->setEdgeNotes(notes);
 }
 
 void MainWindow::buildStatusBar()
@@ -1078,6 +1150,14 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
 {
     if (!snapshot)
         return;
+    m_published = snapshot;
+    showSnapshot(viewOfGraph(snapshot, m_view));
+    if (m_routeEditor)
+        updateSplitNotes();
+}
+
+void MainWindow::showSnapshot(GraphSnapshotPtr snapshot)
+{
     const bool first = !m_snapshot;
     m_snapshot = snapshot;
     m_canvas->setSnapshot(snapshot);
@@ -1099,6 +1179,146 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
         refreshStatus();
     if (m_emptyGuide->isHidden() == snapshot->nodes.empty())
         refreshEmptyGuide();
+}
+
+void MainWindow::setGraphType(GraphType type)
+{
+    GraphViewOptions view = m_view;
+    view.type = type;
+    setGraphView(view);
+}
+
+void MainWindow::collapseNamespace(const QString &ns)
+{
+    if (ns.isEmpty())
+        return;
+    GraphViewOptions view = m_view;
+    view.collapsedNamespaces.insert(ns.toStdString());
+    setGraphView(view);
+}
+
+void MainWindow::expandNamespace(const QString &ns)
+{
+    GraphViewOptions view = m_view;
+    view.collapsedNamespaces.erase(ns.toStdString());
+    setGraphView(view);
+}
+
+void MainWindow::expandAllNamespaces()
+{
+    GraphViewOptions view = m_view;
+    view.collapsedNamespaces.clear();
+    setGraphView(view);
+}
+
+void MainWindow::setGraphView(const GraphViewOptions &view)
+{
+    if (view == m_view)
+        return;
+    const GraphViewOptions before = m_view;
+    const QString selectedNode = m_canvas->selectedNode();
+    const QString selectedEdge = m_canvas->selectedEdge();
+    m_view = view;
+    {
+        const QSignalBlocker block(m_graphTypeCombo);
+        m_graphTypeCombo->setCurrentIndex(m_graphTypeCombo->findData(int(view.type)));
+    }
+    (view.type == GraphType::Services ? m_servicesAction : m_workloadsAction)->setChecked(true);
+    m_expandAllAction->setEnabled(!view.collapsedNamespaces.empty());
+    m_requests->setGraphView(view);
+    scheduleSave();
+    if (!m_published)
+        return;
+    showSnapshot(viewOfGraph(m_published, m_view));
+    // Another graph type changes most nodes: lay it out afresh (pinned nodes stay). A
+    // namespace folded or unfolded changes a few, which the stable layout places.
+    if (view.type != before.type) {
+        m_canvas->relayout();
+        m_canvas->fitToView();
+    }
+    bool selected = selectedNode.isEmpty() && selectedEdge.isEmpty();
+    if (!selectedNode.isEmpty()) {
+        const QString id = nodeInView(selectedNode, before);
+        selected = !id.isEmpty() && !selectNode(id).isEmpty();
+    } else if (EdgeEnds ends; !selectedEdge.isEmpty() && parseEdgeId(selectedEdge.toStdString(), &ends)) {
+        selected = selectEdge(
+            QString::fromStdString(edgeId(viewNodeId(ends.source, m_view), viewNodeId(ends.target, m_view))));
+    }
+    if (!selected) {
+        m_canvas->clearSelection();
+        onSelectionCleared();
+    }
+}
+
+QString MainWindow::nodeInView(const QString &id, const GraphViewOptions &shownBefore) const
+{
+    // The node itself, else what it was merged or folded into, else (a service shown
+    // by version again) its first version. A namespace unfolded has no one successor.
+    const std::string old = id.toStdString();
+    if (!m_snapshot)
+        return {};
+    if (m_snapshot->node(old))
+        return id;
+    if (const std::string merged = viewNodeId(old, m_view); m_snapshot->node(merged))
+        return QString::fromStdString(merged);
+    if (!namespaceOfNamespaceNodeId(old).empty())
+        return {};
+    for (const NodeSnapshot &n : m_snapshot->nodes) {
+        if (viewNodeId(n.id, shownBefore) == old)
+            return QString::fromStdString(n.id);
+    }
+    return {};
+}
+
+QMenu *MainWindow::nodeContextMenu(const QString &id)
+{
+    auto *menu = new QMenu(this);
+    menu->addAction(tr("Inspect"), this, [this, id] { selectNode(id); });
+    menu->addAction(tr("Copy node id"), this, [id] { QApplication::clipboard()->setText(id); });
+    const std::string nodeId = id.toStdString();
+    const std::string folded(namespaceOfNamespaceNodeId(nodeId));
+    const NodeSnapshot *node = m_snapshot ? m_snapshot->node(nodeId) : nullptr;
+    if (!folded.empty() && m_view.collapsedNamespaces.count(folded)) {
+        const QString ns = QString::fromStdString(folded);
+        QAction *expand = menu->addAction(tr("Expand namespace %1").arg(ns), this, [this, ns] { expandNamespace(ns); });
+        expand->setObjectName(QStringLiteral("expandNamespaceAction"));
+    } else if (node && !node->ns.empty()) {
+        const QString ns = QString::fromStdString(node->ns);
+        QAction *collapse
+            = menu->addAction(tr("Collapse namespace %1").arg(ns), this, [this, ns] { collapseNamespace(ns); });
+        collapse->setObjectName(QStringLiteral("collapseNamespaceAction"));
+    }
+    QHash<QString, QPointF> pinned = m_canvas->pinnedPositions();
+    if (pinned.contains(id)) {
+        menu->addAction(tr("Unpin position"), this, [this, id] {
+            QHash<QString, QPointF> p = m_canvas->pinnedPositions();
+            p.remove(id);
+            m_canvas->setPinnedPositions(p);
+            scheduleSave();
+        });
+    }
+    if (!pinned.isEmpty()) {
+        menu->addAction(tr("Unpin all nodes"), this, [this] {
+            m_canvas->setPinnedPositions({});
+            scheduleSave();
+        });
+    }
+    // A folded namespace is no service a route could send traffic to.
+    if (m_routeEditor && folded.empty()) {
+        // The editor finds the route whose backends serve this node (or offers to create one).
+        auto routeAction = [this, menu, id](const QString &text, void (RouteEditor::*slot)(const QString &)) {
+            menu->addAction(text, this, [this, id, slot] {
+                m_routesDock->show();
+                m_routesDock->raise();
+                (m_routeEditor->*slot)(id);
+            });
+        };
+        menu->addSeparator();
+        routeAction(tr("Shift traffic..."), &RouteEditor::shiftTraffic);
+        routeAction(tr("Add header route..."), &RouteEditor::addHeaderRoute);
+        routeAction(tr("Inject fault..."), &RouteEditor::injectFault);
+    }
+    return menu;
 }
 
 void MainWindow::refreshNamespaces()
@@ -1211,6 +1431,8 @@ QString MainWindow::selectNode(const QString &idOrText)
         const std::string wanted = idOrText.toStdString();
         if (m_snapshot->node(wanted)) {
             id = idOrText;
+        } else if (const std::string shown = viewNodeId(wanted, m_view); m_snapshot->node(shown)) {
+            id = QString::fromStdString(shown);  // a version's id while services are shown, say
         } else {
             for (const NodeSnapshot &n : m_snapshot->nodes) {
                 if (QString::fromStdString(n.name).compare(idOrText, Qt::CaseInsensitive) == 0) {
@@ -1290,39 +1512,8 @@ void MainWindow::onSelectionCleared()
 
 void MainWindow::onNodeContextMenu(const QString &id, const QPoint &globalPos)
 {
-    QMenu menu(this);
-    menu.addAction(tr("Inspect"), this, [this, id] { selectNode(id); });
-    menu.addAction(tr("Copy node id"), this, [id] { QApplication::clipboard()->setText(id); });
-    QHash<QString, QPointF> pinned = m_canvas->pinnedPositions();
-    if (pinned.contains(id)) {
-        menu.addAction(tr("Unpin position"), this, [this, id] {
-            QHash<QString, QPointF> p = m_canvas->pinnedPositions();
-            p.remove(id);
-            m_canvas->setPinnedPositions(p);
-            scheduleSave();
-        });
-    }
-    if (!pinned.isEmpty()) {
-        menu.addAction(tr("Unpin all nodes"), this, [this] {
-            m_canvas->setPinnedPositions({});
-            scheduleSave();
-        });
-    }
-    if (m_routeEditor) {
-        // The editor finds the route whose backends serve this node (or offers to create one).
-        auto routeAction = [this, &menu, id](const QString &text, void (RouteEditor::*slot)(const QString &)) {
-            menu.addAction(text, this, [this, id, slot] {
-                m_routesDock->show();
-                m_routesDock->raise();
-                (m_routeEditor->*slot)(id);
-            });
-        };
-        menu.addSeparator();
-        routeAction(tr("Shift traffic..."), &RouteEditor::shiftTraffic);
-        routeAction(tr("Add header route..."), &RouteEditor::addHeaderRoute);
-        routeAction(tr("Inject fault..."), &RouteEditor::injectFault);
-    }
-    menu.exec(globalPos);
+    const std::unique_ptr<QMenu> menu(nodeContextMenu(id));
+    menu->exec(globalPos);
 }
 
 bool MainWindow::exportGraph(ExportFormat format, const QString &fileName, QString *error) const
@@ -1429,6 +1620,12 @@ void MainWindow::saveSettings() const
     s.setValue(QStringLiteral("filter/namespace"), m_namespaceCombo->currentData().toString());
     s.setValue(QStringLiteral("edgeLabel"), m_edgeLabelCombo->currentData().toInt());
     s.setValue(QStringLiteral("animation"), m_animation->isChecked());
+    s.setValue(QStringLiteral("graph/type"),
+        m_view.type == GraphType::Services ? QStringLiteral("services") : QStringLiteral("workloads"));
+    QStringList collapsed;
+    for (const std::string &ns : m_view.collapsedNamespaces)
+        collapsed << QString::fromStdString(ns);
+    s.setValue(QStringLiteral("graph/collapsedNamespaces"), collapsed);
     QVariantMap pinned;
     const QHash<QString, QPointF> positions = m_canvas->pinnedPositions();
     for (auto it = positions.begin(); it != positions.end(); ++it)
@@ -1467,6 +1664,14 @@ void MainWindow::restoreSettings()
     }
     if (s.contains(QStringLiteral("animation")))
         m_animation->setChecked(s.value(QStringLiteral("animation")).toBool());
+    GraphViewOptions view;
+    if (s.value(QStringLiteral("graph/type")).toString() == QLatin1String("services"))
+        view.type = GraphType::Services;
+    for (const QString &ns : s.value(QStringLiteral("graph/collapsedNamespaces")).toStringList()) {
+        if (!ns.isEmpty())
+            view.collapsedNamespaces.insert(ns.toStdString());
+    }
+    setGraphView(view);
     QHash<QString, QPointF> pinned;
     const QVariantMap map = s.value(QStringLiteral("pinnedPositions")).toMap();
     for (auto it = map.begin(); it != map.end(); ++it)

@@ -3,13 +3,17 @@
 // the right, live requests docked at the bottom, a toolbar for finding, filtering,
 // labelling and exporting, and a status bar that says what meshscope listens on and
 // how much arrives. It only reads snapshots (applySnapshot) and asks the aggregator
-// for the one item it inspects; it never touches a socket. Layout, filters and
-// pinned node positions persist per workspace (restoreSettings() after construction).
+// for the one item it inspects; it never touches a socket. Every snapshot is shown
+// through the graph view the user chose (graph type, folded namespaces; graph/graphview.h),
+// so the canvas, Inspect, find, live requests and exports all see one graph. Layout,
+// filters, the graph view and pinned node positions persist per workspace
+// (restoreSettings() after construction).
 // Problems show in the notice bar over the canvas and in the status bar, both written
 // from the sources' current state; an empty window says where to send telemetry; Help
 // has the user guide (docs/guide.md), the shortcut sheet and About.
 
 #include "graph/graphsnapshot.h"
+#include "graph/graphview.h"
 
 #include <QMainWindow>
 #include <QString>
@@ -26,6 +30,7 @@ class QDockWidget;
 class QFrame;
 class QLabel;
 class QLineEdit;
+class QMenu;
 class QMessageBox;
 class QPlainTextEdit;
 class QTimer;
@@ -94,7 +99,26 @@ public:
     void saveSettings() const;
     void restoreSettings();
 
+    // The graph as shown (the aggregator's, through the graph view) and as published.
     GraphSnapshotPtr snapshot() const { return m_snapshot; }
+    GraphSnapshotPtr publishedSnapshot() const { return m_published; }
+
+    // Graph type and folded namespaces: View menu, the toolbar's graph combo and a
+    // node's context menu set them. Changing them re-shows the latest snapshot at once
+    // and keeps the selection where it still has a node (a version's becomes its
+    // service's; a service's its first version's).
+    const GraphViewOptions &graphView() const { return m_view; }
+    void setGraphView(const GraphViewOptions &view);
+    void setGraphType(GraphType type);
+    void collapseNamespace(const QString &ns);
+    void expandNamespace(const QString &ns);
+    void expandAllNamespaces();
+    QComboBox *graphTypeCombo() const { return m_graphTypeCombo; }
+    QAction *workloadsAction() const { return m_workloadsAction; }
+    QAction *servicesAction() const { return m_servicesAction; }
+    QAction *expandAllNamespacesAction() const { return m_expandAllAction; }
+    // The menu a right-click on node `id` opens; the caller owns it.
+    QMenu *nodeContextMenu(const QString &id);
     GraphCanvas *canvas() const { return m_canvas; }
     InspectPanel *inspectPanel() const { return m_inspect; }
     RequestsPanel *requestsPanel() const { return m_requests; }
@@ -142,6 +166,10 @@ private:
     void buildMenus();
     void buildDocks();
     void buildStatusBar();
+    // Whether applied routes reach a data plane: Caddy, or a connected xDS client.
+    bool routesReachDataPlane() const;
+    // The split shares written on the graph's edges (GraphCanvas::setEdgeNotes).
+    void updateSplitNotes();
     void openFind();
     void runFind();
     void applyFilter();
@@ -151,6 +179,8 @@ private:
     void onEdgeClicked(const QString &id);
     void onSelectionCleared();
     void onNodeContextMenu(const QString &id, const QPoint &globalPos);
+    void showSnapshot(GraphSnapshotPtr view);
+    QString nodeInView(const QString &id, const GraphViewOptions &shownBefore) const;
     void focusRoutesFor(const QString &nodeId);
     CloseAnswer askAboutUnappliedRoutes();
     // Dock sizes in proportion to the window, for a window with no saved layout.
@@ -176,7 +206,9 @@ private:
     GraphAggregator *m_aggregator;
     QString m_workspace;
     bool m_persist = true;
-    GraphSnapshotPtr m_snapshot;
+    GraphSnapshotPtr m_published;  // as the aggregator published it
+    GraphSnapshotPtr m_snapshot;  // m_published through m_view
+    GraphViewOptions m_view;
     static constexpr int64_t kSettleMs = 15000;
     int64_t m_settleUntilMs = 0;  // wall time until which shape changes are laid out afresh
     std::pair<size_t, size_t> m_settleShape {0, 0};
@@ -222,6 +254,10 @@ private:
     QLineEdit *m_findEdit = nullptr;
     QComboBox *m_namespaceCombo = nullptr;
     QComboBox *m_edgeLabelCombo = nullptr;
+    QComboBox *m_graphTypeCombo = nullptr;
+    QAction *m_workloadsAction = nullptr;
+    QAction *m_servicesAction = nullptr;
+    QAction *m_expandAllAction = nullptr;
     QString m_savedNamespace;
 
     QLabel *m_listenLabel = nullptr;

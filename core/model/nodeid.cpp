@@ -54,6 +54,25 @@ NodeRef parseNodeId(std::string_view id)
     return ref;
 }
 
+std::string namespaceNodeId(std::string_view ns)
+{
+    std::string id;
+    id.reserve(ns.size() + 1 + kNamespaceNodeName.size());
+    id.append(ns).append("/").append(kNamespaceNodeName);
+    return id;
+}
+
+std::string_view namespaceOfNamespaceNodeId(std::string_view id)
+{
+    constexpr size_t tail = 1 + kNamespaceNodeName.size();
+    if (id.size() <= tail || id[id.size() - tail] != '/'
+        || id.substr(id.size() - kNamespaceNodeName.size()) != kNamespaceNodeName)
+        return {};
+    const std::string_view ns = id.substr(0, id.size() - tail);
+    // "a/b/*" is service "b/*" of namespace "a" by the grammar above, not a namespace node.
+    return ns.find('/') == std::string_view::npos ? ns : std::string_view();
+}
+
 void appendEdgeId(std::string &out, std::string_view source, std::string_view target)
 {
     out.append(source).append(kEdgeArrow).append(target);

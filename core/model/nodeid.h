@@ -1,6 +1,7 @@
 #pragma once
 // The one grammar of graph ids, and how a source names a node before it has an id.
 //   node:  "external" | "other" | "ext:HOST" | "[namespace/]name[@version]"
+//          | "namespace/*" (a whole namespace folded into one node, graph/graphview.h)
 //   edge:  "SOURCE->TARGET"
 // Every layer builds and reads ids through these functions, so the grammar lives here
 // only.
@@ -35,6 +36,14 @@ inline std::string nodeId(const NodeRef &ref) { return nodeId(ref.kind, ref.ns, 
 // The parts of a node id. Gateways read back as services: the kind of a service is
 // not part of its id.
 NodeRef parseNodeId(std::string_view id);
+
+// A namespace shown as one node. "*" is no Kubernetes, Istio or Linkerd name (those are
+// DNS labels), so no service reported by a mesh has this id; a span that names its
+// service "*" joins its namespace's node rather than making a second node of this id.
+inline constexpr std::string_view kNamespaceNodeName = "*";
+std::string namespaceNodeId(std::string_view ns);
+// The namespace `id` stands for when it is a namespace node; empty otherwise.
+std::string_view namespaceOfNamespaceNodeId(std::string_view id);
 
 void appendEdgeId(std::string &out, std::string_view source, std::string_view target);
 std::string edgeId(std::string_view source, std::string_view target);

@@ -202,6 +202,65 @@ private Q_SLOTS:
         QVERIFY(badgePixels(canvas, reviews) > 10);
     }
 
+    void splitSharesOnTheGraphSayWhetherTrafficFollows()
+    {
+        // A 50/50 split of echo between echo-a and echo-b, served by the window's control plane.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString routeFile = dir.filePath(QStringLiteral("echo.yaml"));
+        {
+            QFile f(routeFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(echoRouteYaml(m_a.port(), m_b.port(), 50, 50).toUtf8());
+        }
+        RouteEditor *editor = openWindow();
+        RoutingController controller(
+            editor, QStringLiteral("127.0.0.1:0"), routeFile, dir.filePath(QStringLiteral("history")));
+        QString error;
+        QVERIFY2(controller.start(&error), qPrintable(error));
+        // What the graph measured: the caller sends `toA` of its requests to echo-a.
+        auto measured = [](double toA) {
+            GraphSnapshot s;
+            const NodeSnapshot caller = samplemesh::node("default", "caller", "", NodeKind::Service, 20);
+            const NodeSnapshot a = samplemesh::node("default", "echo-a", "", NodeKind::Service, 100 * toA);
+            const NodeSnapshot b = samplemesh::node("default", "echo-b", "", NodeKind::Service, 100 * (1 - toA));
+            s.nodes = {caller, a, b};
+            s.edges = {samplemesh::edge(caller, a, 100 * toA), samplemesh::edge(caller, b, 100 * (1 - toA))};
+            s.timeMs = GraphAggregator::wallNowMs();
+            return samplemesh::finish(std::move(s));
+        };
+        auto *canvas = m_window->findChild<GraphCanvas *>();
+        QVERIFY(canvas);
+        const QString toA = QStringLiteral("default/caller->default/echo-a");
+        const QString toB = QStringLiteral("default/caller->default/echo-b");
+        m_window->applySnapshot(measured(0.88));
+        // No data plane client yet: the edges say so, whatever the traffic.
+        QCOMPARE(canvas->edgeNotes().value(toA).text, QStringLiteral("cfg 50.0 % \u00b7 no xDS client"));
+        QVERIFY(canvas->edgeNotes().value(toA).warn);
+        QCOMPARE(canvas->edgeNotes().size(), 2);
+
+        // A real gRPC application takes the routes: now observed against configured.
+        XdsClientProcess client;
+        QVERIFY(client.start(controller.controlPlane()->port(), QStringLiteral("split-notes")));
+        QVERIFY2(client.call(10).errors == 0, "the client's calls fail");
+        QVERIFY(QTest::qWaitFor([&] { return ackedEverything(*controller.controlPlane(), "split-notes", 1); }, 10000));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            canvas->edgeNotes().value(toA).text, QStringLiteral("88.0 % \u00b7 cfg 50.0 %"), 10000);
+        QVERIFY(canvas->edgeNotes().value(toA).warn);  // 38 points off
+        QCOMPARE(canvas->edgeNotes().value(toB).text, QStringLiteral("12.0 % \u00b7 cfg 50.0 %"));
+
+        // Traffic follows the split: no warning, and the shares are on the graph.
+        m_window->applySnapshot(measured(0.51));
+        QCOMPARE(canvas->edgeNotes().value(toA).text, QStringLiteral("51.0 % \u00b7 cfg 50.0 %"));
+        QVERIFY(!canvas->edgeNotes().value(toA).warn);
+        canvas->fitToView();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            canvas->edgeLabelTexts().value(toB) == QStringLiteral("49.0 rps \u00b7 49.0 % \u00b7 cfg 50.0 %"), 5000);
+
+        client.stop();
+        controller.stop();
+    }
+
     void xdsWeightEditAppliedFromTheWindowMovesTraffic()
     {
         QTemporaryDir dir;

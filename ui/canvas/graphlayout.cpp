@@ -23,6 +23,14 @@ bool containsWord(const std::string &name, std::string_view word)
     return lower.find(word) != std::string::npos;
 }
 
+// How a node is layered: a namespace folded into one node (graph/graphview.h, kind
+// Other with its namespace set) stands where its services would, among its callers
+// and callees, not with the folded overflow under the mesh.
+NodeKind layoutKind(const NodeSnapshot &n)
+{
+    return n.kind == NodeKind::Other && !n.ns.empty() ? NodeKind::Service : n.kind;
+}
+
 // Service layers are split into namespace columns; the layers of clients, gateways
 // and external services are free, each node under or over its neighbours.
 bool isMeshRank(int rank) { return rank >= GraphLayout::kServiceRank && rank < GraphLayout::kEgressRank; }
@@ -104,11 +112,11 @@ std::vector<int> GraphLayout::computeRanks(const GraphSnapshot &s)
     const size_t n = s.nodes.size();
     const Adjacency adj(s);
     std::vector<int> rank(n, -1);
-    auto kindOf = [&](int i) { return s.nodes[size_t(i)].kind; };
+    auto kindOf = [&](int i) { return layoutKind(s.nodes[size_t(i)]); };
 
     for (size_t i = 0; i < n; ++i) {
         const NodeSnapshot &node = s.nodes[i];
-        switch (node.kind) {
+        switch (layoutKind(node)) {
         case NodeKind::External: rank[i] = kExternalRank; break;
         case NodeKind::ExternalService:
         case NodeKind::Other: rank[i] = kOutsideRank; break;
@@ -366,11 +374,11 @@ bool GraphLayout::update(const GraphSnapshot &snapshot)
         // A few new nodes: rank them from their neighbours, whose ranks are known, the
         // way computeRanks() would (a new service one below its deepest caller).
         ranks.assign(snapshot.nodes.size(), -1);
-        auto kindOf = [&](int i) { return snapshot.nodes[size_t(i)].kind; };
+        auto kindOf = [&](int i) { return layoutKind(snapshot.nodes[size_t(i)]); };
         for (const auto &[id, i] : fresh) {
             const NodeSnapshot &node = snapshot.nodes[size_t(i)];
             const std::vector<Link> &l = links[i];
-            switch (node.kind) {
+            switch (layoutKind(node)) {
             case NodeKind::External: ranks[size_t(i)] = kExternalRank; break;
             case NodeKind::ExternalService:
             case NodeKind::Other: ranks[size_t(i)] = kOutsideRank; break;

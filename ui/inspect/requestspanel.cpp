@@ -278,13 +278,30 @@ void RequestsPanel::rescope(const QString &label)
     updateCount();
 }
 
+void RequestsPanel::setGraphView(const GraphViewOptions &view)
+{
+    if (view == m_graphView)
+        return;
+    m_graphView = view;
+    // The ids in scope may mean other nodes now: read the recent requests again.
+    m_model->clear();
+    m_lastSeq = 0;
+    pollNow();
+    updateCount();
+}
+
 bool RequestsPanel::inScope(const RequestEvent &e) const
 {
+    if (m_scopeNode.empty() && m_scopeSource.empty())
+        return true;
+    const bool asPublished = m_graphView.isDefault();
+    const std::string source = asPublished ? std::string() : viewNodeId(e.sourceId, m_graphView);
+    const std::string target = asPublished ? std::string() : viewNodeId(e.targetId, m_graphView);
+    const std::string &from = asPublished ? e.sourceId : source;
+    const std::string &to = asPublished ? e.targetId : target;
     if (!m_scopeNode.empty())
-        return e.sourceId == m_scopeNode || e.targetId == m_scopeNode;
-    if (!m_scopeSource.empty())
-        return e.sourceId == m_scopeSource && e.targetId == m_scopeTarget;
-    return true;
+        return from == m_scopeNode || to == m_scopeNode;
+    return from == m_scopeSource && to == m_scopeTarget;
 }
 
 void RequestsPanel::setPaused(bool paused) { m_pause->setChecked(paused); }

@@ -6,6 +6,7 @@
 // stops the flow, a text filter narrows it (and says so when it hides every row).
 // The shown rows export to CSV; an HTTP row copies as a curl command.
 
+#include "graph/graphview.h"
 #include "model/requestevent.h"
 #include "telemetry/linktemplates.h"
 
@@ -38,8 +39,13 @@ public:
     explicit RequestsPanel(GraphAggregator *aggregator, QWidget *parent = nullptr);
 
     void showAll();
+    // Node and edge ends are ids of the graph as shown (see setGraphView).
     void showNode(const QString &nodeId, const QString &label);
     void showEdge(const QString &sourceId, const QString &targetId, const QString &label);
+    // The graph view the ids above are in. Requests carry the aggregator's ids, so a
+    // service shown with its versions merged gets every version's requests, and a
+    // folded namespace every request to or from one of its nodes.
+    void setGraphView(const GraphViewOptions &view);
 
     void setPaused(bool paused);
     bool isPaused() const;
@@ -83,6 +89,7 @@ private:
     std::string m_scopeNode;
     std::string m_scopeSource;
     std::string m_scopeTarget;
+    GraphViewOptions m_graphView;
     uint64_t m_lastSeq = 0;
 
     RequestsTableModel *m_model;

@@ -1,0 +1,307 @@
+// Graph types and folded namespaces in the real window, fed by a real aggregator: the
+// services graph merges versions on the canvas, in Inspect and in live requests; a
+// namespace folds into one node from a node's context menu and unfolds again; the
+// selection follows; and the choice is the workspace's after a restart.
+
+#include "canvas/graphcanvas.h"
+#include "graph/graphaggregator.h"
+#include "inspect/inspectpanel.h"
+#include "inspect/models/requeststablemodel.h"
+#include "inspect/requestspanel.h"
+#include "mainwindow.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QMenu>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTest>
+
+#include <memory>
+
+using namespace meshscope;
+
+namespace {
+
+const QString kFrontend = QStringLiteral("shop/frontend@v1");
+const QString kReviewsV1 = QStringLiteral("shop/reviews@v1");
+const QString kReviewsV2 = QStringLiteral("shop/reviews@v2");
+const QString kReviews = QStringLiteral("shop/reviews");
+const QString kPayments = QStringLiteral("billing/payments@v1");
+
+// Spans of `count` requests: external -> frontend v1 -> reviews (v1 and v2 in turn),
+// and frontend -> billing's payments, as an instrumented mesh reports them.
+class VersionedTraffic {
+public:
+    std::vector<Span> requests(int count)
+    {
+        std::vector<Span> out;
+        for (int i = 0; i < count; ++i) {
+            TraceId trace {};
+            const uint64_t n = ++m_traces;
+            for (int b = 0; b < 8; ++b)
+                trace[size_t(b)] = uint8_t(n >> (8 * b));
+            trace[15] = 0x17;
+            const uint64_t start = uint64_t(GraphAggregator::wallNowMs()) * 1000000ull;
+            const Span fe = span(out, trace, 0, SpanKind::Server, "frontend", "shop", "v1", start, 20);
+            const Span toReviews = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", "v1", start, 10);
+            span(out, trace, toReviews.spanId, SpanKind::Server, "reviews", "shop", i % 2 ? "v2" : "v1", start, 9);
+            const Span toPay = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", "v1", start, 5);
+            span(out, trace, toPay.spanId, SpanKind::Server, "payments", "billing", "v1", start, 4);
+        }
+        return out;
+    }
+
+private:
+    Span span(std::vector<Span> &out, const TraceId &trace, uint64_t parent, SpanKind kind, const char *service,
+        const char *ns, const char *version, uint64_t start, int ms)
+    {
+        Span s;
+        s.traceId = trace;
+        s.spanId = ++m_spans;
+        s.parentSpanId = parent;
+        s.kind = kind;
+        s.protocol = Protocol::Http;
+        s.service = service;
+        s.serviceNamespace = ns;
+        s.serviceVersion = version;
+        s.name = "GET";
+        s.method = "GET";
+        s.path = "/";
+        s.httpStatus = 200;
+        s.startNs = start;
+        s.endNs = start + uint64_t(ms) * 1000000ull;
+        out.push_back(s);
+        return s;
+    }
+
+    uint64_t m_traces = 0;
+    uint64_t m_spans = 0;
+};
+
+QStringList shownNodes(const MainWindow &w)
+{
+    QStringList ids;
+    for (const NodeSnapshot &n : w.canvas()->snapshot()->nodes)
+        ids << QString::fromStdString(n.id);
+    return ids;
+}
+
+// The action of the node's context menu named `name`, triggered as a click would.
+bool triggerMenuAction(MainWindow &w, const QString &nodeId, const QString &name, QString *text = nullptr)
+{
+    const std::unique_ptr<QMenu> menu(w.nodeContextMenu(nodeId));
+    auto *action = menu->findChild<QAction *>(name);
+    if (!action)
+        return false;
+    if (text)
+        *text = action->text();
+    action->trigger();
+    return true;
+}
+
+}  // namespace
+
+class TestGraphTypes : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void init();
+    void cleanup();
+    void servicesGraphMergesVersions();
+    void selectionFollowsTheGraphType();
+    void liveRequestsOfAMergedService();
+    void namespaceCollapsesFromTheContextMenu();
+    void graphViewSurvivesARestart();
+
+private:
+    std::unique_ptr<GraphAggregator> m_aggregator;
+    std::unique_ptr<MainWindow> m_window;
+    VersionedTraffic m_traffic;
+};
+
+void TestGraphTypes::init()
+{
+    m_aggregator = std::make_unique<GraphAggregator>(AggregatorConfig {}, GraphAggregator::wallNowMs() - 60000);
+    m_aggregator->ingestSpans(m_traffic.requests(40), GraphAggregator::wallNowMs());
+    m_window = std::make_unique<MainWindow>(m_aggregator.get(), QStringLiteral("test"));
+    m_window->setPersistenceEnabled(false);
+    m_window->resize(1400, 900);
+    m_window->applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QTRY_VERIFY(!m_window->canvas()->nodeWidgetPosition(kReviewsV2).isNull());
+}
+
+void TestGraphTypes::cleanup()
+{
+    m_window.reset();
+    m_aggregator.reset();
+}
+
+void TestGraphTypes::servicesGraphMergesVersions()
+{
+    MainWindow &w = *m_window;
+    QVERIFY(shownNodes(w).contains(kReviewsV1));
+    QCOMPARE(w.graphTypeCombo()->currentData().toInt(), int(GraphType::Workloads));
+
+    w.servicesAction()->trigger();
+    QCOMPARE(w.graphView().type, GraphType::Services);
+    QCOMPARE(w.graphTypeCombo()->currentData().toInt(), int(GraphType::Services));
+    const QStringList ids = shownNodes(w);
+    QVERIFY2(ids.contains(kReviews), qPrintable(ids.join(QLatin1Char(' '))));
+    QVERIFY(ids.contains(QStringLiteral("shop/frontend")));
+    QVERIFY(ids.filter(QStringLiteral("@")).isEmpty());
+    QTRY_VERIFY(!w.canvas()->nodeWidgetPosition(kReviews).isNull());
+    QVERIFY(w.canvas()->nodeWidgetPosition(kReviewsV1).isNull());
+    // The window's own graph, what find, Inspect and the exports read, is the same one.
+    QCOMPARE(w.snapshot(), w.canvas()->snapshot());
+    const NodeSnapshot *reviews = w.snapshot()->node(kReviews.toStdString());
+    const GraphSnapshotPtr published = w.publishedSnapshot();
+    QCOMPARE(reviews->stats.requests,
+        published->node(kReviewsV1.toStdString())->stats.requests
+            + published->node(kReviewsV2.toStdString())->stats.requests);
+    QCOMPARE(w.snapshot()->edges.size(), size_t(3));  // external->frontend, ->reviews, ->payments
+    QCOMPARE(w.canvas()->findNode(QStringLiteral("reviews")), kReviews);
+
+    // The toolbar's combo chooses too, and the menu follows it.
+    w.graphTypeCombo()->setCurrentIndex(w.graphTypeCombo()->findData(int(GraphType::Workloads)));
+    QVERIFY(w.workloadsAction()->isChecked());
+    QVERIFY(shownNodes(w).contains(kReviewsV2));
+    QVERIFY(!shownNodes(w).contains(kReviews));
+}
+
+void TestGraphTypes::selectionFollowsTheGraphType()
+{
+    MainWindow &w = *m_window;
+    QCOMPARE(w.selectNode(kReviewsV2), kReviewsV2);
+    w.setGraphType(GraphType::Services);
+    QCOMPARE(w.canvas()->selectedNode(), kReviews);
+    QCOMPARE(w.inspectPanel()->currentNode(), kReviews);
+    QCOMPARE(w.inspectPanel()->title(), QStringLiteral("reviews"));
+    // A version's id still finds its service while versions are merged.
+    QCOMPARE(w.selectNode(kReviewsV1), kReviews);
+    // Back to workloads: the service's first version.
+    w.setGraphType(GraphType::Workloads);
+    QCOMPARE(w.canvas()->selectedNode(), kReviewsV1);
+
+    // An edge follows its ends.
+    QVERIFY(w.selectEdge(kFrontend + QStringLiteral("->") + kReviewsV1));
+    w.setGraphType(GraphType::Services);
+    QCOMPARE(w.canvas()->selectedEdge(), QStringLiteral("shop/frontend->shop/reviews"));
+    QCOMPARE(w.inspectPanel()->currentEdge(), QStringLiteral("shop/frontend->shop/reviews"));
+}
+
+void TestGraphTypes::liveRequestsOfAMergedService()
+{
+    MainWindow &w = *m_window;
+    RequestsPanel *requests = w.requestsPanel();
+    requests->setPollInterval(60000);  // the test polls
+    w.selectNode(kReviewsV1);
+    requests->pollNow();
+    QCOMPARE(requests->model()->rowCount(), 20);  // every other request went to v1
+
+    w.setGraphType(GraphType::Services);
+    QCOMPARE(w.canvas()->selectedNode(), kReviews);
+    requests->pollNow();
+    QCOMPARE(requests->model()->rowCount(), 40);
+    const QByteArray csv = requests->model()->toCsv();
+    QVERIFY(csv.contains(kReviewsV1.toUtf8()));
+    QVERIFY(csv.contains(kReviewsV2.toUtf8()));
+    QVERIFY(!csv.contains(kPayments.toUtf8()));
+
+    // A folded namespace's requests are every request to or from one of its nodes:
+    // external -> frontend, frontend -> reviews and frontend -> payments.
+    w.collapseNamespace(QStringLiteral("shop"));
+    QVERIFY(w.selectNode(QStringLiteral("shop/*")) == QStringLiteral("shop/*"));
+    requests->pollNow();
+    QCOMPARE(requests->model()->rowCount(), 120);
+    // Its edge out is the one request to billing per trace.
+    QVERIFY(w.selectEdge(QStringLiteral("shop/*->billing/payments")));
+    requests->pollNow();
+    QCOMPARE(requests->model()->rowCount(), 40);
+}
+
+void TestGraphTypes::namespaceCollapsesFromTheContextMenu()
+{
+    MainWindow &w = *m_window;
+    const QStringList before = shownNodes(w);
+    const int shopNodes = int(before.filter(QStringLiteral("shop/")).size());
+    QCOMPARE(shopNodes, 3);
+    QVERIFY(!w.expandAllNamespacesAction()->isEnabled());
+
+    QString text;
+    QVERIFY(triggerMenuAction(w, kFrontend, QStringLiteral("collapseNamespaceAction"), &text));
+    QCOMPARE(text, QStringLiteral("Collapse namespace shop"));
+    QStringList after = shownNodes(w);
+    QVERIFY2(after.contains(QStringLiteral("shop/*")), qPrintable(after.join(QLatin1Char(' '))));
+    QCOMPARE(after.filter(QStringLiteral("shop/")).size(), 1);
+    QCOMPARE(after.size(), before.size() - shopNodes + 1);
+    QTRY_VERIFY(!w.canvas()->nodeWidgetPosition(QStringLiteral("shop/*")).isNull());
+    const NodeSnapshot *shop = w.snapshot()->node("shop/*");
+    QCOMPARE(shop->kind, NodeKind::Other);
+    QCOMPARE(shop->foldedCount, uint64_t(shopNodes));
+    QVERIFY(w.snapshot()->edge("external->shop/*"));
+    QVERIFY(w.snapshot()->edge("shop/*->billing/payments@v1"));
+    QVERIFY(w.expandAllNamespacesAction()->isEnabled());
+    // A folded namespace offers no collapse, and a node outside it still does.
+    {
+        const std::unique_ptr<QMenu> menu(w.nodeContextMenu(QStringLiteral("shop/*")));
+        QVERIFY(!menu->findChild<QAction *>(QStringLiteral("collapseNamespaceAction")));
+    }
+
+    QVERIFY(triggerMenuAction(w, kPayments, QStringLiteral("collapseNamespaceAction")));
+    QCOMPARE(w.graphView().collapsedNamespaces, (std::set<std::string> {"billing", "shop"}));
+    QVERIFY(w.snapshot()->edge("shop/*->billing/*"));
+
+    QVERIFY(triggerMenuAction(w, QStringLiteral("shop/*"), QStringLiteral("expandNamespaceAction"), &text));
+    QCOMPARE(text, QStringLiteral("Expand namespace shop"));
+    QVERIFY(shownNodes(w).contains(kReviewsV1));
+    QVERIFY(shownNodes(w).contains(QStringLiteral("billing/*")));
+
+    w.expandAllNamespacesAction()->trigger();
+    QCOMPARE(shownNodes(w), before);
+    QVERIFY(!w.expandAllNamespacesAction()->isEnabled());
+    // Back to the aggregator's graph: the window shows the published snapshot itself.
+    QCOMPARE(w.snapshot(), w.publishedSnapshot());
+}
+
+void TestGraphTypes::graphViewSurvivesARestart()
+{
+    const QString workspace = QStringLiteral("tst-graphtypes-%1").arg(QCoreApplication::applicationPid());
+    {
+        MainWindow w(m_aggregator.get(), workspace);
+        w.applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
+        w.servicesAction()->trigger();
+        QVERIFY(triggerMenuAction(w, QStringLiteral("billing/payments"), QStringLiteral("collapseNamespaceAction")));
+        w.saveSettings();
+    }
+    {
+        MainWindow w(m_aggregator.get(), workspace);
+        w.restoreSettings();
+        QCOMPARE(w.graphView().type, GraphType::Services);
+        QCOMPARE(w.graphView().collapsedNamespaces, std::set<std::string> {"billing"});
+        QVERIFY(w.servicesAction()->isChecked());
+        QCOMPARE(w.graphTypeCombo()->currentData().toInt(), int(GraphType::Services));
+        QVERIFY(w.expandAllNamespacesAction()->isEnabled());
+        w.applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
+        const QStringList ids = shownNodes(w);
+        QVERIFY(ids.contains(kReviews));
+        QVERIFY(ids.contains(QStringLiteral("billing/*")));
+        QVERIFY(ids.filter(QStringLiteral("billing/payments")).isEmpty());
+    }
+    {
+        // Another workspace starts with the aggregator's graph.
+        MainWindow w(m_aggregator.get(), workspace + QStringLiteral("-other"));
+        w.restoreSettings();
+        QVERIFY(w.graphView().isDefault());
+        QVERIFY(w.workloadsAction()->isChecked());
+    }
+    QSettings s(QStringLiteral("meshscope"), QStringLiteral("meshscope"));
+    s.remove(QStringLiteral("workspaces/") + workspace);
+    s.remove(QStringLiteral("workspaces/") + workspace + QStringLiteral("-other"));
+}
+
+QTEST_MAIN(TestGraphTypes)
+#include "tst_graphtypes.moc"
