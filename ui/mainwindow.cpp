@@ -52,6 +52,7 @@
 #include <QTableWidget>
 #include <QTextBrowser>
 #include <QTextDocumentFragment>
+#include <QThreadPool>
 #include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
@@ -59,6 +60,7 @@
 #include <QVBoxLayout>
 
 #include <memory>
+#include <mutex>
 
 // meshscope_ui is a static library, so its resources (the icon) are registered by
 // hand, once, before the first window needs them. Q_INIT_RESOURCE must be called
@@ -164,7 +166,14 @@ MainWindow::MainWindow(GraphAggregator *aggregator, const QString &workspace, QW
     refreshStatus();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // A graph view still being worked out must not post to a destroyed window.
+    if (m_viewJob) {
+        std::lock_guard lock(m_viewJob->mutex);
+        m_viewJob->cancelled = true;
+    }
+}
 
 void MainWindow::buildActions()
 {
@@ -1151,9 +1160,38 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
     if (!snapshot)
         return;
     m_published = snapshot;
-    showSnapshot(viewOfGraph(snapshot, m_view));
-    if (m_routeEditor)
-        updateSplitNotes();
+    if (m_viewJob)
+        return;  // the view being worked out starts again from the newest when it lands
+    if (m_view == GraphViewOptions() || snapshot->nodes.size() < kViewOffThreadNodes) {
+        showSnapshot(viewOfGraph(snapshot, m_view));
+        if (m_routeEditor)
+            updateSplitNotes();
+        return;
+    }
+    // Merging a big graph takes longer than a frame: on a pool thread, so the window
+    // stays live; snapshots published meanwhile are skipped for the newest.
+    auto job = std::make_shared<ViewJob>();
+    m_viewJob = job;
+    QThreadPool::globalInstance()->start([this, job, snapshot, view = m_view] {
+        GraphSnapshotPtr shown = viewOfGraph(snapshot, view);
+        std::lock_guard lock(job->mutex);
+        if (job->cancelled)
+            return;
+        QMetaObject::invokeMethod(
+            this,
+            [this, job, snapshot, view, shown] {
+                if (job != m_viewJob)
+                    return;
+                m_viewJob.reset();
+                if (view == m_view)
+                    showSnapshot(shown);
+                if (m_routeEditor)
+                    updateSplitNotes();
+                if (m_published != snapshot)
+                    applySnapshot(m_published);
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 void MainWindow::showSnapshot(GraphSnapshotPtr snapshot)

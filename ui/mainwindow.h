@@ -20,6 +20,8 @@
 #include <QStringList>
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <utility>
 
 QT_BEGIN_NAMESPACE
@@ -209,6 +211,13 @@ private:
     GraphSnapshotPtr m_published;  // as the aggregator published it
     GraphSnapshotPtr m_snapshot;  // m_published through m_view
     GraphViewOptions m_view;
+    // Graphs this big get their view (merged versions, folded namespaces) on a pool thread.
+    static constexpr size_t kViewOffThreadNodes = 2000;
+    struct ViewJob {
+        std::mutex mutex;
+        bool cancelled = false;
+    };
+    std::shared_ptr<ViewJob> m_viewJob;
     static constexpr int64_t kSettleMs = 15000;
     int64_t m_settleUntilMs = 0;  // wall time until which shape changes are laid out afresh
     std::pair<size_t, size_t> m_settleShape {0, 0};

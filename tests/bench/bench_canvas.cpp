@@ -2,8 +2,8 @@
 // zooming, the longest GUI-thread stall, and the worker's full redraw, each beside a
 // bare QPainter::drawLines of the same edges measured in the same run.
 //
-//   bench_canvas [--quick]        sizes 1k/5k/10k nodes with 4x edges (--quick or
-//                                 MESHSCOPE_BENCH_QUICK=1: 1k and 5k only)
+//   bench_canvas [--quick] [--size N]...   sizes 1k/5k/10k/20k nodes with 4x edges (--quick
+//                                 or MESHSCOPE_BENCH_QUICK=1: 1k and 5k only; --size: just N)
 //   MESHSCOPE_BENCH_SCREENSHOTS=dir   also saves what the canvas showed, per size and view
 
 #include "canvas/graphcanvas.h"
@@ -241,14 +241,20 @@ int main(int argc, char **argv)
         qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     bool quick = qEnvironmentVariableIntValue("MESHSCOPE_BENCH_QUICK") == 1;
-    for (int i = 1; i < argc; ++i)
+    std::vector<int> sizes;
+    for (int i = 1; i < argc; ++i) {
         quick |= QByteArray(argv[i]) == "--quick";
+        if (QByteArray(argv[i]) == "--size" && i + 1 < argc)
+            sizes.push_back(QByteArray(argv[++i]).toInt());
+    }
+    if (sizes.empty())
+        sizes = quick ? std::vector<int> {1000, 5000} : std::vector<int> {1000, 5000, 10000, 20000};
+    QStringList names;
+    for (int n : sizes)
+        names << QString::number(n / 1000) + QLatin1Char('k');
     const QString shots = qEnvironmentVariable("MESHSCOPE_BENCH_SCREENSHOTS");
     std::printf("bench_canvas: %dx%d offscreen, software rasterizer, sizes %s\n", kScreen.width(), kScreen.height(),
-        quick ? "1k/5k" : "1k/5k/10k");
-    std::vector<int> sizes = {1000, 5000};
-    if (!quick)
-        sizes.push_back(10000);
+        qPrintable(names.join(QLatin1Char('/'))));
     for (int n : sizes)
         benchSize(n, shots);
     return 0;

@@ -4,6 +4,7 @@
 // selection follows; and the choice is the workspace's after a restart.
 
 #include "canvas/graphcanvas.h"
+#include "common/graphsamplemesh.h"
 #include "graph/graphaggregator.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/models/requeststablemodel.h"
@@ -114,6 +115,7 @@ private Q_SLOTS:
     void liveRequestsOfAMergedService();
     void namespaceCollapsesFromTheContextMenu();
     void graphViewSurvivesARestart();
+    void bigGraphsAreMergedOffTheGuiThread();
 
 private:
     std::unique_ptr<GraphAggregator> m_aggregator;
@@ -304,4 +306,25 @@ void TestGraphTypes::graphViewSurvivesARestart()
 }
 
 QTEST_MAIN(TestGraphTypes)
+void TestGraphTypes::bigGraphsAreMergedOffTheGuiThread()
+{
+    // 3,000 nodes, every service with a version: taking the versions off is worked out on a pool thread,
+    // and of the snapshots published meanwhile the newest is shown.
+    MainWindow &w = *m_window;
+    w.servicesAction()->trigger();
+    const GraphSnapshotPtr big = samplemesh::synthetic(3000, 12000, 4);
+    const GraphSnapshotPtr bigger = samplemesh::withService(*big, "team-1", "late", big->nodes[1].id);
+    w.applySnapshot(big);
+    QCOMPARE(w.publishedSnapshot(), big);
+    QVERIFY(w.snapshot()->nodes.size() < 100);  // still the small mesh: the window did not wait
+    w.applySnapshot(bigger);
+    QTRY_VERIFY_WITH_TIMEOUT(w.snapshot() && w.snapshot()->node("team-1/late") != nullptr, 15000);
+    QCOMPARE(w.canvas()->snapshot(), w.snapshot());
+    size_t versioned = 0;
+    for (const NodeSnapshot &n : w.snapshot()->nodes)
+        versioned += n.id.find('@') != std::string::npos;
+    QCOMPARE(versioned, size_t(0));
+    QCOMPARE(w.snapshot()->nodes.size(), bigger->nodes.size());  // one version per generated service
+}
+
 #include "tst_graphtypes.moc"
