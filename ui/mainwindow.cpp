@@ -673,8 +673,8 @@ void MainWindow::updateSplitNotes()
         // Read off the published graph, where versions are nodes of their own; edges a
         // merged graph type does not show are simply not found by the canvas.
         for (const EdgeSplitShare &share : edgeSplitShares(m_routeEditor->appliedSet(), *m_published))
-            notes.insert(
-                QString::fromStdString(share.edge), {edgeSplitText(share, reached), share.differs || !reached});
+            notes.insert(QString::fromStdString(share.edge),
+                {edgeSplitText(share, reached), edgeSplitShortText(share, reached), share.differs || !reached});
     }
     m_canvas->setEdgeNotes(notes);
 }

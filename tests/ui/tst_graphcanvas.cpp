@@ -414,8 +414,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
         const QImage plain = c.grab().toImage();
 
-        c.setEdgeNotes({{v1, {QStringLiteral("33.3 % \u00b7 cfg 50.0 %"), true}},
-            {v3, {QStringLiteral("33.3 % \u00b7 cfg 30.0 %"), false}}});
+        c.setEdgeNotes({{v1, {QStringLiteral("33.3 % \u00b7 cfg 50.0 %"), QStringLiteral("33.3 %"), true}},
+            {v3, {QStringLiteral("33.3 % \u00b7 cfg 30.0 %"), QString(), false}}});
         QHash<QString, QString> texts = c.edgeLabelTexts();
         QCOMPARE(texts.size(), 2);
         QCOMPARE(texts.value(v1), QStringLiteral("33.3 % \u00b7 cfg 50.0 %"));
@@ -434,6 +434,16 @@ private Q_SLOTS:
             qPrintable(texts.value(v1)));
 
         c.setEdgeLabel(GraphCanvas::EdgeLabel::None);
+        // Zoomed out to where the whole note no longer fits, the short one shows.
+        bool shortened = false;
+        for (double z = 1.0; z > 0.44; z -= 0.05) {
+            c.zoomBy(z / c.zoom(), c.edgeWidgetPosition(v1));
+            const QString text = c.edgeLabelTexts().value(v1);
+            QVERIFY2(text == QStringLiteral("33.3 % \u00b7 cfg 50.0 %") || text == QStringLiteral("33.3 %"),
+                qPrintable(QString::number(z) + QLatin1Char(' ') + text));
+            shortened |= text == QStringLiteral("33.3 %");
+        }
+        QVERIFY(shortened);
         c.zoomBy(canvas::kEdgeLabelScale * 0.9 / c.zoom(), QPointF(c.width() / 2.0, c.height() / 2.0));
         QVERIFY(c.edgeLabelTexts().isEmpty());  // too far out to read
         c.setEdgeNotes({});

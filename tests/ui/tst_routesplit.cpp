@@ -178,6 +178,10 @@ private Q_SLOTS:
         QCOMPARE(edgeSplitText(idle, true),
             QStringLiteral("cfg ") + display::percent(0.51) + QStringLiteral(" \u00b7 no requests"));
 
+        QCOMPARE(edgeSplitShortText(f1, true), display::percent(0.75));
+        QCOMPARE(edgeSplitShortText(f1, false), QStringLiteral("cfg ") + display::percent(0.49));
+        QCOMPARE(edgeSplitShortText(idle, true), QStringLiteral("cfg ") + display::percent(0.51));
+
         // Too few of the caller's requests to call it off.
         for (EdgeSnapshot &e : snap->edges)
             e.stats.requests = e.stats.requests / 200;

@@ -750,21 +750,32 @@ std::vector<CanvasRenderer::EdgeLabel> CanvasRenderer::layoutEdgeLabels(const Gr
             break;
         case EdgeLabelKind::None: break;
         }
-        if (c.note)
-            text = text.isEmpty() ? c.note->text : text + QStringLiteral(" \u00b7 ") + c.note->text;
-        if (text.isEmpty())
-            continue;
-        const double w = fm.horizontalAdvance(text) + 8;
+        // A noted edge short of room for its number and its note keeps the note.
+        QStringList texts;
+        if (c.note) {
+            if (!text.isEmpty())
+                texts << text + QStringLiteral(" \u00b7 ") + c.note->text;
+            texts << c.note->text;
+            if (!c.note->shortText.isEmpty())
+                texts << c.note->shortText;
+        } else if (!text.isEmpty()) {
+            texts << text;
+        }
         const SceneEdge &e = scene.edges()[size_t(c.edge)];
-        for (double t : {0.5, 0.4, 0.6, 0.3, 0.7}) {
-            const QPointF at = o.view.map(edgePointAt(e, t));
-            const QRectF pill(at.x() - w / 2, at.y() - h / 2, w, h);
-            const QRectF air = pill.adjusted(-2, -2, 2, 2);
-            if (std::any_of(taken.begin(), taken.end(), [&air](const QRectF &r) { return r.intersects(air); }))
-                continue;
-            out.push_back({c.edge, text, pill, c.note != nullptr, c.note && c.note->warn});
-            taken.push_back(pill);
-            break;
+        bool placed = false;
+        for (qsizetype i = 0; i < texts.size() && !placed; ++i) {
+            const double w = fm.horizontalAdvance(texts[i]) + 8;
+            for (double t : {0.5, 0.4, 0.6, 0.3, 0.7}) {
+                const QPointF at = o.view.map(edgePointAt(e, t));
+                const QRectF pill(at.x() - w / 2, at.y() - h / 2, w, h);
+                const QRectF air = pill.adjusted(-2, -2, 2, 2);
+                if (std::any_of(taken.begin(), taken.end(), [&air](const QRectF &r) { return r.intersects(air); }))
+                    continue;
+                out.push_back({c.edge, texts[i], pill, c.note != nullptr, c.note && c.note->warn});
+                taken.push_back(pill);
+                placed = true;
+                break;
+            }
         }
     }
     return out;

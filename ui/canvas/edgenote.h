@@ -11,6 +11,7 @@ namespace meshscope {
 
 struct EdgeNote {
     QString text;
+    QString shortText;  // where `text` does not fit (optional)
     bool warn = false;  // they differ, or nothing follows the routes yet
 };
 

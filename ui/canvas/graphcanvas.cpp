@@ -1050,7 +1050,8 @@ void GraphCanvas::setEdgeNotes(const QHash<QString, EdgeNote> &notes)
     const bool same = notes.size() == d->notesInput.size()
         && std::all_of(notes.keyValueBegin(), notes.keyValueEnd(), [this](const auto &kv) {
                const auto it = d->notesInput.constFind(kv.first);
-               return it != d->notesInput.constEnd() && it->text == kv.second.text && it->warn == kv.second.warn;
+               return it != d->notesInput.constEnd() && it->text == kv.second.text
+                   && it->shortText == kv.second.shortText && it->warn == kv.second.warn;
            });
     if (same)
         return;

@@ -161,6 +161,13 @@ QString edgeSplitText(const EdgeSplitShare &share, bool clientConnected)
     return display::percent(*share.observed) + QStringLiteral(" \u00b7 ") + configured;
 }
 
+QString edgeSplitShortText(const EdgeSplitShare &share, bool clientConnected)
+{
+    if (!clientConnected || !share.observed)
+        return tr("cfg %1").arg(display::percent(share.configured));
+    return display::percent(*share.observed);
+}
+
 QString routeSplitText(const std::vector<RouteSplit> &splits, bool clientConnected)
 {
     if (splits.empty())

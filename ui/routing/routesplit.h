@@ -59,6 +59,8 @@ std::vector<EdgeSplitShare> edgeSplitShares(const routing::RouteSet &set, const 
 // "49 % · cfg 50 %" (observed first, as the graph measures it), "cfg 50 % · no requests",
 // and while no client is connected "cfg 50 % · no xDS client".
 QString edgeSplitText(const EdgeSplitShare &share, bool clientConnected);
+// Where that does not fit: the observed share alone ("49 %"), or "cfg 50 %".
+QString edgeSplitShortText(const EdgeSplitShare &share, bool clientConnected);
 
 // The Inspect panel's lines for these splits; `clientConnected` false adds that no
 // data plane client takes the routes yet. Empty when there are no splits.
