@@ -627,6 +627,34 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
     }
 
+    void bigMeshRatesArriveFromAPoolThread()
+    {
+        // A big graph's rates-only snapshots are made into scenes off the GUI thread;
+        // the canvas takes the snapshot at once and its scene follows.
+        GraphCanvas &c = shown(samplemesh::synthetic(3000, 12000, 5));
+        QTRY_VERIFY_WITH_TIMEOUT(!c.isLayoutPending(), kRenderTimeoutMs);
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        const GraphSnapshotPtr first = c.snapshot();
+        const QString id = QString::fromStdString(first->nodes[7].id);
+        QVERIFY(c.nodeToolTipText(id).contains(display::rps(first->nodes[7].stats.rps) + QStringLiteral(" rps")));
+        for (int round = 1; round <= 3; ++round) {
+            GraphSnapshot next = *first;
+            for (NodeSnapshot &n : next.nodes)
+                n.stats.rps = first->nodes[7].stats.rps * (round + 1) + 0.5;
+            next.generation += uint64_t(round);
+            const auto ptr = std::make_shared<const GraphSnapshot>(std::move(next));
+            c.setSnapshot(ptr);
+            QCOMPARE(c.snapshot(), GraphSnapshotPtr(ptr));
+        }
+        // Of the three, the newest shows.
+        const QString expected = display::rps(first->nodes[7].stats.rps * 4 + 0.5) + QStringLiteral(" rps");
+        QTRY_VERIFY_WITH_TIMEOUT(c.nodeToolTipText(id).contains(expected), kRenderTimeoutMs);
+        QTRY_VERIFY_WITH_TIMEOUT(c.isRenderUpToDate(), kRenderTimeoutMs);
+        // A new node is no rates-only change: it is placed and shown at once.
+        c.setSnapshot(samplemesh::withService(*c.snapshot(), "team-1", "late-arrival", "external"));
+        QVERIFY(c.isNodeVisible(QStringLiteral("team-1/late-arrival@v1")));
+    }
+
     void gridHitTestsMatchALinearScan()
     {
         const GraphSnapshotPtr mesh = samplemesh::synthetic(1500, 6000, 9);

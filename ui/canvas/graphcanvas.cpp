@@ -147,6 +147,8 @@ struct GraphCanvas::Private {
         bool cancelled = false;
     };
     std::shared_ptr<LayoutJob> layoutJob;
+    // A big graph's rates-only snapshot made into a scene on a pool thread.
+    std::shared_ptr<LayoutJob> ratesJob;
 
     bool animation = false;
     QTimer animationTimer;
@@ -231,13 +233,67 @@ struct GraphCanvas::Private {
             notes.reset();
             return;
         }
+        std::unordered_map<std::string, const EdgeNote *> byId;
+        for (auto it = notesInput.cbegin(); it != notesInput.cend(); ++it)
+            byId.emplace(it.key().toStdString(), &it.value());
         auto resolved = std::make_shared<EdgeNotes>();
         for (size_t k = 0; k < scene->edges().size(); ++k) {
-            const auto it = notesInput.constFind(scene->edgeId(int(k)));
-            if (it != notesInput.constEnd())
-                resolved->emplace(int(k), *it);
+            const auto it = byId.find(scene->edgeData(int(k)).id);
+            if (it != byId.end())
+                resolved->emplace(int(k), *it->second);
         }
         notes = std::move(resolved);
+    }
+
+    // Whether a snapshot is best made into a scene off the GUI thread: a big graph whose
+    // nodes the layout already placed, so only its rates (or edges) can have changed.
+    bool ratesOffThread() const
+    {
+        return snapshot && scene && snapshot->nodes.size() >= kBackgroundLayoutNodes
+            && scene->layoutVersion() == layout.version();
+    }
+
+    void startRatesJob()
+    {
+        if (ratesJob)
+            return;  // the running one starts again from the newest snapshot when it lands
+        auto job = std::make_shared<LayoutJob>();
+        ratesJob = job;
+        GraphCanvas *canvas = q;
+        QThreadPool::globalInstance()->start(
+            [job, from = scene, snap = snapshot, f = sceneFilter(), pol = policy, r = routed, canvas] {
+                // Pool thread.
+                GraphScenePtr made = GraphScene::withRates(*from, snap, f, pol, r);
+                std::lock_guard lock(job->mutex);
+                if (job->cancelled)
+                    return;
+                QMetaObject::invokeMethod(
+                    canvas, [canvas, job, from, made] { canvas->d->finishRatesJob(job, from, made); },
+                    Qt::QueuedConnection);
+            });
+    }
+
+    void finishRatesJob(const std::shared_ptr<LayoutJob> &job, const GraphScenePtr &from, const GraphScenePtr &made)
+    {
+        // GUI thread.
+        if (job != ratesJob)
+            return;
+        ratesJob.reset();
+        // Unless something rebuilt the scene meanwhile (then this one is stale):
+        if (scene == from) {
+            if (made)
+                scene = made;  // same nodes and edges: the resolved notes and the selection hold
+            else
+                rebuildScene();  // other edges between the same nodes
+        }
+        if (scene && &scene->snapshot() != snapshot.get()) {
+            if (ratesOffThread())
+                startRatesJob();
+            else
+                rebuildScene();
+        }
+        retire(nullptr, from == scene ? nullptr : from);
+        changed();
     }
 
     bool collapsed() const { return scene && CanvasRenderer::collapsedAt(*scene, view.scale, semanticZoom); }
@@ -462,9 +518,11 @@ GraphCanvas::GraphCanvas(QWidget *parent)
 GraphCanvas::~GraphCanvas()
 {
     // Stop the workers first: they must not post to a half-destroyed canvas.
-    if (d->layoutJob) {
-        std::lock_guard lock(d->layoutJob->mutex);
-        d->layoutJob->cancelled = true;
+    for (const std::shared_ptr<Private::LayoutJob> &job : {d->layoutJob, d->ratesJob}) {
+        if (job) {
+            std::lock_guard lock(job->mutex);
+            job->cancelled = true;
+        }
     }
     d->worker.reset();
 }
@@ -487,6 +545,12 @@ void GraphCanvas::setSnapshot(GraphSnapshotPtr snapshot)
     }
     if (d->snapshot)
         d->layout.update(*d->snapshot);
+    if (d->ratesOffThread()) {
+        // Ten snapshots a second of a big graph: the GUI thread does not wait for them.
+        retire(std::move(oldSnapshot), nullptr);
+        d->startRatesJob();
+        return;
+    }
     d->rebuildScene();
     // Freeing a big snapshot (tens of thousands of strings) takes milliseconds: the
     // previous snapshot and scene are let go on a pool thread rather than here.

@@ -288,6 +288,21 @@ bool GraphScene::sameTopology(const GraphSnapshot &s) const
 std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
     const SceneFilter &filter, const HealthPolicy &policy, const GraphScene *previous, RoutedServicesPtr routed)
 {
+    return make(std::move(snapshot), &layout, layout.version(), filter, policy, previous, std::move(routed));
+}
+
+std::shared_ptr<const GraphScene> GraphScene::withRates(const GraphScene &previous, GraphSnapshotPtr snapshot,
+    const SceneFilter &filter, const HealthPolicy &policy, RoutedServicesPtr routed)
+{
+    if (!snapshot || !previous.sameTopology(*snapshot))
+        return nullptr;
+    return make(std::move(snapshot), nullptr, previous.m_layoutVersion, filter, policy, &previous, std::move(routed));
+}
+
+std::shared_ptr<const GraphScene> GraphScene::make(GraphSnapshotPtr snapshot, const GraphLayout *layout,
+    uint64_t layoutVersion, const SceneFilter &filter, const HealthPolicy &policy, const GraphScene *previous,
+    RoutedServicesPtr routed)
+{
     std::shared_ptr<GraphScene> scene(new GraphScene);
     if (!snapshot)
         snapshot = std::make_shared<const GraphSnapshot>();
@@ -300,8 +315,10 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
     // indices, incidences and groups carry over, and positions too if the layout
     // did not move. Only what depends on rates is recomputed.
     const bool reuse = previous && previous->sameTopology(s);
-    const bool samePositions = reuse && previous->m_layoutVersion == layout.version();
-    scene->m_layoutVersion = layout.version();
+    const bool samePositions = reuse && previous->m_layoutVersion == layoutVersion;
+    if (!samePositions && !layout)
+        return nullptr;  // withRates() checked the topology: not reached
+    scene->m_layoutVersion = layoutVersion;
     if (reuse) {
         scene->m_nodes = previous->m_nodes;
         scene->m_edges = previous->m_edges;
@@ -315,8 +332,8 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
             SceneNode &node = scene->m_nodes[i];
             node.health = policy.classify(s.nodes[i].stats);
             if (!samePositions) {
-                node.pos = layout.position(s.nodes[i].id);
-                node.pinned = !layout.pinned().empty() && layout.pinned().count(s.nodes[i].id) > 0;
+                node.pos = layout->position(s.nodes[i].id);
+                node.pinned = !layout->pinned().empty() && layout->pinned().count(s.nodes[i].id) > 0;
             }
         }
         for (size_t k = 0; k < scene->m_edges.size(); ++k) {
@@ -335,12 +352,12 @@ std::shared_ptr<const GraphScene> GraphScene::build(GraphSnapshotPtr snapshot, c
         if (!samePositions) {
             for (size_t i = 0; i < n; ++i) {
                 if (s.nodes[i].kind == NodeKind::Gateway)
-                    scene->m_gatewayEgress[i] = layout.rankOf(s.nodes[i].id) >= GraphLayout::kEgressRank;
+                    scene->m_gatewayEgress[i] = layout->rankOf(s.nodes[i].id) >= GraphLayout::kEgressRank;
             }
             scene->assignGroups();
         }
     } else {
-        scene->buildTopology(layout, policy);
+        scene->buildTopology(*layout, policy);
     }
 
     // Routing marks change with the topology or the routes only, not with the rates.

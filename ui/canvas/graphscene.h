@@ -142,6 +142,12 @@ public:
     static std::shared_ptr<const GraphScene> build(GraphSnapshotPtr snapshot, const GraphLayout &layout,
         const SceneFilter &filter, const HealthPolicy &policy, const GraphScene *previous = nullptr,
         RoutedServicesPtr routed = nullptr);
+    // The same scene with `snapshot`'s rates, where its nodes, edges and positions are
+    // `previous`'s: no layout is read, so a pool thread can make it (a big graph's ten
+    // snapshots a second). Null when the snapshot names other nodes or edges.
+    static std::shared_ptr<const GraphScene> withRates(const GraphScene &previous, GraphSnapshotPtr snapshot,
+        const SceneFilter &filter, const HealthPolicy &policy, RoutedServicesPtr routed = nullptr);
+    uint64_t layoutVersion() const { return m_layoutVersion; }
     // The same scene with one node moved (dragging): positions and incident edges only.
     std::shared_ptr<const GraphScene> withNodeAt(int node, QPointF pos) const;
 
@@ -188,6 +194,11 @@ public:
 
 private:
     GraphScene() = default;
+    // build() and withRates(): `layout` may be null only where `previous` has this
+    // topology and was placed by layout `layoutVersion`.
+    static std::shared_ptr<const GraphScene> make(GraphSnapshotPtr snapshot, const GraphLayout *layout,
+        uint64_t layoutVersion, const SceneFilter &filter, const HealthPolicy &policy, const GraphScene *previous,
+        RoutedServicesPtr routed);
     bool sameTopology(const GraphSnapshot &s) const;  // same nodes, kinds, namespaces and edge ends
     void buildTopology(const GraphLayout &layout, const HealthPolicy &policy);
     void assignGroups();
