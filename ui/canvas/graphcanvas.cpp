@@ -982,19 +982,24 @@ QHash<QString, QString> GraphCanvas::nodeLabelTexts() const
     return out;
 }
 
+// The edge labels a render at the current view draws; none in the far view.
+static std::vector<CanvasRenderer::EdgeLabel> edgeLabelsAtView(const GraphScene *scene, const RenderOptions &o)
+{
+    if (!scene || CanvasRenderer::collapsedAt(*scene, o.view.scale, o.semanticZoom))
+        return {};
+    std::vector<int> nodes, edges;
+    CanvasRenderer::culledNodes(*scene, o, nodes);
+    CanvasRenderer::culledEdges(*scene, o, edges);
+    const std::vector<CanvasRenderer::NodeLabel> nodeLabels = o.view.scale >= canvas::kLabelScale
+        ? CanvasRenderer::layoutNodeLabels(*scene, o, nodes)
+        : std::vector<CanvasRenderer::NodeLabel>();
+    return CanvasRenderer::layoutEdgeLabels(*scene, o, edges, nodes, nodeLabels);
+}
+
 QHash<QString, QRectF> GraphCanvas::edgeLabelRects() const
 {
     QHash<QString, QRectF> out;
-    if (!d->scene || d->collapsed())
-        return out;
-    const RenderOptions o = d->currentOptions();
-    std::vector<int> nodes, edges;
-    CanvasRenderer::culledNodes(*d->scene, o, nodes);
-    CanvasRenderer::culledEdges(*d->scene, o, edges);
-    const std::vector<CanvasRenderer::NodeLabel> nodeLabels = o.view.scale >= canvas::kLabelScale
-        ? CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes)
-        : std::vector<CanvasRenderer::NodeLabel>();
-    for (const CanvasRenderer::EdgeLabel &l : CanvasRenderer::layoutEdgeLabels(*d->scene, o, edges, nodes, nodeLabels))
+    for (const CanvasRenderer::EdgeLabel &l : edgeLabelsAtView(d->scene.get(), d->currentOptions()))
         out.insert(d->scene->edgeId(l.edge), l.pill);
     return out;
 }
@@ -1002,16 +1007,7 @@ QHash<QString, QRectF> GraphCanvas::edgeLabelRects() const
 QHash<QString, QString> GraphCanvas::edgeLabelTexts() const
 {
     QHash<QString, QString> out;
-    if (!d->scene || d->collapsed())
-        return out;
-    const RenderOptions o = d->currentOptions();
-    std::vector<int> nodes, edges;
-    CanvasRenderer::culledNodes(*d->scene, o, nodes);
-    CanvasRenderer::culledEdges(*d->scene, o, edges);
-    const std::vector<CanvasRenderer::NodeLabel> nodeLabels = o.view.scale >= canvas::kLabelScale
-        ? CanvasRenderer::layoutNodeLabels(*d->scene, o, nodes)
-        : std::vector<CanvasRenderer::NodeLabel>();
-    for (const CanvasRenderer::EdgeLabel &l : CanvasRenderer::layoutEdgeLabels(*d->scene, o, edges, nodes, nodeLabels))
+    for (const CanvasRenderer::EdgeLabel &l : edgeLabelsAtView(d->scene.get(), d->currentOptions()))
         out.insert(d->scene->edgeId(l.edge), l.text);
     return out;
 }
