@@ -590,6 +590,24 @@ void MainWindow::buildDocks()
     m_inspectDock->setFeatures(
         QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetFloatable);
     m_inspect->setObjectName(QStringLiteral("inspectPanel"));
+    // A merged service or a folded namespace is charted from what it stands for.
+    m_inspect->setMembersProvider([this](const std::string &id, bool isEdge) {
+        std::vector<std::string> members;
+        if (!m_published || m_view == GraphViewOptions())
+            return members;
+        if (isEdge) {
+            for (const EdgeSnapshot &e : m_published->edges) {
+                if (edgeId(viewNodeId(e.source, m_view), viewNodeId(e.target, m_view)) == id)
+                    members.push_back(e.id);
+            }
+        } else {
+            for (const NodeSnapshot &n : m_published->nodes) {
+                if (viewNodeId(n.id, m_view) == id)
+                    members.push_back(n.id);
+            }
+        }
+        return members;
+    });
     m_inspectDock->setWidget(m_inspect);
     addDockWidget(Qt::RightDockWidgetArea, m_inspectDock);
 

@@ -35,6 +35,42 @@ int64_t ceilTo(int64_t second, int step) { return floorTo(second + step - 1, ste
 
 }  // namespace
 
+std::vector<SeriesPoint> sumSeries(const std::vector<std::vector<SeriesPoint>> &parts)
+{
+    std::map<int64_t, SeriesPoint> bySecond;
+    for (const std::vector<SeriesPoint> &part : parts) {
+        for (const SeriesPoint &p : part) {
+            auto [it, fresh] = bySecond.try_emplace(p.second, p);
+            if (fresh)
+                continue;
+            SeriesPoint &sum = it->second;
+            sum.seconds = std::max(sum.seconds, p.seconds);
+            sum.requests += p.requests;
+            sum.errors += p.errors;
+            sum.errors5xx += p.errors5xx;
+            sum.errors4xx += p.errors4xx;
+            sum.p50 = std::max(sum.p50, p.p50);
+            sum.p95 = std::max(sum.p95, p.p95);
+            sum.p99 = std::max(sum.p99, p.p99);
+        }
+    }
+    std::vector<SeriesPoint> out;
+    out.reserve(bySecond.size());
+    for (const auto &[second, p] : bySecond)
+        out.push_back(p);
+    return out;
+}
+
+std::vector<std::pair<int, uint64_t>> sumStatusCodes(const std::vector<std::vector<std::pair<int, uint64_t>>> &parts)
+{
+    std::map<int, uint64_t> byCode;
+    for (const auto &part : parts) {
+        for (const auto &[code, count] : part)
+            byCode[code] += count;
+    }
+    return {byCode.begin(), byCode.end()};
+}
+
 int chartStepSeconds(int windowSeconds)
 {
     static constexpr int kSteps[]

@@ -38,6 +38,13 @@ int chartStepSeconds(int windowSeconds);
 // How far back live history reaches (pull sources such as Prometheus keep their own).
 inline constexpr int kLiveHistorySeconds = 3600;
 
+// Series of several items at the same window and step taken together (a service's
+// versions, a folded namespace's nodes): per step, counts add and each percentile is
+// the slowest part's, as sumTrafficStats does for totals. Ordered by time.
+std::vector<SeriesPoint> sumSeries(const std::vector<std::vector<SeriesPoint>> &parts);
+// Status-code counts of several items added per code, ordered by code.
+std::vector<std::pair<int, uint64_t>> sumStatusCodes(const std::vector<std::vector<std::pair<int, uint64_t>>> &parts);
+
 class WindowStats {
 public:
     explicit WindowStats(int windowSeconds = 60);

@@ -56,6 +56,7 @@ private Q_SLOTS:
     void quietTimeAfterDataIsZero();
     void historyCoversAnHourAt30s();
     void historyIsBuiltWithoutSnapshots();
+    void partsTakenTogether();
 };
 
 void TestChartSeries::windowToStep_data()
@@ -248,6 +249,32 @@ void TestChartSeries::historyIsBuiltWithoutSnapshots()
     QCOMPARE(pts.back().requests, uint32_t(1));
     for (size_t i = 0; i + 1 < pts.size(); ++i)
         QCOMPARE(pts[i].requests, uint32_t(0));
+}
+
+void TestChartSeries::partsTakenTogether()
+{
+    // Two versions of a service: counts add step by step, a step only one of them has
+    // stays as it is, and each percentile is the slower part's.
+    SeriesPoint a1 {100, 5, 50, 2, 2, 0, 10, 20, 30}, a2 {105, 5, 40, 0, 0, 0, 11, 21, 31};
+    SeriesPoint b1 {100, 5, 10, 3, 1, 2, 40, 45, 50}, b0 {95, 5, 7, 0, 0, 0, 5, 6, 7};
+    const std::vector<SeriesPoint> sum = sumSeries({{a1, a2}, {b0, b1}});
+    QCOMPARE(sum.size(), size_t(3));
+    QCOMPARE(sum[0].second, int64_t(95));
+    QCOMPARE(sum[0].requests, 7u);
+    QCOMPARE(sum[1].second, int64_t(100));
+    QCOMPARE(sum[1].requests, 60u);
+    QCOMPARE(sum[1].errors, 5u);
+    QCOMPARE(sum[1].errors5xx, 3u);
+    QCOMPARE(sum[1].errors4xx, 2u);
+    QCOMPARE(sum[1].p50, 40.0);
+    QCOMPARE(sum[1].p99, 50.0);
+    QCOMPARE(sum[2].requests, 40u);
+    QCOMPARE(sum[2].p95, 21.0);
+    QVERIFY(sumSeries({}).empty());
+
+    const auto codes = sumStatusCodes({{{200, 40}, {503, 2}}, {{200, 10}, {404, 1}}});
+    const std::vector<std::pair<int, uint64_t>> expected {{200, 50}, {404, 1}, {503, 2}};
+    QCOMPARE(codes, expected);
 }
 
 QTEST_GUILESS_MAIN(TestChartSeries)

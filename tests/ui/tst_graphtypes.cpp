@@ -8,7 +8,9 @@
 #include "graph/graphaggregator.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/models/requeststablemodel.h"
+#include "inspect/models/statuscodesmodel.h"
 #include "inspect/requestspanel.h"
+#include "inspect/timeserieschart.h"
 #include "mainwindow.h"
 
 #include <QAction>
@@ -182,6 +184,33 @@ void TestGraphTypes::selectionFollowsTheGraphType()
     QCOMPARE(w.canvas()->selectedNode(), kReviews);
     QCOMPARE(w.inspectPanel()->currentNode(), kReviews);
     QCOMPARE(w.inspectPanel()->title(), QStringLiteral("reviews"));
+    // Its status codes and charts are its versions' together (kept per workload).
+    auto served = [this](const QString &id) {
+        uint64_t n = 0;
+        for (const auto &[code, count] : m_aggregator->nodeStatusCodes(id.toStdString()))
+            n += count;
+        return n;
+    };
+    const uint64_t both = served(kReviewsV1) + served(kReviewsV2);
+    QVERIFY(served(kReviewsV1) > 0 && served(kReviewsV2) > 0);
+    auto shownCodes = [&w] {
+        uint64_t n = 0;
+        for (const auto &[code, count] : w.inspectPanel()->statusCodesModel()->codes())
+            n += count;
+        return n;
+    };
+    QTRY_COMPARE(shownCodes(), both);
+    // Once the second the requests came in is over, the chart draws them.
+    auto charted = [&w] {
+        double sum = 0;
+        for (const QPointF &p : w.inspectPanel()->requestsChart()->points(0))
+            sum += p.y();
+        return sum;
+    };
+    QCOMPARE(charted(), 0.0);
+    QTest::qWait(1100);
+    w.applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
+    QTRY_VERIFY(charted() > 0);
     // A version's id still finds its service while versions are merged.
     QCOMPARE(w.selectNode(kReviewsV1), kReviews);
     // Back to workloads: the service's first version.

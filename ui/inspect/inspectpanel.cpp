@@ -704,14 +704,23 @@ void InspectPanel::refreshCharts()
 {
     if (!m_aggregator)
         return;
-    const std::string id = (m_node.isEmpty() ? m_edge : m_node).toStdString();
-    m_codes->setCodes(m_node.isEmpty() ? m_aggregator->edgeStatusCodes(id) : m_aggregator->nodeStatusCodes(id));
+    const bool isEdge = m_node.isEmpty();
+    const std::string id = (isEdge ? m_edge : m_node).toStdString();
+    std::vector<std::string> members = m_membersProvider ? m_membersProvider(id, isEdge) : std::vector<std::string>();
+    if (members.empty())
+        members.push_back(id);
     const int64_t nowMs = m_snapshot ? m_snapshot->timeMs : GraphAggregator::wallNowMs();
-
     const int window = std::min(m_windowSeconds, kLiveHistorySeconds);
     const int step = m_aggregator->chartStep(window);
-    const std::vector<SeriesPoint> series = m_node.isEmpty() ? m_aggregator->edgeSeries(id, nowMs, window, step)
-                                                             : m_aggregator->nodeSeries(id, nowMs, window, step);
+    std::vector<std::vector<std::pair<int, uint64_t>>> codes;
+    std::vector<std::vector<SeriesPoint>> parts;
+    for (const std::string &member : members) {
+        codes.push_back(isEdge ? m_aggregator->edgeStatusCodes(member) : m_aggregator->nodeStatusCodes(member));
+        parts.push_back(isEdge ? m_aggregator->edgeSeries(member, nowMs, window, step)
+                               : m_aggregator->nodeSeries(member, nowMs, window, step));
+    }
+    m_codes->setCodes(members.size() == 1 ? std::move(codes.front()) : sumStatusCodes(codes));
+    const std::vector<SeriesPoint> series = members.size() == 1 ? std::move(parts.front()) : sumSeries(parts);
     // What a Prometheus source reports is charted from its history when meshscope has
     // none of its own, or when the window reaches past the live hour.
     if (series.empty() || m_windowSeconds > kLiveHistorySeconds) {
@@ -1035,6 +1044,8 @@ void InspectPanel::updateLinkActions()
     m_grafanaRps->setEnabled(enabled);
     m_grafanaErrors->setEnabled(enabled);
 }
+
+void InspectPanel::setMembersProvider(MembersProvider provider) { m_membersProvider = std::move(provider); }
 
 void InspectPanel::setRouteSplitProvider(RouteSplitProvider provider)
 {

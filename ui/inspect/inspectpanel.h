@@ -127,6 +127,11 @@ public:
     // empty for none. Asked on every refresh of a node.
     using RouteSplitProvider = std::function<QString(const std::string &nodeId, const GraphSnapshot &snapshot)>;
     void setRouteSplitProvider(RouteSplitProvider provider);
+    // The aggregator's items a shown node or edge stands for (a service's versions, a
+    // folded namespace's nodes); empty or unset: itself. Its charts and status codes
+    // are theirs taken together.
+    using MembersProvider = std::function<std::vector<std::string>(const std::string &id, bool isEdge)>;
+    void setMembersProvider(MembersProvider provider);
     QLabel *routeSplitLabel() const { return m_routeSplit; }
 
     PeersTableModel *inboundModel() const { return m_inbound; }
@@ -211,6 +216,7 @@ private:
     QLabel *m_sample = nullptr;
     QLabel *m_routeSplit = nullptr;
     RouteSplitProvider m_routeSplitProvider;
+    MembersProvider m_membersProvider;
     int m_windowSeconds = 60;
     int m_chartStep = 1;
     bool m_chartsFromPrometheus = false;
