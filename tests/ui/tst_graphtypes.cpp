@@ -5,6 +5,7 @@
 
 #include "canvas/graphcanvas.h"
 #include "common/graphsamplemesh.h"
+#include "common/spanfactory.h"
 #include "graph/graphaggregator.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/models/requeststablemodel.h"
@@ -41,46 +42,24 @@ public:
     {
         std::vector<Span> out;
         for (int i = 0; i < count; ++i) {
-            TraceId trace {};
-            const uint64_t n = ++m_traces;
-            for (int b = 0; b < 8; ++b)
-                trace[size_t(b)] = uint8_t(n >> (8 * b));
-            trace[15] = 0x17;
+            const TraceId trace = m_spans.nextTrace();
             const uint64_t start = uint64_t(GraphAggregator::wallNowMs()) * 1000000ull;
-            const Span fe = span(out, trace, 0, SpanKind::Server, "frontend", "shop", "v1", start, 20);
-            const Span toReviews = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", "v1", start, 10);
-            span(out, trace, toReviews.spanId, SpanKind::Server, "reviews", "shop", i % 2 ? "v2" : "v1", start, 9);
-            const Span toPay = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", "v1", start, 5);
-            span(out, trace, toPay.spanId, SpanKind::Server, "payments", "billing", "v1", start, 4);
+            auto call = [start](const char *service, const char *ns, const char *version, int ms) {
+                return test::SpanFactory::Call {service, ns, version, start, ms};
+            };
+            const Span fe = m_spans.add(out, trace, 0, SpanKind::Server, call("frontend", "shop", "v1", 20));
+            const Span toReviews
+                = m_spans.add(out, trace, fe.spanId, SpanKind::Client, call("frontend", "shop", "v1", 10));
+            m_spans.add(
+                out, trace, toReviews.spanId, SpanKind::Server, call("reviews", "shop", i % 2 ? "v2" : "v1", 9));
+            const Span toPay = m_spans.add(out, trace, fe.spanId, SpanKind::Client, call("frontend", "shop", "v1", 5));
+            m_spans.add(out, trace, toPay.spanId, SpanKind::Server, call("payments", "billing", "v1", 4));
         }
         return out;
     }
 
 private:
-    Span span(std::vector<Span> &out, const TraceId &trace, uint64_t parent, SpanKind kind, const char *service,
-        const char *ns, const char *version, uint64_t start, int ms)
-    {
-        Span s;
-        s.traceId = trace;
-        s.spanId = ++m_spans;
-        s.parentSpanId = parent;
-        s.kind = kind;
-        s.protocol = Protocol::Http;
-        s.service = service;
-        s.serviceNamespace = ns;
-        s.serviceVersion = version;
-        s.name = "GET";
-        s.method = "GET";
-        s.path = "/";
-        s.httpStatus = 200;
-        s.startNs = start;
-        s.endNs = start + uint64_t(ms) * 1000000ull;
-        out.push_back(s);
-        return s;
-    }
-
-    uint64_t m_traces = 0;
-    uint64_t m_spans = 0;
+    test::SpanFactory m_spans {0x17};
 };
 
 QStringList shownNodes(const MainWindow &w)

@@ -3,6 +3,7 @@
 // should, live requests arrive and pause, status and settings behave.
 
 #include "canvas/graphcanvas.h"
+#include "common/spanfactory.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "inspect/inspectpanel.h"
@@ -53,53 +54,29 @@ public:
     {
         std::vector<Span> out;
         for (int i = 0; i < count; ++i) {
-            TraceId trace {};
-            const uint64_t n = ++m_traces;
-            for (int b = 0; b < 8; ++b)
-                trace[size_t(b)] = uint8_t(n >> (8 * b));
-            trace[15] = 0x42;
+            const TraceId trace = m_spans.nextTrace();
             const uint64_t start = uint64_t(GraphAggregator::wallNowMs()) * 1000000ull;
-            const Span gw = span(out, trace, 0, SpanKind::Server, "istio-ingressgateway", "istio-system", start, 20,
-                200, "/api/items?token=abc");
-            const Span gwc
-                = span(out, trace, gw.spanId, SpanKind::Client, "istio-ingressgateway", "istio-system", start, 19, 200);
-            const Span fe
-                = span(out, trace, gwc.spanId, SpanKind::Server, "frontend", "shop", start, 18, 200, "/api/items");
+            auto call = [start](const char *service, const char *ns, int ms, int status, const char *path = "") {
+                return test::SpanFactory::Call {service, ns, "", start, ms, status, path};
+            };
+            const Span gw = m_spans.add(out, trace, 0, SpanKind::Server,
+                call("istio-ingressgateway", "istio-system", 20, 200, "/api/items?token=abc"));
+            const Span gwc = m_spans.add(
+                out, trace, gw.spanId, SpanKind::Client, call("istio-ingressgateway", "istio-system", 19, 200));
+            const Span fe = m_spans.add(
+                out, trace, gwc.spanId, SpanKind::Server, call("frontend", "shop", 18, 200, "/api/items"));
+            const int backendStatus = i % 5 == 0 ? 503 : 200;
             const Span fec
-                = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", start, 10, i % 5 == 0 ? 503 : 200);
-            span(out, trace, fec.spanId, SpanKind::Server, "backend", "shop", start, 9, i % 5 == 0 ? 503 : 200,
-                "/items");
-            const Span fpc = span(out, trace, fe.spanId, SpanKind::Client, "frontend", "shop", start, 5, 200);
-            span(out, trace, fpc.spanId, SpanKind::Server, "payments", "billing", start, 4, 200, "/charge");
+                = m_spans.add(out, trace, fe.spanId, SpanKind::Client, call("frontend", "shop", 10, backendStatus));
+            m_spans.add(out, trace, fec.spanId, SpanKind::Server, call("backend", "shop", 9, backendStatus, "/items"));
+            const Span fpc = m_spans.add(out, trace, fe.spanId, SpanKind::Client, call("frontend", "shop", 5, 200));
+            m_spans.add(out, trace, fpc.spanId, SpanKind::Server, call("payments", "billing", 4, 200, "/charge"));
         }
         return out;
     }
 
 private:
-    Span span(std::vector<Span> &out, const TraceId &trace, uint64_t parent, SpanKind kind, const char *service,
-        const char *ns, uint64_t start, int ms, int status, const char *path = "")
-    {
-        Span s;
-        s.traceId = trace;
-        s.spanId = ++m_spans;
-        s.parentSpanId = parent;
-        s.kind = kind;
-        s.protocol = Protocol::Http;
-        s.service = service;
-        s.serviceNamespace = ns;
-        s.name = "GET";
-        s.method = "GET";
-        s.path = path;
-        s.httpStatus = status;
-        s.status = status >= 500 ? SpanStatus::Error : SpanStatus::Unset;
-        s.startNs = start;
-        s.endNs = start + uint64_t(ms) * 1000000ull;
-        out.push_back(s);
-        return s;
-    }
-
-    uint64_t m_traces = 0;
-    uint64_t m_spans = 0;
+    test::SpanFactory m_spans {0x42};
 };
 
 }  // namespace
