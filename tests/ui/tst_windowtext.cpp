@@ -5,6 +5,7 @@
 // where to send telemetry; Help has the guide, the shortcuts and the versions.
 
 #include "canvas/graphcanvas.h"
+#include "common/spanfactory.h"
 #include "common/testenv.h"
 #include "dashboardoptions.h"
 #include "graph/graphaggregator.h"
@@ -42,34 +43,15 @@ using namespace meshscope;
 namespace {
 
 // One request A -> B as the paired client and server spans of a trace, started at startMs.
-void addRequest(
-    std::vector<Span> &out, uint64_t &ids, const char *from, const char *to, int64_t startMs, const char *path)
+void addRequest(std::vector<Span> &out, test::SpanFactory &spans, const char *from, const char *to, int64_t startMs,
+    const char *path)
 {
-    TraceId trace {};
-    const uint64_t n = ++ids;
-    for (int b = 0; b < 8; ++b)
-        trace[size_t(b)] = uint8_t(n >> (8 * b));
-    trace[15] = 0x77;
-    auto span = [&](SpanKind kind, const char *service, uint64_t parent) {
-        Span s;
-        s.traceId = trace;
-        s.spanId = ++ids;
-        s.parentSpanId = parent;
-        s.kind = kind;
-        s.protocol = Protocol::Http;
-        s.service = service;
-        s.serviceNamespace = "shop";
-        s.name = "GET";
-        s.method = "GET";
-        s.path = path;
-        s.httpStatus = 200;
-        s.startNs = uint64_t(startMs) * 1000000ull;
-        s.endNs = s.startNs + 5000000ull;
-        out.push_back(s);
-        return s.spanId;
-    };
-    const uint64_t client = span(SpanKind::Client, from, 0);
-    span(SpanKind::Server, to, client);
+    const TraceId trace = spans.nextTrace();
+    const uint64_t start = uint64_t(startMs) * 1000000ull;
+    const Span client
+        = spans.add(out, trace, 0, SpanKind::Client, test::SpanFactory::Call {from, "shop", "", start, 5, 200, path});
+    spans.add(
+        out, trace, client.spanId, SpanKind::Server, test::SpanFactory::Call {to, "shop", "", start, 5, 200, path});
 }
 
 QString labelText(const QWidget *root, const char *name)
@@ -106,7 +88,7 @@ private:
 
     std::unique_ptr<GraphAggregator> m_aggregator;
     std::unique_ptr<MainWindow> m_window;
-    uint64_t m_ids = 0;
+    test::SpanFactory m_spans {0x77};
 };
 
 void TestWindowText::initTestCase() { QStandardPaths::setTestModeEnabled(true); }
@@ -142,7 +124,7 @@ void TestWindowText::noticeBarOverlaysWithoutMovingTheCanvas()
     std::vector<Span> spans;
     const int64_t now = GraphAggregator::wallNowMs();
     for (int i = 0; i < 20; ++i)
-        addRequest(spans, m_ids, "frontend", "backend", now - 1000 + i, "/items");
+        addRequest(spans, m_spans, "frontend", "backend", now - 1000 + i, "/items");
     feed(spans);
     showWindow();
     GraphCanvas *canvas = m_window->canvas();
@@ -253,7 +235,7 @@ void TestWindowText::filterThatHidesEverythingSaysSo()
     std::vector<Span> spans;
     const int64_t now = GraphAggregator::wallNowMs();
     for (int i = 0; i < 30; ++i)
-        addRequest(spans, m_ids, "frontend", i % 3 ? "backend" : "payments", now - 2000 + i, "/items");
+        addRequest(spans, m_spans, "frontend", i % 3 ? "backend" : "payments", now - 2000 + i, "/items");
     feed(spans);
     showWindow();
     RequestsPanel *requests = m_window->requestsPanel();
@@ -293,7 +275,7 @@ void TestWindowText::requestsAreInStartOrder()
     for (int64_t base : {now - 3000, now - 3500, now - 5000}) {
         std::vector<Span> spans;
         for (int i = 4; i >= 0; --i)
-            addRequest(spans, m_ids, "frontend", "backend", base + i * 400, "/items");
+            addRequest(spans, m_spans, "frontend", "backend", base + i * 400, "/items");
         feed(spans);
         requests->pollNow();
     }
@@ -352,7 +334,7 @@ void TestWindowText::emptyWindowSaysWhereToSendTelemetry()
 
     // Traffic takes it away.
     std::vector<Span> spans;
-    addRequest(spans, m_ids, "frontend", "backend", GraphAggregator::wallNowMs() - 100, "/items");
+    addRequest(spans, m_spans, "frontend", "backend", GraphAggregator::wallNowMs() - 100, "/items");
     feed(spans);
     QVERIFY(m_window->emptyGuide()->isHidden());
     QCOMPARE(m_window->emptyGuideText(), QString());
