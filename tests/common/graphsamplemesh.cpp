@@ -67,17 +67,19 @@ GraphSnapshotPtr finish(GraphSnapshot &&s)
     std::sort(s.edges.begin(), s.edges.end(), [](const EdgeSnapshot &a, const EdgeSnapshot &b) { return a.id < b.id; });
     s.generation = s.generation ? s.generation : 1;
     // A sample every test draws on must itself be a graph: unique ids, and every edge
-    // between two of its nodes, named by the one edge-id grammar.
-    for (size_t i = 1; i < s.nodes.size(); ++i) {
-        if (s.nodes[i].id == s.nodes[i - 1].id)
-            qFatal("sample mesh: node %s twice", s.nodes[i].id.c_str());
-    }
+    // between two of its nodes, named by the one edge-id grammar. In release builds
+    // too, so no test runs on a broken sample.
+    auto assertSample = [](bool ok, const char *what, const std::string &id) {
+        if (!ok)
+            qFatal("sample mesh: %s %s", what, id.c_str());
+    };
+    for (size_t i = 1; i < s.nodes.size(); ++i)
+        assertSample(s.nodes[i].id != s.nodes[i - 1].id, "node twice:", s.nodes[i].id);
     for (size_t i = 0; i < s.edges.size(); ++i) {
         const EdgeSnapshot &e = s.edges[i];
-        if (i > 0 && e.id == s.edges[i - 1].id)
-            qFatal("sample mesh: edge %s twice", e.id.c_str());
-        if (!s.node(e.source) || !s.node(e.target) || e.id != edgeId(e.source, e.target))
-            qFatal("sample mesh: edge %s does not join two of its nodes", e.id.c_str());
+        assertSample(i == 0 || e.id != s.edges[i - 1].id, "edge twice:", e.id);
+        assertSample(s.node(e.source) && s.node(e.target) && e.id == edgeId(e.source, e.target),
+            "edge not joining two of its nodes:", e.id);
     }
     return std::make_shared<const GraphSnapshot>(std::move(s));
 }
