@@ -96,6 +96,11 @@ std::vector<EdgeSplitShare> edgeSplitShares(const routing::RouteSet &set, const 
         const routing::RouteRule *rule = nullptr;
         const routing::BackendRef *backend = nullptr;
     };
+    // Ten snapshots a second go through here: without a split, nothing to look at.
+    const bool anySplit = std::any_of(set.routes.begin(), set.routes.end(),
+        [](const routing::HttpRoute &route) { return std::any_of(route.rules.begin(), route.rules.end(), isSplit); });
+    if (!anySplit)
+        return {};
     std::vector<Served> servedBy(snapshot.nodes.size());
     for (const routing::HttpRoute &route : set.routes) {
         const routing::RouteRule *chosen = nullptr;
