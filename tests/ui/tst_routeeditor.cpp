@@ -176,6 +176,7 @@ private Q_SLOTS:
     void dataPlaneRefusalsBlockApply();
     void reorderRules();
     void clientsShowNackReason();
+    void exampleFilesOpenWithNoWarnings();
     void graphEntryPoints();
     void screenshot();
 };
@@ -250,6 +251,8 @@ void TestRouteEditor::weightSliderDiffApplyIsServed()
     RouteEditor editor;
     ModelTesters testers(editor);
     editor.setTargetDescription(QString::fromStdString("xDS " + cp.boundAddress()));
+    // Picked by the operator: no client has connected, so meshscope would pick Envoy.
+    editor.setDataPlane(routing::DataPlane::XdsGrpc);
     editor.setApplied(original, v1);
     QCOMPARE(editor.dataPlane(), routing::DataPlane::XdsGrpc);
     editor.resize(1100, 800);
@@ -450,9 +453,11 @@ void TestRouteEditor::invalidRegexDisablesApply()
 
 void TestRouteEditor::dataPlaneRefusalsBlockApply()
 {
-    // The chaos route's fault and mirror cannot be served to gRPC's proxyless client.
+    // The chaos route's fault and mirror cannot be served to gRPC's proxyless client,
+    // the plane the operator picked.
     RouteEditor editor;
     ModelTesters testers(editor);
+    editor.setDataPlane(routing::DataPlane::XdsGrpc);
     editor.setApplied(loadExample("bookinfo-reviews.yaml"), 1);
     routing::RouteSet both = loadExamples();
     editor.setEdited(both);
@@ -578,6 +583,53 @@ void TestRouteEditor::clientsShowNackReason()
     editor.setClients({});
     QCOMPARE(m->rowCount(), 0);
     cp.stop();
+}
+
+// Each shipped example opens with no problem listed: with no xDS client yet, the routes
+// are checked for the plane they are written for, and the editor says why. A client that
+// connects decides the plane after that; the operator's own pick is never overridden.
+void TestRouteEditor::exampleFilesOpenWithNoWarnings()
+{
+    for (const char *name : {"bookinfo-reviews.yaml", "ratings-chaos.yaml", "shop-reviews.yaml"}) {
+        const routing::RouteSet set = loadExample(name);
+        QVERIFY2(!set.routes.empty(), name);
+        RouteEditor editor;
+        editor.setApplied(set, 1);
+        QVERIFY2(editor.issues().empty(),
+            qPrintable(QStringLiteral("%1: %2 issues for plane %3")
+                           .arg(QLatin1String(name))
+                           .arg(editor.issues().size())
+                           .arg(int(editor.dataPlane()))));
+        QCOMPARE(editor.problemsList()->count(), 1);
+        QVERIFY(editor.problemsList()->item(0)->text().startsWith(QStringLiteral("No problems for")));
+        QVERIFY(editor.problemsList()->item(0)->text().contains(QStringLiteral("no xDS client yet")));
+    }
+
+    // Envoy-only features, then a gRPC client connects: its plane is the one that matters.
+    const routing::RouteSet bookinfo = loadExample("bookinfo-reviews.yaml");
+    QVERIFY(!routing::validateRoutes(bookinfo, routing::DataPlane::XdsGrpc).empty());
+    RouteEditor editor;
+    editor.setApplied(bookinfo, 1);
+    QCOMPARE(editor.dataPlane(), routing::DataPlane::Envoy);
+    routing::XdsClientStatus grpcClient;
+    grpcClient.id = 1;
+    grpcClient.userAgentName = "gRPC C-core linux";
+    editor.setClients({grpcClient});
+    QCOMPARE(editor.dataPlane(), routing::DataPlane::XdsGrpc);
+    QVERIFY(!editor.issues().empty());
+    QVERIFY(editor.dataPlaneBox()->toolTip().contains(QStringLiteral("a gRPC client is connected")));
+    routing::XdsClientStatus envoyClient = grpcClient;
+    envoyClient.userAgentName = "envoy";
+    editor.setClients({envoyClient});
+    QCOMPARE(editor.dataPlane(), routing::DataPlane::Envoy);
+    QVERIFY(editor.issues().empty());
+
+    // The operator's pick stays, whoever connects.
+    editor.dataPlaneBox()->setCurrentIndex(editor.dataPlaneBox()->findData(int(routing::DataPlane::Generic)));
+    editor.setClients({grpcClient});
+    QCOMPARE(editor.dataPlane(), routing::DataPlane::Generic);
+    editor.setApplied(bookinfo, 2);
+    QCOMPARE(editor.dataPlane(), routing::DataPlane::Generic);
 }
 
 void TestRouteEditor::graphEntryPoints()

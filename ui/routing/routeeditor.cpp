@@ -553,6 +553,7 @@ void RouteEditor::setApplied(const routing::RouteSet &set, quint64 version)
     m_applied = set;
     m_version = version;
     m_hasApplied = true;
+    choosePlane();
     if (takeOver) {
         const int route = m_route, rule = m_rule;
         m_tree->setRouteSet(set);
@@ -595,10 +596,58 @@ void RouteEditor::setDataPlane(routing::DataPlane plane)
         m_planeBox->setCurrentIndex(m_planeBox->findData(int(plane)));
         return;  // the combo's signal comes back here
     }
-    if (plane == m_plane)
+    // Picked by the operator (or by the program for them): meshscope stops choosing.
+    const bool wasChosen = m_planeChosen;
+    m_planeChosen = true;
+    m_planeReason.clear();
+    m_planeBox->setToolTip(
+        tr("Validate for this data plane: what it cannot express is refused or noted, with the reason"));
+    if (plane == m_plane && wasChosen)
         return;
     m_plane = plane;
     revalidate();
+}
+
+void RouteEditor::choosePlane()
+{
+    if (m_planeChosen || m_plane == routing::DataPlane::Caddy || m_plane == routing::DataPlane::Generic)
+        return;
+    // A gRPC client ignores what it cannot express, so with one connected its plane is
+    // the one that matters; Envoy's user agent names it.
+    bool grpc = false, envoy = false;
+    for (const routing::XdsClientStatus &c : m_clients->clients()) {
+        if (!c.connected)
+            continue;
+        const bool isEnvoy
+            = QString::fromStdString(c.userAgentName).contains(QLatin1String("envoy"), Qt::CaseInsensitive);
+        (isEnvoy ? envoy : grpc) = true;
+    }
+    routing::DataPlane plane = routing::DataPlane::XdsGrpc;
+    if (grpc) {
+        m_planeReason = tr("a gRPC client is connected");
+    } else if (envoy) {
+        plane = routing::DataPlane::Envoy;
+        m_planeReason = tr("the connected clients are Envoy");
+    } else {
+        // No client yet: the plane the routes are written for, judged by what each one
+        // would flag. A file that uses Envoy-only features is checked for Envoy.
+        const size_t forGrpc = routing::validateRoutes(m_applied, routing::DataPlane::XdsGrpc).size();
+        const size_t forEnvoy = routing::validateRoutes(m_applied, routing::DataPlane::Envoy).size();
+        if (forEnvoy < forGrpc) {
+            plane = routing::DataPlane::Envoy;
+            m_planeReason = tr("no xDS client yet, and these routes use features only Envoy honours");
+        } else {
+            m_planeReason = tr("no xDS client yet");
+        }
+    }
+    m_planeBox->setToolTip(tr("Validate for this data plane: what it cannot express is refused or noted, with the "
+                              "reason.\nChosen by meshscope (%1) until you pick one.")
+                               .arg(m_planeReason));
+    if (plane != m_plane) {
+        const QSignalBlocker block(m_planeBox);
+        m_planeBox->setCurrentIndex(m_planeBox->findData(int(plane)));
+        m_plane = plane;
+    }
 }
 
 void RouteEditor::setTargetDescription(const QString &text)
@@ -792,8 +841,10 @@ void RouteEditor::refreshProblems()
             : warnings > 0 ? routestyle::kWarningColor
                            : palette().color(QPalette::WindowText));
     if (errors + warnings == 0)
-        new QListWidgetItem(
-            dotIcon(routestyle::kOkColor), tr("No problems for %1.").arg(planeName(m_plane)), m_problems);
+        new QListWidgetItem(dotIcon(routestyle::kOkColor),
+            m_planeReason.isEmpty() ? tr("No problems for %1.").arg(planeName(m_plane))
+                                    : tr("No problems for %1 (%2).").arg(planeName(m_plane), m_planeReason),
+            m_problems);
 }
 
 void RouteEditor::refreshStatus()
@@ -1090,6 +1141,12 @@ void RouteEditor::setClients(std::vector<meshscope::routing::XdsClientStatus> cl
     m_clients->setServedVersion(m_version > 0 ? QString::number(m_version) : QString());
     m_clients->setClients(std::move(clients));
     m_clientsSummary->setText(m_clients->summary());
+    if (!m_planeChosen) {
+        const routing::DataPlane before = m_plane;
+        choosePlane();
+        if (m_plane != before)
+            revalidate();
+    }
     int nacked = 0;
     for (const routing::XdsClientStatus &c : m_clients->clients()) {
         for (const routing::XdsTypeStatus &t : c.types)

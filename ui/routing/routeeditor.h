@@ -191,6 +191,7 @@ private:
     void onTreeSelection();
     void onRuleEdited();
     void revalidate();
+    void choosePlane();
     void refreshProblems();
     void refreshStatus();
     void refreshRouted();
@@ -213,6 +214,10 @@ private:
     quint64 m_version = 0;
     bool m_hasApplied = false;
     routing::DataPlane m_plane = routing::DataPlane::XdsGrpc;
+    // Until the operator picks a plane, meshscope picks it: the connected clients' kind,
+    // else the plane the routes are written for. m_planeReason says which, in the UI.
+    bool m_planeChosen = false;
+    QString m_planeReason;
     QString m_targetDescription;
     std::vector<routing::RouteIssue> m_issues;
     routing::RouteDiff m_diff;
