@@ -689,6 +689,21 @@ void TestMeshMetrics::chartSeriesSlicesRanges()
     const auto caller = MeshMetrics::chartSeries({req}, 60, 1000, 1060, 60, "bookinfo/productpage@v1");
     QCOMPARE(caller[0].stats.rps, 2.0);
     QCOMPARE(caller[1].stats.rps, 2.5);
+
+    // Several items as one (a service's versions, a collapsed namespace): each step sums theirs.
+    const std::vector<std::string> both {"bookinfo/reviews@v2", "bookinfo/details@v1"};
+    const auto merged = MeshMetrics::chartSeries({req}, 60, 1000, 1060, 60, both);
+    QCOMPARE(merged.size(), size_t(2));
+    QCOMPARE(merged[0].stats.rps, 2.0);  // reviews 1 + details 1
+    QCOMPARE(merged[1].stats.rps, 2.5);  // reviews 2.5 + details nothing
+    QCOMPARE(merged[1].stats.requests, uint64_t(150));
+    QVERIFY(merged[1].stats.errorRate > 0.19 && merged[1].stats.errorRate < 0.21);
+    const auto edges = MeshMetrics::chartSeries({req}, 60, 1000, 1060, 60,
+        std::vector<std::string> {
+            "bookinfo/productpage@v1->bookinfo/reviews@v2", "bookinfo/productpage@v1->bookinfo/details@v1"});
+    QCOMPARE(edges[0].stats.rps, 2.0);
+    QCOMPARE(MeshMetrics::focusFor(both).ns, std::string("bookinfo"));
+    QVERIFY(MeshMetrics::focusFor(std::vector<std::string> {"bookinfo/reviews@v2", "shop/cart"}).ns.empty());
 }
 
 void TestMeshMetrics::idsAndFocus()

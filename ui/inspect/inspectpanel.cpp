@@ -724,7 +724,7 @@ void InspectPanel::refreshCharts()
     // What a Prometheus source reports is charted from its history when meshscope has
     // none of its own, or when the window reaches past the live hour.
     if (series.empty() || m_windowSeconds > kLiveHistorySeconds) {
-        if (const QString origin = prometheusOrigin(); !origin.isEmpty() && drawFromPrometheus(origin))
+        if (const QString origin = prometheusOrigin(); !origin.isEmpty() && drawFromPrometheus(origin, members))
             return;
     }
     m_promKey.clear();
@@ -875,7 +875,7 @@ void InspectPanel::useSource(PrometheusSource *source)
         });
 }
 
-bool InspectPanel::drawFromPrometheus(const QString &origin)
+bool InspectPanel::drawFromPrometheus(const QString &origin, const std::vector<std::string> &members)
 {
     PrometheusSource *source = m_sources ? m_sources->prometheusSource(origin.toStdString()) : nullptr;
     if (!source)
@@ -884,7 +884,9 @@ bool InspectPanel::drawFromPrometheus(const QString &origin)
     const QString id = m_node.isEmpty() ? m_edge : m_node;
     const int window = m_windowSeconds;
     const int step = meshscope::chartStepSeconds(window);
-    const QString key = QStringLiteral("%1|%2|%3").arg(id, origin).arg(window);
+    QString key = QStringLiteral("%1|%2|%3").arg(id, origin).arg(window);
+    for (const std::string &m : members)
+        key += QLatin1Char('|') + QString::fromStdString(m);
     if (key != m_promKey) {
         m_promKey = key;
         m_promPoints.clear();
@@ -903,7 +905,8 @@ bool InspectPanel::drawFromPrometheus(const QString &origin)
         m_promAsked = HistoryRequest {id, origin, end - window, end, step};
         m_promAskedAtMs = wallMs;
         m_promInFlight = true;
-        m_promRequestId = m_promAsked.requestId = source->requestSeries(id, m_promAsked.start, m_promAsked.end, step);
+        m_promRequestId = m_promAsked.requestId
+            = source->requestSeries(id, members, m_promAsked.start, m_promAsked.end, step);
     }
     drawPrometheusPoints();
     return true;

@@ -166,7 +166,7 @@ private:
     };
     void drawCharts(const std::vector<ChartRow> &rows, int windowSeconds, bool poolRates);
     void drawLive(int64_t nowMs, const std::vector<SeriesPoint> &series, int window, int step);
-    bool drawFromPrometheus(const QString &origin);
+    bool drawFromPrometheus(const QString &origin, const std::vector<std::string> &members);
     void drawPrometheusPoints();
     QString prometheusOrigin() const;
     void useSource(PrometheusSource *source);

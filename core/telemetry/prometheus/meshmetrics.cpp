@@ -775,6 +775,12 @@ std::vector<PulledEdge> MeshMetrics::buildEdges(const std::vector<MeshAnswer> &a
 std::vector<MeshChartPoint> MeshMetrics::chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
     int64_t start, int64_t end, int64_t step, const std::string &id)
 {
+    return chartSeries(answers, rangeSeconds, start, end, step, std::vector<std::string> {id});
+}
+
+std::vector<MeshChartPoint> MeshMetrics::chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
+    int64_t start, int64_t end, int64_t step, const std::vector<std::string> &ids)
+{
     std::vector<MeshChartPoint> out;
     if (step <= 0 || end < start)
         return out;
@@ -794,20 +800,23 @@ std::vector<MeshChartPoint> MeshMetrics::chartSeries(const std::vector<MeshRange
             }
         }
     }
-    EdgeEnds ends;
-    const bool isEdge = parseEdgeId(id, &ends);
     out.reserve(instants.size());
     for (const auto &[t, list] : instants) {
         const std::vector<PulledEdge> edges = buildEdges(list, rangeSeconds);
         MeshChartPoint p;
         p.timeSeconds = t;
-        if (isEdge) {
-            for (const PulledEdge &e : edges) {
-                if (refMatchesId(e.source, ends.source) && refMatchesId(e.target, ends.target)) {
-                    p.stats = sumStats({&p.stats, &e.stats});
+        std::vector<TrafficStats> parts;
+        parts.reserve(ids.size());
+        for (const std::string &id : ids) {
+            TrafficStats &part = parts.emplace_back();
+            EdgeEnds ends;
+            if (parseEdgeId(id, &ends)) {
+                for (const PulledEdge &e : edges) {
+                    if (refMatchesId(e.source, ends.source) && refMatchesId(e.target, ends.target))
+                        part = sumStats({&part, &e.stats});
                 }
+                continue;
             }
-        } else {
             std::vector<const TrafficStats *> in, outgoing;
             for (const PulledEdge &e : edges) {
                 if (refMatchesId(e.target, id))
@@ -815,7 +824,15 @@ std::vector<MeshChartPoint> MeshMetrics::chartSeries(const std::vector<MeshRange
                 else if (refMatchesId(e.source, id))
                     outgoing.push_back(&e.stats);
             }
-            p.stats = sumStats(in.empty() ? outgoing : in);
+            part = sumStats(in.empty() ? outgoing : in);
+        }
+        if (parts.size() == 1) {
+            p.stats = parts.front();
+        } else {
+            std::vector<const TrafficStats *> all;
+            for (const TrafficStats &s : parts)
+                all.push_back(&s);
+            p.stats = sumStats(all);
         }
         out.push_back(p);
     }
@@ -854,6 +871,19 @@ MeshFocus MeshMetrics::focusFor(const std::string &id)
     } else if (std::string dns = nsOfNodeId(ends.target); !dns.empty()) {
         f.ns = std::move(dns);
         f.side = MeshFocus::Side::Target;
+    }
+    return f;
+}
+
+MeshFocus MeshMetrics::focusFor(const std::vector<std::string> &ids)
+{
+    if (ids.empty())
+        return {};
+    MeshFocus f = focusFor(ids.front());
+    for (const std::string &id : ids) {
+        const MeshFocus other = focusFor(id);
+        if (other.ns != f.ns || other.side != f.side)
+            return {};
     }
     return f;
 }

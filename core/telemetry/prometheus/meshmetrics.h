@@ -101,6 +101,12 @@ public:
     // (node: what it served, or what it sent when it serves nothing; edge: "a->b").
     static std::vector<MeshChartPoint> chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
         int64_t start, int64_t end, int64_t step, const std::string &id);
+    // The same for several nodes or edges taken together (a service's versions, a
+    // collapsed namespace): each step is the sum of theirs, as the live charts sum.
+    static std::vector<MeshChartPoint> chartSeries(const std::vector<MeshRangeAnswer> &answers, int rangeSeconds,
+        int64_t start, int64_t end, int64_t step, const std::vector<std::string> &ids);
+    // The namespace narrowing that covers every one of `ids` (none when they differ).
+    static MeshFocus focusFor(const std::vector<std::string> &ids);
 
     // PromQL for a person to read or open elsewhere (Grafana): the request rate or the
     // error ratio of node or edge `id` over options.windowSeconds, in the labels the

@@ -136,7 +136,8 @@ public:
     {
     }
 
-    void series(quint64 requestId, const QString &id, double start, double end, double step)
+    void series(quint64 requestId, const QString &id, const std::vector<std::string> &members, double start, double end,
+        double step)
     {
         if (!m_client)
             return;
@@ -147,8 +148,7 @@ public:
         const int range = int(std::max<int64_t>(st, m_config.windowSeconds));
         MeshQueryOptions o = optionsOf(m_config);
         o.windowSeconds = range;
-        const std::string nodeOrEdge = id.toStdString();
-        o.focus = MeshMetrics::focusFor(nodeOrEdge);
+        o.focus = MeshMetrics::focusFor(members);
         const std::vector<MeshQuery> queries = MeshMetrics::graphQueries(o);
         std::vector<MeshQueryKind> kinds;
         for (const MeshQuery &q : queries)
@@ -158,7 +158,7 @@ public:
             [s, e, st](PrometheusClient &c, const QString &q, PrometheusClient::Callback cb) {
                 c.queryRange(q, double(s), double(e), double(st), std::move(cb));
             },
-            [this, requestId, id, kinds, range, s, e, st, nodeOrEdge](BatchOutcome b) {
+            [this, requestId, id, kinds, range, s, e, st, members](BatchOutcome b) {
                 if (!b.ok) {
                     post([o = m_source, requestId, id, error = b.error] {
                         Q_EMIT o->seriesFailed(requestId, id, error);
@@ -168,7 +168,7 @@ public:
                 std::vector<MeshRangeAnswer> answers;
                 for (size_t i = 0; i < b.results.size(); ++i)
                     answers.push_back(MeshRangeAnswer {kinds[i], std::move(b.results[i].matrix)});
-                auto points = MeshMetrics::chartSeries(answers, range, s, e, st, nodeOrEdge);
+                auto points = MeshMetrics::chartSeries(answers, range, s, e, st, members);
                 post([o = m_source, requestId, id, points = std::move(points)] {
                     Q_EMIT o->seriesReady(requestId, id, points);
                 });
@@ -230,6 +230,12 @@ PollLoop *PrometheusSource::makeLoop() { return new Worker(this, m_aggregator, m
 
 quint64 PrometheusSource::requestSeries(const QString &id, double start, double end, double stepSeconds)
 {
+    return requestSeries(id, {id.toStdString()}, start, end, stepSeconds);
+}
+
+quint64 PrometheusSource::requestSeries(
+    const QString &id, const std::vector<std::string> &members, double start, double end, double stepSeconds)
+{
     const quint64 requestId = ++m_nextSeriesId;
     if (!loop()) {
         QMetaObject::invokeMethod(
@@ -242,7 +248,10 @@ quint64 PrometheusSource::requestSeries(const QString &id, double start, double 
     }
     auto *w = static_cast<Worker *>(loop());  // makeLoop made it
     QMetaObject::invokeMethod(
-        w, [w, requestId, id, start, end, stepSeconds] { w->series(requestId, id, start, end, stepSeconds); },
+        w,
+        [w, requestId, id, members, start, end, stepSeconds] {
+            w->series(requestId, id, members, start, end, stepSeconds);
+        },
         Qt::QueuedConnection);
     return requestId;
 }

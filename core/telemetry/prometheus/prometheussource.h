@@ -50,6 +50,10 @@ public:
     // max(step, window) seconds. Answered by seriesReady or seriesFailed with the
     // returned request id. Needs start() first.
     quint64 requestSeries(const QString &id, double start, double end, double stepSeconds);
+    // The history of several nodes or edges taken together (what `id` stands for in a
+    // graph view: a service's versions, a collapsed namespace), answered under `id`.
+    quint64 requestSeries(
+        const QString &id, const std::vector<std::string> &members, double start, double end, double stepSeconds);
 
     const PrometheusSourceConfig &config() const { return m_config; }
 
