@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace meshscope {
 
@@ -15,6 +16,15 @@ enum class Protocol : uint8_t { Unknown = 0, Http, Grpc, Tcp };
 const char *protocolName(Protocol p);
 
 using TraceId = std::array<uint8_t, 16>;
+
+// One attribute as the trace views and search read it: the value as text (ints,
+// doubles and bools written out), bounded by the decoder's limits.
+struct SpanAttribute {
+    std::string key;
+    std::string value;
+    bool resource = false;  // a resource attribute (TraceQL `resource.`), else a span attribute (`span.`)
+    bool operator==(const SpanAttribute &) const = default;
+};
 
 struct Span {
     TraceId traceId {};
@@ -44,6 +54,11 @@ struct Span {
     int64_t responseBytes = -1;
     int8_t mtls = -1;  // -1 unknown, 0 plaintext, 1 mutual TLS
     bool databaseCall = false;  // db.system set: the server side is almost never traced
+
+    // Everything else the trace view shows: the status message and the attributes
+    // (resource and span, bounded in count and size by the decoder).
+    std::string statusMessage;
+    std::vector<SpanAttribute> attributes;
 
     double durationMs() const { return endNs > startNs ? double(endNs - startNs) / 1e6 : 0.0; }
     bool isClientSide() const { return kind == SpanKind::Client || kind == SpanKind::Producer; }

@@ -52,6 +52,9 @@ QString spanDifference(const Span &a, const Span &b)
     check("requestBytes", a.requestBytes == b.requestBytes);
     check("responseBytes", a.responseBytes == b.responseBytes);
     check("mtls", a.mtls == b.mtls);
+    check("databaseCall", a.databaseCall == b.databaseCall);
+    check("statusMessage", a.statusMessage == b.statusMessage);
+    check("attributes", a.attributes == b.attributes);
     return d.join(QLatin1String(", "));
 }
 
@@ -66,6 +69,8 @@ QString resultDifference(const DecodeResult &msg, const DecodeResult &wire)
             .arg(msg.rejected)
             .arg(wire.received)
             .arg(wire.rejected);
+    if (msg.droppedAttributes != wire.droppedAttributes)
+        return QStringLiteral("dropped attributes differ");
     if (msg.reasons != wire.reasons)
         return QStringLiteral("reasons differ: '%1' vs '%2'")
             .arg(QString::fromStdString(msg.summary()), QString::fromStdString(wire.summary()));
@@ -133,6 +138,9 @@ private Q_SLOTS:
     void utf8Validation_data();
     void utf8Validation();
     void hundredThousandServicesFold();
+    void attributesAndStatusMessage();
+    void attributeBounds();
+    void repeatedArrayFieldsMergeOnTheWire();
 };
 
 void TestOtlpDecoder::goodSpanOfEachKind()
@@ -549,6 +557,18 @@ void TestOtlpDecoder::badSpanRejectedRestSurvives_data()
         << SpanMutator([](auto &s) { setAttr(s, "http.method", "G\xc0\xafT"); }) << "invalid UTF-8 in span attributes";
     QTest::newRow("invalid UTF-8 in http.host")
         << SpanMutator([](auto &s) { setAttr(s, "http.host", "\x80host"); }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in any attribute")
+        << SpanMutator([](auto &s) { setAttr(s, "user_agent", "curl\xff"); }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in an attribute key")
+        << SpanMutator([](auto &s) { setAttr(s, "ke\xc0y", "v"); }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in an array element") << SpanMutator([](auto &s) {
+        auto *kv = s.add_attributes();
+        kv->set_key("http.request.header.accept");
+        kv->mutable_value()->mutable_array_value()->add_values()->set_string_value("text/\xed\xa0\x80");
+    }) << "invalid UTF-8 in span attributes";
+    QTest::newRow("invalid UTF-8 in status message")
+        << SpanMutator([](auto &s) { s.mutable_status()->set_message("bad \xff"); })
+        << "invalid UTF-8 in status message";
     QTest::newRow("overlong peer name") << SpanMutator([](auto &s) {
         setAttr(s, "server.address", std::string(300, 'p'));
     }) << "peer name too long";
@@ -612,6 +632,8 @@ void TestOtlpDecoder::badResourceRejectsItsSpansOnly_data()
         << setKey("service.version", "v\xe2\x82") << "invalid UTF-8 in resource service.name/namespace/version";
     QTest::newRow("overlong service.name")
         << setKey("service.name", std::string(257, 's')) << "resource service.name/namespace/version too long";
+    QTest::newRow("invalid UTF-8 in another resource attribute")
+        << setKey("host.name", "node\xff") << "invalid UTF-8 in resource attributes";
     QTest::newRow("overlong k8s namespace")
         << setKey("k8s.namespace.name", std::string(1000, 'k')) << "resource service.name/namespace/version too long";
 }
@@ -789,6 +811,176 @@ void TestOtlpDecoder::hundredThousandServicesFold()
     QCOMPARE(snap->node("other")->foldedCount, expectedFolded);
     QCOMPARE(snap->edge("external->other")->stats.requests, 2 * expectedFolded);
     QCOMPARE(snap->counters.requests, uint64_t(2 * kServices));
+}
+
+void TestOtlpDecoder::attributesAndStatusMessage()
+{
+    ExportBuilder b;
+    b.resource("frontend", "shop", "v1");
+    auto *res = b.request().mutable_resource_spans(0)->mutable_resource()->mutable_attributes();
+    addIntAttr(res, "process.pid", 4242);
+    auto &s = goodSpan(b, 1, SpanKind::Server);
+    setAttr(s, "http.route", "/api/items/{id}");
+    setIntAttr(s, "http.status_code", 503);
+    auto add = [&s](const char *key) {
+        auto *kv = s.add_attributes();
+        kv->set_key(key);
+        return kv->mutable_value();
+    };
+    add("sampling.ratio")->set_double_value(0.25);
+    add("cache.hit")->set_bool_value(false);
+    add("negative")->set_int_value(-7);
+    auto *array = add("http.request.header.accept")->mutable_array_value();
+    array->add_values()->set_string_value("text/\"html\"");
+    array->add_values()->set_int_value(3);
+    array->add_values()->set_bool_value(true);
+    array->add_values();  // no value set
+    auto *kvlist = add("nested")->mutable_kvlist_value();
+    auto *entry = kvlist->add_values();
+    entry->set_key("inner");
+    entry->mutable_value()->mutable_array_value()->add_values()->set_double_value(1.5);
+    add("payload")->set_bytes_value(std::string("\x00\x01\xfe", 3));
+    add("unset");
+    s.mutable_status()->set_code(otlp::trace::v1::Status::STATUS_CODE_ERROR);
+    s.mutable_status()->set_message("upstream connect error");
+    goodSpan(b, 2, SpanKind::Client);  // no attributes of its own
+
+    DECODE_BOTH(r, b, DecodeLimits());
+    QCOMPARE(r.spans.size(), size_t(2));
+    QCOMPARE(r.droppedAttributes, uint64_t(0));
+    const std::vector<SpanAttribute> resource = {
+        {"service.name", "frontend", true},
+        {"service.namespace", "shop", true},
+        {"service.version", "v1", true},
+        {"process.pid", "4242", true},
+    };
+    std::vector<SpanAttribute> expected = {
+        {"http.route", "/api/items/{id}", false},
+        {"http.status_code", "503", false},
+        {"sampling.ratio", "0.25", false},
+        {"cache.hit", "false", false},
+        {"negative", "-7", false},
+        {"http.request.header.accept", R"(["text/\"html\"",3,true,null])", false},
+        {"nested", R"({"inner":[1.5]})", false},
+        {"payload", "AAH+", false},
+        {"unset", "", false},
+    };
+    expected.insert(expected.end(), resource.begin(), resource.end());
+    const Span &out = r.spans[0];
+    QCOMPARE(out.attributes.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        QCOMPARE(out.attributes[i].key, expected[i].key);
+        QCOMPARE(out.attributes[i].value, expected[i].value);
+        QCOMPARE(out.attributes[i].resource, expected[i].resource);
+    }
+    QCOMPARE(out.statusMessage, std::string("upstream connect error"));
+    QCOMPARE(out.httpStatus, 503);  // the graph still reads its own fields
+    QVERIFY(r.spans[1].attributes == resource);
+    QVERIFY(r.spans[1].statusMessage.empty());
+}
+
+void TestOtlpDecoder::attributeBounds()
+{
+    ExportBuilder b;
+    b.resource("frontend");
+    auto &s = goodSpan(b, 1);
+    setAttr(s, std::string(129, 'k'), "dropped: a cut key would name another attribute");
+    setAttr(s, std::string(128, 'k'), "kept");
+    setAttr(s, "long", std::string(2000, 'v'));
+    // 'a' and then two-byte characters: byte 1024 is the middle of one.
+    std::string accents = "a";
+    for (int i = 0; i < 600; ++i)
+        accents += "\xc3\xa9";
+    setAttr(s, "accents", accents);
+    for (int i = 0; i < 70; ++i)
+        setIntAttr(s, "attr." + std::to_string(i), i);
+    s.mutable_status()->set_message(std::string(3000, 'm'));
+    auto *big = s.add_attributes();
+    big->set_key("big.array");
+    for (int i = 0; i < 1000; ++i)
+        big->mutable_value()->mutable_array_value()->add_values()->set_string_value("element");
+
+    DECODE_BOTH(r, b, DecodeLimits());
+    QCOMPARE(r.rejected, uint64_t(0));
+    const Span &out = r.spans.at(0);
+    const size_t own = std::count_if(
+        out.attributes.begin(), out.attributes.end(), [](const SpanAttribute &a) { return !a.resource; });
+    QCOMPARE(own, size_t(64));
+    // 75 span attributes: one key too long, then 64 kept, then the rest.
+    QCOMPARE(r.droppedAttributes, uint64_t(75 - 64));
+    QCOMPARE(out.attributes[0].key, std::string(128, 'k'));
+    QCOMPARE(out.attributes[1].value.size(), size_t(1024));
+    QCOMPARE(out.attributes[2].value.size(), size_t(1023));
+    QVERIFY(isValidUtf8(out.attributes[2].value));
+    QCOMPARE(out.attributes[63].key, std::string("attr.60"));
+    QCOMPARE(out.statusMessage.size(), size_t(1024));
+    QCOMPARE(out.attributes.back().key, std::string("service.name"));
+
+    // Tighter limits, and a long array cut at the value limit.
+    DecodeLimits tight;
+    tight.maxAttributes = 2;
+    tight.maxAttributeValueBytes = 50;
+    ExportBuilder b2;
+    b2.resource("frontend", "shop", "v1");
+    auto &s2 = goodSpan(b2, 1);
+    *s2.add_attributes() = *big;
+    setAttr(s2, "second", "x");
+    setAttr(s2, "third", "y");
+    DECODE_BOTH(r2, b2, tight);
+    const Span &out2 = r2.spans.at(0);
+    QCOMPARE(out2.attributes.size(), size_t(4));  // two of the span's, two of the resource's
+    QCOMPARE(out2.attributes[0].value.size(), size_t(50));
+    QVERIFY(out2.attributes[0].value.starts_with("[\"element\",\"element\""));
+    QCOMPARE(r2.droppedAttributes, uint64_t(1 + 1));  // "third", and service.version
+}
+
+void TestOtlpDecoder::repeatedArrayFieldsMergeOnTheWire()
+{
+    // protobuf merges a message field sent twice; for an array that appends the
+    // elements. A string sent in between resets the oneof. Such bytes only come from
+    // hand-made wire data: protobuf itself never writes them.
+    auto varint = [](size_t n) {
+        std::string out;
+        for (;; n >>= 7) {
+            out += char((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+            if (n <= 0x7f)
+                return out;
+        }
+    };
+    auto field = [&](char tag, const std::string &bytes) { return std::string(1, tag) + varint(bytes.size()) + bytes; };
+    otlp::common::v1::AnyValue first, second, text;
+    first.mutable_array_value()->add_values()->set_string_value("a");
+    second.mutable_array_value()->add_values()->set_int_value(2);
+    text.set_string_value("reset");
+    auto keyValue = [&](const char *key, std::vector<const otlp::common::v1::AnyValue *> values) {
+        otlp::common::v1::KeyValue kv;
+        kv.set_key(key);
+        std::string out = kv.SerializeAsString();
+        for (const auto *v : values)
+            out += field('\x12', v->SerializeAsString());  // KeyValue.value, field 2
+        return out;
+    };
+
+    ExportBuilder b;
+    b.resource("frontend");
+    std::string spanBytes = goodSpan(b, 1).SerializeAsString();
+    spanBytes += field('\x4a', keyValue("merged", {&first, &second}));  // Span.attributes, field 9
+    spanBytes += field('\x4a', keyValue("reset", {&first, &text}));
+    spanBytes += field('\x4a', keyValue("again", {&first, &text, &second}));
+    const std::string resource = b.request().resource_spans(0).resource().SerializeAsString();
+    const std::string resourceSpans = field('\x0a', resource) + field('\x12', field('\x12', spanBytes));
+    const std::string wire = field('\x0a', resourceSpans);
+
+    ExportBuilder::Request parsed;
+    QVERIFY(parsed.ParseFromString(wire));
+    const OtlpDecoder decoder;
+    const DecodeResult msg = decoder.decode(parsed, kT0Ns);
+    const DecodeResult fromWire = decoder.decodeBytes(wire.data(), wire.size(), kT0Ns);
+    QVERIFY2(resultDifference(msg, fromWire).isEmpty(), qPrintable(resultDifference(msg, fromWire)));
+    const auto &attrs = fromWire.spans.at(0).attributes;
+    QCOMPARE(attrs.at(0).value, std::string(R"(["a",2])"));
+    QCOMPARE(attrs.at(1).value, std::string("reset"));
+    QCOMPARE(attrs.at(2).value, std::string("[2]"));
 }
 
 QTEST_GUILESS_MAIN(TestOtlpDecoder)

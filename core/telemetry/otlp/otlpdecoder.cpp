@@ -6,6 +6,7 @@
 
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
@@ -99,11 +100,15 @@ uint64_t readId64(std::string_view b)
 
 // A view of one OTLP AnyValue: strings point into the request bytes or message.
 struct ValueView {
-    enum class Type : uint8_t { None, String, Bool, Int, Double, Other } type = Type::None;
-    std::string_view str;
+    enum class Type : uint8_t { None, String, Bool, Int, Double, Bytes, Array, KvList } type = Type::None;
+    std::string_view str;  // String and Bytes
     int64_t i = 0;
     double d = 0;
     bool b = false;
+    // Array and KvList: the message itself (parsed path), or its serialized pieces
+    // (wire path): protobuf merges a repeated message field by concatenation.
+    const otlp::common::v1::AnyValue *msg = nullptr;
+    std::vector<std::string_view> pieces;
 };
 
 struct AttrView {
@@ -112,7 +117,7 @@ struct AttrView {
 };
 
 struct SpanView {
-    std::string_view traceId, spanId, parentSpanId, name;
+    std::string_view traceId, spanId, parentSpanId, name, statusMessage;
     int kind = 0;
     uint64_t start = 0, end = 0;
     int statusCode = 0;
@@ -161,7 +166,13 @@ std::string_view pathOfUrl(std::string_view url)
 struct ResourceIdentity {
     std::string service, ns, version;
     const char *error = nullptr;
+    // Rendered once per ResourceSpans and copied onto each of its spans.
+    std::vector<SpanAttribute> attributes;
+    uint64_t droppedAttributes = 0;
 };
+
+const char *collectAttributes(const std::vector<AttrView> &in, bool resource, const DecodeLimits &limits,
+    std::vector<SpanAttribute> &out, uint64_t &dropped);
 
 ResourceIdentity identityOf(const std::vector<AttrView> &attrs, const DecodeLimits &limits)
 {
@@ -186,7 +197,20 @@ ResourceIdentity identityOf(const std::vector<AttrView> &attrs, const DecodeLimi
     id.service = service;
     id.ns = ns;
     id.version = version;
+    if (const char *why = collectAttributes(attrs, true, limits, id.attributes, id.droppedAttributes); why && !id.error)
+        id.error = why;
     return id;
+}
+
+// The longest prefix of at most max bytes that does not end inside a UTF-8 sequence.
+std::string_view truncateUtf8(std::string_view s, size_t max)
+{
+    if (s.size() <= max)
+        return s;
+    size_t cut = max;
+    while (cut > 0 && (uint8_t(s[cut]) & 0xC0) == 0x80)
+        --cut;
+    return s.substr(0, cut);
 }
 
 // Returns a rejection reason, or nullptr when the span is usable.
@@ -308,6 +332,11 @@ const char *fillSpan(const SpanView &in, Span &out, const DecodeLimits &limits, 
         : !dbSystem.empty() ? Protocol::Tcp
                             : Protocol::Unknown;
     out.databaseCall = !dbSystem.empty();
+
+    const std::string_view message = truncateUtf8(in.statusMessage, limits.maxAttributeValueBytes);
+    if (!isValidUtf8(message))
+        return "invalid UTF-8 in status message";
+    out.statusMessage = message;
     return nullptr;
 }
 
@@ -333,8 +362,19 @@ ValueView viewOf(const otlp::common::v1::AnyValue &v)
         out.type = ValueView::Type::Double;
         out.d = v.double_value();
         break;
+    case otlp::common::v1::AnyValue::kBytesValue:
+        out.type = ValueView::Type::Bytes;
+        out.str = v.bytes_value();
+        break;
+    case otlp::common::v1::AnyValue::kArrayValue:
+        out.type = ValueView::Type::Array;
+        out.msg = &v;
+        break;
+    case otlp::common::v1::AnyValue::kKvlistValue:
+        out.type = ValueView::Type::KvList;
+        out.msg = &v;
+        break;
     case otlp::common::v1::AnyValue::VALUE_NOT_SET: break;
-    default: out.type = ValueView::Type::Other;
     }
     return out;
 }
@@ -480,10 +520,19 @@ bool readAnyValue(std::string_view bytes, ValueView &out)
                 return false;
             out.type = ValueView::Type::Double;
             std::memcpy(&out.d, &v, 8);
-        } else if (f >= 5 && f <= 7 && wt == 2) {
-            out.type = ValueView::Type::Other;
-            if (!r.skip(wt, f))
+        } else if (f == 7 && wt == 2) {
+            out.type = ValueView::Type::Bytes;
+            if (!r.bytes(out.str))
                 return false;
+        } else if ((f == 5 || f == 6) && wt == 2) {
+            const auto type = f == 5 ? ValueView::Type::Array : ValueView::Type::KvList;
+            std::string_view sub;
+            if (!r.bytes(sub))
+                return false;
+            if (out.type != type)
+                out.pieces.clear();  // another member of the oneof was set in between
+            out.type = type;
+            out.pieces.push_back(sub);
         } else if (!r.skip(wt, f)) {
             return false;
         }
@@ -521,7 +570,7 @@ bool readResource(std::string_view bytes, std::vector<AttrView> &attrs)
             AttrView a;
             if (!r.bytes(kv) || !readKeyValue(kv, a))
                 return false;
-            attrs.push_back(a);
+            attrs.push_back(std::move(a));
         } else if (!r.skip(wt, f)) {
             return false;
         }
@@ -529,13 +578,16 @@ bool readResource(std::string_view bytes, std::vector<AttrView> &attrs)
     return !r.failed();
 }
 
-bool readStatus(std::string_view bytes, int &code)
+bool readStatus(std::string_view bytes, int &code, std::string_view &message)
 {
     WireReader r(bytes.data(), bytes.data() + bytes.size());
     uint32_t f, wt;
     while (r.next(f, wt)) {
         uint64_t v = 0;
-        if (f == 3 && wt == 0) {
+        if (f == 2 && wt == 2) {
+            if (!r.bytes(message))
+                return false;
+        } else if (f == 3 && wt == 0) {
             if (!r.varint(v))
                 return false;
             code = int(int32_t(v));
@@ -548,7 +600,7 @@ bool readStatus(std::string_view bytes, int &code)
 
 bool readSpan(std::string_view bytes, SpanView &s)
 {
-    s.traceId = s.spanId = s.parentSpanId = s.name = {};
+    s.traceId = s.spanId = s.parentSpanId = s.name = s.statusMessage = {};
     s.kind = 0;
     s.start = s.end = 0;
     s.statusCode = 0;
@@ -570,10 +622,10 @@ bool readSpan(std::string_view bytes, SpanView &s)
                 case 9: {
                     AttrView a;
                     ok = readKeyValue(sub, a);
-                    s.attrs.push_back(a);
+                    s.attrs.push_back(std::move(a));
                     break;
                 }
-                case 15: ok = readStatus(sub, s.statusCode); break;
+                case 15: ok = readStatus(sub, s.statusCode, s.statusMessage); break;
                 }
             }
         } else if (f == 6 && wt == 0) {
@@ -589,6 +641,209 @@ bool readSpan(std::string_view bytes, SpanView &s)
             return false;
     }
     return !r.failed();
+}
+
+// ---- attribute values as text (both paths) ----
+
+// Arrays and key-value lists are written as compact JSON; nesting past this depth is
+// elided, so that a hostile value cannot make rendering recurse as deep as protobuf nests.
+constexpr int kMaxRenderDepth = 8;
+
+void appendInt(int64_t v, std::string &out)
+{
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+}
+
+void appendDouble(double v, std::string &out)
+{
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back the same
+    out.append(buf, ec == std::errc() ? end : buf);
+}
+
+void appendBase64(std::string_view bytes, std::string &out, size_t limit)
+{
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < bytes.size() && out.size() <= limit; i += 3) {
+        const size_t n = std::min<size_t>(3, bytes.size() - i);
+        uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+        if (n > 1)
+            v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+        if (n > 2)
+            v |= uint8_t(bytes[i + 2]);
+        out += kAlphabet[(v >> 18) & 63];
+        out += kAlphabet[(v >> 12) & 63];
+        out += n > 1 ? kAlphabet[(v >> 6) & 63] : '=';
+        out += n > 2 ? kAlphabet[v & 63] : '=';
+    }
+}
+
+void appendQuoted(std::string_view s, std::string &out, size_t limit)
+{
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    for (size_t i = 0; i < s.size() && out.size() <= limit; ++i) {
+        const char c = s[i];
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (uint8_t(c) < 0x20) {
+            out += "\\u00";
+            out += kHex[uint8_t(c) >> 4];
+            out += kHex[uint8_t(c) & 0xF];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+void appendJson(const ValueView &v, int depth, std::string &out, size_t limit);
+
+// Calls fn(value) for each element of an array value, fn(key, value) for each entry
+// of a key-value list, until fn returns false.
+template <typename Fn>
+void forEachElement(const ValueView &v, Fn &&fn)
+{
+    if (v.msg) {
+        if (v.type == ValueView::Type::Array) {
+            for (const auto &e : v.msg->array_value().values()) {
+                if (!fn(std::string_view(), viewOf(e)))
+                    return;
+            }
+        } else {
+            for (const auto &kv : v.msg->kvlist_value().values()) {
+                if (!fn(std::string_view(kv.key()), viewOf(kv.value())))
+                    return;
+            }
+        }
+        return;
+    }
+    // Wire path: ArrayValue and KeyValueList both hold their elements in field 1.
+    for (std::string_view piece : v.pieces) {
+        WireReader r(piece.data(), piece.data() + piece.size());
+        uint32_t f, wt;
+        while (r.next(f, wt)) {
+            if (!(f == 1 && wt == 2)) {
+                if (!r.skip(wt, f))
+                    return;
+                continue;
+            }
+            std::string_view sub;
+            if (!r.bytes(sub))
+                return;
+            // Malformed nested bytes: protobuf refuses the whole request, so what is
+            // written here is never compared; stop quietly.
+            if (v.type == ValueView::Type::Array) {
+                ValueView e;
+                if (!readAnyValue(sub, e) || !fn(std::string_view(), e))
+                    return;
+            } else {
+                AttrView kv;
+                if (!readKeyValue(sub, kv) || !fn(kv.key, kv.value))
+                    return;
+            }
+        }
+    }
+}
+
+void appendJson(const ValueView &v, int depth, std::string &out, size_t limit)
+{
+    switch (v.type) {
+    case ValueView::Type::None: out += "null"; break;
+    case ValueView::Type::String: appendQuoted(v.str, out, limit); break;
+    case ValueView::Type::Bool: out += v.b ? "true" : "false"; break;
+    case ValueView::Type::Int: appendInt(v.i, out); break;
+    case ValueView::Type::Double: appendDouble(v.d, out); break;
+    case ValueView::Type::Bytes:
+        out += '"';
+        appendBase64(v.str, out, limit);
+        out += '"';
+        break;
+    case ValueView::Type::Array:
+    case ValueView::Type::KvList: {
+        const bool array = v.type == ValueView::Type::Array;
+        if (depth >= kMaxRenderDepth) {
+            out += array ? "[...]" : "{...}";
+            break;
+        }
+        out += array ? '[' : '{';
+        bool first = true;
+        forEachElement(v, [&](std::string_view key, const ValueView &e) {
+            if (!first)
+                out += ',';
+            first = false;
+            if (!array) {
+                appendQuoted(key, out, limit);
+                out += ':';
+            }
+            appendJson(e, depth + 1, out, limit);
+            return out.size() <= limit;
+        });
+        out += array ? ']' : '}';
+        break;
+    }
+    }
+}
+
+// The attribute value as the trace view shows it: scalars written out, strings as
+// they are, bytes in base64 (as OTLP/JSON writes them), arrays and lists as JSON.
+void renderValue(const ValueView &v, size_t limit, std::string &out)
+{
+    switch (v.type) {
+    case ValueView::Type::None: out.clear(); return;
+    case ValueView::Type::String: out.assign(truncateUtf8(v.str, limit)); return;
+    case ValueView::Type::Bool: out.assign(v.b ? "true" : "false"); return;
+    case ValueView::Type::Int: appendInt(v.i, out); return;
+    case ValueView::Type::Double: appendDouble(v.d, out); return;
+    case ValueView::Type::Bytes: appendBase64(v.str, out, limit); break;
+    case ValueView::Type::Array:
+    case ValueView::Type::KvList: appendJson(v, 0, out, limit); break;
+    }
+    if (out.size() > limit)
+        out.resize(truncateUtf8(out, limit).size());
+}
+
+// isValidUtf8 with an ASCII fast path: nearly every key and value is ASCII, and
+// this runs for every attribute of every span.
+bool isValidText(std::string_view s)
+{
+    uint64_t bits = 0;
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        uint64_t word;
+        std::memcpy(&word, s.data() + i, 8);
+        bits |= word;
+    }
+    for (; i < s.size(); ++i)
+        bits |= uint8_t(s[i]);
+    return (bits & 0x8080808080808080ull) == 0 || isValidUtf8(s);
+}
+
+// Appends the attributes kept of in to out; returns a rejection reason for invalid UTF-8.
+const char *collectAttributes(const std::vector<AttrView> &in, bool resource, const DecodeLimits &limits,
+    std::vector<SpanAttribute> &out, uint64_t &dropped)
+{
+    const char *invalid = resource ? "invalid UTF-8 in resource attributes" : "invalid UTF-8 in span attributes";
+    size_t kept = 0;
+    for (const AttrView &kv : in) {
+        if (kept == limits.maxAttributes || kv.key.size() > limits.maxAttributeKeyBytes) {
+            ++dropped;
+            continue;
+        }
+        if (!isValidText(kv.key))
+            return invalid;
+        SpanAttribute &a = out.emplace_back();
+        a.key = kv.key;
+        a.resource = resource;
+        renderValue(kv.value, limits.maxAttributeValueBytes, a.value);
+        if (!isValidText(a.value))
+            return invalid;
+        ++kept;
+    }
+    return nullptr;
 }
 
 }  // namespace
@@ -629,12 +884,20 @@ void acceptSpan(
         return;
     }
     Span &out = r.spans.emplace_back();
-    if (const char *why = fillSpan(view, out, limits, nowNs)) {
+    uint64_t dropped = 0;
+    const char *why = fillSpan(view, out, limits, nowNs);
+    if (!why) {
+        out.attributes.reserve(std::min(view.attrs.size(), limits.maxAttributes) + id.attributes.size());
+        why = collectAttributes(view.attrs, false, limits, out.attributes, dropped);
+    }
+    if (why) {
         r.spans.pop_back();
         r.rejected++;
         r.reasons[why]++;
         return;
     }
+    out.attributes.insert(out.attributes.end(), id.attributes.begin(), id.attributes.end());
+    r.droppedAttributes += dropped + id.droppedAttributes;
     out.service = id.service;
     out.serviceNamespace = id.ns;
     out.serviceVersion = id.version;
@@ -666,6 +929,7 @@ DecodeResult OtlpDecoder::decode(const otlp::collector::trace::v1::ExportTraceSe
                 view.start = in.start_time_unix_nano();
                 view.end = in.end_time_unix_nano();
                 view.statusCode = in.has_status() ? int(in.status().code()) : 0;
+                view.statusMessage = in.has_status() ? std::string_view(in.status().message()) : std::string_view();
                 viewAttributes(in.attributes(), view.attrs);
                 acceptSpan(r, id, view, m_limits, nowNs);
             }

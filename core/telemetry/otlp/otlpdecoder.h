@@ -24,6 +24,13 @@ struct DecodeLimits {
     uint64_t maxDurationNs = 24ull * 3600 * 1000000000ull;
     size_t maxNameBytes = 256;  // service, namespace, version, span name
     size_t maxValueBytes = 2048;  // path, authority: longer values are truncated
+    // Attributes kept on Span::attributes for the trace view and search. A span keeps
+    // up to maxAttributes of its own and up to maxAttributes of its resource; keys
+    // longer than maxAttributeKeyBytes are dropped (a cut key names another attribute),
+    // values and the status message longer than maxAttributeValueBytes are truncated.
+    size_t maxAttributes = 64;
+    size_t maxAttributeKeyBytes = 128;
+    size_t maxAttributeValueBytes = 1024;
 };
 
 struct DecodeResult {
@@ -32,6 +39,9 @@ struct DecodeResult {
     uint64_t rejected = 0;
     std::map<std::string, uint64_t> reasons;
     bool malformed = false;  // the bytes were not an ExportTraceServiceRequest at all
+    // Attributes not kept on accepted spans (past maxAttributes, or keys too long);
+    // a resource's are counted once per span that would have carried them.
+    uint64_t droppedAttributes = 0;
 
     // One line suitable for ExportTracePartialSuccess.error_message.
     std::string summary() const;
