@@ -9,11 +9,13 @@ packages=(
   # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-base-dev only recommends
   libqt6opengl6-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libssl-dev libre2-dev libyaml-cpp-dev
+  libssl-dev libre2-dev libyaml-cpp-dev libzstd-dev
   # secrets of saved connections go to the desktop keychain (Secret Service)
   qtkeychain-qt6-dev
   # real peers and tools used by the tests
   curl openssl prometheus caddy victoria-metrics graphviz python3
+  # the OpenTelemetry JS SDK test's Node services (tests/fixtures/otel-js, npm ci)
+  nodejs npm
   # a real Secret Service for the keychain test, on a private session bus
   gnome-keyring dbus dbus-x11 libsecret-tools
 )
@@ -23,6 +25,8 @@ packages+=(fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   [[ "$p" == \#* ]] && continue
+  # NodeSource's nodejs bundles npm and conflicts with Debian's npm package
+  [[ "$p" == npm ]] && command -v npm >/dev/null 2>&1 && continue
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

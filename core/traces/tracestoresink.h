@@ -1,0 +1,46 @@
+#pragma once
+// Keeps every span a source delivers in a trace store, then hands the batch on to the
+// next sink (the graph aggregator, or a recording in front of it). Sources see one
+// TelemetrySink; the store never sees anything else.
+
+#include "model/telemetrysink.h"
+#include "traces/tracestore.h"
+
+namespace meshscope {
+
+class TraceStoreSink : public TelemetrySink {
+public:
+    TraceStoreSink(TraceStore &store, TelemetrySink &next)
+        : m_store(store)
+        , m_next(next)
+    {
+    }
+
+    // Any thread (gRPC's, a replay's): the store takes its own lock, briefly.
+    void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin = "otlp") override
+    {
+        m_store.add(spans);
+        m_next.ingestSpans(std::move(spans), nowMs, origin);
+    }
+    void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin) override
+    {
+        m_next.ingestRequests(std::move(requests), nowMs, origin);
+    }
+    void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) override
+    {
+        m_next.setPulledEdges(origin, std::move(edges), nowMs);
+    }
+    void countExport(
+        uint64_t spansReceived, uint64_t spansRejected, const std::map<std::string, uint64_t> &reasons) override
+    {
+        m_next.countExport(spansReceived, spansRejected, reasons);
+    }
+    void countMalformed(const std::string &reason) override { m_next.countMalformed(reason); }
+    void countOversized(const std::string &reason) override { m_next.countOversized(reason); }
+
+private:
+    TraceStore &m_store;
+    TelemetrySink &m_next;
+};
+
+}  // namespace meshscope

@@ -1,0 +1,900 @@
+// Recordings (.msrec): every event kind and every Span field survive a round trip; a
+// time range reads only the blocks it overlaps; files cut short, missing their index,
+// damaged in the middle, from a newer meshscope or no recording at all are read as far
+// as they can be and say what is wrong.
+
+#include "common/printers.h"
+#include "session/crc32.h"
+#include "session/recording.h"
+#include "session/recordingformat.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace meshscope;
+
+namespace {
+
+constexpr int64_t kT0Ms = 1'700'000'000'000;
+
+// One call a sink or the replay callbacks received, in order.
+struct Call {
+    enum Kind { Spans, Requests, Pulled, State, Route } kind = Spans;
+    int64_t ms = 0;
+    std::string origin;
+    std::vector<Span> spans;
+    std::vector<ObservedRequest> requests;
+    std::vector<PulledEdge> edges;
+    std::string text;  // source state or routes YAML
+    uint64_t version = 0;
+};
+
+class CaptureSink : public TelemetrySink {
+public:
+    void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin) override
+    {
+        Call c;
+        c.kind = Call::Spans;
+        c.ms = nowMs;
+        c.origin = origin;
+        c.spans = std::move(spans);
+        add(std::move(c));
+    }
+    void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin) override
+    {
+        Call c;
+        c.kind = Call::Requests;
+        c.ms = nowMs;
+        c.origin = origin;
+        c.requests = std::move(requests);
+        add(std::move(c));
+    }
+    void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) override
+    {
+        Call c;
+        c.kind = Call::Pulled;
+        c.ms = nowMs;
+        c.origin = origin;
+        c.edges = std::move(edges);
+        add(std::move(c));
+    }
+    void countExport(uint64_t, uint64_t, const std::map<std::string, uint64_t> &) override { ++counts; }
+    void countMalformed(const std::string &) override { ++counts; }
+    void countOversized(const std::string &) override { ++counts; }
+
+    RecordingReader::Callbacks callbacks()
+    {
+        RecordingReader::Callbacks cb;
+        cb.sourceState = [this](const std::string &origin, const std::string &state, int64_t ms) {
+            Call c;
+            c.kind = Call::State;
+            c.ms = ms;
+            c.origin = origin;
+            c.text = state;
+            add(std::move(c));
+        };
+        cb.routeApply = [this](uint64_t version, const std::string &backend, const std::string &yaml, int64_t ms) {
+            Call c;
+            c.kind = Call::Route;
+            c.ms = ms;
+            c.origin = backend;
+            c.text = yaml;
+            c.version = version;
+            add(std::move(c));
+        };
+        return cb;
+    }
+
+    size_t spanCount() const
+    {
+        std::lock_guard lock(m_mutex);
+        size_t n = 0;
+        for (const Call &c : calls)
+            n += c.spans.size();
+        return n;
+    }
+
+    std::vector<Call> calls;
+    std::atomic<int> counts {0};
+
+private:
+    void add(Call &&c)
+    {
+        std::lock_guard lock(m_mutex);
+        calls.push_back(std::move(c));
+    }
+    mutable std::mutex m_mutex;
+};
+
+// Every field away from its default, and different per `i`, so a field the format
+// forgets fails the comparison.
+Span fullSpan(uint64_t i)
+{
+    Span s;
+    for (size_t k = 0; k < s.traceId.size(); ++k)
+        s.traceId[k] = uint8_t(i * 31 + k + 1);
+    s.spanId = 0xF000'0000'0000'0000ull + i;
+    s.parentSpanId = 0x0ABC'0000'0000'0000ull + i;
+    s.kind = SpanKind(1 + i % 5);
+    s.status = SpanStatus(1 + i % 2);
+    s.protocol = Protocol(1 + i % 3);
+    s.service = "svc-" + std::to_string(i % 7);
+    s.serviceNamespace = "shop";
+    s.serviceVersion = "v" + std::to_string(i % 3 + 1);
+    s.name = "GET /items/{id}";
+    s.startNs = uint64_t(kT0Ms) * 1'000'000 + i * 1000;
+    s.endNs = s.startNs + 12'345'678;
+    s.peer = "reviews";
+    s.method = "GET";
+    s.path = "/items/" + std::to_string(i);
+    s.authority = "shop.example:8080";
+    s.httpStatus = 200 + int(i % 4) * 100;
+    s.grpcStatus = int(i % 17);
+    s.requestBytes = int64_t(1000 + i);
+    s.responseBytes = int64_t(1) << 40;
+    s.mtls = int8_t(i % 2);
+    s.databaseCall = true;
+    s.statusMessage = "upstream reset: é ✓";
+    s.attributes = {{"http.route", "/items/{id}", false}, {"k8s.pod.name", "shop-7f9", true}, {"empty", "", false},
+        {std::string("bin\0ary", 7), std::string("\x01\xff", 2), true}};
+    return s;
+}
+
+NodeRef node(NodeKind kind, const char *ns, const char *name, const char *version, bool gateway)
+{
+    return NodeRef {kind, ns, name, version, gateway};
+}
+
+ObservedRequest fullRequest(int i)
+{
+    ObservedRequest r;
+    r.source = node(NodeKind::Gateway, "edge", "ingress", "v2", true);
+    r.target = node(NodeKind::ExternalService, "", "api.stripe.com", "", false);
+    RequestEvent &e = r.event;
+    e.seq = 77 + uint64_t(i);
+    e.timeMs = kT0Ms + i;
+    e.sourceId = "edge/ingress@v2";
+    e.targetId = "ext:api.stripe.com";
+    e.protocol = Protocol::Grpc;
+    e.method = "POST";
+    e.path = "/charge";
+    e.authority = "api.stripe.com";
+    e.httpStatus = 503;
+    e.grpcStatus = 14;
+    e.error = true;
+    e.durationMs = 12.75;
+    e.bytes = 4096;
+    e.mtls = 1;
+    e.traceId = "0af7651916cd43dd8448eb211c80319c";
+    e.origin = "als";
+    return r;
+}
+
+PulledEdge fullEdge(bool withHealth)
+{
+    PulledEdge p;
+    p.source = node(NodeKind::Service, "shop", "frontend", "v1", false);
+    p.target = node(NodeKind::Other, "", "other", "", false);
+    p.protocol = Protocol::Http;
+    p.mtls = 0;
+    TrafficStats &t = p.stats;
+    t.requests = 1234;
+    t.rps = 20.5;
+    t.errorRate = 0.125;
+    t.rate5xx = 0.1;
+    t.rate4xx = 0.025;
+    t.p50Ms = 3.5;
+    t.p95Ms = 40.25;
+    t.p99Ms = 99.0;
+    t.bytes = 1ull << 33;
+    if (withHealth)
+        t.health = Health::Degraded;
+    return p;
+}
+
+bool sameNode(const NodeRef &a, const NodeRef &b)
+{
+    return a.kind == b.kind && a.ns == b.ns && a.name == b.name && a.version == b.version && a.gateway == b.gateway;
+}
+
+bool sameRequest(const ObservedRequest &a, const ObservedRequest &b)
+{
+    const RequestEvent &x = a.event;
+    const RequestEvent &y = b.event;
+    return sameNode(a.source, b.source) && sameNode(a.target, b.target) && x.seq == y.seq && x.timeMs == y.timeMs
+        && x.sourceId == y.sourceId && x.targetId == y.targetId && x.protocol == y.protocol && x.method == y.method
+        && x.path == y.path && x.authority == y.authority && x.httpStatus == y.httpStatus
+        && x.grpcStatus == y.grpcStatus && x.error == y.error && x.durationMs == y.durationMs && x.bytes == y.bytes
+        && x.mtls == y.mtls && x.traceId == y.traceId && x.origin == y.origin;
+}
+
+bool sameEdge(const PulledEdge &a, const PulledEdge &b)
+{
+    const TrafficStats &x = a.stats;
+    const TrafficStats &y = b.stats;
+    return sameNode(a.source, b.source) && sameNode(a.target, b.target) && a.protocol == b.protocol && a.mtls == b.mtls
+        && x.requests == y.requests && x.rps == y.rps && x.errorRate == y.errorRate && x.rate5xx == y.rate5xx
+        && x.rate4xx == y.rate4xx && x.p50Ms == y.p50Ms && x.p95Ms == y.p95Ms && x.p99Ms == y.p99Ms
+        && x.bytes == y.bytes && x.health == y.health;
+}
+
+RecordingOptions fastOptions()
+{
+    RecordingOptions o;
+    o.flushIntervalMs = 20;
+    return o;
+}
+
+// One small span batch per `stepMs` of session time: `count` events in all.
+void writeSpanEvents(RecordingWriter &w, int count, int64_t stepMs, int spansPerEvent = 2)
+{
+    for (int i = 0; i < count; ++i) {
+        std::vector<Span> spans;
+        for (int k = 0; k < spansPerEvent; ++k)
+            spans.push_back(fullSpan(uint64_t(i * spansPerEvent + k)));
+        w.ingestSpans(std::move(spans), kT0Ms + i * stepMs, "otlp");
+    }
+}
+
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll();
+}
+
+void writeBytes(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    QCOMPARE(f.write(bytes), bytes.size());
+}
+
+uint64_t indexOffsetOf(const QByteArray &file)
+{
+    const auto *end = reinterpret_cast<const unsigned char *>(file.constData()) + file.size();
+    return msrecformat::getU64(end - msrecformat::kTrailerSize);
+}
+
+std::string grouped(uint64_t v)
+{
+    std::string d = std::to_string(v);
+    for (int i = int(d.size()) - 3; i > 0; i -= 3)
+        d.insert(size_t(i), 1, ',');
+    return d;
+}
+
+std::string clockTime(int64_t ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")).toStdString();
+}
+
+bool anyProblemContains(const RecordingReader &r, const std::string &text)
+{
+    for (const std::string &p : r.problems())
+        if (p.find(text) != std::string::npos)
+            return true;
+    return false;
+}
+
+QString problemList(const RecordingReader &r)
+{
+    QStringList out;
+    for (const std::string &p : r.problems())
+        out << QString::fromStdString(p);
+    return out.join(QLatin1String(" | "));
+}
+
+std::vector<uint64_t> replayedSpanIds(RecordingReader &r, int64_t from = INT64_MIN, int64_t to = INT64_MAX)
+{
+    CaptureSink sink;
+    std::string error;
+    if (!r.replay(sink, from, to, sink.callbacks(), error))
+        return {};
+    std::vector<uint64_t> ids;
+    for (const Call &c : sink.calls)
+        for (const Span &s : c.spans)
+            ids.push_back(s.spanId);
+    return ids;
+}
+
+}  // namespace
+
+class TestRecording : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void crc32IsZlibs();
+    void roundTripEveryEventAndField();
+    void manyBlocks();
+    void smallRawSizeCutsBlocks();
+    void rangeReadsOnlyOverlappingBlocks();
+    void truncatedInLastBlockReadsCompleteBlocks();
+    void missingTrailerFallsBackToScan();
+    void liveFileReadableWhileWriting();
+    void futureVersionRefused();
+    void corruptBlockSkipped();
+    void corruptBlockFoundByScan();
+    void damagedFrameResynchronises();
+    void notARecording_data();
+    void notARecording();
+    void zeroLengthFile();
+    void writeAfterClose();
+    void concurrentIngestFromFourThreads();
+    void diskFullIsReported();
+
+private:
+    QString path(const char *name) const { return m_dir.filePath(QLatin1String(name)); }
+    std::string spath(const char *name) const { return path(name).toStdString(); }
+    QTemporaryDir m_dir;
+};
+
+void TestRecording::init() { QVERIFY(m_dir.isValid()); }
+
+void TestRecording::crc32IsZlibs()
+{
+    // The check value of CRC-32/ISO-HDLC, as zlib, gzip and PNG compute it: the format
+    // promises that checksum, so other tools can verify blocks.
+    QCOMPARE(crc32Of("123456789", 9), 0xCBF43926u);
+    QCOMPARE(crc32Of("", 0), 0u);
+    // Continuing over pieces of any length gives the checksum of the whole.
+    const std::string text = "The quick brown fox jumps over the lazy dog, twice: the quick brown fox";
+    for (size_t cut = 0; cut <= text.size(); ++cut)
+        QCOMPARE(crc32Update(crc32Of(text.data(), cut), text.data() + cut, text.size() - cut),
+            crc32Of(text.data(), text.size()));
+    QCOMPARE(crc32Of(text.data(), 43), 0x414FA339u);  // "The quick brown fox jumps over the lazy dog"
+}
+
+void TestRecording::roundTripEveryEventAndField()
+{
+    CaptureSink inner;
+    std::string error;
+    auto w = RecordingWriter::create(spath("all.msrec"), &inner, error, R"({"sources":["otlp","als"]})");
+    QVERIFY2(w, error.c_str());
+
+    std::vector<Span> spans {fullSpan(1), fullSpan(2), Span {}};
+    std::vector<ObservedRequest> requests {fullRequest(0), fullRequest(1), ObservedRequest {}};
+    std::vector<PulledEdge> edges {fullEdge(true), fullEdge(false)};
+    const std::string yaml = "routes:\n  - match: /api\n    backend: api:8080\n";
+    w->ingestSpans(std::vector<Span>(spans), kT0Ms, "otlp");
+    w->ingestRequests(std::vector<ObservedRequest>(requests), kT0Ms + 1, "als");
+    w->setPulledEdges("prometheus", edges, kT0Ms + 2);
+    w->setPulledEdges("envoy-admin", {}, kT0Ms + 3);  // an empty pull still replaces the last
+    w->recordSourceState("prometheus", "error: connection refused", kT0Ms + 4);
+    w->recordRouteApply(42, "xds", yaml, kT0Ms + 5);
+    w->countMalformed("bad");
+    w->countOversized("big");
+    w->countExport(1, 0, {});
+    QCOMPARE(inner.calls.size(), size_t(4));  // the sink calls went through
+    QCOMPARE(inner.counts.load(), 3);
+    QCOMPARE(inner.calls[0].spans, spans);
+    w->close();
+    QVERIFY2(w->lastError().empty(), w->lastError().c_str());
+    QCOMPARE(w->durationMs(), int64_t(5));
+    QCOMPARE(w->bytesWritten(), uint64_t(QFileInfo(path("all.msrec")).size()));
+
+    auto r = RecordingReader::open(spath("all.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY2(r->problems().empty(), qPrintable(problemList(*r)));
+    QVERIFY(r->openedFromIndex());
+    QCOMPARE(r->formatVersion(), 1);
+    QCOMPARE(r->headerJson(), std::string(R"({"sources":["otlp","als"]})"));
+    QVERIFY(!r->meshscopeVersion().empty());
+    QCOMPARE(r->startMs(), kT0Ms);
+    QCOMPARE(r->endMs(), kT0Ms + 5);
+
+    CaptureSink out;
+    QVERIFY2(r->replay(out, INT64_MIN, INT64_MAX, out.callbacks(), error), error.c_str());
+    QCOMPARE(out.calls.size(), size_t(6));
+    const auto &c = out.calls;
+    QCOMPARE(int(c[0].kind), int(Call::Spans));
+    QCOMPARE(c[0].ms, kT0Ms);
+    QCOMPARE(c[0].origin, std::string("otlp"));
+    QCOMPARE(c[0].spans.size(), spans.size());
+    for (size_t i = 0; i < spans.size(); ++i)
+        QVERIFY2(c[0].spans[i] == spans[i], qPrintable(QStringLiteral("span %1 differs").arg(i)));
+
+    QCOMPARE(int(c[1].kind), int(Call::Requests));
+    QCOMPARE(c[1].origin, std::string("als"));
+    QCOMPARE(c[1].requests.size(), requests.size());
+    for (size_t i = 0; i < requests.size(); ++i)
+        QVERIFY2(sameRequest(c[1].requests[i], requests[i]), qPrintable(QStringLiteral("request %1").arg(i)));
+
+    QCOMPARE(int(c[2].kind), int(Call::Pulled));
+    QCOMPARE(c[2].origin, std::string("prometheus"));
+    QCOMPARE(c[2].ms, kT0Ms + 2);
+    QCOMPARE(c[2].edges.size(), size_t(2));
+    QVERIFY(sameEdge(c[2].edges[0], edges[0]));
+    QVERIFY(sameEdge(c[2].edges[1], edges[1]));
+    QVERIFY(!c[2].edges[1].stats.health.has_value());
+    QCOMPARE(int(c[3].kind), int(Call::Pulled));
+    QCOMPARE(c[3].origin, std::string("envoy-admin"));
+    QVERIFY(c[3].edges.empty());
+
+    QCOMPARE(int(c[4].kind), int(Call::State));
+    QCOMPARE(c[4].origin, std::string("prometheus"));
+    QCOMPARE(c[4].text, std::string("error: connection refused"));
+    QCOMPARE(c[4].ms, kT0Ms + 4);
+    QCOMPARE(int(c[5].kind), int(Call::Route));
+    QCOMPARE(c[5].version, uint64_t(42));
+    QCOMPARE(c[5].origin, std::string("xds"));
+    QCOMPARE(c[5].text, yaml);
+    QCOMPARE(c[5].ms, kT0Ms + 5);
+}
+
+void TestRecording::manyBlocks()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("many.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 600, 100);  // 60 s of session time
+    w->close();
+
+    auto r = RecordingReader::open(spath("many.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(r->openedFromIndex());
+    QVERIFY2(r->blockCount() >= 60, qPrintable(QString::number(r->blockCount())));
+    uint32_t spans = 0;
+    for (const auto &b : r->blocks()) {
+        QVERIFY(b.lastMs - b.firstMs < 1000);  // one block covers at most a second
+        spans += b.spans;
+    }
+    QCOMPARE(spans, uint32_t(1200));
+    const std::vector<uint64_t> ids = replayedSpanIds(*r);
+    QCOMPARE(ids.size(), size_t(1200));
+    for (size_t i = 0; i < ids.size(); ++i)
+        QCOMPARE(ids[i], fullSpan(i).spanId);  // in time order
+}
+
+void TestRecording::smallRawSizeCutsBlocks()
+{
+    RecordingOptions o = fastOptions();
+    o.maxBlockRawBytes = 4000;
+    std::string error;
+    auto w = RecordingWriter::create(spath("small.msrec"), nullptr, error, {}, o);
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 200, 1, 4);  // all within 200 ms: only the size cuts blocks
+    w->close();
+    auto r = RecordingReader::open(spath("small.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY2(r->blockCount() >= 20, qPrintable(QString::number(r->blockCount())));
+    for (const auto &b : r->blocks())
+        QVERIFY(b.rawLength <= 4000 + 64);  // the summary fields come on top of the events
+    QCOMPARE(replayedSpanIds(*r).size(), size_t(800));
+}
+
+void TestRecording::rangeReadsOnlyOverlappingBlocks()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("range.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 1000, 100, 1);  // 100 s
+    w->close();
+
+    auto r = RecordingReader::open(spath("range.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QCOMPARE(r->blocksDecompressed(), uint64_t(0));  // opening reads the index only
+    const int64_t from = kT0Ms + 50'050;
+    const int64_t to = kT0Ms + 52'450;
+    size_t overlapping = 0;
+    for (const auto &b : r->blocks())
+        overlapping += (b.lastMs >= from && b.firstMs <= to) ? 1 : 0;
+    QVERIFY(overlapping >= 3 && overlapping < r->blockCount() / 10);
+
+    const std::vector<uint64_t> ids = replayedSpanIds(*r, from, to);
+    QCOMPARE(r->blocksDecompressed(), uint64_t(overlapping));
+    // Events at 50.1 s .. 52.4 s, both ends inclusive.
+    QCOMPARE(ids.size(), size_t(24));
+    QCOMPARE(ids.front(), fullSpan(501).spanId);
+    QCOMPARE(ids.back(), fullSpan(524).spanId);
+    QCOMPARE(replayedSpanIds(*r, to + 1, to + 49).size(), size_t(0));
+}
+
+void TestRecording::truncatedInLastBlockReadsCompleteBlocks()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("full.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 50, 200);  // 10 s: about 10 blocks
+    w->close();
+    const QByteArray file = readAll(path("full.msrec"));
+    auto r = RecordingReader::open(spath("full.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    const auto blocks = r->blocks();
+    QVERIFY(blocks.size() >= 5);
+    const auto &last = blocks.back();
+    int64_t readUpTo = 0;
+    uint32_t spansBefore = 0;
+    for (size_t i = 0; i + 1 < blocks.size(); ++i) {
+        readUpTo = std::max(readUpTo, blocks[i].lastMs);
+        spansBefore += blocks[i].spans;
+    }
+
+    // Every cut inside the last events block: the blocks before it are read, and the
+    // message says how much was lost and up to when the recording reads.
+    for (uint64_t cut = last.offset + 1; cut < last.offset + last.frameLength; ++cut) {
+        writeBytes(path("cut.msrec"), file.left(qsizetype(cut)));
+        auto c = RecordingReader::open(spath("cut.msrec"), error);
+        QVERIFY2(c, error.c_str());
+        QCOMPARE(c->blockCount(), blocks.size() - 1);
+        const std::string expected = "recording ends early: the last " + grouped(cut - last.offset)
+            + " bytes are an incomplete block; read up to " + clockTime(readUpTo);
+        QVERIFY2(anyProblemContains(*c, expected),
+            qPrintable(problemList(*c) + QLatin1String(" / wanted: ") + QString::fromStdString(expected)));
+        if (cut % 37 == 0 || cut + 1 == last.offset + last.frameLength)
+            QCOMPARE(replayedSpanIds(*c).size(), size_t(spansBefore));
+    }
+    // Cut exactly between blocks: nothing is incomplete, but the index is missing.
+    writeBytes(path("cut.msrec"), file.left(qsizetype(last.offset)));
+    auto c = RecordingReader::open(spath("cut.msrec"), error);
+    QVERIFY2(c, error.c_str());
+    QCOMPARE(c->blockCount(), blocks.size() - 1);
+    QVERIFY2(anyProblemContains(*c, "recording was not closed"), qPrintable(problemList(*c)));
+
+    // Cut inside the index: every events block is still read.
+    const uint64_t indexOffset = indexOffsetOf(file);
+    writeBytes(path("cut.msrec"), file.left(qsizetype(indexOffset + 5)));
+    c = RecordingReader::open(spath("cut.msrec"), error);
+    QVERIFY2(c, error.c_str());
+    QCOMPARE(c->blockCount(), blocks.size());
+    QVERIFY(anyProblemContains(*c, "the last 5 bytes are an incomplete block"));
+
+    // Header only: opens, with nothing to read.
+    writeBytes(path("cut.msrec"), file.left(qsizetype(blocks.front().offset + 3)));
+    c = RecordingReader::open(spath("cut.msrec"), error);
+    QVERIFY2(c, error.c_str());
+    QCOMPARE(c->blockCount(), size_t(0));
+    QVERIFY2(anyProblemContains(*c, "there is no complete block to read"), qPrintable(problemList(*c)));
+}
+
+void TestRecording::missingTrailerFallsBackToScan()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("closed.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 100, 100);
+    w->close();
+    const QByteArray file = readAll(path("closed.msrec"));
+    auto closed = RecordingReader::open(spath("closed.msrec"), error);
+    QVERIFY2(closed, error.c_str());
+
+    writeBytes(path("noindex.msrec"), file.left(qsizetype(indexOffsetOf(file))));
+    auto r = RecordingReader::open(spath("noindex.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(!r->openedFromIndex());
+    QCOMPARE(r->blockCount(), closed->blockCount());
+    for (size_t i = 0; i < r->blockCount(); ++i) {
+        const auto &a = r->blocks()[i];
+        const auto &b = closed->blocks()[i];
+        QCOMPARE(a.offset, b.offset);
+        QCOMPARE(a.firstMs, b.firstMs);
+        QCOMPARE(a.lastMs, b.lastMs);
+        QCOMPARE(a.spans, b.spans);
+        QCOMPARE(a.events, b.events);
+    }
+    QCOMPARE(r->startMs(), closed->startMs());
+    QCOMPARE(r->endMs(), closed->endMs());
+    QVERIFY2(anyProblemContains(*r, "recording was not closed (it has no index)"), qPrintable(problemList(*r)));
+    QCOMPARE(replayedSpanIds(*r), replayedSpanIds(*closed));
+
+    // A damaged trailer is no trailer: scanned, and said so.
+    QByteArray bad = file;
+    bad[bad.size() - 10] = char(bad[bad.size() - 10] ^ 0x5a);
+    writeBytes(path("badtrailer.msrec"), bad);
+    r = RecordingReader::open(spath("badtrailer.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(!r->openedFromIndex());
+    QCOMPARE(r->blockCount(), closed->blockCount());
+    QVERIFY2(anyProblemContains(*r, "index is damaged"), qPrintable(problemList(*r)));
+}
+
+void TestRecording::liveFileReadableWhileWriting()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("live.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 30, 100);
+    QTRY_VERIFY(w->blocksWritten() >= 3 && w->pendingBytes() == 0);
+    QTest::qWait(60);  // the last open block is written once it is older than the flush interval
+    auto r = RecordingReader::open(spath("live.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(r->blockCount() >= 3);
+    QCOMPARE(r->blockCount(), size_t(w->blocksWritten()));
+    QVERIFY(anyProblemContains(*r, "not closed"));
+    QCOMPARE(replayedSpanIds(*r).size(), size_t(60));
+    w->close();
+}
+
+void TestRecording::futureVersionRefused()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("v1.msrec"), nullptr, error);
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 3, 10);
+    w->close();
+    QByteArray file = readAll(path("v1.msrec"));
+    QCOMPARE(file.left(6), QByteArray("MSREC\0", 6));
+    QCOMPARE(int(file[6]), 1);
+    file[6] = 2;
+    writeBytes(path("v2.msrec"), file);
+    auto r = RecordingReader::open(spath("v2.msrec"), error);
+    QVERIFY(!r);
+    QCOMPARE(error, std::string("recording format 2 is newer than this meshscope reads (1): update meshscope"));
+}
+
+void TestRecording::corruptBlockSkipped()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("ok.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 100, 100);
+    w->close();
+    auto good = RecordingReader::open(spath("ok.msrec"), error);
+    QVERIFY2(good, error.c_str());
+    const size_t mid = good->blockCount() / 2;
+    const auto victim = good->blocks()[mid];
+
+    QByteArray file = readAll(path("ok.msrec"));
+    const qsizetype at = qsizetype(victim.offset + victim.frameLength - 3);
+    file[at] = char(file[at] ^ 0xff);
+    writeBytes(path("bad.msrec"), file);
+    auto r = RecordingReader::open(spath("bad.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(r->problems().empty());  // the index does not look inside blocks
+    const std::vector<uint64_t> ids = replayedSpanIds(*r);
+    QCOMPARE(ids.size(), size_t(200 - victim.spans));
+    const std::string expected
+        = "block at offset " + grouped(victim.offset) + " is corrupt (checksum mismatch): skipped";
+    QCOMPARE(r->problems(), std::vector<std::string> {expected});
+    // The blocks on both sides were read in full.
+    QCOMPARE(ids.front(), fullSpan(0).spanId);
+    QCOMPARE(ids.back(), fullSpan(199).spanId);
+    // A second replay does not repeat the message.
+    replayedSpanIds(*r);
+    QCOMPARE(r->problems().size(), size_t(1));
+}
+
+void TestRecording::corruptBlockFoundByScan()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("ok2.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 100, 100);
+    w->close();
+    QByteArray file = readAll(path("ok2.msrec"));
+    auto good = RecordingReader::open(spath("ok2.msrec"), error);
+    QVERIFY2(good, error.c_str());
+    const auto victim = good->blocks()[good->blockCount() / 2];
+    file.truncate(qsizetype(indexOffsetOf(file)));
+    const qsizetype at = qsizetype(victim.offset + msrecformat::kFrameSize + 2);
+    file[at] = char(file[at] ^ 0x01);
+    writeBytes(path("bad2.msrec"), file);
+
+    auto r = RecordingReader::open(spath("bad2.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QCOMPARE(r->blockCount(), good->blockCount() - 1);
+    QVERIFY2(anyProblemContains(*r, "block at offset " + grouped(victim.offset) + " is corrupt (checksum mismatch)"),
+        qPrintable(problemList(*r)));
+    QCOMPARE(replayedSpanIds(*r).size(), size_t(200 - victim.spans));
+}
+
+void TestRecording::damagedFrameResynchronises()
+{
+    std::string error;
+    auto w = RecordingWriter::create(spath("ok3.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 100, 100);
+    w->close();
+    QByteArray file = readAll(path("ok3.msrec"));
+    auto good = RecordingReader::open(spath("ok3.msrec"), error);
+    QVERIFY2(good, error.c_str());
+    const auto victim = good->blocks()[good->blockCount() / 2];
+    file.truncate(qsizetype(indexOffsetOf(file)));
+
+    // A wrong magic: the scan looks for the next intact frame.
+    QByteArray badMagic = file;
+    badMagic[qsizetype(victim.offset)] = 'X';
+    writeBytes(path("bad3.msrec"), badMagic);
+    auto r = RecordingReader::open(spath("bad3.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QCOMPARE(r->blockCount(), good->blockCount() - 1);
+    QVERIFY2(anyProblemContains(*r,
+                 "unreadable data at offset " + grouped(victim.offset) + " (" + grouped(victim.frameLength)
+                     + " bytes): skipped"),
+        qPrintable(problemList(*r)));
+
+    // A length running past the end is corruption, not truncation, when intact blocks follow.
+    QByteArray badLength = file;
+    badLength[qsizetype(victim.offset + 6)] = char(0x3f);  // ~4 MB: past the end of this file
+    writeBytes(path("bad4.msrec"), badLength);
+    r = RecordingReader::open(spath("bad4.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QCOMPARE(r->blockCount(), good->blockCount() - 1);
+    QVERIFY2(anyProblemContains(*r, "block at offset " + grouped(victim.offset) + " is corrupt"),
+        qPrintable(problemList(*r)));
+    QVERIFY(!anyProblemContains(*r, "ends early"));
+    QCOMPARE(replayedSpanIds(*r).size(), size_t(200 - victim.spans));
+}
+
+void TestRecording::notARecording_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("text") << QByteArray("hello, world\n") << QStringLiteral("is not a meshscope recording");
+    QTest::newRow("png") << QByteArray("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)
+                         << QStringLiteral("is not a meshscope recording");
+    QTest::newRow("short") << QByteArray("MSR") << QStringLiteral("is not a meshscope recording");
+    QTest::newRow("magic only") << QByteArray("MSREC\0", 6) << QStringLiteral("ends inside its header");
+    QTest::newRow("header cut") << QByteArray("MSREC\0\1\0\0\0\0\0\0\0\0\0\0\0\xff\0\0\0zz", 24)
+                                << QStringLiteral("ends inside its header");
+    QTest::newRow("version 0") << QByteArray("MSREC\0\0\0\0\0", 10) << QStringLiteral("format version 0");
+}
+
+void TestRecording::notARecording()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, message);
+    writeBytes(path("other.bin"), bytes);
+    std::string error;
+    auto r = RecordingReader::open(spath("other.bin"), error);
+    QVERIFY(!r);
+    QVERIFY2(QString::fromStdString(error).contains(message), error.c_str());
+
+    error.clear();
+    QVERIFY(!RecordingReader::open(spath("missing.msrec"), error));
+    QVERIFY2(error.find("cannot open recording") != std::string::npos, error.c_str());
+    error.clear();
+    QVERIFY(!RecordingReader::open(m_dir.path().toStdString(), error));
+    QVERIFY2(error.find("not a file") != std::string::npos, error.c_str());
+}
+
+void TestRecording::zeroLengthFile()
+{
+    writeBytes(path("empty.msrec"), {});
+    std::string error;
+    QVERIFY(!RecordingReader::open(spath("empty.msrec"), error));
+    QVERIFY2(error.find("is empty (0 bytes): not a meshscope recording") != std::string::npos, error.c_str());
+
+    // A recording closed with nothing in it is a valid, empty recording.
+    auto w = RecordingWriter::create(spath("none.msrec"), nullptr, error);
+    QVERIFY2(w, error.c_str());
+    w->close();
+    auto r = RecordingReader::open(spath("none.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QCOMPARE(r->blockCount(), size_t(0));
+    QVERIFY(r->problems().empty());
+    QCOMPARE(r->startMs(), r->createdMs());
+    QCOMPARE(replayedSpanIds(*r).size(), size_t(0));
+}
+
+void TestRecording::writeAfterClose()
+{
+    CaptureSink inner;
+    std::string error;
+    auto w = RecordingWriter::create(spath("after.msrec"), &inner, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 5, 10);
+    w->close();
+    QVERIFY(w->isClosed());
+    const qint64 size = QFileInfo(path("after.msrec")).size();
+    QCOMPARE(uint64_t(size), w->bytesWritten());
+
+    writeSpanEvents(*w, 5, 10);
+    w->ingestRequests({fullRequest(0)}, kT0Ms, "als");
+    w->setPulledEdges("prometheus", {fullEdge(true)}, kT0Ms);
+    w->recordSourceState("prometheus", "up", kT0Ms);
+    w->recordRouteApply(1, "caddy", "x", kT0Ms);
+    w->close();  // twice is fine
+    QCOMPARE(inner.calls.size(), size_t(12));  // still forwarded
+    QCOMPARE(QFileInfo(path("after.msrec")).size(), size);
+    QVERIFY(w->lastError().empty());
+
+    auto r = RecordingReader::open(spath("after.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(r->problems().empty());
+    QCOMPARE(replayedSpanIds(*r).size(), size_t(10));
+}
+
+void TestRecording::concurrentIngestFromFourThreads()
+{
+    CaptureSink inner;
+    std::string error;
+    RecordingOptions o = fastOptions();
+    o.maxBlockRawBytes = 64 * 1024;  // many blocks while the threads run
+    auto w = RecordingWriter::create(spath("threads.msrec"), &inner, error, {}, o);
+    QVERIFY2(w, error.c_str());
+    constexpr int kThreads = 4;
+    constexpr int kCalls = 1500;
+    constexpr int kPerCall = 4;
+    std::atomic<int64_t> clock {kT0Ms};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kCalls; ++i) {
+                std::vector<Span> spans;
+                for (int k = 0; k < kPerCall; ++k) {
+                    Span s = fullSpan(uint64_t(k));
+                    s.spanId = (uint64_t(t) << 32) | uint64_t(i * kPerCall + k);
+                    spans.push_back(std::move(s));
+                }
+                w->ingestSpans(std::move(spans), clock.fetch_add(1), "otlp");
+                if (i % 100 == 0)
+                    w->recordSourceState("src-" + std::to_string(t), "up", clock.load());
+            }
+        });
+    }
+    for (auto &th : threads)
+        th.join();
+    w->close();
+    QVERIFY2(w->lastError().empty(), w->lastError().c_str());
+    QCOMPARE(w->eventsDropped(), uint64_t(0));
+    QCOMPARE(inner.spanCount(), size_t(kThreads * kCalls * kPerCall));
+
+    auto r = RecordingReader::open(spath("threads.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(r->blockCount() > 4);
+    CaptureSink out;
+    QVERIFY2(r->replay(out, INT64_MIN, INT64_MAX, out.callbacks(), error), error.c_str());
+    std::set<uint64_t> ids;
+    int64_t previous = INT64_MIN;
+    size_t states = 0;
+    for (const Call &c : out.calls) {
+        QVERIFY(c.ms >= previous);  // replayed in time order across blocks
+        previous = c.ms;
+        states += c.kind == Call::State ? 1 : 0;
+        for (const Span &s : c.spans)
+            ids.insert(s.spanId);
+    }
+    QCOMPARE(ids.size(), size_t(kThreads * kCalls * kPerCall));
+    QCOMPARE(states, size_t(kThreads * kCalls / 100));
+}
+
+void TestRecording::diskFullIsReported()
+{
+    CaptureSink inner;
+    std::string error;
+    auto w = RecordingWriter::create(spath("full-disk.msrec"), &inner, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    // A file size limit stands in for a full disk: write() fails with EFBIG once the
+    // file reaches it (SIGXFSZ ignored, as it would kill the process).
+    rlimit old {};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &old), 0);
+    auto *oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit limited = old;
+    limited.rlim_cur = rlim_t(w->bytesWritten() + 2000);
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &limited), 0);
+    writeSpanEvents(*w, 200, 100, 4);
+    QTRY_VERIFY(!w->lastError().empty());
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &old), 0);
+    std::signal(SIGXFSZ, oldHandler);
+
+    QVERIFY2(w->lastError().find("recording stopped") != std::string::npos, w->lastError().c_str());
+    writeSpanEvents(*w, 10, 100);  // ingest goes on regardless
+    QCOMPARE(inner.spanCount(), size_t(200 * 4 + 10 * 2));
+    w->close();
+
+    // What did reach the disk reads as a recording cut short.
+    auto r = RecordingReader::open(spath("full-disk.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(!r->openedFromIndex());
+    QVERIFY(!r->problems().empty());
+}
+
+QTEST_GUILESS_MAIN(TestRecording)
+
+#include "tst_recording.moc"
