@@ -3,6 +3,8 @@
 #include "commandline.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
+#include "livesession.h"
+#include "session/recordingreader.h"
 #include "sourceoptions.h"
 #include "telemetry/als/alsreceiver.h"
 #include "telemetry/envoyadmin/envoyadminsource.h"
@@ -21,6 +23,7 @@
 
 #include <QUrl>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -45,6 +48,8 @@ struct GraphOptions {
     bool durationGiven = false;
     bool help = false;
     bool version = false;
+    QString from;  // --from: a recording instead of live sources
+    std::optional<double> atSeconds;  // --at with --from: the moment in the recording
 };
 
 // The command's option table: parsing and --help both come from it.
@@ -54,18 +59,24 @@ std::unique_ptr<CommandLine> graphCommandLine()
         QStringLiteral("usage: meshscope-cli graph [--otlp-listen ADDR] [--als-listen ADDR] [--duration SECONDS]\n"
                        "                           [--format json|dot] [--window DURATION] [options]\n"
                        "       meshscope-cli graph --prometheus URL [--at TIME] [--mesh istio|linkerd|auto] [options]\n"
-                       "       meshscope-cli graph --envoy-admin URL [--duration SECONDS] [options]"),
+                       "       meshscope-cli graph --envoy-admin URL [--duration SECONDS] [options]\n"
+                       "       meshscope-cli graph --from FILE [--at TIME] [--window DURATION] [--format json|dot]"),
         QStringLiteral(
             "Listens to the sources for a while, then prints the graph seen in that time as JSON or DOT.\n"
             "With --prometheus and no live option, the graph is answered from one query.\n"
             "--envoy-admin polls Envoy's admin (/clusters, /stats, /server_info). Rates come from two samples\n"
             "taken --duration seconds apart (2 s when --duration is not given); with --envoy-admin, --duration\n"
-            "alone starts no receivers. The proxy's node carries \"upstream_health\"."));
+            "alone starts no receivers. The proxy's node carries \"upstream_health\".\n"
+            "--from replays a recording (meshscope-cli record, File > Record): the graph as it was at --at (default:\n"
+            "the recording's end) over --window (default: the whole recording)."));
     commandLine->addGroup(QStringLiteral("Graph"),
         {
             {{QStringLiteral("duration")}, QStringLiteral("SECONDS"),
                 QStringLiteral("listen this long, then print the graph (default 10)"),
                 QStringLiteral("--duration needs a positive number of seconds")},
+            {{QStringLiteral("from")}, QStringLiteral("FILE"),
+                QStringLiteral("the graph from a recording instead of live sources"),
+                QStringLiteral("--from needs a recording file")},
             {{QStringLiteral("format")}, QStringLiteral("json|dot"), QStringLiteral("output format (default json)"),
                 QStringLiteral("--format must be json or dot")},
             {{QStringLiteral("window")}, QStringLiteral("DURATION"),
@@ -125,6 +136,19 @@ QString parse(const QStringList &args, GraphOptions &o)
     }
     for (const QString &g : cl.values(QStringLiteral("gateway")))
         o.aggregator.gatewayNames.push_back(g.toStdString());
+    if (given("from")) {
+        o.from = value("from");
+        for (const char *live : {"otlp-listen", "als-listen", "prometheus", "envoy-admin", "duration"}) {
+            if (given(live))
+                return QStringLiteral("--from reads a recording; --%1 is for live sources").arg(QLatin1String(live));
+        }
+        if (given("at")) {
+            o.atSeconds = parsePromTime(value("at"));
+            if (!o.atSeconds)
+                return QStringLiteral("--at needs unix seconds or an RFC 3339 time, at or after 1970");
+        }
+        return {};
+    }
     if (given("pairing-ttl-ms")) {
         const qlonglong n = value("pairing-ttl-ms").toLongLong(&ok);
         if (!ok || n < 0)
@@ -132,6 +156,43 @@ QString parse(const QStringList &args, GraphOptions &o)
         o.aggregator.pairingTtlMs = n;
     }
     return o.sources.read(cl, kSources);
+}
+
+// The graph as it was at --at over --window, from the events a recording holds.
+int graphFromRecording(GraphOptions &opts)
+{
+    std::string why;
+    const std::unique_ptr<RecordingReader> reader = RecordingReader::open(opts.from.toStdString(), why);
+    if (!reader) {
+        std::fprintf(stderr, "meshscope-cli graph: %s\n", why.c_str());
+        return 1;
+    }
+    const int64_t startMs = reader->startMs(), endMs = reader->endMs();
+    const int64_t atMs = opts.atSeconds ? int64_t(*opts.atSeconds * 1000) : endMs;
+    if (atMs < startMs || atMs > endMs + 1000) {
+        std::fprintf(stderr, "meshscope-cli graph: --at is outside the recording (%s to %s)\n",
+            qPrintable(QDateTime::fromMSecsSinceEpoch(startMs, Qt::UTC).toString(Qt::ISODateWithMs)),
+            qPrintable(QDateTime::fromMSecsSinceEpoch(endMs, Qt::UTC).toString(Qt::ISODateWithMs)));
+        return 2;
+    }
+    if (!opts.windowSeconds)
+        opts.aggregator.windowSeconds = int(std::clamp<int64_t>((atMs - startMs + 999) / 1000 + 1, 1, 24 * 3600));
+    GraphAggregator aggregator(opts.aggregator);
+    if (!reader->replay(aggregator, startMs, atMs, {}, why)) {
+        std::fprintf(stderr, "meshscope-cli graph: %s\n", why.c_str());
+        return 1;
+    }
+    for (const std::string &p : reader->problems())
+        std::fprintf(stderr, "meshscope-cli graph: %s: %s\n", qPrintable(opts.from), p.c_str());
+    aggregator.flushPending(atMs);
+    GraphSnapshotPtr snap = aggregator.snapshot(atMs);
+    const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    std::fflush(stdout);
+    std::fprintf(stderr, "meshscope-cli graph: %zu nodes, %zu edges at %s over %d s of %s\n", snap->nodes.size(),
+        snap->edges.size(), qPrintable(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(Qt::ISODateWithMs)),
+        opts.aggregator.windowSeconds, qPrintable(opts.from));
+    return 0;
 }
 
 }  // namespace
@@ -153,6 +214,8 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         std::printf("meshscope-cli %s\n", qPrintable(appVersion()));
         return 0;
     }
+    if (!opts.from.isEmpty())
+        return graphFromRecording(opts);
     PrometheusSourceConfig prometheus = opts.sources.prometheusConfig();
     if (opts.windowSeconds)
         prometheus.windowSeconds = *opts.windowSeconds;

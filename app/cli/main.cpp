@@ -3,6 +3,7 @@
 #include "commandline.h"
 #include "graphcommand.h"
 #include "routescommand.h"
+#include "tracescommand.h"
 #include "xdscommand.h"
 
 #include <QCoreApplication>
@@ -18,7 +19,8 @@ QString help(const meshscope::CommandLine &commandLine)
     using namespace meshscope::cli;
     const QString rule = QStringLiteral("\n") + QString(100, QLatin1Char('-')) + QStringLiteral("\n");
     const auto sections = meshscope::CommandLine::Sections::WithoutGeneral;  // listed once, at the top
-    return commandLine.helpText() + rule + graphCommandHelp(sections) + rule + routesCommandHelp(sections) + rule
+    return commandLine.helpText() + rule + graphCommandHelp(sections) + rule + tracesCommandHelp(sections) + rule
+        + traceCommandHelp(sections) + rule + recordCommandHelp(sections) + rule + routesCommandHelp(sections) + rule
         + xdsCommandHelp(sections);
 }
 
@@ -36,7 +38,10 @@ int main(int argc, char **argv)
     meshscope::CommandLine commandLine(QStringLiteral("meshscope-cli"),
         QStringLiteral("usage: meshscope-cli [--log CATEGORY] COMMAND [options]"),
         QStringLiteral("Commands:\n"
-                       "  graph     listen to the sources for a while, then print the graph as JSON or DOT\n"
+                       "  graph     listen to the sources for a while (or read a recording), then print the graph\n"
+                       "  traces    search the traces of a recording or of a live listen\n"
+                       "  trace     print one trace with its critical path\n"
+                       "  record    record what the sources deliver to a .msrec file\n"
                        "  routes    validate, export, diff, apply, pull, history, rollback: route files and Caddy\n"
                        "  xds       xds serve: serve a route file to xDS clients (gRPC proxyless, Envoy)\n"
                        "`meshscope-cli COMMAND --help` prints one command's options, `meshscope-cli --help` all "
@@ -62,11 +67,18 @@ int main(int argc, char **argv)
     const QStringList rest = commandLine.subcommandArguments();
     if (command == QLatin1String("graph"))
         return meshscope::cli::runGraphCommand(app, rest);
+    if (command == QLatin1String("traces"))
+        return meshscope::cli::runTracesCommand(app, rest);
+    if (command == QLatin1String("trace"))
+        return meshscope::cli::runTraceCommand(app, rest);
+    if (command == QLatin1String("record"))
+        return meshscope::cli::runRecordCommand(app, rest);
     if (command == QLatin1String("routes"))
         return meshscope::cli::runRoutesCommand(app, rest);
     if (command == QLatin1String("xds"))
         return meshscope::cli::runXdsCommand(app, rest);
-    std::fprintf(
-        stderr, "meshscope-cli: unknown command '%s' (graph, routes or xds; see --help)\n", qPrintable(command));
+    std::fprintf(stderr,
+        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, routes or xds; see --help)\n",
+        qPrintable(command));
     return 2;
 }

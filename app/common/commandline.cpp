@@ -152,8 +152,9 @@ bool CommandLine::parse(const QStringList &args)
         return false;
     }
     m_error = checkValues();
-    if (m_error.isEmpty() && !m_subcommands && !positionalArguments().isEmpty())
-        m_error = QStringLiteral("unexpected argument '%1' (see --help)").arg(positionalArguments().first());
+    if (m_error.isEmpty() && !m_subcommands && positionalArguments().size() > m_positionalAllowed)
+        m_error = QStringLiteral("unexpected argument '%1' (see --help)")
+                      .arg(positionalArguments().at(m_positionalAllowed));
     if (m_error.isEmpty() && isSet(QStringLiteral("log"))) {
         QString why;
         if (!enableLogCategories(values(QStringLiteral("log")).join(QLatin1Char(',')), &why))

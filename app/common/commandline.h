@@ -43,6 +43,10 @@ public:
     // subcommand, and everything after it is left to that subcommand's own CommandLine.
     void setSubcommandMode();
 
+    // Up to `count` arguments that are not options are the command's own (a trace id);
+    // more are refused as unexpected.
+    void allowPositional(qsizetype count) { m_positionalAllowed = count; }
+
     // args without the program name. False with error() a one-line reason: an unknown
     // option, a missing or empty value, an argument no option takes, an unknown --log
     // category. --log takes effect here (meshscope::enableLogCategories), so that what
@@ -90,6 +94,7 @@ private:
     QList<Group> m_groups;
     Group m_general;
     bool m_subcommands = false;
+    qsizetype m_positionalAllowed = 0;
     std::unique_ptr<QCommandLineParser> m_parser;
     QString m_error;
 };
