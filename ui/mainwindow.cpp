@@ -17,6 +17,10 @@
 #include "routing/routesplit.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
+#include "traces/tracejson.h"
+#include "traces/tracestore.h"
+#include "traces/tracetree.h"
+#include "traces/traceview.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -34,6 +38,7 @@
 #include <QFontDatabase>
 #include <QHeaderView>
 #include <QImageWriter>
+#include <QInputDialog>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
@@ -596,8 +601,13 @@ void MainWindow::buildDocks()
         if (!m_published || m_view == GraphViewOptions())
             return members;
         if (isEdge) {
+            // Compared end by end, the source first: most edges fail there, and no edge
+            // id is built for them (this runs on every refresh, over every edge).
+            EdgeEnds ends;
+            if (!parseEdgeId(id, &ends))
+                return members;
             for (const EdgeSnapshot &e : m_published->edges) {
-                if (edgeId(viewNodeId(e.source, m_view), viewNodeId(e.target, m_view)) == id)
+                if (viewNodeId(e.source, m_view) == ends.source && viewNodeId(e.target, m_view) == ends.target)
                     members.push_back(e.id);
             }
         } else {
@@ -747,9 +757,10 @@ void MainWindow::raiseRouteEditor()
 
 void MainWindow::applyDefaultDockSizes()
 {
-    // A third of the width on the right (Inspect over Routes), a quarter of the
-    // height for live requests: at 1280x800 the canvas keeps about 840x450.
-    const int right = std::clamp(width() * 34 / 100, 400, 660);
+    // Under a third of the width on the right (Inspect over Routes), a quarter of the
+    // height for live requests: at 1280x800 the canvas keeps about 880x450, and the
+    // empty Inspect panel does not take more room than the charts it will hold need.
+    const int right = std::clamp(width() * 30 / 100, 380, 620);
     resizeDocks({m_inspectDock}, {right}, Qt::Horizontal);
     resizeDocks({m_requestsDock}, {std::clamp(height() * 27 / 100, 170, 280)}, Qt::Vertical);
     if (m_routesDock && dockWidgetArea(m_routesDock) == dockWidgetArea(m_inspectDock)
@@ -766,6 +777,89 @@ void MainWindow::showEvent(QShowEvent *event)
     if (!m_shownOnce && m_defaultDockSizes)
         applyDefaultDockSizes();
     m_shownOnce = true;
+}
+
+void MainWindow::setTraceStore(TraceStore *store)
+{
+    if (m_traceStore || !store)
+        return;
+    m_traceStore = store;
+    connect(m_requests, &RequestsPanel::traceRequested, this, [this](const QString &id) { openTrace(id); });
+    auto *menu = new QMenu(tr("&Traces"), this);
+    menu->setObjectName(QStringLiteral("tracesMenu"));
+    QAction *byId = menu->addAction(tr("Open trace by &ID…"), this, [this] { openTraceById(); });
+    byId->setObjectName(QStringLiteral("openTraceByIdAction"));
+    byId->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    if (QMenu *help = menuBar()->findChild<QMenu *>(QStringLiteral("helpMenu")))
+        menuBar()->insertMenu(help->menuAction(), menu);
+    else
+        menuBar()->addMenu(menu);
+}
+
+void MainWindow::openTraceById()
+{
+    if (!m_traceStore)
+        return;
+    bool ok = false;
+    const QString text = QInputDialog::getText(this, tr("Open trace"),
+        tr("Trace ID (32 hex digits, as Jaeger, Tempo and the requests table show it):"), QLineEdit::Normal,
+        QApplication::clipboard()->text().trimmed().left(64), &ok);
+    if (ok && !text.trimmed().isEmpty())
+        openTrace(text.trimmed());
+}
+
+TraceView *MainWindow::openTrace(const QString &idText)
+{
+    if (!m_traceStore)
+        return nullptr;
+    const std::optional<TraceId> id = parseTraceIdHex(idText.trimmed().toStdString());
+    if (!id) {
+        m_notice->showNotice(
+            tr("'%1' is not a trace ID: 32 hex digits, as in 4bf92f3577b34da6a3ce929d0e0e4736").arg(idText.left(80)));
+        return nullptr;
+    }
+    const QString hex = QString::fromStdString(traceIdHex(*id));
+    // One window per trace: asking again brings it forward.
+    for (TraceView *open : findChildren<TraceView *>()) {
+        if (open->property("traceId").toString() == hex) {
+            open->window()->show();
+            open->window()->raise();
+            open->window()->activateWindow();
+            return open;
+        }
+    }
+    std::optional<std::vector<Span>> spans = m_traceStore->trace(*id);
+    if (!spans || spans->empty()) {
+        const TraceStoreCounters c = m_traceStore->counters();
+        m_notice->showNotice(tr("No spans of trace %1 are kept: they arrived before meshscope started, have not "
+                                "arrived yet, or were evicted to stay in the memory budget (%2 traces evicted so "
+                                "far).")
+                                 .arg(hex)
+                                 .arg(c.evictedTraces));
+        return nullptr;
+    }
+    TraceTree tree = buildTraceTree(std::move(*spans));
+    tree.truncated = m_traceStore->isTruncated(*id);
+    const Span *root = tree.roots.empty() ? nullptr : &tree.spans[tree.roots.front()];
+    auto *window = new QWidget(this, Qt::Window);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->setObjectName(QStringLiteral("traceWindow"));
+    window->setWindowTitle(root
+            ? tr("Trace %1 · %2: %3 — meshscope")
+                  .arg(hex.left(12), QString::fromStdString(root->service), QString::fromStdString(root->name))
+            : tr("Trace %1 — meshscope").arg(hex.left(12)));
+    auto *layout = new QVBoxLayout(window);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto *view = new TraceView(window);
+    view->setProperty("traceId", hex);
+    view->setTrace(std::move(tree));
+    layout->addWidget(view);
+    // Most of the main window, offset so both stay in reach.
+    const QRect area = geometry();
+    window->resize(std::max(900, area.width() * 9 / 10), std::max(560, area.height() * 85 / 100));
+    window->move(area.topLeft() + QPoint(area.width() / 20, area.height() / 20));
+    window->show();
+    return view;
 }
 
 void MainWindow::setSourceManager(SourceManager *manager)

@@ -48,6 +48,8 @@ class RequestsPanel;
 class RouteEditor;
 class ConnectionsDialog;
 class SourceManager;
+class TraceStore;
+class TraceView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -87,6 +89,14 @@ public:
     void setSourceManager(SourceManager *manager);
     // Shows (creating on first use) the connections dialog, non-modal.
     ConnectionsDialog *openConnections();
+    // The spans sources deliver are kept here: a request row's trace opens from it
+    // (double-click, "Show trace"), and Traces > Open trace by ID (Ctrl+T).
+    void setTraceStore(TraceStore *store);
+    // Opens the trace in its own window (one per trace; opening it again raises it).
+    // Null, with the reason in the notice bar, when the store does not hold it.
+    TraceView *openTrace(const QString &idText);
+    // Asks for a trace id (Ctrl+T), then openTrace.
+    void openTraceById();
     // Settings are not read or written when off (screenshots, tests).
     void setPersistenceEnabled(bool on);
 
@@ -235,6 +245,7 @@ private:
     bool m_demoMode = false;
     InspectPanel *m_inspect;
     RequestsPanel *m_requests;
+    TraceStore *m_traceStore = nullptr;
     QDockWidget *m_inspectDock = nullptr;
     QDockWidget *m_requestsDock = nullptr;
     RouteEditor *m_routeEditor = nullptr;

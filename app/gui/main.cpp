@@ -16,6 +16,8 @@
 #include "routing/routingcontroller.h"
 #include "sources/secretstore.h"
 #include "sources/sourcemanager.h"
+#include "traces/tracestore.h"
+#include "traces/tracestoresink.h"
 
 #include <QApplication>
 #include <QTimer>
@@ -84,8 +86,14 @@ int main(int argc, char **argv)
     // manager: receivers bind here, before the event loop; pulled sources poll on their
     // own threads. Their states show in the status bar and in Sources > Connections.
     SecretStore secrets;
+    // Every span is kept for the trace view: sources deliver to the store, which hands
+    // each batch on to the aggregator.
+    TraceStore traces;
+    TraceStoreSink ingest(traces, aggregator);
     SourceManager sources(aggregator);
+    sources.setIngestSink(&ingest);
     window.setSourceManager(&sources);
+    window.setTraceStore(&traces);
     if (!screenshot) {
         sources.setPersistence(opts.workspace, &secrets);
         sources.loadSaved();

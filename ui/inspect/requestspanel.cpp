@@ -161,6 +161,13 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
         if (current.isValid())
             QApplication::clipboard()->setText(current.siblingAtColumn(RequestsTableModel::TraceId).data().toString());
     });
+    m_showTrace = new QAction(tr("Show trace"), this);
+    m_showTrace->setObjectName(QStringLiteral("showTraceAction"));
+    m_showTrace->setToolTip(tr("The request's trace as a waterfall, with its critical path"));
+    connect(m_showTrace, &QAction::triggered, this, [this] {
+        if (const QString id = currentTraceId(); !id.isEmpty())
+            Q_EMIT traceRequested(id);
+    });
     m_openTrace = new QAction(tr("Open trace in Jaeger/Tempo"), this);
     m_openTrace->setObjectName(QStringLiteral("openTraceAction"));
     connect(m_openTrace, &QAction::triggered, this, [this] {
@@ -226,6 +233,12 @@ RequestsPanel::RequestsPanel(GraphAggregator *aggregator, QWidget *parent)
     h->setSectionResizeMode(RequestsTableModel::Path, QHeaderView::Stretch);
     new RequestColumnFitter(m_view, std::move(natural), std::move(floor));
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
+    // Double-click or Enter on a row opens its trace (rows without one do nothing).
+    connect(m_view, &QAbstractItemView::activated, this, [this](const QModelIndex &index) {
+        m_view->setCurrentIndex(index);
+        updateActions();
+        m_showTrace->trigger();
+    });
     connect(m_view, &QWidget::customContextMenuRequested, this, &RequestsPanel::showContextMenu);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this, &RequestsPanel::updateActions);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &RequestsPanel::updateActions);
@@ -372,6 +385,7 @@ void RequestsPanel::updateActions()
     m_copyCurl->setEnabled(m_model->isHttp(row));
     m_copyTraceId->setEnabled(
         current.isValid() && !current.siblingAtColumn(RequestsTableModel::TraceId).data().toString().isEmpty());
+    m_showTrace->setEnabled(m_copyTraceId->isEnabled());
     const bool linkSet = !m_links.trace.trimmed().isEmpty();
     m_openTrace->setEnabled(currentRowTraceUrl().isValid());
     m_openTrace->setToolTip(linkSet
@@ -387,6 +401,8 @@ void RequestsPanel::showContextMenu(const QPoint &pos)
         m_view->setCurrentIndex(at);
     updateActions();
     QMenu menu(this);
+    menu.addAction(m_showTrace);
+    menu.setDefaultAction(m_showTrace);
     menu.addAction(m_copyCurl);
     menu.addAction(m_copyTraceId);
     menu.addAction(m_openTrace);

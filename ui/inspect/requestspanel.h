@@ -68,7 +68,14 @@ public:
     // The current row's trace link; invalid without a trace ID or a valid template.
     QUrl currentRowTraceUrl() const;
     QAction *openTraceAction() const { return m_openTrace; }
+    // "Show trace" (double-click or Enter on a row with a trace ID): asks for the
+    // trace view through traceRequested.
+    QAction *showTraceAction() const { return m_showTrace; }
 
+Q_SIGNALS:
+    void traceRequested(const QString &traceIdHex);
+
+public:
     RequestsTableModel *model() const { return m_model; }
     QSortFilterProxyModel *proxy() const { return m_proxy; }
     QTableView *view() const { return m_view; }
@@ -105,6 +112,7 @@ private:
     QAction *m_copyTraceId;
     QAction *m_exportCsv;
     QAction *m_openTrace = nullptr;
+    QAction *m_showTrace = nullptr;
     QString currentTraceId() const;
     LinkTemplates m_links;
     UrlOpener m_openUrl;

@@ -78,15 +78,14 @@ EnvoyAdminSourceConfig envoyAdminConfig(const SourceSpec &spec)
     return c;
 }
 
-// Binds a receiver of spec's kind on `aggregator`; on success returns the bound address.
+// Binds a receiver of spec's kind delivering into `sink`; on success returns the bound address.
 template <typename Receiver, typename Config>
-std::unique_ptr<Receiver> startReceiver(
-    GraphAggregator &aggregator, const SourceSpec &spec, QString *bound, QString *error)
+std::unique_ptr<Receiver> startReceiver(TelemetrySink &sink, const SourceSpec &spec, QString *bound, QString *error)
 {
     Config config;
     config.listenAddress = spec.address.toStdString();
     config.tls = spec.tlsServer;
-    auto receiver = std::make_unique<Receiver>(aggregator, config);
+    auto receiver = std::make_unique<Receiver>(sink, config);
     std::string e;
     if (!receiver->start(&e)) {
         *error = QString::fromStdString(e);
@@ -128,6 +127,8 @@ SourceManager::SourceManager(GraphAggregator &aggregator, QObject *parent)
 }
 
 SourceManager::~SourceManager() { stopAll(); }
+
+TelemetrySink &SourceManager::ingest() const { return m_ingest ? *m_ingest : m_aggregator; }
 
 void SourceManager::setPersistence(const QString &workspace, SecretStore *secrets)
 {
@@ -340,7 +341,7 @@ void SourceManager::startPulled(Entry &e, std::unique_ptr<Source> &slot, Config 
 {
     const QString id = e.spec.id;
     config.origin = e.origin = originFor(e);
-    slot = std::make_unique<Source>(m_aggregator, config);
+    slot = std::make_unique<Source>(ingest(), config);
     Source *source = slot.get();
     // The retry time is the source's own (when its timer fires), not the message's
     // "retrying in 4 s", which is stale a second later.
@@ -378,10 +379,10 @@ void SourceManager::start(Entry &e)
     QString bound, error;
     switch (spec.kind) {
     case SourceSpec::Kind::OtlpReceiver:
-        e.otlp = startReceiver<OtlpReceiver, OtlpReceiverConfig>(m_aggregator, spec, &bound, &error);
+        e.otlp = startReceiver<OtlpReceiver, OtlpReceiverConfig>(ingest(), spec, &bound, &error);
         break;
     case SourceSpec::Kind::AlsReceiver:
-        e.als = startReceiver<AlsReceiver, AlsReceiverConfig>(m_aggregator, spec, &bound, &error);
+        e.als = startReceiver<AlsReceiver, AlsReceiverConfig>(ingest(), spec, &bound, &error);
         break;
     case SourceSpec::Kind::Prometheus: startPulled(e, e.prometheus, prometheusConfig(spec)); return;
     case SourceSpec::Kind::EnvoyAdmin:

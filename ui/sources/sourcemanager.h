@@ -23,6 +23,7 @@
 namespace meshscope {
 
 class GraphAggregator;
+class TelemetrySink;
 class PrometheusSource;
 class SecretStore;
 
@@ -57,6 +58,10 @@ public:
 
     explicit SourceManager(GraphAggregator &aggregator, QObject *parent = nullptr);
     ~SourceManager() override;
+
+    // Where sources deliver what they decode: the aggregator unless set (the dashboard
+    // puts the trace store in front of it). Set before any source starts.
+    void setIngestSink(TelemetrySink *sink) { m_ingest = sink; }
 
     // Where saved sources live: workspace settings, and the keychain for secrets
     // (null: secrets only for this session). Without this call nothing is saved.
@@ -129,6 +134,8 @@ private:
     Entry *find(const QString &id) const;
 
     GraphAggregator &m_aggregator;
+    TelemetrySink *m_ingest = nullptr;
+    TelemetrySink &ingest() const;
     std::vector<std::unique_ptr<Entry>> m_entries;  // in the order added
     QHash<QString, Entry *> m_index;
     QString m_workspace;
