@@ -3,6 +3,8 @@
 // prints is checked edge by edge. Also the CLI's documented failure contract:
 // a bad option or an address that cannot be bound exits non-zero with one line.
 
+#include "common/cliprocess.h"
+
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,27 +26,6 @@ namespace {
 QString cliPath() { return QString::fromUtf8(MESHSCOPE_CLI_PATH); }
 
 QString demoPath() { return QString::fromUtf8(MESHSCOPE_DEMO_PATH); }
-
-// Waits for the CLI's "listening" line on stderr and returns the port it bound,
-// or 0 if the process exited or said nothing in time. Everything read is kept in
-// *stderrSoFar for failure messages.
-int waitForListeningPort(QProcess &p, QByteArray *stderrSoFar, int timeoutMs = 20000)
-{
-    static const QRegularExpression re(QStringLiteral("meshscope-cli: listening for OTLP on 127\\.0\\.0\\.1:(\\d+)"));
-    QElapsedTimer timer;
-    timer.start();
-    p.setReadChannel(QProcess::StandardError);
-    while (timer.elapsed() < timeoutMs) {
-        *stderrSoFar += p.readAllStandardError();
-        const auto m = re.match(QString::fromUtf8(*stderrSoFar));
-        if (m.hasMatch())
-            return m.captured(1).toInt();
-        if (p.state() == QProcess::NotRunning)
-            return 0;
-        p.waitForReadyRead(100);
-    }
-    return 0;
-}
 
 struct Graph {
     QJsonArray nodes;
@@ -160,7 +141,7 @@ void TestCliEndToEnd::addressInUseByAnotherCli()
         first.waitForFinished(5000);
     });
     QByteArray firstErr;
-    const int port = waitForListeningPort(first, &firstErr);
+    const int port = meshscope::test::waitForListeningPort(first, &firstErr);
     QVERIFY2(port > 0, firstErr.constData());
 
     QProcess second;
@@ -198,7 +179,7 @@ void TestCliEndToEnd::demoTrafficEndToEnd()
             QStringLiteral("--duration"), QStringLiteral("8"), QStringLiteral("--format"), QStringLiteral("json")});
     QVERIFY(cli.waitForStarted());
     QByteArray cliErr;
-    const int port = waitForListeningPort(cli, &cliErr);
+    const int port = meshscope::test::waitForListeningPort(cli, &cliErr);
     QVERIFY2(port > 0, cliErr.constData());
 
     QProcess demo;

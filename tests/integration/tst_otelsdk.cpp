@@ -7,6 +7,7 @@
 // critical path against an independent implementation of Jaeger UI's algorithm.
 // Skips without node/npm on a developer's machine; fails without them in CI.
 
+#include "common/cliprocess.h"
 #include "common/testenv.h"
 
 #include <QDir>
@@ -228,26 +229,6 @@ Run runCli(const QStringList &args)
     return r;
 }
 
-// Waits for the CLI's "listening for OTLP" line; the port it bound, or 0.
-int waitForListeningPort(QProcess &p, QByteArray *stderrSoFar, int timeoutMs = 20000)
-{
-    static const QRegularExpression re(
-        QStringLiteral("meshscope-cli(?: \\w+)?: listening for OTLP on 127\\.0\\.0\\.1:(\\d+)"));
-    QElapsedTimer timer;
-    timer.start();
-    p.setReadChannel(QProcess::StandardError);
-    while (timer.elapsed() < timeoutMs) {
-        *stderrSoFar += p.readAllStandardError();
-        const auto m = re.match(QString::fromUtf8(*stderrSoFar));
-        if (m.hasMatch())
-            return m.captured(1).toInt();
-        if (p.state() == QProcess::NotRunning)
-            return 0;
-        p.waitForReadyRead(100);
-    }
-    return 0;
-}
-
 QStringList sorted(QStringList l)
 {
     l.sort();
@@ -320,7 +301,7 @@ void TestOtelSdk::initTestCase()
         }
     });
     QByteArray recordErr;
-    const int port = waitForListeningPort(record, &recordErr);
+    const int port = meshscope::test::waitForListeningPort(record, &recordErr);
     QVERIFY2(port > 0, recordErr.constData());
 
     const QString truthFile = m_dir.filePath(QStringLiteral("truth.jsonl"));

@@ -173,12 +173,13 @@ void TestInspectCharts::customWindows()
 
 void TestInspectCharts::noPointsBeforeData()
 {
-    // Watching for ten minutes; the edge's traffic began 30 s ago.
+    // Watching for ten minutes; the edge's traffic began 45 s ago (so that a whole step
+    // of the 1 h window's 30 s has completed, wherever the clock falls).
     const int64_t now = GraphAggregator::wallNowMs();
     GraphAggregator agg({}, now - 600'000);
-    for (int64_t t = now - 600'000; t < now - 30'000; t += 1000)
+    for (int64_t t = now - 600'000; t < now - 45'000; t += 1000)
         agg.snapshot(t);
-    for (int64_t t = now - 30'000; t < now; t += 200) {
+    for (int64_t t = now - 45'000; t < now; t += 200) {
         agg.ingestRequests({request()}, t, "als");
         if (t % 1000 < 200)
             agg.snapshot(t);
@@ -192,7 +193,7 @@ void TestInspectCharts::noPointsBeforeData()
         const QList<QPointF> rps = panel.requestsChart()->points(0);
         QVERIFY2(!rps.isEmpty(), qPrintable(QString::number(window)));
         // Nothing before the step holding the first request; no zero drawn there.
-        QVERIFY2(rps.first().x() >= -30 - step, qPrintable(QStringLiteral("%1: %2").arg(window).arg(rps.first().x())));
+        QVERIFY2(rps.first().x() >= -45 - step, qPrintable(QStringLiteral("%1: %2").arg(window).arg(rps.first().x())));
         QVERIFY2(rps.first().y() > 0, qPrintable(QString::number(window)));
         QVERIFY(rps.last().x() <= 0);
         QVERIFY2(panel.chartNote().contains(QLatin1String("data since")), qPrintable(panel.chartNote()));
