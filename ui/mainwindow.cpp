@@ -18,6 +18,7 @@
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
 #include "traces/tracejson.h"
+#include "traces/tracepath.h"
 #include "traces/tracestore.h"
 #include "traces/tracetree.h"
 #include "traces/traceview.h"
@@ -36,6 +37,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QImageWriter>
 #include <QInputDialog>
@@ -178,6 +180,9 @@ MainWindow::~MainWindow()
         std::lock_guard lock(m_viewJob->mutex);
         m_viewJob->cancelled = true;
     }
+    // Trace windows go first, while the canvas they draw on is still here.
+    for (TraceView *view : findChildren<TraceView *>())
+        delete view->window();
 }
 
 void MainWindow::buildActions()
@@ -785,6 +790,8 @@ void MainWindow::setTraceStore(TraceStore *store)
         return;
     m_traceStore = store;
     connect(m_requests, &RequestsPanel::traceRequested, this, [this](const QString &id) { openTrace(id); });
+    m_inspect->setTraceStore(store);
+    connect(m_inspect, &InspectPanel::traceRequested, this, [this](const QString &id) { openTrace(id); });
     auto *menu = new QMenu(tr("&Traces"), this);
     menu->setObjectName(QStringLiteral("tracesMenu"));
     QAction *byId = menu->addAction(tr("Open trace by &ID…"), this, [this] { openTraceById(); });
@@ -854,12 +861,94 @@ TraceView *MainWindow::openTrace(const QString &idText)
     view->setProperty("traceId", hex);
     view->setTrace(std::move(tree));
     layout->addWidget(view);
+    auto *graphBar = new QHBoxLayout;
+    graphBar->setContentsMargins(10, 4, 10, 8);
+    auto *graphNote = new QLabel(window);
+    graphNote->setObjectName(QStringLiteral("traceGraphNote"));
+    graphNote->setWordWrap(true);
+    // The path lights up on the graph while this trace is the one shown there; the
+    // last trace opened (or brought forward with "Show on graph") is.
+    auto *onGraph = new QPushButton(tr("Show on graph"), window);
+    onGraph->setObjectName(QStringLiteral("showTraceOnGraphButton"));
+    connect(onGraph, &QPushButton::clicked, this, [this, view] { showTraceOnGraph(view); });
+    graphBar->addWidget(onGraph);
+    graphBar->addWidget(graphNote, 1);
+    layout->addLayout(graphBar);
+    connect(view, &TraceView::spanSelected, this, [this, view](int) {
+        if (m_traceOnGraph == view)
+            showTraceOnGraph(view);
+    });
+    connect(window, &QObject::destroyed, this, [this, view] {
+        if (m_traceOnGraph == view) {
+            m_traceOnGraph = nullptr;
+            m_canvas->clearTraceOverlay();
+        }
+    });
+    showTraceOnGraph(view);
     // Most of the main window, offset so both stay in reach.
     const QRect area = geometry();
     window->resize(std::max(900, area.width() * 9 / 10), std::max(560, area.height() * 85 / 100));
     window->move(area.topLeft() + QPoint(area.width() / 20, area.height() / 20));
     window->show();
     return view;
+}
+
+QString MainWindow::showTraceOnGraph(TraceView *view)
+{
+    const TraceTree *tree = view ? view->tree() : nullptr;
+    if (!tree)
+        return {};
+    m_traceOnGraph = view;
+    const TracePath path = tracePath(*tree, view->criticalPath());
+    auto shown = [this](const std::string &id) { return QString::fromStdString(viewNodeId(id, m_view)); };
+    std::vector<GraphCanvas::TraceHopMark> marks;
+    QStringList missing;
+    int number = 0;
+    for (const TraceHop &hop : path.hops) {
+        ++number;
+        const QString id
+            = QString::fromStdString(edgeId(shown(hop.source).toStdString(), shown(hop.target).toStdString()));
+        if (shown(hop.source) == shown(hop.target))
+            continue;  // inside one node of this view (a folded namespace, merged versions)
+        if (!m_canvas->hasEdge(id)) {
+            missing << tr("%1 → %2").arg(display::nodeLabel(hop.source), display::nodeLabel(hop.target));
+            continue;
+        }
+        marks.push_back({id, QStringLiteral("%1 · %2").arg(number).arg(display::millis(double(hop.durationNs) / 1e6)),
+            hop.critical, hop.error});
+    }
+    // Calls whose callee sent no span (a database, an outside API) end at the node the
+    // graph made from the peer's name, when it has one by that name.
+    for (const auto &[span, peer] : path.unpaired) {
+        const Span &s = tree->spans[size_t(span)];
+        std::string host = peer;
+        if (const size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
+            host.resize(colon);
+        const QString source = shown(spanNodeId(s));
+        const QString target = shown(nodeId(NodeKind::ExternalService, {}, host.empty() ? "unknown" : host, {}));
+        const QString id = QString::fromStdString(edgeId(source.toStdString(), target.toStdString()));
+        if (m_canvas->hasEdge(id))
+            marks.push_back({id, display::millis(tree->durationNs(size_t(span)) / 1e6), false, isErrorSpan(s)});
+        else
+            missing << tr("%1 (%2 → %3)")
+                           .arg(QString::fromStdString(s.name), display::nodeLabel(spanNodeId(s)),
+                               QString::fromStdString(peer.empty() ? std::string("?") : peer));
+    }
+    QStringList nodes;
+    for (const std::string &n : path.nodes)
+        nodes << shown(n);
+    nodes.removeDuplicates();
+    m_canvas->setTraceOverlay(marks, nodes);
+    QString note
+        = tr("On the graph: %1 of this trace, numbered in the order they started; the critical path in orange, "
+             "failed calls in red.")
+              .arg(display::quantity(qint64(marks.size()), tr("call"), tr("calls")));
+    if (!missing.isEmpty())
+        note += QLatin1Char(' ') + tr("Not on the graph: %1.").arg(missing.mid(0, 8).join(QStringLiteral(", ")))
+            + (missing.size() > 8 ? tr(" and %1 more").arg(missing.size() - 8) : QString());
+    if (auto *label = view->window()->findChild<QLabel *>(QStringLiteral("traceGraphNote")))
+        label->setText(note);
+    return note;
 }
 
 void MainWindow::setSourceManager(SourceManager *manager)

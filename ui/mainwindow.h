@@ -97,6 +97,10 @@ public:
     TraceView *openTrace(const QString &idText);
     // Asks for a trace id (Ctrl+T), then openTrace.
     void openTraceById();
+    // Draws the trace `view` shows over the graph (its hops numbered, the critical
+    // path's bright) and says in its window which calls the graph has no edge for.
+    // Returns that sentence.
+    QString showTraceOnGraph(TraceView *view);
     // Settings are not read or written when off (screenshots, tests).
     void setPersistenceEnabled(bool on);
 
@@ -246,6 +250,7 @@ private:
     InspectPanel *m_inspect;
     RequestsPanel *m_requests;
     TraceStore *m_traceStore = nullptr;
+    TraceView *m_traceOnGraph = nullptr;  // whose path the canvas draws
     QDockWidget *m_inspectDock = nullptr;
     QDockWidget *m_requestsDock = nullptr;
     RouteEditor *m_routeEditor = nullptr;

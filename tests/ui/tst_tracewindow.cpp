@@ -2,8 +2,10 @@
 // in front of the aggregator; a request row opens its trace (double-click, Enter or
 // "Show trace"), Traces > Open trace by ID opens one by id, and an id the store does
 // not hold, or text that is no id, says why instead of opening an empty window.
+#include "canvas/graphcanvas.h"
 #include "common/spanfactory.h"
 #include "graph/graphaggregator.h"
+#include "inspect/inspectpanel.h"
 #include "inspect/models/requeststablemodel.h"
 #include "inspect/requestspanel.h"
 #include "mainwindow.h"
@@ -16,12 +18,14 @@
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QComboBox>
 #include <QLabel>
 #include <QMenuBar>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTest>
 
 #include <memory>
@@ -63,6 +67,7 @@ private Q_SLOTS:
     void cleanup();
     void requestRowOpensItsTrace();
     void openByIdAndReasonsWhenNot();
+    void inspectTracesTabListsTracesThroughTheSelection();
 
 private:
     std::unique_ptr<GraphAggregator> m_aggregator;
@@ -104,6 +109,9 @@ void TestTraceWindow::requestRowOpensItsTrace()
     m_sink->ingestSpans(std::move(spans), now);
     QCOMPARE(m_store->counters().spans, uint64_t(14));
 
+    m_window->applySnapshot(m_aggregator->snapshot(now));
+    GraphCanvas *canvas = m_window->canvas();
+    QTRY_VERIFY(canvas->hasEdge(QStringLiteral("shop/checkout->shop/payments")));
     RequestsPanel *requests = m_window->requestsPanel();
     requests->pollNow();
     QVERIFY(requests->model()->rowCount() >= 4);
@@ -149,14 +157,38 @@ void TestTraceWindow::requestRowOpensItsTrace()
     QVERIFY(viaPayments);
     QVERIFY(!viaInventory);
 
+    // Its path is drawn on the graph: every hop it took, the nodes it touched; the
+    // window says so, and names nothing as missing (every call has its edge).
+    QStringList edges = canvas->traceOverlayEdges();
+    edges.sort();
+    QCOMPARE(edges,
+        QStringList({QStringLiteral("external->shop/frontend"), QStringLiteral("shop/checkout->shop/inventory"),
+            QStringLiteral("shop/checkout->shop/payments"), QStringLiteral("shop/frontend->shop/checkout")}));
+    QStringList nodes = canvas->traceOverlayNodes();
+    nodes.sort();
+    QCOMPARE(nodes,
+        QStringList({QStringLiteral("external"), QStringLiteral("shop/checkout"), QStringLiteral("shop/frontend"),
+            QStringLiteral("shop/inventory"), QStringLiteral("shop/payments")}));
+    const QString note = view->window()->findChild<QLabel *>(QStringLiteral("traceGraphNote"))->text();
+    QVERIFY2(note.contains(QStringLiteral("4 calls")) && !note.contains(QStringLiteral("Not on the graph")),
+        qPrintable(note));
+
     // Asking again raises the same window; another trace gets its own.
     QVERIFY(m_window->openTrace(wanted) == view);
     QCOMPARE(m_window->findChildren<TraceView *>().size(), 1);
     TraceView *other = m_window->openTrace(QString::fromStdString(traceIdHex(first)));
     QVERIFY(other && other != view);
     QCOMPARE(m_window->findChildren<TraceView *>().size(), 2);
+    // Looked at: the main window with the path drawn, at 1280x800.
+    m_window->showTraceOnGraph(view);
+    m_window->grab().save(QCoreApplication::applicationDirPath() + QStringLiteral("/tracewindow-graph.png"));
+    view->window()->grab().save(QCoreApplication::applicationDirPath() + QStringLiteral("/tracewindow.png"));
+
+    // The other trace was opened last, so the graph shows its path; closing both clears it.
+    QVERIFY(m_window->showTraceOnGraph(view).contains(QStringLiteral("4 calls")));
     view->window()->close();
     other->window()->close();
+    QTRY_VERIFY(canvas->traceOverlayEdges().isEmpty());
 }
 
 void TestTraceWindow::openByIdAndReasonsWhenNot()
@@ -184,6 +216,73 @@ void TestTraceWindow::openByIdAndReasonsWhenNot()
         qPrintable(m_window->noticeBar()->text()));
     // Closing the window it opened is all that was left open: nothing came of the two refusals.
     QTRY_COMPARE(m_window->findChildren<TraceView *>().size(), 0);
+}
+
+void TestTraceWindow::inspectTracesTabListsTracesThroughTheSelection()
+{
+    // Three checkouts (the payment fails in each), and one trace that never reaches
+    // payments, a minute earlier.
+    std::vector<Span> spans;
+    const int64_t now = GraphAggregator::wallNowMs();
+    std::vector<TraceId> checkouts;
+    for (int i = 0; i < 3; ++i)
+        checkouts.push_back(addCheckout(spans, m_spans, now - 3000 + i * 500));
+    const TraceId other = m_spans.nextTrace();
+    m_spans.add(spans, other, 0, SpanKind::Server,
+        test::SpanFactory::Call {"frontend", "shop", "", uint64_t(now - 60000) * 1000000ull, 400, 200, "/home"});
+    m_sink->ingestSpans(std::move(spans), now);
+    m_window->applySnapshot(m_aggregator->snapshot(now));
+
+    InspectPanel *inspect = m_window->inspectPanel();
+    QTableWidget *table = inspect->tracesTable();
+    QVERIFY(table);
+    auto idsShown = [table] {
+        QStringList ids;
+        for (int r = 0; r < table->rowCount(); ++r)
+            ids << table->item(r, 0)->data(Qt::UserRole).toString();
+        return ids;
+    };
+    auto hex = [](const TraceId &id) { return QString::fromStdString(traceIdHex(id)); };
+
+    // A node: the traces with a span of its service, newest first.
+    QCOMPARE(m_window->selectNode(QStringLiteral("shop/payments")), QStringLiteral("shop/payments"));
+    inspect->refreshTraces();
+    QCOMPARE(idsShown(), QStringList({hex(checkouts[2]), hex(checkouts[1]), hex(checkouts[0])}));
+    QCOMPARE(table->item(0, 4)->text(), QStringLiteral("frontend: GET"));
+    QCOMPARE(table->item(0, 3)->text(), QStringLiteral("2"));
+    m_window->selectNode(QStringLiteral("shop/frontend"));
+    inspect->refreshTraces();
+    QCOMPARE(table->rowCount(), 4);
+    // Slowest first: the 400 ms trace leads.
+    inspect->tracesOrderBox()->setCurrentIndex(int(InspectPanel::TraceOrder::Slowest));
+    QCOMPARE(table->item(0, 0)->data(Qt::UserRole).toString(), hex(other));
+    // Failing: traces in which a span of this service failed. Frontend's never did;
+    // payments' did in every checkout.
+    inspect->tracesOrderBox()->setCurrentIndex(int(InspectPanel::TraceOrder::Failing));
+    QCOMPARE(table->rowCount(), 0);
+    QVERIFY(
+        inspect->findChild<QLabel *>(QStringLiteral("tracesNote"))->text().contains(QStringLiteral("no kept trace")));
+    m_window->selectNode(QStringLiteral("shop/payments"));
+    inspect->refreshTraces();
+    QCOMPARE(table->rowCount(), 3);
+    QVERIFY(!idsShown().contains(hex(other)));
+
+    // An edge: the caller's span with the callee's as its child.
+    inspect->tracesOrderBox()->setCurrentIndex(int(InspectPanel::TraceOrder::Recent));
+    QVERIFY(m_window->selectEdge(QStringLiteral("shop/checkout->shop/payments")));
+    inspect->refreshTraces();
+    QCOMPARE(table->rowCount(), 3);
+    QVERIFY(m_window->selectEdge(QStringLiteral("shop/frontend->shop/checkout")));
+    inspect->refreshTraces();
+    QCOMPARE(table->rowCount(), 3);
+
+    // Double-click opens the trace.
+    QSignalSpy asked(inspect, &InspectPanel::traceRequested);
+    Q_EMIT table->cellActivated(1, 2);
+    QCOMPARE(asked.count(), 1);
+    QCOMPARE(asked.at(0).at(0).toString(), hex(checkouts[1]));
+    QTRY_VERIFY(m_window->findChild<TraceView *>() != nullptr);
+    QCOMPARE(m_window->findChild<TraceView *>()->property("traceId").toString(), hex(checkouts[1]));
 }
 
 QTEST_MAIN(TestTraceWindow)

@@ -117,6 +117,8 @@ struct GraphCanvas::Private {
     QString selectedNode;
     QString selectedEdge;
     QString foundNode;
+    std::vector<GraphCanvas::TraceHopMark> traceHops;
+    QStringList traceNodes;
 
     // Worker rendering: the newest image and the newest request.
     std::unique_ptr<CanvasRenderWorker> worker;
@@ -476,6 +478,8 @@ struct GraphCanvas::Private {
 
     void paintOverlays(QPainter &p);
     void paintSelection(QPainter &p);
+    void paintEdgeMark(QPainter &p, const SceneEdge &e, QColor c, double extra);
+    void paintTraceOverlay(QPainter &p);
     void paintAnimation(QPainter &p);
     void paintHud(QPainter &p);
     QString nodeToolTip(int node) const;
@@ -1105,6 +1109,36 @@ void GraphCanvas::setRoutedServices(const QHash<QString, QString> &services)
 
 QHash<QString, QString> GraphCanvas::routedServices() const { return d->routedInput; }
 
+void GraphCanvas::setTraceOverlay(const std::vector<TraceHopMark> &hops, const QStringList &nodes)
+{
+    d->traceHops = hops;
+    d->traceNodes = nodes;
+    update();
+}
+
+QStringList GraphCanvas::traceOverlayEdges() const
+{
+    QStringList out;
+    for (const TraceHopMark &h : d->traceHops) {
+        if (hasEdge(h.edgeId) && !out.contains(h.edgeId))
+            out << h.edgeId;
+    }
+    return out;
+}
+
+QStringList GraphCanvas::traceOverlayNodes() const
+{
+    QStringList out;
+    for (const QString &id : std::as_const(d->traceNodes)) {
+        if (hasNode(id))
+            out << id;
+    }
+    return out;
+}
+
+bool GraphCanvas::hasEdge(const QString &id) const { return d->scene && d->scene->findEdge(id) >= 0; }
+bool GraphCanvas::hasNode(const QString &id) const { return d->scene && d->scene->findNode(id) >= 0; }
+
 void GraphCanvas::setEdgeNotes(const QHash<QString, EdgeNote> &notes)
 {
     const bool same = notes.size() == d->notesInput.size()
@@ -1186,6 +1220,7 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
 {
     if (scene && !collapsed()) {
         paintSelection(p);
+        paintTraceOverlay(p);
         if (animation)
             paintAnimation(p);
     }
@@ -1217,37 +1252,100 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
     paintHud(p);
 }
 
+// An edge drawn over the picture in colour c, `extra` pixels wider than itself.
+void GraphCanvas::Private::paintEdgeMark(QPainter &p, const SceneEdge &e, QColor c, double extra)
+{
+    const double s = view.scale;
+    const QPointF a = view.map(e.p1), b = view.map(e.p2);
+    const QPointF dlt = b - (e.curved ? view.map(e.ctrl) : a);
+    const double len = std::sqrt(QPointF::dotProduct(dlt, dlt));
+    if (len < 1)
+        return;
+    const QPointF u = dlt / len;  // direction at the tip
+    const double al = std::clamp((7.0 + 1.1 * e.width) * s, 6.0, 20.0);
+    QPen pen(c, std::max(1.5, e.width * s) + extra, e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine,
+        Qt::FlatCap);
+    p.setPen(pen);
+    p.setBrush(Qt::NoBrush);
+    if (e.curved) {
+        QPainterPath path(a);
+        path.quadTo(view.map(e.ctrl), b - u * (al * 0.8));
+        p.drawPath(path);
+    } else {
+        p.drawLine(a, b - u * (al * 0.8));
+    }
+    const QPointF n(-u.y(), u.x());
+    QPolygonF head;
+    head << b << b - u * al + n * (al * 0.46) << b - u * al - n * (al * 0.46);
+    p.setPen(Qt::NoPen);
+    p.setBrush(c);
+    p.drawPolygon(head);
+}
+
+void GraphCanvas::Private::paintTraceOverlay(QPainter &p)
+{
+    if (traceHops.empty() && traceNodes.isEmpty())
+        return;
+    p.setRenderHint(QPainter::Antialiasing, true);
+    const QColor critical(0xff, 0xa6, 0x57), other(0x79, 0xc0, 0xff), failed(0xff, 0x7b, 0x72);
+    for (const QString &id : std::as_const(traceNodes)) {
+        const int i = scene->findNode(id);
+        if (i < 0 || !scene->nodes()[size_t(i)].visible)
+            continue;
+        const double r = std::max(6.0, canvas::kNodeRadius * view.scale * 1.6);
+        p.setBrush(Qt::NoBrush);
+        p.setPen(QPen(other, 2));
+        p.drawEllipse(view.map(scene->nodes()[size_t(i)].pos), r, r);
+    }
+    // Quiet hops first, so the critical path's lie on top.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const GraphCanvas::TraceHopMark &h : traceHops) {
+            if (h.critical != (pass == 1))
+                continue;
+            const int k = scene->findEdge(h.edgeId);
+            if (k >= 0 && scene->edges()[size_t(k)].visible)
+                paintEdgeMark(p, scene->edges()[size_t(k)],
+                    h.error          ? failed
+                        : h.critical ? critical
+                                     : other,
+                    h.critical ? 3.0 : 1.0);
+        }
+    }
+    // Labels where the edge bends (or its middle), one per edge: a call made twice
+    // lists both numbers.
+    QHash<int, QStringList> labels;
+    QHash<int, bool> labelCritical;
+    for (const GraphCanvas::TraceHopMark &h : traceHops) {
+        const int k = scene->findEdge(h.edgeId);
+        if (k < 0 || !scene->edges()[size_t(k)].visible)
+            continue;
+        labels[k] << h.label;
+        labelCritical[k] = labelCritical.value(k) || h.critical;
+    }
+    p.setFont(canvas::labelFont(10.5, true));
+    const QFontMetricsF fm(p.font());
+    for (auto it = labels.cbegin(); it != labels.cend(); ++it) {
+        const SceneEdge &e = scene->edges()[size_t(it.key())];
+        const QPointF mid = e.curved ? view.map((e.p1 + e.p2) / 4 + e.ctrl / 2) : view.map((e.p1 + e.p2) / 2);
+        QString text = it.value().mid(0, 3).join(QStringLiteral("  "));
+        if (it.value().size() > 3)
+            text += QStringLiteral("  +%1").arg(it.value().size() - 3);
+        const QRectF box(mid.x() - fm.horizontalAdvance(text) / 2 - 5, mid.y() - fm.height() / 2 - 2,
+            fm.horizontalAdvance(text) + 10, fm.height() + 4);
+        p.setPen(QPen(labelCritical.value(it.key()) ? critical : other, 1));
+        p.setBrush(QColor(0x0d, 0x11, 0x17, 235));
+        p.drawRoundedRect(box, 4, 4);
+        p.setPen(labelCritical.value(it.key()) ? critical : other);
+        p.drawText(box, Qt::AlignCenter, text);
+    }
+}
+
 void GraphCanvas::Private::paintSelection(QPainter &p)
 {
     const double s = view.scale;
     p.setRenderHint(QPainter::Antialiasing, true);
     const QColor sel = canvas::selection();
-    auto drawEdge = [&](const SceneEdge &e, QColor c, double extra) {
-        const QPointF a = view.map(e.p1), b = view.map(e.p2);
-        const QPointF dlt = b - (e.curved ? view.map(e.ctrl) : a);
-        const double len = std::sqrt(QPointF::dotProduct(dlt, dlt));
-        if (len < 1)
-            return;
-        const QPointF u = dlt / len;  // direction at the tip
-        const double al = std::clamp((7.0 + 1.1 * e.width) * s, 6.0, 20.0);
-        QPen pen(c, std::max(1.5, e.width * s) + extra,
-            e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine, Qt::FlatCap);
-        p.setPen(pen);
-        p.setBrush(Qt::NoBrush);
-        if (e.curved) {
-            QPainterPath path(a);
-            path.quadTo(view.map(e.ctrl), b - u * (al * 0.8));
-            p.drawPath(path);
-        } else {
-            p.drawLine(a, b - u * (al * 0.8));
-        }
-        const QPointF n(-u.y(), u.x());
-        QPolygonF head;
-        head << b << b - u * al + n * (al * 0.46) << b - u * al - n * (al * 0.46);
-        p.setPen(Qt::NoPen);
-        p.setBrush(c);
-        p.drawPolygon(head);
-    };
+    auto drawEdge = [&](const SceneEdge &e, QColor c, double extra) { paintEdgeMark(p, e, c, extra); };
 
     const int node = selectedNode.isEmpty() ? -1 : scene->findNode(selectedNode);
     if (node >= 0 && scene->nodes()[size_t(node)].visible) {

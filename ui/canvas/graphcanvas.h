@@ -106,6 +106,22 @@ public:
     QHash<QString, QRectF> edgeLabelRects() const;
     // And the text of each of those labels.
     QHash<QString, QString> edgeLabelTexts() const;
+    // One trace's path drawn over the graph: each hop's edge in order, numbered, with
+    // its time; the critical path's hops bright, the others quieter; the nodes ringed.
+    struct TraceHopMark {
+        QString edgeId;  // an edge of the graph as shown
+        QString label;  // "1 · 12.3 ms"
+        bool critical = false;
+        bool error = false;
+    };
+    void setTraceOverlay(const std::vector<TraceHopMark> &hops, const QStringList &nodes);
+    void clearTraceOverlay() { setTraceOverlay({}, {}); }
+    // The overlay's hops and nodes that the graph has (the others are not drawn).
+    QStringList traceOverlayEdges() const;
+    QStringList traceOverlayNodes() const;
+    bool hasEdge(const QString &id) const;
+    bool hasNode(const QString &id) const;
+
     // Words written on edges whatever the label kind (a split's observed and configured
     // shares), by edge id; shown from kEdgeLabelScale in, ahead of the rate labels.
     void setEdgeNotes(const QHash<QString, EdgeNote> &notes);

@@ -9,6 +9,9 @@
 #include "sources/models/peerstablemodel.h"
 #include "sources/sourcemanager.h"
 #include "telemetry/prometheus/prometheussource.h"
+#include "traces/traceql.h"
+#include "traces/tracesearch.h"
+#include "traces/tracestore.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -18,6 +21,7 @@
 #include <QFontMetrics>
 #include <QFrame>
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
@@ -29,6 +33,7 @@
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -473,6 +478,126 @@ void InspectPanel::refresh()
     refreshHeadline();
     refreshCharts();
     updateTabTitles();
+    if (m_tracesPage && m_tables->currentWidget() == m_tracesPage)
+        refreshTraces();
+}
+
+void InspectPanel::setTraceStore(const TraceStore *store)
+{
+    if (m_traceStore || !store)
+        return;
+    m_traceStore = store;
+    m_tracesPage = new QWidget(m_tables);
+    m_tracesPage->setObjectName(QStringLiteral("tracesPage"));
+    auto *v = new QVBoxLayout(m_tracesPage);
+    v->setContentsMargins(0, 4, 0, 0);
+    auto *bar = new QHBoxLayout;
+    m_tracesOrder = new QComboBox(m_tracesPage);
+    m_tracesOrder->setObjectName(QStringLiteral("tracesOrder"));
+    m_tracesOrder->addItem(tr("Recent"), int(TraceOrder::Recent));
+    m_tracesOrder->addItem(tr("Slowest"), int(TraceOrder::Slowest));
+    m_tracesOrder->addItem(tr("Failing"), int(TraceOrder::Failing));
+    m_tracesOrder->setItemData(2, tr("Traces in which a span of this service (or this call) failed"), Qt::ToolTipRole);
+    m_tracesNote = new QLabel(m_tracesPage);
+    m_tracesNote->setObjectName(QStringLiteral("tracesNote"));
+    m_tracesNote->setForegroundRole(QPalette::PlaceholderText);
+    bar->addWidget(m_tracesOrder);
+    bar->addWidget(m_tracesNote, 1);
+    v->addLayout(bar);
+    m_tracesTable = new QTableWidget(0, 5, m_tracesPage);
+    m_tracesTable->setObjectName(QStringLiteral("tracesTable"));
+    m_tracesTable->setHorizontalHeaderLabels({tr("Start"), tr("Duration"), tr("Spans"), tr("Errors"), tr("Root")});
+    m_tracesTable->verticalHeader()->hide();
+    m_tracesTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_tracesTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_tracesTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tracesTable->horizontalHeader()->setStretchLastSection(true);
+    m_tracesTable->setToolTip(tr("Double-click a trace to open its waterfall"));
+    v->addWidget(m_tracesTable);
+    m_tables->addTab(m_tracesPage, tr("Traces"));
+    connect(m_tracesOrder, &QComboBox::currentIndexChanged, this, [this] { refreshTraces(); });
+    connect(m_tables, &QTabWidget::currentChanged, this, [this] {
+        if (m_tables->currentWidget() == m_tracesPage)
+            refreshTraces();
+    });
+    connect(m_tracesTable, &QTableWidget::cellActivated, this, [this](int row, int) {
+        if (const QTableWidgetItem *item = m_tracesTable->item(row, 0))
+            Q_EMIT traceRequested(item->data(Qt::UserRole).toString());
+    });
+}
+
+void InspectPanel::refreshTraces()
+{
+    if (!m_traceStore || (m_node.isEmpty() && m_edge.isEmpty()))
+        return;
+    TraceFilter filter;
+    filter.limit = 50;
+    const auto order = TraceOrder(m_tracesOrder->currentData().toInt());
+    filter.sort = order == TraceOrder::Slowest ? TraceFilter::Sort::Duration : TraceFilter::Sort::Start;
+    filter.errorsOnly = order == TraceOrder::Failing;
+    std::optional<TraceQlQuery> query;
+    QString scope;
+    auto serviceOf = [](const std::string &id) -> std::string {
+        const NodeRef ref = parseNodeId(id);
+        return ref.kind == NodeKind::Service && ref.name != kNamespaceNodeName ? ref.name : std::string();
+    };
+    auto quoted = [](const std::string &s) {
+        std::string out = "\"";
+        for (char c : s) {
+            if (c == '"' || c == '\\')
+                out += '\\';
+            out += c;
+        }
+        return out + '"';
+    };
+    if (!m_edge.isEmpty()) {
+        EdgeEnds ends;
+        const std::string from = parseEdgeId(m_edge.toStdString(), &ends) ? serviceOf(ends.source) : std::string();
+        const std::string to = parseEdgeId(m_edge.toStdString(), &ends) ? serviceOf(ends.target) : std::string();
+        if (!from.empty() && !to.empty()) {
+            // The caller's span with the callee's as its child: one hop of this edge.
+            std::string error;
+            query = TraceQlQuery::parse("{ resource.service.name = " + quoted(from) + " } > { resource.service.name = "
+                    + quoted(to) + (filter.errorsOnly ? " && status = error }" : " }"),
+                error);
+            filter.errorsOnly = false;
+            filter.query = query ? &*query : nullptr;
+            scope = tr("calls from %1 to %2").arg(QString::fromStdString(from), QString::fromStdString(to));
+        }
+    } else {
+        filter.service = serviceOf(m_node.toStdString());
+        if (!filter.service.empty())
+            scope = tr("spans of %1").arg(QString::fromStdString(filter.service));
+    }
+    m_tracesTable->setRowCount(0);
+    if (scope.isEmpty()) {
+        m_tracesNote->setText(tr("Traces are listed for services and the calls between them."));
+        m_tables->setTabText(m_tables->indexOf(m_tracesPage), tr("Traces"));
+        return;
+    }
+    const std::vector<TraceSummary> found = m_traceStore->search(filter);
+    m_tracesTable->setRowCount(int(found.size()));
+    for (int r = 0; r < int(found.size()); ++r) {
+        const TraceSummary &t = found[size_t(r)];
+        auto *start = new QTableWidgetItem(
+            QDateTime::fromMSecsSinceEpoch(qint64(t.startNs / 1000000ull)).toString(QStringLiteral("HH:mm:ss.zzz")));
+        start->setData(Qt::UserRole, QString::fromStdString(traceIdHex(t.traceId)));
+        start->setToolTip(QString::fromStdString(traceIdHex(t.traceId)));
+        m_tracesTable->setItem(r, 0, start);
+        m_tracesTable->setItem(r, 1, new QTableWidgetItem(display::millis(t.durationMs())));
+        m_tracesTable->setItem(r, 2, new QTableWidgetItem(QString::number(t.spanCount)));
+        auto *errors = new QTableWidgetItem(QString::number(t.errorCount));
+        if (t.errorCount > 0)
+            errors->setForeground(QColor(0xff, 0x7b, 0x72));
+        m_tracesTable->setItem(r, 3, errors);
+        m_tracesTable->setItem(r, 4,
+            new QTableWidgetItem(QString::fromStdString(t.rootService) + QStringLiteral(": ")
+                + QString::fromStdString(t.rootOperation)));
+        for (int c = 1; c <= 3; ++c)
+            m_tracesTable->item(r, c)->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    }
+    m_tracesNote->setText(found.empty() ? tr("no kept trace has %1").arg(scope) : tr("with %1").arg(scope));
+    m_tables->setTabText(m_tables->indexOf(m_tracesPage), tr("Traces (%1)").arg(found.size()));
 }
 
 void InspectPanel::setUpstreamHealth(const QString &proxyNodeId, const std::vector<EnvoyClusterHealth> &clusters)

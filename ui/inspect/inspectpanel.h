@@ -39,6 +39,7 @@ class QSortFilterProxyModel;
 class QStackedWidget;
 class QTabWidget;
 class QTableView;
+class QTableWidget;
 class QTimer;
 class QToolButton;
 QT_END_NAMESPACE
@@ -52,6 +53,7 @@ class SourceManager;
 class StatusCodesModel;
 class UpstreamHealthModel;
 class TimeSeriesChart;
+class TraceStore;
 
 class InspectPanel : public QWidget {
     Q_OBJECT
@@ -143,9 +145,21 @@ public:
     TimeSeriesChart *errorsChart() const { return m_errorsChart; }
     TimeSeriesChart *latencyChart() const { return m_latencyChart; }
 
+    // The Traces tab: recent, slowest or failing traces through the inspected node (a
+    // span of its service) or edge (its source's span calling its target's), from the
+    // store; double-click asks for the trace view. Without a store there is no tab.
+    enum class TraceOrder { Recent, Slowest, Failing };
+    void setTraceStore(const TraceStore *store);
+    QTableWidget *tracesTable() const { return m_tracesTable; }
+    QComboBox *tracesOrderBox() const { return m_tracesOrder; }
+    // Runs the search now (the panel does it on refresh while the tab is shown).
+    void refreshTraces();
+
 Q_SIGNALS:
     // A peer row was double-clicked: the main window selects that node.
     void nodeActivated(const QString &id);
+    // A row of the Traces tab was double-clicked.
+    void traceRequested(const QString &traceIdHex);
 
 private:
     QWidget *buildDetails();
@@ -187,6 +201,11 @@ private:
     TimeSeriesChart *m_errorsChart;
     TimeSeriesChart *m_latencyChart;
     QTabWidget *m_tables;
+    const TraceStore *m_traceStore = nullptr;
+    QWidget *m_tracesPage = nullptr;
+    QTableWidget *m_tracesTable = nullptr;
+    QComboBox *m_tracesOrder = nullptr;
+    QLabel *m_tracesNote = nullptr;
     PeersTableModel *m_inbound;
     PeersTableModel *m_outbound;
     QSortFilterProxyModel *m_inboundProxy;
