@@ -874,10 +874,6 @@ TraceView *MainWindow::openTrace(const QString &idText)
     graphBar->addWidget(onGraph);
     graphBar->addWidget(graphNote, 1);
     layout->addLayout(graphBar);
-    connect(view, &TraceView::spanSelected, this, [this, view](int) {
-        if (m_traceOnGraph == view)
-            showTraceOnGraph(view);
-    });
     connect(window, &QObject::destroyed, this, [this, view] {
         if (m_traceOnGraph == view) {
             m_traceOnGraph = nullptr;

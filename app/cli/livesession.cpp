@@ -68,8 +68,7 @@ bool listenToSources(QCoreApplication &app, const SourceOptions &options, Teleme
     return true;
 }
 
-bool replayRecording(const QString &path, TelemetrySink &sink, const char *command, QString *error, int64_t *startMs,
-    int64_t *endMs, int64_t untilMs)
+bool replayRecording(const QString &path, TelemetrySink &sink, const char *command, QString *error)
 {
     std::string why;
     const std::unique_ptr<RecordingReader> reader = RecordingReader::open(path.toStdString(), why);
@@ -77,11 +76,7 @@ bool replayRecording(const QString &path, TelemetrySink &sink, const char *comma
         *error = QString::fromStdString(why);
         return false;
     }
-    if (startMs)
-        *startMs = reader->startMs();
-    if (endMs)
-        *endMs = reader->endMs();
-    if (!reader->replay(sink, reader->startMs(), std::min(untilMs, reader->endMs()), {}, why)) {
+    if (!reader->replay(sink, reader->startMs(), reader->endMs(), {}, why)) {
         *error = QString::fromStdString(why);
         return false;
     }

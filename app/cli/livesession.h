@@ -21,8 +21,7 @@ bool listenToSources(QCoreApplication &app, const SourceOptions &options, Teleme
 
 // Replays the whole recording at `path` into `sink`. False with a one-line reason when
 // it cannot be read; what the reader found wrong but read past goes to stderr.
-bool replayRecording(const QString &path, TelemetrySink &sink, const char *command, QString *error,
-    int64_t *startMs = nullptr, int64_t *endMs = nullptr, int64_t untilMs = INT64_MAX);
+bool replayRecording(const QString &path, TelemetrySink &sink, const char *command, QString *error);
 
 // A sink that keeps nothing: for a trace store fed without a graph.
 class DiscardingSink : public TelemetrySink {

@@ -1,5 +1,7 @@
 #include "model/span.h"
 
+#include <cstring>
+
 namespace meshscope {
 
 const char *protocolName(Protocol p)
@@ -13,15 +15,30 @@ const char *protocolName(Protocol p)
     return "unknown";
 }
 
-std::string traceIdHex(const TraceId &id)
+namespace {
+
+std::string hexOf(const uint8_t *bytes, size_t n)
 {
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(32, '0');
-    for (size_t i = 0; i < id.size(); ++i) {
-        out[2 * i] = kHex[id[i] >> 4];
-        out[2 * i + 1] = kHex[id[i] & 0xF];
+    std::string out(2 * n, '0');
+    for (size_t i = 0; i < n; ++i) {
+        out[2 * i] = kHex[bytes[i] >> 4];
+        out[2 * i + 1] = kHex[bytes[i] & 0xF];
     }
     return out;
+}
+
+}  // namespace
+
+std::string traceIdHex(const TraceId &id) { return hexOf(id.data(), id.size()); }
+
+std::string spanIdHex(uint64_t spanId)
+{
+    // The decoder copies the id's 8 wire bytes into the integer as they lie in memory;
+    // written back in that order, the text is the id the SDK and Jaeger print.
+    uint8_t bytes[8];
+    std::memcpy(bytes, &spanId, 8);
+    return hexOf(bytes, 8);
 }
 
 }  // namespace meshscope

@@ -69,5 +69,7 @@ struct Span {
 };
 
 std::string traceIdHex(const TraceId &id);
+// 16 lowercase hex digits, the id's bytes in wire order (as SDKs and Jaeger print it).
+std::string spanIdHex(uint64_t spanId);
 
 }  // namespace meshscope

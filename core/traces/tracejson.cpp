@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QJsonValue>
 #include <QString>
 
 #include <algorithm>
@@ -16,15 +17,9 @@ namespace {
 
 QString qs(const std::string &s) { return QString::fromStdString(s); }
 
-// Nanosecond timestamps pass 2^53: written as JSON numbers they would lose digits in
-// most readers, so they go out as integers formatted by us.
-QByteArray withExactNumbers(QJsonDocument doc, const std::vector<std::pair<QString, uint64_t>> &exact)
-{
-    QByteArray out = doc.toJson(QJsonDocument::Indented);
-    for (const auto &[placeholder, value] : exact)
-        out.replace(QByteArray(QByteArray("\"") + placeholder.toUtf8() + "\""), QByteArray::number(qulonglong(value)));
-    return out;
-}
+// Nanosecond timestamps pass 2^53: as qint64, Qt keeps and writes every digit (a
+// double would round the last ones away).
+QJsonValue exactNanos(uint64_t ns) { return QJsonValue(qint64(ns)); }
 
 double ms(uint64_t ns) { return double(ns) / 1e6; }
 double rounded(double v) { return std::round(v * 1000.0) / 1000.0; }
@@ -77,18 +72,15 @@ std::optional<TraceId> parseTraceIdHex(std::string_view text)
 QByteArray traceSummariesToJson(const std::vector<TraceSummary> &traces)
 {
     QJsonArray list;
-    std::vector<std::pair<QString, uint64_t>> exact;
     for (const TraceSummary &t : traces) {
         QJsonArray services;
         for (const std::string &s : t.services)
             services.append(qs(s));
-        const QString startKey = QStringLiteral("@start%1@").arg(exact.size());
-        exact.emplace_back(startKey, t.startNs);
         QJsonObject o {
             {QStringLiteral("trace_id"), qs(traceIdHex(t.traceId))},
             {QStringLiteral("root_service"), qs(t.rootService)},
             {QStringLiteral("root_operation"), qs(t.rootOperation)},
-            {QStringLiteral("start_unix_nano"), startKey},
+            {QStringLiteral("start_unix_nano"), exactNanos(t.startNs)},
             {QStringLiteral("duration_ms"), rounded(t.durationMs())},
             {QStringLiteral("span_count"), qint64(t.spanCount)},
             {QStringLiteral("error_count"), qint64(t.errorCount)},
@@ -98,7 +90,7 @@ QByteArray traceSummariesToJson(const std::vector<TraceSummary> &traces)
             o.insert(QStringLiteral("truncated"), true);
         list.append(o);
     }
-    return withExactNumbers(QJsonDocument(QJsonObject {{QStringLiteral("traces"), list}}), exact);
+    return QJsonDocument(QJsonObject {{QStringLiteral("traces"), list}}).toJson(QJsonDocument::Indented);
 }
 
 QByteArray traceSummariesToTable(const std::vector<TraceSummary> &traces)
@@ -124,18 +116,15 @@ QByteArray traceSummariesToTable(const std::vector<TraceSummary> &traces)
 QByteArray traceToJson(const TraceTree &tree, const CriticalPathResult &critical)
 {
     QJsonArray spans;
-    std::vector<std::pair<QString, uint64_t>> exact;
     for (size_t i = 0; i < tree.size(); ++i) {
         const Span &s = tree.spans[i];
-        const QString startKey = QStringLiteral("@start%1@").arg(i);
-        exact.emplace_back(startKey, s.startNs);
         QJsonObject o {
             {QStringLiteral("span_id"), qs(spanIdHex(s.spanId))},
             {QStringLiteral("parent_span_id"), s.parentSpanId ? qs(spanIdHex(s.parentSpanId)) : QString()},
             {QStringLiteral("service"), qs(s.service)},
             {QStringLiteral("name"), qs(s.name)},
             {QStringLiteral("kind"), QLatin1String(spanKindName(s.kind))},
-            {QStringLiteral("start_unix_nano"), startKey},
+            {QStringLiteral("start_unix_nano"), exactNanos(s.startNs)},
             {QStringLiteral("duration_ms"), rounded(ms(tree.durationNs(i)))},
             {QStringLiteral("status"), QLatin1String(spanStatusName(s))},
             {QStringLiteral("depth"), tree.depth[i]},
@@ -174,7 +163,7 @@ QByteArray traceToJson(const TraceTree &tree, const CriticalPathResult &critical
         root.insert(QStringLiteral("problems"), problems);
     if (tree.truncated)
         root.insert(QStringLiteral("truncated"), true);
-    return withExactNumbers(QJsonDocument(root), exact);
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 
 QByteArray traceToText(const TraceTree &tree, const CriticalPathResult &critical)

@@ -1,7 +1,6 @@
 #include "traces/tracetree.h"
 
 #include <algorithm>
-#include <cstring>
 #include <tuple>
 
 namespace meshscope {
@@ -201,21 +200,6 @@ void deriveLayout(TraceTree &t, const std::vector<uint64_t> &start, const std::v
 }
 
 }  // namespace
-
-std::string spanIdHex(uint64_t spanId)
-{
-    // The decoder copies the id's 8 wire bytes into the integer as they lie in memory;
-    // written back in that order, the text is the id the SDK and Jaeger print.
-    static constexpr char kHex[] = "0123456789abcdef";
-    uint8_t bytes[8];
-    std::memcpy(bytes, &spanId, 8);
-    std::string out(16, '0');
-    for (size_t i = 0; i < 8; ++i) {
-        out[2 * i] = kHex[bytes[i] >> 4];
-        out[2 * i + 1] = kHex[bytes[i] & 0xF];
-    }
-    return out;
-}
 
 bool isErrorSpan(const Span &span)
 {

@@ -96,9 +96,6 @@ std::vector<uint32_t> resortTraceTree(TraceTree &tree);
 // with a non-OK gRPC status. An explicit status OK is final, as OpenTelemetry defines it.
 bool isErrorSpan(const Span &span);
 
-// A span id as 16 hex digits, as backends and the view print it. Span ids hold the 8
-// wire bytes as they lie in memory (see the OTLP decoder), so the digits follow the
-// bytes in memory order, not the integer's value.
-std::string spanIdHex(uint64_t spanId);
+// spanIdHex (model/span.h) writes span ids as backends and the view print them.
 
 }  // namespace meshscope
