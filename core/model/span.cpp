@@ -30,6 +30,12 @@ std::string hexOf(const uint8_t *bytes, size_t n)
 
 }  // namespace
 
+bool isErrorSpan(const Span &span)
+{
+    return span.status == SpanStatus::Error
+        || (span.kind == SpanKind::Server && span.httpStatus >= 500 && span.httpStatus <= 599);
+}
+
 std::string traceIdHex(const TraceId &id) { return hexOf(id.data(), id.size()); }
 
 std::string spanIdHex(uint64_t spanId)

@@ -68,6 +68,12 @@ struct Span {
     bool operator==(const Span &) const = default;
 };
 
+// An error span, the one rule for every count, mark, search and export: status ERROR, or
+// an HTTP server span with a 5xx response. (OpenTelemetry's SDKs already set ERROR for
+// failed gRPC calls and for client 4xx/5xx where they deem them failures; counting a
+// client's 5xx as well would count one failed call twice, once per side.)
+bool isErrorSpan(const Span &span);
+
 std::string traceIdHex(const TraceId &id);
 // 16 lowercase hex digits, the id's bytes in wire order (as SDKs and Jaeger print it).
 std::string spanIdHex(uint64_t spanId);

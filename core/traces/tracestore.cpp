@@ -16,12 +16,6 @@ namespace meshscope {
 
 namespace {
 
-// Our own copy of the rule (tracetree.h has one too) so the store does not wait on it.
-bool isErrorSpan(const Span &s)
-{
-    return s.status == SpanStatus::Error || (s.kind == SpanKind::Server && s.httpStatus >= 500 && s.httpStatus <= 599);
-}
-
 uint64_t mix64(uint64_t x)
 {
     // splitmix64's finalizer: ids are dense small integers, bloom bits need them spread.

@@ -201,19 +201,6 @@ void deriveLayout(TraceTree &t, const std::vector<uint64_t> &start, const std::v
 
 }  // namespace
 
-bool isErrorSpan(const Span &span)
-{
-    if (span.status != SpanStatus::Unset)
-        return span.status == SpanStatus::Error;
-    if (span.grpcStatus > 0)
-        return true;
-    if (span.kind == SpanKind::Server)
-        return span.httpStatus >= 500 && span.httpStatus <= 599;
-    if (span.kind == SpanKind::Client)
-        return span.httpStatus >= 400 && span.httpStatus <= 599;
-    return false;
-}
-
 TraceTree buildTraceTree(std::vector<Span> spans)
 {
     TraceTree tree;

@@ -91,11 +91,6 @@ TraceTree buildTraceTree(std::vector<Span> spans);
 // Returns the new index of each old index, so that per-span data can follow.
 std::vector<uint32_t> resortTraceTree(TraceTree &tree);
 
-// Whether a span failed, following OpenTelemetry: status ERROR; with status unset, an
-// HTTP server span with a 5xx response, an HTTP client span with 4xx or 5xx, or any span
-// with a non-OK gRPC status. An explicit status OK is final, as OpenTelemetry defines it.
-bool isErrorSpan(const Span &span);
-
 // spanIdHex (model/span.h) writes span ids as backends and the view print them.
 
 }  // namespace meshscope

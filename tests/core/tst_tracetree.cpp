@@ -448,14 +448,16 @@ void TestTraceTree::errorSpans_data()
     QTest::newRow("plain") << server << unset << 200 << -1 << false;
     QTest::newRow("server 503") << server << unset << 503 << -1 << true;
     QTest::newRow("server 404") << server << unset << 404 << -1 << false;
-    QTest::newRow("client 404") << client << unset << 404 << -1 << true;
-    QTest::newRow("client 500") << client << unset << 500 << -1 << true;
-    QTest::newRow("client 302") << client << unset << 302 << -1 << false;
+    QTest::newRow("server 599") << server << unset << 599 << -1 << true;
+    QTest::newRow("server 600") << server << unset << 600 << -1 << false;
+    // The client's side of a failed call is not counted again: its server span is.
+    QTest::newRow("client 404") << client << unset << 404 << -1 << false;
+    QTest::newRow("client 500") << client << unset << 500 << -1 << false;
     QTest::newRow("internal 500") << internal << unset << 500 << -1 << false;
-    QTest::newRow("grpc 14 server") << server << unset << 200 << 14 << true;
-    QTest::newRow("grpc 5 client") << client << unset << -1 << 5 << true;
-    QTest::newRow("grpc ok") << client << unset << -1 << 0 << false;
-    QTest::newRow("explicit ok wins") << server << ok << 500 << 13 << false;
+    // gRPC failures count through the status the SDK sets, not the code alone.
+    QTest::newRow("grpc 14 server unset") << server << unset << 200 << 14 << false;
+    QTest::newRow("grpc 14 server error") << server << err << -1 << 14 << true;
+    QTest::newRow("status ok, server 500") << server << ok << 500 << -1 << true;
 }
 
 void TestTraceTree::errorSpans()
