@@ -24,8 +24,18 @@ struct RequestEvent {
     double durationMs = 0;
     int64_t bytes = 0;  // request + response bytes where known
     int8_t mtls = -1;
-    std::string traceId;  // hex, empty when unknown
+    std::string traceId;  // 32 lowercase hex digits, empty when unknown
     std::string origin;  // source that reported it: "otlp", "als", ...
+
+    // The span an access-log entry with a trace context stands for (spanId != 0), kept
+    // in the trace store but never paired into the graph (traces/accesslogspans.h).
+    // Set by the ALS decoder on one request per entry, zero everywhere else.
+    uint64_t spanId = 0;  // derived by the decoder: Envoy's own span id is not logged
+    uint64_t parentSpanId = 0;  // the caller's span, from the trace header; 0 = none
+    uint64_t startNs = 0;  // ns since epoch; ends durationMs later
+    SpanKind spanKind = SpanKind::Unspecified;  // Server: the target's span; Client: the source's
+    std::string upstreamCluster;  // as Envoy logged it
+    std::string responseFlags;  // Envoy's short codes, "UF,URX"; empty: none
 };
 
 }  // namespace meshscope

@@ -91,12 +91,16 @@ struct RequestFixed {
     int64_t timeMs;
     double durationMs;
     int64_t bytes;
+    uint64_t spanId;
+    uint64_t parentSpanId;
+    uint64_t startNs;
     int32_t httpStatus;
     int32_t grpcStatus;
     uint8_t protocol;
     uint8_t error;
     int8_t mtls;
-    uint8_t pad[5];
+    uint8_t spanKind;
+    uint8_t pad[4];
 };
 
 void packNode(Packer &p, const NodeRef &n)
@@ -229,6 +233,10 @@ PackedBatch PackedBatch::fromRequests(const std::vector<ObservedRequest> &reques
         f.protocol = static_cast<uint8_t>(e.protocol);
         f.error = e.error ? 1 : 0;
         f.mtls = e.mtls;
+        f.spanId = e.spanId;
+        f.parentSpanId = e.parentSpanId;
+        f.startNs = e.startNs;
+        f.spanKind = static_cast<uint8_t>(e.spanKind);
         p.pod(f);
         p.str(e.sourceId);
         p.str(e.targetId);
@@ -237,6 +245,8 @@ PackedBatch PackedBatch::fromRequests(const std::vector<ObservedRequest> &reques
         p.str(e.authority);
         p.str(e.traceId);
         p.str(e.origin);
+        p.str(e.upstreamCluster);
+        p.str(e.responseFlags);
     }
     b.m_count = static_cast<uint32_t>(requests.size());
     return b;
@@ -261,6 +271,10 @@ bool PackedBatch::unpackRequests(google::protobuf::RepeatedPtrField<msrec::Obser
         e->set_protocol(f.protocol);
         e->set_error(f.error != 0);
         e->set_mtls(f.mtls);
+        e->set_span_id(f.spanId);
+        e->set_parent_span_id(f.parentSpanId);
+        e->set_start_ns(f.startNs);
+        e->set_span_kind(f.spanKind);
         u.str(e->mutable_source_id());
         u.str(e->mutable_target_id());
         u.str(e->mutable_method());
@@ -268,6 +282,8 @@ bool PackedBatch::unpackRequests(google::protobuf::RepeatedPtrField<msrec::Obser
         u.str(e->mutable_authority());
         u.str(e->mutable_trace_id());
         u.str(e->mutable_origin());
+        u.str(e->mutable_upstream_cluster());
+        u.str(e->mutable_response_flags());
     }
     return u.ok();
 }

@@ -55,6 +55,12 @@ RequestEvent fromProto(const msrec::RequestEvent &in)
     out.mtls = mtlsFrom(in.mtls());
     out.traceId = in.trace_id();
     out.origin = in.origin();
+    out.spanId = in.span_id();
+    out.parentSpanId = in.parent_span_id();
+    out.startNs = in.start_ns();
+    out.spanKind = enumFrom(in.span_kind(), SpanKind::Consumer, SpanKind::Unspecified);
+    out.upstreamCluster = in.upstream_cluster();
+    out.responseFlags = in.response_flags();
     return out;
 }
 

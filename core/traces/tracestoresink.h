@@ -1,9 +1,12 @@
 #pragma once
 // Keeps every span a source delivers in a trace store, then hands the batch on to the
 // next sink (the graph aggregator, or a recording in front of it). Sources see one
-// TelemetrySink; the store never sees anything else.
+// TelemetrySink; the store never sees anything else. Access-log requests that carry a
+// trace context become spans in the store too (traces/accesslogspans.h), but are
+// handed on as requests only: the graph counts each of them once.
 
 #include "model/telemetrysink.h"
+#include "traces/accesslogspans.h"
 #include "traces/tracestore.h"
 
 namespace meshscope {
@@ -24,6 +27,8 @@ public:
     }
     void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin) override
     {
+        if (const std::vector<Span> spans = spansFromRequests(requests); !spans.empty())
+            m_store.add(spans);
         m_next.ingestRequests(std::move(requests), nowMs, origin);
     }
     void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) override

@@ -144,6 +144,37 @@ envoy::config::core::v3::Node node(const std::string &id, const std::string &clu
     return n;
 }
 
+constexpr const char *kTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+constexpr const char *kReviewsOut = "outbound|9080||reviews.bookinfo.svc.cluster.local";
+
+// An outbound entry of productpage's sidecar with the given request headers.
+als::StreamAccessLogsMessage tracedEntry(const std::vector<std::pair<std::string, std::string>> &headers)
+{
+    als::StreamAccessLogsMessage m = identified(kProductpageId, "productpage.bookinfo");
+    auto &e = http(m, kReviewsOut, "/reviews/0", 200);
+    for (const auto &[k, v] : headers)
+        addHeader(e.mutable_request()->mutable_request_headers(), k, v);
+    return m;
+}
+
+// The trace fields of the requests agree between the message path and the wire path.
+void checkWireTraceFields(const als::StreamAccessLogsMessage &m, const AlsDecodeLimits &limits = {})
+{
+    const AlsDecoder decoder(limits);
+    const AlsDecodeResult a = decoder.decode(m, {}, kNowMs);
+    const std::string bytes = m.SerializeAsString();
+    const AlsDecodeResult b = decoder.decodeBytes(bytes.data(), bytes.size(), {}, kNowMs);
+    QCOMPARE(a.requests.size(), b.requests.size());
+    for (size_t i = 0; i < a.requests.size(); ++i) {
+        const RequestEvent &x = a.requests[i].event, &y = b.requests[i].event;
+        QCOMPARE(x.traceId, y.traceId);
+        QCOMPARE(x.spanId, y.spanId);
+        QCOMPARE(x.parentSpanId, y.parentSpanId);
+        QCOMPARE(x.startNs, y.startNs);
+        QCOMPARE(x.spanKind, y.spanKind);
+    }
+}
+
 }  // namespace
 
 class TestAlsDecoder : public QObject {
@@ -172,6 +203,15 @@ private Q_SLOTS:
     void malformedBytes();
     void plainEnvoyNodes();
     void mutatedBytesNeverCrash();
+    void traceparentMakesClientSpan();
+    void inboundAndGatewaySpans();
+    void b3SingleHeader();
+    void b3MultiHeaders();
+    void requestIdTraces();
+    void malformedTraceContexts_data();
+    void malformedTraceContexts();
+    void malformedContextFallsBackAndRejectedEntryUncounted();
+    void randomTraceHeadersNeverCrash();
 };
 
 void TestAlsDecoder::podNamesToWorkloads()
@@ -802,6 +842,310 @@ void TestAlsDecoder::mutatedBytesNeverCrash()
         }
     }
     QVERIFY(malformed > 0 && decoded > 0);
+}
+
+void TestAlsDecoder::traceparentMakesClientSpan()
+{
+    als::StreamAccessLogsMessage m = tracedEntry({{"traceparent", kTraceparent}, {"x-b3-traceid", "ffff"}});
+    auto *c = m.mutable_http_logs()->mutable_log_entry(0)->mutable_common_properties();
+    c->mutable_start_time()->set_nanos(123'456'789);  // ALS times are to the nanosecond
+    c->set_stream_id("5c5f2b8a-stream-1");
+    c->mutable_response_flags()->set_upstream_connection_failure(true);
+    c->mutable_response_flags()->set_upstream_retry_limit_exceeded(true);
+    const Run r = run(m);
+    QVERIFY2(r.result.reasons.empty(), r.result.summary().c_str());  // the B3 header is never looked at
+    QCOMPARE(r.result.requests.size(), size_t(1));
+    const RequestEvent &ev = r.result.requests[0].event;
+    QCOMPARE(ev.traceId, std::string("0af7651916cd43dd8448eb211c80319c"));
+    QCOMPARE(spanIdHex(ev.parentSpanId), std::string("b7ad6b7169203331"));
+    QVERIFY(ev.spanId != 0);
+    QCOMPARE(ev.spanKind, SpanKind::Client);  // outbound: productpage's span
+    QCOMPARE(ev.startNs, uint64_t((kNowMs - 1000) / 1000) * 1'000'000'000u + 123'456'789u);
+    QCOMPARE(ev.upstreamCluster, std::string(kReviewsOut));
+    QCOMPARE(ev.responseFlags, std::string("UF,URX"));
+    checkWireTraceFields(m);
+
+    // The graph sees the request once, with its trace id for the requests table.
+    QCOMPARE(r.edge("bookinfo/productpage@v1->bookinfo/reviews")->stats.requests, uint64_t(1));
+    QCOMPARE(r.recent.size(), size_t(1));
+    QCOMPARE(r.recent[0].traceId, ev.traceId);
+
+    // The id is stable (a re-sent entry is a duplicate) and differs per stream and per Envoy.
+    QCOMPARE(AlsDecoder().decode(m, {}, kNowMs).requests.at(0).event.spanId, ev.spanId);
+    als::StreamAccessLogsMessage other = m;
+    other.mutable_http_logs()->mutable_log_entry(0)->mutable_common_properties()->set_stream_id("5c5f2b8a-stream-2");
+    QVERIFY(AlsDecoder().decode(other, {}, kNowMs).requests.at(0).event.spanId != ev.spanId);
+    als::StreamAccessLogsMessage elsewhere = m;
+    identify(elsewhere, kReviewsId, "reviews.bookinfo");
+    QVERIFY(AlsDecoder().decode(elsewhere, {}, kNowMs).requests.at(0).event.spanId != ev.spanId);
+
+    // An entry without trace headers has no trace: nothing changes for the graph.
+    const Run plain = run(tracedEntry({}));
+    const RequestEvent &p = plain.result.requests.at(0).event;
+    QVERIFY(p.traceId.empty());
+    QCOMPARE(p.spanId, uint64_t(0));
+    QCOMPARE(p.spanKind, SpanKind::Unspecified);
+    QVERIFY(p.upstreamCluster.empty());
+    QVERIFY(plain.result.reasons.empty());
+
+    // A later traceparent version may add fields after a dash.
+    const Run v1 = run(tracedEntry({{"traceparent", std::string("01") + (kTraceparent + 2) + "-extra"}}));
+    QCOMPARE(v1.result.requests.at(0).event.traceId, std::string("0af7651916cd43dd8448eb211c80319c"));
+}
+
+void TestAlsDecoder::inboundAndGatewaySpans()
+{
+    // Inbound (a caller without a mesh identity): the callee's server span.
+    als::StreamAccessLogsMessage in = identified(kReviewsId, "reviews.bookinfo");
+    addHeader(http(in, "inbound|9080||", "/reviews/0", 200).mutable_request()->mutable_request_headers(), "traceparent",
+        kTraceparent);
+    const Run ri = run(in);
+    QCOMPARE(ri.result.requests.size(), size_t(1));
+    QCOMPARE(ri.result.requests[0].target.name, std::string("reviews"));
+    QCOMPARE(ri.result.requests[0].event.spanKind, SpanKind::Server);
+    QVERIFY(ri.result.requests[0].event.spanId != 0);
+    checkWireTraceFields(in);
+
+    // A routed gateway entry: two requests, one trace; the span is the gateway's call out.
+    als::StreamAccessLogsMessage gw = identified(kGatewayId, kGatewayCluster);
+    auto &e = http(gw, "outbound|9080||productpage.bookinfo.svc.cluster.local", "/productpage", 200, 30);
+    addHeader(e.mutable_request()->mutable_request_headers(), "traceparent", kTraceparent);
+    auto *c = e.mutable_common_properties();
+    setDuration(c->mutable_time_to_first_upstream_tx_byte(), 2);
+    setDuration(c->mutable_time_to_last_upstream_rx_byte(), 27);
+    const Run rg = run(gw);
+    QCOMPARE(rg.result.requests.size(), size_t(2));
+    const RequestEvent &entering = rg.result.requests[0].event;
+    const RequestEvent &out = rg.result.requests[1].event;
+    QCOMPARE(entering.traceId, std::string("0af7651916cd43dd8448eb211c80319c"));
+    QCOMPARE(out.traceId, entering.traceId);
+    QCOMPARE(entering.spanId, uint64_t(0));
+    QCOMPARE(entering.spanKind, SpanKind::Unspecified);
+    QVERIFY(entering.upstreamCluster.empty());
+    QVERIFY(out.spanId != 0);
+    QCOMPARE(out.spanKind, SpanKind::Client);
+    QCOMPARE(rg.result.requests[1].source.name, std::string("istio-ingressgateway"));
+    // The span is what the gateway waited for: from the first byte sent upstream, 25 ms.
+    QCOMPARE(out.startNs, uint64_t(kNowMs - 1000) * 1'000'000u + 2'000'000u);
+    QCOMPARE(out.durationMs, 25.0);
+    checkWireTraceFields(gw);
+
+    // Unrouted, the gateway answered itself: its server span on the request entering it.
+    als::StreamAccessLogsMessage nr = identified(kGatewayId, kGatewayCluster);
+    addHeader(http(nr, "", "/nowhere", 404).mutable_request()->mutable_request_headers(), "traceparent", kTraceparent);
+    const Run rn = run(nr);
+    QCOMPARE(rn.result.requests.size(), size_t(1));
+    QCOMPARE(rn.result.requests[0].event.spanKind, SpanKind::Server);
+    QCOMPARE(rn.result.requests[0].target.name, std::string("istio-ingressgateway"));
+
+    // TCP entries log no headers: never a span.
+    als::StreamAccessLogsMessage t = identified(kReviewsId, "reviews.bookinfo");
+    tcp(t, "outbound|5432||postgres.db.svc.cluster.local", 1, 2);
+    QCOMPARE(AlsDecoder().decode(t, {}, kNowMs).requests.at(0).event.spanId, uint64_t(0));
+}
+
+void TestAlsDecoder::b3SingleHeader()
+{
+    const Run r = run(tracedEntry({{"b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90"}}));
+    QVERIFY(r.result.reasons.empty());
+    const RequestEvent &ev = r.result.requests.at(0).event;
+    QCOMPARE(ev.traceId, std::string("80f198ee56343ba864fe8b2a57d3eff7"));
+    QCOMPARE(spanIdHex(ev.parentSpanId), std::string("e457b5a2e4d86bd1"));  // the caller's span
+    QCOMPARE(ev.spanKind, SpanKind::Client);
+
+    // 64-bit trace id, no sampling state: padded to 128 bits.
+    const Run r64 = run(tracedEntry({{"b3", "64fe8b2a57d3eff7-e457b5a2e4d86bd1"}}));
+    QCOMPARE(r64.result.requests.at(0).event.traceId, std::string("000000000000000064fe8b2a57d3eff7"));
+    const Run deferred = run(tracedEntry({{"b3", "64fe8b2a57d3eff7-e457b5a2e4d86bd1-d"}}));
+    QVERIFY(deferred.result.requests.at(0).event.spanId != 0);
+
+    // A sampling decision alone names no trace, and is not malformed.
+    for (const char *only : {"0", "1", "d"}) {
+        const Run s = run(tracedEntry({{"b3", only}}));
+        QVERIFY(s.result.requests.at(0).event.traceId.empty());
+        QVERIFY2(s.result.reasons.empty(), s.result.summary().c_str());
+    }
+}
+
+void TestAlsDecoder::b3MultiHeaders()
+{
+    const Run r = run(tracedEntry({{"x-b3-traceid", "463ac35c9f6413ad"}, {"x-b3-spanid", "a2fb4a1d1a96d312"},
+        {"x-b3-parentspanid", "0020000000000001"}, {"x-b3-sampled", "1"}}));
+    QVERIFY2(r.result.reasons.empty(), r.result.summary().c_str());
+    const RequestEvent &ev = r.result.requests.at(0).event;
+    QCOMPARE(ev.traceId, std::string("0000000000000000463ac35c9f6413ad"));
+    QCOMPARE(spanIdHex(ev.parentSpanId), std::string("a2fb4a1d1a96d312"));
+    QVERIFY(ev.spanId != 0);
+
+    const Run r128
+        = run(tracedEntry({{"x-b3-traceid", "463ac35c9f6413ad48485a3953bb6124"}, {"x-b3-spanid", "a2fb4a1d1a96d312"}}));
+    QCOMPARE(r128.result.requests.at(0).event.traceId, std::string("463ac35c9f6413ad48485a3953bb6124"));
+    checkWireTraceFields(tracedEntry({{"x-b3-traceid", "463ac35c9f6413ad"}, {"x-b3-spanid", "a2fb4a1d1a96d312"}}));
+}
+
+void TestAlsDecoder::requestIdTraces()
+{
+    const std::string uuid = "a3c3b1b4-7f8e-4c3a-9a55-0C1E2D3F4A5B";
+    const std::string traceId = "a3c3b1b47f8e4c3a9a550c1e2d3f4a5b";
+    als::StreamAccessLogsMessage fromField = tracedEntry({});
+    fromField.mutable_http_logs()->mutable_log_entry(0)->mutable_request()->set_request_id(uuid);
+    const als::StreamAccessLogsMessage fromHeader = tracedEntry({{"x-request-id", uuid}});
+    const std::vector<const als::StreamAccessLogsMessage *> messages = {&fromField, &fromHeader};
+
+    // Off (the default): x-request-id is no trace context, and no problem either.
+    for (const auto *m : messages) {
+        const Run off = run(*m);
+        QVERIFY(off.result.requests.at(0).event.traceId.empty());
+        QCOMPARE(off.result.requests.at(0).event.spanId, uint64_t(0));
+        QVERIFY(off.result.reasons.empty());
+    }
+
+    AlsDecodeLimits on;
+    on.requestIdTraces = true;
+    for (const auto *m : messages) {
+        const Run r = run(*m, {}, on);
+        const RequestEvent &ev = r.result.requests.at(0).event;
+        QCOMPARE(ev.traceId, traceId);
+        QCOMPARE(ev.parentSpanId, uint64_t(0));  // the id names no caller's span
+        QVERIFY(ev.spanId != 0);
+        QVERIFY(r.result.reasons.empty());
+        checkWireTraceFields(*m, on);
+    }
+
+    // A real trace context wins over the request id.
+    als::StreamAccessLogsMessage both = tracedEntry({{"traceparent", kTraceparent}});
+    both.mutable_http_logs()->mutable_log_entry(0)->mutable_request()->set_request_id(uuid);
+    QCOMPARE(run(both, {}, on).result.requests.at(0).event.traceId, std::string("0af7651916cd43dd8448eb211c80319c"));
+
+    // Not a UUID: counted, the request kept without a trace.
+    for (const char *bad : {"not-a-uuid", "a3c3b1b4-7f8e-4c3a-9a55-0c1e2d3f4a5b00",
+             "00000000-0000-0000-0000-000000000000", "a3c3b1b4-7f8e-4c3a-9a55-0c1e2d3f4a5"}) {
+        const Run r = run(tracedEntry({{"x-request-id", bad}}), {}, on);
+        QCOMPARE(r.result.requests.size(), size_t(1));
+        QCOMPARE(r.result.rejected, uint64_t(0));
+        QVERIFY(r.result.requests[0].event.traceId.empty());
+        QCOMPARE(r.result.reasons.at(AlsDecoder::kBadRequestIdReason), uint64_t(1));
+    }
+}
+
+void TestAlsDecoder::malformedTraceContexts_data()
+{
+    QTest::addColumn<QString>("header");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("reason");
+    const QString tp = QString::fromLatin1(AlsDecoder::kBadTraceparentReason);
+    const QString b3 = QString::fromLatin1(AlsDecoder::kBadB3Reason);
+    const QString multi = QString::fromLatin1(AlsDecoder::kBadB3MultiReason);
+    const auto row = [](const char *name, const char *header, const char *value, const QString &reason) {
+        QTest::newRow(name) << QString::fromLatin1(header) << QString::fromLatin1(value) << reason;
+    };
+    row("tp short", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", tp);
+    row("tp v00 with extra", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x", tp);
+    row("tp upper case", "traceparent", "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", tp);
+    row("tp zero trace", "traceparent", "00-00000000000000000000000000000000-b7ad6b7169203331-01", tp);
+    row("tp zero parent", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", tp);
+    row("tp version ff", "traceparent", "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tp);
+    row("tp bad flags", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g", tp);
+    row("tp bad separators", "traceparent", "00_0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331_01", tp);
+    row("tp empty", "traceparent", "", tp);
+    row("b3 garbage", "b3", "abc-def", b3);
+    row("b3 one field", "b3", "80f198ee56343ba864fe8b2a57d3eff7", b3);
+    row("b3 zero span", "b3", "80f198ee56343ba864fe8b2a57d3eff7-0000000000000000", b3);
+    row("b3 bad sampling", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-x", b3);
+    row("b3 bad parent", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3", b3);
+    row("b3 too many", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90-1", b3);
+    row("b3 20-digit trace", "b3", "80f198ee56343ba864fe-e457b5a2e4d86bd1", b3);
+    row("b3 single char", "b3", "x", b3);
+    row("multi without span", "x-b3-traceid", "463ac35c9f6413ad", multi);
+    row("multi span only", "x-b3-spanid", "a2fb4a1d1a96d312", multi);
+}
+
+void TestAlsDecoder::malformedTraceContexts()
+{
+    QFETCH(QString, header);
+    QFETCH(QString, value);
+    QFETCH(QString, reason);
+    const Run r = run(tracedEntry({{header.toStdString(), value.toStdString()}}));
+    QCOMPARE(r.result.rejected, uint64_t(0));
+    QCOMPARE(r.result.requests.size(), size_t(1));  // kept for the graph
+    const RequestEvent &ev = r.result.requests[0].event;
+    QVERIFY(ev.traceId.empty());
+    QCOMPARE(ev.spanId, uint64_t(0));
+    QCOMPARE(ev.parentSpanId, uint64_t(0));
+    QCOMPARE(r.result.reasons.size(), size_t(1));
+    QCOMPARE(r.result.reasons.at(reason.toStdString()), uint64_t(1));
+    QCOMPARE(r.snap->counters.rejectionReasons.at(reason.toStdString()), uint64_t(1));
+    QCOMPARE(r.edge("bookinfo/productpage@v1->bookinfo/reviews")->stats.requests, uint64_t(1));
+}
+
+void TestAlsDecoder::malformedContextFallsBackAndRejectedEntryUncounted()
+{
+    // A malformed header is counted; the entry's next valid context is used.
+    const Run r = run(tracedEntry({{"traceparent", "00-zz-b7ad6b7169203331-01"}, {"x-b3-traceid", "463ac35c9f6413ad"},
+        {"x-b3-spanid", "a2fb4a1d1a96d312"}, {"x-b3-parentspanid", "nope"},
+        {"b3", "64fe8b2a57d3eff7-e457b5a2e4d86bd1"}}));
+    QCOMPARE(r.result.requests.at(0).event.traceId, std::string("000000000000000064fe8b2a57d3eff7"));
+    QCOMPARE(r.result.reasons.at(AlsDecoder::kBadTraceparentReason), uint64_t(1));
+    QCOMPARE(r.result.reasons.size(), size_t(1));  // B3 single came first: multi never read
+    const Run multi = run(tracedEntry({{"traceparent", "00-zz-b7ad6b7169203331-01"},
+        {"x-b3-traceid", "463ac35c9f6413ad"}, {"x-b3-spanid", "a2fb4a1d1a96d312"}, {"x-b3-parentspanid", "nope"}}));
+    QVERIFY(multi.result.requests.at(0).event.traceId.empty());
+    QCOMPARE(multi.result.reasons.at(AlsDecoder::kBadB3MultiReason), uint64_t(1));
+    QCOMPARE(multi.result.reasons.at(AlsDecoder::kBadTraceparentReason), uint64_t(1));
+
+    // A rejected entry yields no request: its header problems are not counted on top.
+    als::StreamAccessLogsMessage m = identified(kReviewsId, "reviews.bookinfo");
+    auto &e = http(m, "inbound|9080||", "/reviews/0", 200);
+    addPeerSan(e.mutable_common_properties(), "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage");
+    addHeader(e.mutable_request()->mutable_request_headers(), "traceparent", "garbage");
+    const Run rejected = run(m);
+    QCOMPARE(rejected.result.rejected, uint64_t(1));
+    QCOMPARE(rejected.result.reasons.size(), size_t(1));
+    QCOMPARE(rejected.result.reasons.count(AlsDecoder::kMeshInboundReason), size_t(1));
+}
+
+void TestAlsDecoder::randomTraceHeadersNeverCrash()
+{
+    // Header values near the valid shapes (hex digits and dashes, about the right
+    // lengths): whatever they hold, the request is kept and any trace id it gets is valid.
+    std::mt19937 rng(20240605);
+    const std::string alphabet = "0123456789abcdef0123456789abcdef-----ABCDEFxz \x01\xff";
+    auto randomValue = [&]() {
+        static constexpr size_t kLengths[] = {0, 1, 16, 32, 33, 36, 50, 55, 56, 60, 70};
+        std::string v(kLengths[rng() % std::size(kLengths)] + rng() % 2, ' ');
+        for (char &c : v)
+            c = alphabet[rng() % alphabet.size()];
+        return v;
+    };
+    AlsDecodeLimits limits;
+    limits.requestIdTraces = true;
+    const AlsDecoder decoder(limits);
+    const char *keys[] = {"traceparent", "b3", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-request-id"};
+    int traced = 0;
+    for (int i = 0; i < 5000; ++i) {
+        std::vector<std::pair<std::string, std::string>> headers;
+        for (const char *k : keys) {
+            if (rng() % 3 == 0)
+                headers.emplace_back(k, randomValue());
+        }
+        if (rng() % 4 == 0)  // now and then a valid traceparent with a random tail
+            headers.emplace_back("traceparent", std::string(kTraceparent).substr(0, rng() % 60) + randomValue());
+        const AlsDecodeResult r = decoder.decode(tracedEntry(headers), {}, kNowMs);
+        QCOMPARE(r.requests.size(), size_t(1));
+        QCOMPARE(r.rejected, uint64_t(0));
+        const RequestEvent &ev = r.requests[0].event;
+        if (ev.traceId.empty()) {
+            QCOMPARE(ev.spanId, uint64_t(0));
+            continue;
+        }
+        ++traced;
+        QCOMPARE(ev.traceId.size(), size_t(32));
+        QVERIFY(std::all_of(ev.traceId.begin(), ev.traceId.end(),
+            [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }));
+        QVERIFY(ev.traceId != std::string(32, '0'));
+        QVERIFY(ev.spanId != 0);
+    }
+    QVERIFY(traced > 0);
 }
 
 QTEST_GUILESS_MAIN(TestAlsDecoder)

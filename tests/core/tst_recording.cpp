@@ -6,7 +6,11 @@
 #include "common/printers.h"
 #include "session/crc32.h"
 #include "session/recording.h"
+#include "session/recordingcodec.h"
 #include "session/recordingformat.h"
+#include "traces/accesslogspans.h"
+#include "traces/tracestore.h"
+#include "traces/tracestoresink.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -337,6 +341,7 @@ private Q_SLOTS:
     void writeAfterClose();
     void concurrentIngestFromFourThreads();
     void diskFullIsReported();
+    void accessLogSpanFieldsRoundTrip();
 
 private:
     QString path(const char *name) const { return m_dir.filePath(QLatin1String(name)); }
@@ -893,6 +898,82 @@ void TestRecording::diskFullIsReported()
     QVERIFY2(r, error.c_str());
     QVERIFY(!r->openedFromIndex());
     QVERIFY(!r->problems().empty());
+}
+
+void TestRecording::accessLogSpanFieldsRoundTrip()
+{
+    // An access-log request that stands for a span (model/requestevent.h) keeps every
+    // span field through a recording, so a replay through a TraceStoreSink gives the
+    // trace view the same span the live session showed.
+    ObservedRequest traced = fullRequest(3);
+    traced.event.spanId = 0xFEDC'BA98'7654'3210ull;
+    traced.event.parentSpanId = 0x0123'4567'89AB'CDEFull;
+    traced.event.startNs = uint64_t(kT0Ms) * 1'000'000 + 123'456;
+    traced.event.spanKind = SpanKind::Server;
+    traced.event.upstreamCluster = "inbound|9080||";
+    traced.event.responseFlags = "UF,URX";
+    ObservedRequest traceOnly = fullRequest(4);  // a gateway's entering copy: trace id, no span
+    const std::vector<ObservedRequest> requests {traced, traceOnly};
+
+    CaptureSink inner;
+    std::string error;
+    auto w = RecordingWriter::create(spath("spans.msrec"), &inner, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    w->ingestRequests(std::vector<ObservedRequest>(requests), kT0Ms, "als");
+    w->close();
+    QVERIFY2(w->lastError().empty(), w->lastError().c_str());
+
+    auto r = RecordingReader::open(spath("spans.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    CaptureSink out;
+    QVERIFY2(r->replay(out, INT64_MIN, INT64_MAX, out.callbacks(), error), error.c_str());
+    QCOMPARE(out.calls.size(), size_t(1));
+    const std::vector<ObservedRequest> &back = out.calls[0].requests;
+    QCOMPARE(back.size(), requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+        const RequestEvent &x = back[i].event, &y = requests[i].event;
+        QVERIFY2(sameRequest(back[i], requests[i]), qPrintable(QStringLiteral("request %1").arg(i)));
+        QCOMPARE(x.spanId, y.spanId);
+        QCOMPARE(x.parentSpanId, y.parentSpanId);
+        QCOMPARE(x.startNs, y.startNs);
+        QCOMPARE(x.spanKind, y.spanKind);
+        QCOMPARE(x.upstreamCluster, y.upstreamCluster);
+        QCOMPARE(x.responseFlags, y.responseFlags);
+    }
+
+    // Replayed through the trace store's sink: the span is back, the graph gets requests only.
+    TraceStore store;
+    CaptureSink graph;
+    TraceStoreSink sink(store, graph);
+    QVERIFY2(r->replay(sink, INT64_MIN, INT64_MAX, {}, error), error.c_str());
+    QCOMPARE(store.counters().spans, uint64_t(1));
+    const std::vector<Span> live = spansFromRequests(requests);
+    QCOMPARE(live.size(), size_t(1));
+    const std::optional<std::vector<Span>> trace = store.trace(live[0].traceId);
+    QVERIFY(trace && trace->size() == 1);
+    QVERIFY(trace->at(0) == live[0]);
+    QCOMPARE(graph.spanCount(), size_t(0));
+    QCOMPARE(graph.calls.size(), size_t(1));
+    QCOMPARE(graph.calls[0].requests.size(), size_t(2));
+
+    // A request of an older recording, written before these fields: no span, and an
+    // unknown span kind from a newer writer reads as unspecified.
+    msrec::ObservedRequest old;
+    old.mutable_event()->set_time_ms(kT0Ms);
+    old.mutable_event()->set_trace_id("0af7651916cd43dd8448eb211c80319c");
+    old.mutable_event()->set_origin("als");
+    msrec::ObservedRequest parsed;
+    QVERIFY(parsed.ParseFromString(old.SerializeAsString()));
+    const ObservedRequest fromOld = recordingcodec::fromProto(parsed);
+    QCOMPARE(fromOld.event.traceId, std::string("0af7651916cd43dd8448eb211c80319c"));
+    QCOMPARE(fromOld.event.spanId, uint64_t(0));
+    QCOMPARE(fromOld.event.parentSpanId, uint64_t(0));
+    QCOMPARE(fromOld.event.startNs, uint64_t(0));
+    QCOMPARE(fromOld.event.spanKind, SpanKind::Unspecified);
+    QVERIFY(fromOld.event.upstreamCluster.empty() && fromOld.event.responseFlags.empty());
+    QVERIFY(spansFromRequests({fromOld}).empty());
+    parsed.mutable_event()->set_span_kind(99);
+    QCOMPARE(recordingcodec::fromProto(parsed).event.spanKind, SpanKind::Unspecified);
 }
 
 QTEST_GUILESS_MAIN(TestRecording)

@@ -9,6 +9,8 @@
 #include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "graph/graphaggregator.h"
 #include "telemetry/als/alsreceiver.h"
+#include "traces/tracestore.h"
+#include "traces/tracestoresink.h"
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -16,6 +18,7 @@
 #include <QTcpServer>
 #include <QtTest>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -152,6 +155,7 @@ private Q_SLOTS:
     void entriesWithoutIdentifier();
     void addressInUse();
     void stopEndsOpenStreams();
+    void tracedEntriesBecomeStoredSpans();
 
 private:
     void expectStillServing(Harness &h, int n);
@@ -464,6 +468,80 @@ void TestAlsReceiver::stopEndsOpenStreams()
     const grpc::Status st = writer->Finish();
     QVERIFY(!st.ok());
     QVERIFY(h.snapshot()->edge("probe/canary->probe/healthz"));  // what was read stays
+}
+
+void TestAlsReceiver::tracedEntriesBecomeStoredSpans()
+{
+    // The application's chain: receiver -> trace store sink -> aggregator. An entry with
+    // a traceparent is a span in the store and one request in the graph; with
+    // requestIdTraces configured, an entry with only x-request-id joins a trace too.
+    GraphAggregator agg;
+    TraceStore store;
+    TraceStoreSink sink(store, agg);
+    AlsReceiverConfig rc;
+    rc.listenAddress = "127.0.0.1:0";
+    rc.limits.requestIdTraces = true;
+    AlsReceiver rx(sink, rc);
+    std::string error;
+    QVERIFY2(rx.start(&error), error.c_str());
+    auto stub
+        = als::AccessLogService::NewStub(grpc::CreateChannel(rx.boundAddress(), grpc::InsecureChannelCredentials()));
+
+    als::StreamAccessLogsMessage first;
+    identify(first, kReviewsId, "reviews.bookinfo");
+    auto &traced = addHttp(
+        first, "outbound|9080||ratings.bookinfo.svc.cluster.local", envoy::config::core::v3::GET, "/ratings/0", 503);
+    auto *h = traced.mutable_request()->add_request_headers();
+    h->set_key("traceparent");
+    h->set_value("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    traced.mutable_common_properties()->set_stream_id("stream-1");
+    als::StreamAccessLogsMessage second;  // same stream: no identifier
+    auto &byRequestId = addHttp(
+        second, "outbound|9080||details.bookinfo.svc.cluster.local", envoy::config::core::v3::GET, "/details/0", 200);
+    byRequestId.mutable_request()->set_request_id("9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f");
+
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    als::StreamAccessLogsResponse response;
+    auto writer = stub->StreamAccessLogs(&ctx, &response);
+    QVERIFY(writer->Write(first));
+    QVERIFY(writer->Write(second));
+    writer->WritesDone();
+    const grpc::Status st = writer->Finish();
+    QVERIFY2(st.ok(), st.error_message().c_str());
+    QVERIFY(waitFor([&] { return rx.counters().messages == 2; }));
+
+    QCOMPARE(store.counters().spans, uint64_t(2));
+    TraceId w3c {};
+    const uint8_t w3cBytes[16]
+        = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+    std::copy(std::begin(w3cBytes), std::end(w3cBytes), w3c.begin());
+    const std::optional<std::vector<Span>> trace = store.trace(w3c);
+    QVERIFY(trace && trace->size() == 1);
+    const Span &s = trace->front();
+    QCOMPARE(s.kind, SpanKind::Client);
+    QCOMPARE(s.service, std::string("reviews"));
+    QCOMPARE(s.serviceNamespace, std::string("bookinfo"));
+    QCOMPARE(s.peer, std::string("ratings"));
+    QCOMPARE(spanIdHex(s.parentSpanId), std::string("00f067aa0ba902b7"));
+    QCOMPARE(s.name, std::string("shop.example.com/ratings/0"));
+    QCOMPARE(s.httpStatus, 503);
+    QCOMPARE(s.status, SpanStatus::Error);
+    QCOMPARE(s.durationMs(), 12.0);
+
+    const std::vector<TraceSummary> all = store.search({});
+    QCOMPARE(all.size(), size_t(2));
+    const bool requestIdTrace = std::any_of(all.begin(), all.end(),
+        [](const TraceSummary &t) { return traceIdHex(t.traceId) == "9f1c2d3e4b5a4c6d8e7f0a1b2c3d4e5f"; });
+    QVERIFY(requestIdTrace);
+
+    // The graph counted each request once, from the requests alone.
+    GraphSnapshotPtr snap = agg.snapshot(GraphAggregator::wallNowMs());
+    QVERIFY2(snap->edge("bookinfo/reviews@v2->bookinfo/ratings"), qPrintable(edgeList(*snap)));
+    QCOMPARE(snap->edge("bookinfo/reviews@v2->bookinfo/ratings")->stats.requests, uint64_t(1));
+    QCOMPARE(snap->edge("bookinfo/reviews@v2->bookinfo/details")->stats.requests, uint64_t(1));
+    QCOMPARE(snap->edges.size(), size_t(2));
+    rx.stop();
 }
 
 QTEST_GUILESS_MAIN(TestAlsReceiver)

@@ -6,10 +6,13 @@
 #include <google/protobuf/arena.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 namespace meshscope {
 
@@ -195,11 +198,189 @@ bool looksLikeGrpcPath(std::string_view p)
         && p.find('/', slash + 1) == std::string_view::npos && p.find('?') == std::string_view::npos;
 }
 
+bool isLowerHex(std::string_view s)
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return isDigit(c) || (c >= 'a' && c <= 'f'); });
+}
+
+bool allZeros(std::string_view s)
+{
+    return std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; });
+}
+
+// 16 lowercase hex digits, not all zero -> the id as span ids are kept: the 8 bytes in
+// wire order in the integer's memory (model/span.h spanIdHex gives the text back).
+bool parseSpanId(std::string_view hex, uint64_t &out)
+{
+    if (hex.size() != 16 || !isLowerHex(hex) || allZeros(hex))
+        return false;
+    uint8_t bytes[8];
+    for (size_t i = 0; i < 8; ++i) {
+        auto [ptr, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, bytes[i], 16);
+        if (ec != std::errc() || ptr != hex.data() + 2 * i + 2)
+            return false;
+    }
+    std::memcpy(&out, bytes, 8);
+    return true;
+}
+
+// A trace id of 32 (or, from B3, 16: left-padded with zeros) lowercase hex digits, not
+// all zero -> the 32-digit form RequestEvent::traceId holds.
+bool parseTraceId(std::string_view hex, bool allow64, std::string &out)
+{
+    if (!(hex.size() == 32 || (allow64 && hex.size() == 16)) || !isLowerHex(hex) || allZeros(hex))
+        return false;
+    out.assign(32 - hex.size(), '0');
+    out.append(hex);
+    return true;
+}
+
+// The trace an entry belongs to and the span that called it, from its request headers.
+struct TraceContext {
+    std::string traceId;  // 32 lowercase hex digits; empty: none
+    uint64_t parentSpanId = 0;  // the caller's span; 0 = none (x-request-id)
+};
+
+enum class Parsed : uint8_t { Absent, Ok, Malformed };
+
+// W3C Trace Context: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>". A later
+// version may append fields after a dash; version ff is invalid.
+Parsed parseTraceparent(const std::string *v, TraceContext &out)
+{
+    if (!v)
+        return Parsed::Absent;
+    const std::string_view s = *v;
+    if (s.size() < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-')
+        return Parsed::Malformed;
+    const std::string_view version = s.substr(0, 2);
+    if (!isLowerHex(version) || version == "ff" || (version == "00" ? s.size() != 55 : s.size() > 55 && s[55] != '-'))
+        return Parsed::Malformed;
+    if (!isLowerHex(s.substr(53, 2)) || !parseSpanId(s.substr(36, 16), out.parentSpanId)
+        || !parseTraceId(s.substr(3, 32), false, out.traceId))
+        return Parsed::Malformed;
+    return Parsed::Ok;
+}
+
+// B3 single header: "<trace id>-<span id>[-<sampling>[-<parent span id>]]", or just a
+// sampling decision ("0", "1", "d"), which names no trace. The span id is the
+// caller's span: the entry's span is its child (as OpenTelemetry's B3 propagator reads it).
+Parsed parseB3Single(const std::string *v, TraceContext &out)
+{
+    if (!v)
+        return Parsed::Absent;
+    if (v->size() <= 1)
+        return v->empty() || *v == "0" || *v == "1" || *v == "d" ? Parsed::Absent : Parsed::Malformed;
+    const std::vector<std::string_view> parts = split(*v, '-');
+    if (parts.size() < 2 || parts.size() > 4)
+        return Parsed::Malformed;
+    if (parts.size() >= 3 && parts[2] != "0" && parts[2] != "1" && parts[2] != "d")
+        return Parsed::Malformed;
+    uint64_t grandparent = 0;
+    if (parts.size() == 4 && !parseSpanId(parts[3], grandparent))
+        return Parsed::Malformed;
+    if (!parseSpanId(parts[1], out.parentSpanId) || !parseTraceId(parts[0], true, out.traceId))
+        return Parsed::Malformed;
+    return Parsed::Ok;
+}
+
+// B3 multi-header: x-b3-traceid (64 or 128 bits) with x-b3-spanid, the caller's span;
+// x-b3-parentspanid, when present, must be well-formed but names the caller's parent.
+Parsed parseB3Multi(const google::protobuf::RepeatedPtrField<alog::MeshscopeHeaderEntry> &headers, TraceContext &out)
+{
+    const std::string *traceId = findHeader(headers, "x-b3-traceid");
+    const std::string *spanId = findHeader(headers, "x-b3-spanid");
+    const std::string *parent = findHeader(headers, "x-b3-parentspanid");
+    if (!traceId && !spanId)
+        return Parsed::Absent;
+    uint64_t grandparent = 0;
+    if (!traceId || !spanId || !parseTraceId(*traceId, true, out.traceId) || !parseSpanId(*spanId, out.parentSpanId)
+        || (parent && !parseSpanId(*parent, grandparent)))
+        return Parsed::Malformed;
+    return Parsed::Ok;
+}
+
+// x-request-id as a trace id: a UUID ("8-4-4-4-12" hex digits, any case) is 32 hex
+// digits once the dashes are gone. No parent: the id says nothing of the caller's span.
+Parsed parseRequestId(std::string_view v, TraceContext &out)
+{
+    if (v.empty())
+        return Parsed::Absent;
+    std::string hex;
+    hex.reserve(32);
+    for (const char c : v) {
+        if (c == '-')
+            continue;
+        if (hex.size() == 32)
+            return Parsed::Malformed;
+        hex.push_back(char(std::tolower(static_cast<unsigned char>(c))));
+    }
+    out.parentSpanId = 0;
+    return parseTraceId(hex, false, out.traceId) ? Parsed::Ok : Parsed::Malformed;
+}
+
+// Envoy's short codes of the flags set, comma-separated as %RESPONSE_FLAGS% writes them.
+std::string responseFlagCodes(const alog::ResponseFlags &f)
+{
+    const std::pair<bool, const char *> flags[]
+        = {{f.failed_local_healthcheck(), "LH"}, {f.no_healthy_upstream(), "UH"}, {f.upstream_request_timeout(), "UT"},
+            {f.local_reset(), "LR"}, {f.upstream_remote_reset(), "UR"}, {f.upstream_connection_failure(), "UF"},
+            {f.upstream_connection_termination(), "UC"}, {f.upstream_overflow(), "UO"}, {f.no_route_found(), "NR"},
+            {f.delay_injected(), "DI"}, {f.fault_injected(), "FI"}, {f.rate_limited(), "RL"},
+            {f.has_unauthorized_details(), "UAEX"}, {f.rate_limit_service_error(), "RLSE"},
+            {f.downstream_connection_termination(), "DC"}, {f.upstream_retry_limit_exceeded(), "URX"},
+            {f.stream_idle_timeout(), "SI"}, {f.invalid_envoy_request_headers(), "IH"},
+            {f.downstream_protocol_error(), "DPE"}, {f.upstream_max_stream_duration_reached(), "UMSDR"},
+            {f.response_from_cache_filter(), "RFCF"}, {f.no_filter_config_found(), "NFCF"},
+            {f.duration_timeout(), "DT"}, {f.upstream_protocol_error(), "UPE"}, {f.no_cluster_found(), "NC"},
+            {f.overload_manager(), "OM"}, {f.dns_resolution_failure(), "DF"},
+            {f.downstream_remote_reset(), "DR"}};  // DR: the short code is unverified (PROTOCOLS.md §2)
+    std::string out;
+    for (const auto &[set, code] : flags) {
+        if (set)
+            out.append(out.empty() ? "" : ",").append(code);
+    }
+    return out;
+}
+
+// FNV-1a, 64 bits, then splitmix64's finalizer to spread the bits.
+class IdHash {
+public:
+    void add(std::string_view s)
+    {
+        for (const char c : s)
+            byte(uint8_t(c));
+        byte(0x1f);  // a separator, so ("ab", "c") and ("a", "bc") differ
+    }
+    void add(uint64_t v)
+    {
+        for (int i = 0; i < 8; ++i)
+            byte(uint8_t(v >> (8 * i)));
+    }
+    uint64_t value() const
+    {
+        uint64_t z = m_h + 0x9E3779B97F4A7C15ull;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        return z ? z : 1;  // 0 means "no span"
+    }
+
+private:
+    void byte(uint8_t b)
+    {
+        m_h ^= b;
+        m_h *= 0x100000001B3ull;
+    }
+    uint64_t m_h = 0xCBF29CE484222325ull;
+};
+
 // What every entry carries, checked and converted.
 struct Common {
     int64_t timeMs = 0;
     double durationMs = 0;
     double upstreamMs = -1;  // first byte sent upstream to last byte back; -1 unknown
+    double upstreamStartMs = -1;  // when the first byte went upstream, from the start; -1 unknown
+    uint64_t startNs = 0;  // the start to the nanosecond; 0 before the epoch
     std::string_view cluster;
     int8_t downstreamMtls = -1;  // -1 no TLS properties, 0 TLS without a peer SAN, 1 peer SAN
     bool meshPeer = false;  // the peer's SAN is a SPIFFE identity
@@ -220,6 +401,10 @@ const char *readCommon(
         out.timeMs = t.seconds() * 1000 + t.nanos() / 1'000'000;
         if (std::abs(out.timeMs - nowMs) > limits.maxClockSkewMs)
             return "start time too far from now";
+        if (t.seconds() >= 0)
+            out.startNs = uint64_t(t.seconds()) * 1'000'000'000u + uint64_t(t.nanos());
+    } else if (nowMs > 0) {
+        out.startNs = uint64_t(nowMs) * 1'000'000u;
     }
     const google::protobuf::Duration *d = c.has_duration() ? &c.duration()
         : c.has_time_to_last_downstream_tx_byte()          ? &c.time_to_last_downstream_tx_byte()
@@ -236,8 +421,12 @@ const char *readCommon(
     if (c.has_time_to_first_upstream_tx_byte() && c.has_time_to_last_upstream_rx_byte()) {
         const double leg
             = durationMs(c.time_to_last_upstream_rx_byte()) - durationMs(c.time_to_first_upstream_tx_byte());
-        if (leg >= 0 && leg <= out.durationMs)
+        const double legStart = durationMs(c.time_to_first_upstream_tx_byte());
+        if (leg >= 0 && leg <= out.durationMs) {
             out.upstreamMs = leg;
+            if (legStart >= 0 && legStart <= double(limits.maxDurationMs))
+                out.upstreamStartMs = legStart;
+        }
     }
     if (!isValidUtf8(c.upstream_cluster()))
         return "invalid UTF-8 in upstream cluster";
@@ -280,7 +469,20 @@ struct Entry {
     std::string_view authority;  // HTTP only
     RequestEvent event;  // everything but the node ids
     std::string originalPath;  // the path the caller asked for, before any rewrite
+    // Trace headers present but malformed, counted once the entry yields a request.
+    std::array<const char *, 4> traceCaveats {};
 };
+
+// The entry no longer stands for a span (its trace id stays: the request is in the trace).
+void clearSpan(RequestEvent &ev)
+{
+    ev.spanId = 0;
+    ev.parentSpanId = 0;
+    ev.startNs = 0;
+    ev.spanKind = SpanKind::Unspecified;
+    ev.upstreamCluster.clear();
+    ev.responseFlags.clear();
+}
 
 class EntryDecoder {
 public:
@@ -290,6 +492,7 @@ public:
         , m_result(result)
     {
         m_workload = who.known && !who.workload.name.empty() ? who.workload : unknownWorkload();
+        m_nodeId = who.nodeId;
     }
 
     void http(const alog::HTTPAccessLogEntry &e)
@@ -330,7 +533,16 @@ public:
             ev.grpcStatus = -1;
         ev.error = (ev.httpStatus >= 500 && ev.httpStatus <= 599) || ev.grpcStatus > 0 || c.failed;
         ev.bytes = byteSum(req.request_body_bytes(), resp.response_body_bytes());
+        readTraceContext(e, c, entry);
+        const auto caveats = entry.traceCaveats;
+        const size_t before = m_result.requests.size();
         emit(c, std::move(entry));
+        if (m_result.requests.size() > before) {
+            for (const char *caveat : caveats) {
+                if (caveat)
+                    m_result.reasons[caveat]++;
+            }
+        }
     }
 
     void tcp(const alog::TCPAccessLogEntry &e)
@@ -352,6 +564,61 @@ public:
     }
 
 private:
+    // The first valid trace context of the entry's request headers: W3C traceparent,
+    // then B3 single, then B3 multi-header, then (when configured) x-request-id. Fills
+    // the trace id and the span fields of the event; emit() decides which request
+    // carries the span.
+    void readTraceContext(const alog::HTTPAccessLogEntry &e, const Common &c, Entry &entry)
+    {
+        const auto &req = e.request();
+        const auto &headers = req.request_headers();
+        TraceContext ctx;
+        size_t caveats = 0;
+        auto found = [&](Parsed p, const char *reason) {
+            if (p == Parsed::Malformed)
+                entry.traceCaveats[caveats++] = reason;
+            if (p != Parsed::Ok)
+                ctx = {};
+            return p == Parsed::Ok;
+        };
+        auto requestId = [&]() -> std::string_view {
+            if (!req.request_id().empty())
+                return req.request_id();
+            const std::string *h = findHeader(headers, "x-request-id");
+            return h ? std::string_view(*h) : std::string_view();
+        };
+        if (!found(parseTraceparent(findHeader(headers, "traceparent"), ctx), AlsDecoder::kBadTraceparentReason)
+            && !found(parseB3Single(findHeader(headers, "b3"), ctx), AlsDecoder::kBadB3Reason)
+            && !found(parseB3Multi(headers, ctx), AlsDecoder::kBadB3MultiReason)
+            && !(m_limits.requestIdTraces && found(parseRequestId(requestId(), ctx), AlsDecoder::kBadRequestIdReason)))
+            return;
+
+        RequestEvent &ev = entry.event;
+        const alog::AccessLogCommon &common = e.common_properties();
+        ev.traceId = std::move(ctx.traceId);
+        ev.parentSpanId = ctx.parentSpanId;
+        ev.startNs = c.startNs;
+        // Envoy's own span id (when it traces at all) is not in the log. The id is
+        // derived from what identifies the entry: the Envoy's node id, the stream
+        // (stream_id, unique per HTTP stream, and request_id for Envoys that log no
+        // stream_id), the start to the nanosecond, the request and its trace context.
+        // An entry sent twice gets the same id, so the trace store drops the copy.
+        IdHash h;
+        h.add(m_nodeId);
+        h.add(common.stream_id());
+        h.add(req.request_id());
+        h.add(c.startNs);
+        h.add(ev.method);
+        h.add(req.authority());
+        h.add(req.path());
+        h.add(ev.traceId);
+        h.add(ev.parentSpanId);
+        ev.spanId = h.value();
+        ev.upstreamCluster = c.cluster;
+        if (common.has_response_flags())
+            ev.responseFlags = responseFlagCodes(common.response_flags());
+    }
+
     void reject(const char *why)
     {
         m_result.rejected++;
@@ -363,8 +630,9 @@ private:
         m_result.requests.push_back({source, target, std::move(ev)});
     }
 
-    // The request entering this Envoy from a caller it cannot name.
-    void addFromOutside(Entry &entry, const Common &c, bool alsoUpstream)
+    // The request entering this Envoy from a caller it cannot name. With `span`, the
+    // entry's span (a server span of this workload) goes on it.
+    void addFromOutside(Entry &entry, const Common &c, bool alsoUpstream, bool span)
     {
         NodeRef outside;
         outside.kind = NodeKind::External;
@@ -377,6 +645,10 @@ private:
         ev.mtls = c.downstreamMtls;  // tls_properties describe exactly this hop
         if (!entry.originalPath.empty())
             ev.path = entry.originalPath;
+        if (span && ev.spanId)
+            ev.spanKind = SpanKind::Server;
+        else
+            clearSpan(ev);
         add(outside, m_workload, std::move(ev));
     }
 
@@ -389,7 +661,7 @@ private:
             // logs it too (as outbound), with a name; a gateway's callers are outside.
             if (c.meshPeer && !gateway && m_limits.skipMeshPeerInbound)
                 return reject(AlsDecoder::kMeshInboundReason);
-            return addFromOutside(entry, c, false);
+            return addFromOutside(entry, c, false, true);
         }
 
         NodeRef target;
@@ -417,17 +689,23 @@ private:
 
         if (gateway) {
             // North-south: the request entering the gateway, and, when it was
-            // routed, the gateway's own call to the upstream.
+            // routed, the gateway's own call to the upstream. The span is the
+            // gateway's client span of that call, or, unrouted, its server span.
             const bool routed = up.kind != AlsUpstream::Kind::None;
-            addFromOutside(entry, c, routed);
+            addFromOutside(entry, c, routed, !routed);
             if (!routed)
                 return;
         }
         RequestEvent &ev = entry.event;
         // tls_properties describe the hop into this Envoy, not its call upstream.
         ev.mtls = -1;
-        if (gateway && c.upstreamMs >= 0)
+        if (gateway && c.upstreamMs >= 0) {
             ev.durationMs = c.upstreamMs;  // what the gateway waited for the upstream
+            if (ev.spanId && c.upstreamStartMs >= 0)
+                ev.startNs += uint64_t(std::llround(c.upstreamStartMs * 1e6));  // so the span is that wait
+        }
+        if (ev.spanId)
+            ev.spanKind = SpanKind::Client;
         add(m_workload, target, std::move(ev));
     }
 
@@ -435,6 +713,7 @@ private:
     const int64_t m_nowMs;
     AlsDecodeResult &m_result;
     NodeRef m_workload;
+    std::string m_nodeId;
 };
 
 // Istio node metadata meshscope reads (all optional).

@@ -5,6 +5,12 @@
 // the first message); the other end comes from the entry's upstream cluster. Each
 // entry is validated on its own: a bad one is rejected with a counted reason while
 // the rest of the message is kept.
+//
+// An HTTP entry whose logged request headers carry a trace context (W3C traceparent,
+// B3 single or multi-header; Envoy logs the headers named in its config's
+// additional_request_headers_to_log) also says which span it stands for: the trace id
+// goes on its requests, and the span fields of RequestEvent on the one request the
+// span belongs to (traces/accesslogspans.h turns it into a Span for the trace store).
 // Pure function of its input: used by the gRPC receiver, tests and fuzzers.
 
 #include "model/telemetrysink.h"
@@ -38,6 +44,12 @@ struct AlsDecodeLimits {
     // counted (reason kMeshInboundReason) instead of drawn. Set false when only the
     // callees' Envoys report to meshscope.
     bool skipMeshPeerInbound = true;
+    // Envoy's x-request-id (HTTPRequestProperties.request_id, else a logged x-request-id
+    // header) as the trace id of entries without a W3C or B3 context. A UUID is 16
+    // bytes; where the services forward the header on their own calls (as Istio asks of
+    // them), the entries of every Envoy a request went through join one trace (without
+    // parent links). Off by default: where they do not, each hop gets an id of its own.
+    bool requestIdTraces = false;
 };
 
 // The Envoy that opened a stream, from the Identifier of its first message.
@@ -69,6 +81,12 @@ class AlsDecoder {
 public:
     static constexpr const char *kNoIdentifierReason = "access log entries before any node identifier";
     static constexpr const char *kMeshInboundReason = "inbound entries from mesh peers (their caller logs them)";
+    // A trace header that is present but malformed: the entry is kept for the graph,
+    // without a span (another valid context of the same entry is still used).
+    static constexpr const char *kBadTraceparentReason = "malformed traceparent header (entry kept without a span)";
+    static constexpr const char *kBadB3Reason = "malformed b3 header (entry kept without a span)";
+    static constexpr const char *kBadB3MultiReason = "malformed x-b3-* headers (entry kept without a span)";
+    static constexpr const char *kBadRequestIdReason = "x-request-id not a UUID (entry kept without a span)";
 
     explicit AlsDecoder(AlsDecodeLimits limits = {});
 
