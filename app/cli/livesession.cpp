@@ -33,6 +33,7 @@ bool listenToSources(QCoreApplication &app, const SourceOptions &options, Teleme
         ac.listenAddress = options.alsListen.toStdString();
         ac.maxMessageBytes = options.maxMessageBytes;
         ac.tls = options.receiverTls;
+        ac.limits.requestIdTraces = options.alsRequestIdTraces;
         als = std::make_unique<AlsReceiver>(sink, ac);
         if (!als->start(&why)) {
             *error = QString::fromStdString(why);

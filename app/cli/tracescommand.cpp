@@ -60,8 +60,9 @@ QString readSpanSource(const CommandLine &cl, SpanSource &s, const char *command
             .arg(QLatin1String(command));
     if (from) {
         s.from = cl.value(QStringLiteral("from"));
-        for (const QString &live : {QStringLiteral("otlp-listen"), QStringLiteral("als-listen"),
-                 QStringLiteral("prometheus"), QStringLiteral("envoy-admin")}) {
+        for (const QString &live :
+            {QStringLiteral("otlp-listen"), QStringLiteral("als-listen"), QStringLiteral("als-request-id-traces"),
+                QStringLiteral("prometheus"), QStringLiteral("envoy-admin")}) {
             if (cl.isSet(live))
                 return QStringLiteral("--from reads a recording; --%1 is a live source").arg(live);
         }

@@ -141,7 +141,12 @@ void SourceOptions::declare(CommandLine &commandLine, SourceFlags flags)
                 QStringLiteral("--otlp-listen needs an address (HOST:PORT)")}
                       << CommandLineOption {{QStringLiteral("als-listen")}, QStringLiteral("ADDR"),
                              QStringLiteral("also receive Envoy access logs (gRPC StreamAccessLogs) here"),
-                             QStringLiteral("--als-listen needs an address (HOST:PORT)")};
+                             QStringLiteral("--als-listen needs an address (HOST:PORT)")}
+                      << CommandLineOption {{QStringLiteral("als-request-id-traces")}, {},
+                             QStringLiteral("with --als-listen: treat Envoy's x-request-id as the trace id of "
+                                            "access-log entries that carry no trace context (Envoy's own tracing "
+                                            "or Istio set it per request)"),
+                             {}};
         }
         if (flags & SourceFlag::MessageLimit) {
             receivers << CommandLineOption {{QStringLiteral("max-message-bytes")}, QStringLiteral("N"),
@@ -210,6 +215,9 @@ QString SourceOptions::read(const CommandLine &commandLine, SourceFlags flags)
             return e;
         if (QString e = readListenAddress(commandLine, QStringLiteral("als-listen"), &alsListen); !e.isEmpty())
             return e;
+        alsRequestIdTraces = given("als-request-id-traces");
+        if (alsRequestIdTraces && alsListen.isEmpty())
+            return QStringLiteral("--als-request-id-traces needs --als-listen");
     }
     if ((flags & SourceFlag::MessageLimit) && given("max-message-bytes")) {
         bool ok = false;

@@ -20,7 +20,7 @@
 namespace meshscope {
 
 enum class SourceFlag : unsigned {
-    Receivers = 0x01,  // --otlp-listen ADDR, --als-listen ADDR
+    Receivers = 0x01,  // --otlp-listen ADDR, --als-listen ADDR, --als-request-id-traces
     ReceiverTls = 0x02,  // --tls-cert F, --tls-key F, --tls-client-ca F, --tls-require-client-cert
     MessageLimit = 0x04,  // --max-message-bytes N
     Prometheus = 0x08,  // --prometheus URL, -token, -user, -password, --mesh, -ca, -cert, -key, -insecure-skip-verify
@@ -36,6 +36,7 @@ struct SourceOptions {
     QString otlpListen = QStringLiteral("127.0.0.1:4317");
     bool otlpListenGiven = false;
     QString alsListen;  // empty: no access-log receiver
+    bool alsRequestIdTraces = false;  // x-request-id as the trace id of entries without a trace context
     TlsServerOptions receiverTls;  // for both receivers
     size_t maxMessageBytes = 16u * 1024 * 1024;
 

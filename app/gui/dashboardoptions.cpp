@@ -45,7 +45,8 @@ QStringList withoutQtOptions(const QStringList &args)
 QString usageLine()
 {
     return QStringLiteral(
-        "usage: meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR] [--prometheus URL] [--envoy-admin URL]\n"
+        "usage: meshscope [--demo] [--otlp-listen ADDR] [--als-listen ADDR [--als-request-id-traces]]\n"
+        "                 [--prometheus URL] [--envoy-admin URL]\n"
         "                 [--xds-listen ADDR [--routes FILE] | --caddy-admin URL --caddy-server NAME]\n"
         "                 [--workspace NAME] [--screenshot FILE --screenshot-after-ms N [--screenshot-select NODE]]");
 }

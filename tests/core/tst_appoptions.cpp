@@ -38,6 +38,7 @@ private Q_SLOTS:
     void defaultsWhenNothingIsGiven();
     void everyFlagReachesItsField();
     void equalsAndSpaceReadAlike();
+    void requestIdTracesGoWithTheAccessLogReceiver();
     void badValuesGiveSpecificErrors_data();
     void badValuesGiveSpecificErrors();
     void familiesNotDeclaredAreUnknown();
@@ -73,6 +74,7 @@ void TestAppOptions::defaultsWhenNothingIsGiven()
     QCOMPARE(o.otlpListen, QStringLiteral("127.0.0.1:4317"));
     QVERIFY(!o.otlpListenGiven);
     QVERIFY(o.alsListen.isEmpty());
+    QVERIFY(!o.alsRequestIdTraces);
     QCOMPARE(o.maxMessageBytes, size_t(16u * 1024 * 1024));
     QVERIFY(!o.receiverTls.enabled());
     QVERIFY(o.prometheusUrl.isEmpty());
@@ -90,6 +92,7 @@ void TestAppOptions::everyFlagReachesItsField()
         QStringLiteral("0.0.0.0:14317"),
         QStringLiteral("--als-listen"),
         QStringLiteral("127.0.0.1:0"),
+        QStringLiteral("--als-request-id-traces"),
         QStringLiteral("--max-message-bytes"),
         QStringLiteral("4096"),
         QStringLiteral("--tls-cert"),
@@ -127,6 +130,7 @@ void TestAppOptions::everyFlagReachesItsField()
     QCOMPARE(o.otlpListen, QStringLiteral("0.0.0.0:14317"));
     QVERIFY(o.otlpListenGiven);
     QCOMPARE(o.alsListen, QStringLiteral("127.0.0.1:0"));
+    QVERIFY(o.alsRequestIdTraces);
     QCOMPARE(o.maxMessageBytes, size_t(4096));
     QCOMPARE(o.receiverTls.certFile, pem("cert.pem"));
     QCOMPARE(o.receiverTls.keyFile, pem("key.pem"));
@@ -191,6 +195,25 @@ void TestAppOptions::equalsAndSpaceReadAlike()
     QCOMPARE(joined.prometheusTls.caFile, spaced.prometheusTls.caFile);
 }
 
+void TestAppOptions::requestIdTracesGoWithTheAccessLogReceiver()
+{
+    // A switch of the access-log receiver: before or after --als-listen, never alone.
+    for (const QStringList &args : {QStringList {QStringLiteral("--als-listen"), QStringLiteral("127.0.0.1:9001"),
+                                        QStringLiteral("--als-request-id-traces")},
+             QStringList {QStringLiteral("--als-request-id-traces"), QStringLiteral("--als-listen=127.0.0.1:9001")}}) {
+        SourceOptions o;
+        QCOMPARE(parseSources(args, &o), QString());
+        QCOMPARE(o.alsListen, QStringLiteral("127.0.0.1:9001"));
+        QVERIFY(o.alsRequestIdTraces);
+    }
+    SourceOptions off;
+    QCOMPARE(parseSources({QStringLiteral("--als-listen"), QStringLiteral("127.0.0.1:9001")}, &off), QString());
+    QVERIFY(!off.alsRequestIdTraces);
+    SourceOptions alone;
+    QCOMPARE(parseSources({QStringLiteral("--als-request-id-traces")}, &alone),
+        QStringLiteral("--als-request-id-traces needs --als-listen"));
+}
+
 void TestAppOptions::badValuesGiveSpecificErrors_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -213,6 +236,13 @@ void TestAppOptions::badValuesGiveSpecificErrors_data()
         QStringLiteral("--tls-cert needs a PEM file"));
     row("not HOST:PORT", {QStringLiteral("--als-listen"), QStringLiteral("nohost")},
         QStringLiteral("--als-listen 'nohost' is not HOST:PORT"));
+    row("request-id traces without a receiver", {QStringLiteral("--als-request-id-traces")},
+        QStringLiteral("--als-request-id-traces needs --als-listen"));
+    row("request-id traces with only OTLP",
+        {QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--als-request-id-traces")},
+        QStringLiteral("--als-request-id-traces needs --als-listen"));
+    row("request-id traces take no value", {QStringLiteral("--als-request-id-traces=yes")},
+        QStringLiteral("--als-request-id-traces takes no value"));
     row("port out of range", {QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:70000")},
         QStringLiteral("--otlp-listen '127.0.0.1:70000' is not HOST:PORT"));
     row("message limit too small", {QStringLiteral("--max-message-bytes"), QStringLiteral("100")},
@@ -325,12 +355,12 @@ void TestAppOptions::helpListsEveryFlag()
     commandLine.addGroup(QStringLiteral("Caddy"), tlsClientFlags(QStringLiteral("caddy"), QStringLiteral("Caddy")));
     const QString help = commandLine.helpText();
     const QStringList names = commandLine.optionNames();
-    for (const char *name : {"otlp-listen", "als-listen", "max-message-bytes", "tls-cert", "tls-key", "tls-client-ca",
-             "tls-require-client-cert", "prometheus", "prometheus-token", "prometheus-user", "prometheus-password",
-             "mesh", "at", "prometheus-timeout-ms", "prometheus-ca", "prometheus-cert", "prometheus-key",
-             "prometheus-insecure-skip-verify", "envoy-admin", "envoy-admin-name", "envoy-admin-ca", "envoy-admin-cert",
-             "envoy-admin-key", "envoy-admin-insecure-skip-verify", "caddy-ca", "caddy-cert", "caddy-key",
-             "caddy-insecure-skip-verify", "help", "version", "log"}) {
+    for (const char *name : {"otlp-listen", "als-listen", "als-request-id-traces", "max-message-bytes", "tls-cert",
+             "tls-key", "tls-client-ca", "tls-require-client-cert", "prometheus", "prometheus-token", "prometheus-user",
+             "prometheus-password", "mesh", "at", "prometheus-timeout-ms", "prometheus-ca", "prometheus-cert",
+             "prometheus-key", "prometheus-insecure-skip-verify", "envoy-admin", "envoy-admin-name", "envoy-admin-ca",
+             "envoy-admin-cert", "envoy-admin-key", "envoy-admin-insecure-skip-verify", "caddy-ca", "caddy-cert",
+             "caddy-key", "caddy-insecure-skip-verify", "help", "version", "log"}) {
         QVERIFY2(names.contains(QLatin1String(name)), name);
     }
     // Every flag the parser takes is in the help, as "--name" at the start of its row.

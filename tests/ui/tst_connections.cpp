@@ -9,12 +9,17 @@
 //   mTLS: Test shows the server certificate and warns that it expires within days; a
 //   wrong CA gets the specific TLS reason; Save starts the source and the status bar
 //   reports it.
+// - Envoy access-log sources: the x-request-id switch shows for them alone, is saved,
+//   restarts the receiver when changed, and decides whether an entry with nothing but
+//   a request id becomes a span.
 
+#include "common/alsbuilder.h"
 #include "common/envoyadminserver.h"
 #include "common/otlpbuilder.h"
 #include "common/testpki.h"
 #include "common/tlsprometheus.h"
 #include "darktheme.h"
+#include "envoy/service/accesslog/v3/als.grpc.pb.h"
 #include "graph/graphaggregator.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/models/upstreamhealthmodel.h"
@@ -24,6 +29,8 @@
 #include "sources/secretstore.h"
 #include "sources/sourcemanager.h"
 #include "sources/sourcespec.h"
+#include "traces/tracestore.h"
+#include "traces/tracestoresink.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -66,6 +73,39 @@ bool canBind(int port)
 {
     QTcpServer s;
     return s.listen(QHostAddress::LocalHost, quint16(port));
+}
+
+// One Envoy sidecar's stream with one HTTP entry that carries no trace header, only
+// Envoy's request id; the stream's status.
+grpc::Status sendRequestIdEntry(const QString &address, const std::string &requestId)
+{
+    namespace als = envoy::service::accesslog::v3;
+    als::StreamAccessLogsMessage m;
+    identify(m, "sidecar~10.1.2.5~reviews-v2-545db77b95-8nk9c.bookinfo~bookinfo.svc.cluster.local", "reviews.bookinfo");
+    auto *e = m.mutable_http_logs()->add_log_entry();
+    setStart(e->mutable_common_properties(), GraphAggregator::wallNowMs() - 500);
+    setDuration(e->mutable_common_properties()->mutable_duration(), 12);
+    e->mutable_common_properties()->set_upstream_cluster("outbound|9080||details.bookinfo.svc.cluster.local");
+    e->mutable_request()->set_request_method(envoy::config::core::v3::GET);
+    e->mutable_request()->set_path("/details/0");
+    e->mutable_request()->set_request_id(requestId);
+    e->mutable_response()->mutable_response_code()->set_value(200);
+    auto stub = als::AccessLogService::NewStub(
+        grpc::CreateChannel(address.toStdString(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    als::StreamAccessLogsResponse response;
+    auto writer = stub->StreamAccessLogs(&ctx, &response);
+    writer->Write(m);
+    writer->WritesDone();
+    return writer->Finish();
+}
+
+uint64_t requestsOn(GraphAggregator &aggregator, const char *edge)
+{
+    const GraphSnapshotPtr snap = aggregator.snapshot(GraphAggregator::wallNowMs());
+    const auto *e = snap->edge(edge);
+    return e ? e->stats.requests : 0;
 }
 
 // A private session bus with gnome-keyring-daemon's Secret Service on it, unlocked,
@@ -162,6 +202,7 @@ private Q_SLOTS:
     void dialogTestsAndSavesTlsSource();
     void envoyAdminHealthInInspect();
     void receiverShowsClientCertificates();
+    void accessLogRequestIdTraces();
 
 private:
     QString pem(const char *name) const { return m_pki->pem(QLatin1String(name)); }
@@ -673,6 +714,89 @@ void TestConnections::receiverShowsClientCertificates()
     QVERIFY2(details.contains(QLatin1String("spiffe://mesh.test/ns/shop/sa/checkout")), qPrintable(details));
     QVERIFY2(details.contains(QLatin1String("renew it")), qPrintable(details));  // ten days left
     QVERIFY(details.contains(QLatin1String("CN=monitoring CA")));
+}
+
+void TestConnections::accessLogRequestIdTraces()
+{
+    QSettings().clear();
+    GraphAggregator aggregator;
+    TraceStore store;
+    TraceStoreSink sink(store, aggregator);
+    SourceManager manager(aggregator);
+    manager.setIngestSink(&sink);
+
+    // The switch is offered for access-log sources alone.
+    ConnectionsDialog dialog(&manager);
+    for (SourceSpec::Kind kind : {SourceSpec::Kind::OtlpReceiver, SourceSpec::Kind::Prometheus,
+             SourceSpec::Kind::EnvoyAdmin, SourceSpec::Kind::AlsReceiver}) {
+        SourceEditorDialog *editor = dialog.addSource(kind);
+        const bool offered = editor->findChild<QCheckBox *>(QStringLiteral("requestIdTraces")) != nullptr;
+        QCOMPARE(offered, kind == SourceSpec::Kind::AlsReceiver);
+        QVERIFY(!editor->spec().requestIdTraces);
+        delete editor;
+    }
+
+    // Off (the default): an entry with only x-request-id is counted on the graph, and
+    // is no span.
+    SourceSpec als = receiverSpec(SourceSpec::Kind::AlsReceiver, QStringLiteral("127.0.0.1:0"));
+    QCOMPARE(manager.upsert(als), QString());
+    QCOMPARE(manager.status(als.id).state, SourceManager::State::Listening);
+    dialog.selectSource(als.id);
+    QVERIFY2(dialog.details()->toPlainText().contains(QLatin1String("x-request-id is not used")),
+        qPrintable(dialog.details()->toPlainText()));
+    const char *edge = "bookinfo/reviews@v2->bookinfo/details";
+    grpc::Status st = sendRequestIdEntry(manager.status(als.id).boundAddress, "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f");
+    QVERIFY2(st.ok(), st.error_message().c_str());
+    QTRY_COMPARE(requestsOn(aggregator, edge), uint64_t(1));
+    QCOMPARE(store.counters().spans, uint64_t(0));
+
+    // Switched on in the editor: a settings change, so the receiver restarts with it.
+    QPointer<SourceEditorDialog> editor = dialog.editSelected();
+    editor->show();
+    auto *box = editor->findChild<QCheckBox *>(QStringLiteral("requestIdTraces"));
+    QVERIFY(box && box->isVisibleTo(editor) && !box->isChecked());
+    QVERIFY(!box->toolTip().isEmpty());
+    box->setChecked(true);
+    QVERIFY(editor->spec().requestIdTraces);
+    QVERIFY(!editor->spec().sameSettings(manager.spec(als.id)));
+    editor->findChild<QDialogButtonBox *>(QStringLiteral("buttons"))->button(QDialogButtonBox::Save)->click();
+    QTRY_VERIFY(!editor);
+    QVERIFY(manager.spec(als.id).requestIdTraces);
+    QCOMPARE(manager.status(als.id).state, SourceManager::State::Listening);
+    QVERIFY(dialog.details()->toPlainText().contains(QLatin1String("join traces by their x-request-id")));
+    st = sendRequestIdEntry(manager.status(als.id).boundAddress, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d");
+    QVERIFY2(st.ok(), st.error_message().c_str());
+    QTRY_COMPARE(requestsOn(aggregator, edge), uint64_t(2));
+    QCOMPARE(store.counters().spans, uint64_t(1));
+    const std::vector<TraceSummary> traces = store.search({});
+    QCOMPARE(traces.size(), size_t(1));
+    QCOMPARE(traceIdHex(traces.front().traceId), std::string("0a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4d"));
+
+    // Saved with the workspace and read back; for other kinds it is not written.
+    const QString file = m_dir.filePath(QStringLiteral("request-id.ini"));
+    SourceSpec plain = receiverSpec(SourceSpec::Kind::AlsReceiver, QStringLiteral("127.0.0.1:9001"));
+    SourceSpec otlp = receiverSpec(SourceSpec::Kind::OtlpReceiver, QStringLiteral("127.0.0.1:4317"));
+    {
+        QSettings s(file, QSettings::IniFormat);
+        saveSourceSpecs(s, QStringLiteral("rid"), {manager.spec(als.id), plain, otlp});
+    }
+    QSettings s(file, QSettings::IniFormat);
+    const QList<SourceSpec> back = loadSourceSpecs(s, QStringLiteral("rid"));
+    QCOMPARE(back.size(), 3);
+    QVERIFY(back[0].requestIdTraces);
+    QVERIFY(back[0].sameSettings(manager.spec(als.id)));
+    QVERIFY(!back[1].requestIdTraces);
+    QVERIFY(back[1].sameSettings(plain));
+    QVERIFY(back[2].sameSettings(otlp));
+    SourceSpec flipped = back[0];
+    flipped.requestIdTraces = false;
+    QVERIFY(!flipped.sameSettings(back[0]));
+    s.beginGroup(workspaceGroup(QStringLiteral("rid")));
+    QCOMPARE(s.beginReadArray(QStringLiteral("sources")), 3);
+    s.setArrayIndex(2);
+    QVERIFY(!s.contains(QStringLiteral("requestIdTraces")));
+    s.endArray();
+    s.endGroup();
 }
 
 QTEST_MAIN(TestConnections)

@@ -178,6 +178,18 @@ SourceEditorDialog::SourceEditorDialog(SourceManager *manager, const SourceSpec 
         m_proxyName->setObjectName(QStringLiteral("proxyName"));
         m_proxyName->setPlaceholderText(tr("from /server_info, e.g. istio-system/istio-ingressgateway"));
         form->addRow(tr("Proxy name"), m_proxyName);
+    } else if (spec.kind == SourceSpec::Kind::AlsReceiver) {
+        m_requestIdTraces
+            = new QCheckBox(tr("Use x-request-id as the trace id when an entry has no trace context"), general);
+        m_requestIdTraces->setObjectName(QStringLiteral("requestIdTraces"));
+        m_requestIdTraces->setToolTip(
+            tr("An entry whose logged request headers carry traceparent, b3 or x-b3-* always becomes a span. "
+               "Without them, the x-request-id Envoy sets per request (a UUID; Istio's sidecars do the same) "
+               "can stand for the trace id. The entries of one call chain join one trace, without parent "
+               "links, when the services pass the header on to their own calls, as Istio asks them to; "
+               "otherwise each hop becomes a trace of its own."));
+        m_requestIdTraces->setChecked(spec.requestIdTraces);
+        form->addRow(QString(), m_requestIdTraces);
     }
     layout->addWidget(general);
 
@@ -292,6 +304,8 @@ SourceSpec SourceEditorDialog::spec() const
     }
     if (m_proxyName)
         s.proxyName = m_proxyName->text().trimmed();
+    if (m_requestIdTraces)
+        s.requestIdTraces = m_requestIdTraces->isChecked();
     if (s.isReceiver()) {
         s.tlsServer.certFile = m_serverCert->text().trimmed();
         s.tlsServer.keyFile = m_serverKey->text().trimmed();
@@ -495,6 +509,12 @@ void ConnectionsDialog::refreshDetails()
         = QStringLiteral("<p><b>%1</b> &nbsp;<span style='color:%2'>%3</span></p><p>%4</p>")
               .arg(s.displayName().toHtmlEscaped(), sourceColor(st, QDateTime::currentDateTimeUtc()),
                   QString::fromLatin1(SourceManager::stateName(st.state)), m_manager->stateLine(id).toHtmlEscaped());
+    if (s.kind == SourceSpec::Kind::AlsReceiver)
+        html += QStringLiteral("<p>%1</p>")
+                    .arg(s.requestIdTraces
+                            ? tr("Entries without a trace context join traces by their x-request-id.")
+                            : tr("Entries become spans only with a traceparent, b3 or x-b3-* header (x-request-id "
+                                 "is not used)."));
     if (!st.serverCertificate.isNull())
         html += QStringLiteral("<p><b>%1</b></p>").arg(tr("Server certificate"))
             + certificateDetailsHtml(st.serverCertificate, now);

@@ -72,6 +72,7 @@ private:
     QLineEdit *m_username = nullptr;
     QLineEdit *m_secret = nullptr;
     QLineEdit *m_proxyName = nullptr;
+    QCheckBox *m_requestIdTraces = nullptr;  // Envoy access logs only
     QLineEdit *m_caFile = nullptr;
     QLineEdit *m_certFile = nullptr;
     QLineEdit *m_keyFile = nullptr;

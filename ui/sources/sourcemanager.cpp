@@ -78,6 +78,13 @@ EnvoyAdminSourceConfig envoyAdminConfig(const SourceSpec &spec)
     return c;
 }
 
+// What only one kind of receiver takes from its spec.
+void applyKindSettings(OtlpReceiverConfig &, const SourceSpec &) { }
+void applyKindSettings(AlsReceiverConfig &config, const SourceSpec &spec)
+{
+    config.limits.requestIdTraces = spec.requestIdTraces;
+}
+
 // Binds a receiver of spec's kind delivering into `sink`; on success returns the bound address.
 template <typename Receiver, typename Config>
 std::unique_ptr<Receiver> startReceiver(TelemetrySink &sink, const SourceSpec &spec, QString *bound, QString *error)
@@ -85,6 +92,7 @@ std::unique_ptr<Receiver> startReceiver(TelemetrySink &sink, const SourceSpec &s
     Config config;
     config.listenAddress = spec.address.toStdString();
     config.tls = spec.tlsServer;
+    applyKindSettings(config, spec);
     auto receiver = std::make_unique<Receiver>(sink, config);
     std::string e;
     if (!receiver->start(&e)) {

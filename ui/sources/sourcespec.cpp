@@ -199,7 +199,8 @@ bool SourceSpec::sameSettings(const SourceSpec &o) const
     return id == o.id && kind == o.kind && address == o.address && enabled == o.enabled
         && client(tlsClient) == client(o.tlsClient) && auth == o.auth && username == o.username && secret == o.secret
         && pollIntervalMs == o.pollIntervalMs && mesh == o.mesh && windowSeconds == o.windowSeconds
-        && selector == o.selector && proxyName == o.proxyName && server(tlsServer) == server(o.tlsServer);
+        && selector == o.selector && proxyName == o.proxyName && server(tlsServer) == server(o.tlsServer)
+        && requestIdTraces == o.requestIdTraces;
 }
 
 QList<SourceSpec> loadSourceSpecs(QSettings &settings, const QString &workspace)
@@ -233,6 +234,7 @@ QList<SourceSpec> loadSourceSpecs(QSettings &settings, const QString &workspace)
         s.tlsServer.keyFile = settings.value(QStringLiteral("tls/serverKey")).toString();
         s.tlsServer.clientCaFile = settings.value(QStringLiteral("tls/clientCa")).toString();
         s.tlsServer.requireClientCert = settings.value(QStringLiteral("tls/requireClientCert"), false).toBool();
+        s.requestIdTraces = settings.value(QStringLiteral("requestIdTraces"), false).toBool();
         specs << s;
     }
     settings.endArray();
@@ -260,6 +262,8 @@ void saveSourceSpecs(QSettings &settings, const QString &workspace, const QList<
             settings.setValue(QStringLiteral("tls/serverKey"), s.tlsServer.keyFile);
             settings.setValue(QStringLiteral("tls/clientCa"), s.tlsServer.clientCaFile);
             settings.setValue(QStringLiteral("tls/requireClientCert"), s.tlsServer.requireClientCert);
+            if (s.kind == SourceSpec::Kind::AlsReceiver)
+                settings.setValue(QStringLiteral("requestIdTraces"), s.requestIdTraces);
             continue;
         }
         settings.setValue(QStringLiteral("tls/ca"), s.tlsClient.caFile);

@@ -40,6 +40,9 @@ struct SourceSpec {
 
     // Receivers.
     TlsServerOptions tlsServer;
+    // Envoy access logs: x-request-id as the trace id of entries without a trace context
+    // (AlsDecodeLimits::requestIdTraces).
+    bool requestIdTraces = false;
 
     bool isReceiver() const { return kind == Kind::OtlpReceiver || kind == Kind::AlsReceiver; }
     bool needsSecret() const { return kind == Kind::Prometheus && auth != Auth::None; }
