@@ -138,7 +138,8 @@ QString parse(const QStringList &args, GraphOptions &o)
         o.aggregator.gatewayNames.push_back(g.toStdString());
     if (given("from")) {
         o.from = value("from");
-        for (const char *live : {"otlp-listen", "als-listen", "prometheus", "envoy-admin", "duration"}) {
+        for (const char *live :
+            {"otlp-listen", "als-listen", "als-request-id-traces", "prometheus", "envoy-admin", "duration"}) {
             if (given(live))
                 return QStringLiteral("--from reads a recording; --%1 is for live sources").arg(QLatin1String(live));
         }
@@ -184,7 +185,9 @@ int graphFromRecording(GraphOptions &opts)
     }
     for (const std::string &p : reader->problems())
         std::fprintf(stderr, "meshscope-cli graph: %s: %s\n", qPrintable(opts.from), p.c_str());
-    aggregator.flushPending(atMs);
+    // Calls cut by the end of the range: a caller's half still waiting counts towards
+    // its peer; a callee's half waiting for its caller is not taken for an outside call.
+    aggregator.flushPending(atMs, SpanPairer::LoneServers::Drop);
     GraphSnapshotPtr snap = aggregator.snapshot(atMs);
     const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
@@ -324,6 +327,7 @@ int runGraphCommand(QCoreApplication &app, const QStringList &args)
         ac.listenAddress = opts.sources.alsListen.toStdString();
         ac.maxMessageBytes = opts.sources.maxMessageBytes;
         ac.tls = receiverTls;
+        ac.limits.requestIdTraces = opts.sources.alsRequestIdTraces;
         als = std::make_unique<AlsReceiver>(aggregator, ac);
         if (!als->start(&error)) {
             std::fprintf(stderr, "meshscope-cli graph: %s\n", error.c_str());

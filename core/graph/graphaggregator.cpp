@@ -357,10 +357,10 @@ void GraphAggregator::expire(int64_t nowMs)
     recordAll(m_scratch, nowMs, 1u);
 }
 
-void GraphAggregator::flushPending(int64_t nowMs)
+void GraphAggregator::flushPending(int64_t nowMs, SpanPairer::LoneServers lone)
 {
     std::lock_guard lock(m_mutex);
-    m_pairer.flush(m_scratch);
+    m_pairer.flush(m_scratch, lone);
     recordAll(m_scratch, nowMs, 1u);
 }
 

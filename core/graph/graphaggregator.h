@@ -59,8 +59,8 @@ public:
 
     // Resolves halves whose pairing time-to-live ran out.
     void expire(int64_t nowMs);
-    // Resolves every waiting half at once (end of a capture).
-    void flushPending(int64_t nowMs);
+    // Resolves every waiting half at once (end of a capture); see SpanPairer::flush.
+    void flushPending(int64_t nowMs, SpanPairer::LoneServers lone = SpanPairer::LoneServers::FromOutside);
 
     GraphSnapshotPtr snapshot(int64_t nowMs);
 

@@ -165,10 +165,16 @@ void SpanPairer::expire(int64_t nowMs, std::vector<PairedRequest> &out)
     }
 }
 
-void SpanPairer::flush(std::vector<PairedRequest> &out)
+void SpanPairer::flush(std::vector<PairedRequest> &out, LoneServers lone)
 {
-    for (auto &[key, e] : m_entries)
+    for (auto &[key, e] : m_entries) {
+        if (lone == LoneServers::Drop && !e.client && !e.waitingServers.empty()) {
+            m_counters.cutOffServers += e.waitingServers.size();
+            m_waitingHalves -= e.waitingServers.size();
+            e.waitingServers.clear();
+        }
         resolve(e, out);
+    }
     m_entries.clear();
     m_expiry.clear();
 }

@@ -37,6 +37,7 @@ struct PairerCounters {
     uint64_t lateServerHalves = 0;
     uint64_t ignored = 0;  // INTERNAL / unspecified spans
     uint64_t fastTracked = 0;  // client spans counted at once towards an untraced peer
+    uint64_t cutOffServers = 0;  // server halves dropped by flush(LoneServers::Drop)
 };
 
 class SpanPairer {
@@ -46,8 +47,13 @@ public:
     void add(Span &&span, int64_t nowMs, std::vector<PairedRequest> &out);
     // Resolves every half whose time-to-live ran out by nowMs.
     void expire(int64_t nowMs, std::vector<PairedRequest> &out);
-    // Resolves every waiting half now (end of a capture).
-    void flush(std::vector<PairedRequest> &out);
+    // Resolves every waiting half now (end of a capture). At the end of a recording a
+    // server half still waiting has its caller's half after the cut, not an outside
+    // caller: LoneServers::Drop leaves it out (counted in cutOffServers) instead of
+    // inventing a call from "external". Lone client halves count towards their peer
+    // either way, as at expiry.
+    enum class LoneServers { FromOutside, Drop };
+    void flush(std::vector<PairedRequest> &out, LoneServers lone = LoneServers::FromOutside);
 
     // Halves still waiting for their partner (not the remembered, already paired ones).
     size_t pending() const { return m_waitingHalves; }

@@ -53,6 +53,7 @@ private Q_SLOTS:
     void clockSkewStillPairs_data();
     void clockSkewStillPairs();
     void flushResolvesWaitingHalves();
+    void flushAtACutDropsLoneServerHalves();
     void pendingCountsOnlyWaitingHalves();
     void databaseCallsCountAtOnce();
     void untracedPeerLearnedAfterExpiry();
@@ -350,6 +351,31 @@ void TestSpanPairer::flushResolvesWaitingHalves()
     }
     QCOMPARE(clientsOnly, 1);
     QCOMPARE(serversOnly, 2);
+}
+
+// The end of a recording cuts calls in two: a callee's half whose caller's half lies
+// after the cut must not become a call from "external", while a caller's half still
+// counts towards its peer. Paired requests are untouched.
+void TestSpanPairer::flushAtACutDropsLoneServerHalves()
+{
+    SpanPairer pairer(60000);
+    std::vector<PairedRequest> out;
+    Span lonely = clientSpan("frontend", 50, 0x5001, 0x5000, kT0Ns, 10);
+    lonely.peer = "api.payments.example";
+    pairer.add(std::move(lonely), kT0Ms, out);
+    pairer.add(serverSpan("reviews", 51, 0x5102, 0x5101, kT0Ns, 10), kT0Ms, out);
+    pairer.add(serverSpan("ratings", 51, 0x5103, 0x5101, kT0Ns, 10), kT0Ms, out);
+    pairer.add(clientSpan("frontend", 52, 0x5201, 0x5200, kT0Ns, 10), kT0Ms, out);
+    pairer.add(serverSpan("cart", 52, 0x5202, 0x5201, kT0Ns, 10), kT0Ms, out);
+    QCOMPARE(out.size(), size_t(1));  // the complete call
+    pairer.flush(out, SpanPairer::LoneServers::Drop);
+    QCOMPARE(out.size(), size_t(2));
+    QVERIFY(out[1].client && !out[1].server);
+    QCOMPARE(out[1].client->peer, std::string("api.payments.example"));
+    QCOMPARE(pairer.pending(), size_t(0));
+    QCOMPARE(pairer.counters().cutOffServers, uint64_t(2));
+    QCOMPARE(pairer.counters().expiredServers, uint64_t(0));
+    QCOMPARE(pairer.counters().expiredClients, uint64_t(1));
 }
 
 void TestSpanPairer::pendingCountsOnlyWaitingHalves()
