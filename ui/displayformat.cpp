@@ -3,6 +3,7 @@
 #include <QLocale>
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <cmath>
 
 namespace meshscope::display {
@@ -42,6 +43,30 @@ QString millis(double ms)
     if (ms < 1000)
         return QString::number(ms, 'f', 0) + QStringLiteral(" ms");
     return QString::number(ms / 1000.0, 'f', 2) + QStringLiteral(" s");
+}
+
+QString clock(int64_t ms)
+{
+    const int64_t total = std::max<int64_t>(ms, 0) / 1000;
+    const int64_t h = total / 3600, m = total / 60 % 60, sec = total % 60;
+    const QString mmss = QStringLiteral("%1:%2")
+                             .arg(h ? m : total / 60, h ? 2 : 1, 10, QLatin1Char('0'))
+                             .arg(sec, 2, 10, QLatin1Char('0'));
+    return h ? QStringLiteral("%1:%2").arg(h).arg(mmss) : mmss;
+}
+
+QString dataSize(uint64_t bytes)
+{
+    if (bytes < 1000)
+        return quantity(qint64(bytes), QStringLiteral("byte"), QStringLiteral("bytes"));
+    const char *units[] = {"kB", "MB", "GB", "TB"};
+    double v = double(bytes) / 1000.0;
+    int u = 0;
+    while (v >= 1000.0 && u < 3) {
+        v /= 1000.0;
+        ++u;
+    }
+    return QString::number(v, 'f', v < 10 ? 2 : 1) + QLatin1Char(' ') + QLatin1String(units[u]);
 }
 
 QString quantity(qint64 n, const QString &singular, const QString &plural)

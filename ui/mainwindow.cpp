@@ -2,6 +2,7 @@
 
 #include "model/nodeid.h"
 
+#include "backgroundjobs.h"
 #include "canvas/graphcanvas.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
@@ -11,17 +12,22 @@
 #include "inspect/requestspanel.h"
 #include "net/libraryversions.h"
 #include "noticebar.h"
+#include "recordingsession.h"
 #include "routing/models/xdsclientsmodel.h"
 #include "routing/routeactions.h"
 #include "routing/routeeditor.h"
 #include "routing/routesplit.h"
+#include "session/sessionrecorder.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
+#include "traces/models/tracerowsmodel.h"
 #include "traces/tracejson.h"
 #include "traces/tracepath.h"
+#include "traces/tracesearchdialog.h"
 #include "traces/tracestore.h"
 #include "traces/tracetree.h"
 #include "traces/traceview.h"
+#include "traces/tracewindow.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -34,6 +40,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -41,6 +48,8 @@
 #include <QHeaderView>
 #include <QImageWriter>
 #include <QInputDialog>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
@@ -113,6 +122,28 @@ bool writeFile(const QString &fileName, const QByteArray &bytes, QString *error)
 
 }  // namespace
 
+// The open trace placed on the graph as shown: each call on its edge, in start order.
+struct MainWindow::PlacedHop {
+    GraphCanvas::TraceHopMark mark;
+    uint64_t startNs = 0, endNs = 0;  // from the trace's start
+    QString source, target;  // nodes as shown
+};
+
+struct MainWindow::TraceOnGraph {
+    std::vector<PlacedHop> hops;
+    QStringList nodes;  // every node the trace touched, first touch first
+    QStringList missing;  // calls the graph has no edge for, in words
+    uint64_t durationNs = 0;
+};
+
+struct MainWindow::TraceReplay {
+    QPointer<TraceWindow> window;
+    TraceOnGraph drawn;
+    qint64 wallMs = 0;  // how long the whole replay takes
+    QElapsedTimer clock;
+    int shownHops = 0;
+};
+
 MainWindow::MainWindow(GraphAggregator *aggregator, const QString &workspace, QWidget *parent)
     : QMainWindow(parent)
     , m_aggregator(aggregator)
@@ -180,9 +211,12 @@ MainWindow::~MainWindow()
         std::lock_guard lock(m_viewJob->mutex);
         m_viewJob->cancelled = true;
     }
-    // Trace windows go first, while the canvas they draw on is still here.
+    // Trace windows go first, while the canvas they draw on is still here; the search
+    // dialog too, while the trace store its search may still read is (a recording's
+    // store goes with the window's other children).
     for (TraceView *view : findChildren<TraceView *>())
         delete view->window();
+    delete m_traceSearch;
 }
 
 void MainWindow::buildActions()
@@ -389,6 +423,16 @@ void MainWindow::buildMenus()
     exportMenu->addSeparator();
     exportMenu->addAction(m_exportJson);
     exportMenu->addAction(m_exportDot);
+    file->setObjectName(QStringLiteral("fileMenu"));
+    QAction *openRec = file->addAction(tr("&Open recording…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open recording"),
+            QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation),
+            tr("meshscope recordings (*.msrec);;All files (*)"));
+        if (!path.isEmpty())
+            openRecording(path);
+    });
+    openRec->setObjectName(QStringLiteral("openRecordingAction"));
+    openRec->setShortcut(QKeySequence::Open);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -789,11 +833,15 @@ void MainWindow::setTraceStore(TraceStore *store)
     if (m_traceStore || !store)
         return;
     m_traceStore = store;
+    m_traceJobs = std::make_unique<BackgroundJobs>(this);
     connect(m_requests, &RequestsPanel::traceRequested, this, [this](const QString &id) { openTrace(id); });
     m_inspect->setTraceStore(store);
     connect(m_inspect, &InspectPanel::traceRequested, this, [this](const QString &id) { openTrace(id); });
     auto *menu = new QMenu(tr("&Traces"), this);
     menu->setObjectName(QStringLiteral("tracesMenu"));
+    QAction *search = menu->addAction(tr("&Search traces…"), this, [this] { openTraceSearch(); });
+    search->setObjectName(QStringLiteral("searchTracesAction"));
+    search->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
     QAction *byId = menu->addAction(tr("Open trace by &ID…"), this, [this] { openTraceById(); });
     byId->setObjectName(QStringLiteral("openTraceByIdAction"));
     byId->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
@@ -801,6 +849,24 @@ void MainWindow::setTraceStore(TraceStore *store)
         menuBar()->insertMenu(help->menuAction(), menu);
     else
         menuBar()->addMenu(menu);
+}
+
+TraceSearchDialog *MainWindow::openTraceSearch()
+{
+    if (!m_traceStore)
+        return nullptr;
+    if (!m_traceSearch) {
+        m_traceSearch = new TraceSearchDialog(m_traceStore, this);
+        m_traceSearch->setObjectName(QStringLiteral("traceSearchDialog"));
+        m_traceSearch->setPersistenceEnabled(m_persist);
+        connect(m_traceSearch, &TraceSearchDialog::traceRequested, this, [this](const QString &id) { openTrace(id); });
+        const QRect area = geometry();
+        m_traceSearch->resize(std::max(900, area.width() * 3 / 4), std::max(600, area.height() * 85 / 100));
+    }
+    m_traceSearch->show();
+    m_traceSearch->raise();
+    m_traceSearch->activateWindow();
+    return m_traceSearch;
 }
 
 void MainWindow::openTraceById()
@@ -825,14 +891,13 @@ TraceView *MainWindow::openTrace(const QString &idText)
             tr("'%1' is not a trace ID: 32 hex digits, as in 4bf92f3577b34da6a3ce929d0e0e4736").arg(idText.left(80)));
         return nullptr;
     }
-    const QString hex = QString::fromStdString(traceIdHex(*id));
     // One window per trace: asking again brings it forward.
-    for (TraceView *open : findChildren<TraceView *>()) {
-        if (open->property("traceId").toString() == hex) {
-            open->window()->show();
-            open->window()->raise();
-            open->window()->activateWindow();
-            return open;
+    for (TraceWindow *open : findChildren<TraceWindow *>()) {
+        if (open->traceId() == *id) {
+            open->show();
+            open->raise();
+            open->activateWindow();
+            return open->view();
         }
     }
     std::optional<std::vector<Span>> spans = m_traceStore->trace(*id);
@@ -841,46 +906,43 @@ TraceView *MainWindow::openTrace(const QString &idText)
         m_notice->showNotice(tr("No spans of trace %1 are kept: they arrived before meshscope started, have not "
                                 "arrived yet, or were evicted to stay in the memory budget (%2 traces evicted so "
                                 "far).")
-                                 .arg(hex)
+                                 .arg(QString::fromStdString(traceIdHex(*id)))
                                  .arg(c.evictedTraces));
         return nullptr;
     }
-    TraceTree tree = buildTraceTree(std::move(*spans));
-    tree.truncated = m_traceStore->isTruncated(*id);
-    const Span *root = tree.roots.empty() ? nullptr : &tree.spans[tree.roots.front()];
-    auto *window = new QWidget(this, Qt::Window);
-    window->setAttribute(Qt::WA_DeleteOnClose);
-    window->setObjectName(QStringLiteral("traceWindow"));
-    window->setWindowTitle(root
-            ? tr("Trace %1 · %2: %3 — meshscope")
-                  .arg(hex.left(12), QString::fromStdString(root->service), QString::fromStdString(root->name))
-            : tr("Trace %1 — meshscope").arg(hex.left(12)));
-    auto *layout = new QVBoxLayout(window);
-    layout->setContentsMargins(0, 0, 0, 0);
-    auto *view = new TraceView(window);
-    view->setProperty("traceId", hex);
-    view->setTrace(std::move(tree));
-    layout->addWidget(view);
-    auto *graphBar = new QHBoxLayout;
-    graphBar->setContentsMargins(10, 4, 10, 8);
-    auto *graphNote = new QLabel(window);
-    graphNote->setObjectName(QStringLiteral("traceGraphNote"));
-    graphNote->setWordWrap(true);
-    // The path lights up on the graph while this trace is the one shown there; the
-    // last trace opened (or brought forward with "Show on graph") is.
-    auto *onGraph = new QPushButton(tr("Show on graph"), window);
-    onGraph->setObjectName(QStringLiteral("showTraceOnGraphButton"));
-    connect(onGraph, &QPushButton::clicked, this, [this, view] { showTraceOnGraph(view); });
-    graphBar->addWidget(onGraph);
-    graphBar->addWidget(graphNote, 1);
-    layout->addLayout(graphBar);
+    const bool truncated = m_traceStore->isTruncated(*id);
+    auto *window = new TraceWindow(*id, spans->size(), m_traceStore, this);
+    TraceView *view = window->view();
+    connect(window, &TraceWindow::showOnGraphRequested, this, [this, view] {
+        stopTraceReplay();
+        showTraceOnGraph(view);
+    });
+    connect(window, &TraceWindow::replayRequested, this, [this, window] { replayTraceOnGraph(window); });
+    connect(window, &TraceWindow::replayStopRequested, this, [this] { stopTraceReplay(true); });
     connect(window, &QObject::destroyed, this, [this, view] {
         if (m_traceOnGraph == view) {
             m_traceOnGraph = nullptr;
+            stopTraceReplay();
             m_canvas->clearTraceOverlay();
         }
     });
-    showTraceOnGraph(view);
+    // Assembled off the GUI thread (a 100,000-span trace takes a noticeable moment); the
+    // window is up at once and says what it waits for.
+    const QPointer<TraceWindow> target(window);
+    m_traceJobs->run<std::shared_ptr<const WaterfallTrace>>(
+        [spans = std::move(*spans), truncated]() mutable {
+            TraceTree tree = buildTraceTree(std::move(spans));
+            tree.truncated = truncated;
+            return WaterfallTrace::make(std::move(tree));
+        },
+        [this, target](std::shared_ptr<const WaterfallTrace> trace) {
+            if (!target)
+                return;
+            target->setTrace(std::move(trace));
+            stopTraceReplay();
+            showTraceOnGraph(target->view());
+        },
+        BackgroundJobs::Older::Kept);
     // Most of the main window, offset so both stay in reach.
     const QRect area = geometry();
     window->resize(std::max(900, area.width() * 9 / 10), std::max(560, area.height() * 85 / 100));
@@ -889,29 +951,33 @@ TraceView *MainWindow::openTrace(const QString &idText)
     return view;
 }
 
-QString MainWindow::showTraceOnGraph(TraceView *view)
+bool MainWindow::isReplayingTrace() const { return bool(m_replay); }
+
+int MainWindow::replayedHops() const { return m_replay ? m_replay->shownHops : -1; }
+
+MainWindow::TraceOnGraph MainWindow::traceOnGraph(const TraceView *view) const
 {
+    TraceOnGraph out;
     const TraceTree *tree = view ? view->tree() : nullptr;
     if (!tree)
-        return {};
-    m_traceOnGraph = view;
+        return out;
     const TracePath path = tracePath(*tree, view->criticalPath());
     auto shown = [this](const std::string &id) { return QString::fromStdString(viewNodeId(id, m_view)); };
-    std::vector<GraphCanvas::TraceHopMark> marks;
-    QStringList missing;
     int number = 0;
     for (const TraceHop &hop : path.hops) {
         ++number;
-        const QString id
-            = QString::fromStdString(edgeId(shown(hop.source).toStdString(), shown(hop.target).toStdString()));
-        if (shown(hop.source) == shown(hop.target))
+        const QString source = shown(hop.source), target = shown(hop.target);
+        if (source == target)
             continue;  // inside one node of this view (a folded namespace, merged versions)
+        const QString id = QString::fromStdString(edgeId(source.toStdString(), target.toStdString()));
         if (!m_canvas->hasEdge(id)) {
-            missing << tr("%1 → %2").arg(display::nodeLabel(hop.source), display::nodeLabel(hop.target));
+            out.missing << tr("%1 → %2").arg(display::nodeLabel(hop.source), display::nodeLabel(hop.target));
             continue;
         }
-        marks.push_back({id, QStringLiteral("%1 · %2").arg(number).arg(display::millis(double(hop.durationNs) / 1e6)),
-            hop.critical, hop.error});
+        out.hops.push_back(
+            {{id, QStringLiteral("%1 · %2").arg(number).arg(display::millis(double(hop.durationNs) / 1e6)),
+                 hop.critical, hop.error},
+                hop.startOffsetNs, hop.startOffsetNs + hop.durationNs, source, target});
     }
     // Calls whose callee sent no span (a database, an outside API) end at the node the
     // graph made from the peer's name, when it has one by that name.
@@ -923,28 +989,117 @@ QString MainWindow::showTraceOnGraph(TraceView *view)
         const QString source = shown(spanNodeId(s));
         const QString target = shown(nodeId(NodeKind::ExternalService, {}, host.empty() ? "unknown" : host, {}));
         const QString id = QString::fromStdString(edgeId(source.toStdString(), target.toStdString()));
+        const uint64_t offset = s.startNs - tree->startNs;
         if (m_canvas->hasEdge(id))
-            marks.push_back({id, display::millis(tree->durationNs(size_t(span)) / 1e6), false, isErrorSpan(s)});
+            out.hops.push_back({{id, display::millis(tree->durationNs(size_t(span)) / 1e6), false, isErrorSpan(s)},
+                offset, offset + tree->durationNs(size_t(span)), source, target});
         else
-            missing << tr("%1 (%2 → %3)")
-                           .arg(QString::fromStdString(s.name), display::nodeLabel(spanNodeId(s)),
-                               QString::fromStdString(peer.empty() ? std::string("?") : peer));
+            out.missing << tr("%1 (%2 → %3)")
+                               .arg(QString::fromStdString(s.name), display::nodeLabel(spanNodeId(s)),
+                                   QString::fromStdString(peer.empty() ? std::string("?") : peer));
     }
-    QStringList nodes;
+    std::stable_sort(
+        out.hops.begin(), out.hops.end(), [](const PlacedHop &a, const PlacedHop &b) { return a.startNs < b.startNs; });
     for (const std::string &n : path.nodes)
-        nodes << shown(n);
-    nodes.removeDuplicates();
-    m_canvas->setTraceOverlay(marks, nodes);
+        out.nodes << shown(n);
+    out.nodes.removeDuplicates();
+    out.durationNs = tree->endNs - tree->startNs;
+    return out;
+}
+
+QString MainWindow::showTraceOnGraph(TraceView *view)
+{
+    if (!view || !view->tree())
+        return {};
+    m_traceOnGraph = view;
+    const TraceOnGraph drawn = traceOnGraph(view);
+    std::vector<GraphCanvas::TraceHopMark> marks;
+    for (const PlacedHop &hop : drawn.hops)
+        marks.push_back(hop.mark);
+    m_canvas->setTraceOverlay(marks, drawn.nodes);
     QString note
         = tr("On the graph: %1 of this trace, numbered in the order they started; the critical path in orange, "
              "failed calls in red.")
               .arg(display::quantity(qint64(marks.size()), tr("call"), tr("calls")));
-    if (!missing.isEmpty())
-        note += QLatin1Char(' ') + tr("Not on the graph: %1.").arg(missing.mid(0, 8).join(QStringLiteral(", ")))
-            + (missing.size() > 8 ? tr(" and %1 more").arg(missing.size() - 8) : QString());
-    if (auto *label = view->window()->findChild<QLabel *>(QStringLiteral("traceGraphNote")))
-        label->setText(note);
+    if (!drawn.missing.isEmpty())
+        note += QLatin1Char(' ') + tr("Not on the graph: %1.").arg(drawn.missing.mid(0, 8).join(QStringLiteral(", ")))
+            + (drawn.missing.size() > 8 ? tr(" and %1 more").arg(drawn.missing.size() - 8) : QString());
+    if (auto *window = qobject_cast<TraceWindow *>(view->window()))
+        window->setGraphNote(note);
     return note;
+}
+
+void MainWindow::replayTraceOnGraph(TraceWindow *window)
+{
+    stopTraceReplay();
+    if (!window || !window->view()->tree())
+        return;
+    m_traceOnGraph = window->view();
+    m_replay = std::make_unique<TraceReplay>();
+    m_replay->window = window;
+    m_replay->drawn = traceOnGraph(window->view());
+    // A few seconds whatever the trace's length: long enough to follow each call, short
+    // enough to watch again. Time runs evenly, so calls that overlap light up together.
+    const qint64 hops = qint64(m_replay->drawn.hops.size());
+    m_replay->wallMs = std::clamp<qint64>(hops * 700, 3000, 10000);
+    m_replay->clock.start();
+    if (!m_replayTimer) {
+        m_replayTimer = new QTimer(this);
+        m_replayTimer->setInterval(40);
+        connect(m_replayTimer, &QTimer::timeout, this, &MainWindow::advanceTraceReplay);
+    }
+    window->setReplaying(true);
+    m_replayTimer->start();
+    advanceTraceReplay();
+}
+
+void MainWindow::advanceTraceReplay()
+{
+    if (!m_replay || !m_replay->window) {
+        stopTraceReplay();
+        return;
+    }
+    const TraceOnGraph &d = m_replay->drawn;
+    const double fraction = std::min(1.0, double(m_replay->clock.elapsed()) / double(m_replay->wallMs));
+    const uint64_t now = uint64_t(fraction * double(d.durationNs));
+    std::vector<GraphCanvas::TraceHopMark> marks;
+    QStringList nodes;
+    int running = 0;
+    for (const PlacedHop &hop : d.hops) {
+        if (hop.startNs > now && fraction < 1.0)
+            continue;
+        GraphCanvas::TraceHopMark mark = hop.mark;
+        if (hop.endNs > now && fraction < 1.0) {
+            mark.label = QStringLiteral("▶ ") + mark.label;  // in flight
+            ++running;
+        }
+        marks.push_back(mark);
+        nodes << hop.source << hop.target;
+    }
+    nodes.removeDuplicates();
+    m_canvas->setTraceOverlay(marks, nodes);
+    m_replay->shownHops = int(marks.size());
+    m_replay->window->setGraphNote(
+        tr("Replay: %1 of %2 · %3 of %4 started, %5 in flight")
+            .arg(display::millis(double(now) / 1e6), display::millis(double(d.durationNs) / 1e6))
+            .arg(marks.size())
+            .arg(display::quantity(qint64(d.hops.size()), tr("call"), tr("calls")))
+            .arg(running));
+    if (fraction >= 1.0)
+        stopTraceReplay(true);
+}
+
+void MainWindow::stopTraceReplay(bool showWhole)
+{
+    if (!m_replay)
+        return;
+    std::unique_ptr<TraceReplay> replay = std::move(m_replay);
+    m_replayTimer->stop();
+    if (replay->window) {
+        replay->window->setReplaying(false);
+        if (showWhole)
+            showTraceOnGraph(replay->window->view());
+    }
 }
 
 void MainWindow::setSourceManager(SourceManager *manager)
@@ -1124,6 +1279,146 @@ void MainWindow::setDemoMode(bool demo)
     refreshEmptyGuide();
 }
 
+void MainWindow::setSessionRecorder(SessionRecorder *recorder)
+{
+    if (m_recorder || !recorder)
+        return;
+    m_recorder = recorder;
+    m_recordAction = new QAction(tr("&Record…"), this);
+    m_recordAction->setObjectName(QStringLiteral("recordAction"));
+    m_recordAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_recordAction->setToolTip(tr("Record everything the sources deliver to a file that File › Open recording "
+                                  "and meshscope-cli --from read back"));
+    connect(m_recordAction, &QAction::triggered, this, [this] {
+        if (isRecording())
+            stopRecording();
+        else
+            chooseRecordingFile();
+    });
+    if (auto *file = menuBar()->findChild<QMenu *>(QStringLiteral("fileMenu")))
+        file->insertAction(file->actions().value(1), m_recordAction);
+    m_recordLabel = new QLabel(this);
+    m_recordLabel->setObjectName(QStringLiteral("statusRecording"));
+    m_recordLabel->setTextFormat(Qt::RichText);
+    m_recordLabel->setStyleSheet(QStringLiteral("QLabel { color: #ffffff; background: #b62324; border-radius: 3px;"
+                                                " padding: 0 6px; font-weight: bold; }"));
+    m_recordLabel->setCursor(Qt::PointingHandCursor);
+    m_recordLabel->installEventFilter(this);
+    m_recordLabel->hide();
+    statusBar()->insertWidget(0, m_recordLabel);
+    m_recordTimer = new QTimer(this);
+    m_recordTimer->setInterval(1000);
+    connect(m_recordTimer, &QTimer::timeout, this, &MainWindow::updateRecordIndicator);
+}
+
+void MainWindow::chooseRecordingFile()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    const QString suggested
+        = QDir(dir).filePath(QStringLiteral("meshscope-%1.msrec")
+                                 .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Record to"), suggested, tr("meshscope recordings (*.msrec);;All files (*)"));
+    if (!path.isEmpty())
+        startRecording(path);
+}
+
+bool MainWindow::startRecording(const QString &path, QString *error)
+{
+    if (!m_recorder) {
+        if (error)
+            *error = tr("this window has no recorder");
+        return false;
+    }
+    const QJsonObject header {{QStringLiteral("program"), QStringLiteral("meshscope")},
+        {QStringLiteral("version"), QCoreApplication::applicationVersion()},
+        {QStringLiteral("workspace"), m_workspace}};
+    std::string why;
+    if (!m_recorder->start(
+            path.toStdString(), QJsonDocument(header).toJson(QJsonDocument::Compact).toStdString(), why)) {
+        const QString message = tr("Cannot record to %1: %2").arg(path, QString::fromStdString(why));
+        m_notice->showNotice(message);
+        if (error)
+            *error = message;
+        return false;
+    }
+    m_recordStartedMs = QDateTime::currentMSecsSinceEpoch();
+    m_recordAction->setText(tr("Stop &recording"));
+    m_recordLabel->setToolTip(tr("Recording to %1. Click to stop.").arg(QDir::toNativeSeparators(path)));
+    m_recordLabel->show();
+    m_recordTimer->start();
+    updateRecordIndicator();
+    return true;
+}
+
+bool MainWindow::stopRecording()
+{
+    if (!m_recorder || !m_recorder->isRecording())
+        return false;
+    const SessionRecorder::Status done = m_recorder->stop();
+    m_recordTimer->stop();
+    m_recordLabel->hide();
+    m_recordAction->setText(tr("&Record…"));
+    const QString path = QDir::toNativeSeparators(QString::fromStdString(done.path));
+    QString text = tr("Recorded %1 (%2) to %3.")
+                       .arg(display::clock(QDateTime::currentMSecsSinceEpoch() - m_recordStartedMs),
+                           display::dataSize(done.bytesWritten), path);
+    if (!done.lastError.empty())
+        text += QLatin1Char(' ')
+            + tr("It holds what was written before this went wrong: %1.").arg(QString::fromStdString(done.lastError));
+    else if (done.eventsDropped > 0)
+        text += QLatin1Char(' ')
+            + tr("%1 were left out because the disk could not keep up.")
+                  .arg(display::quantity(qint64(done.eventsDropped), tr("event"), tr("events")));
+    m_notice->showNotice(text);
+    return true;
+}
+
+bool MainWindow::isRecording() const { return m_recorder && m_recorder->isRecording(); }
+
+void MainWindow::updateRecordIndicator()
+{
+    if (!m_recorder)
+        return;
+    const SessionRecorder::Status s = m_recorder->status();
+    if (!s.recording)
+        return;
+    m_recordLabel->setText(QStringLiteral("● REC %1 · %2")
+                               .arg(display::clock(QDateTime::currentMSecsSinceEpoch() - m_recordStartedMs),
+                                   display::dataSize(s.bytesWritten)));
+    if (!s.lastError.empty())
+        m_notice->setStanding(
+            QStringLiteral("recording"), tr("Recording is failing: %1").arg(QString::fromStdString(s.lastError)));
+}
+
+MainWindow *MainWindow::openRecording(const QString &path)
+{
+    QString error;
+    MainWindow *window = RecordingSession::open(path, &error);
+    if (!window) {
+        m_notice->showNotice(tr("Cannot open %1: %2").arg(QDir::toNativeSeparators(path), error));
+        return nullptr;
+    }
+    window->resize(size());
+    window->move(pos() + QPoint(40, 40));
+    window->show();
+    return window;
+}
+
+void MainWindow::setRecordingDescription(const QString &text)
+{
+    m_showsRecording = true;
+    m_demoLabel->setText(tr("Recording"));
+    m_demoLabel->setToolTip(tr("Everything in this window comes from a recording (File › Open recording)"));
+    m_demoLabel->setStyleSheet(QStringLiteral("QLabel { color: #0d1117; background: #d2a8ff; border-radius: 3px;"
+                                              " padding: 0 6px; font-weight: bold; }"));
+    m_demoLabel->show();
+    m_listenLabel->show();
+    m_listenLabel->setText(text.toHtmlEscaped());
+    m_listenLabel->setToolTip(text);
+    refreshEmptyGuide();
+}
+
 void MainWindow::setPersistenceEnabled(bool on)
 {
     m_persist = on;
@@ -1245,7 +1540,7 @@ void MainWindow::refreshEmptyGuide()
         return;
     // The demo's traffic arrives within a second; the guide is for a window left waiting.
     const bool empty = !m_snapshot || m_snapshot->nodes.empty();
-    const bool show = empty && !m_demoMode;
+    const bool show = empty && !m_demoMode && !m_showsRecording;
     if (!show) {
         m_emptyGuide->hide();
         return;
@@ -1336,14 +1631,18 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
         placeEmptyGuide();
     if (watched == m_errorLabel && event->type() == QEvent::Resize)
         elideErrorLabel();
+    if (watched == m_recordLabel && event->type() == QEvent::MouseButtonRelease) {
+        stopRecording();
+        return true;
+    }
     return QMainWindow::eventFilter(watched, event);
 }
 
 QString MainWindow::statusText() const
 {
     QStringList parts;
-    for (QLabel *l : {m_demoLabel, m_sourcesLabel, m_listenLabel, m_errorLabel, m_foldedLabel, m_rejectLabel,
-             m_graphLabel, m_rateLabel}) {
+    for (QLabel *l : {m_recordLabel, m_demoLabel, m_sourcesLabel, m_listenLabel, m_errorLabel, m_foldedLabel,
+             m_rejectLabel, m_graphLabel, m_rateLabel}) {
         if (l == m_errorLabel && !l->isHidden())
             parts << m_errorText;  // whole, as its tooltip has it; the label may elide it
         else if (l && !l->isHidden())

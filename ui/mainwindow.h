@@ -47,9 +47,13 @@ class NoticeBar;
 class RequestsPanel;
 class RouteEditor;
 class ConnectionsDialog;
+class SessionRecorder;
 class SourceManager;
 class TraceStore;
 class TraceView;
+class TraceWindow;
+class TraceSearchDialog;
+class BackgroundJobs;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -97,10 +101,36 @@ public:
     TraceView *openTrace(const QString &idText);
     // Asks for a trace id (Ctrl+T), then openTrace.
     void openTraceById();
+    // Traces > Search traces (Ctrl+Shift+F): one non-modal search dialog per window,
+    // whose results open with openTrace.
+    TraceSearchDialog *openTraceSearch();
     // Draws the trace `view` shows over the graph (its hops numbered, the critical
     // path's bright) and says in its window which calls the graph has no edge for.
     // Returns that sentence.
     QString showTraceOnGraph(TraceView *view);
+    // Plays the trace of `window` on the graph in time order: each call lights up when
+    // it starts (marked in flight until it ends), over a few seconds; at the end the
+    // whole path stays, as showTraceOnGraph draws it. Showing or opening another trace
+    // stops it; so does the window's stop button (showing the whole path).
+    void replayTraceOnGraph(TraceWindow *window);
+    void stopTraceReplay(bool showWhole = false);
+    bool isReplayingTrace() const;
+    int replayedHops() const;  // calls lit so far by the running replay, -1 when none runs
+    // File > Record: what the sources deliver also goes to a .msrec file while a
+    // recording runs, with a red indicator (duration, size) in the status bar that
+    // stops it when clicked. Without a recorder the menu has no Record entry.
+    void setSessionRecorder(SessionRecorder *recorder);
+    // Starts recording to `path`; false with the reason (also shown) when it cannot.
+    bool startRecording(const QString &path, QString *error = nullptr);
+    // Ends the recording; the file is complete and can be opened. False if none ran.
+    bool stopRecording();
+    bool isRecording() const;
+    // File > Open recording: shows a recording in a window of its own (see
+    // RecordingSession). Null, with the reason in the notice bar, when it cannot.
+    MainWindow *openRecording(const QString &path);
+    // This window shows a recording, not live sources: the status bar says which, and
+    // the "waiting for telemetry" guide never shows.
+    void setRecordingDescription(const QString &text);
     // Settings are not read or written when off (screenshots, tests).
     void setPersistenceEnabled(bool on);
 
@@ -247,10 +277,27 @@ private:
     QWidget *m_emptyGuideSnippetRow = nullptr;
     int m_emptyGuideSnippetHeight = 0;  // the whole snippet, when there is room
     bool m_demoMode = false;
+    bool m_showsRecording = false;  // a recording's window (setRecordingDescription)
+    SessionRecorder *m_recorder = nullptr;
+    QAction *m_recordAction = nullptr;
+    QLabel *m_recordLabel = nullptr;  // the red indicator while recording
+    QTimer *m_recordTimer = nullptr;
+    qint64 m_recordStartedMs = 0;
+    void updateRecordIndicator();
+    void chooseRecordingFile();
     InspectPanel *m_inspect;
     RequestsPanel *m_requests;
     TraceStore *m_traceStore = nullptr;
     TraceView *m_traceOnGraph = nullptr;  // whose path the canvas draws
+    struct PlacedHop;
+    struct TraceOnGraph;
+    struct TraceReplay;
+    TraceOnGraph traceOnGraph(const TraceView *view) const;
+    void advanceTraceReplay();
+    std::unique_ptr<TraceReplay> m_replay;
+    QTimer *m_replayTimer = nullptr;
+    std::unique_ptr<BackgroundJobs> m_traceJobs;  // traces assembled for their windows
+    TraceSearchDialog *m_traceSearch = nullptr;
     QDockWidget *m_inspectDock = nullptr;
     QDockWidget *m_requestsDock = nullptr;
     RouteEditor *m_routeEditor = nullptr;

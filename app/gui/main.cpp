@@ -14,6 +14,7 @@
 #include "routing/routeeditor.h"
 #include "routing/routehistory.h"
 #include "routing/routingcontroller.h"
+#include "session/sessionrecorder.h"
 #include "sources/secretstore.h"
 #include "sources/sourcemanager.h"
 #include "traces/tracestore.h"
@@ -86,14 +87,27 @@ int main(int argc, char **argv)
     // manager: receivers bind here, before the event loop; pulled sources poll on their
     // own threads. Their states show in the status bar and in Sources > Connections.
     SecretStore secrets;
-    // Every span is kept for the trace view: sources deliver to the store, which hands
+    // Every span is kept for the trace view: sources deliver to the recorder (which
+    // also writes to a file while File > Record runs), then to the store, which hands
     // each batch on to the aggregator.
     TraceStore traces;
-    TraceStoreSink ingest(traces, aggregator);
+    TraceStoreSink keep(traces, aggregator);
+    SessionRecorder ingest(keep);
     SourceManager sources(aggregator);
     sources.setIngestSink(&ingest);
     window.setSourceManager(&sources);
     window.setTraceStore(&traces);
+    window.setSessionRecorder(&ingest);
+    // A recording also says when sources came, failed and recovered.
+    QObject::connect(&sources, &SourceManager::statusChanged, &window, [&sources, &ingest](const QString &id) {
+        if (!ingest.isRecording())
+            return;
+        const SourceManager::Status s = sources.status(id);
+        ingest.recordSourceState(id.toStdString(),
+            std::string(SourceManager::stateName(s.state))
+                + (s.message.isEmpty() ? "" : ": " + s.message.toStdString()),
+            GraphAggregator::wallNowMs());
+    });
     if (!screenshot) {
         sources.setPersistence(opts.workspace, &secrets);
         sources.loadSaved();
@@ -126,8 +140,13 @@ int main(int argc, char **argv)
     if (opts.demo || opts.otlpListenGiven || !savedOtlp)
         addFromCommandLine(cliOtlpId, SourceSpec::Kind::OtlpReceiver,
             opts.demo && !opts.otlpListenGiven ? QStringLiteral("127.0.0.1:0") : opts.otlpListen, receiverTls);
-    if (!opts.alsListen.isEmpty())
-        addFromCommandLine(QStringLiteral("cmdline-als"), SourceSpec::Kind::AlsReceiver, opts.alsListen, receiverTls);
+    if (!opts.alsListen.isEmpty()) {
+        addFromCommandLine(
+            QStringLiteral("cmdline-als"), SourceSpec::Kind::AlsReceiver, opts.alsListen, [&opts](SourceSpec &s) {
+                s.tlsServer = opts.receiverTls;
+                s.requestIdTraces = opts.alsRequestIdTraces;
+            });
+    }
     if (!opts.prometheusUrl.isEmpty()) {
         addFromCommandLine(QStringLiteral("cmdline-prometheus"), SourceSpec::Kind::Prometheus, opts.prometheusUrl,
             [&opts](SourceSpec &s) {

@@ -193,6 +193,43 @@ int main(int argc, char **argv)
             aggregateRate, aggregateRate / parseRate, snap->edges.size());
     }
 
+    // Each of the two alone, to show where the time goes.
+    {
+        GraphAggregator agg;
+        TraceStore store;
+        TraceStoreSink keep(store, agg);
+        OtlpDecoder decoder;
+        const auto t0 = Clock::now();
+        for (const auto &b : batches) {
+            DecodeResult r = decoder.decodeBytes(b.data(), b.size(), nowNs);
+            keep.ingestSpans(std::move(r.spans), GraphAggregator::wallNowMs());
+        }
+        const double rate = double(totalSpans) / std::chrono::duration<double>(Clock::now() - t0).count();
+        std::printf("ingest: with trace store only        %10.0f spans/s (one core), ratio to both off %.2f\n", rate,
+            rate / aggregateRate);
+    }
+    {
+        GraphAggregator agg;
+        const std::string path = (std::filesystem::temp_directory_path() / "meshscope-bench-ingest.msrec").string();
+        std::string error;
+        std::unique_ptr<RecordingWriter> recording = RecordingWriter::create(path, &agg, error);
+        if (!recording) {
+            std::fprintf(stderr, "ingest: %s\n", error.c_str());
+            return 1;
+        }
+        OtlpDecoder decoder;
+        const auto t0 = Clock::now();
+        for (const auto &b : batches) {
+            DecodeResult r = decoder.decodeBytes(b.data(), b.size(), nowNs);
+            recording->ingestSpans(std::move(r.spans), GraphAggregator::wallNowMs());
+        }
+        const double rate = double(totalSpans) / std::chrono::duration<double>(Clock::now() - t0).count();
+        recording->close();
+        std::printf("ingest: with recording only          %10.0f spans/s (one core), ratio to both off %.2f\n", rate,
+            rate / aggregateRate);
+        std::filesystem::remove(path);
+    }
+
     // The same with every span kept in the trace store and recorded, as the dashboard
     // runs when recording: the sink chain recording -> store -> aggregator.
     {

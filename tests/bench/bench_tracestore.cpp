@@ -5,6 +5,7 @@
 // against the DESIGN.md goals: search over 1M spans <= 20 ms, <= 300 bytes per span.
 // Usage: bench_tracestore [--spans N]   (MESHSCOPE_BENCH_QUICK=1: 200,000 spans)
 
+#include "traces/tracecompare.h"
 #include "traces/traceql.h"
 #include "traces/tracestore.h"
 
@@ -204,5 +205,30 @@ int main(int argc, char **argv)
     const double traceUs = std::chrono::duration<double, std::micro>(Clock::now() - t1).count();
     std::printf("tracestore: trace() of %zu spans %.1f us; goals: search <= 20 ms, <= 300 B/span\n",
         trace ? trace->size() : 0, traceUs);
+
+    // Trace compare against the typical trace of its root operation: the median of up
+    // to 200 stored traces of that operation, then the side-by-side rows.
+    const TraceId compared = traceIdOf(totalSpans / kSpansPerTrace - 1);
+    const std::optional<TraceSummary> root = store.summary(compared);
+    if (!root) {
+        std::fprintf(stderr, "tracestore: no trace to compare\n");
+        return 1;
+    }
+    const auto t2 = Clock::now();
+    const std::optional<TypicalTrace> typical
+        = typicalTraceFor(store, root->rootService, root->rootOperation, compared);
+    const double typicalMs = std::chrono::duration<double, std::milli>(Clock::now() - t2).count();
+    if (!typical) {
+        std::fprintf(
+            stderr, "tracestore: no typical trace for %s %s\n", root->rootService.c_str(), root->rootOperation.c_str());
+        return 1;
+    }
+    const TraceTree one = buildTraceTree(*store.trace(compared));
+    const auto t3 = Clock::now();
+    const TraceComparison comparison = compareTraces(one, typical->tree);
+    const double compareMs = std::chrono::duration<double, std::milli>(Clock::now() - t3).count();
+    std::printf(
+        "tracestore: typical trace of %s over %u traces %.1f ms; compare %zu spans with it %.2f ms (%zu rows)\n",
+        root->rootOperation.c_str(), typical->traceCount, typicalMs, one.size(), compareMs, comparison.rows.size());
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "inspect/inspectpanel.h"
 
+#include "backgroundjobs.h"
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/healthpolicy.h"
@@ -75,6 +76,9 @@ QString durationText(int seconds)
 }
 
 }  // namespace
+
+// Waits for a Traces search in flight: it reads the trace store.
+InspectPanel::~InspectPanel() = default;
 
 InspectPanel::InspectPanel(GraphAggregator *aggregator, QWidget *parent)
     : QWidget(parent)
@@ -487,6 +491,7 @@ void InspectPanel::setTraceStore(const TraceStore *store)
     if (m_traceStore || !store)
         return;
     m_traceStore = store;
+    m_traceJobs = std::make_unique<BackgroundJobs>(this);
     m_tracesPage = new QWidget(m_tables);
     m_tracesPage->setObjectName(QStringLiteral("tracesPage"));
     auto *v = new QVBoxLayout(m_tracesPage);
@@ -569,13 +574,26 @@ void InspectPanel::refreshTraces()
         if (!filter.service.empty())
             scope = tr("spans of %1").arg(QString::fromStdString(filter.service));
     }
-    m_tracesTable->setRowCount(0);
     if (scope.isEmpty()) {
+        m_traceJobs->cancel();
+        m_tracesTable->setRowCount(0);
         m_tracesNote->setText(tr("Traces are listed for services and the calls between them."));
         m_tables->setTabText(m_tables->indexOf(m_tracesPage), tr("Traces"));
+        Q_EMIT tracesListed(0);
         return;
     }
-    const std::vector<TraceSummary> found = m_traceStore->search(filter);
+    // A search over a million spans takes tens of milliseconds: off the GUI thread, the
+    // table keeping the previous answer until the new one arrives.
+    m_traceJobs->run<std::vector<TraceSummary>>(
+        [store = m_traceStore, filter, query]() mutable {
+            filter.query = query ? &*query : nullptr;
+            return store->search(filter);
+        },
+        [this, scope](std::vector<TraceSummary> found) { showTraces(found, scope); });
+}
+
+void InspectPanel::showTraces(const std::vector<TraceSummary> &found, const QString &scope)
+{
     m_tracesTable->setRowCount(int(found.size()));
     for (int r = 0; r < int(found.size()); ++r) {
         const TraceSummary &t = found[size_t(r)];
@@ -598,6 +616,7 @@ void InspectPanel::refreshTraces()
     }
     m_tracesNote->setText(found.empty() ? tr("no kept trace has %1").arg(scope) : tr("with %1").arg(scope));
     m_tables->setTabText(m_tables->indexOf(m_tracesPage), tr("Traces (%1)").arg(found.size()));
+    Q_EMIT tracesListed(int(found.size()));
 }
 
 void InspectPanel::setUpstreamHealth(const QString &proxyNodeId, const std::vector<EnvoyClusterHealth> &clusters)

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 QT_BEGIN_NAMESPACE
@@ -53,7 +54,9 @@ class SourceManager;
 class StatusCodesModel;
 class UpstreamHealthModel;
 class TimeSeriesChart;
+class BackgroundJobs;
 class TraceStore;
+struct TraceSummary;
 
 class InspectPanel : public QWidget {
     Q_OBJECT
@@ -61,6 +64,7 @@ public:
     enum class Metric { Rps, ErrorRate, ClientErrorRate, P50, P95, P99 };
 
     explicit InspectPanel(GraphAggregator *aggregator, QWidget *parent = nullptr);
+    ~InspectPanel() override;
 
     void setSnapshot(GraphSnapshotPtr snapshot);
     void showNode(const QString &id);
@@ -153,6 +157,7 @@ public:
     QTableWidget *tracesTable() const { return m_tracesTable; }
     QComboBox *tracesOrderBox() const { return m_tracesOrder; }
     // Runs the search now (the panel does it on refresh while the tab is shown).
+    // Searches the traces through the selection (asynchronously; tracesListed follows).
     void refreshTraces();
 
 Q_SIGNALS:
@@ -160,8 +165,11 @@ Q_SIGNALS:
     void nodeActivated(const QString &id);
     // A row of the Traces tab was double-clicked.
     void traceRequested(const QString &traceIdHex);
+    // The Traces tab shows a new answer (its searches run off the GUI thread).
+    void tracesListed(int count);
 
 private:
+    void showTraces(const std::vector<TraceSummary> &found, const QString &scope);
     QWidget *buildDetails();
     QLabel *addMetricTile(QGridLayout *grid, int row, int column, const QString &caption, const QString &name);
     QTableView *makeTable(QSortFilterProxyModel *proxy, int sortColumn);
@@ -202,6 +210,7 @@ private:
     TimeSeriesChart *m_latencyChart;
     QTabWidget *m_tables;
     const TraceStore *m_traceStore = nullptr;
+    std::unique_ptr<BackgroundJobs> m_traceJobs;  // the Traces tab's searches
     QWidget *m_tracesPage = nullptr;
     QTableWidget *m_tracesTable = nullptr;
     QComboBox *m_tracesOrder = nullptr;

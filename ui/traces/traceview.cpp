@@ -259,10 +259,16 @@ void TraceView::setCriticalOnly(bool on) { m_criticalOnly->setChecked(on); }
 
 void TraceView::setSkewAdjusted(bool on) { m_skew->setChecked(on); }
 
-void TraceView::setTrace(TraceTree tree)
+void TraceView::setTrace(TraceTree tree) { setTrace(WaterfallTrace::make(std::move(tree))); }
+
+void TraceView::setTrace(std::shared_ptr<const WaterfallTrace> prepared)
 {
+    if (!prepared) {
+        clear();
+        return;
+    }
     m_adjusted.reset();
-    m_original = WaterfallTrace::make(std::move(tree));
+    m_original = std::move(prepared);
     present(m_skew->isChecked() ? adjusted() : m_original, {}, -1);
     if (!m_adjusted && m_original->tree.size() <= kEagerSkewSpans) {
         // After the first paint, so the switch can say what it would do.
@@ -274,6 +280,7 @@ void TraceView::setTrace(TraceTree tree)
             }
         });
     }
+    Q_EMIT traceShown();
 }
 
 void TraceView::clear()
@@ -477,6 +484,15 @@ bool TraceView::selectSpan(int index)
     m_table->setCurrentIndex(m_model->index(row, TraceRowsModel::Name));
     m_table->scrollTo(m_model->index(row, 0), QAbstractItemView::PositionAtCenter);
     return true;
+}
+
+bool TraceView::selectOriginalSpan(int index)
+{
+    const WaterfallTrace *t = shown();
+    if (!t || t->originalIndex.empty())
+        return selectSpan(index);
+    const auto it = std::find(t->originalIndex.begin(), t->originalIndex.end(), uint32_t(index));
+    return it != t->originalIndex.end() && selectSpan(int(it - t->originalIndex.begin()));
 }
 
 void TraceView::runFind(bool jump)

@@ -55,6 +55,8 @@ public:
     // Collapsed spans and the selection start afresh; the find text and the switches
     // stay and apply to the new trace.
     void setTrace(TraceTree tree);
+    // The same, prepared off the GUI thread (WaterfallTrace::make is a pure function).
+    void setTrace(std::shared_ptr<const WaterfallTrace> prepared);
     void clear();
     bool hasTrace() const { return bool(m_original); }
 
@@ -71,6 +73,11 @@ public:
     // Selects a span, expanding its collapsed ancestors; false if the critical-path
     // filter hides it or the index is out of range.
     bool selectSpan(int index);
+    // The trace as given to setTrace (never the clock-skew adjusted copy), shared: work
+    // off the GUI thread may read it while the view shows it. Null without a trace.
+    std::shared_ptr<const WaterfallTrace> originalTrace() const { return m_original; }
+    // selectSpan for an index into originalTrace()'s tree, whichever tree is shown.
+    bool selectOriginalSpan(int index);
 
     void setCriticalOnly(bool on);
     void setSkewAdjusted(bool on);
@@ -97,6 +104,8 @@ public:
 
 Q_SIGNALS:
     void spanSelected(int index);
+    // A trace is shown (setTrace): tree() and criticalPath() answer for it.
+    void traceShown();
     // The user asked to see the selected span's service on the mesh graph.
     void openInGraphRequested();
 

@@ -1,0 +1,248 @@
+// Recordings in the dashboard: File > Record writes what the sources deliver to a
+// .msrec file while a red indicator counts its duration and size; File > Open
+// recording shows a file in a window of its own whose graph, requests and traces all
+// come from the file; a file that is no recording says why and opens nothing.
+#include "canvas/graphcanvas.h"
+#include "common/spanfactory.h"
+#include "graph/graphaggregator.h"
+#include "inspect/models/requeststablemodel.h"
+#include "inspect/requestspanel.h"
+#include "mainwindow.h"
+#include "noticebar.h"
+#include "recordingsession.h"
+#include "session/recordingreader.h"
+#include "session/sessionrecorder.h"
+#include "traces/tracestore.h"
+#include "traces/tracestoresink.h"
+#include "traces/traceview.h"
+
+#include <QAction>
+#include <QFile>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QPointer>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace meshscope;
+
+namespace {
+
+// frontend -> checkout -> payments as client and server spans of one trace; the
+// payments call fails. Returns the trace id.
+TraceId addCheckout(std::vector<Span> &out, test::SpanFactory &spans, int64_t startMs, int status)
+{
+    using Call = test::SpanFactory::Call;
+    const TraceId trace = spans.nextTrace();
+    const uint64_t t0 = uint64_t(startMs) * 1000000ull;
+    const uint64_t ms = 1000000ull;
+    const Span root = spans.add(out, trace, 0, SpanKind::Server, Call {"frontend", "shop", "", t0, 60, 200, "/buy"});
+    const Span call
+        = spans.add(out, trace, root.spanId, SpanKind::Client, Call {"frontend", "shop", "", t0 + ms, 55, 200, "/pay"});
+    const Span checkout = spans.add(
+        out, trace, call.spanId, SpanKind::Server, Call {"checkout", "shop", "", t0 + 2 * ms, 52, 200, "/pay"});
+    const Span pay = spans.add(
+        out, trace, checkout.spanId, SpanKind::Client, Call {"checkout", "shop", "", t0 + 3 * ms, 40, status, "/charge"});
+    spans.add(out, trace, pay.spanId, SpanKind::Server, Call {"payments", "shop", "", t0 + 4 * ms, 38, status, "/charge"});
+    return trace;
+}
+
+QLabel *label(MainWindow *w, const char *name) { return w->findChild<QLabel *>(QLatin1String(name)); }
+
+}  // namespace
+
+class TestRecordingWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void recordThenOpen();
+    void notARecordingSaysWhy();
+    void closingWhileReadingStopsTheReading();
+
+private:
+    QString recordSample(int traces, std::vector<TraceId> *ids = nullptr);
+
+    QTemporaryDir m_dir;
+    std::unique_ptr<GraphAggregator> m_aggregator;
+    std::unique_ptr<TraceStore> m_store;
+    std::unique_ptr<TraceStoreSink> m_keep;
+    std::unique_ptr<SessionRecorder> m_recorder;
+    std::unique_ptr<MainWindow> m_window;
+    test::SpanFactory m_spans {0x5e};
+};
+
+void TestRecordingWindow::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+}
+
+void TestRecordingWindow::init()
+{
+    m_aggregator = std::make_unique<GraphAggregator>(AggregatorConfig {}, GraphAggregator::wallNowMs() - 60000);
+    m_store = std::make_unique<TraceStore>();
+    m_keep = std::make_unique<TraceStoreSink>(*m_store, *m_aggregator);
+    m_recorder = std::make_unique<SessionRecorder>(*m_keep);
+    m_window = std::make_unique<MainWindow>(m_aggregator.get(), QStringLiteral("test"));
+    m_window->setPersistenceEnabled(false);
+    m_window->setTraceStore(m_store.get());
+    m_window->setSessionRecorder(m_recorder.get());
+    m_window->resize(1280, 800);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+}
+
+void TestRecordingWindow::cleanup()
+{
+    // Recording windows opened by a test (deleting one also deletes its trace windows).
+    QList<QPointer<MainWindow>> opened;
+    for (QWidget *w : QApplication::topLevelWidgets())
+        if (auto *other = qobject_cast<MainWindow *>(w); other && other != m_window.get())
+            opened << other;
+    for (const QPointer<MainWindow> &w : opened)
+        delete w.data();
+    m_window.reset();
+    m_recorder.reset();
+    m_keep.reset();
+    m_store.reset();
+    m_aggregator.reset();
+}
+
+// Records `traces` checkout traces, one every 100 ms of session time, through the
+// window's Record action. The ids go to `ids`.
+QString TestRecordingWindow::recordSample(int traces, std::vector<TraceId> *ids)
+{
+    static int n = 0;
+    const QString path = m_dir.filePath(QStringLiteral("session-%1.msrec").arg(++n));
+    if (!m_window->startRecording(path))
+        return {};
+    const int64_t now = GraphAggregator::wallNowMs();
+    for (int i = 0; i < traces; ++i) {
+        std::vector<Span> spans;
+        const int64_t at = now - 5000 + i * 100;
+        const TraceId id = addCheckout(spans, m_spans, at, i % 4 == 0 ? 503 : 200);
+        if (ids)
+            ids->push_back(id);
+        m_recorder->ingestSpans(std::move(spans), at + 70);
+    }
+    return path;
+}
+
+void TestRecordingWindow::recordThenOpen()
+{
+    auto *record = m_window->findChild<QAction *>(QStringLiteral("recordAction"));
+    QVERIFY(record);
+    QLabel *indicator = label(m_window.get(), "statusRecording");
+    QVERIFY(indicator && indicator->isHidden());
+
+    std::vector<TraceId> ids;
+    const QString path = recordSample(20, &ids);
+    QVERIFY(!path.isEmpty());
+    QVERIFY(m_window->isRecording());
+    QVERIFY(!indicator->isHidden());
+    QVERIFY2(indicator->text().startsWith(QStringLiteral("● REC 0:0")), qPrintable(indicator->text()));
+    QCOMPARE(record->text(), QStringLiteral("Stop &recording"));
+    // The live window kept everything while recording.
+    QCOMPARE(m_store->counters().spans, uint64_t(100));
+    // A second recording cannot start while one runs.
+    QString error;
+    QVERIFY(!m_window->startRecording(m_dir.filePath(QStringLiteral("second.msrec")), &error));
+    QVERIFY2(error.contains(QStringLiteral("already running")), qPrintable(error));
+
+    // Clicking the indicator stops it, and the notice says where the file is.
+    QTest::mouseClick(indicator, Qt::LeftButton);
+    QVERIFY(!m_window->isRecording());
+    QVERIFY(indicator->isHidden());
+    QCOMPARE(record->text(), QStringLiteral("&Record…"));
+    QVERIFY2(m_window->noticeBar()->text().contains(QStringLiteral("Recorded")), qPrintable(m_window->noticeBar()->text()));
+    QVERIFY(m_window->noticeBar()->text().contains(QDir::toNativeSeparators(path)));
+    std::string why;
+    const auto reader = RecordingReader::open(path.toStdString(), why);
+    QVERIFY2(reader, why.c_str());
+    QVERIFY(reader->openedFromIndex());  // closed properly: index and trailer written
+
+    // Spans after the stop go on to the live window only.
+    std::vector<Span> later;
+    addCheckout(later, m_spans, GraphAggregator::wallNowMs(), 200);
+    m_recorder->ingestSpans(std::move(later), GraphAggregator::wallNowMs());
+    QCOMPARE(m_store->counters().spans, uint64_t(105));
+
+    // File > Open recording: a window of its own, filled from the file.
+    QPointer<MainWindow> opened = m_window->openRecording(path);
+    QVERIFY(opened);
+    QVERIFY(opened != m_window.get());
+    RecordingSession *session = RecordingSession::of(opened);
+    QVERIFY(session);
+    QTRY_VERIFY(session->isFinished());
+    QVERIFY(!opened->findChild<QAction *>(QStringLiteral("recordAction")));  // nothing to record there
+    const QString status = opened->statusText();
+    QVERIFY2(status.contains(QStringLiteral("Recording")) && status.contains(QFileInfo(path).fileName()),
+        qPrintable(status));
+    if (auto *guide = opened->findChild<QWidget *>(QStringLiteral("emptyGuide")))
+        QVERIFY(guide->isHidden());
+
+    // The graph: the same services and calls as the live one, the failures counted.
+    QTRY_VERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/checkout->shop/payments")));
+    QVERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/checkout")));
+    const GraphSnapshotPtr snap = opened->publishedSnapshot();
+    QVERIFY(snap);
+    const auto edge = std::find_if(snap->edges.begin(), snap->edges.end(),
+        [](const EdgeSnapshot &e) { return e.id == "shop/checkout->shop/payments"; });
+    QVERIFY(edge != snap->edges.end());
+    QCOMPARE(edge->stats.requests, uint64_t(20));
+    QCOMPARE(edge->stats.errorRate, 0.25);
+
+    // The requests table lists the recorded requests: three calls a trace, the
+    // outside world's into frontend included.
+    RequestsPanel *requests = opened->requestsPanel();
+    requests->pollNow();
+    QCOMPARE(requests->model()->rowCount(), 60);
+
+    // And a trace opens from the recording's own store, whole.
+    TraceView *view = opened->openTrace(QString::fromStdString(traceIdHex(ids[3])));
+    QVERIFY(view);
+    QTRY_VERIFY(view->hasTrace());
+    QCOMPARE(int(view->tree()->size()), 5);
+    QVERIFY(!m_window->findChild<TraceView *>());  // in the recording's window, not the live one
+}
+
+void TestRecordingWindow::notARecordingSaysWhy()
+{
+    const QString path = m_dir.filePath(QStringLiteral("notes.msrec"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("these are not the blocks you are looking for\n");
+    f.close();
+    const int windows = int(QApplication::topLevelWidgets().size());
+    QVERIFY(!m_window->openRecording(path));
+    QCOMPARE(int(QApplication::topLevelWidgets().size()), windows);
+    const QString notice = m_window->noticeBar()->text();
+    QVERIFY2(notice.startsWith(QStringLiteral("Cannot open")) && notice.contains(QStringLiteral("not a meshscope recording")),
+        qPrintable(notice));
+    QVERIFY(!m_window->openRecording(m_dir.filePath(QStringLiteral("missing.msrec"))));
+    QVERIFY2(m_window->noticeBar()->text().contains(QStringLiteral("missing.msrec")),
+        qPrintable(m_window->noticeBar()->text()));
+}
+
+void TestRecordingWindow::closingWhileReadingStopsTheReading()
+{
+    const QString path = recordSample(400);
+    QVERIFY(m_window->stopRecording());
+    QPointer<MainWindow> opened = m_window->openRecording(path);
+    QVERIFY(opened);
+    QPointer<RecordingSession> session = RecordingSession::of(opened);
+    QVERIFY(session);
+    opened->close();  // deletes the window and its session, joining the reading thread
+    QTRY_VERIFY(!opened);
+    QVERIFY(!session);
+}
+
+QTEST_MAIN(TestRecordingWindow)
+#include "tst_recordingwindow.moc"

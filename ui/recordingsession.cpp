@@ -1,0 +1,167 @@
+#include "recordingsession.h"
+
+#include "displayformat.h"
+#include "graph/graphaggregator.h"
+#include "mainwindow.h"
+#include "noticebar.h"
+#include "session/recordingreader.h"
+#include "traces/tracestore.h"
+#include "traces/tracestoresink.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+#include <QMetaObject>
+
+#include <algorithm>
+#include <chrono>
+
+namespace meshscope {
+
+namespace {
+
+constexpr int64_t kSliceMs = 5000;  // session time replayed between checks for cancel and progress
+constexpr auto kProgressEvery = std::chrono::milliseconds(250);  // wall time between partial graphs
+const char *const kSessionProperty = "meshscopeRecordingSession";
+const QString kReadingKey = QStringLiteral("recording-reading");
+
+QString utcTime(int64_t ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+}
+
+}  // namespace
+
+MainWindow *RecordingSession::open(const QString &path, QString *error)
+{
+    std::string why;
+    std::unique_ptr<RecordingReader> reader = RecordingReader::open(path.toStdString(), why);
+    if (!reader) {
+        if (error)
+            *error = QString::fromStdString(why);
+        return nullptr;
+    }
+    auto *session = new RecordingSession(path, std::move(reader));
+    session->start();
+    return session->m_window;
+}
+
+RecordingSession::RecordingSession(QString path, std::unique_ptr<RecordingReader> reader)
+    : m_path(std::move(path))
+    , m_reader(std::move(reader))
+{
+    // The graph covers the whole recording, as `meshscope-cli graph --from` answers by default.
+    AggregatorConfig config;
+    const int64_t spanMs = m_reader->endMs() - m_reader->startMs();
+    config.windowSeconds = int(std::clamp<int64_t>((spanMs + 999) / 1000 + 1, 1, 24 * 3600));
+    // Pairing is judged by the recording's clock, which a replay runs far faster than.
+    m_aggregator = std::make_unique<GraphAggregator>(config, m_reader->startMs());
+    m_traces = std::make_unique<TraceStore>();
+    m_ingest = std::make_unique<TraceStoreSink>(*m_traces, *m_aggregator);
+
+    // A workspace of its own, never saved: opening a recording changes nothing of the
+    // live window's layout or sources.
+    auto *window = new MainWindow(m_aggregator.get(), QStringLiteral("recording"));
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->setPersistenceEnabled(false);
+    window->setTraceStore(m_traces.get());
+    window->setRecordingDescription(description());
+    window->setWindowTitle(tr("%1 — recording — meshscope").arg(QFileInfo(m_path).fileName()));
+    setParent(window);  // ends with the window
+    window->setProperty(kSessionProperty, QVariant::fromValue(static_cast<QObject *>(this)));
+    m_window = window;
+}
+
+RecordingSession::~RecordingSession()
+{
+    m_cancel = true;
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+RecordingSession *RecordingSession::of(const MainWindow *window)
+{
+    return window ? qobject_cast<RecordingSession *>(window->property(kSessionProperty).value<QObject *>()) : nullptr;
+}
+
+QString RecordingSession::description() const
+{
+    const int64_t start = m_reader->startMs(), end = m_reader->endMs();
+    QString text = tr("%1 · %2 – %3 UTC (%4) · %5")
+                       .arg(QFileInfo(m_path).fileName(), utcTime(start), utcTime(end).mid(11),
+                           display::clock(end - start), display::dataSize(m_reader->fileSize()));
+    if (!m_problems.isEmpty())
+        text += QStringLiteral(" · ") + display::quantity(m_problems.size(), tr("problem"), tr("problems"));
+    return text;
+}
+
+void RecordingSession::start()
+{
+    m_window->noticeBar()->setStanding(kReadingKey, tr("Reading %1…").arg(QFileInfo(m_path).fileName()));
+    m_thread = std::thread([this] { replay(); });
+}
+
+// Reading thread: replays slice after slice into the aggregator and the trace store
+// (both thread-safe), handing the GUI a graph now and then and one at the end.
+void RecordingSession::replay()
+{
+    const int64_t start = m_reader->startMs(), end = m_reader->endMs();
+    std::string error;
+    auto lastShown = std::chrono::steady_clock::now();
+    for (int64_t from = start; from <= end && !m_cancel; from += kSliceMs) {
+        const int64_t to = std::min(end, from + kSliceMs - 1);
+        if (!m_reader->replay(*m_ingest, from, to, {}, error))
+            break;
+        if (std::chrono::steady_clock::now() - lastShown >= kProgressEvery && to < end) {
+            lastShown = std::chrono::steady_clock::now();
+            GraphSnapshotPtr partial = m_aggregator->snapshot(to);
+            QMetaObject::invokeMethod(this, [this, to, partial] { showProgress(to, partial); }, Qt::QueuedConnection);
+        }
+    }
+    if (m_cancel)
+        return;
+    // As `meshscope-cli graph --from` does: a callee's half still waiting for its
+    // caller at the end was cut off by the recording's end, not called from outside.
+    m_aggregator->flushPending(end, SpanPairer::LoneServers::Drop);
+    GraphSnapshotPtr last = m_aggregator->snapshot(end);
+    QStringList problems;
+    for (const std::string &p : m_reader->problems())
+        problems << QString::fromStdString(p);
+    const QString why = QString::fromStdString(error);
+    QMetaObject::invokeMethod(
+        this, [this, last, problems, why] { finish(last, problems, why); }, Qt::QueuedConnection);
+}
+
+void RecordingSession::showProgress(int64_t reachedMs, GraphSnapshotPtr snapshot)
+{
+    if (!m_window || m_finished)
+        return;
+    const int64_t start = m_reader->startMs(), end = m_reader->endMs();
+    const int percent = end > start ? int((reachedMs - start) * 100 / (end - start)) : 100;
+    m_window->noticeBar()->setStanding(kReadingKey,
+        tr("Reading %1: %2 % (%3 of %4)")
+            .arg(QFileInfo(m_path).fileName())
+            .arg(percent)
+            .arg(display::clock(reachedMs - start), display::clock(end - start)));
+    m_window->applySnapshot(std::move(snapshot));
+}
+
+void RecordingSession::finish(GraphSnapshotPtr snapshot, QStringList problems, QString error)
+{
+    if (m_thread.joinable())
+        m_thread.join();
+    m_finished = true;
+    m_problems = std::move(problems);
+    if (!error.isEmpty())
+        m_problems << tr("reading stopped: %1").arg(error);
+    if (!m_window)
+        return;
+    m_window->noticeBar()->clearStanding(kReadingKey);
+    m_window->applySnapshot(std::move(snapshot));
+    m_window->setRecordingDescription(description());
+    if (!m_problems.isEmpty())
+        m_window->noticeBar()->showNotice(tr("%1: %2 (the rest of the recording is shown)")
+                                              .arg(QFileInfo(m_path).fileName(), m_problems.join(QStringLiteral("; "))));
+    Q_EMIT finished();
+}
+
+}  // namespace meshscope
