@@ -43,7 +43,7 @@ public:
     // dropped and results of earlier ones are stale. Older::Kept (each job its own
     // request, e.g. one per trace opened): jobs queue and every result is delivered,
     // unless a later Replaced job or cancel() made it stale.
-    template<class Result>
+    template <class Result>
     void run(std::function<Result()> work, std::function<void(Result)> done, Older older = Older::Replaced)
     {
         uint64_t mine = m_generation->load();

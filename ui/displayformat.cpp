@@ -45,6 +45,18 @@ QString millis(double ms)
     return QString::number(ms / 1000.0, 'f', 2) + QStringLiteral(" s");
 }
 
+double niceStep(double v)
+{
+    if (v <= 0)
+        return 1;
+    const double exp = std::pow(10.0, std::floor(std::log10(v)));
+    for (double m : {1.0, 2.0, 5.0}) {
+        if (v <= m * exp)
+            return m * exp;
+    }
+    return 10 * exp;
+}
+
 QString clock(int64_t ms)
 {
     const int64_t total = std::max<int64_t>(ms, 0) / 1000;

@@ -18,6 +18,8 @@ QString rps(double value);  // "12.4 rps" style number without the unit: "12.4"
 QString percent(double fraction);  // 0.0123 -> "1.23 %"
 QString millis(double ms);  // "14.2 ms", "1.35 s"
 QString count(uint64_t n);  // 12345 -> "12,345"
+// 1, 2, 5 x 10^n at or above v: chart axis steps an operator reads at a glance.
+double niceStep(double v);
 // "0:42", "12:05", "1:02:03": a running clock (recording time, replay position).
 QString clock(int64_t ms);
 // "812 bytes", "4.2 MB", "1.09 GB" (decimal units, as file managers show file sizes).

@@ -114,7 +114,8 @@ void RecordingSession::replay()
         if (std::chrono::steady_clock::now() - lastShown >= kProgressEvery && to < end) {
             lastShown = std::chrono::steady_clock::now();
             GraphSnapshotPtr partial = m_aggregator->snapshot(to);
-            QMetaObject::invokeMethod(this, [this, to, partial] { showProgress(to, partial); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, to, partial] { showProgress(to, partial); }, Qt::QueuedConnection);
         }
     }
     if (m_cancel)
@@ -159,8 +160,9 @@ void RecordingSession::finish(GraphSnapshotPtr snapshot, QStringList problems, Q
     m_window->applySnapshot(std::move(snapshot));
     m_window->setRecordingDescription(description());
     if (!m_problems.isEmpty())
-        m_window->noticeBar()->showNotice(tr("%1: %2 (the rest of the recording is shown)")
-                                              .arg(QFileInfo(m_path).fileName(), m_problems.join(QStringLiteral("; "))));
+        m_window->noticeBar()->showNotice(
+            tr("%1: %2 (the rest of the recording is shown)")
+                .arg(QFileInfo(m_path).fileName(), m_problems.join(QStringLiteral("; "))));
     Q_EMIT finished();
 }
 

@@ -24,7 +24,7 @@ struct RecordingOptions {
     int64_t blockDurationMs = msrecformat::kBlockDurationMs;  // session time one block covers at most
     size_t maxBlockRawBytes = msrecformat::kBlockRawBytes;  // a block is cut early past this raw size
     int flushIntervalMs = 1000;  // wall time between writes: what a crash can lose
-    int compressionLevel = 3;  // zstd
+    int compressionLevel = 1;  // zstd
     // Past this much unwritten data (a disk far slower than ingest) events are dropped
     // and counted rather than memory growing without bound.
     size_t maxPendingBytes = size_t(512) << 20;

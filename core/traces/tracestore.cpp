@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 namespace meshscope {
@@ -321,8 +324,33 @@ class TraceStore::Impl {
 public:
     explicit Impl(TraceStoreLimits limits)
         : m_limits(limits)
+        , m_maxQueued(limits.maxQueuedSpans)
     {
     }
+    ~Impl()
+    {
+        {
+            std::lock_guard lock(m_queueMutex);
+            m_stopping = true;
+        }
+        m_queueWake.notify_all();
+        if (m_worker.joinable())
+            m_worker.join();
+    }
+
+    // The queue of batches given to queue(), stored by the worker thread or by the
+    // first reader that finds it non-empty. Batches are taken out only while m_mutex is
+    // held exclusively, so they are stored in the order they were queued.
+    void enqueue(std::vector<Span> &&spans);
+    void storeQueuedLocked();  // m_mutex held exclusively
+    void catchUp()  // before a read: store what is queued
+    {
+        if (m_queuedSpans.load(std::memory_order_acquire) == 0)
+            return;
+        std::unique_lock lock(m_mutex);
+        storeQueuedLocked();
+    }
+    void runWorker();
 
     void add(const std::vector<Span> &spans);
     std::vector<Span> materialize(const TraceCold &t) const;
@@ -346,6 +374,18 @@ public:
     std::deque<uint32_t> m_arrival;  // slots, oldest first-seen first
     uint64_t m_batch = 0;
     uint64_t m_traceBytes = 0;  // everything but the string table
+
+    std::mutex m_queueMutex;  // taken after m_mutex where both are held
+    std::condition_variable m_queueWake;
+    std::deque<std::vector<Span>> m_queue;
+    // Batches stored, handed back to be freed by the next queue() caller: a span's
+    // strings are freed on the thread that allocated them (the decoder's), where malloc
+    // is fast, instead of on the store's thread.
+    std::vector<std::vector<Span>> m_spent;
+    std::atomic<size_t> m_queuedSpans {0};
+    std::atomic<size_t> m_maxQueued;  // m_limits.maxQueuedSpans, read without m_mutex
+    bool m_stopping = false;
+    std::thread m_worker;  // started by the first queue()
 
 private:
     uint32_t slotFor(const TraceId &id);
@@ -555,6 +595,66 @@ void TraceStore::Impl::add(const std::vector<Span> &spans)
         t.accountedBytes = now;
     }
     evictOverBudget();
+}
+
+void TraceStore::Impl::enqueue(std::vector<Span> &&spans)
+{
+    const size_t n = spans.size();
+    if (n == 0)
+        return;
+    if (m_queuedSpans.load(std::memory_order_relaxed) + n > m_maxQueued.load(std::memory_order_relaxed)) {
+        // The worker is behind: this caller does the storing, the queue first.
+        std::unique_lock lock(m_mutex);
+        storeQueuedLocked();
+        add(spans);
+        return;
+    }
+    std::vector<std::vector<Span>> spent;
+    {
+        std::lock_guard lock(m_queueMutex);
+        if (!m_worker.joinable())
+            m_worker = std::thread([this] { runWorker(); });
+        m_queue.push_back(std::move(spans));
+        m_queuedSpans.fetch_add(n, std::memory_order_release);
+        spent.swap(m_spent);
+    }
+    m_queueWake.notify_one();
+    // `spent` goes out of scope here, on the caller's thread, outside the locks.
+}
+
+void TraceStore::Impl::storeQueuedLocked()
+{
+    for (;;) {
+        std::deque<std::vector<Span>> batches;
+        {
+            std::lock_guard lock(m_queueMutex);
+            batches.swap(m_queue);
+        }
+        if (batches.empty())
+            return;
+        for (const std::vector<Span> &b : batches) {
+            add(b);
+            m_queuedSpans.fetch_sub(b.size(), std::memory_order_release);
+        }
+        std::lock_guard lock(m_queueMutex);
+        for (std::vector<Span> &b : batches)
+            m_spent.push_back(std::move(b));
+    }
+}
+
+// The store's own thread: stores queued batches as they come.
+void TraceStore::Impl::runWorker()
+{
+    for (;;) {
+        {
+            std::unique_lock lock(m_queueMutex);
+            m_queueWake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+            if (m_stopping)
+                return;
+        }
+        std::unique_lock lock(m_mutex);
+        storeQueuedLocked();
+    }
 }
 
 void TraceStore::Impl::evict(uint32_t slot)
@@ -856,13 +956,17 @@ TraceStore::~TraceStore() = default;
 
 void TraceStore::add(const std::vector<Span> &spans)
 {
-    // Runs on the ingest thread that decoded the batch.
+    // Runs on the ingest thread that decoded the batch; after what was queued before it.
     std::unique_lock lock(m_impl->m_mutex);
+    m_impl->storeQueuedLocked();
     m_impl->add(spans);
 }
 
+void TraceStore::queue(std::vector<Span> &&spans) { m_impl->enqueue(std::move(spans)); }
+
 std::optional<std::vector<Span>> TraceStore::trace(const TraceId &id) const
 {
+    m_impl->catchUp();
     std::shared_lock lock(m_impl->m_mutex);
     const uint32_t *slot = m_impl->slotOf(id);
     if (!slot)
@@ -872,6 +976,7 @@ std::optional<std::vector<Span>> TraceStore::trace(const TraceId &id) const
 
 bool TraceStore::isTruncated(const TraceId &id) const
 {
+    m_impl->catchUp();
     std::shared_lock lock(m_impl->m_mutex);
     const uint32_t *slot = m_impl->slotOf(id);
     return slot && m_impl->m_hot[*slot].truncated;
@@ -879,6 +984,7 @@ bool TraceStore::isTruncated(const TraceId &id) const
 
 std::optional<TraceSummary> TraceStore::summary(const TraceId &id) const
 {
+    m_impl->catchUp();
     std::shared_lock lock(m_impl->m_mutex);
     const uint32_t *slot = m_impl->slotOf(id);
     if (!slot)
@@ -888,12 +994,14 @@ std::optional<TraceSummary> TraceStore::summary(const TraceId &id) const
 
 std::vector<TraceSummary> TraceStore::search(const TraceFilter &filter) const
 {
+    m_impl->catchUp();
     std::shared_lock lock(m_impl->m_mutex);
     return m_impl->search(filter);
 }
 
 TraceStoreCounters TraceStore::counters() const
 {
+    m_impl->catchUp();
     std::shared_lock lock(m_impl->m_mutex);
     return m_impl->m_counters;
 }
@@ -907,7 +1015,9 @@ TraceStoreLimits TraceStore::limits() const
 void TraceStore::setLimits(TraceStoreLimits limits)
 {
     std::unique_lock lock(m_impl->m_mutex);
+    m_impl->storeQueuedLocked();
     m_impl->m_limits = limits;
+    m_impl->m_maxQueued = limits.maxQueuedSpans;
     m_impl->evictOverBudget();
 }
 

@@ -24,6 +24,7 @@ namespace meshscope {
 struct TraceStoreLimits {
     uint64_t memoryBudgetBytes = 1ull << 30;
     uint32_t maxSpansPerTrace = 200000;  // spans past it are dropped, the trace marked truncated
+    size_t maxQueuedSpans = 500000;  // queue(): waiting spans past which the caller stores them
 };
 
 struct TraceStoreCounters {
@@ -59,6 +60,12 @@ public:
 
     // From ingest threads: O(batch) under the lock (plus evicting, each span once).
     void add(const std::vector<Span> &spans);
+    // The same without holding the ingest thread up: the batch is queued and stored by
+    // the store's own thread. Every read (trace, summary, search, counters) first stores
+    // what is queued, so a read made after queue() returned sees the batch as after
+    // add(). Past maxQueuedSpans waiting, the caller stores the queue itself: ingest
+    // slows down to the store's pace rather than memory growing or spans being lost.
+    void queue(std::vector<Span> &&spans);
 
     // All kept spans of the trace, in arrival order, as they were added.
     std::optional<std::vector<Span>> trace(const TraceId &id) const;

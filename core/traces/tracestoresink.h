@@ -19,16 +19,26 @@ public:
     {
     }
 
-    // Any thread (gRPC's, a replay's): the store takes its own lock, briefly.
+    // Any thread (gRPC's, a replay's). The store gets the batch itself, queued for its
+    // own thread (TraceStore::queue); the graph gets copies without the attributes,
+    // which it never reads: the copy is a few short strings a span, where storing the
+    // span costs the ingest thread several times that.
     void ingestSpans(std::vector<Span> &&spans, int64_t nowMs, const char *origin = "otlp") override
     {
-        m_store.add(spans);
-        m_next.ingestSpans(std::move(spans), nowMs, origin);
+        std::vector<Span> forGraph;
+        forGraph.reserve(spans.size());
+        for (Span &s : spans) {
+            std::vector<SpanAttribute> attributes = std::move(s.attributes);
+            forGraph.push_back(s);
+            s.attributes = std::move(attributes);
+        }
+        m_store.queue(std::move(spans));
+        m_next.ingestSpans(std::move(forGraph), nowMs, origin);
     }
     void ingestRequests(std::vector<ObservedRequest> &&requests, int64_t nowMs, const char *origin) override
     {
-        if (const std::vector<Span> spans = spansFromRequests(requests); !spans.empty())
-            m_store.add(spans);
+        if (std::vector<Span> spans = spansFromRequests(requests); !spans.empty())
+            m_store.queue(std::move(spans));
         m_next.ingestRequests(std::move(requests), nowMs, origin);
     }
     void setPulledEdges(const std::string &origin, std::vector<PulledEdge> edges, int64_t nowMs) override

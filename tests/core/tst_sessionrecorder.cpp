@@ -28,7 +28,7 @@ public:
     void setPulledEdges(const std::string &, std::vector<PulledEdge> edges, int64_t) override { pulls += edges.size(); }
     void countExport(uint64_t, uint64_t, const std::map<std::string, uint64_t> &) override { ++exports; }
     void countMalformed(const std::string &) override { ++malformed; }
-    void countOversized(const std::string &) override {}
+    void countOversized(const std::string &) override { }
     std::atomic<uint64_t> spansSeen {0}, requestsSeen {0}, pulls {0}, exports {0}, malformed {0};
 };
 

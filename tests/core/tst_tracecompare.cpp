@@ -579,11 +579,12 @@ void TestTraceCompare::clientCallsNamedAlikeAreToldApartByTheirPeer()
                 s.peer = s.spanId == 2 ? "fraud" : "payments";
         return spans;
     };
-    const TraceTree a = buildTraceTree(withPeers(spansOf({{1, 0, "checkout", "POST /pay", 0, 50},
-        {2, 1, "checkout", "GET", 1, 5}, {3, 2, "fraud", "GET /score", 2, 4}, {4, 1, "checkout", "GET", 6, 40},
-        {5, 4, "payments", "GET /charge", 7, 39}})));
-    const TraceTree b = buildTraceTree(withPeers(
-        spansOf({{1, 0, "checkout", "POST /pay", 0, 90}, {4, 1, "checkout", "GET", 6, 80}, {5, 4, "payments", "GET /charge", 7, 79}},
+    const TraceTree a = buildTraceTree(withPeers(spansOf(
+        {{1, 0, "checkout", "POST /pay", 0, 50}, {2, 1, "checkout", "GET", 1, 5}, {3, 2, "fraud", "GET /score", 2, 4},
+            {4, 1, "checkout", "GET", 6, 40}, {5, 4, "payments", "GET /charge", 7, 39}})));
+    const TraceTree b
+        = buildTraceTree(withPeers(spansOf({{1, 0, "checkout", "POST /pay", 0, 90}, {4, 1, "checkout", "GET", 6, 80},
+                                               {5, 4, "payments", "GET /charge", 7, 79}},
             2)));
     const TraceComparison c = compareTraces(a, b);
     QCOMPARE(shape(c),

@@ -76,6 +76,8 @@ class TestTraceStore : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void queuedBatchesAreSeenByTheNextRead();
+    void queueFromFourThreadsWhileReading();
     void everyFieldRoundTrips();
     void anyArrivalOrderGivesTheSameTrace();
     void halvesOfATraceInDifferentBatches();
@@ -435,6 +437,62 @@ void TestTraceStore::concurrentAddWhileSearching()
     TraceFilter all;
     all.limit = 0;
     QCOMPARE(store.search(all).size(), size_t(c.traces));
+}
+
+// queue() stores on the store's thread; a read made after queue() returned sees the
+// batch all the same, in the order batches were given, and past maxQueuedSpans the
+// caller stores them itself.
+void TestTraceStore::queuedBatchesAreSeenByTheNextRead()
+{
+    const std::vector<Span> spans = makeTrace(1, 50);
+    TraceStore store;
+    store.queue(std::vector<Span>(spans.begin(), spans.begin() + 30));
+    store.queue(std::vector<Span>(spans.begin() + 30, spans.end()));
+    QCOMPARE(sortedById(*store.trace(traceIdOf(1))), spans);
+    QCOMPARE(store.summary(traceIdOf(1))->spanCount, 50u);
+
+    // A duplicate queued after the original: the first one stays, as with add().
+    Span changed = spans[4];
+    changed.name = "a second version";
+    store.queue({changed});
+    store.add({makeTrace(2, 3)});  // add() stores what is queued first
+    QCOMPARE(store.counters().duplicateSpans, uint64_t(1));
+    QCOMPARE(sortedById(*store.trace(traceIdOf(1))), spans);
+
+    // With almost no room to queue, the caller stores: nothing is lost either way.
+    TraceStoreLimits tight;
+    tight.maxQueuedSpans = 10;
+    TraceStore small(tight);
+    for (uint64_t t = 1; t <= 20; ++t)
+        small.queue(makeTrace(t, 7));
+    QCOMPARE(small.counters().spans, uint64_t(140));
+    TraceFilter all;
+    all.limit = 0;
+    QCOMPARE(small.search(all).size(), size_t(20));
+}
+
+void TestTraceStore::queueFromFourThreadsWhileReading()
+{
+    TraceStore store;
+    std::atomic<bool> done {false};
+    std::vector<std::thread> sources;
+    for (uint64_t t = 0; t < 4; ++t) {
+        sources.emplace_back([&store, t] {
+            for (uint64_t i = 0; i < 200; ++i)
+                store.queue(makeTrace(1 + t * 1000 + i, 10));
+        });
+    }
+    std::thread reader([&store, &done] {
+        TraceFilter recent;
+        while (!done)
+            store.search(recent);
+    });
+    for (std::thread &s : sources)
+        s.join();
+    done = true;
+    reader.join();
+    QCOMPARE(store.counters().spans, uint64_t(4 * 200 * 10));
+    QCOMPARE(store.counters().traces, uint64_t(800));
 }
 
 QTEST_GUILESS_MAIN(TestTraceStore)

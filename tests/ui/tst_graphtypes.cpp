@@ -186,7 +186,8 @@ void TestGraphTypes::selectionFollowsTheGraphType()
             sum += p.y();
         return sum;
     };
-    QCOMPARE(charted(), 0.0);
+    // (Whether the second is still running by now depends on the machine's load, so
+    // only the drawing after it is checked.)
     QTest::qWait(1100);
     w.applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
     QTRY_VERIFY(charted() > 0);

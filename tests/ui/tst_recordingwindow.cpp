@@ -46,9 +46,10 @@ TraceId addCheckout(std::vector<Span> &out, test::SpanFactory &spans, int64_t st
         = spans.add(out, trace, root.spanId, SpanKind::Client, Call {"frontend", "shop", "", t0 + ms, 55, 200, "/pay"});
     const Span checkout = spans.add(
         out, trace, call.spanId, SpanKind::Server, Call {"checkout", "shop", "", t0 + 2 * ms, 52, 200, "/pay"});
-    const Span pay = spans.add(
-        out, trace, checkout.spanId, SpanKind::Client, Call {"checkout", "shop", "", t0 + 3 * ms, 40, status, "/charge"});
-    spans.add(out, trace, pay.spanId, SpanKind::Server, Call {"payments", "shop", "", t0 + 4 * ms, 38, status, "/charge"});
+    const Span pay = spans.add(out, trace, checkout.spanId, SpanKind::Client,
+        Call {"checkout", "shop", "", t0 + 3 * ms, 40, status, "/charge"});
+    spans.add(
+        out, trace, pay.spanId, SpanKind::Server, Call {"payments", "shop", "", t0 + 4 * ms, 38, status, "/charge"});
     return trace;
 }
 
@@ -161,7 +162,8 @@ void TestRecordingWindow::recordThenOpen()
     QVERIFY(!m_window->isRecording());
     QVERIFY(indicator->isHidden());
     QCOMPARE(record->text(), QStringLiteral("&Record…"));
-    QVERIFY2(m_window->noticeBar()->text().contains(QStringLiteral("Recorded")), qPrintable(m_window->noticeBar()->text()));
+    QVERIFY2(
+        m_window->noticeBar()->text().contains(QStringLiteral("Recorded")), qPrintable(m_window->noticeBar()->text()));
     QVERIFY(m_window->noticeBar()->text().contains(QDir::toNativeSeparators(path)));
     std::string why;
     const auto reader = RecordingReader::open(path.toStdString(), why);
@@ -224,7 +226,8 @@ void TestRecordingWindow::notARecordingSaysWhy()
     QVERIFY(!m_window->openRecording(path));
     QCOMPARE(int(QApplication::topLevelWidgets().size()), windows);
     const QString notice = m_window->noticeBar()->text();
-    QVERIFY2(notice.startsWith(QStringLiteral("Cannot open")) && notice.contains(QStringLiteral("not a meshscope recording")),
+    QVERIFY2(notice.startsWith(QStringLiteral("Cannot open"))
+            && notice.contains(QStringLiteral("not a meshscope recording")),
         qPrintable(notice));
     QVERIFY(!m_window->openRecording(m_dir.filePath(QStringLiteral("missing.msrec"))));
     QVERIFY2(m_window->noticeBar()->text().contains(QStringLiteral("missing.msrec")),

@@ -22,19 +22,6 @@ namespace meshscope {
 
 namespace {
 
-// 1, 2, 5 x 10^n: tick steps an operator reads at a glance.
-double niceStep(double v)
-{
-    if (v <= 0)
-        return 1;
-    const double exp = std::pow(10.0, std::floor(std::log10(v)));
-    for (double m : {1.0, 2.0, 5.0}) {
-        if (v <= m * exp)
-            return m * exp;
-    }
-    return 10 * exp;
-}
-
 // The x axis unit for a window, and a tick interval in that unit giving 4 to 6 ticks.
 struct TimeScale {
     double unitSeconds;
@@ -228,7 +215,7 @@ void TimeSeriesChart::rescale()
     }
     // About four gridlines, with headroom above the peak so the line never runs
     // along the frame; an empty chart still shows a 0..1 scale.
-    const double step = top > 0 ? niceStep(top * 1.1 / 4.0) : 0.25;
+    const double step = top > 0 ? display::niceStep(top * 1.1 / 4.0) : 0.25;
     const double max = std::max(step, std::ceil(top * 1.1 / step) * step);
     if (m_y->max() != max || m_y->min() != 0 || m_y->tickInterval() != step) {
         m_y->setRange(0, max);

@@ -190,19 +190,6 @@ QString parseAttributes(const QString &text, AttributeConditions &out)
     }
 }
 
-// 1, 2, 5 x 10^n: axis steps read at a glance.
-double niceStep(double v)
-{
-    if (v <= 0)
-        return 1;
-    const double exp = std::pow(10.0, std::floor(std::log10(v)));
-    for (double m : {1.0, 2.0, 5.0}) {
-        if (v <= m * exp)
-            return m * exp;
-    }
-    return 10 * exp;
-}
-
 int columnForSort(TraceFilter::Sort sort)
 {
     switch (sort) {
@@ -742,7 +729,7 @@ void TraceSearchDialog::plotTraces()
         m_y->setTickCount(5);
     } else {
         m_timeSpan = {minX, maxX};
-        const double step = maxY > 0 ? niceStep(maxY * 1.1 / 4.0) : 0.25;
+        const double step = maxY > 0 ? display::niceStep(maxY * 1.1 / 4.0) : 0.25;
         const double top = std::max(step, std::ceil(maxY * 1.1 / step) * step);
         m_y->setRange(0, top);
         m_y->setTickCount(int(std::lround(top / step)) + 1);

@@ -68,19 +68,19 @@ TraceWindow::TraceWindow(const TraceId &id, size_t spanCount, const TraceStore *
     m_graphNote->setObjectName(QStringLiteral("traceGraphNote"));
     m_graphNote->setWordWrap(true);
     m_graphNote->setText(tr("Assembling %1…").arg(display::quantity(qint64(spanCount), tr("span"), tr("spans"))));
-    m_compare = new QPushButton(tr("Compare ▾"), this);
+    m_compare = new QPushButton(tr("Compare"), this);
     m_compare->setObjectName(QStringLiteral("compareTraceButton"));
     m_compare->setToolTip(tr("Compare this trace's calls and their times with the typical trace of its root "
                              "operation, or with another trace"));
     auto *compareMenu = new QMenu(m_compare);
-    QAction *typical = compareMenu->addAction(tr("With the typical trace of its root operation"), this,
-        &TraceWindow::compareWithTypical);
+    QAction *typical = compareMenu->addAction(
+        tr("With the typical trace of its root operation"), this, &TraceWindow::compareWithTypical);
     typical->setObjectName(QStringLiteral("compareWithTypicalAction"));
     QAction *other = compareMenu->addAction(tr("With another trace…"), this, [this] {
         bool ok = false;
-        const QString text = QInputDialog::getText(this, tr("Compare with trace"),
-            tr("Trace ID to compare with (32 hex digits):"), QLineEdit::Normal,
-            QApplication::clipboard()->text().trimmed().left(64), &ok);
+        const QString text
+            = QInputDialog::getText(this, tr("Compare with trace"), tr("Trace ID to compare with (32 hex digits):"),
+                QLineEdit::Normal, QApplication::clipboard()->text().trimmed().left(64), &ok);
         if (ok && !text.trimmed().isEmpty())
             compareWithTrace(text.trimmed());
     });
@@ -113,8 +113,9 @@ void TraceWindow::setTrace(std::shared_ptr<const WaterfallTrace> trace)
     const TraceTree &tree = trace->tree;
     const Span *root = tree.roots.empty() ? nullptr : &tree.spans[tree.roots.front()];
     if (root)
-        setWindowTitle(tr("Trace %1 · %2: %3 — meshscope")
-                           .arg(m_hex.left(12), QString::fromStdString(root->service), QString::fromStdString(root->name)));
+        setWindowTitle(
+            tr("Trace %1 · %2: %3 — meshscope")
+                .arg(m_hex.left(12), QString::fromStdString(root->service), QString::fromStdString(root->name)));
     m_view->setTrace(std::move(trace));
     for (QPushButton *b : {m_onGraph, m_replay, m_compare})
         b->setEnabled(true);
@@ -181,7 +182,8 @@ void TraceWindow::compareWithTypical()
         return;
     }
     showCompareTab();
-    const QString operation = QStringLiteral("%1: %2").arg(QString::fromStdString(root.service), QString::fromStdString(root.name));
+    const QString operation
+        = QStringLiteral("%1: %2").arg(QString::fromStdString(root.service), QString::fromStdString(root.name));
     setCompareNote(tr("Working out the typical %1 from the kept traces…").arg(operation));
     m_jobs->run<std::shared_ptr<const Comparing>>(
         [store = m_store, self, service = root.service, name = root.name, id = m_id, hex = m_hex, operation] {

@@ -1,7 +1,9 @@
 #include "traces/waterfallstyle.h"
 
+#include <QHeaderView>
 #include <QPainter>
 #include <QPainterPath>
+#include <QTableView>
 
 #include <array>
 #include <cmath>
@@ -157,6 +159,28 @@ void paintClockGlyph(QPainter *p, const QRectF &r)
     p->drawLine(c, QPointF(c.x(), face.top() + d * 0.22));
     p->drawLine(c, QPointF(c.x() + d * 0.25, c.y()));
     p->restore();
+}
+
+void setUpRowsTable(QTableView *table, QHeaderView *header)
+{
+    table->setHorizontalHeader(header);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setSelectionMode(QAbstractItemView::SingleSelection);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->setShowGrid(false);
+    table->setWordWrap(false);
+    table->setAlternatingRowColors(true);
+    table->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    table->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    table->setCornerButtonEnabled(false);
+    QHeaderView *rows = table->verticalHeader();
+    rows->hide();
+    rows->setMinimumSectionSize(kRowHeight);
+    rows->setDefaultSectionSize(kRowHeight);
+    rows->setSectionResizeMode(QHeaderView::Fixed);
+    header->setHighlightSections(false);
+    header->setSectionsMovable(false);
+    header->setSectionResizeMode(QHeaderView::Interactive);
 }
 
 }  // namespace waterfall

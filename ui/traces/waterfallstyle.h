@@ -12,7 +12,9 @@
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QHeaderView;
 class QPainter;
+class QTableView;
 QT_END_NAMESPACE
 
 namespace meshscope {
@@ -64,6 +66,11 @@ void paintToggle(QPainter *p, const QRectF &r, bool expanded, const QColor &colo
 void paintErrorGlyph(QPainter *p, const QRectF &r);
 // A small clock face for spans moved by the clock-skew adjustment.
 void paintClockGlyph(QPainter *p, const QRectF &r);
+
+// A table of trace rows as the waterfall and the comparison draw them: uniform rows,
+// whole-row single selection, no grid or editing, the timeline header's sections
+// resizable by hand.
+void setUpRowsTable(QTableView *table, QHeaderView *header);
 
 }  // namespace waterfall
 
