@@ -186,6 +186,12 @@ int main(int argc, char **argv)
         } else {
             routing = std::make_unique<RoutingController>(editor, opts.xdsListen, opts.routesFile, historyDir);
         }
+        // A recording keeps every route change that took effect, with its version.
+        QObject::connect(routing.get(), &RoutingController::routesApplied, &window,
+            [&ingest](quint64 version, const QString &target, const QString &yaml) {
+                ingest.recordRouteApply(
+                    version, target.toStdString(), yaml.toStdString(), GraphAggregator::wallNowMs());
+            });
         QString routingError;
         if (!routing->start(&routingError)) {
             std::fprintf(stderr, "meshscope: %s\n", qPrintable(routingError));

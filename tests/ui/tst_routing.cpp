@@ -28,6 +28,8 @@
 #include "routing/routeeditor.h"
 #include "routing/routeruleeditor.h"
 #include "routing/routingcontroller.h"
+#include "session/recordingreader.h"
+#include "session/sessionrecorder.h"
 
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/yaml/routeyaml.h"
@@ -318,8 +320,20 @@ private Q_SLOTS:
         QVERIFY2(editor->diffText().contains(QStringLiteral("weight 0 -> 80")), qPrintable(editor->diffText()));
         QCOMPARE(cp->version(), uint64_t(1));  // nothing leaves before Apply
 
-        // Apply, then the review dialog's Apply.
+        // Apply, then the review dialog's Apply; a recording running meanwhile keeps the
+        // change with its version, as the dashboard wires it.
         QSignalSpy finished(&controller, &RoutingController::applyFinished);
+        QSignalSpy applied(&controller, &RoutingController::routesApplied);
+        GraphAggregator behind;
+        SessionRecorder recorder(behind);
+        const QString recordingPath = dir.filePath(QStringLiteral("session.msrec"));
+        std::string recordError;
+        QVERIFY2(recorder.start(recordingPath.toStdString(), "{}", recordError), recordError.c_str());
+        connect(&controller, &RoutingController::routesApplied, &controller,
+            [&recorder](quint64 version, const QString &target, const QString &yaml) {
+                recorder.recordRouteApply(
+                    version, target.toStdString(), yaml.toStdString(), GraphAggregator::wallNowMs());
+            });
         QVERIFY(editor->applyButton()->isVisible() && editor->applyButton()->isEnabled());
         QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
         RouteDiffDialog *review = editor->reviewDialog();
@@ -340,6 +354,25 @@ private Q_SLOTS:
         QCOMPARE(finished.count(), 1);
         QCOMPARE(finished.at(0).at(0).toBool(), true);
         QCOMPARE(cp->version(), uint64_t(2));
+        QCOMPARE(applied.count(), 1);
+        QCOMPARE(applied.at(0).at(0).toULongLong(), quint64(2));
+        QVERIFY(applied.at(0).at(1).toString().startsWith(QStringLiteral("xds ")));
+        QVERIFY2(applied.at(0).at(2).toString().contains(QStringLiteral("weight: 20")),
+            qPrintable(applied.at(0).at(2).toString()));
+        recorder.stop();
+        {
+            std::string why;
+            const auto reader = RecordingReader::open(recordingPath.toStdString(), why);
+            QVERIFY2(reader, why.c_str());
+            std::vector<uint64_t> versions;
+            RecordingReader::Callbacks cb;
+            cb.routeApply = [&versions](uint64_t version, const std::string &, const std::string &yaml, int64_t) {
+                if (yaml.find("weight: 80") != std::string::npos)
+                    versions.push_back(version);
+            };
+            QVERIFY2(reader->replay(behind, reader->startMs(), reader->endMs(), cb, why), why.c_str());
+            QCOMPARE(versions, std::vector<uint64_t>({2}));
+        }
         QVERIFY(!editor->hasChanges());
         QCOMPARE(editor->appliedVersion(), quint64(2));
 

@@ -193,7 +193,9 @@ bool RoutingController::apply(const routing::RouteSet &set, std::optional<int64_
     if (!m_controlPlane)
         return false;
     const QString target = targetName();
-    if (!m_history.record(target.toStdString(), m_applied, set, rollbackOf)) {
+    const std::optional<routing::HistoryEntry> entry
+        = m_history.record(target.toStdString(), m_applied, set, rollbackOf);
+    if (!entry) {
         failApply(
             QStringLiteral("the route history cannot be written (%1)").arg(QString::fromStdString(m_history.error())));
         return false;
@@ -218,6 +220,7 @@ bool RoutingController::apply(const routing::RouteSet &set, std::optional<int64_
         }
     }
     refreshClients();
+    Q_EMIT routesApplied(version, target, QString::fromStdString(entry->afterYaml));
     Q_EMIT applyFinished(true, QString());
     return true;
 }
@@ -275,8 +278,9 @@ bool RoutingController::applyCaddy(const routing::RouteSet &set, std::optional<i
         }
         // Recorded once Caddy took it, as `meshscope-cli routes apply` does: a refused
         // change never reaches the history.
-        const bool recorded
-            = self->m_history.record(self->targetName().toStdString(), before, set, rollbackOf).has_value();
+        const std::optional<routing::HistoryEntry> entry
+            = self->m_history.record(self->targetName().toStdString(), before, set, rollbackOf);
+        const bool recorded = entry.has_value();
         self->m_applied = set;
         self->m_editor->setApplied(set);
         self->m_editor->setHistory(self->m_history.list());
@@ -290,6 +294,8 @@ bool RoutingController::applyCaddy(const routing::RouteSet &set, std::optional<i
             Q_EMIT self->applyFinished(false, message);
             return;
         }
+        // Caddy has no version of its own: the history's entry number stands for it.
+        Q_EMIT self->routesApplied(uint64_t(entry->id), self->targetName(), QString::fromStdString(entry->afterYaml));
         Q_EMIT self->applyFinished(true, QString());
     });
     return true;
