@@ -1405,7 +1405,7 @@ MainWindow *MainWindow::openRecording(const QString &path)
     return window;
 }
 
-void MainWindow::setRecordingDescription(const QString &text)
+void MainWindow::setRecordingDescription(const QString &text, const QStringList &details)
 {
     m_showsRecording = true;
     m_demoLabel->setText(tr("Recording"));
@@ -1415,7 +1415,7 @@ void MainWindow::setRecordingDescription(const QString &text)
     m_demoLabel->show();
     m_listenLabel->show();
     m_listenLabel->setText(text.toHtmlEscaped());
-    m_listenLabel->setToolTip(text);
+    m_listenLabel->setToolTip(details.isEmpty() ? text : text + QLatin1Char('\n') + details.join(QLatin1Char('\n')));
     refreshEmptyGuide();
 }
 

@@ -130,7 +130,8 @@ public:
     MainWindow *openRecording(const QString &path);
     // This window shows a recording, not live sources: the status bar says which, and
     // the "waiting for telemetry" guide never shows.
-    void setRecordingDescription(const QString &text);
+    // `details` (route changes, ...) go to the tooltip, a line each.
+    void setRecordingDescription(const QString &text, const QStringList &details = {});
     // Settings are not read or written when off (screenshots, tests).
     void setPersistenceEnabled(bool on);
 

@@ -89,6 +89,9 @@ QString RecordingSession::description() const
     QString text = tr("%1 · %2 – %3 UTC (%4) · %5")
                        .arg(QFileInfo(m_path).fileName(), utcTime(start), utcTime(end).mid(11),
                            display::clock(end - start), display::dataSize(m_reader->fileSize()));
+    if (!m_routeChanges.isEmpty())
+        text += QStringLiteral(" · ")
+            + display::quantity(m_routeChanges.size(), tr("route change"), tr("route changes"));
     if (!m_problems.isEmpty())
         text += QStringLiteral(" · ") + display::quantity(m_problems.size(), tr("problem"), tr("problems"));
     return text;
@@ -106,10 +109,17 @@ void RecordingSession::replay()
 {
     const int64_t start = m_reader->startMs(), end = m_reader->endMs();
     std::string error;
+    QStringList routeChanges;
+    RecordingReader::Callbacks callbacks;
+    callbacks.routeApply = [&routeChanges](
+                               uint64_t version, const std::string &target, const std::string &, int64_t ms) {
+        routeChanges
+            << tr("version %1 to %2 at %3 UTC").arg(version).arg(QString::fromStdString(target), utcTime(ms).mid(11));
+    };
     auto lastShown = std::chrono::steady_clock::now();
     for (int64_t from = start; from <= end && !m_cancel; from += kSliceMs) {
         const int64_t to = std::min(end, from + kSliceMs - 1);
-        if (!m_reader->replay(*m_ingest, from, to, {}, error))
+        if (!m_reader->replay(*m_ingest, from, to, callbacks, error))
             break;
         if (std::chrono::steady_clock::now() - lastShown >= kProgressEvery && to < end) {
             lastShown = std::chrono::steady_clock::now();
@@ -129,7 +139,8 @@ void RecordingSession::replay()
         problems << QString::fromStdString(p);
     const QString why = QString::fromStdString(error);
     QMetaObject::invokeMethod(
-        this, [this, last, problems, why] { finish(last, problems, why); }, Qt::QueuedConnection);
+        this, [this, last, problems, routeChanges, why] { finish(last, problems, routeChanges, why); },
+        Qt::QueuedConnection);
 }
 
 void RecordingSession::showProgress(int64_t reachedMs, GraphSnapshotPtr snapshot)
@@ -146,19 +157,20 @@ void RecordingSession::showProgress(int64_t reachedMs, GraphSnapshotPtr snapshot
     m_window->applySnapshot(std::move(snapshot));
 }
 
-void RecordingSession::finish(GraphSnapshotPtr snapshot, QStringList problems, QString error)
+void RecordingSession::finish(GraphSnapshotPtr snapshot, QStringList problems, QStringList routeChanges, QString error)
 {
     if (m_thread.joinable())
         m_thread.join();
     m_finished = true;
     m_problems = std::move(problems);
+    m_routeChanges = std::move(routeChanges);
     if (!error.isEmpty())
         m_problems << tr("reading stopped: %1").arg(error);
     if (!m_window)
         return;
     m_window->noticeBar()->clearStanding(kReadingKey);
     m_window->applySnapshot(std::move(snapshot));
-    m_window->setRecordingDescription(description());
+    m_window->setRecordingDescription(description(), m_routeChanges);
     if (!m_problems.isEmpty())
         m_window->noticeBar()->showNotice(
             tr("%1: %2 (the rest of the recording is shown)")

@@ -40,9 +40,12 @@ public:
     static RecordingSession *of(const MainWindow *window);
     bool isFinished() const { return m_finished; }
     QString path() const { return m_path; }
-    // One line for the status bar and the tests: the file, its time span, size and
-    // what could not be read.
+    // One line for the status bar and the tests: the file, its time span, size, the
+    // route changes it holds and what could not be read.
     QString description() const;
+    // The route changes the recording holds, once read: "version 2 to xds
+    // 127.0.0.1:18000 at 12:00:03 UTC", in time order.
+    QStringList routeChanges() const { return m_routeChanges; }
 
 Q_SIGNALS:
     // The whole file has been read and the window shows all of it.
@@ -54,7 +57,7 @@ private:
     void replay();  // the reading thread
     // GUI thread: what the reading thread reached, and at the end the problems found.
     void showProgress(int64_t reachedMs, GraphSnapshotPtr snapshot);
-    void finish(GraphSnapshotPtr snapshot, QStringList problems, QString error);
+    void finish(GraphSnapshotPtr snapshot, QStringList problems, QStringList routeChanges, QString error);
 
     const QString m_path;
     std::unique_ptr<RecordingReader> m_reader;
@@ -66,6 +69,7 @@ private:
     std::atomic<bool> m_cancel {false};
     bool m_finished = false;
     QStringList m_problems;
+    QStringList m_routeChanges;
 };
 
 }  // namespace meshscope

@@ -132,6 +132,8 @@ QString TestRecordingWindow::recordSample(int traces, std::vector<TraceId> *ids)
         if (ids)
             ids->push_back(id);
         m_recorder->ingestSpans(std::move(spans), at + 70);
+        if (i == traces / 2)
+            m_recorder->recordRouteApply(7, "xds 127.0.0.1:18000", "routes: []\n", at + 80);
     }
     return path;
 }
@@ -187,6 +189,11 @@ void TestRecordingWindow::recordThenOpen()
     const QString status = opened->statusText();
     QVERIFY2(status.contains(QStringLiteral("Recording")) && status.contains(QFileInfo(path).fileName()),
         qPrintable(status));
+    // The route change made while recording is there, with its version.
+    QVERIFY2(status.contains(QStringLiteral("1 route change")), qPrintable(status));
+    QCOMPARE(session->routeChanges().size(), 1);
+    QVERIFY2(session->routeChanges().front().startsWith(QStringLiteral("version 7 to xds 127.0.0.1:18000 at ")),
+        qPrintable(session->routeChanges().front()));
     if (auto *guide = opened->findChild<QWidget *>(QStringLiteral("emptyGuide")))
         QVERIFY(guide->isHidden());
 
