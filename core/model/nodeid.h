@@ -20,6 +20,7 @@ struct NodeRef {
     std::string name;
     std::string version;  // empty: matches a known version of the same service
     bool gateway = false;  // the source knows this workload is a gateway
+    bool operator==(const NodeRef &) const = default;
 };
 
 inline constexpr std::string_view kExternalNodeId = "external";

@@ -15,6 +15,7 @@ struct ObservedRequest {
     NodeRef source;
     NodeRef target;
     RequestEvent event;  // sourceId/targetId/seq/origin are filled in by the aggregator
+    bool operator==(const ObservedRequest &) const = default;
 };
 
 // Aggregates a pull source (Prometheus, Envoy admin) computed over its own window.

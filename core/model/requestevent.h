@@ -36,6 +36,7 @@ struct RequestEvent {
     SpanKind spanKind = SpanKind::Unspecified;  // Server: the target's span; Client: the source's
     std::string upstreamCluster;  // as Envoy logged it
     std::string responseFlags;  // Envoy's short codes, "UF,URX"; empty: none
+    bool operator==(const RequestEvent &) const = default;
 };
 
 }  // namespace meshscope

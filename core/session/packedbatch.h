@@ -3,9 +3,10 @@
 // the recording's writer thread. A plain copy of a span batch costs a dozen heap
 // allocations per span on the caller and as many frees on the writer thread (across
 // threads, where malloc is slowest); packing costs one growing buffer per batch. The
-// writer thread unpacks straight into the protobuf messages of the recording.
+// writer thread turns the buffer straight into protobuf wire format (the msrec
+// SpanBatch and RequestBatch of recording.proto), byte for byte what protobuf's own
+// serializer writes, without building a message per span.
 
-#include "meshscope/recording.pb.h"
 #include "model/observation.h"
 #include "model/span.h"
 
@@ -23,10 +24,11 @@ public:
     size_t bytes() const { return m_bytes.size(); }
     uint32_t count() const { return m_count; }
 
-    // Appends the packed values; false when the buffer is not what pack wrote (a bug,
-    // never expected at run time).
-    bool unpackSpans(google::protobuf::RepeatedPtrField<msrec::Span> *out) const;
-    bool unpackRequests(google::protobuf::RepeatedPtrField<msrec::ObservedRequest> *out) const;
+    // Appends the serialized body of an msrec::SpanBatch (or RequestBatch) holding the
+    // packed values; false when the buffer is not what pack wrote (a bug, never
+    // expected at run time), and `out` then holds a partial body.
+    bool encodeSpans(std::string &out) const;
+    bool encodeRequests(std::string &out) const;
 
 private:
     std::string m_bytes;

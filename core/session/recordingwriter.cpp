@@ -65,12 +65,9 @@ struct RecordingWriter::BlockBuilder {
     uint32_t requestCount = 0;
     std::chrono::steady_clock::time_point openedAt;
 
-    // Reused from event to event, so the spans, attributes and strings of one batch
-    // are the allocations of the next: Clear() keeps them, but clearing the oneof of
-    // an Event would delete its batch, so the batches are lent to it and taken back.
-    msrec::Event scratch;
-    std::unique_ptr<msrec::SpanBatch> spanBatch = std::make_unique<msrec::SpanBatch>();
-    std::unique_ptr<msrec::RequestBatch> requestBatch = std::make_unique<msrec::RequestBatch>();
+    // Reused from event to event.
+    msrec::Event scratch;  // the rare events: pulls, source states, route applies
+    std::string batchBytes;  // spans and requests: written straight in wire format
     std::string eventBytes;
     std::string frameBuffer;
     ZSTD_CCtx *cctx = nullptr;
@@ -321,55 +318,68 @@ void RecordingWriter::writeEvents(std::vector<PendingEvent> &events)
     const int64_t duration = std::max<int64_t>(1, m_options.blockDurationMs);
     const size_t maxRaw = std::clamp<size_t>(m_options.maxBlockRawBytes, 1, fmt::kMaxBlockBytes / 2);
     for (PendingEvent &pe : events) {
-        msrec::Event &ev = b.scratch;
-        ev.Clear();
-        ev.set_time_ms(pe.timeMs);
-        ev.set_origin(pe.origin);
         uint32_t spans = 0;
         uint32_t requests = 0;
-        bool unpacked = true;
-        if (auto *v = std::get_if<PendingEvent::Spans>(&pe.payload)) {
-            b.spanBatch->Clear();
-            unpacked = v->batch.unpackSpans(b.spanBatch->mutable_spans());
-            ev.set_allocated_spans(b.spanBatch.release());
-            spans = v->batch.count();
-        } else if (auto *r = std::get_if<PendingEvent::Requests>(&pe.payload)) {
-            b.requestBatch->Clear();
-            unpacked = r->batch.unpackRequests(b.requestBatch->mutable_requests());
-            ev.set_allocated_requests(b.requestBatch.release());
-            requests = r->batch.count();
-        } else if (auto *p = std::get_if<std::vector<PulledEdge>>(&pe.payload)) {
-            auto *out = ev.mutable_pulled_edges()->mutable_edges();
-            for (const PulledEdge &e : *p)
-                recordingcodec::toProto(e, out->Add());
-        } else if (auto *s = std::get_if<PendingEvent::SourceState>(&pe.payload)) {
-            ev.mutable_source_state()->set_state(s->state);
-        } else if (auto *a = std::get_if<PendingEvent::RouteApply>(&pe.payload)) {
-            auto *out = ev.mutable_route_apply();
-            out->set_version(a->version);
-            out->set_backend(a->backend);
-            out->set_routes_yaml(a->yaml);
-        }
-        auto takeBatchesBack = [&] {
-            if (ev.has_spans())
-                b.spanBatch.reset(ev.release_spans());
-            if (ev.has_requests())
-                b.requestBatch.reset(ev.release_requests());
-        };
-        if (!unpacked) {
-            takeBatchesBack();
-            // Only a bug in PackedBatch gets here; keep recording, but say it.
-            std::lock_guard lock(m_mutex);
-            m_eventsDropped.fetch_add(1, std::memory_order_relaxed);
-            m_lastError = "recording: an ingest batch could not be unpacked and was left out";
-            continue;
-        }
         b.eventBytes.clear();
-        ev.SerializeToString(&b.eventBytes);
-        takeBatchesBack();
+        if (std::holds_alternative<PendingEvent::Spans>(pe.payload)
+            || std::holds_alternative<PendingEvent::Requests>(pe.payload)) {
+            // The bulk of a recording: the packed batch becomes the Event's SpanBatch or
+            // RequestBatch without a protobuf message per span.
+            b.batchBytes.clear();
+            bool encoded = false;
+            uint32_t field = 0;
+            if (auto *v = std::get_if<PendingEvent::Spans>(&pe.payload)) {
+                encoded = v->batch.encodeSpans(b.batchBytes);
+                spans = v->batch.count();
+                field = 3;  // Event.spans
+            } else if (auto *r = std::get_if<PendingEvent::Requests>(&pe.payload)) {
+                encoded = r->batch.encodeRequests(b.batchBytes);
+                requests = r->batch.count();
+                field = 4;  // Event.requests
+            }
+            if (!encoded) {
+                // Only a bug in PackedBatch gets here; keep recording, but say it.
+                std::lock_guard lock(m_mutex);
+                m_eventsDropped.fetch_add(1, std::memory_order_relaxed);
+                m_lastError = "recording: an ingest batch could not be encoded and was left out";
+                continue;
+            }
+            // Event fields 1 (time_ms) and 2 (origin), as protobuf writes them: left out
+            // when they hold their default.
+            if (pe.timeMs != 0) {
+                b.eventBytes.push_back(static_cast<char>(1 << 3));
+                appendVarint(b.eventBytes, static_cast<uint64_t>(pe.timeMs));
+            }
+            if (!pe.origin.empty()) {
+                b.eventBytes.push_back(static_cast<char>((2 << 3) | 2));
+                appendVarint(b.eventBytes, pe.origin.size());
+                b.eventBytes += pe.origin;
+            }
+            b.eventBytes.push_back(static_cast<char>((field << 3) | 2));
+            appendVarint(b.eventBytes, b.batchBytes.size());
+            b.eventBytes += b.batchBytes;
+        } else {
+            msrec::Event &ev = b.scratch;
+            ev.Clear();
+            ev.set_time_ms(pe.timeMs);
+            ev.set_origin(pe.origin);
+            if (auto *p = std::get_if<std::vector<PulledEdge>>(&pe.payload)) {
+                auto *out = ev.mutable_pulled_edges()->mutable_edges();
+                for (const PulledEdge &e : *p)
+                    recordingcodec::toProto(e, out->Add());
+            } else if (auto *st = std::get_if<PendingEvent::SourceState>(&pe.payload)) {
+                ev.mutable_source_state()->set_state(st->state);
+            } else if (auto *a = std::get_if<PendingEvent::RouteApply>(&pe.payload)) {
+                auto *out = ev.mutable_route_apply();
+                out->set_version(a->version);
+                out->set_backend(a->backend);
+                out->set_routes_yaml(a->yaml);
+            }
+            ev.SerializeToString(&b.eventBytes);
+        }
+        const int64_t t = pe.timeMs;
         pe = PendingEvent {};  // frees the copy now rather than with the whole batch
 
-        const int64_t t = ev.time_ms();
         const size_t add = 1 + varintSize(b.eventBytes.size()) + b.eventBytes.size();
         if (b.eventCount > 0
             && (t - b.startMs >= duration || t <= b.startMs - duration || b.events.size() + add > maxRaw)) {

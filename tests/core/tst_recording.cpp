@@ -209,27 +209,11 @@ PulledEdge fullEdge(bool withHealth)
     return p;
 }
 
-bool sameNode(const NodeRef &a, const NodeRef &b)
-{
-    return a.kind == b.kind && a.ns == b.ns && a.name == b.name && a.version == b.version && a.gateway == b.gateway;
-}
-
-bool sameRequest(const ObservedRequest &a, const ObservedRequest &b)
-{
-    const RequestEvent &x = a.event;
-    const RequestEvent &y = b.event;
-    return sameNode(a.source, b.source) && sameNode(a.target, b.target) && x.seq == y.seq && x.timeMs == y.timeMs
-        && x.sourceId == y.sourceId && x.targetId == y.targetId && x.protocol == y.protocol && x.method == y.method
-        && x.path == y.path && x.authority == y.authority && x.httpStatus == y.httpStatus
-        && x.grpcStatus == y.grpcStatus && x.error == y.error && x.durationMs == y.durationMs && x.bytes == y.bytes
-        && x.mtls == y.mtls && x.traceId == y.traceId && x.origin == y.origin;
-}
-
 bool sameEdge(const PulledEdge &a, const PulledEdge &b)
 {
     const TrafficStats &x = a.stats;
     const TrafficStats &y = b.stats;
-    return sameNode(a.source, b.source) && sameNode(a.target, b.target) && a.protocol == b.protocol && a.mtls == b.mtls
+    return a.source == b.source && a.target == b.target && a.protocol == b.protocol && a.mtls == b.mtls
         && x.requests == y.requests && x.rps == y.rps && x.errorRate == y.errorRate && x.rate5xx == y.rate5xx
         && x.rate4xx == y.rate4xx && x.p50Ms == y.p50Ms && x.p95Ms == y.p95Ms && x.p99Ms == y.p99Ms
         && x.bytes == y.bytes && x.health == y.health;
@@ -418,7 +402,7 @@ void TestRecording::roundTripEveryEventAndField()
     QCOMPARE(c[1].origin, std::string("als"));
     QCOMPARE(c[1].requests.size(), requests.size());
     for (size_t i = 0; i < requests.size(); ++i)
-        QVERIFY2(sameRequest(c[1].requests[i], requests[i]), qPrintable(QStringLiteral("request %1").arg(i)));
+        QVERIFY2(c[1].requests[i] == requests[i], qPrintable(QStringLiteral("request %1").arg(i)));
 
     QCOMPARE(int(c[2].kind), int(Call::Pulled));
     QCOMPARE(c[2].origin, std::string("prometheus"));
@@ -932,7 +916,7 @@ void TestRecording::accessLogSpanFieldsRoundTrip()
     QCOMPARE(back.size(), requests.size());
     for (size_t i = 0; i < requests.size(); ++i) {
         const RequestEvent &x = back[i].event, &y = requests[i].event;
-        QVERIFY2(sameRequest(back[i], requests[i]), qPrintable(QStringLiteral("request %1").arg(i)));
+        QVERIFY2(back[i] == requests[i], qPrintable(QStringLiteral("request %1").arg(i)));
         QCOMPARE(x.spanId, y.spanId);
         QCOMPARE(x.parentSpanId, y.parentSpanId);
         QCOMPARE(x.startNs, y.startNs);
