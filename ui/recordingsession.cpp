@@ -19,7 +19,9 @@ namespace meshscope {
 
 namespace {
 
-constexpr int64_t kSliceMs = 5000;  // session time replayed between checks for cancel and progress
+// Session time replayed between checks for progress: a slice is the blocks read until
+// they cover this much, so it ends where a block does and no block is read twice.
+constexpr int64_t kSliceMs = 5000;
 constexpr auto kProgressEvery = std::chrono::milliseconds(250);  // wall time between partial graphs
 const char *const kSessionProperty = "meshscopeRecordingSession";
 const QString kReadingKey = QStringLiteral("recording-reading");
@@ -103,8 +105,9 @@ void RecordingSession::start()
     m_thread = std::thread([this] { replay(); });
 }
 
-// Reading thread: replays slice after slice into the aggregator and the trace store
-// (both thread-safe), handing the GUI a graph now and then and one at the end.
+// Reading thread: replays the file, one block after the other, into the aggregator
+// and the trace store (both thread-safe), handing the GUI a graph now and then (at
+// the end of a slice) and one at the end; a cancel stops it after the block at hand.
 void RecordingSession::replay()
 {
     const int64_t start = m_reader->startMs(), end = m_reader->endMs();
@@ -117,17 +120,23 @@ void RecordingSession::replay()
             << tr("version %1 to %2 at %3 UTC").arg(version).arg(QString::fromStdString(target), utcTime(ms).mid(11));
     };
     auto lastShown = std::chrono::steady_clock::now();
-    for (int64_t from = start; from <= end && !m_cancel; from += kSliceMs) {
-        const int64_t to = std::min(end, from + kSliceMs - 1);
-        if (!m_reader->replay(*m_ingest, from, to, callbacks, error))
-            break;
+    int64_t sliceFrom = start;
+    // `to`: every event up to it is in the aggregator.
+    callbacks.afterBlock = [&](int64_t to) {
+        if (m_cancel)
+            return false;
+        if (to - sliceFrom + 1 < kSliceMs)
+            return true;
+        sliceFrom = to + 1;
         if (std::chrono::steady_clock::now() - lastShown >= kProgressEvery && to < end) {
             lastShown = std::chrono::steady_clock::now();
             GraphSnapshotPtr partial = m_aggregator->snapshot(to);
             QMetaObject::invokeMethod(
                 this, [this, to, partial] { showProgress(to, partial); }, Qt::QueuedConnection);
         }
-    }
+        return true;
+    };
+    m_reader->replay(*m_ingest, start, end, callbacks, error);
     if (m_cancel)
         return;
     // As `meshscope-cli graph --from` does: a callee's half still waiting for its

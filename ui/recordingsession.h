@@ -2,7 +2,7 @@
 // A recording opened in the GUI (File > Open recording): a main window of its own whose
 // graph, inspect panels, requests and traces all come from the file. The events are
 // replayed, in time order, into the window's own aggregator and trace store on a
-// background thread, a slice of session time at a time, so the window opens at once,
+// background thread, block after block of the file, so the window opens at once,
 // the graph fills in as the file is read and closing the window stops the reading.
 // The graph shows the whole recording, as `meshscope-cli graph --from FILE` does.
 //

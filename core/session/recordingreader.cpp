@@ -566,17 +566,17 @@ bool RecordingReader::replay(TelemetrySink &sink, int64_t fromMs, int64_t toMs, 
                 }
             }
         }
-        const int64_t nextFirst
-            = k + 1 < selected.size() ? selected[k + 1]->firstMs : std::numeric_limits<int64_t>::max();
+        const bool last = k + 1 == selected.size();
+        const int64_t nextFirst = last ? std::numeric_limits<int64_t>::max() : selected[k + 1]->firstMs;
         std::stable_sort(waiting.begin(), waiting.end(),
             [](const DecodedEvent &a, const DecodedEvent &b) { return a.timeMs < b.timeMs; });
         size_t done = 0;
-        while (done < waiting.size() && waiting[done].timeMs < nextFirst)
+        while (done < waiting.size() && (last || waiting[done].timeMs < nextFirst))
             emit(waiting[done++]);
         waiting.erase(waiting.begin(), waiting.begin() + std::ptrdiff_t(done));
+        if (cb.afterBlock && !cb.afterBlock(last ? toMs : std::min(toMs, nextFirst - 1)))
+            return true;
     }
-    for (DecodedEvent &e : waiting)
-        emit(e);
     return true;
 }
 

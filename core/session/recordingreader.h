@@ -33,11 +33,18 @@ public:
         uint32_t requests = 0;
     };
 
-    // The events that have no TelemetrySink call. Either may be empty.
+    // The events that have no TelemetrySink call, and the replay's progress. Any may be
+    // empty.
     struct Callbacks {
         std::function<void(const std::string &origin, const std::string &state, int64_t ms)> sourceState;
         std::function<void(uint64_t version, const std::string &backend, const std::string &yaml, int64_t ms)>
             routeApply;
+        // Called after each block replay() reads (each read once, in time order), once every
+        // event of the range up to `deliveredMs` (inclusive) has been delivered; events
+        // delivered later are later than it. After the last block it is the range's end.
+        // Lets one replay of a whole file show progress between blocks; returning false
+        // stops the replay there (replay() then returns true).
+        std::function<bool(int64_t deliveredMs)> afterBlock;
     };
 
     // Null with a message for the user when `path` is no readable recording (missing,
@@ -70,8 +77,8 @@ public:
     // Replays the events whose time lies in [fromMs, toMs], in time order: spans through
     // ingestSpans with their receive time as nowMs, requests through ingestRequests,
     // pulls through setPulledEdges, the rest through `cb`. Only blocks overlapping the
-    // range are read. Corrupt blocks are skipped and added to problems(); false with
-    // `error` only when reading the file fails.
+    // range are read, each once (cb.afterBlock follows each). Corrupt blocks are skipped
+    // and added to problems(); false with `error` only when reading the file fails.
     bool replay(TelemetrySink &sink, int64_t fromMs, int64_t toMs, const Callbacks &cb, std::string &error);
 
 private:

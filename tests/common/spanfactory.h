@@ -1,6 +1,7 @@
 #pragma once
 // Spans as an instrumented mesh reports them, for window tests that feed the
-// aggregator directly: fresh trace ids from a counter, and one span a call.
+// aggregator directly: fresh trace ids from a counter, one span a call, and a whole
+// checkout trace.
 
 #include "model/span.h"
 
@@ -65,5 +66,39 @@ private:
     uint64_t m_traces = 0;
     uint64_t m_spans = 0;
 };
+
+struct CheckoutOptions {
+    int paymentStatus = 503;  // of checkout's call to payments, client and server span
+    bool inventory = true;  // checkout also calls inventory (fast, 200) beside payments
+};
+
+// frontend -> checkout -> payments (slow; failing by default) and, unless turned off,
+// checkout -> inventory, as client and server spans of one trace starting at startMs,
+// appended to `out`: five spans, seven with inventory. Returns the trace id.
+inline TraceId addCheckout(
+    std::vector<Span> &out, SpanFactory &spans, int64_t startMs, const CheckoutOptions &options = {})
+{
+    using Call = SpanFactory::Call;
+    const TraceId trace = spans.nextTrace();
+    const uint64_t t0 = uint64_t(startMs) * 1000000ull;
+    const uint64_t ms = 1000000ull;
+    const int status = options.paymentStatus;
+    const Span root = spans.add(out, trace, 0, SpanKind::Server, Call {"frontend", "shop", "", t0, 60, 200, "/buy"});
+    const Span call
+        = spans.add(out, trace, root.spanId, SpanKind::Client, Call {"frontend", "shop", "", t0 + ms, 55, 200, "/pay"});
+    const Span checkout = spans.add(
+        out, trace, call.spanId, SpanKind::Server, Call {"checkout", "shop", "", t0 + 2 * ms, 52, 200, "/pay"});
+    const Span pay = spans.add(out, trace, checkout.spanId, SpanKind::Client,
+        Call {"checkout", "shop", "", t0 + 3 * ms, 40, status, "/charge"});
+    spans.add(
+        out, trace, pay.spanId, SpanKind::Server, Call {"payments", "shop", "", t0 + 4 * ms, 38, status, "/charge"});
+    if (options.inventory) {
+        const Span stock = spans.add(out, trace, checkout.spanId, SpanKind::Client,
+            Call {"checkout", "shop", "", t0 + 3 * ms, 8, 200, "/stock"});
+        spans.add(
+            out, trace, stock.spanId, SpanKind::Server, Call {"inventory", "shop", "", t0 + 4 * ms, 6, 200, "/stock"});
+    }
+    return trace;
+}
 
 }  // namespace meshscope::test

@@ -1,5 +1,6 @@
 // Recordings (.msrec): every event kind and every Span field survive a round trip; a
-// time range reads only the blocks it overlaps; files cut short, missing their index,
+// time range reads only the blocks it overlaps, and a whole replay each block once,
+// saying how far it got after each; files cut short, missing their index,
 // damaged in the middle, from a newer meshscope or no recording at all are read as far
 // as they can be and say what is wrong.
 
@@ -312,6 +313,7 @@ private Q_SLOTS:
     void manyBlocks();
     void smallRawSizeCutsBlocks();
     void rangeReadsOnlyOverlappingBlocks();
+    void afterBlockFollowsEachBlockOnce();
     void truncatedInLastBlockReadsCompleteBlocks();
     void missingTrailerFallsBackToScan();
     void liveFileReadableWhileWriting();
@@ -492,6 +494,89 @@ void TestRecording::rangeReadsOnlyOverlappingBlocks()
     QCOMPARE(ids.front(), fullSpan(501).spanId);
     QCOMPARE(ids.back(), fullSpan(524).spanId);
     QCOMPARE(replayedSpanIds(*r, to + 1, to + 49).size(), size_t(0));
+}
+
+void TestRecording::afterBlockFollowsEachBlockOnce()
+{
+    // Times that run back a little now and then, so blocks overlap in time.
+    std::string error;
+    auto w = RecordingWriter::create(spath("steps.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    for (int i = 0; i < 400; ++i)
+        w->ingestSpans({fullSpan(uint64_t(i))}, kT0Ms + i * 50 + (i % 4) * 120, "otlp");  // 20 s
+    w->close();
+    auto r = RecordingReader::open(spath("steps.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY2(r->blockCount() >= 10, qPrintable(QString::number(r->blockCount())));
+    bool overlap = false;
+    for (size_t i = 1; i < r->blockCount(); ++i)
+        overlap = overlap || r->blocks()[i].firstMs <= r->blocks()[i - 1].lastMs;
+    QVERIFY(overlap);
+
+    CaptureSink whole;
+    QVERIFY2(r->replay(whole, r->startMs(), r->endMs(), whole.callbacks(), error), error.c_str());
+    QCOMPARE(whole.spanCount(), size_t(400));
+    auto sameCalls = [](const std::vector<Call> &a, const std::vector<Call> &b, size_t n) {
+        for (size_t i = 0; i < n; ++i) {
+            if (a[i].ms != b[i].ms || a[i].spans.size() != 1 || b[i].spans.size() != 1
+                || a[i].spans[0].spanId != b[i].spans[0].spanId)
+                return false;
+        }
+        return true;
+    };
+
+    // Each block read once, each followed by the call; the events come as without it.
+    CaptureSink stepped;
+    RecordingReader::Callbacks cb = stepped.callbacks();
+    std::vector<int64_t> reached;
+    std::vector<size_t> deliveredBy;  // calls the sink had at each afterBlock
+    cb.afterBlock = [&](int64_t deliveredMs) {
+        reached.push_back(deliveredMs);
+        deliveredBy.push_back(stepped.calls.size());
+        return true;
+    };
+    uint64_t before = r->blocksDecompressed();
+    QVERIFY2(r->replay(stepped, r->startMs(), r->endMs(), cb, error), error.c_str());
+    QCOMPARE(r->blocksDecompressed() - before, uint64_t(r->blockCount()));
+    QCOMPARE(reached.size(), r->blockCount());
+    QCOMPARE(reached.back(), r->endMs());
+    QCOMPARE(stepped.calls.size(), whole.calls.size());
+    QVERIFY(sameCalls(stepped.calls, whole.calls, whole.calls.size()));
+    for (size_t k = 0; k < reached.size(); ++k) {
+        QVERIFY(k == 0 || reached[k] >= reached[k - 1]);
+        // Every event up to reached[k] is out, and none past it.
+        const size_t n = deliveredBy[k];
+        QVERIFY(n == 0 || stepped.calls[n - 1].ms <= reached[k]);
+        QVERIFY(n == stepped.calls.size() || stepped.calls[n].ms > reached[k]);
+    }
+
+    // Replaying 5 s ranges one after the other gives the same, but reads the blocks
+    // straddling a range's edge twice.
+    CaptureSink sliced;
+    before = r->blocksDecompressed();
+    for (int64_t from = r->startMs(); from <= r->endMs(); from += 5000)
+        QVERIFY(r->replay(sliced, from, std::min(r->endMs(), from + 4999), sliced.callbacks(), error));
+    QVERIFY(r->blocksDecompressed() - before > uint64_t(r->blockCount()));
+    QCOMPARE(sliced.calls.size(), whole.calls.size());
+    QVERIFY(sameCalls(sliced.calls, whole.calls, whole.calls.size()));
+
+    // False stops the replay after that block, with no error.
+    CaptureSink stopped;
+    cb = stopped.callbacks();
+    int blocks = 0;
+    int64_t stoppedAt = 0;
+    cb.afterBlock = [&](int64_t deliveredMs) {
+        stoppedAt = deliveredMs;
+        return ++blocks < 3;
+    };
+    before = r->blocksDecompressed();
+    QVERIFY(r->replay(stopped, r->startMs(), r->endMs(), cb, error));
+    QVERIFY(error.empty());
+    QCOMPARE(blocks, 3);
+    QCOMPARE(r->blocksDecompressed() - before, uint64_t(3));
+    QCOMPARE(stopped.calls.size(), deliveredBy[2]);
+    QVERIFY(sameCalls(stopped.calls, whole.calls, stopped.calls.size()));
+    QCOMPARE(stoppedAt, reached[2]);
 }
 
 void TestRecording::truncatedInLastBlockReadsCompleteBlocks()

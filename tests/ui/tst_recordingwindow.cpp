@@ -33,26 +33,6 @@ using namespace meshscope;
 
 namespace {
 
-// frontend -> checkout -> payments as client and server spans of one trace; the
-// payments call fails. Returns the trace id.
-TraceId addCheckout(std::vector<Span> &out, test::SpanFactory &spans, int64_t startMs, int status)
-{
-    using Call = test::SpanFactory::Call;
-    const TraceId trace = spans.nextTrace();
-    const uint64_t t0 = uint64_t(startMs) * 1000000ull;
-    const uint64_t ms = 1000000ull;
-    const Span root = spans.add(out, trace, 0, SpanKind::Server, Call {"frontend", "shop", "", t0, 60, 200, "/buy"});
-    const Span call
-        = spans.add(out, trace, root.spanId, SpanKind::Client, Call {"frontend", "shop", "", t0 + ms, 55, 200, "/pay"});
-    const Span checkout = spans.add(
-        out, trace, call.spanId, SpanKind::Server, Call {"checkout", "shop", "", t0 + 2 * ms, 52, 200, "/pay"});
-    const Span pay = spans.add(out, trace, checkout.spanId, SpanKind::Client,
-        Call {"checkout", "shop", "", t0 + 3 * ms, 40, status, "/charge"});
-    spans.add(
-        out, trace, pay.spanId, SpanKind::Server, Call {"payments", "shop", "", t0 + 4 * ms, 38, status, "/charge"});
-    return trace;
-}
-
 QLabel *label(MainWindow *w, const char *name) { return w->findChild<QLabel *>(QLatin1String(name)); }
 
 }  // namespace
@@ -128,7 +108,8 @@ QString TestRecordingWindow::recordSample(int traces, std::vector<TraceId> *ids)
     for (int i = 0; i < traces; ++i) {
         std::vector<Span> spans;
         const int64_t at = now - 5000 + i * 100;
-        const TraceId id = addCheckout(spans, m_spans, at, i % 4 == 0 ? 503 : 200);
+        const TraceId id
+            = test::addCheckout(spans, m_spans, at, {.paymentStatus = i % 4 == 0 ? 503 : 200, .inventory = false});
         if (ids)
             ids->push_back(id);
         m_recorder->ingestSpans(std::move(spans), at + 70);
@@ -174,7 +155,7 @@ void TestRecordingWindow::recordThenOpen()
 
     // Spans after the stop go on to the live window only.
     std::vector<Span> later;
-    addCheckout(later, m_spans, GraphAggregator::wallNowMs(), 200);
+    test::addCheckout(later, m_spans, GraphAggregator::wallNowMs(), {.paymentStatus = 200, .inventory = false});
     m_recorder->ingestSpans(std::move(later), GraphAggregator::wallNowMs());
     QCOMPARE(m_store->counters().spans, uint64_t(105));
 

@@ -43,30 +43,7 @@ using namespace meshscope;
 
 namespace {
 
-// frontend -> checkout -> (payments, slow and failing | inventory, fast) as client and
-// server spans of one trace, starting at startMs. Returns the trace id.
-TraceId addCheckout(std::vector<Span> &out, test::SpanFactory &spans, int64_t startMs)
-{
-    using Call = test::SpanFactory::Call;
-    const TraceId trace = spans.nextTrace();
-    const uint64_t t0 = uint64_t(startMs) * 1000000ull;
-    const uint64_t ms = 1000000ull;
-    const Span root = spans.add(out, trace, 0, SpanKind::Server, Call {"frontend", "shop", "", t0, 60, 200, "/buy"});
-    const Span call
-        = spans.add(out, trace, root.spanId, SpanKind::Client, Call {"frontend", "shop", "", t0 + ms, 55, 200, "/pay"});
-    const Span checkout = spans.add(
-        out, trace, call.spanId, SpanKind::Server, Call {"checkout", "shop", "", t0 + 2 * ms, 52, 200, "/pay"});
-    const Span pay = spans.add(
-        out, trace, checkout.spanId, SpanKind::Client, Call {"checkout", "shop", "", t0 + 3 * ms, 40, 503, "/charge"});
-    spans.add(out, trace, pay.spanId, SpanKind::Server, Call {"payments", "shop", "", t0 + 4 * ms, 38, 503, "/charge"});
-    const Span stock = spans.add(
-        out, trace, checkout.spanId, SpanKind::Client, Call {"checkout", "shop", "", t0 + 3 * ms, 8, 200, "/stock"});
-    spans.add(
-        out, trace, stock.spanId, SpanKind::Server, Call {"inventory", "shop", "", t0 + 4 * ms, 6, 200, "/stock"});
-    return trace;
-}
-
-// Like addCheckout, but payments takes `paymentMs` and, with `fraudCheck`, checkout
+// Like test::addCheckout, but payments takes `paymentMs` and, with `fraudCheck`, checkout
 // also asks a fraud service before paying.
 TraceId addCheckoutVariant(
     std::vector<Span> &out, test::SpanFactory &spans, int64_t startMs, int paymentMs, bool fraudCheck)
@@ -146,8 +123,8 @@ void TestTraceWindow::requestRowOpensItsTrace()
 {
     std::vector<Span> spans;
     const int64_t now = GraphAggregator::wallNowMs();
-    const TraceId first = addCheckout(spans, m_spans, now - 3000);
-    const TraceId second = addCheckout(spans, m_spans, now - 2000);
+    const TraceId first = test::addCheckout(spans, m_spans, now - 3000);
+    const TraceId second = test::addCheckout(spans, m_spans, now - 2000);
     m_sink->ingestSpans(std::move(spans), now);
     QCOMPARE(m_store->counters().spans, uint64_t(14));
 
@@ -239,7 +216,7 @@ void TestTraceWindow::requestRowOpensItsTrace()
 void TestTraceWindow::openByIdAndReasonsWhenNot()
 {
     std::vector<Span> spans;
-    const TraceId id = addCheckout(spans, m_spans, GraphAggregator::wallNowMs() - 1000);
+    const TraceId id = test::addCheckout(spans, m_spans, GraphAggregator::wallNowMs() - 1000);
     m_sink->ingestSpans(std::move(spans), GraphAggregator::wallNowMs());
 
     auto *byId = m_window->findChild<QAction *>(QStringLiteral("openTraceByIdAction"));
@@ -272,7 +249,7 @@ void TestTraceWindow::inspectTracesTabListsTracesThroughTheSelection()
     const int64_t now = GraphAggregator::wallNowMs();
     std::vector<TraceId> checkouts;
     for (int i = 0; i < 3; ++i)
-        checkouts.push_back(addCheckout(spans, m_spans, now - 3000 + i * 500));
+        checkouts.push_back(test::addCheckout(spans, m_spans, now - 3000 + i * 500));
     const TraceId other = m_spans.nextTrace();
     m_spans.add(spans, other, 0, SpanKind::Server,
         test::SpanFactory::Call {"frontend", "shop", "", uint64_t(now - 60000) * 1000000ull, 400, 200, "/home"});
@@ -347,7 +324,7 @@ void TestTraceWindow::replayMovesAlongThePathInTimeOrder()
 {
     std::vector<Span> spans;
     const int64_t now = GraphAggregator::wallNowMs();
-    const TraceId id = addCheckout(spans, m_spans, now - 2000);
+    const TraceId id = test::addCheckout(spans, m_spans, now - 2000);
     m_sink->ingestSpans(std::move(spans), now);
     m_window->applySnapshot(m_aggregator->snapshot(now));
     GraphCanvas *canvas = m_window->canvas();
@@ -409,7 +386,7 @@ void TestTraceWindow::searchDialogOpensWhatItFinds()
     const int64_t now = GraphAggregator::wallNowMs();
     std::vector<TraceId> ids;
     for (int i = 0; i < 3; ++i)
-        ids.push_back(addCheckout(spans, m_spans, now - 3000 + i * 500));
+        ids.push_back(test::addCheckout(spans, m_spans, now - 3000 + i * 500));
     m_sink->ingestSpans(std::move(spans), now);
 
     auto *action = m_window->findChild<QAction *>(QStringLiteral("searchTracesAction"));

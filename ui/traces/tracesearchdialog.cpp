@@ -11,7 +11,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCompleter>
-#include <QCoreApplication>
 #include <QCursor>
 #include <QDateTime>
 #include <QDateTimeAxis>
@@ -26,7 +25,6 @@
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineEdit>
-#include <QPointer>
 #include <QPushButton>
 #include <QScatterSeries>
 #include <QSettings>
@@ -41,7 +39,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-#include <memory>
 #include <optional>
 #include <set>
 
@@ -245,8 +242,6 @@ TraceSearchDialog::TraceSearchDialog(TraceStore *store, QWidget *parent)
     setObjectName(QStringLiteral("traceSearchDialog"));
     setWindowTitle(tr("Search traces"));
     setModal(false);
-    m_pool.setObjectName(QStringLiteral("traceSearchPool"));
-    m_pool.setMaxThreadCount(1);
     // Fields whose text does not parse get a red frame; the message says why.
     setStyleSheet(QStringLiteral("QLineEdit[problem=\"true\"], QComboBox[problem=\"true\"] {"
                                  " border: 1px solid %1; border-radius: 2px; padding: 2px 3px; }")
@@ -283,13 +278,9 @@ TraceSearchDialog::TraceSearchDialog(TraceStore *store, QWidget *parent)
     resize(1180, 760);
 }
 
-TraceSearchDialog::~TraceSearchDialog()
-{
-    // A running search reads the store, which may go right after the dialog: wait for
-    // it (one search, bounded by the store's scan) instead of leaving it dangling.
-    m_pool.clear();
-    m_pool.waitForDone();
-}
+// A running search reads the store, which may go right after the dialog: m_jobs, the
+// last member, waits for it (one search, bounded by the store's scan) as it goes.
+TraceSearchDialog::~TraceSearchDialog() = default;
 
 QWidget *TraceSearchDialog::buildFilters()
 {
@@ -576,8 +567,8 @@ bool TraceSearchDialog::search()
 {
     clearProblems();
     // Whatever was in flight answers filters the user has moved on from.
-    ++m_generation;
-    m_pending = 0;
+    m_jobs.cancel();
+    m_searching = false;
     if (!m_store) {
         showProblem(tr("No trace store: traces are kept once a source delivers spans."), nullptr);
         return false;
@@ -644,36 +635,22 @@ bool TraceSearchDialog::search()
 
     saveSettings();
     m_searchedOnce = true;
-    const uint64_t generation = m_generation;
-    m_pending = generation;
+    m_searching = true;
     QPalette pal = m_status->palette();
     pal.setColor(QPalette::WindowText, palette().color(QPalette::WindowText));
     m_status->setPalette(pal);
     m_status->setText(tr("Searching…"));
 
-    m_pool.clear();  // a queued search nobody waits for any more
-    const QPointer<TraceSearchDialog> self(this);
+    // Runs on m_jobs' thread: the store is thread-safe; only values come back.
     TraceStore *store = m_store;
-    m_pool.start([self, store, job = std::move(job), generation] {
-        // Runs on m_pool's thread: the store is thread-safe; only values go back.
-        auto outcome = std::make_shared<const TraceSearchOutcome>(runSearch(*store, job));
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [self, outcome, generation] {
-                // Main thread.
-                if (self)
-                    self->finishSearch(generation, *outcome);
-            },
-            Qt::QueuedConnection);
-    });
+    m_jobs.run<TraceSearchOutcome>([store, job = std::move(job)] { return runSearch(*store, job); },
+        [this](TraceSearchOutcome outcome) { finishSearch(outcome); });
     return true;
 }
 
-void TraceSearchDialog::finishSearch(uint64_t generation, const TraceSearchOutcome &outcome)
+void TraceSearchDialog::finishSearch(const TraceSearchOutcome &outcome)
 {
-    if (generation != m_pending)
-        return;
-    m_pending = 0;
+    m_searching = false;
     const QString selected = m_highlighted;
     m_model->setTraces(outcome.traces);
     if (m_localSortColumn >= 0)

@@ -13,10 +13,10 @@
 // The store must outlive the dialog: a search in flight reads it, and the destructor
 // waits for that search to end.
 
+#include "backgroundjobs.h"
 #include "traces/tracesearch.h"
 
 #include <QDialog>
-#include <QThreadPool>
 
 #include <cstdint>
 #include <utility>
@@ -56,7 +56,7 @@ public:
     // in red (the TraceQL error under its field, others in the status line) and
     // nothing is searched: returns false. The results arrive later (searchFinished).
     bool search();
-    bool isSearching() const { return m_pending != 0; }
+    bool isSearching() const { return m_searching; }
 
     // What the store orders the search by; setting it searches again. Header clicks on
     // Start, Duration, Spans and Errors set it.
@@ -110,8 +110,8 @@ private:
     QWidget *buildFilters();
     void buildChart();
     void buildTable();
-    // Main thread: the search's results, or nothing when a newer search replaced it.
-    void finishSearch(uint64_t generation, const TraceSearchOutcome &outcome);
+    // Main thread: the results of the newest search (m_jobs drops stale ones).
+    void finishSearch(const TraceSearchOutcome &outcome);
     void showTraces();
     void plotTraces();
     void updateTimeAxis();
@@ -128,9 +128,7 @@ private:
 
     TraceStore *m_store;
     TraceSearchModel *m_model;
-    QThreadPool m_pool;  // one search at a time; a newer search drops queued ones
-    uint64_t m_generation = 0;  // of the newest search started
-    uint64_t m_pending = 0;  // generation awaited, 0 when idle
+    bool m_searching = false;  // a search started whose results are awaited
     TraceFilter::Sort m_sort = TraceFilter::Sort::Start;
     int m_localSortColumn = -1;  // a column sorted in the model (not by the store), or -1
     Qt::SortOrder m_localSortOrder = Qt::AscendingOrder;
@@ -163,6 +161,10 @@ private:
     QString m_highlighted;
 
     QTableView *m_table = nullptr;
+
+    // Last: destroyed first, it waits for the running search, whose results (were they
+    // delivered) would touch the members above.
+    BackgroundJobs m_jobs {this};  // one search at a time; a newer one makes older ones stale
 };
 
 }  // namespace meshscope
