@@ -4,6 +4,7 @@
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
 #include "livesession.h"
+#include "recordinggraph.h"
 #include "session/recordingreader.h"
 #include "sourceoptions.h"
 #include "telemetry/als/alsreceiver.h"
@@ -49,7 +50,7 @@ struct GraphOptions {
     bool help = false;
     bool version = false;
     QString from;  // --from: a recording instead of live sources
-    std::optional<double> atSeconds;  // --at with --from: the moment in the recording
+    QString at;  // --at: with --from, the moment in the recording (read once it is open)
 };
 
 // The command's option table: parsing and --help both come from it.
@@ -143,11 +144,8 @@ QString parse(const QStringList &args, GraphOptions &o)
             if (given(live))
                 return QStringLiteral("--from reads a recording; --%1 is for live sources").arg(QLatin1String(live));
         }
-        if (given("at")) {
-            o.atSeconds = parsePromTime(value("at"));
-            if (!o.atSeconds)
-                return QStringLiteral("--at needs unix seconds or an RFC 3339 time, at or after 1970");
-        }
+        if (given("at"))
+            o.at = value("at");
         return {};
     }
     if (given("pairing-ttl-ms")) {
@@ -169,32 +167,36 @@ int graphFromRecording(GraphOptions &opts)
         return 1;
     }
     const int64_t startMs = reader->startMs(), endMs = reader->endMs();
-    const int64_t atMs = opts.atSeconds ? int64_t(*opts.atSeconds * 1000) : endMs;
+    int64_t atMs = endMs;
+    if (!opts.at.isEmpty()) {
+        const std::optional<int64_t> at = parseRecordingTime(opts.at, startMs);
+        if (!at) {
+            std::fprintf(stderr,
+                "meshscope-cli graph: --at needs unix seconds, an RFC 3339 time or an offset from the recording's "
+                "start (+90s)\n");
+            return 2;
+        }
+        atMs = *at;
+    }
     if (atMs < startMs || atMs > endMs + 1000) {
-        std::fprintf(stderr, "meshscope-cli graph: --at is outside the recording (%s to %s)\n",
-            qPrintable(QDateTime::fromMSecsSinceEpoch(startMs, Qt::UTC).toString(Qt::ISODateWithMs)),
-            qPrintable(QDateTime::fromMSecsSinceEpoch(endMs, Qt::UTC).toString(Qt::ISODateWithMs)));
+        std::fprintf(stderr, "meshscope-cli graph: --at is outside the recording (%s)\n",
+            qPrintable(recordingSpanText(*reader)));
         return 2;
     }
-    if (!opts.windowSeconds)
-        opts.aggregator.windowSeconds = int(std::clamp<int64_t>((atMs - startMs + 999) / 1000 + 1, 1, 24 * 3600));
-    GraphAggregator aggregator(opts.aggregator);
-    if (!reader->replay(aggregator, startMs, atMs, {}, why)) {
+    const int64_t fromMs = opts.windowSeconds ? std::max(startMs, atMs - int64_t(*opts.windowSeconds) * 1000) : startMs;
+    GraphSnapshotPtr snap = graphOfRecording(*reader, fromMs, atMs, opts.aggregator, why);
+    if (!snap) {
         std::fprintf(stderr, "meshscope-cli graph: %s\n", why.c_str());
         return 1;
     }
     for (const std::string &p : reader->problems())
         std::fprintf(stderr, "meshscope-cli graph: %s: %s\n", qPrintable(opts.from), p.c_str());
-    // Calls cut by the end of the range: a caller's half still waiting counts towards
-    // its peer; a callee's half waiting for its caller is not taken for an outside call.
-    aggregator.flushPending(atMs, SpanPairer::LoneServers::Drop);
-    GraphSnapshotPtr snap = aggregator.snapshot(atMs);
     const QByteArray out = opts.format == QLatin1String("dot") ? graphToDot(*snap) : graphToJson(*snap);
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
     std::fflush(stdout);
     std::fprintf(stderr, "meshscope-cli graph: %zu nodes, %zu edges at %s over %d s of %s\n", snap->nodes.size(),
         snap->edges.size(), qPrintable(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(Qt::ISODateWithMs)),
-        opts.aggregator.windowSeconds, qPrintable(opts.from));
+        snap->windowSeconds, qPrintable(opts.from));
     return 0;
 }
 

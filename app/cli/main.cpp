@@ -1,6 +1,7 @@
 // meshscope-cli: the headless front end. It uses only meshscope_core.
 
 #include "commandline.h"
+#include "diffcommand.h"
 #include "graphcommand.h"
 #include "routescommand.h"
 #include "tracescommand.h"
@@ -20,8 +21,8 @@ QString help(const meshscope::CommandLine &commandLine)
     const QString rule = QStringLiteral("\n") + QString(100, QLatin1Char('-')) + QStringLiteral("\n");
     const auto sections = meshscope::CommandLine::Sections::WithoutGeneral;  // listed once, at the top
     return commandLine.helpText() + rule + graphCommandHelp(sections) + rule + tracesCommandHelp(sections) + rule
-        + traceCommandHelp(sections) + rule + recordCommandHelp(sections) + rule + routesCommandHelp(sections) + rule
-        + xdsCommandHelp(sections);
+        + traceCommandHelp(sections) + rule + recordCommandHelp(sections) + rule + diffCommandHelp(sections) + rule
+        + routesCommandHelp(sections) + rule + xdsCommandHelp(sections);
 }
 
 }  // namespace
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
                        "  traces    search the traces of a recording or of a live listen\n"
                        "  trace     print one trace with its critical path\n"
                        "  record    record what the sources deliver to a .msrec file\n"
+                       "  diff      what changed in the graph between two recordings, or two ranges of one\n"
                        "  routes    validate, export, diff, apply, pull, history, rollback: route files and Caddy\n"
                        "  xds       xds serve: serve a route file to xDS clients (gRPC proxyless, Envoy)\n"
                        "`meshscope-cli COMMAND --help` prints one command's options, `meshscope-cli --help` all "
@@ -73,12 +75,14 @@ int main(int argc, char **argv)
         return meshscope::cli::runTraceCommand(app, rest);
     if (command == QLatin1String("record"))
         return meshscope::cli::runRecordCommand(app, rest);
+    if (command == QLatin1String("diff"))
+        return meshscope::cli::runDiffCommand(rest);
     if (command == QLatin1String("routes"))
         return meshscope::cli::runRoutesCommand(app, rest);
     if (command == QLatin1String("xds"))
         return meshscope::cli::runXdsCommand(app, rest);
     std::fprintf(stderr,
-        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, routes or xds; see --help)\n",
+        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, routes or xds; see --help)\n",
         qPrintable(command));
     return 2;
 }

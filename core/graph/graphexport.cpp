@@ -144,4 +144,156 @@ QByteArray graphToDot(const GraphSnapshot &snapshot)
     return out;
 }
 
+namespace {
+
+QJsonValue diffStats(const TrafficStats *stats, std::optional<double> share)
+{
+    if (!stats)
+        return QJsonValue();
+    QJsonObject o;
+    putStats(o, *stats);
+    if (share)
+        o.insert(QStringLiteral("share"), rounded(*share, 1e6));
+    return o;
+}
+
+template <typename Diff>
+void putDiff(QJsonObject &o, const Diff &d, std::optional<double> shareBefore, std::optional<double> shareAfter)
+{
+    o.insert(QStringLiteral("change"), QString::fromLatin1(diffChangeName(d.change)));
+    const TrafficStats *before = d.before ? &d.before->stats : nullptr;
+    const TrafficStats *after = d.after ? &d.after->stats : nullptr;
+    o.insert(QStringLiteral("before"), diffStats(before, shareBefore));
+    o.insert(QStringLiteral("after"), diffStats(after, shareAfter));
+    if (before && after) {
+        QJsonArray moved;
+        for (const auto &[bit, name] : {std::pair {kDiffRps, "rps"}, std::pair {kDiffErrorRate, "error_rate"},
+                 std::pair {kDiffP95, "p95_ms"}, std::pair {kDiffShare, "share"}}) {
+            if (d.moved & bit)
+                moved.append(QString::fromLatin1(name));
+        }
+        o.insert(QStringLiteral("moved"), moved);
+        QJsonObject delta {
+            {QStringLiteral("rps"), rounded(after->rps - before->rps)},
+            {QStringLiteral("error_rate"), rounded(after->errorRate - before->errorRate, 1e6)},
+            {QStringLiteral("p95_ms"), rounded(after->p95Ms - before->p95Ms)},
+        };
+        if (shareBefore || shareAfter)
+            delta.insert(QStringLiteral("share"), rounded(shareAfter.value_or(0) - shareBefore.value_or(0), 1e6));
+        o.insert(QStringLiteral("delta"), delta);
+    }
+    o.insert(QStringLiteral("score"), rounded(d.score));
+}
+
+QJsonObject range(const GraphSnapshot &g)
+{
+    return {{QStringLiteral("from_ms"), double(g.timeMs - int64_t(g.windowSeconds) * 1000)},
+        {QStringLiteral("to_ms"), double(g.timeMs)}};
+}
+
+std::string signedNumber(double v, int decimals) { return QString::asprintf("%+.*f", decimals, v).toStdString(); }
+
+}  // namespace
+
+std::string diffDeltaText(const TrafficStats &before, const TrafficStats &after, uint8_t moved,
+    std::optional<double> shareBefore, std::optional<double> shareAfter)
+{
+    std::vector<std::string> parts;
+    if (moved & kDiffRps)
+        parts.push_back(signedNumber(after.rps - before.rps, 1) + " rps");
+    if (moved & kDiffErrorRate)
+        parts.push_back(signedNumber((after.errorRate - before.errorRate) * 100.0, 1) + " pts err");
+    if (moved & kDiffP95)
+        parts.push_back("p95 " + signedNumber(after.p95Ms - before.p95Ms, 0) + " ms");
+    if (moved & kDiffShare) {
+        parts.push_back(QString::asprintf(
+            "share %.0f%% \u2192 %.0f%%", shareBefore.value_or(0) * 100.0, shareAfter.value_or(0) * 100.0)
+                            .toStdString());
+    }
+    std::string out;
+    for (const std::string &p : parts)
+        out += (out.empty() ? "" : ", ") + p;
+    return out;
+}
+
+QByteArray graphDiffToJson(const GraphDiff &diff, bool indented)
+{
+    QJsonArray nodes;
+    for (const NodeDiff &d : diff.nodes) {
+        const NodeSnapshot &n = d.node();
+        QJsonObject o;
+        o.insert(QStringLiteral("id"), qs(n.id));
+        o.insert(QStringLiteral("name"), qs(n.name));
+        o.insert(QStringLiteral("namespace"), qs(n.ns));
+        o.insert(QStringLiteral("version"), qs(n.version));
+        o.insert(QStringLiteral("kind"), QString::fromLatin1(nodeKindName(n.kind)));
+        putDiff(o, d, std::nullopt, std::nullopt);
+        nodes.append(o);
+    }
+    QJsonArray edges;
+    for (const EdgeDiff &d : diff.edges) {
+        const EdgeSnapshot &e = d.edge();
+        QJsonObject o;
+        o.insert(QStringLiteral("source"), qs(e.source));
+        o.insert(QStringLiteral("target"), qs(e.target));
+        o.insert(QStringLiteral("direction"), QString::fromLatin1(directionName(e.direction)));
+        o.insert(QStringLiteral("protocol"), QString::fromLatin1(protocolName(e.protocol)));
+        putDiff(o, d, d.shareBefore, d.shareAfter);
+        edges.append(o);
+    }
+    QJsonArray notices;
+    for (const std::string &n : diff.notices)
+        notices.append(qs(n));
+    const DiffThresholds &t = diff.thresholds;
+    QJsonObject root {
+        {QStringLiteral("ranges"),
+            QJsonObject {
+                {QStringLiteral("before"), range(*diff.before)}, {QStringLiteral("after"), range(*diff.after)}}},
+        {QStringLiteral("thresholds"),
+            QJsonObject {{QStringLiteral("error_rate_points"), t.errorRatePoints},
+                {QStringLiteral("rps_relative"), t.rpsRelative}, {QStringLiteral("p95_relative"), t.p95Relative},
+                {QStringLiteral("share_points"), t.sharePoints}}},
+        {QStringLiteral("counts"),
+            QJsonObject {{QStringLiteral("added"), double(diff.count(DiffChange::Added))},
+                {QStringLiteral("removed"), double(diff.count(DiffChange::Removed))},
+                {QStringLiteral("changed"), double(diff.count(DiffChange::Changed))},
+                {QStringLiteral("same"), double(diff.count(DiffChange::Same))}}},
+        {QStringLiteral("notices"), notices},
+        {QStringLiteral("nodes"), nodes},
+        {QStringLiteral("edges"), edges},
+    };
+    return QJsonDocument(root).toJson(indented ? QJsonDocument::Indented : QJsonDocument::Compact);
+}
+
+QByteArray graphDiffToDot(const GraphDiff &diff)
+{
+    auto style = [](DiffChange c) -> const char * {
+        switch (c) {
+        case DiffChange::Added: return ", color=\"#2e9e44\", fontcolor=\"#2e9e44\", penwidth=2";
+        case DiffChange::Removed: return ", color=\"#9a9a9a\", fontcolor=\"#9a9a9a\", style=dashed";
+        case DiffChange::Changed: return ", color=\"#e08a00\", penwidth=2";
+        case DiffChange::Same: return "";
+        }
+        return "";
+    };
+    QByteArray out = "digraph meshscope_diff {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", shape=box];\n";
+    for (const NodeDiff &d : diff.nodes) {
+        const NodeSnapshot &n = d.node();
+        std::string label = n.name + (n.version.empty() ? "" : " " + n.version);
+        if (d.change == DiffChange::Changed)
+            label += '\n' + diffDeltaText(d.before->stats, d.after->stats, d.moved);
+        out += "  " + dotQuote(n.id) + " [label=" + dotQuote(label) + ", change=\"" + diffChangeName(d.change) + "\""
+            + style(d.change) + "];\n";
+    }
+    for (const EdgeDiff &d : diff.edges) {
+        const std::string label = d.change == DiffChange::Changed
+            ? diffDeltaText(d.before->stats, d.after->stats, d.moved, d.shareBefore, d.shareAfter)
+            : std::string(diffChangeName(d.change));
+        out += "  " + dotQuote(d.edge().source) + " -> " + dotQuote(d.edge().target) + " [label=" + dotQuote(label)
+            + ", change=\"" + diffChangeName(d.change) + "\"" + style(d.change) + "];\n";
+    }
+    out += "}\n";
+    return out;
+}
+
 }  // namespace meshscope

@@ -251,18 +251,85 @@ private Q_SLOTS:
     void searchMatchesTruth();
     void durationSearchMatchesTruth();
     void graphHasTheCalls();
+    void diffOfTwoRecordingsNamesTheChanges();
+    void diffOfRangesAndBadInput();
 
 private:
+    // Records what services.js (run with `driverArgs`) sends into `recording`, the
+    // ground truth going to `truthFile`; empty when all went well, else why not.
+    QString recordServices(
+        const QString &recording, const QString &truthFile, const QStringList &driverArgs, QByteArray *driverOutput);
     // The trace ids `traces --from recording ARGS` prints, in order (fails the test on error).
     std::optional<QStringList> searchIds(const QStringList &args, QJsonArray *traces = nullptr);
     QSet<QString> truthIdsWhere(const std::function<bool(const TruthTrace &)> &pred) const;
 
     QTemporaryDir m_dir;
+    QString m_node;
+    QString m_modules;
     QString m_recording;
     QByteArray m_driverOutput;
     std::map<QString, TruthTrace> m_truth;
     QString m_statusKey;  // the HTTP status attribute this SDK version writes
 };
+
+QString TestOtelSdk::recordServices(
+    const QString &recording, const QString &truthFile, const QStringList &driverArgs, QByteArray *driverOutput)
+{
+    // meshscope-cli records whatever arrives; the services export to it and exit once
+    // every OTLP export was acknowledged; then the recording is closed by SIGTERM.
+    QProcess record;
+    record.start(cliPath(),
+        {QStringLiteral("record"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
+            QStringLiteral("--duration"), QStringLiteral("240"), QStringLiteral("--out"), recording});
+    if (!record.waitForStarted())
+        return QStringLiteral("meshscope-cli record did not start");
+    const auto stopRecord = qScopeGuard([&record] {
+        if (record.state() != QProcess::NotRunning) {
+            record.kill();
+            record.waitForFinished(5000);
+        }
+    });
+    QByteArray recordErr;
+    const int port = meshscope::test::waitForListeningPort(record, &recordErr);
+    if (port <= 0)
+        return QString::fromUtf8(recordErr);
+
+    QProcess driver;
+    driver.setProcessChannelMode(QProcess::MergedChannels);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    // The script stays in the source tree; its packages are in the build tree.
+    env.insert(QStringLiteral("NODE_PATH"), m_modules);
+    for (const QString &k : env.keys()) {
+        if (k.startsWith(QLatin1String("OTEL_")))
+            env.remove(k);  // no outside SDK configuration
+    }
+    driver.setProcessEnvironment(env);
+    driver.start(m_node,
+        QStringList {fixtureSourceDir() + QStringLiteral("/services.js"), QStringLiteral("--otlp"),
+            QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--truth"), truthFile,
+            QStringLiteral("--requests"), QString::number(kRequests)}
+            + driverArgs);
+    if (!driver.waitForStarted())
+        return QStringLiteral("services.js did not start");
+    if (!driver.waitForFinished(180000)) {
+        driver.kill();
+        driver.waitForFinished(5000);
+        return QStringLiteral("services.js did not finish in 180 s: ") + QString::fromUtf8(driver.readAll());
+    }
+    *driverOutput = driver.readAll();
+    if (driver.exitStatus() != QProcess::NormalExit || driver.exitCode() != 0)
+        return QString::fromUtf8(*driverOutput);
+    if (record.state() != QProcess::Running)
+        return QStringLiteral("record stopped before the services were done: ")
+            + QString::fromUtf8(recordErr + record.readAllStandardError());
+    record.terminate();
+    if (!record.waitForFinished(30000))
+        return QStringLiteral("meshscope-cli record did not stop on SIGTERM");
+    recordErr += record.readAllStandardError();
+    if (record.exitStatus() != QProcess::NormalExit || record.exitCode() != 0 || QFileInfo(recording).size() == 0)
+        return QString::fromUtf8(recordErr);
+    return {};
+}
 
 void TestOtelSdk::initTestCase()
 {
@@ -286,57 +353,12 @@ void TestOtelSdk::initTestCase()
     }
     QVERIFY2(QFileInfo::exists(modules + QStringLiteral("/@opentelemetry/sdk-trace-node")), qPrintable(modules));
 
-    // meshscope-cli records whatever arrives; the services export to it and exit once
-    // every OTLP export was acknowledged; then the recording is closed by SIGTERM.
+    m_node = node;
+    m_modules = modules;
     m_recording = m_dir.filePath(QStringLiteral("otel.msrec"));
-    QProcess record;
-    record.start(cliPath(),
-        {QStringLiteral("record"), QStringLiteral("--otlp-listen"), QStringLiteral("127.0.0.1:0"),
-            QStringLiteral("--duration"), QStringLiteral("240"), QStringLiteral("--out"), m_recording});
-    QVERIFY(record.waitForStarted());
-    const auto stopRecord = qScopeGuard([&record] {
-        if (record.state() != QProcess::NotRunning) {
-            record.kill();
-            record.waitForFinished(5000);
-        }
-    });
-    QByteArray recordErr;
-    const int port = meshscope::test::waitForListeningPort(record, &recordErr);
-    QVERIFY2(port > 0, recordErr.constData());
-
     const QString truthFile = m_dir.filePath(QStringLiteral("truth.jsonl"));
-    QProcess driver;
-    driver.setProcessChannelMode(QProcess::MergedChannels);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    // The script stays in the source tree; its packages are in the build tree.
-    env.insert(QStringLiteral("NODE_PATH"), modules);
-    for (const QString &k : env.keys()) {
-        if (k.startsWith(QLatin1String("OTEL_")))
-            env.remove(k);  // no outside SDK configuration
-    }
-    driver.setProcessEnvironment(env);
-    driver.start(node,
-        {fixtureSourceDir() + QStringLiteral("/services.js"), QStringLiteral("--otlp"),
-            QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--truth"), truthFile,
-            QStringLiteral("--requests"), QString::number(kRequests)});
-    QVERIFY(driver.waitForStarted());
-    if (!driver.waitForFinished(180000)) {
-        driver.kill();
-        driver.waitForFinished(5000);
-        QFAIL(
-            qPrintable(QStringLiteral("services.js did not finish in 180 s: ") + QString::fromUtf8(driver.readAll())));
-    }
-    m_driverOutput = driver.readAll();
-    QVERIFY2(driver.exitStatus() == QProcess::NormalExit && driver.exitCode() == 0, m_driverOutput.constData());
-
-    QVERIFY2(record.state() == QProcess::Running,
-        qPrintable(QStringLiteral("record stopped before the services were done: ")
-            + QString::fromUtf8(recordErr + record.readAllStandardError())));
-    record.terminate();
-    QVERIFY2(record.waitForFinished(30000), "meshscope-cli record did not stop on SIGTERM");
-    recordErr += record.readAllStandardError();
-    QVERIFY2(record.exitStatus() == QProcess::NormalExit && record.exitCode() == 0, recordErr.constData());
-    QVERIFY2(QFileInfo(m_recording).size() > 0, recordErr.constData());
+    const QString error = recordServices(m_recording, truthFile, {}, &m_driverOutput);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 
     // The ground truth.
     const QByteArray truth = readFile(truthFile);
@@ -796,6 +818,121 @@ void TestOtelSdk::graphHasTheCalls()
             continue;
         QVERIFY2(want.count({from, to}), ctx.constData());
     }
+}
+
+// A second recording of the same mesh, with one more service (frontend also calls
+// recommendations) and payment failing every second request instead of every fifth:
+// the diff names exactly the added service and its edge, the error rate that moved,
+// and calls nothing else changed. Rates and p95 depend on this machine's speed from
+// run to run, so only the error rate (and the share of a split) is judged here.
+void TestOtelSdk::diffOfTwoRecordingsNamesTheChanges()
+{
+    const QString second = m_dir.filePath(QStringLiteral("otel-second.msrec"));
+    QByteArray driverOutput;
+    const QString error = recordServices(second, m_dir.filePath(QStringLiteral("truth-second.jsonl")),
+        {QStringLiteral("--fail-every"), QStringLiteral("2"), QStringLiteral("--with-recommendations")}, &driverOutput);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+
+    const QStringList args {QStringLiteral("diff"), QStringLiteral("--from"), second, QStringLiteral("--against"),
+        m_recording, QStringLiteral("--min-rps-change"), QStringLiteral("100000"), QStringLiteral("--min-p95-change"),
+        QStringLiteral("100000")};
+    const Run r = runCli(args);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe(args)));
+    QJsonParseError perr;
+    const QJsonObject doc = QJsonDocument::fromJson(r.out, &perr).object();
+    QVERIFY2(perr.error == QJsonParseError::NoError, qPrintable(r.describe(args)));
+
+    QMap<QString, QString> nameOf;  // node id -> service name
+    QStringList added, removed;
+    for (const QJsonValue &v : doc.value(QLatin1String("nodes")).toArray()) {
+        const QJsonObject n = v.toObject();
+        nameOf.insert(str(n, "id"), str(n, "name"));
+        if (str(n, "change") == QLatin1String("added"))
+            added << str(n, "name");
+        if (str(n, "change") == QLatin1String("removed"))
+            removed << str(n, "name");
+    }
+    QCOMPARE(added, QStringList {QStringLiteral("recommendations")});
+    QVERIFY2(removed.isEmpty(), qPrintable(removed.join(QLatin1Char(','))));
+
+    std::map<std::pair<QString, QString>, QJsonObject> edges;
+    for (const QJsonValue &v : doc.value(QLatin1String("edges")).toArray()) {
+        const QJsonObject e = v.toObject();
+        edges[{nameOf.value(str(e, "source")), nameOf.value(str(e, "target"))}] = e;
+    }
+    auto changeOf = [&](const char *from, const char *to) {
+        const auto it = edges.find({QLatin1String(from), QLatin1String(to)});
+        return it == edges.end() ? QStringLiteral("(no edge)") : str(it->second, "change");
+    };
+    QCOMPARE(changeOf("frontend", "recommendations"), QStringLiteral("added"));
+    // payment fails on 20 of 40 requests instead of 8: +30 points on checkout -> payment.
+    QCOMPARE(changeOf("checkout", "payment"), QStringLiteral("changed"));
+    const QJsonObject pay = edges[{QStringLiteral("checkout"), QStringLiteral("payment")}];
+    const double before = pay.value(QLatin1String("before")).toObject().value(QLatin1String("error_rate")).toDouble();
+    const double after = pay.value(QLatin1String("after")).toObject().value(QLatin1String("error_rate")).toDouble();
+    QVERIFY2(std::abs(before - 0.2) < 0.01 && std::abs(after - 0.5) < 0.01,
+        qPrintable(QStringLiteral("error rate %1 -> %2; ").arg(before).arg(after) + r.describe(args)));
+    QCOMPARE(pay.value(QLatin1String("moved")).toArray(), QJsonArray {QStringLiteral("error_rate")});
+    // The failures reach frontend through checkout's 502s.
+    QCOMPARE(changeOf("frontend", "checkout"), QStringLiteral("changed"));
+    // Inventory never fails, and shipping's calls (fewer of them) never fail either.
+    QCOMPARE(changeOf("checkout", "inventory"), QStringLiteral("same"));
+    QCOMPARE(changeOf("checkout", "shipping"), QStringLiteral("same"));
+    QVERIFY2(r.err.contains("2 added, 0 removed"), r.err.constData());
+}
+
+// Ranges of one recording: the same range twice is all "same"; reversed ranges, times
+// outside the recording, text that is no time and half-given options are refused with
+// a one-line reason and exit 2, printing nothing on stdout.
+void TestOtelSdk::diffOfRangesAndBadInput()
+{
+    const QStringList same {QStringLiteral("diff"), QStringLiteral("--from"), m_recording, QStringLiteral("--before"),
+        QStringLiteral("+0s/+1h"), QStringLiteral("--after"), QStringLiteral("+0s/+1h")};
+    // +1h is past the end of this short recording: refused.
+    Run r = runCli(same);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("is outside the recording"), qPrintable(r.describe(same)));
+    QVERIFY(r.out.isEmpty());
+
+    const QString start = QStringLiteral("+0s");
+    const QStringList ok {QStringLiteral("diff"), QStringLiteral("--from"), m_recording, QStringLiteral("--before"),
+        start + QStringLiteral("/+2s"), QStringLiteral("--after"), start + QStringLiteral("/+2s"),
+        QStringLiteral("--format"), QStringLiteral("json")};
+    r = runCli(ok);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe(ok)));
+    const QJsonObject counts = QJsonDocument::fromJson(r.out).object().value(QLatin1String("counts")).toObject();
+    QCOMPARE(counts.value(QLatin1String("added")).toInt(), 0);
+    QCOMPARE(counts.value(QLatin1String("removed")).toInt(), 0);
+    QCOMPARE(counts.value(QLatin1String("changed")).toInt(), 0);
+    QVERIFY2(counts.value(QLatin1String("same")).toInt() >= 5, qPrintable(r.describe(ok)));
+
+    const std::vector<std::pair<QStringList, const char *>> bad {
+        {{QStringLiteral("--before"), QStringLiteral("+2s/+1s"), QStringLiteral("--after"), QStringLiteral("+0s/+1s")},
+            "--before: the range ends before it starts"},
+        {{QStringLiteral("--before"), QStringLiteral("soon/+1s"), QStringLiteral("--after"), QStringLiteral("+0s/+1s")},
+            "--before: 'soon' is not a time"},
+        {{QStringLiteral("--before"), QStringLiteral("+0s"), QStringLiteral("--after"), QStringLiteral("+0s/+1s")},
+            "--before needs a range FROM/TO"},
+        {{QStringLiteral("--before"), QStringLiteral("+0s/+1s"), QStringLiteral("--after"),
+             QStringLiteral("1000000000/1000000001")},
+            "--after (1000000000/1000000001) is outside the recording"},
+        {{QStringLiteral("--before"), QStringLiteral("+0s/+1s")}, "say what to compare"},
+        {{QStringLiteral("--against"), m_recording, QStringLiteral("--before"), QStringLiteral("+0s/+1s")}, "not both"},
+        {{QStringLiteral("--against"), m_recording, QStringLiteral("--min-error-change"), QStringLiteral("-1")},
+            "--min-error-change needs a positive number"},
+        {{QStringLiteral("--against"), m_recording, QStringLiteral("--format"), QStringLiteral("svg")},
+            "--format must be json or dot"},
+    };
+    for (const auto &[extra, reason] : bad) {
+        const QStringList args = QStringList {QStringLiteral("diff"), QStringLiteral("--from"), m_recording} + extra;
+        r = runCli(args);
+        QVERIFY2(r.exitCode == 2 && r.err.contains(reason) && r.out.isEmpty(), qPrintable(r.describe(args)));
+        QCOMPARE(r.err.count('\n'), 1);
+    }
+    const QStringList missing {QStringLiteral("diff"), QStringLiteral("--from"), m_recording,
+        QStringLiteral("--against"), m_dir.filePath(QStringLiteral("no-such.msrec"))};
+    r = runCli(missing);
+    QVERIFY2(r.exitCode == 1 && r.err.contains("no-such.msrec"), qPrintable(r.describe(missing)));
 }
 
 QTEST_GUILESS_MAIN(TestOtelSdk)
