@@ -74,7 +74,8 @@ std::optional<TimeRange> parseRecordingRange(
     // The end may fall in the recording's last second: its events are stamped to the ms.
     if (r.fromMs < reader.startMs() - 1000 || r.toMs > reader.endMs() + 1000 || r.fromMs > reader.endMs()
         || r.toMs < reader.startMs()) {
-        why = QStringLiteral("%1 (%2) is outside the recording (%3)").arg(option, text.trimmed(), recordingSpanText(reader));
+        why = QStringLiteral("%1 (%2) is outside the recording (%3)")
+                  .arg(option, text.trimmed(), recordingSpanText(reader));
         return std::nullopt;
     }
     return r;

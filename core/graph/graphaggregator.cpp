@@ -60,6 +60,8 @@ std::string hostOf(std::string peer)
 
 }  // namespace
 
+constexpr uint32_t kNoHistoryItem = ~uint32_t(0);
+
 struct GraphAggregator::Node {
     Node(int window)
         : in(window)
@@ -73,6 +75,7 @@ struct GraphAggregator::Node {
     WindowStats in;  // requests it served
     WindowStats out;  // requests it sent
     HealthState health;  // of what its snapshot shows (in, or out for callers)
+    uint32_t historyItem = kNoHistoryItem;  // its number in m_history, once it has one
     // Recomputed on every snapshot.
     bool calledFromOutside = false;
     bool callsServices = false;
@@ -91,6 +94,7 @@ struct GraphAggregator::Edge {
     int8_t mtls = -1;
     unsigned origins = 0;
     HealthState health;
+    uint32_t historyItem = kNoHistoryItem;
 };
 
 GraphAggregator::GraphAggregator(AggregatorConfig config, int64_t startMs)
@@ -98,6 +102,8 @@ GraphAggregator::GraphAggregator(AggregatorConfig config, int64_t startMs)
     , m_startMs(startMs)
     , m_pairer(m_config.pairingTtlMs)
 {
+    if (m_config.keepHistory)
+        m_history = std::make_unique<GraphHistory>(m_config.history);
     m_external = nodeFor(NodeKind::External, {}, "external", {});
     m_other = nodeFor(NodeKind::Other, {}, "other", {});
 }
@@ -423,6 +429,69 @@ void GraphAggregator::prune(int64_t nowSecond)
     m_lastPruneSecond = nowSecond;
 }
 
+Direction GraphAggregator::directionOf(const Edge &e) const
+{
+    auto outside = [this](const Node &n) {
+        const NodeKind k = effectiveKind(n);
+        return k == NodeKind::External || k == NodeKind::ExternalService || k == NodeKind::Gateway;
+    };
+    return outside(*e.src) || outside(*e.dst) ? Direction::NorthSouth : Direction::EastWest;
+}
+
+// Hands every second that is complete (and past the second late requests may still
+// arrive in) to the history, once, while the ring still holds it.
+void GraphAggregator::captureHistory(int64_t nowSecond)
+{
+    const int64_t last = nowSecond - 2;
+    int64_t second = std::max(m_historyNext, nowSecond - m_config.windowSeconds + 1);
+    if (second > last)
+        return;
+    GraphHistory &h = *m_history;
+    auto itemOf = [&h, this](Node &n) {
+        if (n.historyItem == kNoHistoryItem)
+            n.historyItem = h.node(n.id, n.name, n.ns, n.version, effectiveKind(n));
+        return n.historyItem;
+    };
+    auto countsOf = [](const WindowTotals &t, const LatencyHistogram &latency) {
+        HistoryCounts c;
+        c.requests = uint32_t(t.requests);
+        c.errors = uint32_t(t.errors);
+        c.errors5xx = uint32_t(t.errors5xx);
+        c.errors4xx = uint32_t(t.errors4xx);
+        c.bytes = t.bytes;
+        latency.forEachBucket([&c](double ms, uint32_t n) { c.latency.add(ms, n); });
+        return c;
+    };
+    // What may have changed since the items were first seen, once per capture.
+    for (auto &[id, n] : m_nodes) {
+        if (n->historyItem != kNoHistoryItem)
+            h.update(n->historyItem, effectiveKind(*n), Direction::EastWest, Protocol::Unknown, -1);
+    }
+    for (auto &[id, e] : m_edges) {
+        if (e->historyItem != kNoHistoryItem)
+            h.update(e->historyItem, NodeKind::Service, directionOf(*e), e->protocol, e->mtls);
+    }
+    WindowTotals totals;
+    const LatencyHistogram *latency = nullptr;
+    for (; second <= last; ++second) {
+        for (auto &[id, e] : m_edges) {
+            if (!e->stats.secondAt(second, totals, latency))
+                continue;
+            if (e->historyItem == kNoHistoryItem)
+                e->historyItem = h.edge(e->id, itemOf(*e->src), itemOf(*e->dst), directionOf(*e), e->protocol, e->mtls);
+            h.add(second, e->historyItem, GraphHistory::Series::Edge, countsOf(totals, *latency));
+        }
+        for (auto &[id, n] : m_nodes) {
+            if (n->in.secondAt(second, totals, latency))
+                h.add(second, itemOf(*n), GraphHistory::Series::NodeIn, countsOf(totals, *latency));
+            if (n->out.secondAt(second, totals, latency))
+                h.add(second, itemOf(*n), GraphHistory::Series::NodeOut, countsOf(totals, *latency));
+        }
+        h.closeFrame();
+    }
+    m_historyNext = last + 1;
+}
+
 GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
 {
     auto snap = std::make_shared<GraphSnapshot>();
@@ -449,6 +518,8 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         if (e->dst->kind == NodeKind::Service && e->dst != e->src)
             e->src->callsServices = true;
     }
+    if (m_history)
+        captureHistory(nowSecond);
     if (nowSecond != m_lastPruneSecond)
         prune(nowSecond);
 
@@ -477,11 +548,7 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
         es.id = e->id;
         es.source = e->src->id;
         es.target = e->dst->id;
-        auto outside = [this](const Node &n) {
-            const NodeKind k = effectiveKind(n);
-            return k == NodeKind::External || k == NodeKind::ExternalService || k == NodeKind::Gateway;
-        };
-        es.direction = outside(*e->src) || outside(*e->dst) ? Direction::NorthSouth : Direction::EastWest;
+        es.direction = directionOf(*e);
         es.protocol = e->protocol;
         es.stats = statsOf(e->stats, elapsed);
         es.stats.health = m_config.health.track(e->health, es.stats, nowMs);

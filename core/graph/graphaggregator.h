@@ -5,6 +5,7 @@
 // thread-safe: receivers call ingest from gRPC threads, the publisher snapshots
 // from its own thread, and views ask for series of the one item they show.
 
+#include "graph/graphhistory.h"
 #include "graph/graphsnapshot.h"
 #include "graph/healthpolicy.h"
 #include "graph/spanpairer.h"
@@ -34,6 +35,10 @@ struct AggregatorConfig {
     bool gatewaysByName = true;  // names with a "gateway", "ingress" or "egress" word are gateways
     size_t recentRequestCapacity = 20000;
     HealthPolicy health;  // snapshots carry each item's verdict under it (TrafficStats::health)
+    // Keep every completed second of every node and edge (graph/graphhistory.h), so the
+    // graph of a past moment can be shown again.
+    bool keepHistory = false;
+    HistoryLimits history;
 };
 
 class GraphAggregator final : public TelemetrySink {
@@ -82,6 +87,9 @@ public:
     std::vector<RequestEvent> recentRequests(uint64_t afterSeq, size_t max) const;
 
     const AggregatorConfig &config() const { return m_config; }
+    // The seconds kept so far (null unless config.keepHistory); thread-safe on its own,
+    // so reading the past never holds up ingest for long.
+    const GraphHistory *history() const { return m_history.get(); }
 
 private:
     struct Node;
@@ -97,6 +105,8 @@ private:
     void recordAll(std::vector<PairedRequest> &pairs, int64_t nowMs, unsigned originBit);
     NodeKind effectiveKind(const Node &n) const;
     void prune(int64_t nowSecond);
+    void captureHistory(int64_t nowSecond);
+    Direction directionOf(const Edge &e) const;
     TrafficStats statsOf(const WindowStats &w, double elapsedSeconds) const;
     void judgeHealth(GraphSnapshot &snap, int64_t nowMs);
     std::vector<SeriesPoint> seriesOf(const WindowStats &w, int64_t nowMs, int windowSeconds, int stepSeconds) const;
@@ -118,6 +128,8 @@ private:
     IngestCounters m_counters;
     uint64_t m_generation = 0;
     int64_t m_lastPruneSecond = 0;
+    std::unique_ptr<GraphHistory> m_history;
+    int64_t m_historyNext = -1;  // the next second to hand to m_history
     std::string m_keyBuffer;
     std::vector<PairedRequest> m_scratch;
     std::map<std::string, std::vector<PulledEdge>> m_pulled;

@@ -90,8 +90,9 @@ std::vector<std::optional<double>> splitShares(
         const NodeSnapshot &n = g.nodes[i];
         nodeIndex.emplace(n.id, uint32_t(i));
         if (n.kind == NodeKind::Service)
-            serviceOf[i] = serviceIndex.emplace(std::pair {std::string_view(n.ns), std::string_view(n.name)},
-                                              uint32_t(serviceIndex.size()))
+            serviceOf[i] = serviceIndex
+                               .emplace(std::pair {std::string_view(n.ns), std::string_view(n.name)},
+                                   uint32_t(serviceIndex.size()))
                                .first->second;
     }
     struct Split {

@@ -4,6 +4,7 @@
 // within 1 % of a value in the same bucket; counts are kept in one dense range of
 // bucket indexes, which stays small because one edge's latencies span few decades.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -25,6 +26,16 @@ public:
 
     static int indexFor(double valueMs);
     static double valueFor(int index);
+
+    // f(valueMs, count) for every bucket holding samples, smallest first.
+    template <typename F>
+    void forEachBucket(F &&f) const
+    {
+        for (size_t i = 0; i < m_counts.size(); ++i) {
+            if (m_counts[i] != 0)
+                f(valueFor(m_offset + int(i)), m_counts[i]);
+        }
+    }
 
 private:
     void ensureRange(int lo, int hi);

@@ -157,6 +157,22 @@ void WindowStats::record(int64_t second, double durationMs, bool error, int http
     }
 }
 
+bool WindowStats::secondAt(int64_t second, WindowTotals &totals, const LatencyHistogram *&latency) const
+{
+    if (second < 0)
+        return false;
+    const Bucket &b = m_ring[size_t(second % m_window)];
+    if (b.second != second || b.requests == 0)
+        return false;
+    totals.requests = b.requests;
+    totals.errors = b.errors;
+    totals.errors5xx = b.errors5xx;
+    totals.errors4xx = b.errors4xx;
+    totals.bytes = b.bytes;
+    latency = &b.hist;
+    return true;
+}
+
 void WindowStats::advance(int64_t nowSecond)
 {
     if (m_lastSecond < 0)

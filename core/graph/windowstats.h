@@ -56,6 +56,9 @@ public:
     void advance(int64_t nowSecond);
 
     const WindowTotals &totals() const { return m_totals; }
+    // One second still in the ring: its counts and latencies; false when it had no
+    // requests (or has left the ring).
+    bool secondAt(int64_t second, WindowTotals &totals, const LatencyHistogram *&latency) const;
     const LatencyHistogram &histogram() const { return m_hist; }
     bool idle() const { return m_totals.requests == 0; }
     int64_t lastSecond() const { return m_lastSecond; }

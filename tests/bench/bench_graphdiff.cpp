@@ -50,8 +50,8 @@ int main(int argc, char **argv)
     const int rounds = int(argValue(argc, argv, "--rounds", quick ? 5 : 20));
 
     const GraphSnapshotPtr before = samplemesh::synthetic(nodes, edges, 1);
-    GraphSnapshot changed = *samplemesh::withService(*before, before->nodes.back().ns, "added-service",
-        before->nodes.back().id, 7);
+    GraphSnapshot changed
+        = *samplemesh::withService(*before, before->nodes.back().ns, "added-service", before->nodes.back().id, 7);
     std::mt19937 rng(5);
     size_t moved = 0;
     for (EdgeSnapshot &e : changed.edges) {
@@ -62,7 +62,9 @@ int main(int argc, char **argv)
         }
     }
     size_t index = 0;
-    std::erase_if(changed.edges, [&](const EdgeSnapshot &e) { return ++index % 200 == 0 && e.target.find("added-service") == std::string::npos; });
+    std::erase_if(changed.edges, [&](const EdgeSnapshot &e) {
+        return ++index % 200 == 0 && e.target.find("added-service") == std::string::npos;
+    });
     const auto after = std::make_shared<const GraphSnapshot>(std::move(changed));
     std::printf("graphdiff: before %zu nodes / %zu edges, after %zu nodes / %zu edges (%zu edges' traffic moved)\n",
         before->nodes.size(), before->edges.size(), after->nodes.size(), after->edges.size(), moved);

@@ -187,7 +187,8 @@ private Q_SLOTS:
         edgeOf(after, kCheckout, kPayments).stats.errorRate = 0.15;  // +5 pts
         DiffThresholds loose;
         loose.errorRatePoints = 0.10;
-        QCOMPARE(edgeIn(diffGraphs(graph(shop()), graph(after), loose), kCheckout, kPayments)->change, DiffChange::Same);
+        QCOMPARE(
+            edgeIn(diffGraphs(graph(shop()), graph(after), loose), kCheckout, kPayments)->change, DiffChange::Same);
         DiffThresholds tight;
         tight.errorRatePoints = 0.01;
         const GraphDiff d = diffGraphs(graph(shop()), graph(after), tight);
@@ -210,8 +211,8 @@ private Q_SLOTS:
     {
         auto split = [](double v1, double v2) {
             GraphSnapshot g;
-            const NodeSnapshot co = service("checkout"), p1 = service("payments", "v1"),
-                               p2 = service("payments", "v2"), inv = service("inventory");
+            const NodeSnapshot co = service("checkout"), p1 = service("payments", "v1"), p2 = service("payments", "v2"),
+                               inv = service("inventory");
             g.nodes = {co, p1, p2, inv};
             g.edges = {edge(co, p1, v1), edge(co, p2, v2), edge(co, inv, 10)};
             return g;
@@ -241,8 +242,8 @@ private Q_SLOTS:
         other.edges = {edge(ext, api, 3), edge(api, db, 3)};
         const GraphDiff d = diffGraphs(graph(shop()), graph(other));
         QCOMPARE(d.notices.size(), size_t(1));
-        QVERIFY2(QString::fromStdString(d.notices[0]).contains(QLatin1String("no service in common")),
-            d.notices[0].c_str());
+        QVERIFY2(
+            QString::fromStdString(d.notices[0]).contains(QLatin1String("no service in common")), d.notices[0].c_str());
         QCOMPARE(d.count(DiffChange::Added), size_t(4));  // api, db and both edges
         QCOMPARE(d.count(DiffChange::Removed), size_t(6));  // frontend, checkout, payments, three edges
         QCOMPARE(nodeIn(d, "external")->change, DiffChange::Same);
@@ -261,12 +262,16 @@ private Q_SLOTS:
         const NodeSnapshot fe = service("frontend"), reco = service("recommendations", {}, 5);
         after.nodes.push_back(reco);
         after.edges.push_back(edge(fe, reco, 5));
-        const QJsonObject root = QJsonDocument::fromJson(graphDiffToJson(diffGraphs(graph(shop()), graph(after)))).object();
+        const QJsonObject root
+            = QJsonDocument::fromJson(graphDiffToJson(diffGraphs(graph(shop()), graph(after)))).object();
 
         QCOMPARE(root.value(QLatin1String("counts")).toObject().value(QLatin1String("added")).toInt(), 2);
         QCOMPARE(root.value(QLatin1String("counts")).toObject().value(QLatin1String("changed")).toInt(), 1);
-        QCOMPARE(root.value(QLatin1String("ranges")).toObject().value(QLatin1String("after")).toObject().value(
-                     QLatin1String("from_ms")),
+        QCOMPARE(root.value(QLatin1String("ranges"))
+                     .toObject()
+                     .value(QLatin1String("after"))
+                     .toObject()
+                     .value(QLatin1String("from_ms")),
             QJsonValue(1'700'000'000'000.0));
         const QJsonArray nodes = root.value(QLatin1String("nodes")).toArray();
         QCOMPARE(nodes.size(), 5);
