@@ -249,8 +249,8 @@ uint32_t GraphHistory::node(
     return intern(id, std::move(item));
 }
 
-uint32_t GraphHistory::edge(std::string_view id, uint32_t sourceNode, uint32_t targetNode, Direction direction,
-    Protocol protocol, int8_t mtls)
+uint32_t GraphHistory::edge(
+    std::string_view id, uint32_t sourceNode, uint32_t targetNode, Direction direction, Protocol protocol, int8_t mtls)
 {
     Item item;
     item.isEdge = true;

@@ -59,7 +59,8 @@ struct HistoryCounts {
 };
 
 struct HistoryLimits {
-    size_t maxBytes = size_t(448) << 20;  // an hour of 5,000 nodes / 20,000 edges, each busy every second, at 1 s for the last ~10 min
+    size_t maxBytes = size_t(448)
+        << 20;  // an hour of 5,000 nodes / 20,000 edges, each busy every second, at 1 s for the last ~10 min
     int spanSeconds = kLiveHistorySeconds;
 };
 
@@ -69,10 +70,10 @@ public:
 
     // What an item is, given with each second it appears in (a kind, a protocol or mTLS
     // may change); returns its number for add(). Node ids are the graph's.
-    uint32_t node(std::string_view id, std::string_view name, std::string_view ns, std::string_view version,
-        NodeKind kind);
-    uint32_t edge(std::string_view id, uint32_t sourceNode, uint32_t targetNode, Direction direction,
-        Protocol protocol, int8_t mtls);
+    uint32_t node(
+        std::string_view id, std::string_view name, std::string_view ns, std::string_view version, NodeKind kind);
+    uint32_t edge(std::string_view id, uint32_t sourceNode, uint32_t targetNode, Direction direction, Protocol protocol,
+        int8_t mtls);
 
     // What may change while an item lives, by its number: cheaper than node()/edge().
     void update(uint32_t item, NodeKind kind, Direction direction, Protocol protocol, int8_t mtls);

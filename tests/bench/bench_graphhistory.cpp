@@ -53,7 +53,8 @@ int main(int argc, char **argv)
     // The history's own budget, below the goal: the process around it needs some too.
     limits.maxBytes = argValue(argc, argv, "--budget-mb", 448) << 20;
     const GraphSnapshotPtr mesh = samplemesh::synthetic(nodes, edges, 1);
-    std::printf("graphhistory: %zu nodes / %zu edges, every edge busy every second, %lld s of history, budget %zu MiB\n",
+    std::printf(
+        "graphhistory: %zu nodes / %zu edges, every edge busy every second, %lld s of history, budget %zu MiB\n",
         mesh->nodes.size(), mesh->edges.size(), (long long)seconds, limits.maxBytes >> 20);
 
     GraphHistory history(limits);
@@ -62,8 +63,7 @@ int main(int argc, char **argv)
         itemOf[n.id] = history.node(n.id, n.name, n.ns, n.version, n.kind);
     std::vector<uint32_t> edgeItems;
     for (const EdgeSnapshot &e : mesh->edges)
-        edgeItems.push_back(
-            history.edge(e.id, itemOf[e.source], itemOf[e.target], e.direction, e.protocol, e.mtls));
+        edgeItems.push_back(history.edge(e.id, itemOf[e.source], itemOf[e.target], e.direction, e.protocol, e.mtls));
 
     std::mt19937 rng(9);
     const int64_t t0 = 1'700'000'000;
@@ -95,8 +95,7 @@ int main(int argc, char **argv)
     std::printf("graphhistory: memory                           %8.1f MB for %lld s (goal <= 500 MB for an hour), "
                 "process peak %.1f MB; %zu frames, %llu coarsened, %llu dropped; 1 s resolution from %lld s back\n",
         double(history.bytes()) / 1e6, (long long)seconds, peakRssMb(), history.frames(),
-        (unsigned long long)history.coarsenedFrames(), (unsigned long long)history.droppedFrames(),
-        [&] {
+        (unsigned long long)history.coarsenedFrames(), (unsigned long long)history.droppedFrames(), [&] {
             int64_t back = 0;
             while (back < seconds && history.resolutionAt(t0 + seconds - 1 - back) == 1)
                 ++back;
@@ -126,8 +125,9 @@ int main(int argc, char **argv)
         worstScrubMs = std::max(worstScrubMs, ms);
     }
     std::printf("graphhistory: copy of the live snapshot (baseline) %6.2f ms\n", copyMs);
-    std::printf("graphhistory: graph of a past moment (60 s)    %8.2f ms on average, %.2f ms at worst (goal <= 100 ms), "
-                "ratio to copy %.1f; %zu edges shown\n",
+    std::printf(
+        "graphhistory: graph of a past moment (60 s)    %8.2f ms on average, %.2f ms at worst (goal <= 100 ms), "
+        "ratio to copy %.1f; %zu edges shown\n",
         totalScrubMs / rounds, worstScrubMs, (totalScrubMs / rounds) / copyMs, shownEdges);
     const auto start = Clock::now();
     const std::vector<SeriesPoint> strip = history.totals(t0, t0 + seconds, 5);

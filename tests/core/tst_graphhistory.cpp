@@ -40,10 +40,10 @@ struct Mesh {
         frontend = history.node("shop/frontend", "frontend", "shop", "", NodeKind::Service);
         checkout = history.node("shop/checkout", "checkout", "shop", "", NodeKind::Service);
         payments = history.node("shop/payments", "payments", "shop", "", NodeKind::Service);
-        toCheckout = history.edge("shop/frontend->shop/checkout", frontend, checkout, Direction::EastWest,
-            Protocol::Http, 1);
-        toPayments = history.edge("shop/checkout->shop/payments", checkout, payments, Direction::EastWest,
-            Protocol::Grpc, -1);
+        toCheckout
+            = history.edge("shop/frontend->shop/checkout", frontend, checkout, Direction::EastWest, Protocol::Http, 1);
+        toPayments
+            = history.edge("shop/checkout->shop/payments", checkout, payments, Direction::EastWest, Protocol::Grpc, -1);
     }
     void second(int64_t s, uint32_t checkoutCalls, uint32_t paymentCalls, uint32_t paymentErrors)
     {
@@ -220,7 +220,8 @@ private Q_SLOTS:
         Mesh m(limits);
         for (int64_t s = 0; s < 1000; ++s)
             m.second(kT0 + s, 1, 0, 0);
-        QVERIFY2(m.history.firstSecond() >= kT0 + 1000 - 301, qPrintable(QString::number(m.history.firstSecond() - kT0)));
+        QVERIFY2(
+            m.history.firstSecond() >= kT0 + 1000 - 301, qPrintable(QString::number(m.history.firstSecond() - kT0)));
         QVERIFY(m.history.droppedFrames() >= 690);
         QCOMPARE(m.history.resolutionAt(kT0 + 10), 0);
     }
