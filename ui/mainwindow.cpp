@@ -20,6 +20,7 @@
 #include "session/sessionrecorder.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
+#include "timeline/timelinestrip.h"
 #include "traces/models/tracerowsmodel.h"
 #include "traces/tracejson.h"
 #include "traces/tracepath.h"
@@ -173,6 +174,7 @@ MainWindow::MainWindow(GraphAggregator *aggregator, const QString &workspace, QW
     m_canvas->setObjectName(QStringLiteral("graphCanvas"));
     layout->addWidget(m_canvas, 1);
     setCentralWidget(m_canvasArea);
+    buildTimeline();
     buildEmptyGuide();
     m_notice->overlay(m_canvasArea);
     m_canvasArea->installEventFilter(this);
@@ -1146,6 +1148,7 @@ void MainWindow::setSourceManager(SourceManager *manager)
         m_listenLabel->hide();
     connect(manager, &SourceManager::sourcesChanged, this, &MainWindow::refreshSources);
     connect(manager, &SourceManager::statusChanged, this, &MainWindow::refreshSources);
+    connect(manager, &SourceManager::statusChanged, this, &MainWindow::markSourceState);
     // A source's problem is shown from its current state (refreshProblems); what
     // happened when goes to the error label's tooltip.
     connect(manager, &SourceManager::sourceFailed, this, [this](const QString &, const QString &message) {
@@ -1629,6 +1632,8 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
         && (event->type() == QEvent::Show || event->type() == QEvent::Hide || event->type() == QEvent::Resize);
     if ((watched == m_canvasArea && event->type() == QEvent::Resize) || noticeMoved)
         placeEmptyGuide();
+    if ((watched == m_canvas && event->type() == QEvent::Resize) || noticeMoved)
+        placePastBanner();
     if (watched == m_errorLabel && event->type() == QEvent::Resize)
         elideErrorLabel();
     if (watched == m_recordLabel && event->type() == QEvent::MouseButtonRelease) {
@@ -1651,11 +1656,201 @@ QString MainWindow::statusText() const
     return parts.join(QStringLiteral(" | "));
 }
 
+// ---- time travel ----------------------------------------------------------------
+
+void MainWindow::buildTimeline()
+{
+    const GraphHistory *history = m_aggregator ? m_aggregator->history() : nullptr;
+    if (!history)
+        return;  // the aggregator keeps no past: no strip
+    m_historyJobs = std::make_unique<BackgroundJobs>(this);
+    m_timeline = new TimelineStrip(m_canvasArea);
+    m_timeline->setHistory(history);
+    m_canvasArea->layout()->addWidget(m_timeline);
+    connect(m_timeline, &TimelineStrip::momentChosen, this, [this](int64_t ms) { goToMoment(ms, m_pastWindow); });
+    connect(m_timeline, &TimelineStrip::rangeChosen, this,
+        [this](int64_t fromMs, int64_t toMs) { goToMoment(toMs, int(std::max<int64_t>(1, (toMs - fromMs) / 1000))); });
+    connect(m_timeline, &TimelineStrip::liveChosen, this, &MainWindow::backToLive);
+    m_timelineTimer = new QTimer(this);
+    m_timelineTimer->setInterval(1000);
+    connect(m_timelineTimer, &QTimer::timeout, this, [this] {
+        m_timeline->refresh(m_pastMs && m_playSpeed == 0 ? m_timeline->endMs() : GraphAggregator::wallNowMs());
+    });
+    m_timelineTimer->start();
+    m_timeline->refresh(GraphAggregator::wallNowMs());
+
+    // Over the canvas's top edge while a moment is viewed: which, and the way back.
+    m_pastBanner = new QFrame(m_canvas);
+    m_pastBanner->setObjectName(QStringLiteral("pastBanner"));
+    m_pastBanner->setAutoFillBackground(true);
+    m_pastBanner->setFrameShape(QFrame::StyledPanel);
+    QPalette pal = m_pastBanner->palette();
+    pal.setColor(QPalette::Window, QColor(QStringLiteral("#4a3b00")));
+    pal.setColor(QPalette::WindowText, QColor(QStringLiteral("#ffe08a")));
+    m_pastBanner->setPalette(pal);
+    auto *row = new QHBoxLayout(m_pastBanner);
+    row->setContentsMargins(10, 4, 6, 4);
+    m_pastLabel = new QLabel(m_pastBanner);
+    m_pastLabel->setObjectName(QStringLiteral("pastLabel"));
+    row->addWidget(m_pastLabel);
+    for (int speed : {1, 10, 60}) {
+        auto *play = new QPushButton(tr("▶ %1×").arg(speed), m_pastBanner);
+        play->setObjectName(QStringLiteral("play%1x").arg(speed));
+        play->setToolTip(tr("Play from this moment at %1× speed").arg(speed));
+        connect(play, &QPushButton::clicked, this, [this, speed] { playHistory(m_playSpeed == speed ? 0 : speed); });
+        row->addWidget(play);
+    }
+    auto *live = new QPushButton(tr("Back to live"), m_pastBanner);
+    live->setObjectName(QStringLiteral("backToLive"));
+    live->setToolTip(tr("Show the live graph again (End in the timeline)"));
+    connect(live, &QPushButton::clicked, this, &MainWindow::backToLive);
+    row->addWidget(live);
+    m_pastBanner->hide();
+    m_canvas->installEventFilter(this);
+
+    m_playTimer = new QTimer(this);
+    m_playTimer->setInterval(100);
+    connect(m_playTimer, &QTimer::timeout, this, [this] {
+        if (!m_pastMs) {
+            playHistory(0);
+            return;
+        }
+        const int64_t next = *m_pastMs + int64_t(m_playSpeed) * 100;
+        if (next >= GraphAggregator::wallNowMs() - 2000) {
+            backToLive();  // caught up: the last seconds are still being counted
+            return;
+        }
+        goToMoment(next, m_pastWindow);
+    });
+}
+
+void MainWindow::goToMoment(int64_t ms, int windowSeconds)
+{
+    if (!m_timeline)
+        return;
+    m_pastMs = ms;
+    m_pastWindow = windowSeconds > 0 ? windowSeconds : m_aggregator->config().windowSeconds;
+    m_timeline->setViewed(ms, m_pastWindow);
+    m_pastLabel->setText(pastBannerText());
+    m_pastBanner->show();
+    m_pastBanner->raise();
+    placePastBanner();
+    showPastMoment();
+}
+
+void MainWindow::showPastMoment()
+{
+    const GraphHistory *history = m_aggregator->history();
+    const int64_t ms = *m_pastMs;
+    const int window = m_pastWindow;
+    const HealthPolicy health = m_aggregator->config().health;
+    // Tens of milliseconds for a big mesh: off the GUI thread; a newer moment replaces it.
+    m_historyJobs->run<GraphSnapshotPtr>(
+        [history, ms, window, health] { return history->snapshotAt(ms, window, health); },
+        [this, ms](GraphSnapshotPtr past) {
+            if (!m_pastMs)
+                return;
+            m_pastSnapshot = std::move(past);
+            m_pastShownMs = ms;
+            showSnapshot(viewOfGraph(m_pastSnapshot, m_view));
+        });
+}
+
+void MainWindow::backToLive()
+{
+    if (!m_timeline || !m_pastMs)
+        return;
+    m_historyJobs->cancel();
+    m_pastMs.reset();
+    m_pastSnapshot.reset();
+    m_pastShownMs = -1;
+    playHistory(0);
+    m_pastBanner->hide();
+    m_timeline->setViewed(std::nullopt);
+    m_timeline->refresh(GraphAggregator::wallNowMs());
+    if (m_published)
+        showSnapshot(viewOfGraph(m_published, m_view));
+}
+
+bool MainWindow::isPastShown() const { return m_pastMs && m_pastShownMs == *m_pastMs; }
+
+void MainWindow::playHistory(int speed)
+{
+    if (!m_playTimer)
+        return;
+    m_playSpeed = m_pastMs ? speed : 0;
+    if (m_playSpeed > 0)
+        m_playTimer->start();
+    else
+        m_playTimer->stop();
+    for (int s : {1, 10, 60}) {
+        if (auto *b = m_pastBanner->findChild<QPushButton *>(QStringLiteral("play%1x").arg(s)))
+            b->setText(m_playSpeed == s ? tr("❚❚ %1×").arg(s) : tr("▶ %1×").arg(s));
+    }
+}
+
+QString MainWindow::pastBannerText() const
+{
+    if (!m_pastMs)
+        return {};
+    const QDateTime at = QDateTime::fromMSecsSinceEpoch(*m_pastMs);
+    return tr("Viewing %1 — the %2 before it")
+        .arg(at.toString(QStringLiteral("HH:mm:ss")), display::quantity(m_pastWindow, tr("second"), tr("seconds")));
+}
+
+void MainWindow::placePastBanner()
+{
+    if (!m_pastBanner || m_pastBanner->isHidden())
+        return;
+    m_pastBanner->adjustSize();
+    const QSize s = m_pastBanner->sizeHint();
+    // Top left, below the notice bar when one shows: clear of the outside world at the
+    // top centre of the layout, the legend and the canvas's labels in the lower corners.
+    const int top = m_notice->isVisible() ? m_notice->geometry().bottom() + 8 : 10;
+    m_pastBanner->setGeometry(10, top, std::min(s.width(), m_canvas->width() - 20), s.height());
+}
+
+void MainWindow::markRouteApply(uint64_t version, const QString &target, const QString &summary, int64_t ms)
+{
+    if (!m_timeline)
+        return;
+    TimelineStrip::Marker m;
+    m.kind = TimelineStrip::Marker::Kind::RouteApply;
+    m.ms = ms;
+    m.text = tr("Routes version %1 applied to %2").arg(version).arg(target)
+        + (summary.isEmpty() ? QString() : QStringLiteral("\n") + summary);
+    m_timeline->addMarker(m);
+}
+
+void MainWindow::markSourceState(const QString &id)
+{
+    if (!m_timeline || !m_sources)
+        return;
+    const SourceManager::Status s = m_sources->status(id);
+    const bool down = s.state == SourceManager::State::Retrying || s.state == SourceManager::State::Failed;
+    const bool up = s.state == SourceManager::State::Listening || s.state == SourceManager::State::Connected;
+    if (!down && !up)
+        return;
+    const int state = down ? 1 : 2;
+    const int before = m_sourceStates.value(id, 0);
+    m_sourceStates.insert(id, state);
+    if (state == before || (before == 0 && up))
+        return;  // only changes: a source that came up once is no event
+    TimelineStrip::Marker m;
+    m.kind = down ? TimelineStrip::Marker::Kind::SourceDown : TimelineStrip::Marker::Kind::SourceUp;
+    m.ms = GraphAggregator::wallNowMs();
+    m.text = (down ? tr("%1 down") : tr("%1 back")).arg(id)
+        + (s.message.isEmpty() ? QString() : tr(": %1").arg(s.message));
+    m_timeline->addMarker(m);
+}
+
 void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
 {
     if (!snapshot)
         return;
     m_published = snapshot;
+    if (m_pastMs)
+        return;  // the canvas shows a past moment; live snapshots wait for "back to live"
     if (m_viewJob)
         return;  // the view being worked out starts again from the newest when it lands
     if (m_view == GraphViewOptions() || snapshot->nodes.size() < kViewOffThreadNodes) {
@@ -1761,9 +1956,10 @@ void MainWindow::setGraphView(const GraphViewOptions &view)
     m_expandAllAction->setEnabled(!view.collapsedNamespaces.empty());
     m_requests->setGraphView(view);
     scheduleSave();
-    if (!m_published)
+    const GraphSnapshotPtr base = m_pastMs ? m_pastSnapshot : m_published;
+    if (!base)
         return;
-    showSnapshot(viewOfGraph(m_published, m_view));
+    showSnapshot(viewOfGraph(base, m_view));
     // Another graph type changes most nodes: lay it out afresh (pinned nodes stay). A
     // namespace folded or unfolded changes a few, which the stable layout places.
     if (view.type != before.type) {
@@ -1898,7 +2094,8 @@ void MainWindow::refreshStatus()
         m_rejectLabel->setText(tr("0 rejected"));
         return;
     }
-    const GraphSnapshot &s = *m_snapshot;
+    // What arrives is live even while the canvas shows a past moment.
+    const GraphSnapshot &s = m_published ? *m_published : *m_snapshot;
     const IngestCounters &c = s.counters;
     if (m_rateSampleMs < 0 || s.timeMs < m_rateSampleMs) {
         m_rateSampleMs = s.timeMs;
@@ -1913,7 +2110,7 @@ void MainWindow::refreshStatus()
     m_rateLabel->setToolTip(
         tr("Spans received per second, all sources\n%1 spans received, %2 accepted, %3 requests")
             .arg(display::count(c.spansReceived), display::count(c.spansAccepted), display::count(c.requests)));
-    m_graphLabel->setText(tr("%1 nodes · %2 edges").arg(s.nodes.size()).arg(s.edges.size()));
+    m_graphLabel->setText(tr("%1 nodes · %2 edges").arg(m_snapshot->nodes.size()).arg(m_snapshot->edges.size()));
 
     const uint64_t rejected = c.spansRejected + c.malformedMessages + c.oversizedMessages;
     m_rejectLabel->setText(tr("%1 rejected").arg(display::count(rejected)));

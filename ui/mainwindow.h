@@ -15,6 +15,7 @@
 #include "graph/graphsnapshot.h"
 #include "graph/graphview.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <QString>
 #include <QStringList>
@@ -22,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 QT_BEGIN_NAMESPACE
@@ -53,6 +55,7 @@ class TraceStore;
 class TraceView;
 class TraceWindow;
 class TraceSearchDialog;
+class TimelineStrip;
 class BackgroundJobs;
 
 class MainWindow : public QMainWindow {
@@ -146,6 +149,26 @@ public:
     void saveSettings() const;
     void restoreSettings();
 
+    // Time travel, when the aggregator keeps history (AggregatorConfig::keepHistory):
+    // the timeline strip under the canvas, and the graph of a past moment over a window
+    // (0: the aggregator's). While a moment is viewed the canvas and Inspect show it, a
+    // banner over the canvas says which and leads back to live, and published
+    // snapshots wait. The graph of the moment is worked out off the GUI thread.
+    TimelineStrip *timeline() const { return m_timeline; }
+    void goToMoment(int64_t ms, int windowSeconds = 0);
+    void backToLive();
+    bool isViewingPast() const { return m_pastMs.has_value(); }
+    std::optional<int64_t> viewedMs() const { return m_pastMs; }
+    int viewedWindowSeconds() const { return m_pastWindow; }
+    // Plays from the moment viewed at 1x, 10x or 60x (0 stops); live again at the end.
+    void playHistory(int speed);
+    int playSpeed() const { return m_playSpeed; }
+    QString pastBannerText() const;  // "" while live
+    // True once the graph of the moment asked for last is on the canvas.
+    bool isPastShown() const;
+    // A route change that took effect: a marker on the timeline (its diff on hover).
+    void markRouteApply(uint64_t version, const QString &target, const QString &summary, int64_t ms);
+
     // The graph as shown (the aggregator's, through the graph view) and as published.
     GraphSnapshotPtr snapshot() const { return m_snapshot; }
     GraphSnapshotPtr publishedSnapshot() const { return m_published; }
@@ -227,6 +250,10 @@ private:
     void onSelectionCleared();
     void onNodeContextMenu(const QString &id, const QPoint &globalPos);
     void showSnapshot(GraphSnapshotPtr view);
+    void buildTimeline();
+    void showPastMoment();
+    void placePastBanner();
+    void markSourceState(const QString &id);
     QString nodeInView(const QString &id, const GraphViewOptions &shownBefore) const;
     void focusRoutesFor(const QString &nodeId);
     CloseAnswer askAboutUnappliedRoutes();
@@ -298,6 +325,19 @@ private:
     std::unique_ptr<TraceReplay> m_replay;
     QTimer *m_replayTimer = nullptr;
     std::unique_ptr<BackgroundJobs> m_traceJobs;  // traces assembled for their windows
+    // Time travel.
+    TimelineStrip *m_timeline = nullptr;
+    QFrame *m_pastBanner = nullptr;
+    QLabel *m_pastLabel = nullptr;
+    QTimer *m_timelineTimer = nullptr;
+    QTimer *m_playTimer = nullptr;
+    std::optional<int64_t> m_pastMs;
+    int m_pastWindow = 0;
+    int m_playSpeed = 0;
+    GraphSnapshotPtr m_pastSnapshot;  // the graph of m_pastMs, once worked out
+    int64_t m_pastShownMs = -1;  // the moment m_pastSnapshot is of
+    QHash<QString, int> m_sourceStates;  // last state each source was marked in
+    std::unique_ptr<BackgroundJobs> m_historyJobs;
     TraceSearchDialog *m_traceSearch = nullptr;
     QDockWidget *m_inspectDock = nullptr;
     QDockWidget *m_requestsDock = nullptr;

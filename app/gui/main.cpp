@@ -11,6 +11,7 @@
 #include "graph/graphaggregator.h"
 #include "mainwindow.h"
 #include "publisherthread.h"
+#include "routing/routediff.h"
 #include "routing/routeeditor.h"
 #include "routing/routehistory.h"
 #include "routing/routingcontroller.h"
@@ -71,7 +72,10 @@ int main(int argc, char **argv)
     EnglishPlurals plurals;
     QCoreApplication::installTranslator(&plurals);
 
-    GraphAggregator aggregator;
+    // The dashboard keeps the last hour, second by second, for the timeline.
+    AggregatorConfig aggregatorConfig;
+    aggregatorConfig.keepHistory = true;
+    GraphAggregator aggregator(aggregatorConfig);
     const bool screenshot = !opts.screenshotFile.isEmpty();
     MainWindow window(&aggregator, opts.workspace);
     window.setDemoMode(opts.demo);
@@ -186,11 +190,26 @@ int main(int argc, char **argv)
         } else {
             routing = std::make_unique<RoutingController>(editor, opts.xdsListen, opts.routesFile, historyDir);
         }
-        // A recording keeps every route change that took effect, with its version.
+        // A recording keeps every route change that took effect, with its version; the
+        // timeline marks it, with what changed since the one before.
         QObject::connect(routing.get(), &RoutingController::routesApplied, &window,
-            [&ingest](quint64 version, const QString &target, const QString &yaml) {
-                ingest.recordRouteApply(
-                    version, target.toStdString(), yaml.toStdString(), GraphAggregator::wallNowMs());
+            [&ingest, &window, previous = std::make_shared<std::string>()](
+                quint64 version, const QString &target, const QString &yaml) {
+                const int64_t now = GraphAggregator::wallNowMs();
+                ingest.recordRouteApply(version, target.toStdString(), yaml.toStdString(), now);
+                const std::string routes = yaml.toStdString();
+                QString summary;
+                if (!previous->empty()) {
+                    QStringList lines = QString::fromStdString(routing::unifiedDiff(*previous, routes)).split(u'\n');
+                    if (lines.size() > 24) {
+                        const qsizetype more = lines.size() - 24;
+                        lines = lines.mid(0, 24);
+                        lines << QObject::tr("… %1 more lines").arg(more);
+                    }
+                    summary = lines.join(u'\n');
+                }
+                *previous = routes;
+                window.markRouteApply(version, target, summary, now);
             });
         QString routingError;
         if (!routing->start(&routingError)) {

@@ -3,6 +3,7 @@
 // aggregator directly: fresh trace ids from a counter, one span a call, and a whole
 // checkout trace.
 
+#include "model/observation.h"
 #include "model/span.h"
 
 #include <cstdint>
@@ -99,6 +100,21 @@ inline TraceId addCheckout(
             out, trace, stock.spanId, SpanKind::Server, Call {"inventory", "shop", "", t0 + 4 * ms, 6, 200, "/stock"});
     }
     return trace;
+}
+
+// One HTTP call between two services of namespace "shop", as an access log reports
+// it (no span): 5xx counts as an error.
+inline ObservedRequest shopCall(const char *from, const char *to, int status, double durationMs = 12)
+{
+    ObservedRequest r;
+    r.source.ns = r.target.ns = "shop";
+    r.source.name = from;
+    r.target.name = to;
+    r.event.protocol = Protocol::Http;
+    r.event.httpStatus = status;
+    r.event.error = status >= 500;
+    r.event.durationMs = durationMs;
+    return r;
 }
 
 }  // namespace meshscope::test

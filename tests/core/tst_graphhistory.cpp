@@ -5,6 +5,7 @@
 // completed second once.
 
 #include "common/printers.h"
+#include "common/spanfactory.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphhistory.h"
 
@@ -75,19 +76,6 @@ const NodeSnapshot *nodeOf(const GraphSnapshot &g, const std::string &id)
             return &n;
     }
     return nullptr;
-}
-
-ObservedRequest call(const char *from, const char *to, int status, double ms)
-{
-    ObservedRequest r;
-    r.source.ns = r.target.ns = "shop";
-    r.source.name = from;
-    r.target.name = to;
-    r.event.protocol = Protocol::Http;
-    r.event.httpStatus = status;
-    r.event.error = status >= 500;
-    r.event.durationMs = ms;
-    return r;
 }
 
 }  // namespace
@@ -252,9 +240,9 @@ private Q_SLOTS:
         for (int64_t s = 0; s < 90; ++s) {
             std::vector<ObservedRequest> batch;
             for (int i = 0; i < 10; ++i)
-                batch.push_back(call("frontend", "checkout", i == 0 && s >= 20 ? 503 : 200, 10 + i));
+                batch.push_back(test::shopCall("frontend", "checkout", i == 0 && s >= 20 ? 503 : 200, 10 + i));
             if (s >= 50)
-                batch.push_back(call("checkout", "recommendations", 200, 5));
+                batch.push_back(test::shopCall("checkout", "recommendations", 200, 5));
             agg.ingestRequests(std::move(batch), (kT0 + s) * 1000 + 100, "als");
             // Snapshots ten times a second, as the publisher takes them.
             for (int tick = 1; tick <= 10; ++tick) {

@@ -1,0 +1,209 @@
+// Time travel in the dashboard, offscreen: the timeline strip under the canvas draws
+// the session's seconds; going to a moment before a service existed shows the graph
+// without it (with the numbers of then, and a banner that says which moment), the
+// strip's keys step a second or a minute, playing moves forward, back to live shows
+// the newest graph again; route applies and source outages are markers.
+
+#include "canvas/graphcanvas.h"
+#include "common/spanfactory.h"
+#include "graph/graphaggregator.h"
+#include "graph/windowstats.h"
+#include "mainwindow.h"
+#include "timeline/timelinestrip.h"
+
+#include <QLabel>
+#include <QPushButton>
+#include <QTest>
+
+using namespace meshscope;
+
+namespace {
+
+const QString kCheckout = QStringLiteral("shop/frontend->shop/checkout");
+const QString kReco = QStringLiteral("shop/frontend->shop/recommendations");
+
+}  // namespace
+
+class TestTimeline : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init()
+    {
+        AggregatorConfig config;
+        config.keepHistory = true;
+        config.windowSeconds = 30;
+        // The session began five minutes ago: frontend -> checkout all along,
+        // frontend -> recommendations only in the last two minutes, errors from then on.
+        const int64_t now = GraphAggregator::wallNowMs();
+        m_startMs = now - 300'000;
+        m_aggregator = std::make_unique<GraphAggregator>(config, m_startMs);
+        for (int64_t t = m_startMs; t < now - 1000; t += 1000) {
+            std::vector<ObservedRequest> batch;
+            const bool late = t >= now - 120'000;
+            for (int i = 0; i < 5; ++i)
+                batch.push_back(test::shopCall("frontend", "checkout", late && i == 0 ? 503 : 200));
+            if (late)
+                batch.push_back(test::shopCall("frontend", "recommendations", 200));
+            m_aggregator->ingestRequests(std::move(batch), t + 10, "als");
+            m_aggregator->snapshot(t + 999);
+        }
+        m_window = std::make_unique<MainWindow>(m_aggregator.get(), QStringLiteral("tst_timeline"));
+        m_window->setPersistenceEnabled(false);
+        m_window->resize(1280, 800);
+        m_window->show();
+        m_window->applySnapshot(m_aggregator->snapshot(now));
+        QTRY_VERIFY(m_window->canvas()->hasEdge(kReco));
+    }
+    void cleanup()
+    {
+        m_window.reset();
+        m_aggregator.reset();
+    }
+
+    void stripDrawsTheSession()
+    {
+        TimelineStrip *strip = m_window->timeline();
+        QVERIFY(strip);
+        QVERIFY(strip->isVisible());
+        strip->refresh(GraphAggregator::wallNowMs());
+        QVERIFY(strip->startMs() <= m_startMs + 1000);
+        uint32_t requests = 0, errors = 0;
+        for (const SeriesPoint &p : strip->points()) {
+            requests += p.requests;
+            errors += p.errors;
+        }
+        // About 298 seconds of 5 calls, 118 of them with one more call and one error.
+        QVERIFY2(requests >= 290 * 5 && requests <= 300 * 6, qPrintable(QString::number(requests)));
+        QVERIFY2(errors >= 110 && errors <= 120, qPrintable(QString::number(errors)));
+        const QImage shot = m_window->grab().toImage();
+        QVERIFY(!shot.isNull());
+    }
+
+    void goingBackShowsTheGraphOfThen()
+    {
+        const int64_t then = m_startMs + 60'000;
+        m_window->goToMoment(then);
+        QVERIFY(m_window->isViewingPast());
+        QCOMPARE(m_window->viewedWindowSeconds(), 30);
+        QTRY_VERIFY(m_window->isPastShown());
+        QVERIFY(!m_window->canvas()->hasEdge(kReco));
+        QVERIFY(m_window->canvas()->hasEdge(kCheckout));
+        const EdgeSnapshot *e = m_window->snapshot()->edge(kCheckout.toStdString());
+        QVERIFY(e);
+        QCOMPARE(e->stats.errorRate, 0.0);
+        QCOMPARE(e->stats.rps, 5.0);
+        auto *banner = m_window->findChild<QFrame *>(QStringLiteral("pastBanner"));
+        QVERIFY(banner && banner->isVisible());
+        QVERIFY2(m_window->pastBannerText().contains(
+                     QDateTime::fromMSecsSinceEpoch(then).toString(QStringLiteral("HH:mm:ss"))),
+            qPrintable(m_window->pastBannerText()));
+        QVERIFY(m_window->pastBannerText().contains(QLatin1String("30 seconds")));
+
+        // Live snapshots wait while the past is shown.
+        m_window->applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
+        QVERIFY(!m_window->canvas()->hasEdge(kReco));
+
+        // A range: the last minute, errors and all.
+        const int64_t now = GraphAggregator::wallNowMs();
+        Q_EMIT m_window->timeline()->rangeChosen(now - 62'000, now - 2'000);
+        QTRY_VERIFY(m_window->isPastShown());
+        QCOMPARE(m_window->viewedWindowSeconds(), 60);
+        QVERIFY(m_window->canvas()->hasEdge(kReco));
+        const EdgeSnapshot *late = m_window->snapshot()->edge(kCheckout.toStdString());
+        QVERIFY(late);
+        QVERIFY2(std::abs(late->stats.errorRate - 0.2) < 0.01, qPrintable(QString::number(late->stats.errorRate)));
+
+        // Back to live: the newest graph, no banner.
+        auto *live = banner->findChild<QPushButton *>(QStringLiteral("backToLive"));
+        QVERIFY(live);
+        QTest::mouseClick(live, Qt::LeftButton);
+        QVERIFY(!m_window->isViewingPast());
+        QVERIFY(!banner->isVisible());
+        QVERIFY(m_window->canvas()->hasEdge(kReco));
+        QVERIFY(m_window->pastBannerText().isEmpty());
+    }
+
+    void keysStepSecondsAndMinutes()
+    {
+        TimelineStrip *strip = m_window->timeline();
+        const int64_t then = m_startMs + 200'000;
+        m_window->goToMoment(then);
+        strip->setFocus();
+        QTest::keyClick(strip, Qt::Key_Left);
+        QCOMPARE(*m_window->viewedMs(), then - 1000);
+        QTest::keyClick(strip, Qt::Key_Right, Qt::ShiftModifier);
+        QCOMPARE(*m_window->viewedMs(), then + 59'000);
+        QTest::keyClick(strip, Qt::Key_Left, Qt::ShiftModifier);
+        QCOMPARE(*m_window->viewedMs(), then - 1000);
+        QTRY_VERIFY(m_window->isPastShown());
+        QTest::keyClick(strip, Qt::Key_End);
+        QVERIFY(!m_window->isViewingPast());
+        // Stepping right while live stays live.
+        QTest::keyClick(strip, Qt::Key_Right);
+        QVERIFY(!m_window->isViewingPast());
+    }
+
+    void clickingTheStripGoesThere()
+    {
+        TimelineStrip *strip = m_window->timeline();
+        strip->refresh(GraphAggregator::wallNowMs());
+        const int x = strip->xAtMs(m_startMs + 30'000);
+        QTest::mouseClick(strip, Qt::LeftButton, {}, QPoint(x, strip->height() / 2));
+        QVERIFY(m_window->isViewingPast());
+        QVERIFY2(std::abs(*m_window->viewedMs() - (m_startMs + 30'000)) <= (strip->endMs() - strip->startMs()) / 100,
+            qPrintable(QString::number(*m_window->viewedMs() - m_startMs)));
+        QTRY_VERIFY(m_window->isPastShown());
+        QVERIFY(!m_window->canvas()->hasEdge(kReco));
+    }
+
+    void playingMovesForward()
+    {
+        m_window->goToMoment(m_startMs + 100'000);
+        m_window->playHistory(60);
+        QCOMPARE(m_window->playSpeed(), 60);
+        QTRY_VERIFY(*m_window->viewedMs() >= m_startMs + 100'000 + 12'000);  // 6 s of session a tick of 100 ms
+        m_window->playHistory(0);
+        const int64_t stopped = *m_window->viewedMs();
+        QTest::qWait(300);
+        QCOMPARE(*m_window->viewedMs(), stopped);
+        // At 60x from two seconds before now, it reaches live and stops there.
+        m_window->goToMoment(GraphAggregator::wallNowMs() - 3000);
+        m_window->playHistory(60);
+        QTRY_VERIFY(!m_window->isViewingPast());
+        QCOMPARE(m_window->playSpeed(), 0);
+    }
+
+    void routeAppliesAreMarkers()
+    {
+        TimelineStrip *strip = m_window->timeline();
+        const int64_t at = m_startMs + 150'000;
+        m_window->markRouteApply(
+            7, QStringLiteral("xDS 127.0.0.1:18000"), QStringLiteral("-  weight: 90\n+  weight: 50"), at);
+        QCOMPARE(strip->markers().size(), size_t(1));
+        strip->refresh(GraphAggregator::wallNowMs());
+        const std::vector<TimelineStrip::Marker> near = strip->markersNear(strip->xAtMs(at));
+        QCOMPARE(near.size(), size_t(1));
+        QVERIFY(near[0].text.contains(QLatin1String("version 7")));
+        QVERIFY(near[0].text.contains(QLatin1String("+  weight: 50")));
+        QVERIFY(strip->markersNear(strip->xAtMs(at) + 40).empty());
+    }
+
+    void withoutHistoryThereIsNoStrip()
+    {
+        GraphAggregator plain;
+        MainWindow window(&plain, QStringLiteral("tst_timeline_plain"));
+        window.setPersistenceEnabled(false);
+        QVERIFY(!window.timeline());
+        window.goToMoment(GraphAggregator::wallNowMs() - 10'000);
+        QVERIFY(!window.isViewingPast());
+    }
+
+private:
+    int64_t m_startMs = 0;
+    std::unique_ptr<GraphAggregator> m_aggregator;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+QTEST_MAIN(TestTimeline)
+#include "tst_timeline.moc"
