@@ -76,6 +76,7 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -1673,11 +1674,10 @@ void MainWindow::buildTimeline()
     connect(m_timeline, &TimelineStrip::liveChosen, this, &MainWindow::backToLive);
     m_timelineTimer = new QTimer(this);
     m_timelineTimer->setInterval(1000);
-    connect(m_timelineTimer, &QTimer::timeout, this, [this] {
-        m_timeline->refresh(m_pastMs && m_playSpeed == 0 ? m_timeline->endMs() : GraphAggregator::wallNowMs());
-    });
+    connect(m_timelineTimer, &QTimer::timeout, this,
+        [this] { m_timeline->refresh(m_pastMs && m_playSpeed == 0 ? m_timeline->endMs() : timelineNowMs()); });
     m_timelineTimer->start();
-    m_timeline->refresh(GraphAggregator::wallNowMs());
+    m_timeline->refresh(timelineNowMs());
 
     // Over the canvas's top edge while a moment is viewed: which, and the way back.
     m_pastBanner = new QFrame(m_canvas);
@@ -1708,15 +1708,24 @@ void MainWindow::buildTimeline()
     m_pastBanner->hide();
     m_canvas->installEventFilter(this);
 
+    // Playing shows a frame every 25 ms (40 per second) and advances by the wall time
+    // that really passed, times the speed, so a late tick never slows the replay.
     m_playTimer = new QTimer(this);
-    m_playTimer->setInterval(100);
+    m_playTimer->setTimerType(Qt::PreciseTimer);
+    m_playTimer->setInterval(25);
     connect(m_playTimer, &QTimer::timeout, this, [this] {
         if (!m_pastMs) {
             playHistory(0);
             return;
         }
-        const int64_t next = *m_pastMs + int64_t(m_playSpeed) * 100;
-        if (next >= GraphAggregator::wallNowMs() - 2000) {
+        const int64_t elapsed = std::max<int64_t>(1, m_playClock.restart());
+        const int64_t next = *m_pastMs + int64_t(m_playSpeed) * elapsed;
+        if (m_timelineEndMs && next >= *m_timelineEndMs) {
+            goToMoment(*m_timelineEndMs, m_pastWindow);  // a recording's end: stay there
+            playHistory(0);
+            return;
+        }
+        if (!m_timelineEndMs && next >= GraphAggregator::wallNowMs() - 2000) {
             backToLive();  // caught up: the last seconds are still being counted
             return;
         }
@@ -1767,7 +1776,7 @@ void MainWindow::backToLive()
     playHistory(0);
     m_pastBanner->hide();
     m_timeline->setViewed(std::nullopt);
-    m_timeline->refresh(GraphAggregator::wallNowMs());
+    m_timeline->refresh(timelineNowMs());
     if (m_published)
         showSnapshot(viewOfGraph(m_published, m_view));
 }
@@ -1779,10 +1788,12 @@ void MainWindow::playHistory(int speed)
     if (!m_playTimer)
         return;
     m_playSpeed = m_pastMs ? speed : 0;
-    if (m_playSpeed > 0)
+    if (m_playSpeed > 0) {
+        m_playClock.start();
         m_playTimer->start();
-    else
+    } else {
         m_playTimer->stop();
+    }
     for (int s : {1, 10, 60}) {
         if (auto *b = m_pastBanner->findChild<QPushButton *>(QStringLiteral("play%1x").arg(s)))
             b->setText(m_playSpeed == s ? tr("❚❚ %1×").arg(s) : tr("▶ %1×").arg(s));
@@ -1794,8 +1805,13 @@ QString MainWindow::pastBannerText() const
     if (!m_pastMs)
         return {};
     const QDateTime at = QDateTime::fromMSecsSinceEpoch(*m_pastMs);
-    return tr("Viewing %1 — the %2 before it")
-        .arg(at.toString(QStringLiteral("HH:mm:ss")), display::quantity(m_pastWindow, tr("second"), tr("seconds")));
+    QString text = tr("Viewing %1 — the %2 before it")
+                       .arg(at.toString(QStringLiteral("HH:mm:ss")),
+                           display::quantity(m_pastWindow, tr("second"), tr("seconds")));
+    // What the sources were doing then: a gap in the graph may be an outage, not calm.
+    for (const QString &down : sourcesDownAt(*m_pastMs))
+        text += QStringLiteral("\n⚠ ") + down;
+    return text;
 }
 
 void MainWindow::placePastBanner()
@@ -1817,6 +1833,7 @@ void MainWindow::markRouteApply(uint64_t version, const QString &target, const Q
     TimelineStrip::Marker m;
     m.kind = TimelineStrip::Marker::Kind::RouteApply;
     m.ms = ms;
+    m.subject = target;
     m.text = tr("Routes version %1 applied to %2").arg(version).arg(target)
         + (summary.isEmpty() ? QString() : QStringLiteral("\n") + summary);
     m_timeline->addMarker(m);
@@ -1827,22 +1844,66 @@ void MainWindow::markSourceState(const QString &id)
     if (!m_timeline || !m_sources)
         return;
     const SourceManager::Status s = m_sources->status(id);
-    const bool down = s.state == SourceManager::State::Retrying || s.state == SourceManager::State::Failed;
-    const bool up = s.state == SourceManager::State::Listening || s.state == SourceManager::State::Connected;
+    markSourceEvent(
+        id, QString::fromLatin1(SourceManager::stateName(s.state)), s.message, GraphAggregator::wallNowMs());
+}
+
+void MainWindow::markSourceEvent(const QString &id, const QString &state, const QString &message, int64_t ms)
+{
+    if (!m_timeline)
+        return;
+    // SourceManager::stateName's words, as live sources report them and recordings keep them.
+    const bool down = state == QLatin1String("retrying") || state == QLatin1String("failed");
+    const bool up = state == QLatin1String("listening") || state == QLatin1String("connected");
     if (!down && !up)
         return;
-    const int state = down ? 1 : 2;
+    const int now = down ? 1 : 2;
     const int before = m_sourceStates.value(id, 0);
-    m_sourceStates.insert(id, state);
-    if (state == before || (before == 0 && up))
+    m_sourceStates.insert(id, now);
+    if (now == before || (before == 0 && up))
         return;  // only changes: a source that came up once is no event
     TimelineStrip::Marker m;
     m.kind = down ? TimelineStrip::Marker::Kind::SourceDown : TimelineStrip::Marker::Kind::SourceUp;
-    m.ms = GraphAggregator::wallNowMs();
-    m.text = (down ? tr("%1 down") : tr("%1 back")).arg(id)
-        + (s.message.isEmpty() ? QString() : tr(": %1").arg(s.message));
+    m.ms = ms;
+    m.subject = id;
+    m.text = (down ? tr("%1 down") : tr("%1 back")).arg(id) + (message.isEmpty() ? QString() : tr(": %1").arg(message));
     m_timeline->addMarker(m);
 }
+
+QStringList MainWindow::sourcesDownAt(int64_t ms) const
+{
+    if (!m_timeline)
+        return {};
+    // The last outage marker at or before the moment decides, per source.
+    std::map<QString, const TimelineStrip::Marker *> last;
+    for (const TimelineStrip::Marker &m : m_timeline->markers()) {
+        if (m.ms > ms || m.subject.isEmpty()
+            || (m.kind != TimelineStrip::Marker::Kind::SourceDown && m.kind != TimelineStrip::Marker::Kind::SourceUp))
+            continue;
+        const TimelineStrip::Marker *&seen = last[m.subject];
+        if (!seen || seen->ms <= m.ms)
+            seen = &m;
+    }
+    QStringList down;
+    for (const auto &[id, m] : last) {
+        if (m->kind == TimelineStrip::Marker::Kind::SourceDown)
+            down << m->text;
+    }
+    return down;
+}
+
+void MainWindow::setTimelineEnd(int64_t endMs)
+{
+    m_timelineEndMs = endMs;
+    if (auto *live = m_pastBanner ? m_pastBanner->findChild<QPushButton *>(QStringLiteral("backToLive")) : nullptr) {
+        live->setText(tr("Whole recording"));
+        live->setToolTip(tr("Show the graph of the whole recording again (End in the timeline)"));
+    }
+    if (m_timeline)
+        m_timeline->refresh(timelineNowMs());
+}
+
+int64_t MainWindow::timelineNowMs() const { return m_timelineEndMs ? *m_timelineEndMs : GraphAggregator::wallNowMs(); }
 
 void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
 {

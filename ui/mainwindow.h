@@ -15,6 +15,7 @@
 #include "graph/graphsnapshot.h"
 #include "graph/graphview.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QMainWindow>
 #include <QString>
@@ -168,6 +169,15 @@ public:
     bool isPastShown() const;
     // A route change that took effect: a marker on the timeline (its diff on hover).
     void markRouteApply(uint64_t version, const QString &target, const QString &summary, int64_t ms);
+    // A source's state (SourceManager::stateName's words) at `ms`: going down or coming
+    // back is a timeline marker, and a moment inside an outage says so in the banner.
+    void markSourceEvent(const QString &id, const QString &state, const QString &message, int64_t ms);
+    // The sources down at `ms`, as their outage markers say ("prometheus down: ...").
+    QStringList sourcesDownAt(int64_t ms) const;
+    // A recording's window: the timeline ends at the recording's end (not at the wall
+    // clock), playing stops there and "back to live" shows the whole recording.
+    void setTimelineEnd(int64_t endMs);
+    int64_t timelineNowMs() const;
 
     // The graph as shown (the aggregator's, through the graph view) and as published.
     GraphSnapshotPtr snapshot() const { return m_snapshot; }
@@ -334,9 +344,11 @@ private:
     std::optional<int64_t> m_pastMs;
     int m_pastWindow = 0;
     int m_playSpeed = 0;
+    QElapsedTimer m_playClock;  // wall time since the last played frame
     GraphSnapshotPtr m_pastSnapshot;  // the graph of m_pastMs, once worked out
     int64_t m_pastShownMs = -1;  // the moment m_pastSnapshot is of
     QHash<QString, int> m_sourceStates;  // last state each source was marked in
+    std::optional<int64_t> m_timelineEndMs;  // a recording's end; the wall clock when unset
     std::unique_ptr<BackgroundJobs> m_historyJobs;
     TraceSearchDialog *m_traceSearch = nullptr;
     QDockWidget *m_inspectDock = nullptr;

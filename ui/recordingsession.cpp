@@ -4,6 +4,7 @@
 #include "graph/graphaggregator.h"
 #include "mainwindow.h"
 #include "noticebar.h"
+#include "routing/routediff.h"
 #include "session/recordingreader.h"
 #include "traces/tracestore.h"
 #include "traces/tracestoresink.h"
@@ -14,6 +15,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <string>
 
 namespace meshscope {
 
@@ -55,6 +58,9 @@ RecordingSession::RecordingSession(QString path, std::unique_ptr<RecordingReader
     AggregatorConfig config;
     const int64_t spanMs = m_reader->endMs() - m_reader->startMs();
     config.windowSeconds = int(std::clamp<int64_t>((spanMs + 999) / 1000 + 1, 1, 24 * 3600));
+    // Every second of the file, for the timeline: scrubbing and diffs read it, not the file.
+    config.keepHistory = true;
+    config.history.spanSeconds = config.windowSeconds + 2;
     // Pairing is judged by the recording's clock, which a replay runs far faster than.
     m_aggregator = std::make_unique<GraphAggregator>(config, m_reader->startMs());
     m_traces = std::make_unique<TraceStore>();
@@ -67,6 +73,7 @@ RecordingSession::RecordingSession(QString path, std::unique_ptr<RecordingReader
     window->setPersistenceEnabled(false);
     window->setTraceStore(m_traces.get());
     window->setRecordingDescription(description());
+    window->setTimelineEnd(m_reader->endMs());
     window->setWindowTitle(tr("%1 — recording — meshscope").arg(QFileInfo(m_path).fileName()));
     setParent(window);  // ends with the window
     window->setProperty(kSessionProperty, QVariant::fromValue(static_cast<QObject *>(this)));
@@ -114,10 +121,38 @@ void RecordingSession::replay()
     std::string error;
     QStringList routeChanges;
     RecordingReader::Callbacks callbacks;
-    callbacks.routeApply = [&routeChanges](
-                               uint64_t version, const std::string &target, const std::string &, int64_t ms) {
-        routeChanges
-            << tr("version %1 to %2 at %3 UTC").arg(version).arg(QString::fromStdString(target), utcTime(ms).mid(11));
+    // Each target's routes as last applied: a marker shows what changed since.
+    std::map<std::string, std::string> applied;
+    callbacks.routeApply = [this, &routeChanges, &applied](
+                               uint64_t version, const std::string &target, const std::string &yaml, int64_t ms) {
+        const QString to = QString::fromStdString(target);
+        routeChanges << tr("version %1 to %2 at %3 UTC").arg(version).arg(to, utcTime(ms).mid(11));
+        std::string &before = applied[target];
+        const QString summary
+            = before.empty() ? QString() : QString::fromStdString(routing::briefUnifiedDiff(before, yaml)).trimmed();
+        before = yaml;
+        QMetaObject::invokeMethod(
+            this,
+            [this, version, to, summary, ms] {
+                if (m_window)
+                    m_window->markRouteApply(version, to, summary, ms);
+            },
+            Qt::QueuedConnection);
+    };
+    // "retrying: connection refused" as SessionRecorder wrote it: a timeline marker.
+    callbacks.sourceState = [this](const std::string &origin, const std::string &state, int64_t ms) {
+        const QString text = QString::fromStdString(state);
+        const qsizetype colon = text.indexOf(QStringLiteral(": "));
+        const QString word = colon < 0 ? text : text.left(colon);
+        const QString message = colon < 0 ? QString() : text.mid(colon + 2);
+        const QString id = QString::fromStdString(origin);
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, word, message, ms] {
+                if (m_window)
+                    m_window->markSourceEvent(id, word, message, ms);
+            },
+            Qt::QueuedConnection);
     };
     auto lastShown = std::chrono::steady_clock::now();
     int64_t sliceFrom = start;
@@ -143,6 +178,7 @@ void RecordingSession::replay()
     // caller at the end was cut off by the recording's end, not called from outside.
     m_aggregator->flushPending(end, SpanPairer::LoneServers::Drop);
     GraphSnapshotPtr last = m_aggregator->snapshot(end);
+    m_aggregator->closeHistory(end);
     QStringList problems;
     for (const std::string &p : m_reader->problems())
         problems << QString::fromStdString(p);

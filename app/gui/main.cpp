@@ -198,16 +198,9 @@ int main(int argc, char **argv)
                 const int64_t now = GraphAggregator::wallNowMs();
                 ingest.recordRouteApply(version, target.toStdString(), yaml.toStdString(), now);
                 const std::string routes = yaml.toStdString();
-                QString summary;
-                if (!previous->empty()) {
-                    QStringList lines = QString::fromStdString(routing::unifiedDiff(*previous, routes)).split(u'\n');
-                    if (lines.size() > 24) {
-                        const qsizetype more = lines.size() - 24;
-                        lines = lines.mid(0, 24);
-                        lines << QObject::tr("… %1 more lines").arg(more);
-                    }
-                    summary = lines.join(u'\n');
-                }
+                const QString summary = previous->empty()
+                    ? QString()
+                    : QString::fromStdString(routing::briefUnifiedDiff(*previous, routes)).trimmed();
                 *previous = routes;
                 window.markRouteApply(version, target, summary, now);
             });

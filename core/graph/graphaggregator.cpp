@@ -440,9 +440,8 @@ Direction GraphAggregator::directionOf(const Edge &e) const
 
 // Hands every second that is complete (and past the second late requests may still
 // arrive in) to the history, once, while the ring still holds it.
-void GraphAggregator::captureHistory(int64_t nowSecond)
+void GraphAggregator::captureHistory(int64_t nowSecond, int64_t last)
 {
-    const int64_t last = nowSecond - 2;
     int64_t second = std::max(m_historyNext, nowSecond - m_config.windowSeconds + 1);
     if (second > last)
         return;
@@ -492,6 +491,15 @@ void GraphAggregator::captureHistory(int64_t nowSecond)
     m_historyNext = last + 1;
 }
 
+void GraphAggregator::closeHistory(int64_t nowMs)
+{
+    if (!m_history)
+        return;
+    std::lock_guard lock(m_mutex);
+    const int64_t nowSecond = nowMs / 1000;
+    captureHistory(nowSecond, nowSecond);
+}
+
 GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
 {
     auto snap = std::make_shared<GraphSnapshot>();
@@ -519,7 +527,7 @@ GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
             e->src->callsServices = true;
     }
     if (m_history)
-        captureHistory(nowSecond);
+        captureHistory(nowSecond, nowSecond - 2);
     if (nowSecond != m_lastPruneSecond)
         prune(nowSecond);
 

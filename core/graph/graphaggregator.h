@@ -90,6 +90,9 @@ public:
     // The seconds kept so far (null unless config.keepHistory); thread-safe on its own,
     // so reading the past never holds up ingest for long.
     const GraphHistory *history() const { return m_history.get(); }
+    // Hands the history every second up to nowMs's, the last two included (which
+    // snapshot() leaves for late arrivals): for a replay that has reached its end.
+    void closeHistory(int64_t nowMs);
 
 private:
     struct Node;
@@ -105,7 +108,7 @@ private:
     void recordAll(std::vector<PairedRequest> &pairs, int64_t nowMs, unsigned originBit);
     NodeKind effectiveKind(const Node &n) const;
     void prune(int64_t nowSecond);
-    void captureHistory(int64_t nowSecond);
+    void captureHistory(int64_t nowSecond, int64_t lastSecond);
     Direction directionOf(const Edge &e) const;
     TrafficStats statsOf(const WindowStats &w, double elapsedSeconds) const;
     void judgeHealth(GraphSnapshot &snap, int64_t nowMs);

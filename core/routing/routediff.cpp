@@ -326,6 +326,21 @@ void diffSlice(const EndpointSlice &a, const EndpointSlice &b, std::vector<std::
 
 }  // namespace
 
+std::string briefUnifiedDiff(const std::string &before, const std::string &after, size_t maxLines)
+{
+    const std::string full = unifiedDiff(before, after);
+    size_t lines = 0, at = 0;
+    while (at < full.size() && lines < maxLines) {
+        const size_t eol = full.find('\n', at);
+        at = eol == std::string::npos ? full.size() : eol + 1;
+        ++lines;
+    }
+    if (at >= full.size())
+        return full;
+    const size_t more = size_t(std::count(full.begin() + long(at), full.end(), '\n')) + (full.back() == '\n' ? 0 : 1);
+    return full.substr(0, at) + "… " + std::to_string(more) + (more == 1 ? " more line" : " more lines");
+}
+
 std::string unifiedDiff(const std::string &before, const std::string &after, const std::string &beforeName,
     const std::string &afterName, int context)
 {

@@ -15,6 +15,10 @@ namespace meshscope::routing {
 std::string unifiedDiff(const std::string &before, const std::string &after, const std::string &beforeName = "before",
     const std::string &afterName = "after", int context = 3);
 
+// unifiedDiff cut to its first `maxLines` lines, then "… N more lines": what a
+// tooltip or a timeline marker shows of a route change.
+std::string briefUnifiedDiff(const std::string &before, const std::string &after, size_t maxLines = 24);
+
 // One line per change, in document order; empty when nothing changed. Routes and
 // slices are matched by namespace/name, rules by name (by position when unnamed),
 // backends by namespace/name/port.

@@ -47,6 +47,7 @@ private Q_SLOTS:
     void summaryRulesAndSlices();
     void unifiedDiffFormat();
     void unifiedDiffEdgeCases();
+    void briefDiffCut();
 };
 
 void TestRouteHistory::recordListAcrossRestarts()
@@ -249,6 +250,23 @@ void TestRouteHistory::targetKeysReadBack()
     QCOMPARE(xdsTargetKey("127.0.0.1:18000"), std::string("xds 127.0.0.1:18000"));
     QVERIFY(!parseCaddyTargetKey("xds 127.0.0.1:18000"));
     QVERIFY(!parseCaddyTargetKey("caddy onlyurl"));
+}
+
+void TestRouteHistory::briefDiffCut()
+{
+    // Short diffs whole; long ones cut after maxLines, saying how many lines follow.
+    QCOMPARE(briefUnifiedDiff("x\n", "y\n", 10), unifiedDiff("x\n", "y\n"));
+    QCOMPARE(briefUnifiedDiff("same\n", "same\n"), std::string());
+    std::string a, b;
+    for (int i = 0; i < 10; ++i) {
+        a += "a" + std::to_string(i) + "\n";
+        b += "b" + std::to_string(i) + "\n";
+    }
+    // 3 header lines + 20 changed ones.
+    QCOMPARE(
+        briefUnifiedDiff(a, b, 5), std::string("--- before\n+++ after\n@@ -1,10 +1,10 @@\n-a0\n-a1\n… 18 more lines"));
+    QCOMPARE(briefUnifiedDiff(a, b, 22), unifiedDiff(a, b).substr(0, unifiedDiff(a, b).size() - 4) + "… 1 more line");
+    QCOMPARE(briefUnifiedDiff(a, b, 23), unifiedDiff(a, b));
 }
 
 QTEST_GUILESS_MAIN(TestRouteHistory)

@@ -11,7 +11,9 @@
 #include "noticebar.h"
 #include "recordingsession.h"
 #include "session/recordingreader.h"
+#include "session/recordingwriter.h"
 #include "session/sessionrecorder.h"
+#include "timeline/timelinestrip.h"
 #include "traces/tracestore.h"
 #include "traces/tracestoresink.h"
 #include "traces/traceview.h"
@@ -22,6 +24,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QPointer>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -46,6 +49,7 @@ private Q_SLOTS:
     void recordThenOpen();
     void notARecordingSaysWhy();
     void closingWhileReadingStopsTheReading();
+    void timelineCoversTheWholeRecording();
 
 private:
     QString recordSample(int traces, std::vector<TraceId> *ids = nullptr);
@@ -233,6 +237,89 @@ void TestRecordingWindow::closingWhileReadingStopsTheReading()
     opened->close();  // deletes the window and its session, joining the reading thread
     QTRY_VERIFY(!opened);
     QVERIFY(!session);
+}
+
+// The recording's window has the timeline too, over the whole file (its "now" is the
+// recording's end): a moment before a service existed shows the graph without it, a
+// moment inside a source's outage says so, the route change and the outage are
+// markers, playing stops at the end, and "Whole recording" shows all of it again.
+void TestRecordingWindow::timelineCoversTheWholeRecording()
+{
+    const QString path = m_dir.filePath(QStringLiteral("timeline.msrec"));
+    const int64_t start = 1'700'000'000'000;  // 2023-11-14 22:13:20 UTC
+    {
+        std::string error;
+        auto w = RecordingWriter::create(path.toStdString(), nullptr, error);
+        QVERIFY2(w, error.c_str());
+        // Three minutes: frontend -> checkout all along, frontend -> recommendations
+        // from +100 s; the access-log source down from +40 s to +60 s.
+        for (int64_t t = start; t < start + 180'000; t += 1000) {
+            std::vector<ObservedRequest> batch;
+            for (int i = 0; i < 4; ++i)
+                batch.push_back(test::shopCall("frontend", "checkout", 200));
+            if (t >= start + 100'000)
+                batch.push_back(test::shopCall("frontend", "recommendations", 200));
+            w->ingestRequests(std::move(batch), t + 10, "als");
+            if (t == start + 40'000)
+                w->recordSourceState("als", "retrying: connection refused", t + 20);
+            if (t == start + 60'000)
+                w->recordSourceState("als", "connected", t + 20);
+            if (t == start + 100'000)
+                w->recordRouteApply(3, "xds 127.0.0.1:18000", "routes: [reco]\n", t + 5);
+        }
+        w->close();
+    }
+    QPointer<MainWindow> opened = m_window->openRecording(path);
+    QVERIFY(opened);
+    RecordingSession *session = RecordingSession::of(opened);
+    QTRY_VERIFY(session->isFinished());
+    QTRY_VERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/recommendations")));
+
+    TimelineStrip *strip = opened->timeline();
+    QVERIFY(strip);
+    QVERIFY(strip->isVisible());
+    QCOMPARE(opened->timelineNowMs(), start + 179'010);
+    strip->refresh(opened->timelineNowMs());
+    QVERIFY2(strip->startMs() <= start, qPrintable(QString::number(strip->startMs() - start)));
+    uint64_t requests = 0;
+    for (const SeriesPoint &p : strip->points())
+        requests += p.requests;
+    QCOMPARE(requests, uint64_t(180 * 4 + 80));  // every second of the file, the last ones too
+    QTRY_COMPARE(strip->markers().size(), size_t(3));
+    std::vector<TimelineStrip::Marker::Kind> kinds;
+    for (const TimelineStrip::Marker &m : strip->markers())
+        kinds.push_back(m.kind);
+    QVERIFY(std::count(kinds.begin(), kinds.end(), TimelineStrip::Marker::Kind::SourceDown) == 1);
+    QVERIFY(std::count(kinds.begin(), kinds.end(), TimelineStrip::Marker::Kind::SourceUp) == 1);
+    QVERIFY(std::count(kinds.begin(), kinds.end(), TimelineStrip::Marker::Kind::RouteApply) == 1);
+
+    // Inside the outage, before recommendations existed.
+    opened->goToMoment(start + 50'000, 10);
+    QTRY_VERIFY(opened->isPastShown());
+    QVERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/checkout")));
+    QVERIFY(!opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/recommendations")));
+    QVERIFY2(opened->pastBannerText().contains(QStringLiteral("als down: connection refused")),
+        qPrintable(opened->pastBannerText()));
+    // After it, with recommendations.
+    opened->goToMoment(start + 150'000, 10);
+    QTRY_VERIFY(opened->isPastShown());
+    QVERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/recommendations")));
+    QVERIFY2(!opened->pastBannerText().contains(QStringLiteral("down")), qPrintable(opened->pastBannerText()));
+
+    // Playing at 60x from ten seconds before the end stops at the end, still viewing it.
+    opened->goToMoment(start + 170'000, 10);
+    opened->playHistory(60);
+    QTRY_COMPARE(opened->playSpeed(), 0);
+    QVERIFY(opened->isViewingPast());
+    QCOMPARE(*opened->viewedMs(), opened->timelineNowMs());
+
+    // The way back is to the whole recording.
+    auto *whole = opened->findChild<QPushButton *>(QStringLiteral("backToLive"));
+    QVERIFY(whole);
+    QCOMPARE(whole->text(), QStringLiteral("Whole recording"));
+    QTest::mouseClick(whole, Qt::LeftButton);
+    QVERIFY(!opened->isViewingPast());
+    QVERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/recommendations")));
 }
 
 QTEST_MAIN(TestRecordingWindow)

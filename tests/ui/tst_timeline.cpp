@@ -162,7 +162,7 @@ private Q_SLOTS:
         m_window->goToMoment(m_startMs + 100'000);
         m_window->playHistory(60);
         QCOMPARE(m_window->playSpeed(), 60);
-        QTRY_VERIFY(*m_window->viewedMs() >= m_startMs + 100'000 + 12'000);  // 6 s of session a tick of 100 ms
+        QTRY_VERIFY(*m_window->viewedMs() >= m_startMs + 100'000 + 12'000);  // 0.2 s of wall time
         m_window->playHistory(0);
         const int64_t stopped = *m_window->viewedMs();
         QTest::qWait(300);
@@ -187,6 +187,29 @@ private Q_SLOTS:
         QVERIFY(near[0].text.contains(QLatin1String("version 7")));
         QVERIFY(near[0].text.contains(QLatin1String("+  weight: 50")));
         QVERIFY(strip->markersNear(strip->xAtMs(at) + 40).empty());
+    }
+
+    void outagesShowAtTheirMoments()
+    {
+        TimelineStrip *strip = m_window->timeline();
+        const int64_t down = m_startMs + 60'000, up = m_startMs + 90'000;
+        m_window->markSourceEvent(
+            QStringLiteral("prometheus"), QStringLiteral("retrying"), QStringLiteral("connection refused"), down);
+        m_window->markSourceEvent(QStringLiteral("prometheus"), QStringLiteral("retrying"), QString(), down + 5000);
+        m_window->markSourceEvent(QStringLiteral("prometheus"), QStringLiteral("connected"), QString(), up);
+        QCOMPARE(strip->markers().size(), size_t(2));  // changes only
+        QCOMPARE(m_window->sourcesDownAt(down - 1), QStringList());
+        QCOMPARE(m_window->sourcesDownAt(down + 10'000),
+            QStringList {QStringLiteral("prometheus down: connection refused")});
+        QCOMPARE(m_window->sourcesDownAt(up), QStringList());
+        m_window->goToMoment(down + 10'000);
+        QVERIFY2(m_window->pastBannerText().contains(QStringLiteral("⚠ prometheus down: connection refused")),
+            qPrintable(m_window->pastBannerText()));
+        m_window->goToMoment(up + 10'000);
+        QVERIFY(!m_window->pastBannerText().contains(QStringLiteral("down")));
+        // A source that was only ever up is no event.
+        m_window->markSourceEvent(QStringLiteral("otlp"), QStringLiteral("listening"), QString(), up);
+        QCOMPARE(strip->markers().size(), size_t(2));
     }
 
     void withoutHistoryThereIsNoStrip()

@@ -19,7 +19,7 @@ namespace meshscope {
 
 namespace {
 
-constexpr int kSteps[] = {1, 5, 15, 30, 60, 120, 300, 600};
+constexpr int kSteps[] = {1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600};
 constexpr int kMarginLeft = 8;
 constexpr int kMarginRight = 8;
 constexpr int kAxisHeight = 14;

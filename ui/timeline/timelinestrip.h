@@ -31,6 +31,7 @@ public:
         enum class Kind { RouteApply, SourceDown, SourceUp };
         Kind kind = Kind::RouteApply;
         int64_t ms = 0;
+        QString subject;  // the source (outages) or route target it is about
         QString text;  // its tooltip: what happened
     };
     void addMarker(const Marker &marker);
