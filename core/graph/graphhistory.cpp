@@ -1,5 +1,7 @@
 #include "graph/graphhistory.h"
 
+#include "model/varint.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -84,18 +86,6 @@ void HistoryCounts::merge(const HistoryCounts &o)
 
 namespace {
 
-void putVarint(std::string &out, uint64_t v)
-{
-    char buf[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
-        v >>= 7;
-    }
-    buf[n++] = static_cast<char>(v);
-    out.append(buf, n);
-}
-
 class Reader {
 public:
     explicit Reader(const std::string &s)
@@ -104,15 +94,12 @@ public:
     {
     }
     bool atEnd() const { return m_p >= m_end; }
+    // Frames are written whole: a varint cut short (only damage does that) gives the
+    // bits read.
     uint64_t varint()
     {
         uint64_t v = 0;
-        for (int shift = 0; m_p < m_end && shift < 64; shift += 7) {
-            const unsigned char b = *m_p++;
-            v |= uint64_t(b & 0x7F) << shift;
-            if (!(b & 0x80))
-                break;
-        }
+        readVarint(m_p, m_end, v);
         return v;
     }
     unsigned char byte() { return m_p < m_end ? *m_p++ : 0; }
@@ -124,19 +111,19 @@ private:
 
 void encode(std::string &out, uint64_t key, const HistoryCounts &c)
 {
-    putVarint(out, key);
-    putVarint(out, c.requests);
-    putVarint(out, c.errors);
-    putVarint(out, c.errors5xx);
-    putVarint(out, c.errors4xx);
-    putVarint(out, c.bytes);
+    appendVarint(out, key);
+    appendVarint(out, c.requests);
+    appendVarint(out, c.errors);
+    appendVarint(out, c.errors5xx);
+    appendVarint(out, c.errors4xx);
+    appendVarint(out, c.bytes);
     const size_t countAt = out.size();
     out.push_back(0);
     unsigned char n = 0;
     for (int i = 0; i < CoarseLatency::kBuckets; ++i) {
         if (const uint32_t b = c.latency.bucket(i)) {
             out.push_back(static_cast<char>(i));
-            putVarint(out, b);
+            appendVarint(out, b);
             ++n;
         }
     }

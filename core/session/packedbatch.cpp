@@ -1,5 +1,7 @@
 #include "session/packedbatch.h"
 
+#include "model/varint.h"
+
 #include <cstring>
 #include <string_view>
 #include <type_traits>
@@ -99,17 +101,7 @@ public:
         : m_out(out)
     {
     }
-    void varint(uint64_t v)
-    {
-        char buf[10];
-        size_t n = 0;
-        while (v >= 0x80) {
-            buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
-            v >>= 7;
-        }
-        buf[n++] = static_cast<char>(v);
-        m_out.append(buf, n);
-    }
+    void varint(uint64_t v) { appendVarint(m_out, v); }
     void tag(uint32_t field, uint32_t wireType) { varint((uint64_t(field) << 3) | wireType); }
     // uint32, uint64, int64 and bool fields.
     void unsignedField(uint32_t field, uint64_t v)

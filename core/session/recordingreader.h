@@ -1,9 +1,10 @@
 #pragma once
 // Reads a .msrec recording (recordingformat.h): opens it through the index at its end
 // (no scan, so a large file opens at once), or by walking its blocks when the writer
-// never closed it, and replays a time range into a TelemetrySink exactly as the live
-// sources would have delivered it. What could not be read is said in problems(), each
-// with where and how much, and the rest is still read.
+// never closed it or its index does not match its blocks, and replays a time range into
+// a TelemetrySink exactly as the live sources would have delivered it. What could not
+// be read is said in problems(), each with where and how much, and the rest is still
+// read.
 // One thread at a time per reader; open several readers for parallel reads.
 
 #include "model/telemetrysink.h"
@@ -87,6 +88,7 @@ private:
 
     bool readHeader(std::string &error);
     bool loadIndex();
+    bool indexMatchesBlocks(const std::vector<BlockInfo> &blocks);
     void scan();
     bool readAt(uint64_t offset, void *data, size_t size) const;
     // Offset of the next intact frame at or after `from`, or UINT64_MAX.

@@ -3,6 +3,7 @@
 #include "meshscope/recording.pb.h"
 #include "meshscope_version.h"
 #include "model/clock.h"
+#include "model/varint.h"
 #include "session/crc32.h"
 #include "session/packedbatch.h"
 #include "session/recordingcodec.h"
@@ -76,25 +77,6 @@ struct RecordingWriter::BlockBuilder {
 };
 
 namespace {
-
-void appendVarint(std::string &out, uint64_t v)
-{
-    while (v >= 0x80) {
-        out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-        v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-}
-
-size_t varintSize(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        ++n;
-    }
-    return n;
-}
 
 // What a pull costs in memory while it waits; only to bound the pending batch.
 size_t approxBytes(const NodeRef &r) { return r.ns.size() + r.name.size() + r.version.size(); }

@@ -19,6 +19,7 @@
 #include <QtTest>
 
 #include <sys/resource.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -259,6 +260,64 @@ uint64_t indexOffsetOf(const QByteArray &file)
     return msrecformat::getU64(end - msrecformat::kTrailerSize);
 }
 
+// A file's index block, frame included, as the writer wrote it.
+QByteArray indexFrameOf(const QByteArray &file)
+{
+    const qsizetype at = qsizetype(indexOffsetOf(file));
+    return file.mid(at, file.size() - qsizetype(msrecformat::kTrailerSize) - at);
+}
+
+// An index block for `index`, framed as the writer frames one.
+QByteArray indexFrameFor(const msrec::RecordingIndex &index)
+{
+    const std::string raw = index.SerializeAsString();
+    std::string compressed(ZSTD_compressBound(raw.size()), '\0');
+    const size_t n = ZSTD_compress(compressed.data(), compressed.size(), raw.data(), raw.size(), 3);
+    compressed.resize(ZSTD_isError(n) ? 0 : n);
+    msrecformat::Frame frame;
+    frame.compressedLength = uint32_t(compressed.size());
+    frame.rawLength = uint32_t(raw.size());
+    frame.crc = crc32Of(compressed.data(), compressed.size());
+    frame.type = msrecformat::BlockType::Index;
+    unsigned char head[msrecformat::kFrameSize];
+    msrecformat::encodeFrame(frame, head);
+    return QByteArray(reinterpret_cast<const char *>(head), sizeof head) + QByteArray::fromStdString(compressed);
+}
+
+// The index a reader found, re-encoded.
+msrec::RecordingIndex indexOf(const RecordingReader &r)
+{
+    msrec::RecordingIndex index;
+    for (const RecordingReader::BlockInfo &b : r.blocks()) {
+        msrec::BlockIndexEntry *e = index.add_blocks();
+        e->set_offset(b.offset);
+        e->set_frame_length(b.frameLength);
+        e->set_first_ms(b.firstMs);
+        e->set_last_ms(b.lastMs);
+        e->set_event_count(b.events);
+        e->set_span_count(b.spans);
+        e->set_request_count(b.requests);
+        e->set_raw_length(b.rawLength);
+    }
+    index.set_start_ms(r.startMs());
+    index.set_end_ms(r.endMs());
+    return index;
+}
+
+// `file`'s blocks with `indexFrame` in place of its index block and a valid trailer
+// pointing at it: a closed file whose index is intact, whatever it says.
+QByteArray withIndex(const QByteArray &file, const QByteArray &indexFrame)
+{
+    const uint64_t indexOffset = indexOffsetOf(file);
+    QByteArray out = file.left(qsizetype(indexOffset)) + indexFrame;
+    unsigned char trailer[msrecformat::kTrailerSize];
+    msrecformat::putU64(trailer, indexOffset);
+    msrecformat::putU32(trailer + 8, crc32Of(trailer, 8));
+    msrecformat::putU32(trailer + 12, msrecformat::kTrailerMagic);
+    out.append(reinterpret_cast<const char *>(trailer), sizeof trailer);
+    return out;
+}
+
 std::string grouped(uint64_t v)
 {
     std::string d = std::to_string(v);
@@ -316,6 +375,9 @@ private Q_SLOTS:
     void afterBlockFollowsEachBlockOnce();
     void truncatedInLastBlockReadsCompleteBlocks();
     void missingTrailerFallsBackToScan();
+    void indexNotMatchingBlocksRebuilt();
+    void indexEntryOffItsBlockRebuilt_data();
+    void indexEntryOffItsBlockRebuilt();
     void liveFileReadableWhileWriting();
     void futureVersionRefused();
     void corruptBlockSkipped();
@@ -675,6 +737,114 @@ void TestRecording::missingTrailerFallsBackToScan()
     QVERIFY(!r->openedFromIndex());
     QCOMPARE(r->blockCount(), closed->blockCount());
     QVERIFY2(anyProblemContains(*r, "index is damaged"), qPrintable(problemList(*r)));
+}
+
+// Another recording's index, intact and lying inside this file's blocks: the blocks
+// are found by the scan, and the message says where the index first went wrong.
+void TestRecording::indexNotMatchingBlocksRebuilt()
+{
+    std::string error;
+    auto wa = RecordingWriter::create(spath("a.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(wa, error.c_str());
+    writeSpanEvents(*wa, 100, 100);  // 10 s: about 10 blocks
+    wa->close();
+    RecordingOptions small = fastOptions();
+    small.maxBlockRawBytes = 4000;
+    auto wb = RecordingWriter::create(spath("b.msrec"), nullptr, error, {}, small);
+    QVERIFY2(wb, error.c_str());
+    writeSpanEvents(*wb, 20, 1, 4);  // smaller blocks, and fewer bytes than a.msrec's
+    wb->close();
+    const QByteArray a = readAll(path("a.msrec"));
+    const QByteArray b = readAll(path("b.msrec"));
+    auto ra = RecordingReader::open(spath("a.msrec"), error);
+    QVERIFY2(ra, error.c_str());
+    auto rb = RecordingReader::open(spath("b.msrec"), error);
+    QVERIFY2(rb, error.c_str());
+    // b's index passes every check that does not look at the blocks: its entries lie
+    // inside a's blocks, and its first lands on a's first frame, of another length.
+    const auto &firstA = ra->blocks().front();
+    const auto &firstB = rb->blocks().front();
+    QVERIFY(rb->blockCount() >= 3 && rb->blockCount() != ra->blockCount());
+    QVERIFY(rb->blocks().back().offset + rb->blocks().back().frameLength <= indexOffsetOf(a));
+    QCOMPARE(firstB.offset, firstA.offset);
+    QVERIFY(firstB.frameLength != firstA.frameLength);
+
+    writeBytes(path("foreign.msrec"), withIndex(a, indexFrameOf(b)));
+    auto r = RecordingReader::open(spath("foreign.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(!r->openedFromIndex());
+    QCOMPARE(r->blockCount(), ra->blockCount());
+    const std::string expected = "the recording's index does not match its blocks (block 1 of "
+        + grouped(rb->blockCount()) + " at offset " + grouped(firstA.offset) + ": the index gives "
+        + grouped(firstB.frameLength) + " bytes, the block there has " + grouped(firstA.frameLength)
+        + "): its blocks were found by reading the whole file";
+    QCOMPARE(r->problems(), std::vector<std::string> {expected});
+    const std::vector<uint64_t> ids = replayedSpanIds(*r);
+    QCOMPARE(ids.size(), size_t(200));
+    QCOMPARE(ids, replayedSpanIds(*ra));
+    QCOMPARE(r->problems().size(), size_t(1));
+}
+
+void TestRecording::indexEntryOffItsBlockRebuilt_data()
+{
+    QTest::addColumn<int>("change");
+    QTest::addColumn<QString>("why");
+    QTest::newRow("offset a few bytes on") << 0 << QStringLiteral("no block starts there");
+    QTest::newRow("frame length") << 1 << QStringLiteral("the index gives %1 bytes, the block there has %2");
+    QTest::newRow("raw length") << 2 << QStringLiteral("the index gives %1 bytes decompressed, the block there %2");
+    QTest::newRow("the block before again") << 3 << QStringLiteral("it overlaps the block before it");
+}
+
+// One entry of the file's own index wrong, the rest right: still rebuilt by the scan.
+void TestRecording::indexEntryOffItsBlockRebuilt()
+{
+    QFETCH(int, change);
+    QFETCH(QString, why);
+    std::string error;
+    auto w = RecordingWriter::create(spath("own.msrec"), nullptr, error, {}, fastOptions());
+    QVERIFY2(w, error.c_str());
+    writeSpanEvents(*w, 100, 100);
+    w->close();
+    const QByteArray file = readAll(path("own.msrec"));
+    auto good = RecordingReader::open(spath("own.msrec"), error);
+    QVERIFY2(good, error.c_str());
+    QVERIFY(good->openedFromIndex() && good->blockCount() >= 5);
+
+    // As it comes out of the writer, re-encoded: still opened from the index.
+    msrec::RecordingIndex index = indexOf(*good);
+    writeBytes(path("same.msrec"), withIndex(file, indexFrameFor(index)));
+    auto same = RecordingReader::open(spath("same.msrec"), error);
+    QVERIFY2(same, error.c_str());
+    QVERIFY2(same->openedFromIndex(), qPrintable(problemList(*same)));
+    QVERIFY(same->problems().empty());
+
+    const int k = int(good->blockCount() / 2);
+    const auto &victim = good->blocks()[size_t(k)];
+    msrec::BlockIndexEntry &e = *index.mutable_blocks(k);
+    switch (change) {
+    case 0: e.set_offset(e.offset() + 3); break;
+    case 1:
+        e.set_frame_length(e.frame_length() + 1);
+        why = why.arg(QString::fromStdString(grouped(victim.frameLength + 1)),
+            QString::fromStdString(grouped(victim.frameLength)));
+        break;
+    case 2:
+        e.set_raw_length(e.raw_length() + 1);
+        why = why.arg(
+            QString::fromStdString(grouped(victim.rawLength + 1)), QString::fromStdString(grouped(victim.rawLength)));
+        break;
+    case 3: e = index.blocks(k - 1); break;
+    }
+    writeBytes(path("shifted.msrec"), withIndex(file, indexFrameFor(index)));
+    auto r = RecordingReader::open(spath("shifted.msrec"), error);
+    QVERIFY2(r, error.c_str());
+    QVERIFY(!r->openedFromIndex());
+    QCOMPARE(r->blockCount(), good->blockCount());
+    const std::string expected = "the recording's index does not match its blocks (block " + std::to_string(k + 1)
+        + " of " + grouped(good->blockCount()) + " at offset " + grouped(e.offset()) + ": " + why.toStdString()
+        + "): its blocks were found by reading the whole file";
+    QCOMPARE(r->problems(), std::vector<std::string> {expected});
+    QCOMPARE(replayedSpanIds(*r), replayedSpanIds(*good));
 }
 
 void TestRecording::liveFileReadableWhileWriting()
