@@ -1,5 +1,6 @@
 // meshscope-cli: the headless front end. It uses only meshscope_core.
 
+#include "clipcommand.h"
 #include "commandline.h"
 #include "diffcommand.h"
 #include "graphcommand.h"
@@ -22,7 +23,7 @@ QString help(const meshscope::CommandLine &commandLine)
     const auto sections = meshscope::CommandLine::Sections::WithoutGeneral;  // listed once, at the top
     return commandLine.helpText() + rule + graphCommandHelp(sections) + rule + tracesCommandHelp(sections) + rule
         + traceCommandHelp(sections) + rule + recordCommandHelp(sections) + rule + diffCommandHelp(sections) + rule
-        + routesCommandHelp(sections) + rule + xdsCommandHelp(sections);
+        + clipCommandHelp(sections) + rule + routesCommandHelp(sections) + rule + xdsCommandHelp(sections);
 }
 
 }  // namespace
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
                        "  trace     print one trace with its critical path\n"
                        "  record    record what the sources deliver to a .msrec file\n"
                        "  diff      what changed in the graph between two recordings, or two ranges of one\n"
+                       "  clip      write a time range of a recording as its own, secrets removed, to share it\n"
                        "  routes    validate, export, diff, apply, pull, history, rollback: route files and Caddy\n"
                        "  xds       xds serve: serve a route file to xDS clients (gRPC proxyless, Envoy)\n"
                        "`meshscope-cli COMMAND --help` prints one command's options, `meshscope-cli --help` all "
@@ -77,12 +79,14 @@ int main(int argc, char **argv)
         return meshscope::cli::runRecordCommand(app, rest);
     if (command == QLatin1String("diff"))
         return meshscope::cli::runDiffCommand(rest);
+    if (command == QLatin1String("clip"))
+        return meshscope::cli::runClipCommand(rest);
     if (command == QLatin1String("routes"))
         return meshscope::cli::runRoutesCommand(app, rest);
     if (command == QLatin1String("xds"))
         return meshscope::cli::runXdsCommand(app, rest);
     std::fprintf(stderr,
-        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, routes or xds; see --help)\n",
+        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, clip, routes or xds; see --help)\n",
         qPrintable(command));
     return 2;
 }
