@@ -17,9 +17,11 @@
 #include "routing/routeactions.h"
 #include "routing/routeeditor.h"
 #include "routing/routesplit.h"
+#include "session/exportclipdialog.h"
 #include "session/sessionrecorder.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
+#include "timeline/graphdiffpanel.h"
 #include "timeline/timelinestrip.h"
 #include "traces/models/tracerowsmodel.h"
 #include "traces/tracejson.h"
@@ -1423,6 +1425,40 @@ void MainWindow::setRecordingDescription(const QString &text, const QStringList 
     refreshEmptyGuide();
 }
 
+void MainWindow::setRecordingFile(const QString &path, int64_t startMs, int64_t endMs)
+{
+    m_recordingPath = path;
+    m_recordingStartMs = startMs;
+    m_recordingEndMs = endMs;
+    if (m_exportClipAction)
+        return;
+    m_exportClipAction = new QAction(tr("Export &clip…"), this);
+    m_exportClipAction->setObjectName(QStringLiteral("exportClipAction"));
+    m_exportClipAction->setToolTip(tr("Write a time range of this recording as a recording of its own, with secrets "
+                                      "and query values removed, to hand to a colleague"));
+    connect(m_exportClipAction, &QAction::triggered, this, &MainWindow::exportClip);
+    if (auto *file = menuBar()->findChild<QMenu *>(QStringLiteral("fileMenu"))) {
+        QAction *open = file->findChild<QAction *>(QStringLiteral("openRecordingAction"));
+        const qsizetype at = file->actions().indexOf(open);
+        file->insertAction(file->actions().value(at + 1), m_exportClipAction);
+    }
+}
+
+QWidget *MainWindow::exportClip()
+{
+    if (m_recordingPath.isEmpty())
+        return nullptr;
+    // The range the timeline shows, else the whole recording.
+    int64_t from = 0, to = 0;
+    if (m_timeline) {
+        if (const std::optional<TimelineStrip::Range> viewed = m_timeline->viewedRange()) {
+            from = viewed->fromMs;
+            to = viewed->toMs;
+        }
+    }
+    return ExportClipDialog::run(this, m_recordingPath, m_recordingStartMs, m_recordingEndMs, from, to);
+}
+
 void MainWindow::setPersistenceEnabled(bool on)
 {
     m_persist = on;
@@ -1672,6 +1708,8 @@ void MainWindow::buildTimeline()
     connect(m_timeline, &TimelineStrip::rangeChosen, this,
         [this](int64_t fromMs, int64_t toMs) { goToMoment(toMs, int(std::max<int64_t>(1, (toMs - fromMs) / 1000))); });
     connect(m_timeline, &TimelineStrip::liveChosen, this, &MainWindow::backToLive);
+    connect(m_timeline, &TimelineStrip::routeChangeChosen, this, &MainWindow::compareAroundChange);
+    connect(m_timeline, &TimelineStrip::compareChosen, this, &MainWindow::compareRanges);
     m_timelineTimer = new QTimer(this);
     m_timelineTimer->setInterval(1000);
     connect(m_timelineTimer, &QTimer::timeout, this,
@@ -1708,8 +1746,9 @@ void MainWindow::buildTimeline()
     m_pastBanner->hide();
     m_canvas->installEventFilter(this);
 
-    // Playing shows a frame every 25 ms (40 per second) and advances by the wall time
-    // that really passed, times the speed, so a late tick never slows the replay.
+    // Playing shows a frame every 25 ms (40 per second) at most, at the moment the wall
+    // time since play began says (times the speed), so late ticks never slow it down; a
+    // tick that comes while the last frame is still being worked out waits for it.
     m_playTimer = new QTimer(this);
     m_playTimer->setTimerType(Qt::PreciseTimer);
     m_playTimer->setInterval(25);
@@ -1718,8 +1757,9 @@ void MainWindow::buildTimeline()
             playHistory(0);
             return;
         }
-        const int64_t elapsed = std::max<int64_t>(1, m_playClock.restart());
-        const int64_t next = *m_pastMs + int64_t(m_playSpeed) * elapsed;
+        if (!isPastShown())
+            return;
+        const int64_t next = m_playFromMs + int64_t(m_playSpeed) * m_playClock.elapsed();
         if (m_timelineEndMs && next >= *m_timelineEndMs) {
             goToMoment(*m_timelineEndMs, m_pastWindow);  // a recording's end: stay there
             playHistory(0);
@@ -1737,6 +1777,8 @@ void MainWindow::goToMoment(int64_t ms, int windowSeconds)
 {
     if (!m_timeline)
         return;
+    if (m_diff)
+        closeDiff();
     m_pastMs = ms;
     m_pastWindow = windowSeconds > 0 ? windowSeconds : m_aggregator->config().windowSeconds;
     m_timeline->setViewed(ms, m_pastWindow);
@@ -1767,6 +1809,8 @@ void MainWindow::showPastMoment()
 
 void MainWindow::backToLive()
 {
+    if (m_diff)
+        closeDiff();
     if (!m_timeline || !m_pastMs)
         return;
     m_historyJobs->cancel();
@@ -1789,6 +1833,7 @@ void MainWindow::playHistory(int speed)
         return;
     m_playSpeed = m_pastMs ? speed : 0;
     if (m_playSpeed > 0) {
+        m_playFromMs = *m_pastMs;
         m_playClock.start();
         m_playTimer->start();
     } else {
@@ -1905,13 +1950,185 @@ void MainWindow::setTimelineEnd(int64_t endMs)
 
 int64_t MainWindow::timelineNowMs() const { return m_timelineEndMs ? *m_timelineEndMs : GraphAggregator::wallNowMs(); }
 
+GraphSnapshotPtr MainWindow::shownBase() const
+{
+    if (m_diffUnion)
+        return m_diffUnion;
+    return m_pastMs ? m_pastSnapshot : m_published;
+}
+
+// ---- graph diff -----------------------------------------------------------------
+
+namespace {
+
+QString rangeText(int64_t fromMs, int64_t toMs)
+{
+    auto t
+        = [](int64_t ms) -> QString { return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")); };
+    return t(fromMs) + QStringLiteral("–") + t(toMs);
+}
+
+}  // namespace
+
+void MainWindow::compareRanges(int64_t beforeFromMs, int64_t beforeToMs, int64_t afterFromMs, int64_t afterToMs)
+{
+    const GraphHistory *history = m_aggregator ? m_aggregator->history() : nullptr;
+    if (!history || !m_historyJobs)
+        return;
+    if (beforeToMs <= beforeFromMs || afterToMs <= afterFromMs) {
+        m_notice->showNotice(tr("A diff needs two ranges that each last a while: pick them again"));
+        return;
+    }
+    playHistory(0);
+    m_timeline->setDiffRanges(
+        TimelineStrip::Range {beforeFromMs, beforeToMs}, TimelineStrip::Range {afterFromMs, afterToMs});
+    const HealthPolicy health = m_aggregator->config().health;
+    const DiffThresholds thresholds = GraphDiffPanel::savedThresholds();
+    auto seconds = [](int64_t from, int64_t to) { return int(std::max<int64_t>(1, (to - from + 999) / 1000)); };
+    const int beforeWindow = seconds(beforeFromMs, beforeToMs), afterWindow = seconds(afterFromMs, afterToMs);
+    const QString before = rangeText(beforeFromMs, beforeToMs), after = rangeText(afterFromMs, afterToMs);
+    // Two moments' graphs and their diff: tens of milliseconds for a big mesh, off the GUI thread.
+    m_historyJobs->run<std::shared_ptr<GraphDiff>>(
+        [=] {
+            return std::make_shared<GraphDiff>(diffGraphs(history->snapshotAt(beforeToMs, beforeWindow, health),
+                history->snapshotAt(afterToMs, afterWindow, health), thresholds));
+        },
+        [this, before, after](std::shared_ptr<GraphDiff> diff) { showDiff(std::move(*diff), before, after); });
+}
+
+void MainWindow::compareAroundChange(int64_t ms)
+{
+    if (!m_timeline)
+        return;
+    // What the history holds: up to two seconds ago live (the last ones are still
+    // being counted), to its end for a recording.
+    const int64_t last = m_timelineEndMs ? *m_timelineEndMs : timelineNowMs() - 2000;
+    const int64_t afterFrom = ms + kSettleAfterChangeMs;
+    const int64_t afterTo = std::min(afterFrom + kAroundChangeMs, last);
+    if (afterTo - afterFrom < 1000) {
+        m_notice->showNotice(tr("The route change is too recent to compare: wait a few seconds for traffic after it"));
+        return;
+    }
+    // "Before" ends with the second before the change's: that second holds both.
+    compareRanges(std::max(m_timeline->startMs(), ms - kAroundChangeMs), ms - 1000, afterFrom, afterTo);
+}
+
+void MainWindow::showDiff(GraphDiff diff, const QString &before, const QString &after)
+{
+    if (!m_diffPanel) {
+        m_diffPanel = new GraphDiffPanel(this);
+        m_diffPanel->setObjectName(QStringLiteral("diffPanel"));
+        m_diffDock = new QDockWidget(tr("Changes"), this);
+        m_diffDock->setObjectName(QStringLiteral("diffDock"));
+        m_diffDock->setFeatures(m_inspectDock->features());
+        m_diffDock->setWidget(m_diffPanel);
+        if (!restoreDockWidget(m_diffDock)) {
+            addDockWidget(Qt::BottomDockWidgetArea, m_diffDock);
+            if (!m_requestsDock->isFloating() && dockWidgetArea(m_requestsDock) == Qt::BottomDockWidgetArea)
+                tabifyDockWidget(m_requestsDock, m_diffDock);
+        }
+        connect(m_diffPanel, &GraphDiffPanel::closeRequested, this, [this] {
+            closeDiff();
+            if (m_pastMs)
+                showPastMoment();
+        });
+        connect(m_diffPanel, &GraphDiffPanel::itemChosen, this, [this](const QString &id, bool edge) {
+            if (edge)
+                m_canvas->selectEdge(id);
+            else
+                m_canvas->selectNode(id);
+        });
+        // New thresholds judge the same two graphs again (a diff costs milliseconds).
+        connect(m_diffPanel, &GraphDiffPanel::thresholdsChanged, this, [this](const DiffThresholds &t) {
+            if (m_diff)
+                showDiff(diffGraphs(m_diff->before, m_diff->after, t), m_diffBeforeText, m_diffAfterText);
+        });
+    }
+    playHistory(0);
+    m_diff = std::make_shared<const GraphDiff>(std::move(diff));
+    m_diffUnion = unionSnapshot(*m_diff);
+    m_diffBeforeText = before;
+    m_diffAfterText = after;
+    m_diffPanel->setDiff(m_diff, before, after);
+    m_diffDock->show();
+    m_diffDock->raise();
+    showDiffOnCanvas();
+    if (m_pastBanner) {
+        m_pastLabel->setText(tr("Diff: before %1 → after %2 · %3 added, %4 removed, %5 changed")
+                                 .arg(before, after)
+                                 .arg(m_diff->count(DiffChange::Added))
+                                 .arg(m_diff->count(DiffChange::Removed))
+                                 .arg(m_diff->count(DiffChange::Changed)));
+        for (int s : {1, 10, 60}) {
+            if (auto *b = m_pastBanner->findChild<QPushButton *>(QStringLiteral("play%1x").arg(s)))
+                b->hide();
+        }
+        m_pastBanner->show();
+        m_pastBanner->raise();
+        placePastBanner();
+    }
+}
+
+void MainWindow::showDiffOnCanvas()
+{
+    std::vector<GraphCanvas::DiffMark> marks;
+    auto kindOf = [](DiffChange c) {
+        return c == DiffChange::Added  ? GraphCanvas::DiffMark::Kind::Added
+            : c == DiffChange::Removed ? GraphCanvas::DiffMark::Kind::Removed
+                                       : GraphCanvas::DiffMark::Kind::Changed;
+    };
+    for (const NodeDiff &d : m_diff->nodes) {
+        if (d.change != DiffChange::Same)
+            marks.push_back({QString::fromStdString(d.node().id), false, kindOf(d.change), {}});
+    }
+    for (const EdgeDiff &d : m_diff->edges) {
+        if (d.change == DiffChange::Same)
+            continue;
+        QString label;
+        if (d.change == DiffChange::Changed)
+            label = QString::fromStdString(
+                diffDeltaText(d.before->stats, d.after->stats, d.moved, d.shareBefore, d.shareAfter));
+        marks.push_back({QString::fromStdString(d.edge().id), true, kindOf(d.change), label});
+    }
+    showSnapshot(viewOfGraph(m_diffUnion, m_view));
+    m_canvas->setDiffOverlay(marks);
+}
+
+void MainWindow::closeDiff()
+{
+    if (!m_diff)
+        return;
+    m_diff.reset();
+    m_diffUnion.reset();
+    m_canvas->clearDiffOverlay();
+    if (m_timeline)
+        m_timeline->setDiffRanges(std::nullopt, std::nullopt);
+    if (m_diffPanel)
+        m_diffPanel->setDiff(nullptr, {}, {});
+    if (m_pastBanner) {
+        for (int s : {1, 10, 60}) {
+            if (auto *b = m_pastBanner->findChild<QPushButton *>(QStringLiteral("play%1x").arg(s)))
+                b->show();
+        }
+        if (m_pastMs)
+            m_pastLabel->setText(pastBannerText());
+        else
+            m_pastBanner->hide();
+    }
+    // The canvas goes back to what it showed: the moment viewed, or the newest graph.
+    if (m_pastMs && m_pastSnapshot)
+        showSnapshot(viewOfGraph(m_pastSnapshot, m_view));
+    else if (!m_pastMs && m_published)
+        showSnapshot(viewOfGraph(m_published, m_view));
+}
+
 void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
 {
     if (!snapshot)
         return;
     m_published = snapshot;
-    if (m_pastMs)
-        return;  // the canvas shows a past moment; live snapshots wait for "back to live"
+    if (m_pastMs || m_diff)
+        return;  // the canvas shows a past moment or a diff; live snapshots wait for "back to live"
     if (m_viewJob)
         return;  // the view being worked out starts again from the newest when it lands
     if (m_view == GraphViewOptions() || snapshot->nodes.size() < kViewOffThreadNodes) {
@@ -2017,7 +2234,7 @@ void MainWindow::setGraphView(const GraphViewOptions &view)
     m_expandAllAction->setEnabled(!view.collapsedNamespaces.empty());
     m_requests->setGraphView(view);
     scheduleSave();
-    const GraphSnapshotPtr base = m_pastMs ? m_pastSnapshot : m_published;
+    const GraphSnapshotPtr base = shownBase();
     if (!base)
         return;
     showSnapshot(viewOfGraph(base, m_view));

@@ -12,6 +12,7 @@
 // from the sources' current state; an empty window says where to send telemetry; Help
 // has the user guide (docs/guide.md), the shortcut sheet and About.
 
+#include "graph/graphdiff.h"
 #include "graph/graphsnapshot.h"
 #include "graph/graphview.h"
 
@@ -57,6 +58,7 @@ class TraceView;
 class TraceWindow;
 class TraceSearchDialog;
 class TimelineStrip;
+class GraphDiffPanel;
 class BackgroundJobs;
 
 class MainWindow : public QMainWindow {
@@ -177,7 +179,28 @@ public:
     // A recording's window: the timeline ends at the recording's end (not at the wall
     // clock), playing stops there and "back to live" shows the whole recording.
     void setTimelineEnd(int64_t endMs);
+    // The recording a window shows (RecordingSession): File › Export clip writes a range
+    // of it (the one viewed on the timeline, else all of it) with the secrets removed.
+    void setRecordingFile(const QString &path, int64_t startMs, int64_t endMs);
+    QWidget *exportClip();  // the dialog it opened, or null in a live window
     int64_t timelineNowMs() const;
+
+    // Graph diff: the graph of one range of the history against another's, drawn on the
+    // canvas (both graphs at once, graph/graphdiff.h unionSnapshot: added, removed and
+    // changed items marked) and listed, biggest change first, in the Changes dock.
+    // Worked out off the GUI thread; while it shows, live snapshots wait. Going to a
+    // moment or back to live closes it.
+    void compareRanges(int64_t beforeFromMs, int64_t beforeToMs, int64_t afterFromMs, int64_t afterToMs);
+    // The minutes before a route change against the ones after it (a click on its flag).
+    void compareAroundChange(int64_t ms);
+    static constexpr int64_t kAroundChangeMs = 120'000;
+    static constexpr int64_t kSettleAfterChangeMs = 2'000;  // after a change, before "after" starts
+    void showDiff(GraphDiff diff, const QString &before, const QString &after);
+    void closeDiff();
+    bool isDiffShown() const { return m_diff != nullptr; }
+    std::shared_ptr<const GraphDiff> shownDiff() const { return m_diff; }
+    GraphDiffPanel *diffPanel() const { return m_diffPanel; }
+    QDockWidget *diffDock() const { return m_diffDock; }
 
     // The graph as shown (the aggregator's, through the graph view) and as published.
     GraphSnapshotPtr snapshot() const { return m_snapshot; }
@@ -344,12 +367,25 @@ private:
     std::optional<int64_t> m_pastMs;
     int m_pastWindow = 0;
     int m_playSpeed = 0;
-    QElapsedTimer m_playClock;  // wall time since the last played frame
+    QElapsedTimer m_playClock;  // wall time since play began
+    int64_t m_playFromMs = 0;  // the moment play began at
     GraphSnapshotPtr m_pastSnapshot;  // the graph of m_pastMs, once worked out
     int64_t m_pastShownMs = -1;  // the moment m_pastSnapshot is of
     QHash<QString, int> m_sourceStates;  // last state each source was marked in
     std::optional<int64_t> m_timelineEndMs;  // a recording's end; the wall clock when unset
+    QString m_recordingPath;  // the recording shown, if any
+    int64_t m_recordingStartMs = 0, m_recordingEndMs = 0;
+    QAction *m_exportClipAction = nullptr;
     std::unique_ptr<BackgroundJobs> m_historyJobs;
+    std::shared_ptr<const GraphDiff> m_diff;  // the diff shown, or null
+    GraphSnapshotPtr m_diffUnion;  // what the canvas draws it on
+    QString m_diffBeforeText, m_diffAfterText;
+    GraphDiffPanel *m_diffPanel = nullptr;
+    QDockWidget *m_diffDock = nullptr;
+    void showDiffOnCanvas();
+    // The graph the canvas shows before the view is applied: a diff's, a past moment's
+    // or the newest published.
+    GraphSnapshotPtr shownBase() const;
     TraceSearchDialog *m_traceSearch = nullptr;
     QDockWidget *m_inspectDock = nullptr;
     QDockWidget *m_requestsDock = nullptr;

@@ -74,6 +74,7 @@ RecordingSession::RecordingSession(QString path, std::unique_ptr<RecordingReader
     window->setTraceStore(m_traces.get());
     window->setRecordingDescription(description());
     window->setTimelineEnd(m_reader->endMs());
+    window->setRecordingFile(m_path, m_reader->startMs(), m_reader->endMs());
     window->setWindowTitle(tr("%1 — recording — meshscope").arg(QFileInfo(m_path).fileName()));
     setParent(window);  // ends with the window
     window->setProperty(kSessionProperty, QVariant::fromValue(static_cast<QObject *>(this)));

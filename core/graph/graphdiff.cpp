@@ -205,4 +205,27 @@ GraphDiff diffGraphs(GraphSnapshotPtr beforePtr, GraphSnapshotPtr afterPtr, cons
     return diff;
 }
 
+GraphSnapshotPtr unionSnapshot(const GraphDiff &diff)
+{
+    auto all = std::make_shared<GraphSnapshot>(*diff.after);
+    TrafficStats gone;
+    gone.health = Health::NoTraffic;
+    for (const NodeDiff &d : diff.nodes) {
+        if (d.change != DiffChange::Removed)
+            continue;
+        NodeSnapshot &n = all->nodes.emplace_back(*d.before);
+        n.stats = gone;
+    }
+    for (const EdgeDiff &d : diff.edges) {
+        if (d.change != DiffChange::Removed)
+            continue;
+        EdgeSnapshot &e = all->edges.emplace_back(*d.before);
+        e.stats = gone;
+    }
+    // Sorted by id, as every snapshot is (GraphSnapshot::node and edge search it).
+    std::sort(all->nodes.begin(), all->nodes.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    std::sort(all->edges.begin(), all->edges.end(), [](const auto &a, const auto &b) { return a.id < b.id; });
+    return all;
+}
+
 }  // namespace meshscope

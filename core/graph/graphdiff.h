@@ -69,4 +69,8 @@ struct GraphDiff {
 // thresholds' worth their largest move is; same items score 0.
 GraphDiff diffGraphs(GraphSnapshotPtr before, GraphSnapshotPtr after, const DiffThresholds &thresholds = {});
 
+// The graph a diff is drawn on: everything "after" holds, with its numbers, and what
+// only "before" held with no traffic (so it draws quiet where it used to be).
+GraphSnapshotPtr unionSnapshot(const GraphDiff &diff);
+
 }  // namespace meshscope

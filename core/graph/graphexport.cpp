@@ -203,8 +203,11 @@ std::string diffDeltaText(const TrafficStats &before, const TrafficStats &after,
         parts.push_back(signedNumber(after.rps - before.rps, 1) + " rps");
     if (moved & kDiffErrorRate)
         parts.push_back(signedNumber((after.errorRate - before.errorRate) * 100.0, 1) + " pts err");
-    if (moved & kDiffP95)
-        parts.push_back("p95 " + signedNumber(after.p95Ms - before.p95Ms, 0) + " ms");
+    if (moved & kDiffP95) {
+        // Whole milliseconds, but tenths under ten, so "4.9 -> 3.5 ms" is no "-1 ms".
+        const double d = after.p95Ms - before.p95Ms;
+        parts.push_back("p95 " + signedNumber(d, std::abs(d) < 10 ? 1 : 0) + " ms");
+    }
     if (moved & kDiffShare) {
         parts.push_back(QString::asprintf(
             "share %.0f%% \u2192 %.0f%%", shareBefore.value_or(0) * 100.0, shareAfter.value_or(0) * 100.0)

@@ -142,6 +142,30 @@ private Q_SLOTS:
         QCOMPARE(d.count(DiffChange::Same), size_t(5));  // external, frontend, checkout and their two edges
     }
 
+    void unionHoldsBothWithRemovedQuiet()
+    {
+        GraphSnapshot after = shop();
+        const NodeSnapshot fe = service("frontend"), reco = service("recommendations", {}, 5);
+        after.nodes.push_back(reco);
+        after.edges.push_back(edge(fe, reco, 5));
+        std::erase_if(after.nodes, [](const NodeSnapshot &n) { return n.id == kPayments; });
+        std::erase_if(after.edges, [](const EdgeSnapshot &e) { return e.target == kPayments; });
+        const GraphDiff d = diffGraphs(graph(shop()), graph(after));
+        const GraphSnapshotPtr all = unionSnapshot(d);
+        QCOMPARE(all->nodes.size(), size_t(5));
+        QCOMPARE(all->edges.size(), size_t(4));
+        // "after"'s numbers as they are; what is gone drawn with none.
+        QCOMPARE(all->edge(kFrontend + "->shop/recommendations")->stats.rps, 5.0);
+        QCOMPARE(all->edge(kFrontend + "->" + kCheckout)->stats.p95Ms, 80.0);
+        const EdgeSnapshot *gone = all->edge(kCheckout + "->" + kPayments);
+        QVERIFY(gone);
+        QCOMPARE(gone->stats.requests, uint64_t(0));
+        QCOMPARE(gone->stats.health, std::optional<Health>(Health::NoTraffic));
+        QCOMPARE(all->node(kPayments)->stats.rps, 0.0);
+        // The diff's own snapshots are untouched.
+        QCOMPARE(d.after->nodes.size(), size_t(4));
+    }
+
     // Each threshold: just below it is the same, at or past it a change, and only the
     // metric that moved is named.
     void thresholdsDecide_data()
@@ -232,6 +256,21 @@ private Q_SLOTS:
         QCOMPARE(inventory->change, DiffChange::Same);
         QCOMPARE(diffDeltaText(v1->before->stats, v1->after->stats, v1->moved, v1->shareBefore, v1->shareAfter),
             std::string("share 90% \u2192 80%"));
+    }
+
+    void deltaTextKeepsSmallLatencies()
+    {
+        TrafficStats before, after;
+        before.p95Ms = 4.9;
+        after.p95Ms = 3.5;
+        QCOMPARE(diffDeltaText(before, after, kDiffP95), std::string("p95 -1.4 ms"));
+        after.p95Ms = 140;
+        before.rps = 10;
+        after.rps = 2.5;
+        before.errorRate = 0.01;
+        after.errorRate = 0.2;
+        QCOMPARE(diffDeltaText(before, after, kDiffP95 | kDiffRps | kDiffErrorRate),
+            std::string("-7.5 rps, +19.0 pts err, p95 +135 ms"));
     }
 
     void differentMeshesSaySo()

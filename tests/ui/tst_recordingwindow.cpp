@@ -10,6 +10,7 @@
 #include "mainwindow.h"
 #include "noticebar.h"
 #include "recordingsession.h"
+#include "session/exportclipdialog.h"
 #include "session/recordingreader.h"
 #include "session/recordingwriter.h"
 #include "session/sessionrecorder.h"
@@ -312,6 +313,19 @@ void TestRecordingWindow::timelineCoversTheWholeRecording()
     QTRY_COMPARE(opened->playSpeed(), 0);
     QVERIFY(opened->isViewingPast());
     QCOMPARE(*opened->viewedMs(), opened->timelineNowMs());
+
+    // File › Export clip starts at the range viewed; a live window has no such entry.
+    QVERIFY(!m_window->findChild<QAction *>(QStringLiteral("exportClipAction")));
+    auto *clipAction = opened->findChild<QAction *>(QStringLiteral("exportClipAction"));
+    QVERIFY(clipAction);
+    QVERIFY(opened->findChild<QMenu *>(QStringLiteral("fileMenu"))->actions().contains(clipAction));
+    opened->goToMoment(start + 120'000, 30);
+    clipAction->trigger();
+    auto *clip = opened->findChild<ExportClipDialog *>();
+    QVERIFY(clip);
+    QCOMPARE(clip->fromMs(), start + 90'000);
+    QCOMPARE(clip->toMs(), start + 120'000);
+    clip->close();
 
     // The way back is to the whole recording.
     auto *whole = opened->findChild<QPushButton *>(QStringLiteral("backToLive"));

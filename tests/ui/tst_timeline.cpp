@@ -9,10 +9,19 @@
 #include "graph/graphaggregator.h"
 #include "graph/windowstats.h"
 #include "mainwindow.h"
+#include "timeline/graphdiffpanel.h"
 #include "timeline/timelinestrip.h"
 
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
+#include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace meshscope;
@@ -210,6 +219,114 @@ private Q_SLOTS:
         // A source that was only ever up is no event.
         m_window->markSourceEvent(QStringLiteral("otlp"), QStringLiteral("listening"), QString(), up);
         QCOMPARE(strip->markers().size(), size_t(2));
+    }
+
+    // Two ranges of the history compared: recommendations came, checkout's calls began
+    // to fail. The canvas draws both graphs with the changes marked and labelled; the
+    // Changes dock lists them biggest first, sorts, exports and takes new thresholds.
+    void diffOfTwoRanges()
+    {
+        const int64_t now = GraphAggregator::wallNowMs();
+        m_window->compareRanges(m_startMs + 10'000, m_startMs + 100'000, now - 100'000, now - 10'000);
+        QTRY_VERIFY(m_window->isDiffShown());
+        const std::shared_ptr<const GraphDiff> diff = m_window->shownDiff();
+        const QString recoNode = QStringLiteral("shop/recommendations");
+        GraphCanvas *canvas = m_window->canvas();
+        QCOMPARE(canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Added), (QStringList {kReco, recoNode}));
+        QVERIFY(canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Removed).isEmpty());
+        QVERIFY2(canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Changed).contains(kCheckout),
+            qPrintable(canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Changed).join(u',')));
+        const EdgeSnapshot *checkout = diff->after->edge(kCheckout.toStdString());
+        QVERIFY(checkout);
+        QCOMPARE(checkout->stats.errorRate, 0.2);  // one call in five failing
+        canvas->fitToView();
+        const auto labels = canvas->diffLabels();
+        QVERIFY2(labels.value(kCheckout).second.contains(QStringLiteral("+20.0 pts err")),
+            qPrintable(labels.value(kCheckout).second));
+        QVERIFY(!labels.value(kCheckout).first.isEmpty());
+        // The banner and the strip say which ranges.
+        QVERIFY2(m_window->findChild<QLabel *>(QStringLiteral("pastLabel"))
+                     ->text()
+                     .startsWith(QStringLiteral("Diff: before ")),
+            qPrintable(m_window->findChild<QLabel *>(QStringLiteral("pastLabel"))->text()));
+
+        // The table: the changes only, biggest first.
+        GraphDiffPanel *panel = m_window->diffPanel();
+        QVERIFY(panel && m_window->diffDock()->isVisible());
+        QVERIFY2(panel->summaryText().contains(QStringLiteral("2 added, 0 removed")), qPrintable(panel->summaryText()));
+        const int rows = panel->rowCount();
+        QCOMPARE(size_t(rows), diff->count(DiffChange::Added) + diff->count(DiffChange::Changed));
+        QStringList ids;
+        for (int r = 0; r < rows; ++r)
+            ids << panel->idAt(r);
+        QVERIFY(ids.contains(kReco) && ids.contains(recoNode) && ids.contains(kCheckout));
+        QVERIFY(!ids.contains(QStringLiteral("external")));
+        // Sorted by the change in errors, largest first: checkout's edge or node leads.
+        panel->table()->sortByColumn(3, Qt::DescendingOrder);
+        QVERIFY2(panel->idAt(0).contains(QStringLiteral("checkout")), qPrintable(panel->idAt(0)));
+        panel->setShowUnchanged(true);
+        QCOMPARE(size_t(panel->rowCount()), diff->nodes.size() + diff->edges.size());
+        panel->setShowUnchanged(false);
+        // A row selects its item on the canvas.
+        panel->table()->selectRow(ids.indexOf(kReco));
+        QCOMPARE(canvas->selectedEdge(), kReco);
+
+        // Exported, it is the CLI's JSON.
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("diff.json"));
+        QString error;
+        QVERIFY2(panel->exportJson(file, &error), qPrintable(error));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject json = QJsonDocument::fromJson(f.readAll()).object();
+        bool recoAdded = false;
+        for (const QJsonValue &n : json.value(QStringLiteral("nodes")).toArray())
+            recoAdded = recoAdded
+                || (n[QStringLiteral("id")].toString() == recoNode
+                    && n[QStringLiteral("change")].toString() == QStringLiteral("added"));
+        QVERIFY(recoAdded);
+
+        // Thresholds: 30 points of error rate before it counts: checkout's edge is the same.
+        panel->findChild<QDoubleSpinBox *>(QStringLiteral("diffErrorPoints"))->setValue(30);
+        QVERIFY(!canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Changed).contains(kCheckout));
+        QCOMPARE(GraphDiffPanel::savedThresholds().errorRatePoints, 0.30);
+        panel->findChild<QDoubleSpinBox *>(QStringLiteral("diffErrorPoints"))->setValue(2);
+        QVERIFY(canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Changed).contains(kCheckout));
+
+        // Live snapshots wait while it shows; closing it shows the newest graph again.
+        m_window->applySnapshot(m_aggregator->snapshot(GraphAggregator::wallNowMs()));
+        QVERIFY(m_window->isDiffShown());
+        QTest::mouseClick(panel->findChild<QPushButton *>(QStringLiteral("diffClose")), Qt::LeftButton);
+        QVERIFY(!m_window->isDiffShown());
+        QVERIFY(canvas->diffOverlayIds(GraphCanvas::DiffMark::Kind::Added).isEmpty());
+        QVERIFY(canvas->hasEdge(kReco));
+    }
+
+    // One click on a route apply's flag: the two minutes before it against the ones after.
+    void oneClickDiffAtARouteApply()
+    {
+        const int64_t now = GraphAggregator::wallNowMs();
+        const int64_t at = m_startMs + 180'000;  // when recommendations came and errors began
+        m_window->markRouteApply(4, QStringLiteral("xds 127.0.0.1:18000"), QString(), at);
+        TimelineStrip *strip = m_window->timeline();
+        strip->refresh(now);  // the strip's axis moves with the clock: where the flag is now
+        const QPoint flag(strip->xAtMs(at), 6);
+        QVERIFY(strip->routeFlagAt(flag));
+        QVERIFY(!strip->routeFlagAt(QPoint(strip->xAtMs(at) + 30, 6)));
+        QTest::mouseClick(strip, Qt::LeftButton, {}, flag);
+        QTRY_VERIFY(m_window->isDiffShown());
+        QVERIFY(m_window->canvas()->diffOverlayIds(GraphCanvas::DiffMark::Kind::Added).contains(kReco));
+        QVERIFY(!m_window->isViewingPast());  // the click diffed; it did not go to the moment
+        // A change too recent to have an "after" says so and shows nothing new.
+        m_window->closeDiff();
+        m_window->compareAroundChange(GraphAggregator::wallNowMs() - 500);
+        QVERIFY(!m_window->isDiffShown());
+        // Going to a moment closes a diff.
+        strip->refresh(GraphAggregator::wallNowMs());
+        QTest::mouseClick(strip, Qt::LeftButton, {}, QPoint(strip->xAtMs(at), 6));
+        QTRY_VERIFY(m_window->isDiffShown());
+        m_window->goToMoment(m_startMs + 60'000);
+        QVERIFY(!m_window->isDiffShown());
     }
 
     void withoutHistoryThereIsNoStrip()

@@ -26,6 +26,10 @@ QColor selection() { return QColor(0x58, 0xa6, 0xff); }
 QColor findHighlight() { return QColor(0xe3, 0xb3, 0x41); }
 // Violet: apart from the health colours, the selection blue and the find gold.
 QColor routingBadge() { return QColor(0xa3, 0x71, 0xf7); }
+// Teal, apart from the health greens; grey for what is gone; orange for what moved.
+QColor diffAdded() { return QColor(0x2d, 0xd4, 0xbf); }
+QColor diffRemoved() { return QColor(0x8b, 0x94, 0x9e); }
+QColor diffChanged() { return QColor(0xf0, 0x88, 0x3e); }
 
 // Teal: apart from the health colours, the selection blue and the routing violet.
 QColor mtlsLock() { return QColor(0x3f, 0xd0, 0xc9); }

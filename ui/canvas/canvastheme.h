@@ -52,6 +52,10 @@ QColor selection();
 QColor findHighlight();
 // The badge on services that have routing rules.
 QColor routingBadge();
+// A graph diff: what is new, gone, or moved past a threshold.
+QColor diffAdded();
+QColor diffRemoved();
+QColor diffChanged();
 
 QColor healthColor(Health h);
 // Edges are quieter than nodes: healthy traffic should not shout.

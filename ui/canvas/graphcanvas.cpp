@@ -119,6 +119,7 @@ struct GraphCanvas::Private {
     QString foundNode;
     std::vector<GraphCanvas::TraceHopMark> traceHops;
     QStringList traceNodes;
+    std::vector<GraphCanvas::DiffMark> diffMarks;
 
     // Worker rendering: the newest image and the newest request.
     std::unique_ptr<CanvasRenderWorker> worker;
@@ -478,8 +479,11 @@ struct GraphCanvas::Private {
 
     void paintOverlays(QPainter &p);
     void paintSelection(QPainter &p);
-    void paintEdgeMark(QPainter &p, const SceneEdge &e, QColor c, double extra);
+    void paintEdgeMark(QPainter &p, const SceneEdge &e, QColor c, double extra, bool dashed = false);
+    // A label pill at an edge's middle (where a curve bends).
+    QRectF edgePillRect(const SceneEdge &e, const QString &text, const QFontMetricsF &fm) const;
     void paintTraceOverlay(QPainter &p);
+    void paintDiffOverlay(QPainter &p);
     void paintAnimation(QPainter &p);
     void paintHud(QPainter &p);
     QString nodeToolTip(int node) const;
@@ -1136,6 +1140,37 @@ QStringList GraphCanvas::traceOverlayNodes() const
     return out;
 }
 
+void GraphCanvas::setDiffOverlay(const std::vector<DiffMark> &marks)
+{
+    d->diffMarks = marks;
+    update();
+}
+
+QStringList GraphCanvas::diffOverlayIds(DiffMark::Kind kind) const
+{
+    QStringList out;
+    for (const DiffMark &m : d->diffMarks) {
+        if (m.kind == kind && (m.edge ? hasEdge(m.id) : hasNode(m.id)))
+            out << m.id;
+    }
+    out.sort();
+    return out;
+}
+
+QHash<QString, QPair<QRectF, QString>> GraphCanvas::diffLabels() const
+{
+    QHash<QString, QPair<QRectF, QString>> out;
+    if (!d->scene || d->collapsed() || d->view.scale < canvas::kEdgeLabelScale)
+        return out;
+    const QFontMetricsF fm(canvas::labelFont(10, true));
+    for (const DiffMark &m : d->diffMarks) {
+        const int k = m.edge && !m.label.isEmpty() ? d->scene->findEdge(m.id) : -1;
+        if (k >= 0 && d->scene->edges()[size_t(k)].visible)
+            out.insert(m.id, {d->edgePillRect(d->scene->edges()[size_t(k)], m.label, fm), m.label});
+    }
+    return out;
+}
+
 bool GraphCanvas::hasEdge(const QString &id) const { return d->scene && d->scene->findEdge(id) >= 0; }
 bool GraphCanvas::hasNode(const QString &id) const { return d->scene && d->scene->findNode(id) >= 0; }
 
@@ -1219,6 +1254,7 @@ void GraphCanvas::paintEvent(QPaintEvent *)
 void GraphCanvas::Private::paintOverlays(QPainter &p)
 {
     if (scene && !collapsed()) {
+        paintDiffOverlay(p);
         paintSelection(p);
         paintTraceOverlay(p);
         if (animation)
@@ -1253,7 +1289,7 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
 }
 
 // An edge drawn over the picture in colour c, `extra` pixels wider than itself.
-void GraphCanvas::Private::paintEdgeMark(QPainter &p, const SceneEdge &e, QColor c, double extra)
+void GraphCanvas::Private::paintEdgeMark(QPainter &p, const SceneEdge &e, QColor c, double extra, bool dashed)
 {
     const double s = view.scale;
     const QPointF a = view.map(e.p1), b = view.map(e.p2);
@@ -1263,8 +1299,8 @@ void GraphCanvas::Private::paintEdgeMark(QPainter &p, const SceneEdge &e, QColor
         return;
     const QPointF u = dlt / len;  // direction at the tip
     const double al = std::clamp((7.0 + 1.1 * e.width) * s, 6.0, 20.0);
-    QPen pen(c, std::max(1.5, e.width * s) + extra, e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine,
-        Qt::FlatCap);
+    QPen pen(c, std::max(1.5, e.width * s) + extra,
+        dashed || e.direction == Direction::NorthSouth ? Qt::DashLine : Qt::SolidLine, Qt::FlatCap);
     p.setPen(pen);
     p.setBrush(Qt::NoBrush);
     if (e.curved) {
@@ -1326,17 +1362,72 @@ void GraphCanvas::Private::paintTraceOverlay(QPainter &p)
     const QFontMetricsF fm(p.font());
     for (auto it = labels.cbegin(); it != labels.cend(); ++it) {
         const SceneEdge &e = scene->edges()[size_t(it.key())];
-        const QPointF mid = e.curved ? view.map((e.p1 + e.p2) / 4 + e.ctrl / 2) : view.map((e.p1 + e.p2) / 2);
         QString text = it.value().mid(0, 3).join(QStringLiteral("  "));
         if (it.value().size() > 3)
             text += QStringLiteral("  +%1").arg(it.value().size() - 3);
-        const QRectF box(mid.x() - fm.horizontalAdvance(text) / 2 - 5, mid.y() - fm.height() / 2 - 2,
-            fm.horizontalAdvance(text) + 10, fm.height() + 4);
+        const QRectF box = edgePillRect(e, text, fm);
         p.setPen(QPen(labelCritical.value(it.key()) ? critical : other, 1));
         p.setBrush(QColor(0x0d, 0x11, 0x17, 235));
         p.drawRoundedRect(box, 4, 4);
         p.setPen(labelCritical.value(it.key()) ? critical : other);
         p.drawText(box, Qt::AlignCenter, text);
+    }
+}
+
+QRectF GraphCanvas::Private::edgePillRect(const SceneEdge &e, const QString &text, const QFontMetricsF &fm) const
+{
+    const QPointF mid = e.curved ? view.map((e.p1 + e.p2) / 4 + e.ctrl / 2) : view.map((e.p1 + e.p2) / 2);
+    const double w = fm.horizontalAdvance(text);
+    return QRectF(mid.x() - w / 2 - 5, mid.y() - fm.height() / 2 - 2, w + 10, fm.height() + 4);
+}
+
+void GraphCanvas::Private::paintDiffOverlay(QPainter &p)
+{
+    if (diffMarks.empty())
+        return;
+    using Kind = GraphCanvas::DiffMark::Kind;
+    p.setRenderHint(QPainter::Antialiasing, true);
+    auto colourOf = [](Kind k) {
+        return k == Kind::Added  ? canvas::diffAdded()
+            : k == Kind::Removed ? canvas::diffRemoved()
+                                 : canvas::diffChanged();
+    };
+    // Edges, then rings round the nodes, then the labels on top of both.
+    for (const GraphCanvas::DiffMark &m : diffMarks) {
+        if (!m.edge)
+            continue;
+        const int k = scene->findEdge(m.id);
+        if (k >= 0 && scene->edges()[size_t(k)].visible)
+            paintEdgeMark(p, scene->edges()[size_t(k)], colourOf(m.kind), m.kind == Kind::Changed ? 1.0 : 0.5,
+                m.kind == Kind::Removed);
+    }
+    for (const GraphCanvas::DiffMark &m : diffMarks) {
+        if (m.edge)
+            continue;
+        const int i = scene->findNode(m.id);
+        if (i < 0 || !scene->nodes()[size_t(i)].visible)
+            continue;
+        const double r = std::max(6.0, canvas::kNodeRadius * view.scale * 1.3);
+        p.setBrush(Qt::NoBrush);
+        p.setPen(QPen(colourOf(m.kind), 2.5, m.kind == Kind::Removed ? Qt::DashLine : Qt::SolidLine));
+        p.drawEllipse(view.map(scene->nodes()[size_t(i)].pos), r, r);
+    }
+    if (view.scale < canvas::kEdgeLabelScale)
+        return;  // too far out for words: the colours say it
+    p.setFont(canvas::labelFont(10, true));
+    const QFontMetricsF fm(p.font());
+    for (const GraphCanvas::DiffMark &m : diffMarks) {
+        if (!m.edge || m.label.isEmpty())
+            continue;
+        const int k = scene->findEdge(m.id);
+        if (k < 0 || !scene->edges()[size_t(k)].visible)
+            continue;
+        const QRectF box = edgePillRect(scene->edges()[size_t(k)], m.label, fm);
+        p.setPen(QPen(colourOf(m.kind), 1));
+        p.setBrush(QColor(0x0d, 0x11, 0x17, 235));
+        p.drawRoundedRect(box, 4, 4);
+        p.setPen(colourOf(m.kind));
+        p.drawText(box, Qt::AlignCenter, m.label);
     }
 }
 

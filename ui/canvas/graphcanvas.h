@@ -119,6 +119,24 @@ public:
     // The overlay's hops and nodes that the graph has (the others are not drawn).
     QStringList traceOverlayEdges() const;
     QStringList traceOverlayNodes() const;
+    // A diff of two moments drawn over the graph (which should be the union of both,
+    // graph/graphdiff.h unionSnapshot): added nodes and edges green, removed ones grey
+    // and dashed, changed ones orange with their deltas ("+12 rps · err +3.1 pts") as
+    // labels. Items the graph does not have are not drawn.
+    struct DiffMark {
+        enum class Kind { Added, Removed, Changed };
+        QString id;  // a node's or an edge's
+        bool edge = false;
+        Kind kind = Kind::Changed;
+        QString label;  // what moved, for changed items
+    };
+    void setDiffOverlay(const std::vector<DiffMark> &marks);
+    void clearDiffOverlay() { setDiffOverlay({}); }
+    // The overlay's items of one kind that the graph has, sorted ids (nodes and edges).
+    QStringList diffOverlayIds(DiffMark::Kind kind) const;
+    // Each changed edge's delta label as drawn now (widget coordinates) and its text.
+    QHash<QString, QPair<QRectF, QString>> diffLabels() const;
+
     bool hasEdge(const QString &id) const;
     bool hasNode(const QString &id) const;
 

@@ -4,9 +4,11 @@
 #include "graph/graphhistory.h"
 #include "graph/windowstats.h"
 
+#include <QContextMenuEvent>
 #include <QDateTime>
 #include <QHelpEvent>
 #include <QKeyEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -75,6 +77,37 @@ std::vector<TimelineStrip::Marker> TimelineStrip::markersNear(int x, int px) con
 
 const std::vector<SeriesPoint> &TimelineStrip::points() const { return m_points->points; }
 
+void TimelineStrip::setPickedBefore(std::optional<Range> before)
+{
+    m_pickedBefore = before;
+    update();
+}
+
+void TimelineStrip::setDiffRanges(std::optional<Range> before, std::optional<Range> after)
+{
+    m_diffBefore = before;
+    m_diffAfter = after;
+    update();
+}
+
+std::optional<TimelineStrip::Range> TimelineStrip::viewedRange() const
+{
+    if (!m_viewedMs)
+        return std::nullopt;
+    return Range {*m_viewedMs - int64_t(std::max(1, m_viewedWindow)) * 1000, *m_viewedMs};
+}
+
+std::optional<TimelineStrip::Marker> TimelineStrip::routeFlagAt(QPoint pos) const
+{
+    if (pos.y() > plotRect().top() + 10)
+        return std::nullopt;
+    for (const Marker &m : markersNear(pos.x(), 6)) {
+        if (m.kind == Marker::Kind::RouteApply)
+            return m;
+    }
+    return std::nullopt;
+}
+
 void TimelineStrip::refresh(int64_t nowMs)
 {
     m_endMs = nowMs;
@@ -141,6 +174,19 @@ void TimelineStrip::paintEvent(QPaintEvent *)
         const int x0 = xAtMs(*m_viewedMs - int64_t(m_viewedWindow) * 1000);
         p.fillRect(QRect(QPoint(x0, r.top()), QPoint(xAtMs(*m_viewedMs), r.bottom())), QColor(255, 200, 60, 40));
     }
+    auto band = [&](const std::optional<Range> &range, QColor fill, const QString &word) {
+        if (!range)
+            return;
+        const QRect box(QPoint(xAtMs(range->fromMs), r.top()),
+            QPoint(std::max(xAtMs(range->fromMs) + 1, xAtMs(range->toMs)), r.bottom()));
+        p.fillRect(box, fill);
+        QColor edge = fill;
+        edge.setAlpha(220);
+        p.setPen(edge);
+        p.drawText(box.adjusted(3, 8, 0, 0), Qt::AlignLeft | Qt::AlignTop, word);
+    };
+    band(m_diffBefore ? m_diffBefore : m_pickedBefore, QColor(90, 160, 255, 55), tr("before"));
+    band(m_diffAfter, QColor(240, 136, 62, 55), tr("after"));
     if (m_dragFromX) {
         const int a = std::min(*m_dragFromX, m_dragToX), b = std::max(*m_dragFromX, m_dragToX);
         p.fillRect(QRect(QPoint(a, r.top()), QPoint(b, r.bottom())), QColor(255, 200, 60, 70));
@@ -223,6 +269,10 @@ void TimelineStrip::mousePressEvent(QMouseEvent *event)
 {
     if (event->button() != Qt::LeftButton)
         return QWidget::mousePressEvent(event);
+    if (const std::optional<Marker> flag = routeFlagAt(event->position().toPoint())) {
+        Q_EMIT routeChangeChosen(flag->ms);  // one click: what the change did
+        return;
+    }
     m_dragFromX = int(event->position().x());
     m_dragToX = *m_dragFromX;
 }
@@ -288,6 +338,8 @@ bool TimelineStrip::event(QEvent *event)
     QStringList lines;
     for (const Marker &m : markersNear(x))
         lines << timeOfDay(m.ms) + QStringLiteral("  ") + m.text;
+    if (routeFlagAt(help->pos()))
+        lines << tr("Click the flag to compare the minutes before this change with the ones after it");
     if (lines.isEmpty()) {
         const int64_t ms = msAtX(x);
         for (const SeriesPoint &pt : m_points->points) {
@@ -305,6 +357,34 @@ bool TimelineStrip::event(QEvent *event)
     else
         QToolTip::showText(help->globalPos(), lines.join(QLatin1Char('\n')), this);
     return true;
+}
+
+void TimelineStrip::contextMenuEvent(QContextMenuEvent *event)
+{
+    // The range to use: the one viewed, else the viewed window's length ending here.
+    const std::optional<Range> viewed = viewedRange();
+    const int64_t at = msAtX(event->pos().x());
+    const int64_t length = viewed ? viewed->toMs - viewed->fromMs : 60'000;
+    const Range here = viewed && at >= viewed->fromMs && at <= viewed->toMs ? *viewed : Range {at - length, at};
+    auto span = [](const Range &r) -> QString { return timeOfDay(r.fromMs) + QStringLiteral("–") + timeOfDay(r.toMs); };
+    QMenu menu(this);
+    if (const std::optional<Marker> flag = routeFlagAt(event->pos())) {
+        menu.addAction(
+            tr("What changed at this route apply"), this, [this, ms = flag->ms] { Q_EMIT routeChangeChosen(ms); });
+        menu.addSeparator();
+    }
+    menu.addAction(tr("Use %1 as “before”").arg(span(here)), this, [this, here] { setPickedBefore(here); });
+    QAction *compare
+        = menu.addAction(m_pickedBefore ? tr("Compare %1 with “before” (%2)").arg(span(here), span(*m_pickedBefore))
+                                        : tr("Compare with “before” (pick one first)"),
+            this, [this, here] {
+                if (m_pickedBefore)
+                    Q_EMIT compareChosen(m_pickedBefore->fromMs, m_pickedBefore->toMs, here.fromMs, here.toMs);
+            });
+    compare->setEnabled(m_pickedBefore.has_value());
+    if (m_pickedBefore)
+        menu.addAction(tr("Forget “before”"), this, [this] { setPickedBefore(std::nullopt); });
+    menu.exec(event->globalPos());
 }
 
 }  // namespace meshscope

@@ -46,6 +46,20 @@ public:
     void setViewed(std::optional<int64_t> ms, int windowSeconds = 0);
     std::optional<int64_t> viewedMs() const { return m_viewedMs; }
 
+    // Ranges for a diff: "before" once picked (right-click, "Use as before"), and both
+    // sides of the diff shown, drawn as bands; nullopt clears them.
+    struct Range {
+        int64_t fromMs = 0;
+        int64_t toMs = 0;
+    };
+    void setPickedBefore(std::optional<Range> before);
+    std::optional<Range> pickedBefore() const { return m_pickedBefore; }
+    void setDiffRanges(std::optional<Range> before, std::optional<Range> after);
+    // The range viewed now (the moment and the window before it), if a moment is viewed.
+    std::optional<Range> viewedRange() const;
+    // The route-apply marker whose flag is at (x, y), if any: what a click on it diffs.
+    std::optional<Marker> routeFlagAt(QPoint pos) const;
+
     // The strip's time axis: from the history's first second to now.
     int64_t startMs() const { return m_startMs; }
     int64_t endMs() const { return m_endMs; }
@@ -64,6 +78,10 @@ Q_SIGNALS:
     void momentChosen(int64_t ms);
     void rangeChosen(int64_t fromMs, int64_t toMs);
     void liveChosen();
+    // A click on a route apply's flag: the minutes before it against the ones after.
+    void routeChangeChosen(int64_t ms);
+    // Right-click > "Compare with before": the picked "before" against this range.
+    void compareChosen(int64_t beforeFromMs, int64_t beforeToMs, int64_t afterFromMs, int64_t afterToMs);
 
 protected:
     void paintEvent(QPaintEvent *event) override;
@@ -72,6 +90,7 @@ protected:
     void mouseReleaseEvent(QMouseEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
     bool event(QEvent *event) override;  // tooltips: the markers under the pointer, or the step's numbers
+    void contextMenuEvent(QContextMenuEvent *event) override;
 
 private:
     QRect plotRect() const;
@@ -87,6 +106,8 @@ private:
     std::optional<int64_t> m_viewedMs;
     int m_viewedWindow = 0;
     std::optional<int> m_dragFromX;
+    std::optional<Range> m_pickedBefore;
+    std::optional<Range> m_diffBefore, m_diffAfter;
     int m_dragToX = 0;
 };
 
