@@ -7,6 +7,7 @@
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
+#include "graph/recordedgraph.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/linksdialog.h"
 #include "inspect/requestspanel.h"
@@ -15,9 +16,12 @@
 #include "recordingsession.h"
 #include "routing/models/xdsclientsmodel.h"
 #include "routing/routeactions.h"
+#include "routing/routediff.h"
 #include "routing/routeeditor.h"
 #include "routing/routesplit.h"
+#include "routing/routingcontroller.h"
 #include "session/exportclipdialog.h"
+#include "session/recordingreader.h"
 #include "session/sessionrecorder.h"
 #include "sources/connectionsdialog.h"
 #include "sources/sourcemanager.h"
@@ -438,6 +442,15 @@ void MainWindow::buildMenus()
     });
     openRec->setObjectName(QStringLiteral("openRecordingAction"));
     openRec->setShortcut(QKeySequence::Open);
+    QAction *compareRec = file->addAction(tr("Compare with recording…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Compare with recording"),
+            QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation),
+            tr("meshscope recordings (*.msrec);;All files (*)"));
+        if (!path.isEmpty())
+            compareWithRecording(path);
+    });
+    compareRec->setObjectName(QStringLiteral("compareRecordingAction"));
+    compareRec->setToolTip(tr("What changed between a recording (before) and the graph shown (after)"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -867,6 +880,8 @@ TraceSearchDialog *MainWindow::openTraceSearch()
         connect(m_traceSearch, &TraceSearchDialog::traceRequested, this, [this](const QString &id) { openTrace(id); });
         const QRect area = geometry();
         m_traceSearch->resize(std::max(900, area.width() * 3 / 4), std::max(600, area.height() * 85 / 100));
+        if (m_pastMs)  // opened at a past moment: its traces first
+            m_traceSearch->setMoment(std::make_pair(*m_pastMs - int64_t(m_pastWindow) * 1000, *m_pastMs));
     }
     m_traceSearch->show();
     m_traceSearch->raise();
@@ -1804,7 +1819,27 @@ void MainWindow::showPastMoment()
             m_pastSnapshot = std::move(past);
             m_pastShownMs = ms;
             showSnapshot(viewOfGraph(m_pastSnapshot, m_view));
+            followMomentInPanels();
         });
+}
+
+// The requests table and the trace search show the moment viewed, or live again. While
+// playing, at most twice a second: reading the recent requests costs milliseconds.
+void MainWindow::followMomentInPanels()
+{
+    std::optional<std::pair<int64_t, int64_t>> range;
+    if (m_pastMs)
+        range = std::make_pair(*m_pastMs - int64_t(m_pastWindow) * 1000, *m_pastMs);
+    if (range && m_playSpeed > 0 && m_momentPanelsClock.isValid() && m_momentPanelsClock.elapsed() < 500)
+        return;
+    m_momentPanelsClock.start();
+    m_requests->setMoment(range);
+    m_requestsDock->setWindowTitle(range
+            ? tr("Requests at %1")
+                  .arg(QDateTime::fromMSecsSinceEpoch(range->second).toString(QStringLiteral("HH:mm:ss")))
+            : tr("Live requests"));
+    if (m_traceSearch)
+        m_traceSearch->setMoment(range);
 }
 
 void MainWindow::backToLive()
@@ -1821,6 +1856,7 @@ void MainWindow::backToLive()
     m_pastBanner->hide();
     m_timeline->setViewed(std::nullopt);
     m_timeline->refresh(timelineNowMs());
+    followMomentInPanels();
     if (m_published)
         showSnapshot(viewOfGraph(m_published, m_view));
 }
@@ -1882,6 +1918,20 @@ void MainWindow::markRouteApply(uint64_t version, const QString &target, const Q
     m.text = tr("Routes version %1 applied to %2").arg(version).arg(target)
         + (summary.isEmpty() ? QString() : QStringLiteral("\n") + summary);
     m_timeline->addMarker(m);
+}
+
+void MainWindow::followRouting(RoutingController *controller)
+{
+    connect(controller, &RoutingController::routesApplied, this,
+        [this](quint64 version, const QString &target, const QString &yaml) {
+            const std::string routes = yaml.toStdString();
+            std::string &before = m_appliedRoutes[target];
+            const QString summary = before.empty()
+                ? QString()
+                : QString::fromStdString(routing::briefUnifiedDiff(before, routes)).trimmed();
+            before = routes;
+            markRouteApply(version, target, summary, GraphAggregator::wallNowMs());
+        });
 }
 
 void MainWindow::markSourceState(const QString &id)
@@ -2011,6 +2061,55 @@ void MainWindow::compareAroundChange(int64_t ms)
     }
     // "Before" ends with the second before the change's: that second holds both.
     compareRanges(std::max(m_timeline->startMs(), ms - kAroundChangeMs), ms - 1000, afterFrom, afterTo);
+}
+
+void MainWindow::compareWithRecording(const QString &path)
+{
+    // "after" is what the window shows now: a recording's whole graph, or the live one.
+    const GraphSnapshotPtr after = m_pastMs && m_pastSnapshot ? m_pastSnapshot : m_published;
+    const QString afterText = m_showsRecording ? tr("this recording")
+        : m_pastMs                             ? pastBannerText().section(QLatin1Char('\n'), 0, 0)
+                                               : tr("live");
+    if (!after) {
+        m_notice->showNotice(tr("Nothing to compare yet: the graph is empty"));
+        return;
+    }
+    const DiffThresholds thresholds = GraphDiffPanel::savedThresholds();
+    const AggregatorConfig config = m_aggregator ? m_aggregator->config() : AggregatorConfig {};
+    struct Outcome {
+        std::shared_ptr<GraphDiff> diff;
+        QString error;
+    };
+    m_notice->setStanding(QStringLiteral("compare-recording"), tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    if (!m_compareJobs)
+        m_compareJobs = std::make_unique<BackgroundJobs>(this);  // its own: a scrub must not cancel it
+    m_compareJobs->run<Outcome>(
+        [path, after, thresholds, config] {
+            Outcome out;
+            std::string why;
+            std::unique_ptr<RecordingReader> reader = RecordingReader::open(path.toStdString(), why);
+            if (!reader) {
+                out.error = QString::fromStdString(why);
+                return out;
+            }
+            AggregatorConfig whole = config;
+            whole.keepHistory = false;
+            GraphSnapshotPtr before = graphOfRecording(*reader, reader->startMs(), reader->endMs(), whole, why);
+            if (!before) {
+                out.error = QString::fromStdString(why);
+                return out;
+            }
+            out.diff = std::make_shared<GraphDiff>(diffGraphs(before, after, thresholds));
+            return out;
+        },
+        [this, path, afterText](Outcome out) {
+            m_notice->clearStanding(QStringLiteral("compare-recording"));
+            if (!out.diff) {
+                m_notice->showNotice(tr("Cannot compare with %1: %2").arg(QFileInfo(path).fileName(), out.error));
+                return;
+            }
+            showDiff(std::move(*out.diff), QFileInfo(path).fileName(), afterText);
+        });
 }
 
 void MainWindow::showDiff(GraphDiff diff, const QString &before, const QString &after)

@@ -58,6 +58,7 @@ class TraceView;
 class TraceWindow;
 class TraceSearchDialog;
 class TimelineStrip;
+class RoutingController;
 class GraphDiffPanel;
 class BackgroundJobs;
 
@@ -171,6 +172,9 @@ public:
     bool isPastShown() const;
     // A route change that took effect: a marker on the timeline (its diff on hover).
     void markRouteApply(uint64_t version, const QString &target, const QString &summary, int64_t ms);
+    // Every route change `controller` makes take effect becomes such a marker, its
+    // summary the diff from the target's routes before.
+    void followRouting(RoutingController *controller);
     // A source's state (SourceManager::stateName's words) at `ms`: going down or coming
     // back is a timeline marker, and a moment inside an outage says so in the banner.
     void markSourceEvent(const QString &id, const QString &state, const QString &message, int64_t ms);
@@ -195,6 +199,9 @@ public:
     void compareAroundChange(int64_t ms);
     static constexpr int64_t kAroundChangeMs = 120'000;
     static constexpr int64_t kSettleAfterChangeMs = 2'000;  // after a change, before "after" starts
+    // The graph shown now (a recording window's: the whole recording) against the whole of
+    // another recording, read off the GUI thread (File › Compare with recording).
+    void compareWithRecording(const QString &path);
     void showDiff(GraphDiff diff, const QString &before, const QString &after);
     void closeDiff();
     bool isDiffShown() const { return m_diff != nullptr; }
@@ -376,13 +383,17 @@ private:
     QString m_recordingPath;  // the recording shown, if any
     int64_t m_recordingStartMs = 0, m_recordingEndMs = 0;
     QAction *m_exportClipAction = nullptr;
+    QHash<QString, std::string> m_appliedRoutes;  // each route target's routes as last applied
     std::unique_ptr<BackgroundJobs> m_historyJobs;
+    std::unique_ptr<BackgroundJobs> m_compareJobs;  // reading a recording to compare with
     std::shared_ptr<const GraphDiff> m_diff;  // the diff shown, or null
     GraphSnapshotPtr m_diffUnion;  // what the canvas draws it on
     QString m_diffBeforeText, m_diffAfterText;
     GraphDiffPanel *m_diffPanel = nullptr;
     QDockWidget *m_diffDock = nullptr;
     void showDiffOnCanvas();
+    void followMomentInPanels();
+    QElapsedTimer m_momentPanelsClock;  // since the panels last followed a moment played
     // The graph the canvas shows before the view is applied: a diff's, a past moment's
     // or the newest published.
     GraphSnapshotPtr shownBase() const;

@@ -1,9 +1,8 @@
 #pragma once
-// The graph a recording holds for a time range, as `graph --from` and `diff` answer
-// it, and the times those commands take on a recording.
+// The times `graph --from`, `diff` and `clip` take on a recording (the graph of a range
+// is graph/recordedgraph.h's).
 
-#include "graph/graphaggregator.h"
-#include "graph/graphsnapshot.h"
+#include "graph/recordedgraph.h"  // graphOfRecording
 
 #include <QString>
 
@@ -16,13 +15,6 @@ class RecordingReader;
 }
 
 namespace meshscope::cli {
-
-// The graph the recording's events from `fromMs` to `toMs` make, seen at `toMs` over
-// that whole range (config.windowSeconds is set from it). Calls cut by the range's end
-// count as the live graph would count them; a callee's half waiting for its caller is
-// not taken for an outside call. Null with `why` set when the file cannot be read.
-GraphSnapshotPtr graphOfRecording(
-    RecordingReader &reader, int64_t fromMs, int64_t toMs, AggregatorConfig config, std::string &why);
 
 // A moment in a recording: unix seconds, an RFC 3339 time with its zone, or an offset
 // from the recording's start ("+90s", "+5m", "+1h30m"). Milliseconds since the epoch;

@@ -11,7 +11,6 @@
 #include "graph/graphaggregator.h"
 #include "mainwindow.h"
 #include "publisherthread.h"
-#include "routing/routediff.h"
 #include "routing/routeeditor.h"
 #include "routing/routehistory.h"
 #include "routing/routingcontroller.h"
@@ -191,19 +190,13 @@ int main(int argc, char **argv)
             routing = std::make_unique<RoutingController>(editor, opts.xdsListen, opts.routesFile, historyDir);
         }
         // A recording keeps every route change that took effect, with its version; the
-        // timeline marks it, with what changed since the one before.
+        // window's timeline marks it.
         QObject::connect(routing.get(), &RoutingController::routesApplied, &window,
-            [&ingest, &window, previous = std::make_shared<std::string>()](
-                quint64 version, const QString &target, const QString &yaml) {
-                const int64_t now = GraphAggregator::wallNowMs();
-                ingest.recordRouteApply(version, target.toStdString(), yaml.toStdString(), now);
-                const std::string routes = yaml.toStdString();
-                const QString summary = previous->empty()
-                    ? QString()
-                    : QString::fromStdString(routing::briefUnifiedDiff(*previous, routes)).trimmed();
-                *previous = routes;
-                window.markRouteApply(version, target, summary, now);
+            [&ingest](quint64 version, const QString &target, const QString &yaml) {
+                ingest.recordRouteApply(
+                    version, target.toStdString(), yaml.toStdString(), GraphAggregator::wallNowMs());
             });
+        window.followRouting(routing.get());
         QString routingError;
         if (!routing->start(&routingError)) {
             std::fprintf(stderr, "meshscope: %s\n", qPrintable(routingError));

@@ -14,6 +14,7 @@
 #include "session/recordingreader.h"
 #include "session/recordingwriter.h"
 #include "session/sessionrecorder.h"
+#include "timeline/graphdiffpanel.h"
 #include "timeline/timelinestrip.h"
 #include "traces/tracestore.h"
 #include "traces/tracestoresink.h"
@@ -51,9 +52,12 @@ private Q_SLOTS:
     void notARecordingSaysWhy();
     void closingWhileReadingStopsTheReading();
     void timelineCoversTheWholeRecording();
+    void comparedWithAnotherRecording();
 
 private:
     QString recordSample(int traces, std::vector<TraceId> *ids = nullptr);
+    // A minute of frontend's calls, one batch a second: `calls` of (from, to, status).
+    QString writeCalls(const QString &name, const std::vector<std::tuple<const char *, const char *, int>> &calls);
 
     QTemporaryDir m_dir;
     std::unique_ptr<GraphAggregator> m_aggregator;
@@ -334,6 +338,79 @@ void TestRecordingWindow::timelineCoversTheWholeRecording()
     QTest::mouseClick(whole, Qt::LeftButton);
     QVERIFY(!opened->isViewingPast());
     QVERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/frontend->shop/recommendations")));
+}
+
+QString TestRecordingWindow::writeCalls(
+    const QString &name, const std::vector<std::tuple<const char *, const char *, int>> &calls)
+{
+    const QString path = m_dir.filePath(name);
+    std::string error;
+    auto w = RecordingWriter::create(path.toStdString(), nullptr, error);
+    if (!w)
+        return {};
+    const int64_t start = 1'700'000'000'000;
+    for (int64_t t = start; t < start + 60'000; t += 1000) {
+        std::vector<ObservedRequest> batch;
+        for (const auto &[from, to, status] : calls)
+            batch.push_back(test::shopCall(from, to, status));
+        w->ingestRequests(std::move(batch), t + 10, "als");
+    }
+    w->close();
+    return path;
+}
+
+// File › Compare with recording: the window's recording is "after", the other one
+// "before"; recordings of two different meshes say so.
+void TestRecordingWindow::comparedWithAnotherRecording()
+{
+    const QString before = writeCalls(QStringLiteral("before.msrec"),
+        {{"frontend", "checkout", 200}, {"frontend", "checkout", 200}, {"checkout", "payments", 200}});
+    const QString after = writeCalls(QStringLiteral("after.msrec"),
+        {{"frontend", "checkout", 200}, {"frontend", "checkout", 503}, {"frontend", "recommendations", 200}});
+    const QString other = writeCalls(QStringLiteral("other.msrec"), {{"web", "db", 200}});
+    QPointer<MainWindow> opened = m_window->openRecording(after);
+    QVERIFY(opened);
+    QTRY_VERIFY(RecordingSession::of(opened)->isFinished());
+    QVERIFY(opened->findChild<QAction *>(QStringLiteral("compareRecordingAction")));
+
+    opened->compareWithRecording(before);
+    QTRY_VERIFY(opened->isDiffShown());
+    const std::shared_ptr<const GraphDiff> diff = opened->shownDiff();
+    auto changeOf = [&diff](const std::string &id) -> std::optional<DiffChange> {
+        for (const EdgeDiff &e : diff->edges) {
+            if (e.edge().id == id)
+                return e.change;
+        }
+        return std::nullopt;
+    };
+    QCOMPARE(changeOf("shop/frontend->shop/recommendations"), std::optional(DiffChange::Added));
+    QCOMPARE(changeOf("shop/checkout->shop/payments"), std::optional(DiffChange::Removed));
+    QCOMPARE(changeOf("shop/frontend->shop/checkout"), std::optional(DiffChange::Changed));  // half failing now
+    QVERIFY(opened->canvas()->hasEdge(QStringLiteral("shop/checkout->shop/payments")));  // drawn, dashed
+    QVERIFY(opened->canvas()
+                ->diffOverlayIds(GraphCanvas::DiffMark::Kind::Removed)
+                .contains(QStringLiteral("shop/checkout->shop/payments")));
+    QVERIFY2(
+        opened->diffPanel()->summaryText().startsWith(QStringLiteral("Before before.msrec → after this recording")),
+        qPrintable(opened->diffPanel()->summaryText()));
+
+    // Another mesh: everything added or removed, and a notice says why.
+    opened->compareWithRecording(other);
+    QTRY_VERIFY(opened->shownDiff() != diff);
+    QVERIFY2(opened->diffPanel()->summaryText().contains(QStringLiteral("no service in common")),
+        qPrintable(opened->diffPanel()->summaryText()));
+    QCOMPARE(opened->shownDiff()->count(DiffChange::Changed), size_t(0));
+
+    // Not a recording: said, and the diff shown stays.
+    const QString bogus = m_dir.filePath(QStringLiteral("bogus.msrec"));
+    QFile f(bogus);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("not a recording");
+    f.close();
+    const auto shown = opened->shownDiff();
+    opened->compareWithRecording(bogus);
+    QTRY_VERIFY(opened->noticeBar()->text().contains(QStringLiteral("Cannot compare with bogus.msrec")));
+    QCOMPARE(opened->shownDiff(), shown);
 }
 
 QTEST_MAIN(TestRecordingWindow)

@@ -8,10 +8,16 @@
 #include "common/spanfactory.h"
 #include "graph/graphaggregator.h"
 #include "graph/windowstats.h"
+#include "inspect/models/requeststablemodel.h"
+#include "inspect/requestspanel.h"
 #include "mainwindow.h"
 #include "timeline/graphdiffpanel.h"
 #include "timeline/timelinestrip.h"
+#include "traces/models/tracesearchmodel.h"
+#include "traces/tracesearchdialog.h"
+#include "traces/tracestore.h"
 
+#include <QComboBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -20,6 +26,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -42,6 +49,8 @@ private Q_SLOTS:
         AggregatorConfig config;
         config.keepHistory = true;
         config.windowSeconds = 30;
+        // The newest 1,000 requests: the last ~170 s of the session's (5 or 6 a second).
+        config.recentRequestCapacity = 1000;
         // The session began five minutes ago: frontend -> checkout all along,
         // frontend -> recommendations only in the last two minutes, errors from then on.
         const int64_t now = GraphAggregator::wallNowMs();
@@ -54,6 +63,8 @@ private Q_SLOTS:
                 batch.push_back(test::shopCall("frontend", "checkout", late && i == 0 ? 503 : 200));
             if (late)
                 batch.push_back(test::shopCall("frontend", "recommendations", 200));
+            for (ObservedRequest &r : batch)
+                r.event.timeMs = t;
             m_aggregator->ingestRequests(std::move(batch), t + 10, "als");
             m_aggregator->snapshot(t + 999);
         }
@@ -327,6 +338,59 @@ private Q_SLOTS:
         QTRY_VERIFY(m_window->isDiffShown());
         m_window->goToMoment(m_startMs + 60'000);
         QVERIFY(!m_window->isDiffShown());
+    }
+
+    // The requests table and the trace search follow the moment viewed, and come back to
+    // live with the graph.
+    void panelsFollowTheMoment()
+    {
+        RequestsPanel *requests = m_window->requestsPanel();
+        const int64_t now = GraphAggregator::wallNowMs();
+        const int64_t end = m_startMs + 290'000;  // the requests at whole seconds from m_startMs
+        m_window->goToMoment(end, 20);
+        QTRY_VERIFY(m_window->isPastShown());
+        requests->pollNow();
+        // 21 whole seconds of 6 calls, each started in the moment's range.
+        QCOMPARE(requests->model()->rowCount(), 21 * 6);
+        QVERIFY(requests->hintText().isEmpty());
+        QVERIFY2(m_window->requestsDock()->windowTitle().startsWith(QStringLiteral("Requests at ")),
+            qPrintable(m_window->requestsDock()->windowTitle()));
+        // Further back than the newest 1,000 requests reach: said, not shown empty.
+        m_window->goToMoment(m_startMs + 60'000, 20);
+        QTRY_VERIFY(m_window->isPastShown());
+        requests->pollNow();
+        QCOMPARE(requests->model()->rowCount(), 0);
+        QVERIFY2(requests->hintText().contains(QStringLiteral("None of this moment's requests is still held")),
+            qPrintable(requests->hintText()));
+
+        // The trace search offers the moment viewed, and searches it.
+        TraceStore store;
+        test::SpanFactory spans {0x7e};
+        std::vector<Span> batch;
+        const TraceId then = test::addCheckout(batch, spans, m_startMs + 50'000);
+        test::addCheckout(batch, spans, now - 5000);
+        store.add(batch);
+        m_window->setTraceStore(&store);
+        TraceSearchDialog *search = m_window->openTraceSearch();
+        QVERIFY(search);
+        QVERIFY2(search->timeRangeBox()->currentText().startsWith(QStringLiteral("At the moment viewed")),
+            qPrintable(search->timeRangeBox()->currentText()));
+        QSignalSpy finished(search, &TraceSearchDialog::searchFinished);
+        QVERIFY(search->search());
+        QTRY_COMPARE(finished.count(), 1);
+        QCOMPARE(search->model()->rowCount(), 1);
+        QCOMPARE(search->model()->index(0, 0).data(TraceSearchModel::TraceIdRole).toString(),
+            QString::fromStdString(traceIdHex(then)));
+
+        // Back to live: the live flow, and the time range as it was.
+        m_window->backToLive();
+        requests->pollNow();
+        QCOMPARE(requests->model()->rowCount(), 1000);
+        QCOMPARE(m_window->requestsDock()->windowTitle(), QStringLiteral("Live requests"));
+        QCOMPARE(search->timeRangeBox()->findText(QStringLiteral("At the moment viewed"), Qt::MatchStartsWith), -1);
+        QCOMPARE(search->timeRangeBox()->currentData().toInt(), 0);  // all kept
+        search->close();
+        m_window->setTraceStore(nullptr);
     }
 
     void withoutHistoryThereIsNoStrip()

@@ -287,6 +287,7 @@ void RequestsPanel::rescope(const QString &label)
     // Start again from everything the aggregator still holds, so a new selection
     // shows its recent history at once instead of an empty table.
     m_lastSeq = 0;
+    m_momentShown = false;
     pollNow();
     updateCount();
 }
@@ -299,6 +300,7 @@ void RequestsPanel::setGraphView(const GraphViewOptions &view)
     // The ids in scope may mean other nodes now: read the recent requests again.
     m_model->clear();
     m_lastSeq = 0;
+    m_momentShown = false;
     pollNow();
     updateCount();
 }
@@ -319,13 +321,64 @@ bool RequestsPanel::inScope(const RequestEvent &e) const
 
 void RequestsPanel::setPaused(bool paused) { m_pause->setChecked(paused); }
 
+QString RequestsPanel::hintText() const { return m_hint->isHidden() ? QString() : m_hint->text(); }
+
 bool RequestsPanel::isPaused() const { return m_pause->isChecked(); }
 
 void RequestsPanel::setPollInterval(int ms) { m_timer->setInterval(ms); }
 
+void RequestsPanel::setMoment(std::optional<std::pair<int64_t, int64_t>> range)
+{
+    if (range == m_moment)
+        return;
+    m_moment = range;
+    m_momentShown = false;
+    m_momentNote.clear();
+    m_model->clear();
+    m_lastSeq = 0;
+    pollNow();
+    updateCount();
+}
+
+void RequestsPanel::showMoment()
+{
+    m_momentShown = true;
+    m_momentNote.clear();
+    m_model->clear();
+    const auto [from, to] = *m_moment;
+    std::vector<RequestEvent> events
+        = m_aggregator->recentRequests(0, std::max<size_t>(m_aggregator->config().recentRequestCapacity, kRows));
+    const int64_t oldest = events.empty() ? to + 1 : events.front().timeMs;
+    std::erase_if(events, [this, from, to](const RequestEvent &e) {
+        return e.timeMs < from || e.timeMs > to || ((!m_scopeNode.empty() || !m_scopeSource.empty()) && !inScope(e));
+    });
+    // Shown in the order they started, as live.
+    std::stable_sort(
+        events.begin(), events.end(), [](const RequestEvent &a, const RequestEvent &b) { return a.timeMs < b.timeMs; });
+    if (oldest > from) {
+        m_momentNote = oldest > to
+            ? tr("None of this moment's requests is still held (the newest %1 are kept); its traces are in Traces › "
+                 "Search")
+                  .arg(display::count(m_aggregator->config().recentRequestCapacity))
+            : tr("Requests before %1 are no longer held (the newest %2 are kept); the table starts there")
+                  .arg(QDateTime::fromMSecsSinceEpoch(oldest).toString(QStringLiteral("HH:mm:ss")),
+                      display::count(m_aggregator->config().recentRequestCapacity));
+    }
+    m_model->append(events);
+    m_view->scrollToBottom();
+}
+
 void RequestsPanel::pollNow()
 {
-    if (!m_aggregator || isPaused())
+    if (!m_aggregator)
+        return;
+    if (m_moment) {
+        if (!m_momentShown)
+            showMoment();
+        updateCount();
+        return;
+    }
+    if (isPaused())
         return;
     // The first poll of a scope reads the whole recent buffer since matching rows may be sparse.
     const size_t max
@@ -355,9 +408,18 @@ void RequestsPanel::updateCount()
     QString text = shown == total
         ? display::quantity(total, tr("request"), tr("requests"))
         : tr("%1 of %2 requests").arg(display::count(uint64_t(shown)), display::count(uint64_t(total)));
-    if (isPaused())
+    if (m_moment)
+        text += tr("  ·  at %1")
+                    .arg(QDateTime::fromMSecsSinceEpoch(m_moment->second).toString(QStringLiteral("HH:mm:ss")));
+    else if (isPaused())
         text += tr("  ·  paused");
     m_count->setText(text);
+    if (!m_momentNote.isEmpty()) {
+        m_hint->setText(m_momentNote.toHtmlEscaped());
+        m_hint->show();
+        m_exportCsv->setEnabled(shown > 0);
+        return;
+    }
     const QString hint = filterHint();
     if (hint.isEmpty()) {
         m_hint->hide();

@@ -16,7 +16,9 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 QT_BEGIN_NAMESPACE
 class QAction;
@@ -46,6 +48,14 @@ public:
     // service shown with its versions merged gets every version's requests, and a
     // folded namespace every request to or from one of its nodes.
     void setGraphView(const GraphViewOptions &view);
+
+    // A past moment (the timeline's): the table holds the requests of [fromMs, toMs]
+    // still in the aggregator's recent buffer, and says where that buffer begins when it
+    // does not reach back so far; nullopt goes back to the live flow.
+    void setMoment(std::optional<std::pair<int64_t, int64_t>> range);
+    std::optional<std::pair<int64_t, int64_t>> moment() const { return m_moment; }
+    // What the hint line says (the buffer's reach, or the text filter hiding every row); "" when hidden.
+    QString hintText() const;
 
     void setPaused(bool paused);
     bool isPaused() const;
@@ -98,6 +108,10 @@ private:
     std::string m_scopeTarget;
     GraphViewOptions m_graphView;
     uint64_t m_lastSeq = 0;
+    std::optional<std::pair<int64_t, int64_t>> m_moment;
+    bool m_momentShown = false;  // the table holds m_moment's requests
+    QString m_momentNote;  // where the recent buffer begins, when it misses part of the moment
+    void showMoment();
 
     RequestsTableModel *m_model;
     QSortFilterProxyModel *m_proxy;

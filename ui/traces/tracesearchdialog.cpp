@@ -44,6 +44,11 @@
 
 namespace meshscope {
 
+namespace {
+// The time range combo's data for the moment viewed (the others are minutes).
+constexpr int kMomentRange = -1;
+}  // namespace
+
 // What one search hands back to the main thread: values only.
 struct TraceSearchOutcome {
     std::vector<TraceSummary> traces;
@@ -563,6 +568,30 @@ void TraceSearchDialog::buildTable()
         });
 }
 
+void TraceSearchDialog::setMoment(std::optional<std::pair<int64_t, int64_t>> rangeMs)
+{
+    if (rangeMs == m_moment)
+        return;
+    const bool wasChosen = m_timeRange->currentData().toInt() == kMomentRange;
+    m_moment = rangeMs;
+    const int at = m_timeRange->findData(kMomentRange);
+    if (!rangeMs) {
+        if (at >= 0)
+            m_timeRange->removeItem(at);
+        if (wasChosen)
+            m_timeRange->setCurrentIndex(int(TimeRange::AllKept));
+        return;
+    }
+    auto t
+        = [](int64_t ms) -> QString { return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("HH:mm:ss")); };
+    const QString text = tr("At the moment viewed (%1–%2)").arg(t(rangeMs->first), t(rangeMs->second));
+    if (at >= 0)
+        m_timeRange->setItemText(at, text);
+    else
+        m_timeRange->addItem(text, kMomentRange);
+    m_timeRange->setCurrentIndex(m_timeRange->findData(kMomentRange));
+}
+
 bool TraceSearchDialog::search()
 {
     clearProblems();
@@ -613,7 +642,10 @@ bool TraceSearchDialog::search()
         return false;
     }
 
-    if (const int minutes = m_timeRange->currentData().toInt(); minutes > 0) {
+    if (m_timeRange->currentData().toInt() == kMomentRange && m_moment) {
+        f.fromNs = uint64_t(std::max<int64_t>(0, m_moment->first)) * 1000000ull;
+        f.toNs = uint64_t(std::max<int64_t>(0, m_moment->second)) * 1000000ull;
+    } else if (const int minutes = m_timeRange->currentData().toInt(); minutes > 0) {
         const uint64_t nowNs = uint64_t(QDateTime::currentMSecsSinceEpoch()) * 1000000ull;
         const uint64_t spanNs = uint64_t(minutes) * 60ull * 1000000000ull;
         f.fromNs = nowNs > spanNs ? nowNs - spanNs : 0;
@@ -975,7 +1007,8 @@ void TraceSearchDialog::saveSettings(bool geometry) const
     s.setValue(QStringLiteral("attributes"), m_attributes->text());
     s.setValue(QStringLiteral("minDuration"), m_minDuration->text());
     s.setValue(QStringLiteral("maxDuration"), m_maxDuration->text());
-    s.setValue(QStringLiteral("timeRangeMinutes"), m_timeRange->currentData().toInt());
+    if (m_timeRange->currentData().toInt() != kMomentRange)  // a moment is no setting to keep
+        s.setValue(QStringLiteral("timeRangeMinutes"), m_timeRange->currentData().toInt());
     s.setValue(QStringLiteral("limit"), m_limit->value());
     s.setValue(QStringLiteral("query"), m_query->text());
     s.setValue(QStringLiteral("sort"), sortKey(m_sort));

@@ -19,6 +19,10 @@
 #include <QDialog>
 
 #include <cstdint>
+#include <optional>
+#include <utility>
+
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -62,6 +66,10 @@ public:
     // Start, Duration, Spans and Errors set it.
     TraceFilter::Sort sortOrder() const { return m_sort; }
     void setSortOrder(TraceFilter::Sort sort);
+
+    // A past moment the window shows (the timeline's): the time range offers "the
+    // moment viewed", chosen at once; nullopt takes it away again (back to live).
+    void setMoment(std::optional<std::pair<int64_t, int64_t>> rangeMs);
 
     // Off by default so that tests never write user settings. Turning it on restores the
     // last filters (QSettings group "traceSearch"); every search started saves them.
@@ -142,6 +150,7 @@ private:
     QLineEdit *m_minDuration = nullptr;
     QLineEdit *m_maxDuration = nullptr;
     QComboBox *m_timeRange = nullptr;
+    std::optional<std::pair<int64_t, int64_t>> m_moment;  // ms since the epoch
     QSpinBox *m_limit = nullptr;
     QLineEdit *m_query = nullptr;
     QLabel *m_queryError = nullptr;
