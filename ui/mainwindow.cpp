@@ -1939,8 +1939,23 @@ void MainWindow::markSourceState(const QString &id)
     if (!m_timeline || !m_sources)
         return;
     const SourceManager::Status s = m_sources->status(id);
+    // Marked by the name the status bar shows ("monitoring"), as a recording keeps it.
+    const QString name = m_sources->contains(id) ? m_sources->spec(id).displayName() : id;
     markSourceEvent(
-        id, QString::fromLatin1(SourceManager::stateName(s.state)), s.message, GraphAggregator::wallNowMs());
+        name, QString::fromLatin1(SourceManager::stateName(s.state)), s.message, GraphAggregator::wallNowMs());
+    // A server certificate expired or about to: once per certificate.
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const PeerCertificate &cert = s.serverCertificate;
+    if (!cert.isNull() && (cert.expired(now) || cert.expiresSoon(now))
+        && m_certificatesMarked.value(id) != cert.sha256Fingerprint) {
+        m_certificatesMarked.insert(id, cert.sha256Fingerprint);
+        TimelineStrip::Marker m;
+        m.kind = TimelineStrip::Marker::Kind::CertificateWarning;
+        m.ms = GraphAggregator::wallNowMs();
+        m.subject = name;
+        m.text = tr("%1: certificate %2").arg(name, cert.summary(now));
+        m_timeline->addMarker(m);
+    }
 }
 
 void MainWindow::markSourceEvent(const QString &id, const QString &state, const QString &message, int64_t ms)

@@ -379,6 +379,7 @@ private:
     GraphSnapshotPtr m_pastSnapshot;  // the graph of m_pastMs, once worked out
     int64_t m_pastShownMs = -1;  // the moment m_pastSnapshot is of
     QHash<QString, int> m_sourceStates;  // last state each source was marked in
+    QHash<QString, QString> m_certificatesMarked;  // source -> fingerprint of the certificate warned of
     std::optional<int64_t> m_timelineEndMs;  // a recording's end; the wall clock when unset
     QString m_recordingPath;  // the recording shown, if any
     int64_t m_recordingStartMs = 0, m_recordingEndMs = 0;

@@ -106,7 +106,9 @@ int main(int argc, char **argv)
         if (!ingest.isRecording())
             return;
         const SourceManager::Status s = sources.status(id);
-        ingest.recordSourceState(id.toStdString(),
+        // By the name the status bar shows, which the recording's timeline marks.
+        const QString name = sources.contains(id) ? sources.spec(id).displayName() : id;
+        ingest.recordSourceState(name.toStdString(),
             std::string(SourceManager::stateName(s.state))
                 + (s.message.isEmpty() ? "" : ": " + s.message.toStdString()),
             GraphAggregator::wallNowMs());

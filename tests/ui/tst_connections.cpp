@@ -29,6 +29,7 @@
 #include "sources/secretstore.h"
 #include "sources/sourcemanager.h"
 #include "sources/sourcespec.h"
+#include "timeline/timelinestrip.h"
 #include "traces/tracestore.h"
 #include "traces/tracestoresink.h"
 
@@ -539,7 +540,9 @@ void TestConnections::secretsLiveInTheKeychain()
 void TestConnections::dialogTestsAndSavesTlsSource()
 {
     QSettings().clear();
-    GraphAggregator aggregator;
+    AggregatorConfig keep;
+    keep.keepHistory = true;  // the timeline marks the certificate warning
+    GraphAggregator aggregator(keep);
     MainWindow window(&aggregator, QStringLiteral("dialog"));
     window.setPersistenceEnabled(false);
     SourceManager manager(aggregator);
@@ -607,6 +610,20 @@ void TestConnections::dialogTestsAndSavesTlsSource()
     QVERIFY(dialog->details()->toPlainText().contains(QLatin1String("renew it")));
     QTRY_VERIFY2(window.statusText().contains(QStringLiteral("monitoring: connected · certificate expires in")),
         qPrintable(window.statusText()));
+    // And the timeline has it, once, however often the source reports.
+    auto certificateMarkers = [&window] {
+        return std::count_if(window.timeline()->markers().begin(), window.timeline()->markers().end(),
+            [](const TimelineStrip::Marker &m) { return m.kind == TimelineStrip::Marker::Kind::CertificateWarning; });
+    };
+    QTRY_COMPARE(certificateMarkers(), 1);
+    const auto markers = window.timeline()->markers();
+    const auto cert = std::find_if(markers.begin(), markers.end(),
+        [](const TimelineStrip::Marker &m) { return m.kind == TimelineStrip::Marker::Kind::CertificateWarning; });
+    QVERIFY2(cert->text.startsWith(QStringLiteral("monitoring: certificate "))
+            && cert->text.contains(QStringLiteral("expires soon")),
+        qPrintable(cert->text));
+    QTest::qWait(300);
+    QCOMPARE(certificateMarkers(), 1);
 
     if (const QByteArray dir = qgetenv("MESHSCOPE_SCREENSHOT_DIR"); !dir.isEmpty()) {
         dialog->grab().save(QString::fromUtf8(dir) + QStringLiteral("/connections.png"));

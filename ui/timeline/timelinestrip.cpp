@@ -225,12 +225,14 @@ void TimelineStrip::paintEvent(QPaintEvent *)
     p.drawPath(errorLine);
     p.setRenderHint(QPainter::Antialiasing, false);
 
-    // Markers: route applies in yellow, outages in red, recoveries in green.
+    // Markers: route applies in yellow, outages in red, recoveries in green, certificate
+    // warnings in violet.
     for (const Marker &m : m_markers) {
         if (m.ms < m_startMs || m.ms > m_endMs)
             continue;
         const QColor c = m.kind == Marker::Kind::RouteApply ? QColor(QStringLiteral("#e0b400"))
             : m.kind == Marker::Kind::SourceDown            ? errors
+            : m.kind == Marker::Kind::CertificateWarning    ? QColor(QStringLiteral("#d2a8ff"))
                                                             : QColor(QStringLiteral("#3fb950"));
         const int x = xAtMs(m.ms);
         p.setPen(QPen(c, 2));

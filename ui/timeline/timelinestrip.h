@@ -28,7 +28,7 @@ public:
     void setHistory(const GraphHistory *history);
 
     struct Marker {
-        enum class Kind { RouteApply, SourceDown, SourceUp };
+        enum class Kind { RouteApply, SourceDown, SourceUp, CertificateWarning };
         Kind kind = Kind::RouteApply;
         int64_t ms = 0;
         QString subject;  // the source (outages) or route target it is about
