@@ -260,10 +260,12 @@ GraphDiffPanel::GraphDiffPanel(QWidget *parent)
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setSectionResizeMode(ColItem, QHeaderView::Interactive);
-    m_table->setColumnWidth(ColChange, 80);
-    m_table->setColumnWidth(ColItem, 300);
-    for (int c : {ColRps, ColErrors, ColP95, ColShare})
-        m_table->setColumnWidth(c, 150);
+    // Room for "What moved" at 1280 px: the numbers take what "12.3 → 45.6" needs.
+    m_table->setColumnWidth(ColChange, 72);
+    m_table->setColumnWidth(ColItem, 250);
+    for (int c : {ColRps, ColErrors, ColP95})
+        m_table->setColumnWidth(c, 118);
+    m_table->setColumnWidth(ColShare, 104);
     connect(
         m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &current) {
             if (!current.isValid())
