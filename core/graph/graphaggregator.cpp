@@ -76,6 +76,7 @@ struct GraphAggregator::Node {
     WindowStats out;  // requests it sent
     HealthState health;  // of what its snapshot shows (in, or out for callers)
     uint32_t historyItem = kNoHistoryItem;  // its number in m_history, once it has one
+    NodeKind historyKind = NodeKind::Service;  // as m_history was last told
     // Recomputed on every snapshot.
     bool calledFromOutside = false;
     bool callsServices = false;
@@ -95,6 +96,10 @@ struct GraphAggregator::Edge {
     unsigned origins = 0;
     HealthState health;
     uint32_t historyItem = kNoHistoryItem;
+    // What m_history was last told the edge is.
+    Direction historyDirection = Direction::EastWest;
+    Protocol historyProtocol = Protocol::Unknown;
+    int8_t historyMtls = -1;
 };
 
 GraphAggregator::GraphAggregator(AggregatorConfig config, int64_t startMs)
@@ -447,8 +452,10 @@ void GraphAggregator::captureHistory(int64_t nowSecond, int64_t last)
         return;
     GraphHistory &h = *m_history;
     auto itemOf = [&h, this](Node &n) {
-        if (n.historyItem == kNoHistoryItem)
-            n.historyItem = h.node(n.id, n.name, n.ns, n.version, effectiveKind(n));
+        if (n.historyItem == kNoHistoryItem) {
+            n.historyKind = effectiveKind(n);
+            n.historyItem = h.node(n.id, n.name, n.ns, n.version, n.historyKind);
+        }
         return n.historyItem;
     };
     auto countsOf = [](const WindowTotals &t, const LatencyHistogram &latency) {
@@ -461,14 +468,24 @@ void GraphAggregator::captureHistory(int64_t nowSecond, int64_t last)
         latency.forEachBucket([&c](double ms, uint32_t n) { c.latency.add(ms, n); });
         return c;
     };
-    // What may have changed since the items were first seen, once per capture.
+    // What changed since the history was told (a kind, a protocol, mTLS), once per
+    // capture and only for what did.
     for (auto &[id, n] : m_nodes) {
-        if (n->historyItem != kNoHistoryItem)
-            h.update(n->historyItem, effectiveKind(*n), Direction::EastWest, Protocol::Unknown, -1);
+        if (n->historyItem == kNoHistoryItem || effectiveKind(*n) == n->historyKind)
+            continue;
+        n->historyKind = effectiveKind(*n);
+        h.update(n->historyItem, n->historyKind, Direction::EastWest, Protocol::Unknown, -1);
     }
     for (auto &[id, e] : m_edges) {
-        if (e->historyItem != kNoHistoryItem)
-            h.update(e->historyItem, NodeKind::Service, directionOf(*e), e->protocol, e->mtls);
+        if (e->historyItem == kNoHistoryItem)
+            continue;
+        const Direction direction = directionOf(*e);
+        if (direction == e->historyDirection && e->protocol == e->historyProtocol && e->mtls == e->historyMtls)
+            continue;
+        e->historyDirection = direction;
+        e->historyProtocol = e->protocol;
+        e->historyMtls = e->mtls;
+        h.update(e->historyItem, NodeKind::Service, direction, e->protocol, e->mtls);
     }
     WindowTotals totals;
     const LatencyHistogram *latency = nullptr;
@@ -476,8 +493,13 @@ void GraphAggregator::captureHistory(int64_t nowSecond, int64_t last)
         for (auto &[id, e] : m_edges) {
             if (!e->stats.secondAt(second, totals, latency))
                 continue;
-            if (e->historyItem == kNoHistoryItem)
-                e->historyItem = h.edge(e->id, itemOf(*e->src), itemOf(*e->dst), directionOf(*e), e->protocol, e->mtls);
+            if (e->historyItem == kNoHistoryItem) {
+                e->historyDirection = directionOf(*e);
+                e->historyProtocol = e->protocol;
+                e->historyMtls = e->mtls;
+                e->historyItem
+                    = h.edge(e->id, itemOf(*e->src), itemOf(*e->dst), e->historyDirection, e->protocol, e->mtls);
+            }
             h.add(second, e->historyItem, GraphHistory::Series::Edge, countsOf(totals, *latency));
         }
         for (auto &[id, n] : m_nodes) {

@@ -283,6 +283,31 @@ private Q_SLOTS:
         QCOMPARE(errors, uint32_t(60));
     }
 
+    // What an edge is (protocol, mTLS) as first seen, then changed: the history follows.
+    void changedEdgesFollow()
+    {
+        AggregatorConfig config;
+        config.keepHistory = true;
+        config.windowSeconds = 30;
+        GraphAggregator agg(config, kT0 * 1000);
+        for (int64_t s = 0; s < 40; ++s) {
+            ObservedRequest r = test::shopCall("frontend", "checkout", 200);
+            if (s >= 20) {
+                r.event.protocol = Protocol::Grpc;
+                r.event.mtls = 1;
+            }
+            std::vector<ObservedRequest> batch {r};
+            agg.ingestRequests(std::move(batch), (kT0 + s) * 1000 + 100, "als");
+            agg.snapshot((kT0 + s) * 1000 + 999);
+        }
+        const std::string id = "shop/frontend->shop/checkout";
+        const GraphSnapshotPtr later = agg.history()->snapshotAt((kT0 + 35) * 1000, 10);
+        const EdgeSnapshot *e = edgeOf(*later, id);
+        QVERIFY(e);
+        QCOMPARE(e->protocol, Protocol::Grpc);
+        QCOMPARE(e->mtls, int8_t(1));
+    }
+
     void withoutHistoryNothingIsKept()
     {
         GraphAggregator agg;
