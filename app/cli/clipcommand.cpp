@@ -97,21 +97,8 @@ QString clipCommandHelp(CommandLine::Sections sections) { return clipCommandLine
 int runClipCommand(const QStringList &args)
 {
     const std::unique_ptr<CommandLine> commandLine = clipCommandLine();
-    bool help = false, version = false, stop = false;
-    if (const QString e = commandLine->parseCommand(args, &help, &version, &stop); !e.isEmpty()) {
-        std::fprintf(stderr, "meshscope-cli clip: %s\n", qPrintable(e));
-        return 2;
-    }
-    if (help) {
-        std::fputs(qPrintable(clipCommandHelp()), stdout);
-        return 0;
-    }
-    if (version) {
-        std::printf("%s\n", qPrintable(commandLine->versionText()));
-        return 0;
-    }
-    if (stop)
-        return 2;
+    if (const std::optional<int> exit = commandLine->parseCommandOrExit(args, "clip", clipCommandHelp()))
+        return *exit;
     const CommandLine &cl = *commandLine;
     auto given = [&cl](const char *name) { return cl.isSet(QLatin1String(name)); };
     auto value = [&cl](const char *name) { return cl.value(QLatin1String(name)); };

@@ -88,21 +88,8 @@ QString diffCommandHelp(CommandLine::Sections sections) { return diffCommandLine
 int runDiffCommand(const QStringList &args)
 {
     const std::unique_ptr<CommandLine> commandLine = diffCommandLine();
-    bool help = false, version = false, stop = false;
-    if (const QString e = commandLine->parseCommand(args, &help, &version, &stop); !e.isEmpty()) {
-        std::fprintf(stderr, "meshscope-cli diff: %s\n", qPrintable(e));
-        return 2;
-    }
-    if (help) {
-        std::fputs(qPrintable(diffCommandHelp()), stdout);
-        return 0;
-    }
-    if (version) {
-        std::printf("%s\n", qPrintable(commandLine->versionText()));
-        return 0;
-    }
-    if (stop)
-        return 2;
+    if (const std::optional<int> exit = commandLine->parseCommandOrExit(args, "diff", diffCommandHelp()))
+        return *exit;
     const CommandLine &cl = *commandLine;
     auto given = [&cl](const char *name) { return cl.isSet(QLatin1String(name)); };
     auto value = [&cl](const char *name) { return cl.value(QLatin1String(name)); };

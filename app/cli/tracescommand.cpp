@@ -109,20 +109,7 @@ void printOut(const QByteArray &out)
 // Returns -1 to go on, else the exit status.
 int parseCommon(CommandLine &cl, const QStringList &args, const char *command)
 {
-    bool help = false, version = false, stop = false;
-    if (const QString e = cl.parseCommand(args, &help, &version, &stop); !e.isEmpty()) {
-        std::fprintf(stderr, "meshscope-cli %s: %s\n", command, qPrintable(e));
-        return 2;
-    }
-    if (help) {
-        std::fputs(qPrintable(cl.helpText()), stdout);
-        return 0;
-    }
-    if (version) {
-        std::printf("meshscope-cli %s\n", qPrintable(appVersion()));
-        return 0;
-    }
-    return -1;
+    return cl.parseCommandOrExit(args, command).value_or(-1);
 }
 
 int fail(const char *command, const QString &why)

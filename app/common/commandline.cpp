@@ -7,6 +7,8 @@
 #include <QCoreApplication>
 #include <QTimer>
 
+#include <cstdio>
+
 #include <atomic>
 
 #include <csignal>
@@ -135,6 +137,24 @@ QString CommandLine::parseCommand(const QStringList &args, bool *help, bool *ver
     *version = versionRequested();
     *stop = *help || *version;
     return {};
+}
+
+std::optional<int> CommandLine::parseCommandOrExit(const QStringList &args, const char *command, const QString &help)
+{
+    bool wantsHelp = false, wantsVersion = false, stop = false;
+    if (const QString e = parseCommand(args, &wantsHelp, &wantsVersion, &stop); !e.isEmpty()) {
+        std::fprintf(stderr, "meshscope-cli %s: %s\n", command, qPrintable(e));
+        return 2;
+    }
+    if (wantsHelp) {
+        std::fputs(qPrintable(help.isEmpty() ? helpText() : help), stdout);
+        return 0;
+    }
+    if (wantsVersion) {
+        std::printf("%s\n", qPrintable(versionText()));
+        return 0;
+    }
+    return std::nullopt;
 }
 
 bool CommandLine::parse(const QStringList &args)

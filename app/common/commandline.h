@@ -11,6 +11,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 class QCommandLineParser;
 
@@ -60,6 +61,10 @@ public:
     // --version was asked for. Empty on success, else the one-line reason; *stop is true
     // when help or the version is all that is wanted (no further options are read).
     QString parseCommand(const QStringList &args, bool *help, bool *version, bool *stop);
+    // The same for a meshscope-cli COMMAND, answered here: an error printed as
+    // "meshscope-cli COMMAND: why" (exit status 2), --help printed with `help` (the
+    // command's helpText() when empty) and --version (0). nullopt: go on.
+    std::optional<int> parseCommandOrExit(const QStringList &args, const char *command, const QString &help = {});
 
     bool isSet(const QString &name) const;
     QString value(const QString &name) const;  // the last one given
