@@ -1,5 +1,7 @@
 #include "demosender.h"
 
+#include "demootlp.h"
+
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
 #include <grpcpp/grpcpp.h>
@@ -20,57 +22,6 @@ namespace {
 bool endsLater(const std::pair<uint64_t, uint32_t> &a, const std::pair<uint64_t, uint32_t> &b)
 {
     return a.first > b.first;
-}
-
-void putId(uint64_t id, char (&out)[8])
-{
-    for (int i = 0; i < 8; ++i)
-        out[i] = char(uint8_t(id >> (56 - 8 * i)));
-}
-
-void addText(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> *attrs, std::string_view key,
-    const std::string &value)
-{
-    auto *kv = attrs->Add();
-    kv->set_key(key.data(), key.size());
-    kv->mutable_value()->set_string_value(value);
-}
-
-void fillSpan(DemoSpan &in, otlp::trace::v1::Span *out)
-{
-    char id[8];
-    out->set_trace_id(reinterpret_cast<const char *>(in.traceId.data()), in.traceId.size());
-    putId(in.spanId, id);
-    out->set_span_id(id, sizeof id);
-    if (in.parentSpanId) {
-        putId(in.parentSpanId, id);
-        out->set_parent_span_id(id, sizeof id);
-    }
-    // W3C sampled, plus OTLP's "parent is (not) remote" bits: server spans continue a
-    // trace that came over the wire, the rest have local parents.
-    const bool remoteParent = in.kind == DemoSpanKind::Server && in.parentSpanId != 0;
-    out->set_flags(0x101u | (remoteParent ? 0x200u : 0u));
-    out->set_name(std::move(in.name));
-    out->set_kind(otlp::trace::v1::Span_SpanKind(int(in.kind)));
-    out->set_start_time_unix_nano(in.startNs);
-    out->set_end_time_unix_nano(in.endNs);
-    auto *attrs = out->mutable_attributes();
-    attrs->Reserve(int(in.attributes.size()));
-    for (DemoAttribute &a : in.attributes) {
-        auto *kv = attrs->Add();
-        kv->set_key(a.key.data(), a.key.size());
-        if (a.isNumber)
-            kv->mutable_value()->set_int_value(a.number);
-        else if (a.view.data())
-            kv->mutable_value()->set_string_value(a.view.data(), a.view.size());
-        else
-            kv->mutable_value()->set_string_value(std::move(a.text));
-    }
-    if (in.error) {
-        auto *status = out->mutable_status();
-        status->set_code(otlp::trace::v1::Status::STATUS_CODE_ERROR);
-        status->set_message(std::move(in.statusMessage));
-    }
 }
 
 const char *grpcCodeName(grpc::StatusCode code)
@@ -149,20 +100,7 @@ DemoSender::DemoSender(const DemoScenario &scenario, SenderOptions options, uint
     for (size_t i = 0; i < m_batches.size(); ++i) {
         const ServiceInfo &s = m_scenario.services()[i];
         Batch &b = m_batches[i];
-        auto *resource = b.resource.mutable_resource()->mutable_attributes();
-        addText(resource, "service.name", s.name);
-        addText(resource, "service.namespace", s.ns);
-        addText(resource, "service.version", s.version);
-        addText(resource, "service.instance.id", s.podName);
-        addText(resource, "k8s.namespace.name", s.ns);
-        addText(resource, "k8s.deployment.name", s.name + "-" + s.version);
-        addText(resource, "k8s.pod.name", s.podName);
-        addText(resource, "telemetry.sdk.name", "opentelemetry");
-        addText(resource, "telemetry.sdk.language", s.language);
-        addText(resource, "telemetry.sdk.version", "1.27.0");
-        auto *scope = b.resource.add_scope_spans()->mutable_scope();
-        scope->set_name("meshscope-demo/" + s.name);
-        scope->set_version("1.0.0");
+        fillOtlpResource(s, &b.resource);
         b.intervalNs = uint64_t(interval(m_rng)) * 1000000u;
         // Services started at different times, so their timers are out of phase.
         b.nextFlushNs = nowNs + std::uniform_int_distribution<uint64_t>(0, b.intervalNs)(m_rng);
@@ -235,7 +173,7 @@ void DemoSender::exportDue(uint64_t nowNs, bool everything)
         auto *out = rs->mutable_scope_spans(0)->mutable_spans();
         out->Reserve(int(b.spans.size()));
         for (DemoSpan &span : b.spans)
-            fillSpan(span, out->Add());
+            fillOtlpSpan(span, out->Add());
         call->spans += b.spans.size();
         b.spans.clear();
         if (call->spans >= m_options.maxRequestSpans)

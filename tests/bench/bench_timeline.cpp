@@ -12,6 +12,7 @@
 //   (MESHSCOPE_BENCH_QUICK=1: a ten-minute recording, 20 scrubs, 3 s of play)
 
 #include "canvas/graphcanvas.h"
+#include "demootlp.h"
 #include "demoscenario.h"
 #include "mainwindow.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -75,56 +76,6 @@ const char *verdict(bool met) { return met ? "PASS" : "FAIL"; }
 
 // ---- the recording ----------------------------------------------------------------
 
-void addText(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue> *attrs, std::string_view key,
-    const std::string &value)
-{
-    auto *kv = attrs->Add();
-    kv->set_key(key.data(), key.size());
-    kv->mutable_value()->set_string_value(value);
-}
-
-void putId(uint64_t id, char (&out)[8])
-{
-    for (int i = 0; i < 8; ++i)
-        out[i] = char(uint8_t(id >> (56 - 8 * i)));
-}
-
-// As the demo's SDKs export a span (app/demo/demosender.cpp).
-void fillSpan(demo::DemoSpan &in, otlp::trace::v1::Span *out)
-{
-    char id[8];
-    out->set_trace_id(reinterpret_cast<const char *>(in.traceId.data()), in.traceId.size());
-    putId(in.spanId, id);
-    out->set_span_id(id, sizeof id);
-    if (in.parentSpanId) {
-        putId(in.parentSpanId, id);
-        out->set_parent_span_id(id, sizeof id);
-    }
-    const bool remoteParent = in.kind == demo::DemoSpanKind::Server && in.parentSpanId != 0;
-    out->set_flags(0x101u | (remoteParent ? 0x200u : 0u));
-    out->set_name(std::move(in.name));
-    out->set_kind(otlp::trace::v1::Span_SpanKind(int(in.kind)));
-    out->set_start_time_unix_nano(in.startNs);
-    out->set_end_time_unix_nano(in.endNs);
-    auto *attrs = out->mutable_attributes();
-    attrs->Reserve(int(in.attributes.size()));
-    for (demo::DemoAttribute &a : in.attributes) {
-        auto *kv = attrs->Add();
-        kv->set_key(a.key.data(), a.key.size());
-        if (a.isNumber)
-            kv->mutable_value()->set_int_value(a.number);
-        else if (a.view.data())
-            kv->mutable_value()->set_string_value(a.view.data(), a.view.size());
-        else
-            kv->mutable_value()->set_string_value(std::move(a.text));
-    }
-    if (in.error) {
-        auto *status = out->mutable_status();
-        status->set_code(otlp::trace::v1::Status::STATUS_CODE_ERROR);
-        status->set_message(std::move(in.statusMessage));
-    }
-}
-
 struct Recording {
     int64_t startMs = 0;
     int64_t endMs = 0;
@@ -171,15 +122,7 @@ bool writeDemoRecording(const std::string &path, int64_t seconds, double spansPe
     std::vector<otlp::trace::v1::ResourceSpans> resources(scenario.services().size());
     for (size_t i = 0; i < resources.size(); ++i) {
         const demo::ServiceInfo &s = scenario.services()[i];
-        auto *attrs = resources[i].mutable_resource()->mutable_attributes();
-        addText(attrs, "service.name", s.name);
-        addText(attrs, "service.namespace", s.ns);
-        addText(attrs, "service.version", s.version);
-        addText(attrs, "service.instance.id", s.podName);
-        addText(attrs, "k8s.namespace.name", s.ns);
-        addText(attrs, "k8s.pod.name", s.podName);
-        addText(attrs, "telemetry.sdk.language", s.language);
-        resources[i].add_scope_spans()->mutable_scope()->set_name("meshscope-demo/" + s.name);
+        demo::fillOtlpResource(s, &resources[i]);
     }
 
     const OtlpDecoder decoder;
@@ -215,7 +158,7 @@ bool writeDemoRecording(const std::string &path, int64_t seconds, double spansPe
             auto *spans = rs->mutable_scope_spans(0)->mutable_spans();
             spans->Reserve(int(byService[i].size()));
             for (demo::DemoSpan *s : byService[i])
-                fillSpan(*s, spans->Add());
+                demo::fillOtlpSpan(*s, spans->Add());
         }
         pending.erase(pending.begin(), ended);
         DecodeResult decoded = decoder.decode(*request, tick);
