@@ -1923,13 +1923,11 @@ void MainWindow::markRouteApply(uint64_t version, const QString &target, const Q
 void MainWindow::followRouting(RoutingController *controller)
 {
     connect(controller, &RoutingController::routesApplied, this,
-        [this](quint64 version, const QString &target, const QString &yaml) {
-            const std::string routes = yaml.toStdString();
-            std::string &before = m_appliedRoutes[target];
-            const QString summary = before.empty()
+        [this](quint64 version, const QString &target, const QString &yaml, const QString &previous) {
+            const QString summary = previous.isEmpty()
                 ? QString()
-                : QString::fromStdString(routing::briefUnifiedDiff(before, routes)).trimmed();
-            before = routes;
+                : QString::fromStdString(routing::briefUnifiedDiff(previous.toStdString(), yaml.toStdString()))
+                      .trimmed();
             markRouteApply(version, target, summary, GraphAggregator::wallNowMs());
         });
 }

@@ -173,7 +173,7 @@ public:
     // A route change that took effect: a marker on the timeline (its diff on hover).
     void markRouteApply(uint64_t version, const QString &target, const QString &summary, int64_t ms);
     // Every route change `controller` makes take effect becomes such a marker, its
-    // summary the diff from the target's routes before.
+    // summary the diff from the routes it replaced.
     void followRouting(RoutingController *controller);
     // A source's state (SourceManager::stateName's words) at `ms`: going down or coming
     // back is a timeline marker, and a moment inside an outage says so in the banner.
@@ -384,7 +384,6 @@ private:
     QString m_recordingPath;  // the recording shown, if any
     int64_t m_recordingStartMs = 0, m_recordingEndMs = 0;
     QAction *m_exportClipAction = nullptr;
-    QHash<QString, std::string> m_appliedRoutes;  // each route target's routes as last applied
     std::unique_ptr<BackgroundJobs> m_historyJobs;
     std::unique_ptr<BackgroundJobs> m_compareJobs;  // reading a recording to compare with
     std::shared_ptr<const GraphDiff> m_diff;  // the diff shown, or null

@@ -12,6 +12,13 @@
 // slider, applied with the Apply button and the review dialog's Apply, and the
 // client's calls move to about 20/80; the route file and the history have the change;
 // rolling it back from the History tab brings every call back to A.
+//
+// A route change on the timeline: with history kept and the window following the
+// routing controller (as the dashboard wires it), the client's calls at 100/0 and then
+// at 20/80 reach the graph; the apply made in the editor is a marker on the timeline
+// strip naming the version and the weight change, and a click on its flag diffs the
+// minutes before against the ones after: the edge to echo-a changed (fewer requests per
+// second), the one to echo-b added, drawn so on the canvas and listed in Changes.
 
 #include "canvas/canvastheme.h"
 #include "canvas/graphcanvas.h"
@@ -19,7 +26,10 @@
 #include "common/xdsecho.h"
 #include "darktheme.h"
 #include "graph/graphaggregator.h"
+#include "graph/graphdiff.h"
+#include "graph/graphhistory.h"
 #include "mainwindow.h"
+#include "model/observation.h"
 #include "routing/backendweightseditor.h"
 #include "routing/models/routehistorymodel.h"
 #include "routing/models/routetreemodel.h"
@@ -30,6 +40,8 @@
 #include "routing/routingcontroller.h"
 #include "session/recordingreader.h"
 #include "session/sessionrecorder.h"
+#include "timeline/graphdiffpanel.h"
+#include "timeline/timelinestrip.h"
 
 #include "routing/xds/xdscontrolplane.h"
 #include "routing/yaml/routeyaml.h"
@@ -49,11 +61,16 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
+#include <utility>
+#include <vector>
 
 using namespace meshscope;
 using meshscope::test::ackedEverything;
 using meshscope::test::CallResult;
+using meshscope::test::describeClient;
 using meshscope::test::EchoBackend;
 using meshscope::test::echoRouteYaml;
 using meshscope::test::XdsClientProcess;
@@ -108,11 +125,13 @@ private:
 
     std::unique_ptr<GraphAggregator> m_aggregator;
     std::unique_ptr<MainWindow> m_window;
+    int64_t m_lastIngestMs = 0;  // when callAndIngest last fed the aggregator
 
-    // The window as main.cpp builds it with a route editor, showing the Routes tab.
-    RouteEditor *openWindow()
+    // The window as main.cpp builds it with a route editor, showing the Routes tab; with
+    // an aggregator keeping history (config.keepHistory), it has the timeline strip.
+    RouteEditor *openWindow(const AggregatorConfig &config = {})
     {
-        m_aggregator = std::make_unique<GraphAggregator>();
+        m_aggregator = std::make_unique<GraphAggregator>(config);
         m_window = std::make_unique<MainWindow>(m_aggregator.get(), QStringLiteral("test"));
         m_window->setPersistenceEnabled(false);
         m_window->resize(1500, 950);
@@ -127,6 +146,77 @@ private:
             dock->raise();
         }
         return editor;
+    }
+
+    // The operator opens the echo route's rule and sets its two backends to weightA and
+    // weightB: A's by typing into its spin box, B's with its slider.
+    static void editWeights(RouteEditor *editor, int weightA, int weightB)
+    {
+        QVERIFY(editor->selectRule(0, 0));
+        BackendWeightsEditor *be = editor->ruleEditor()->backendsEditor();
+        QCOMPARE(be->count(), 2);
+        QCOMPARE(be->nameBox(0)->currentText(), QStringLiteral("echo-a"));
+        QSpinBox *spinA = be->weightSpin(0);
+        spinA->setFocus();
+        spinA->selectAll();
+        QTest::keyClicks(spinA, QString::number(weightA));
+        QCOMPARE(spinA->value(), weightA);
+        QCOMPARE(be->slider(0)->value(), weightA);
+        QSlider *sliderB = be->slider(1);
+        sliderB->setFocus();
+        sliderB->setValue(weightB);
+        QCOMPARE(be->weightSpin(1)->value(), weightB);
+    }
+
+    // One batch of `n` calls, ingested when it returns. Without a mesh around them the
+    // calls' own results stand in for the access logs the backends would send: each
+    // answered call is one gRPC request from echo/echo-client to the backend that
+    // answered, named as the route's backends. The window gets the aggregator's
+    // snapshot afterwards, as the dashboard's publisher would hand it over.
+    CallResult callAndIngest(XdsClientProcess &client, int n)
+    {
+        const CallResult r = client.call(n);
+        const int64_t now = GraphAggregator::wallNowMs();
+        std::vector<ObservedRequest> batch;
+        for (const auto &[backend, service] : {std::pair {"A", "echo-a"}, std::pair {"B", "echo-b"}}) {
+            for (int i = 0; i < r.count(backend); ++i) {
+                ObservedRequest call;
+                call.source.ns = "echo";
+                call.source.name = "echo-client";
+                call.target.ns = "default";
+                call.target.name = service;
+                call.event.protocol = Protocol::Grpc;
+                call.event.grpcStatus = 0;
+                call.event.timeMs = now;
+                call.event.durationMs = 1;
+                batch.push_back(std::move(call));
+            }
+        }
+        m_aggregator->ingestRequests(std::move(batch), now, "als");
+        m_lastIngestMs = now;
+        m_window->applySnapshot(m_aggregator->snapshot(now));
+        return r;
+    }
+
+    // A steady client: a batch of calls every ~200 ms until the wall clock reaches
+    // untilMs, whatever the machine's load does to each batch. The counts and errors of
+    // all the batches.
+    CallResult callSteadily(XdsClientProcess &client, int64_t untilMs)
+    {
+        CallResult total;
+        total.errors = 0;
+        for (;;) {
+            const CallResult r = callAndIngest(client, 10);
+            if (r.errors != 0) {
+                total.errors += std::max(1, r.errors);
+                total.line = r.line;
+            }
+            for (auto it = r.counts.cbegin(); it != r.counts.cend(); ++it)
+                total.counts[it.key()] += it.value();
+            if (GraphAggregator::wallNowMs() >= untilMs)
+                return total;
+            QTest::qWait(200);
+        }
     }
 
 private Q_SLOTS:
@@ -301,20 +391,9 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(editor->clientsModel()->rowCount() == 1, 10000);
 
         // The operator opens the rule and sets A to 20 and B to 80.
-        QVERIFY(editor->selectRule(0, 0));
-        BackendWeightsEditor *be = editor->ruleEditor()->backendsEditor();
-        QCOMPARE(be->count(), 2);
-        QCOMPARE(be->nameBox(0)->currentText(), QStringLiteral("echo-a"));
-        QSpinBox *spinA = be->weightSpin(0);
-        spinA->setFocus();
-        spinA->selectAll();
-        QTest::keyClicks(spinA, QStringLiteral("20"));
-        QCOMPARE(spinA->value(), 20);
-        QCOMPARE(be->slider(0)->value(), 20);
-        QSlider *sliderB = be->slider(1);
-        sliderB->setFocus();
-        sliderB->setValue(80);
-        QCOMPARE(be->weightSpin(1)->value(), 80);
+        editWeights(editor, 20, 80);
+        if (QTest::currentTestFailed())
+            return;
         QVERIFY(editor->hasChanges());
         QVERIFY2(editor->diffText().contains(QStringLiteral("weight 100 -> 20")), qPrintable(editor->diffText()));
         QVERIFY2(editor->diffText().contains(QStringLiteral("weight 0 -> 80")), qPrintable(editor->diffText()));
@@ -426,6 +505,132 @@ private Q_SLOTS:
         r = client.call(100);
         QVERIFY2(r.errors == 0, qPrintable(r.line));
         QCOMPARE(r.count("A"), 100);
+
+        client.stop();
+        controller.stop();
+    }
+
+    void routeApplyFromTheEditorIsDiffedOnTheTimeline()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString routeFile = dir.filePath(QStringLiteral("echo.yaml"));
+        {
+            QFile f(routeFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(echoRouteYaml(m_a.port(), m_b.port(), 100, 0).toUtf8());
+        }
+        AggregatorConfig config;
+        config.keepHistory = true;
+        config.windowSeconds = 30;
+        RouteEditor *editor = openWindow(config);
+        TimelineStrip *strip = m_window->timeline();
+        QVERIFY(strip);
+        RoutingController controller(
+            editor, QStringLiteral("127.0.0.1:0"), routeFile, dir.filePath(QStringLiteral("history")));
+        m_window->followRouting(&controller);  // as app/gui/main.cpp wires the dashboard
+        QString error;
+        QVERIFY2(controller.start(&error), qPrintable(error));
+        routing::XdsControlPlane *cp = controller.controlPlane();
+        QVERIFY(cp);
+
+        // A few seconds of calls at 100/0: all to A.
+        XdsClientProcess client;
+        QVERIFY(client.start(cp->port(), QStringLiteral("gui-timeline")));
+        const CallResult before = callSteadily(client, GraphAggregator::wallNowMs() + 3000);
+        QVERIFY2(before.errors == 0, qPrintable(before.line));
+        QVERIFY(before.count("A") > 0);
+        QCOMPARE(before.count("B"), 0);
+        QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "gui-timeline", 1); }, 10000),
+            describeClient(*cp, "gui-timeline").constData());
+        QVERIFY(strip->markers().empty());
+
+        // 20/80, applied in the editor through the review.
+        editWeights(editor, 20, 80);
+        if (QTest::currentTestFailed())
+            return;
+        QVERIFY(editor->applyButton()->isVisible() && editor->applyButton()->isEnabled());
+        QTest::mouseClick(editor->applyButton(), Qt::LeftButton);
+        QVERIFY(editor->reviewDialog());
+        QTest::mouseClick(editor->reviewDialog()->applyButton(), Qt::LeftButton);
+        QCOMPARE(cp->version(), uint64_t(2));
+
+        // One flag on the strip, saying which version and what changed.
+        std::vector<TimelineStrip::Marker> applies;
+        std::copy_if(strip->markers().begin(), strip->markers().end(), std::back_inserter(applies),
+            [](const TimelineStrip::Marker &m) { return m.kind == TimelineStrip::Marker::Kind::RouteApply; });
+        QCOMPARE(applies.size(), size_t(1));
+        const TimelineStrip::Marker marker = applies.front();
+        QVERIFY2(marker.text.contains(QStringLiteral("Routes version 2 applied to xds 127.0.0.1:")),
+            qPrintable(marker.text));
+        QVERIFY2(marker.text.contains(QStringLiteral("weight: 20")), qPrintable(marker.text));
+        QVERIFY2(marker.text.contains(QStringLiteral("weight: 80")), qPrintable(marker.text));
+
+        // The client takes version 2; calls at 20/80 until the "after" of the change
+        // (from a moment after it, MainWindow::kSettleAfterChangeMs) holds a few seconds.
+        QVERIFY2(QTest::qWaitFor([&] { return ackedEverything(*cp, "gui-timeline", 2); }, 10000),
+            describeClient(*cp, "gui-timeline").constData());
+        callAndIngest(client, 20);  // lets B's subchannel connect; its calls count like the others
+        const CallResult after = callSteadily(client, marker.ms + MainWindow::kSettleAfterChangeMs + 3000);
+        // The history keeps only seconds with traffic: the last batch's is the one to wait for.
+        const int64_t lastCallMs = m_lastIngestMs;
+        QVERIFY2(after.errors == 0, qPrintable(after.line));
+        QVERIFY2(after.count("B") > after.count("A"), qPrintable(after.line));
+        qInfo("before the change A=%d B=%d; after it A=%d B=%d", before.count("A"), before.count("B"), after.count("A"),
+            after.count("B"));
+        // The history takes a second once it is two seconds old (late requests may still
+        // come for it), and the diff compares only what it holds: wait until it has the
+        // calls' last second and the moment after.
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                const int64_t now = GraphAggregator::wallNowMs();
+                m_window->applySnapshot(m_aggregator->snapshot(now));
+                return now >= lastCallMs + 2500 && m_aggregator->history()->lastSecond() >= lastCallMs / 1000;
+            },
+            15000));
+
+        // One click on the flag: the minutes before the change against the ones after.
+        // "Before" starts no earlier than the history does, so its rates are per second
+        // of traffic, comparable with the ones after.
+        strip->refresh(GraphAggregator::wallNowMs());  // the axis moves with the clock
+        const QPoint flag(strip->xAtMs(marker.ms), 6);
+        QVERIFY(strip->routeFlagAt(flag));
+        QTest::mouseClick(strip, Qt::LeftButton, {}, flag);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->isDiffShown(), 10000);
+        const std::shared_ptr<const GraphDiff> diff = m_window->shownDiff();
+        QVERIFY(diff);
+        const QString toA = QStringLiteral("echo/echo-client->default/echo-a");
+        const QString toB = QStringLiteral("echo/echo-client->default/echo-b");
+        auto edgeDiff = [&diff](const QString &id) -> const EdgeDiff * {
+            for (const EdgeDiff &d : diff->edges) {
+                if (d.edge().id == id.toStdString())
+                    return &d;
+            }
+            return nullptr;
+        };
+        const EdgeDiff *a = edgeDiff(toA);
+        QVERIFY(a && a->before && a->after);
+        QCOMPARE(a->change, DiffChange::Changed);
+        QVERIFY(a->moved & kDiffRps);
+        QVERIFY2(a->before->stats.rps > a->after->stats.rps,
+            qPrintable(
+                QStringLiteral("A: %1 rps before, %2 after").arg(a->before->stats.rps).arg(a->after->stats.rps)));
+        const EdgeDiff *b = edgeDiff(toB);
+        QVERIFY(b && b->after);
+        // Added, unless a few of B's calls came before the change.
+        QVERIFY2(b->change == DiffChange::Added || b->change == DiffChange::Changed, diffChangeName(b->change));
+        // Drawn on the canvas: A's edge as changed, B's as added (or changed).
+        using Mark = GraphCanvas::DiffMark::Kind;
+        GraphCanvas *canvas = m_window->canvas();
+        QVERIFY(canvas->diffOverlayIds(Mark::Changed).contains(toA));
+        QVERIFY(canvas->diffOverlayIds(b->change == DiffChange::Added ? Mark::Added : Mark::Changed).contains(toB));
+        // And listed in the Changes panel.
+        GraphDiffPanel *panel = m_window->diffPanel();
+        QVERIFY(panel);
+        QStringList listed;
+        for (int row = 0; row < panel->rowCount(); ++row)
+            listed << panel->idAt(row);
+        QVERIFY2(listed.contains(toA) && listed.contains(toB), qPrintable(listed.join(QStringLiteral(", "))));
 
         client.stop();
         controller.stop();

@@ -220,7 +220,8 @@ bool RoutingController::apply(const routing::RouteSet &set, std::optional<int64_
         }
     }
     refreshClients();
-    Q_EMIT routesApplied(version, target, QString::fromStdString(entry->afterYaml));
+    Q_EMIT routesApplied(
+        version, target, QString::fromStdString(entry->afterYaml), QString::fromStdString(entry->beforeYaml));
     Q_EMIT applyFinished(true, QString());
     return true;
 }
@@ -295,7 +296,8 @@ bool RoutingController::applyCaddy(const routing::RouteSet &set, std::optional<i
             return;
         }
         // Caddy has no version of its own: the history's entry number stands for it.
-        Q_EMIT self->routesApplied(uint64_t(entry->id), self->targetName(), QString::fromStdString(entry->afterYaml));
+        Q_EMIT self->routesApplied(uint64_t(entry->id), self->targetName(), QString::fromStdString(entry->afterYaml),
+            QString::fromStdString(entry->beforeYaml));
         Q_EMIT self->applyFinished(true, QString());
     });
     return true;

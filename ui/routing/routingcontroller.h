@@ -92,8 +92,9 @@ Q_SIGNALS:
     // An apply finished: ok, or refused/failed with the one-line reason the editor shows.
     void applyFinished(bool ok, const QString &message);
     // Routes took effect at the target: the xDS version pushed (for Caddy, the route
-    // history's entry number), where, and the routes as YAML. A recording keeps them.
-    void routesApplied(quint64 version, const QString &target, const QString &routesYaml);
+    // history's entry number), where, and the routes as YAML, with those they replaced
+    // (the timeline shows the diff). A recording keeps them.
+    void routesApplied(quint64 version, const QString &target, const QString &routesYaml, const QString &previousYaml);
 
 private:
     void refreshClients();
