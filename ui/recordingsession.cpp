@@ -63,6 +63,8 @@ RecordingSession::RecordingSession(QString path, std::unique_ptr<RecordingReader
     config.history.spanSeconds = config.windowSeconds + 2;
     // Pairing is judged by the recording's clock, which a replay runs far faster than.
     m_aggregator = std::make_unique<GraphAggregator>(config, m_reader->startMs());
+    // Calls whose caller's half came before the recording began are no calls from outside.
+    m_aggregator->setReplayStart(m_reader->startMs());
     m_traces = std::make_unique<TraceStore>();
     m_ingest = std::make_unique<TraceStoreSink>(*m_traces, *m_aggregator);
 

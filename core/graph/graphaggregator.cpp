@@ -522,6 +522,12 @@ void GraphAggregator::closeHistory(int64_t nowMs)
     captureHistory(nowSecond, nowSecond);
 }
 
+void GraphAggregator::setReplayStart(int64_t startMs)
+{
+    std::lock_guard lock(m_mutex);
+    m_pairer.setCutBefore(startMs);
+}
+
 GraphSnapshotPtr GraphAggregator::snapshot(int64_t nowMs)
 {
     auto snap = std::make_shared<GraphSnapshot>();

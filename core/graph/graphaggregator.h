@@ -66,6 +66,9 @@ public:
     void expire(int64_t nowMs);
     // Resolves every waiting half at once (end of a capture); see SpanPairer::flush.
     void flushPending(int64_t nowMs, SpanPairer::LoneServers lone = SpanPairer::LoneServers::FromOutside);
+    // A replay of a recording that starts at startMs: lone server halves its start may
+    // have cut from their callers are left out (SpanPairer::setCutBefore).
+    void setReplayStart(int64_t startMs);
 
     GraphSnapshotPtr snapshot(int64_t nowMs);
 

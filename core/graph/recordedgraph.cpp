@@ -13,6 +13,7 @@ GraphSnapshotPtr graphOfRecording(
     // range's first events stay inside it wherever its ends fall.
     config.windowSeconds = int(std::clamp<int64_t>((toMs - fromMs + 999) / 1000 + 1, 1, 24 * 3600));
     GraphAggregator aggregator(config);
+    aggregator.setReplayStart(reader.startMs());
     if (!reader.replay(aggregator, fromMs, toMs, {}, why))
         return nullptr;
     aggregator.flushPending(toMs, SpanPairer::LoneServers::Drop);

@@ -160,7 +160,15 @@ void SpanPairer::expire(int64_t nowMs, std::vector<PairedRequest> &out)
         auto it = m_entries.find(key);
         if (it == m_entries.end() || it->second.expiresMs != when)
             continue;
-        resolve(it->second, out);
+        Entry &e = it->second;
+        // Created within a time-to-live of the cut: its caller's half may be before it.
+        if (m_cutBeforeMs != INT64_MIN && !e.client && !e.waitingServers.empty()
+            && e.expiresMs - m_ttlMs < m_cutBeforeMs + m_ttlMs) {
+            m_counters.cutOffServers += e.waitingServers.size();
+            m_waitingHalves -= e.waitingServers.size();
+            e.waitingServers.clear();
+        }
+        resolve(e, out);
         m_entries.erase(it);
     }
 }

@@ -10,6 +10,7 @@
 
 #include "model/span.h"
 
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -55,6 +56,12 @@ public:
     enum class LoneServers { FromOutside, Drop };
     void flush(std::vector<PairedRequest> &out, LoneServers lone = LoneServers::FromOutside);
 
+    // A replay that begins at `ms` (a recording's start): a server half that first came
+    // within one time-to-live after it and never found its caller may have had that
+    // caller's half before the cut; at expiry it is left out (cutOffServers) instead of
+    // counted as a call from "external", as flush(Drop) does at the end.
+    void setCutBefore(int64_t ms) { m_cutBeforeMs = ms; }
+
     // Halves still waiting for their partner (not the remembered, already paired ones).
     size_t pending() const { return m_waitingHalves; }
     const PairerCounters &counters() const { return m_counters; }
@@ -78,6 +85,7 @@ private:
     void resolve(Entry &e, std::vector<PairedRequest> &out);
 
     int64_t m_ttlMs;
+    int64_t m_cutBeforeMs = INT64_MIN;  // setCutBefore
     std::unordered_map<uint64_t, Entry> m_entries;
     std::deque<std::pair<int64_t, uint64_t>> m_expiry;
     PairerCounters m_counters;

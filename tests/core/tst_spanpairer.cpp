@@ -54,6 +54,7 @@ private Q_SLOTS:
     void clockSkewStillPairs();
     void flushResolvesWaitingHalves();
     void flushAtACutDropsLoneServerHalves();
+    void loneServersAtTheStartOfAReplayAreCut();
     void pendingCountsOnlyWaitingHalves();
     void databaseCallsCountAtOnce();
     void untracedPeerLearnedAfterExpiry();
@@ -356,6 +357,29 @@ void TestSpanPairer::flushResolvesWaitingHalves()
 // The end of a recording cuts calls in two: a callee's half whose caller's half lies
 // after the cut must not become a call from "external", while a caller's half still
 // counts towards its peer. Paired requests are untouched.
+// The start of a recording cuts calls too: a callee's half that came within a
+// time-to-live after the start and never met its caller had that caller's half before
+// it, and is left out at expiry. Later lone halves still count as from outside.
+void TestSpanPairer::loneServersAtTheStartOfAReplayAreCut()
+{
+    SpanPairer pairer(5000);
+    pairer.setCutBefore(kT0Ms);
+    std::vector<PairedRequest> out;
+    pairer.add(serverSpan("reviews", 61, 0x6102, 0x6101, kT0Ns, 10), kT0Ms + 100, out);
+    pairer.add(serverSpan("ratings", 62, 0x6202, 0x6201, kT0Ns, 10), kT0Ms + 4900, out);
+    pairer.add(serverSpan("cart", 63, 0x6302, 0x6301, kT0Ns, 10), kT0Ms + 5000, out);  // a whole TTL in
+    pairer.add(clientSpan("frontend", 64, 0x6401, 0x6400, kT0Ns, 10), kT0Ms + 200, out);
+    pairer.add(serverSpan("checkout", 64, 0x6402, 0x6401, kT0Ns, 10), kT0Ms + 300, out);
+    QCOMPARE(out.size(), size_t(1));  // the complete call, cut or not
+    pairer.expire(kT0Ms + 20000, out);
+    QCOMPARE(out.size(), size_t(2));
+    QCOMPARE(out[1].server->service, std::string("cart"));
+    QVERIFY(!out[1].client);
+    QCOMPARE(pairer.counters().cutOffServers, uint64_t(2));
+    QCOMPARE(pairer.counters().expiredServers, uint64_t(1));
+    QCOMPARE(pairer.pending(), size_t(0));
+}
+
 void TestSpanPairer::flushAtACutDropsLoneServerHalves()
 {
     SpanPairer pairer(60000);
