@@ -2007,8 +2007,10 @@ void MainWindow::setTimelineEnd(int64_t endMs)
         live->setText(tr("Whole recording"));
         live->setToolTip(tr("Show the graph of the whole recording again (End in the timeline)"));
     }
-    if (m_timeline)
+    if (m_timeline) {
+        m_timeline->setFixedEnd(true);
         m_timeline->refresh(timelineNowMs());
+    }
 }
 
 int64_t MainWindow::timelineNowMs() const { return m_timelineEndMs ? *m_timelineEndMs : GraphAggregator::wallNowMs(); }

@@ -77,6 +77,12 @@ std::vector<TimelineStrip::Marker> TimelineStrip::markersNear(int x, int px) con
 
 const std::vector<SeriesPoint> &TimelineStrip::points() const { return m_points->points; }
 
+void TimelineStrip::setFixedEnd(bool fixed)
+{
+    m_fixedEnd = fixed;
+    update();
+}
+
 void TimelineStrip::setPickedBefore(std::optional<Range> before)
 {
     m_pickedBefore = before;
@@ -255,7 +261,7 @@ void TimelineStrip::paintEvent(QPaintEvent *)
     p.setFont(f);
     const QRect axis(r.left(), r.bottom() + 2, r.width(), kAxisHeight);
     p.drawText(axis, Qt::AlignLeft | Qt::AlignVCenter, timeOfDay(m_startMs));
-    p.drawText(axis, Qt::AlignRight | Qt::AlignVCenter, m_viewedMs ? timeOfDay(m_endMs) : tr("live"));
+    p.drawText(axis, Qt::AlignRight | Qt::AlignVCenter, m_viewedMs || m_fixedEnd ? timeOfDay(m_endMs) : tr("live"));
     p.drawText(axis, Qt::AlignHCenter | Qt::AlignVCenter,
         tr("%1 req/s at the top · errors in red, %2 at the top · %3 s steps")
             .arg(display::rps(top), display::percent(rateTop))

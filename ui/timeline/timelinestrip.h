@@ -39,6 +39,9 @@ public:
     // The markers within `px` pixels of x, nearest first (what a hover shows).
     std::vector<Marker> markersNear(int x, int px = 4) const;
 
+    // A recording's strip ends at the recording's end, which its axis names (not "live").
+    void setFixedEnd(bool fixed);
+
     // Re-reads the history up to nowMs (the window calls it once a second).
     void refresh(int64_t nowMs);
     // The moment the graph shows (a cursor line), nullopt while live; a selected range
@@ -106,6 +109,7 @@ private:
     std::optional<int64_t> m_viewedMs;
     int m_viewedWindow = 0;
     std::optional<int> m_dragFromX;
+    bool m_fixedEnd = false;
     std::optional<Range> m_pickedBefore;
     std::optional<Range> m_diffBefore, m_diffAfter;
     int m_dragToX = 0;
