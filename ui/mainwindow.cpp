@@ -1764,6 +1764,11 @@ void MainWindow::buildTimeline()
     // Playing shows a frame every 25 ms (40 per second) at most, at the moment the wall
     // time since play began says (times the speed), so late ticks never slow it down; a
     // tick that comes while the last frame is still being worked out waits for it.
+    m_panelsTimer = new QTimer(this);
+    m_panelsTimer->setSingleShot(true);
+    m_panelsTimer->setInterval(250);
+    connect(m_panelsTimer, &QTimer::timeout, this, &MainWindow::followMomentInPanels);
+
     m_playTimer = new QTimer(this);
     m_playTimer->setTimerType(Qt::PreciseTimer);
     m_playTimer->setInterval(25);
@@ -1819,7 +1824,10 @@ void MainWindow::showPastMoment()
             m_pastSnapshot = std::move(past);
             m_pastShownMs = ms;
             showSnapshot(viewOfGraph(m_pastSnapshot, m_view));
-            followMomentInPanels();
+            // The requests and traces follow a quarter second later, at most four times
+            // a second: reading them must not hold up the graph of the moment.
+            if (!m_panelsTimer->isActive())
+                m_panelsTimer->start();
         });
 }
 
@@ -1830,9 +1838,7 @@ void MainWindow::followMomentInPanels()
     std::optional<std::pair<int64_t, int64_t>> range;
     if (m_pastMs)
         range = std::make_pair(*m_pastMs - int64_t(m_pastWindow) * 1000, *m_pastMs);
-    if (range && m_playSpeed > 0 && m_momentPanelsClock.isValid() && m_momentPanelsClock.elapsed() < 500)
-        return;
-    m_momentPanelsClock.start();
+    m_panelsTimer->stop();
     m_requests->setMoment(range);
     m_requestsDock->setWindowTitle(range
             ? tr("Requests at %1")

@@ -393,7 +393,7 @@ private:
     QDockWidget *m_diffDock = nullptr;
     void showDiffOnCanvas();
     void followMomentInPanels();
-    QElapsedTimer m_momentPanelsClock;  // since the panels last followed a moment played
+    QTimer *m_panelsTimer = nullptr;  // the requests and traces follow the moment when it fires
     // The graph the canvas shows before the view is applied: a diff's, a past moment's
     // or the newest published.
     GraphSnapshotPtr shownBase() const;

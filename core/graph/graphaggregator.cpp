@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cctype>
+#include <climits>
 #include <iterator>
 
 namespace meshscope {
@@ -795,6 +796,33 @@ std::vector<RequestEvent> GraphAggregator::recentRequests(uint64_t afterSeq, siz
     if (available > max)
         it += long(available - max);
     out.assign(it, m_recent.end());
+    return out;
+}
+
+std::vector<RequestEvent> GraphAggregator::requestsBetween(
+    int64_t fromMs, int64_t toMs, size_t max, int64_t *oldestMs) const
+{
+    std::lock_guard lock(m_mutex);
+    int64_t oldest = INT64_MAX;
+    size_t matching = 0;
+    for (const RequestEvent &e : m_recent) {
+        oldest = std::min(oldest, e.timeMs);
+        matching += e.timeMs >= fromMs && e.timeMs <= toMs;
+    }
+    if (oldestMs)
+        *oldestMs = oldest;
+    std::vector<RequestEvent> out;
+    out.reserve(std::min(matching, max));
+    size_t skip = matching > max ? matching - max : 0;  // keep the newest
+    for (const RequestEvent &e : m_recent) {
+        if (e.timeMs < fromMs || e.timeMs > toMs)
+            continue;
+        if (skip > 0) {
+            --skip;
+            continue;
+        }
+        out.push_back(e);
+    }
     return out;
 }
 

@@ -88,6 +88,10 @@ public:
     std::vector<std::pair<int, uint64_t>> edgeStatusCodes(const std::string &edgeId) const;
     // Requests with seq > afterSeq, oldest first, at most max.
     std::vector<RequestEvent> recentRequests(uint64_t afterSeq, size_t max) const;
+    // Those recent requests that started within [fromMs, toMs], oldest first, at most
+    // the newest `max`; `oldestMs` gets the start of the oldest request held (INT64_MAX
+    // when none is), so a caller can say how far back the buffer reaches.
+    std::vector<RequestEvent> requestsBetween(int64_t fromMs, int64_t toMs, size_t max, int64_t *oldestMs) const;
 
     const AggregatorConfig &config() const { return m_config; }
     // The seconds kept so far (null unless config.keepHistory); thread-safe on its own,

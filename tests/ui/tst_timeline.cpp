@@ -349,6 +349,8 @@ private Q_SLOTS:
         const int64_t end = m_startMs + 290'000;  // the requests at whole seconds from m_startMs
         m_window->goToMoment(end, 20);
         QTRY_VERIFY(m_window->isPastShown());
+        // A moment after the graph: the requests follow it within a quarter second.
+        QTRY_COMPARE(requests->moment(), std::optional(std::make_pair(end - 20'000, end)));
         requests->pollNow();
         // 21 whole seconds of 6 calls, each started in the moment's range.
         QCOMPARE(requests->model()->rowCount(), 21 * 6);
@@ -358,6 +360,7 @@ private Q_SLOTS:
         // Further back than the newest 1,000 requests reach: said, not shown empty.
         m_window->goToMoment(m_startMs + 60'000, 20);
         QTRY_VERIFY(m_window->isPastShown());
+        QTRY_COMPARE(requests->moment(), std::optional(std::make_pair(m_startMs + 40'000, m_startMs + 60'000)));
         requests->pollNow();
         QCOMPARE(requests->model()->rowCount(), 0);
         QVERIFY2(requests->hintText().contains(QStringLiteral("None of this moment's requests is still held")),

@@ -29,6 +29,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <vector>
 
@@ -346,12 +347,13 @@ void RequestsPanel::showMoment()
     m_momentNote.clear();
     m_model->clear();
     const auto [from, to] = *m_moment;
+    int64_t oldest = INT64_MAX;
     std::vector<RequestEvent> events
-        = m_aggregator->recentRequests(0, std::max<size_t>(m_aggregator->config().recentRequestCapacity, kRows));
-    const int64_t oldest = events.empty() ? to + 1 : events.front().timeMs;
-    std::erase_if(events, [this, from, to](const RequestEvent &e) {
-        return e.timeMs < from || e.timeMs > to || ((!m_scopeNode.empty() || !m_scopeSource.empty()) && !inScope(e));
-    });
+        = m_aggregator->requestsBetween(from, to, m_aggregator->config().recentRequestCapacity, &oldest);
+    if (!m_scopeNode.empty() || !m_scopeSource.empty())
+        std::erase_if(events, [this](const RequestEvent &e) { return !inScope(e); });
+    if (events.size() > size_t(kRows))  // the newest, as the live table keeps them
+        events.erase(events.begin(), events.end() - kRows);
     // Shown in the order they started, as live.
     std::stable_sort(
         events.begin(), events.end(), [](const RequestEvent &a, const RequestEvent &b) { return a.timeMs < b.timeMs; });
