@@ -7,7 +7,7 @@
 #include "displayformat.h"
 #include "graph/graphaggregator.h"
 #include "graph/graphexport.h"
-#include "graph/recordedgraph.h"
+#include "replay/recordedgraph.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/linksdialog.h"
 #include "inspect/requestspanel.h"

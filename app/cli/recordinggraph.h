@@ -1,8 +1,8 @@
 #pragma once
 // The times `graph --from`, `diff` and `clip` take on a recording (the graph of a range
-// is graph/recordedgraph.h's).
+// is replay/recordedgraph.h's).
 
-#include "graph/recordedgraph.h"  // graphOfRecording
+#include "replay/recordedgraph.h"  // graphOfRecording
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "graph/recordedgraph.h"
+#include "replay/recordedgraph.h"
 
 #include "session/recordingreader.h"
 
