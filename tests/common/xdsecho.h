@@ -6,6 +6,7 @@
 // backend answered each call. Needs the meshscope_test_echo_proto library. Also what
 // the tests read of meshscope's control plane, and the route file they serve.
 
+#include "common/otlpexport.h"
 #include "echo.grpc.pb.h"
 #include "routing/xds/xdscontrolplane.h"
 
@@ -30,13 +31,20 @@
 
 namespace meshscope::test {
 
-// A real gRPC backend answering every Echo/Call with its own name.
+// A real gRPC backend answering every Echo/Call with its own name. Instrumented on
+// request (exportTo): every call it serves is a SERVER span of service <name>, child of
+// the caller's span named in "traceparent", exported over OTLP. It can be told to fail
+// a share of its calls (UNAVAILABLE, as an overloaded canary answers).
 class EchoBackend final : public Echo::Service {
 public:
     explicit EchoBackend(std::string name)
         : m_name(std::move(name))
     {
     }
+    // Before start(): export spans to the OTLP receiver at `endpoint` (host:port).
+    void exportTo(const std::string &endpoint) { m_exporter = std::make_unique<OtlpSpanExporter>(endpoint, m_name); }
+    // Fails `fraction` of the calls, spread evenly (0.3: 3 calls in every 10).
+    void setFailureFraction(double fraction) { m_failureFraction = fraction; }
     bool start()
     {
         grpc::ServerBuilder builder;
@@ -53,20 +61,39 @@ public:
     }
     int port() const { return m_port; }
 
-    grpc::Status Call(grpc::ServerContext *, const EchoRequest *request, EchoReply *reply) override
+    grpc::Status Call(grpc::ServerContext *context, const EchoRequest *request, EchoReply *reply) override
     {
-        m_calls++;
+        const int n = ++m_calls;
+        const double f = m_failureFraction.load();
+        const bool fail = int(n * f) > int((n - 1) * f);
+        ExportedSpan span;
+        span.startNs = nowNs();
         reply->set_backend(m_name);
         reply->set_text(request->text());
-        return grpc::Status::OK;
+        const grpc::Status status
+            = fail ? grpc::Status(grpc::StatusCode::UNAVAILABLE, m_name + " is failing") : grpc::Status::OK;
+        if (m_exporter) {
+            TraceContext parent;
+            const auto &metadata = context->client_metadata();
+            if (const auto it = metadata.find("traceparent"); it != metadata.end())
+                parent = parseTraceparent(std::string(it->second.data(), it->second.size()));
+            span.context = m_exporter->newContext(parent);
+            span.parentSpanId = parent.spanId;
+            span.endNs = nowNs();
+            describeGrpcCall(span, "meshscope.test.Echo", "Call", int(status.error_code()));
+            m_exporter->add(std::move(span));
+        }
+        return status;
     }
     // Calls that reached this backend.
     int calls() const { return m_calls.load(); }
 
 private:
     std::atomic<int> m_calls {0};
+    std::atomic<double> m_failureFraction {0};
     std::string m_name;
     int m_port = 0;
+    std::unique_ptr<OtlpSpanExporter> m_exporter;
     std::unique_ptr<grpc::Server> m_server;
 };
 
@@ -88,6 +115,9 @@ public:
     }
     ~XdsClientProcess() { stop(); }
 
+    // Before start(): export a CLIENT span per call to this OTLP receiver (host:port).
+    void exportTo(const QString &endpoint) { m_otlpEndpoint = endpoint; }
+
     bool start(int xdsPort, const QString &nodeId)
     {
         const QString bootstrap = QStringLiteral(
@@ -101,6 +131,8 @@ public:
         // An idle gRPC client reads its xDS stream only when the channel's backup
         // poller runs (every 5 s by default): poll often so pushes land quickly.
         env.insert(QStringLiteral("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS"), QStringLiteral("100"));
+        if (!m_otlpEndpoint.isEmpty())
+            env.insert(QStringLiteral("MESHSCOPE_OTLP_ENDPOINT"), m_otlpEndpoint);
         if (!env.contains(QStringLiteral("MESHSCOPE_GRPC_LOG")))
             env.insert(QStringLiteral("GRPC_VERBOSITY"), QStringLiteral("NONE"));
         m_process.setProcessEnvironment(env);
@@ -114,9 +146,27 @@ public:
     // N calls, with one "key=value" metadata entry if given.
     CallResult call(int n, const QString &header = {})
     {
-        CallResult r;
         m_process.write(QStringLiteral("call %1 %2\n").arg(n).arg(header).toUtf8());
-        r.line = readLine(120000);
+        return parseResult(readLine(120000));
+    }
+
+    // Calls in the background at about `rate` a second until stopSpinning(), which
+    // returns what those calls got.
+    bool spin(double rate)
+    {
+        m_process.write(QStringLiteral("spin %1\n").arg(rate).toUtf8());
+        return readLine(10000) == QLatin1String("spinning");
+    }
+    CallResult stopSpinning()
+    {
+        m_process.write("stop\n");
+        return parseResult(readLine(30000));
+    }
+
+    static CallResult parseResult(const QString &line)
+    {
+        CallResult r;
+        r.line = line;
         static const QRegularExpression re(QStringLiteral("^result(.*) errors=(\\d+) last_error=(.*)$"));
         const auto m = re.match(r.line);
         if (!m.hasMatch())
@@ -153,6 +203,7 @@ private:
     }
 
     std::string m_target;
+    QString m_otlpEndpoint;
     QProcess m_process;
 };
 
