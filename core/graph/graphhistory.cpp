@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <unordered_set>
 
 namespace meshscope {
 
@@ -135,6 +136,25 @@ constexpr uint64_t keyOf(uint32_t item, GraphHistory::Series s) { return (uint64
 // Records of frames added up per key, in first-seen order. Keys are dense (item
 // numbers times four), so a plain table finds a key's sum; records are added straight
 // into it as they are read.
+// Adds one record's counts (after its key) to *c; skips them when c is null.
+void readCounts(Reader &r, HistoryCounts *c)
+{
+    HistoryCounts skipped;
+    HistoryCounts &to = c ? *c : skipped;
+    to.requests += uint32_t(r.varint());
+    to.errors += uint32_t(r.varint());
+    to.errors5xx += uint32_t(r.varint());
+    to.errors4xx += uint32_t(r.varint());
+    to.bytes += r.varint();
+    const unsigned n = r.byte();
+    for (unsigned i = 0; i < n; ++i) {
+        const int bucket = std::min<int>(r.byte(), CoarseLatency::kBuckets - 1);
+        const auto count = uint32_t(r.varint());
+        if (c)
+            to.latency.addToBucket(bucket, count);
+    }
+}
+
 class Accumulator {
 public:
     explicit Accumulator(size_t items)
@@ -146,16 +166,7 @@ public:
         Reader r(data);
         while (!r.atEnd()) {
             HistoryCounts &c = slotFor(r.varint());
-            c.requests += uint32_t(r.varint());
-            c.errors += uint32_t(r.varint());
-            c.errors5xx += uint32_t(r.varint());
-            c.errors4xx += uint32_t(r.varint());
-            c.bytes += r.varint();
-            const unsigned n = r.byte();
-            for (unsigned i = 0; i < n; ++i) {
-                const int bucket = std::min<int>(r.byte(), CoarseLatency::kBuckets - 1);
-                c.latency.addToBucket(bucket, uint32_t(r.varint()));
-            }
+            readCounts(r, &c);
         }
     }
     const std::vector<std::pair<uint64_t, HistoryCounts>> &items() const { return m_items; }
@@ -364,6 +375,34 @@ void GraphHistory::enforceBudget()
         m_frames.pop_front();
         ++m_dropped;
     }
+}
+
+HistoryCounts GraphHistory::servedBy(
+    std::string_view name, std::string_view ns, int64_t fromSecond, int64_t toSecond) const
+{
+    std::lock_guard lock(m_mutex);
+    std::unordered_set<uint64_t> keys;
+    for (size_t i = 0; i < m_items.size(); ++i) {
+        const Item &item = m_items[i];
+        if (!item.isEdge && item.name == name && (ns.empty() || item.ns.empty() || item.ns == ns))
+            keys.insert(keyOf(uint32_t(i), Series::NodeIn));
+    }
+    HistoryCounts total;
+    if (keys.empty())
+        return total;
+    for (const Frame &f : m_frames) {
+        const int64_t middle = f.second + f.span / 2;
+        if (middle < fromSecond)
+            continue;
+        if (middle > toSecond)
+            break;
+        Reader r(f.data);
+        while (!r.atEnd()) {
+            const uint64_t key = r.varint();
+            readCounts(r, keys.count(key) ? &total : nullptr);
+        }
+    }
+    return total;
 }
 
 GraphSnapshotPtr GraphHistory::snapshotAt(int64_t atMs, int windowSeconds, const HealthPolicy &health) const

@@ -91,6 +91,11 @@ public:
     // the history.
     GraphSnapshotPtr snapshotAt(int64_t atMs, int windowSeconds, const HealthPolicy &health = {}) const;
 
+    // What the nodes named `name` served from fromSecond to toSecond (inclusive), all
+    // versions together: in namespace `ns`, or any where either is empty. Reads only
+    // their records (a rollout's gate each second, not a whole graph).
+    HistoryCounts servedBy(std::string_view name, std::string_view ns, int64_t fromSecond, int64_t toSecond) const;
+
     // The whole graph's requests and errors (over edges) per step from fromSecond to
     // toSecond (inclusive), for a timeline strip; steps without frames are left out.
     std::vector<SeriesPoint> totals(int64_t fromSecond, int64_t toSecond, int stepSeconds) const;

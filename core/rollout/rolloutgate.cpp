@@ -1,21 +1,8 @@
 #include "rollout/rolloutgate.h"
 
 #include "model/nodeid.h"
-#include "model/traffic.h"
-
-#include <algorithm>
-#include <vector>
 
 namespace meshscope::rollout {
-
-namespace {
-
-bool isService(const std::string &nodeName, const std::string &nodeNs, const std::string &name, const std::string &ns)
-{
-    return nodeName == name && (nodeNs.empty() || ns.empty() || nodeNs == ns);
-}
-
-}  // namespace
 
 GateReading readGate(
     const GraphHistory &history, const std::string &name, const std::string &ns, int64_t fromMs, int64_t toMs)
@@ -24,20 +11,11 @@ GateReading readGate(
     const int64_t last = history.lastSecond();
     if (last >= 0)
         r.lastTelemetryMs = (last + 1) * 1000;
-    const int windowSeconds = int(std::max<int64_t>(1, (toMs - fromMs + 999) / 1000));
-    const GraphSnapshotPtr snap = history.snapshotAt(toMs, windowSeconds);
-    std::vector<const TrafficStats *> parts;
-    for (const NodeSnapshot &n : snap->nodes) {
-        if (isService(n.name, n.ns, name, ns))
-            parts.push_back(&n.stats);
-    }
-    if (parts.empty())
-        return r;
-    const TrafficStats sum = sumTrafficStats(parts);
-    r.requests = sum.requests;
-    r.errorRate = sum.errorRate;
-    r.p95Ms = sum.p95Ms;
-    r.p99Ms = sum.p99Ms;
+    const HistoryCounts served = history.servedBy(name, ns, fromMs / 1000, toMs / 1000);
+    r.requests = served.requests;
+    r.errorRate = served.requests ? double(served.errors) / double(served.requests) : 0.0;
+    r.p95Ms = served.latency.quantile(0.95);
+    r.p99Ms = served.latency.quantile(0.99);
     return r;
 }
 

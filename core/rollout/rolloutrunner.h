@@ -86,6 +86,8 @@ public:
     void rollBack(const std::string &reason);
 
     RolloutState state() const { return m_state; }
+    // Paused because no telemetry came: it resumes by itself when telemetry is back.
+    bool pausedForTelemetry() const { return m_state == RolloutState::Paused && m_pausedForTelemetry; }
     bool finished() const { return m_state == RolloutState::Promoted || m_state == RolloutState::RolledBack; }
     const std::vector<StepRecord> &steps() const { return m_steps; }
     // Why it paused, rolled back or ended.

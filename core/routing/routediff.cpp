@@ -436,4 +436,24 @@ RouteDiff diffRouteSets(const RouteSet &before, const RouteSet &after)
     return d;
 }
 
+std::set<std::string> changedBackends(const RouteSet &before, const RouteSet &after)
+{
+    std::set<std::string> out;
+    auto addRule = [&out](const RouteRule &rule, const std::string &routeNs) {
+        for (const BackendRef &b : rule.backends)
+            out.insert(backendNamespace(b, routeNs) + "/" + b.name);
+    };
+    auto compare = [&addRule](const HttpRoute &mine, const HttpRoute *theirs) {
+        for (size_t i = 0; i < mine.rules.size(); ++i) {
+            if (!theirs || i >= theirs->rules.size() || !(mine.rules[i] == theirs->rules[i]))
+                addRule(mine.rules[i], mine.ns);
+        }
+    };
+    for (const HttpRoute &r : after.routes)
+        compare(r, before.route(r.ns, r.name));
+    for (const HttpRoute &r : before.routes)
+        compare(r, after.route(r.ns, r.name));
+    return out;
+}
+
 }  // namespace meshscope::routing

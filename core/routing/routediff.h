@@ -5,6 +5,7 @@
 
 #include "routing/routemodel.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct RouteDiff {
     std::vector<std::string> summary;
     bool empty() const { return unified.empty() && summary.empty(); }
 };
+
+// The services ("namespace/name") an apply affects: every backend of a rule that was
+// added, removed or changed in any way (rules matched by position within a route), and
+// of routes added or removed. Empty when nothing changed.
+std::set<std::string> changedBackends(const RouteSet &before, const RouteSet &after);
 
 // Both views at once: unified over toYaml(before) and toYaml(after).
 RouteDiff diffRouteSets(const RouteSet &before, const RouteSet &after);

@@ -84,6 +84,34 @@ class TestGraphHistory : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // A rollout's gate: what one service served over a range, every version together,
+    // read from its records alone, and the same as the graph of that range says.
+    void servedByOneService()
+    {
+        Mesh m;
+        const uint32_t paymentsV2 = m.history.node("shop/payments@v2", "payments", "shop", "v2", NodeKind::Service);
+        const uint32_t otherPayments = m.history.node("bank/payments", "payments", "bank", "", NodeKind::Service);
+        for (int64_t s = kT0; s < kT0 + 60; ++s) {
+            m.history.add(s, paymentsV2, GraphHistory::Series::NodeIn, counts(10, 5, 300));
+            m.history.add(s, otherPayments, GraphHistory::Series::NodeIn, counts(1000));
+            m.second(s, 100, s >= kT0 + 30 ? 50 : 0, s >= kT0 + 30 ? 1 : 0);
+        }
+        // 10 seconds of payments (50 calls, 1 error each) and v2 (10 calls, 5 errors each).
+        const HistoryCounts c = m.history.servedBy("payments", "shop", kT0 + 40, kT0 + 49);
+        QCOMPARE(c.requests, uint32_t(600));
+        QCOMPARE(c.errors, uint32_t(60));
+        QCOMPARE(c.latency.count(), uint64_t(600));
+        QVERIFY(c.latency.quantile(0.95) > 200);  // v2's 300 ms calls are the slowest 1/6
+        // Before payments existed only v2 served; no namespace given: both namespaces.
+        QCOMPARE(m.history.servedBy("payments", "shop", kT0, kT0 + 9).requests, uint32_t(100));
+        QCOMPARE(m.history.servedBy("payments", "", kT0, kT0 + 9).requests, uint32_t(10100));
+        QCOMPARE(m.history.servedBy("nobody", "shop", kT0, kT0 + 59).requests, uint32_t(0));
+        // What the graph of the same range shows for checkout.
+        const GraphSnapshotPtr g = m.history.snapshotAt((kT0 + 49) * 1000, 10);
+        QCOMPARE(uint64_t(m.history.servedBy("checkout", "shop", kT0 + 40, kT0 + 49).requests),
+            nodeOf(*g, "shop/checkout")->stats.requests);
+    }
+
     void coarseLatencyIsCloseToExact()
     {
         QCOMPARE(CoarseLatency {}.quantile(0.95), 0.0);

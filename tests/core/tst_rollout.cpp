@@ -6,6 +6,7 @@
 #include "rollout/rolloutgate.h"
 #include "rollout/rolloutplan.h"
 #include "rollout/rolloutrunner.h"
+#include "routing/routediff.h"
 #include "routing/yaml/routeyaml.h"
 
 #include <QTest>
@@ -133,6 +134,23 @@ private Q_SLOTS:
         QCOMPARE(added.routes[0].rules[1].backends.back().port, 8080);
         QCOMPARE(added.routes[0].rules[0].backends.size(), size_t(1));
         QCOMPARE(added.routes[0].rules[0].backends[0].weight, 1);
+    }
+
+    // The services an apply affects: the backends of the rules that changed.
+    void changedBackendsOfAnApply()
+    {
+        const RouteSet before = echoRoutes(100, 0);
+        QVERIFY(routing::changedBackends(before, before).empty());
+        RouteSet after = withCanaryShare(before, echoPlan(), 30);
+        QCOMPARE(routing::changedBackends(before, after), (std::set<std::string> {"default/echo-a", "default/echo-b"}));
+        // A rule that lost a backend names it too; an untouched rule names nothing.
+        RouteSet fewer = before;
+        fewer.routes[0].rules[1].backends.pop_back();
+        fewer.routes[0].rules[1].backends.push_back({"echo-c", "other", 8080, 1});
+        QCOMPARE(routing::changedBackends(before, fewer),
+            (std::set<std::string> {"default/echo-a", "default/echo-b", "other/echo-c"}));
+        RouteSet none;
+        QCOMPARE(routing::changedBackends(before, none).size(), size_t(2));
     }
 
     void planChecks_data()
