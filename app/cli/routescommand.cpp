@@ -1,13 +1,17 @@
 #include "routescommand.h"
 
 #include "commandline.h"
+#include "livesession.h"
 #include "net/redact.h"
 #include "routing/caddy/caddyadmin.h"
 #include "routing/caddy/caddytranslator.h"
+#include "routing/routecheck.h"
 #include "routing/routediff.h"
 #include "routing/routeexport.h"
 #include "routing/routehistory.h"
+#include "routing/routematcher.h"
 #include "routing/routevalidator.h"
+#include "routing/whatif.h"
 #include "routing/yaml/routeyaml.h"
 #include "sourceoptions.h"
 
@@ -15,6 +19,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QSaveFile>
 #include <QUrl>
 
@@ -30,10 +35,14 @@ namespace {
 using namespace meshscope::routing;
 
 // The subcommands and their forms: which options each takes, '!' marking the required
-// ones. kCaddyTls stands for the four --caddy-* TLS flags. A subcommand may have
-// several forms (apply to a file or to Caddy); it takes the options of all of them and
+// ones. kCaddyTls stands for the four --caddy-* TLS flags, kLiveSources for the flags
+// of the live sources whatif listens to (kSources). A subcommand may have several
+// forms (apply to a file or to Caddy); it takes the options of all of them and
 // requires those every form requires; the code below checks the rest.
 const QString kCaddyTls = QStringLiteral("caddy-tls");
+const QString kLiveSources = QStringLiteral("live-sources");
+// Only the pushed sources carry requests; pulled metrics do not.
+constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls | SourceFlag::MessageLimit;
 
 struct RoutesForm {
     QString subcommand;
@@ -61,6 +70,13 @@ const QList<RoutesForm> &routesForms()
         {QStringLiteral("rollback"),
             {QStringLiteral("dir!"), QStringLiteral("id!"), QStringLiteral("caddy-admin!"), QStringLiteral("server!"),
                 kCaddyTls}},
+        {QStringLiteral("whatif"),
+            {QStringLiteral("routes!"), QStringLiteral("from!"), QStringLiteral("current"), QStringLiteral("target"),
+                QStringLiteral("format"), QStringLiteral("save-cases")}},
+        {QStringLiteral("whatif"),
+            {QStringLiteral("routes!"), QStringLiteral("duration!"), kLiveSources, QStringLiteral("current!"),
+                QStringLiteral("target"), QStringLiteral("format"), QStringLiteral("save-cases")}},
+        {QStringLiteral("check"), {QStringLiteral("routes!"), QStringLiteral("cases!"), QStringLiteral("target")}},
     };
     return forms;
 }
@@ -81,9 +97,11 @@ const QList<std::pair<QString, QList<CommandLineOption>>> &routesOptionGroups()
                                    "for rollback, the file to restore"),
                     {}},
                 {{QStringLiteral("target")}, QStringLiteral("generic|xds-grpc|envoy|caddy"),
-                    QStringLiteral("the data plane the routes must work on (default generic)"), {}},
-                {{QStringLiteral("format")}, QStringLiteral("istio|gateway-api"), QStringLiteral("what to export to"),
+                    QStringLiteral("the data plane the routes must work on, and whose matching whatif and check "
+                                   "follow (default generic, matched as Envoy does)"),
                     {}},
+                {{QStringLiteral("format")}, QStringLiteral("FORMAT"),
+                    QStringLiteral("export: istio or gateway-api; whatif: text (default) or json"), {}},
                 {{QStringLiteral("out")}, QStringLiteral("FILE"),
                     QStringLiteral("write the export here, not to stdout"), {}},
                 {{QStringLiteral("no-subsets")}, {},
@@ -94,6 +112,22 @@ const QList<std::pair<QString, QList<CommandLineOption>>> &routesOptionGroups()
                     {}},
                 {{QStringLiteral("to")}, QStringLiteral("F"), QStringLiteral("the route file apply replaces"), {}},
                 {{QStringLiteral("dry-run")}, {}, QStringLiteral("print what would change and stop"), {}},
+            }},
+        {QStringLiteral("What-if and checks"),
+            {
+                {{QStringLiteral("routes")}, QStringLiteral("F"),
+                    QStringLiteral("whatif: the proposed route file; check: the route file the cases run against"), {}},
+                {{QStringLiteral("current")}, QStringLiteral("F"),
+                    QStringLiteral("the routes in effect, compared with --routes (with --from, default: the routes "
+                                   "last applied in the recording)"),
+                    {}},
+                fromOption(),
+                durationOption(),
+                {{QStringLiteral("save-cases")}, QStringLiteral("F"),
+                    QStringLiteral("also write each distinct request as a route check expecting what --routes does"),
+                    {}},
+                {{QStringLiteral("cases")}, QStringLiteral("F"),
+                    QStringLiteral("the route checks to run (YAML: tests: [{name, request, expect}])"), {}},
             }},
         {QStringLiteral("History"),
             {
@@ -145,6 +179,8 @@ QString synopsis(const RoutesForm &form)
         QString word;
         if (name == kCaddyTls) {
             word = QStringLiteral("[Caddy TLS]");
+        } else if (name == kLiveSources) {
+            word = QStringLiteral("[live sources]");
         } else {
             const CommandLineOption *o = routesOption(name);
             Q_ASSERT(o);
@@ -189,11 +225,35 @@ std::unique_ptr<CommandLine> routesCommandLine()
             "current routes and replaces them in one request with If-Match: that ETag, so routes changed since the\n"
             "pull are refused, not overwritten. A file without that ETag is refused unless --force is given.\n"
             "rollback re-applies the routes as they were before change N, to the target N was applied to (or the\n"
-            "one given), and records that too."));
+            "one given), and records that too.\n"
+            "whatif replays the requests of a recording (--from) or of the live sources (--duration) through the\n"
+            "routes in effect (--current) and the proposed ones (--routes), and prints per rule and backend how\n"
+            "many requests went where and would go, and the requests that would change route. check runs route\n"
+            "checks (--cases) against --routes: exit 0 when all pass, 1 on a mismatch, 2 on bad input."));
     for (const auto &[heading, options] : routesOptionGroups())
         commandLine->addGroup(heading, options);
+    SourceOptions::declare(*commandLine, kSources);
     commandLine->addGroup(QStringLiteral("Caddy TLS (https admin endpoints)"), caddyTlsFlags());
     return commandLine;
+}
+
+// The names of a flag family that routesForms() names by one word (kCaddyTls, kLiveSources).
+QStringList familyFlagNames(const QString &family)
+{
+    QStringList names;
+    if (family == kCaddyTls) {
+        for (const CommandLineOption &o : caddyTlsFlags())
+            names << o.names.last();
+        return names;
+    }
+    // The source flags are whatever SourceOptions declares beyond the general options.
+    const CommandLine bare(QStringLiteral("meshscope-cli"), {});
+    CommandLine withSources(QStringLiteral("meshscope-cli"), {});
+    SourceOptions::declare(withSources, kSources);
+    names = withSources.optionNames();
+    const QStringList general = bare.optionNames();
+    names.removeIf([&general](const QString &n) { return general.contains(n); });
+    return names;
 }
 
 int fail(const QString &reason)
@@ -732,13 +792,184 @@ int rollback(const std::map<QString, QString> &o, const TlsClientOptions &tls)
     return 0;
 }
 
+// ---- whatif and check ----
+
+QString optionOr(const std::map<QString, QString> &o, const char *name, const QString &fallback = {})
+{
+    const auto it = o.find(QLatin1String(name));
+    return it == o.end() ? fallback : it->second;
+}
+
+// A route file that loads and validates for `target`; issues go to stderr.
+std::optional<RouteSet> loadValidated(const QString &path, DataPlane target)
+{
+    auto set = loadOrReport(path);
+    if (!set)
+        return std::nullopt;
+    const std::vector<RouteIssue> issues = validateRoutes(*set, target);
+    printIssues(issues, stderr);
+    if (hasErrors(issues)) {
+        fail(QStringLiteral("%1 has errors for %2").arg(path, QLatin1String(dataPlaneName(target))));
+        return std::nullopt;
+    }
+    return set;
+}
+
+// Regexes the matcher could not compile never match; say so (the validator names the line).
+void noteMatcherErrors(const RouteMatcher &m, const QString &file)
+{
+    for (const std::string &e : m.errors())
+        std::fprintf(stderr, "meshscope-cli routes: %s: %s\n", qPrintable(file), e.c_str());
+}
+
+struct AppliedRoutes {
+    uint64_t version = 0;
+    std::string target;
+    std::string yaml;
+    int64_t ms = 0;
+};
+
+// The routes last applied inside the recording: what its requests were routed by.
+std::optional<RouteSet> appliedInRecording(const std::optional<AppliedRoutes> &applied, const QString &recording)
+{
+    if (!applied) {
+        fail(QStringLiteral("%1 holds no route apply, so the routes in effect are unknown; give --current F")
+                 .arg(recording));
+        return std::nullopt;
+    }
+    const std::string label = recording.toStdString() + " (routes version " + std::to_string(applied->version)
+        + " applied to " + applied->target + ")";
+    RouteLoadResult r = loadRouteYaml(applied->yaml, label);
+    printIssues(r.issues, stderr);
+    if (!r.ok()) {
+        fail(QStringLiteral("the routes last applied in %1 do not load; give --current F").arg(recording));
+        return std::nullopt;
+    }
+    std::fprintf(stderr, "meshscope-cli routes whatif: current routes: version %llu applied to %s at %s\n",
+        static_cast<unsigned long long>(applied->version), applied->target.c_str(), timeText(applied->ms).c_str());
+    return std::move(r.set);
+}
+
+void printRequestCounts(const RequestCollector::Counts &c)
+{
+    std::fprintf(stderr,
+        "meshscope-cli routes whatif: %llu requests (%llu from %llu spans, %llu from access logs); not counted "
+        "again: %llu server halves of client spans, %llu access-log entries\n",
+        static_cast<unsigned long long>(c.spanRequests + c.accessLogRequests),
+        static_cast<unsigned long long>(c.spanRequests), static_cast<unsigned long long>(c.spans),
+        static_cast<unsigned long long>(c.accessLogRequests), static_cast<unsigned long long>(c.serverHalves),
+        static_cast<unsigned long long>(c.accessLogDuplicates));
+}
+
+// Each distinct request once, expecting what `proposed` does with it.
+bool saveCases(const QString &path, const std::vector<DistinctRequest> &requests, const RouteMatcher &proposed,
+    const std::map<QString, QString> &o)
+{
+    std::vector<RouteCheckCase> cases;
+    for (const DistinctRequest &r : requests)
+        cases.push_back(routeCheckFor(r.request, proposed.match(r.request)));
+    const std::string routes = optionOr(o, "--routes").toStdString(), plane = dataPlaneName(proposed.dataPlane());
+    const std::string comment = "Route checks from meshscope-cli routes whatif: each distinct request seen once,\n"
+                                "expecting what "
+        + routes + " does on " + plane + ".\nRun: meshscope-cli routes check --routes " + routes + " --cases "
+        + path.toStdString() + " --target " + plane;
+    QString error;
+    if (!writeFile(path, routeChecksYaml(cases, comment), &error)) {
+        std::fprintf(stderr, "meshscope-cli routes: %s\n", qPrintable(error));
+        return false;
+    }
+    std::fprintf(stderr, "meshscope-cli routes whatif: wrote %zu route checks to %s\n", cases.size(), qPrintable(path));
+    return true;
+}
+
+// Bad input (options, files, an unreadable recording) is exit status 2, as for check.
+int whatIf(QCoreApplication &app, const CommandLine &cl, const std::map<QString, QString> &o)
+{
+    const char *command = "routes whatif";
+    const auto target = parseTarget(optionOr(o, "--target"));
+    if (!target)
+        return fail(QStringLiteral("--target must be generic, xds-grpc, envoy or caddy"));
+    const QString format = optionOr(o, "--format", QStringLiteral("text"));
+    if (format != QLatin1String("text") && format != QLatin1String("json"))
+        return fail(QStringLiteral("routes whatif --format must be text or json"));
+    TelemetryInput input;
+    if (const QString e = readTelemetryInput(cl, kSources, input, command); !e.isEmpty())
+        return fail(e);
+    if (input.from.isEmpty() && !o.count(QStringLiteral("--current")))
+        return fail(QStringLiteral("routes whatif on live sources needs --current F: the routes in effect"));
+    const auto proposed = loadValidated(o.at(QStringLiteral("--routes")), *target);
+    std::optional<RouteSet> current;
+    if (o.count(QStringLiteral("--current")))
+        current = loadOrReport(o.at(QStringLiteral("--current")));
+    if (!proposed || (o.count(QStringLiteral("--current")) && !current))
+        return 2;
+
+    RequestCollector collector;
+    std::optional<AppliedRoutes> applied;
+    RecordingReader::Callbacks callbacks;
+    callbacks.routeApply = [&applied](uint64_t version, const std::string &to, const std::string &yaml, int64_t ms) {
+        applied = AppliedRoutes {version, to, yaml, ms};
+    };
+    if (QString error; !feedFromInput(app, input, collector, command, &error, callbacks))
+        return fail(error);
+    if (!current && !(current = appliedInRecording(applied, input.from)))
+        return 2;
+
+    RequestCollector::Counts counts;
+    const std::vector<RouteRequest> requests = collector.requests(&counts);
+    printRequestCounts(counts);
+    const RouteMatcher before(*current, *target), after(*proposed, *target);
+    noteMatcherErrors(before, optionOr(o, "--current", input.from));
+    std::set<std::string> headerNames = before.headerNames();
+    headerNames.insert(after.headerNames().begin(), after.headerNames().end());
+    const std::vector<DistinctRequest> distinct = distinctRequests(requests, headerNames);
+    const WhatIfReport report = runWhatIf(distinct, before, after);
+    if (format == QLatin1String("json"))
+        std::printf("%s\n", QJsonDocument(whatIfJson(report)).toJson(QJsonDocument::Compact).constData());
+    else
+        std::fputs(whatIfText(report).c_str(), stdout);
+    std::fflush(stdout);
+    if (o.count(QStringLiteral("--save-cases")) && !saveCases(o.at(QStringLiteral("--save-cases")), distinct, after, o))
+        return 2;
+    return 0;
+}
+
+int check(const std::map<QString, QString> &o)
+{
+    const auto target = parseTarget(optionOr(o, "--target"));
+    if (!target)
+        return fail(QStringLiteral("--target must be generic, xds-grpc, envoy or caddy"));
+    const auto routes = loadValidated(o.at(QStringLiteral("--routes")), *target);
+    if (!routes)
+        return 2;
+    const RouteCheckFile file = loadRouteChecks(o.at(QStringLiteral("--cases")).toStdString());
+    if (!file.ok())
+        return fail(QString::fromStdString(file.error));
+    if (file.cases.empty())
+        return fail(QStringLiteral("%1 holds no cases under 'tests'").arg(o.at(QStringLiteral("--cases"))));
+    const RouteMatcher matcher(*routes, *target);
+    noteMatcherErrors(matcher, o.at(QStringLiteral("--routes")));
+    size_t failed = 0;
+    for (const RouteCheckCase &c : file.cases) {
+        const RouteCheckOutcome r = runRouteCheck(c, matcher);
+        failed += r.passed ? 0 : 1;
+        if (r.passed)
+            std::printf("ok    %s\n", c.name.c_str());
+        else
+            std::printf(
+                "FAIL  %s (line %d): expected %s; got %s\n", c.name.c_str(), c.line, r.expected.c_str(), r.got.c_str());
+    }
+    std::printf("%zu cases: %zu passed, %zu failed (%s)\n", file.cases.size(), file.cases.size() - failed, failed,
+        dataPlaneName(*target));
+    return failed ? 1 : 0;
+}
+
 }  // namespace
 
 QString routesCommandHelp(CommandLine::Sections sections) { return routesCommandLine()->helpText(sections); }
 
 int runRoutesCommand(QCoreApplication &app, const QStringList &args)
 {
-    Q_UNUSED(app);
     // `routes [--log ...] SUBCOMMAND [options]`: the general options may come first.
     CommandLine command(
         QStringLiteral("meshscope-cli"), QStringLiteral("usage: meshscope-cli routes SUBCOMMAND [options]"));
@@ -804,9 +1035,11 @@ int runRoutesCommand(QCoreApplication &app, const QStringList &args)
             options[QStringLiteral("--") + name] = cl.value(name);
         }
     }
-    for (const CommandLineOption &o : caddyTlsFlags()) {
-        if (cl.isSet(o.names.last()) && !allowed.contains(kCaddyTls))
-            return fail(QStringLiteral("'--%1' is not an option of 'routes %2'").arg(o.names.last(), sub));
+    for (const QString &family : {kCaddyTls, kLiveSources}) {
+        for (const QString &name : familyFlagNames(family)) {
+            if (cl.isSet(name) && !allowed.contains(family))
+                return fail(QStringLiteral("'--%1' is not an option of 'routes %2'").arg(name, sub));
+        }
     }
     for (const QString &name : std::as_const(*required)) {
         if (!options.count(QStringLiteral("--") + name))
@@ -828,6 +1061,10 @@ int runRoutesCommand(QCoreApplication &app, const QStringList &args)
         return history(options);
     if (sub == QLatin1String("pull"))
         return pull(options, caddyTls);
+    if (sub == QLatin1String("whatif"))
+        return whatIf(app, cl, options);
+    if (sub == QLatin1String("check"))
+        return check(options);
     return rollback(options, caddyTls);
 }
 

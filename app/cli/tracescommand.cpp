@@ -13,7 +13,6 @@
 #include "traces/tracetree.h"
 
 #include <QCoreApplication>
-#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -29,64 +28,13 @@ constexpr SourceFlags kSources = SourceFlag::Receivers | SourceFlag::ReceiverTls
 
 const QString kSourcesUsage = QStringLiteral("(--from FILE | [--otlp-listen ADDR] [--als-listen ADDR] --duration S)");
 
-CommandLineOption durationOption()
-{
-    return {{QStringLiteral("duration")}, QStringLiteral("SECONDS"), QStringLiteral("listen this long, then answer"),
-        QStringLiteral("--duration needs a positive number of seconds")};
-}
-
-CommandLineOption fromOption()
-{
-    return {{QStringLiteral("from")}, QStringLiteral("FILE"),
-        QStringLiteral("answer from a recording (meshscope-cli record, File > Record) instead of live sources"),
-        QStringLiteral("--from needs a recording file")};
-}
-
-// Where the spans come from: a recording, or the live sources for --duration.
-struct SpanSource {
-    QString from;
-    SourceOptions sources;
-    double durationSeconds = 0;
-};
-
-QString readSpanSource(const CommandLine &cl, SpanSource &s, const char *command)
-{
-    const bool from = cl.isSet(QStringLiteral("from"));
-    const bool duration = cl.isSet(QStringLiteral("duration"));
-    if (from && duration)
-        return QStringLiteral("--from reads a recording; --duration listens live: give one of them");
-    if (!from && !duration)
-        return QStringLiteral("give --from FILE (a recording) or --duration SECONDS (listen live) to %1")
-            .arg(QLatin1String(command));
-    if (from) {
-        s.from = cl.value(QStringLiteral("from"));
-        for (const QString &live :
-            {QStringLiteral("otlp-listen"), QStringLiteral("als-listen"), QStringLiteral("als-request-id-traces"),
-                QStringLiteral("prometheus"), QStringLiteral("envoy-admin")}) {
-            if (cl.isSet(live))
-                return QStringLiteral("--from reads a recording; --%1 is a live source").arg(live);
-        }
-        if (!QFileInfo(s.from).isFile())
-            return QStringLiteral("--from: no such file: %1").arg(s.from);
-        return {};
-    }
-    bool ok = false;
-    s.durationSeconds = cl.value(QStringLiteral("duration")).toDouble(&ok);
-    if (!ok || s.durationSeconds <= 0)
-        return QStringLiteral("--duration needs a positive number of seconds");
-    return s.sources.read(cl, kSources);
-}
-
 // Fills the store from the source; false (message printed) when it cannot.
-bool loadSpans(QCoreApplication &app, const SpanSource &s, TraceStore &store, const char *command)
+bool loadSpans(QCoreApplication &app, const TelemetryInput &in, TraceStore &store, const char *command)
 {
     DiscardingSink nothing;
     TraceStoreSink sink(store, nothing);
     QString error;
-    const bool ok = s.from.isEmpty()
-        ? listenToSources(app, s.sources, sink, int(s.durationSeconds * 1000), command, &error)
-        : replayRecording(s.from, sink, command, &error);
-    if (!ok) {
+    if (!feedFromInput(app, in, sink, command, &error)) {
         std::fprintf(stderr, "meshscope-cli %s: %s\n", command, qPrintable(error));
         return false;
     }
@@ -262,8 +210,8 @@ int runTracesCommand(QCoreApplication &app, const QStringList &args)
     const std::unique_ptr<CommandLine> cl = tracesCommandLine();
     if (const int rc = parseCommon(*cl, args, command); rc >= 0)
         return rc;
-    SpanSource source;
-    if (const QString e = readSpanSource(*cl, source, command); !e.isEmpty())
+    TelemetryInput source;
+    if (const QString e = readTelemetryInput(*cl, kSources, source, command); !e.isEmpty())
         return fail(command, e);
     TraceFilter filter;
     filter.service = cl->value(QStringLiteral("service")).toStdString();
@@ -340,8 +288,8 @@ int runTraceCommand(QCoreApplication &app, const QStringList &args)
         return fail(command,
             QStringLiteral("'%1' is not a trace id: 32 hex digits, as in 4bf92f3577b34da6a3ce929d0e0e4736")
                 .arg(positional.first()));
-    SpanSource source;
-    if (const QString e = readSpanSource(*cl, source, command); !e.isEmpty())
+    TelemetryInput source;
+    if (const QString e = readTelemetryInput(*cl, kSources, source, command); !e.isEmpty())
         return fail(command, e);
     const QString format
         = cl->isSet(QStringLiteral("format")) ? cl->value(QStringLiteral("format")) : QStringLiteral("json");
