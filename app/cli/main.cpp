@@ -4,6 +4,7 @@
 #include "commandline.h"
 #include "diffcommand.h"
 #include "graphcommand.h"
+#include "rolloutcommand.h"
 #include "routescommand.h"
 #include "tracescommand.h"
 #include "xdscommand.h"
@@ -23,7 +24,8 @@ QString help(const meshscope::CommandLine &commandLine)
     const auto sections = meshscope::CommandLine::Sections::WithoutGeneral;  // listed once, at the top
     return commandLine.helpText() + rule + graphCommandHelp(sections) + rule + tracesCommandHelp(sections) + rule
         + traceCommandHelp(sections) + rule + recordCommandHelp(sections) + rule + diffCommandHelp(sections) + rule
-        + clipCommandHelp(sections) + rule + routesCommandHelp(sections) + rule + xdsCommandHelp(sections);
+        + clipCommandHelp(sections) + rule + routesCommandHelp(sections) + rule + rolloutCommandHelp(sections) + rule
+        + xdsCommandHelp(sections);
 }
 
 }  // namespace
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
                        "  diff      what changed in the graph between two recordings, or two ranges of one\n"
                        "  clip      write a time range of a recording as its own, secrets removed, to share it\n"
                        "  routes    validate, export, diff, apply, pull, history, rollback: route files and Caddy\n"
+                       "  rollout   move a weighted rule to a backend in health-gated steps, rolling back when a gate "
+                       "breaks\n"
                        "  xds       xds serve: serve a route file to xDS clients (gRPC proxyless, Envoy)\n"
                        "`meshscope-cli COMMAND --help` prints one command's options, `meshscope-cli --help` all "
                        "of them."));
@@ -83,10 +87,12 @@ int main(int argc, char **argv)
         return meshscope::cli::runClipCommand(rest);
     if (command == QLatin1String("routes"))
         return meshscope::cli::runRoutesCommand(app, rest);
+    if (command == QLatin1String("rollout"))
+        return meshscope::cli::runRolloutCommand(app, rest);
     if (command == QLatin1String("xds"))
         return meshscope::cli::runXdsCommand(app, rest);
     std::fprintf(stderr,
-        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, clip, routes or xds; see --help)\n",
+        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, clip, routes, rollout or xds; see --help)\n",
         qPrintable(command));
     return 2;
 }

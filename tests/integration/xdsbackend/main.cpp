@@ -9,8 +9,9 @@
 //   quit
 // With MESHSCOPE_OTLP_ENDPOINT set (host:port of an OTLP/gRPC receiver) the client is
 // instrumented as an OpenTelemetry SDK would instrument it: every call is a CLIENT span
-// of service "echo-client" exported over OTLP, and its trace context travels to the
-// backend in the "traceparent" metadata.
+// of service "echo-client" exported over OTLP (server.address: the target's host, the
+// metadata sent as rpc.grpc.request.metadata.<key>), and its trace context travels to
+// the backend in the "traceparent" metadata.
 // A separate process per scenario gives every scenario a fresh XdsClient (gRPC keeps
 // one per process, and reads the bootstrap once).
 
@@ -52,8 +53,9 @@ struct Tally {
 
 class Caller {
 public:
-    explicit Caller(const char *target)
+    explicit Caller(const std::string &target)
         : m_stub(meshscope::test::Echo::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())))
+        , m_host(target.substr(target.rfind('/') + 1))  // xds:///echo.test -> echo.test
     {
         if (const char *endpoint = std::getenv("MESHSCOPE_OTLP_ENDPOINT"); endpoint && *endpoint)
             m_exporter = std::make_unique<OtlpSpanExporter>(endpoint, "echo-client");
@@ -90,6 +92,7 @@ public:
         if (m_exporter) {
             span.endNs = meshscope::test::nowNs();
             meshscope::test::describeGrpcCall(span, "meshscope.test.Echo", "Call", int(status.error_code()));
+            span.attributes.emplace_back("server.address", m_host);
             if (!key.empty())
                 span.attributes.emplace_back("rpc.grpc.request.metadata." + key, value);
             m_exporter->add(std::move(span));
@@ -98,6 +101,7 @@ public:
 
 private:
     std::unique_ptr<meshscope::test::Echo::Stub> m_stub;
+    std::string m_host;
     std::unique_ptr<OtlpSpanExporter> m_exporter;
 };
 
