@@ -92,7 +92,8 @@ int main(int argc, char **argv)
     if (command == QLatin1String("xds"))
         return meshscope::cli::runXdsCommand(app, rest);
     std::fprintf(stderr,
-        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, clip, routes, rollout or xds; see --help)\n",
+        "meshscope-cli: unknown command '%s' (graph, traces, trace, record, diff, clip, routes, rollout or xds; see "
+        "--help)\n",
         qPrintable(command));
     return 2;
 }
