@@ -405,6 +405,61 @@ std::string stepLine(const RolloutRunner &runner)
     return buf;
 }
 
+// Every route set the rollout may push, validated for the data plane before anything
+// is changed; prints the issues of the first that has errors and returns why (empty:
+// all can be pushed). The routes at 100 % first: what is wrong at every weight is said
+// as before. Then each step: Caddy 2.6.2 has no weighted round robin, so with two
+// backends it takes 50 % (equal weights) and 100 %, and a step such as 10 % is refused
+// here rather than when the rollout reaches it. On Caddy also the routes a rollback
+// restores (the file's own weights).
+QString checkDataPlane(const RouteSet &original, const RolloutPlan &plan, DataPlane dataPlane)
+{
+    auto print = [](const std::vector<RouteIssue> &issues) {
+        for (const RouteIssue &i : issues)
+            std::fprintf(stderr, "%s\n", i.toString().c_str());
+    };
+    const QString planeName
+        = dataPlane == DataPlane::Caddy ? QStringLiteral("Caddy 2.6.2") : QStringLiteral("gRPC 1.51 (xds-grpc)");
+    // The first error without its "refused for Caddy 2.6.2: ", which the reason already says.
+    auto firstError = [&planeName](const std::vector<RouteIssue> &issues) {
+        for (const RouteIssue &i : issues) {
+            if (i.severity != Severity::Error)
+                continue;
+            QString message = QString::fromStdString(i.message);
+            const QString refused = QStringLiteral("refused for %1: ").arg(planeName);
+            return message.startsWith(refused) ? message.mid(refused.size()) : message;
+        }
+        return QString();
+    };
+    const std::vector<RouteIssue> full = validateRoutes(withCanaryShare(original, plan, 100), dataPlane);
+    if (hasErrors(full)) {
+        print(full);
+        return QStringLiteral("the routes have errors for this data plane; nothing was changed");
+    }
+    for (int weight : plan.steps) {
+        if (weight == 100)
+            continue;
+        const std::vector<RouteIssue> issues = validateRoutes(withCanaryShare(original, plan, weight), dataPlane);
+        if (hasErrors(issues)) {
+            print(issues);
+            return QStringLiteral("step %1 % cannot be expressed on %2: %3; nothing was changed")
+                .arg(weight)
+                .arg(planeName, firstError(issues));
+        }
+    }
+    if (dataPlane == DataPlane::Caddy) {
+        const std::vector<RouteIssue> issues = validateRoutes(original, dataPlane);
+        if (hasErrors(issues)) {
+            print(issues);
+            return QStringLiteral("the weights before the rollout (%1 % to %2), which a rollback restores, cannot be "
+                                  "expressed on %3: %4; nothing was changed")
+                .arg(canaryShare(original, plan))
+                .arg(QString::fromStdString(plan.canary), planeName, firstError(issues));
+        }
+    }
+    return {};
+}
+
 // The whole run: serve or pull, start the sources, step, print the result.
 class RolloutRun {
 public:
@@ -431,12 +486,8 @@ public:
         if (const auto problems = checkPlan(plan, loaded.set); !problems.empty())
             return fail(QString::fromStdString(problems.front()));
         const DataPlane dataPlane = m_o.xdsListen.isEmpty() ? DataPlane::Caddy : DataPlane::XdsGrpc;
-        const std::vector<RouteIssue> issues = validateRoutes(withCanaryShare(loaded.set, plan, 100), dataPlane);
-        if (hasErrors(issues)) {
-            for (const RouteIssue &i : issues)
-                std::fprintf(stderr, "%s\n", i.toString().c_str());
-            return fail(QStringLiteral("the routes have errors for this data plane; nothing was changed"));
-        }
+        if (QString e = checkDataPlane(loaded.set, plan, dataPlane); !e.isEmpty())
+            return fail(e);
         if (!startTarget(loaded.set))
             return 1;
         LiveSources sources(m_o.sources, *m_aggregator, "rollout");

@@ -152,6 +152,8 @@ public:
 
     const routing::CaddyAdminConfig &admin() const { return m_admin; }
     QString adminUrl() const { return m_admin.url.toString(); }
+    // Server "main"'s port, for clients of the test's own (threads that cannot use request()).
+    int mainPort() const { return m_mainPort; }
     int portA() const { return m_portA; }
     int portB() const { return m_portB; }
 
