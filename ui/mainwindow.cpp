@@ -15,6 +15,8 @@
 #include "recordingsession.h"
 #include "replay/recordedgraph.h"
 #include "routing/models/xdsclientsmodel.h"
+#include "routing/rolloutcontroller.h"
+#include "routing/rolloutdialog.h"
 #include "routing/routeactions.h"
 #include "routing/routediff.h"
 #include "routing/routeeditor.h"
@@ -765,9 +767,17 @@ void MainWindow::updateSplitNotes()
     QHash<QString, EdgeNote> notes;
     if (m_routeEditor && m_published) {
         const bool reached = routesReachDataPlane();
+        // Right after an apply the shares count only the requests sent since, so they
+        // show the new weights as soon as traffic carries them.
+        const int64_t now = GraphAggregator::wallNowMs();
+        const std::optional<int64_t> applied = m_appliedRoutes.recentApplyMs(now);
+        const bool sinceApply = applied && now - *applied < int64_t(m_published->windowSeconds) * 1000;
+        const GraphSnapshot counted
+            = sinceApply ? requestsSince(*m_published, *m_aggregator, *applied, now) : GraphSnapshot();
         // Read off the published graph, where versions are nodes of their own; edges a
         // merged graph type does not show are simply not found by the canvas.
-        for (const EdgeSplitShare &share : edgeSplitShares(m_routeEditor->appliedSet(), *m_published))
+        for (const EdgeSplitShare &share :
+            edgeSplitShares(m_routeEditor->appliedSet(), sinceApply ? counted : *m_published))
             notes.insert(QString::fromStdString(share.edge),
                 {edgeSplitText(share, reached), edgeSplitShortText(share, reached), share.differs || !reached});
     }
@@ -1934,8 +1944,56 @@ void MainWindow::followRouting(RoutingController *controller)
                 ? QString()
                 : QString::fromStdString(routing::briefUnifiedDiff(previous.toStdString(), yaml.toStdString()))
                       .trimmed();
-            markRouteApply(version, target, summary, GraphAggregator::wallNowMs());
+            const int64_t now = GraphAggregator::wallNowMs();
+            markRouteApply(version, target, summary, now);
+            m_appliedRoutes.applied(version, yaml, previous, now);
+            if (!m_appliedTimer) {
+                m_appliedTimer = new QTimer(this);
+                m_appliedTimer->setInterval(1000);
+                connect(m_appliedTimer, &QTimer::timeout, this, [this] {
+                    updateNodeNotes();
+                    updateSplitNotes();
+                    if (!m_appliedRoutes.recentApplyMs(GraphAggregator::wallNowMs()))
+                        m_appliedTimer->stop();
+                });
+            }
+            m_appliedTimer->start();
+            updateNodeNotes();
+            updateSplitNotes();
         });
+    if (m_rollout || !m_routeEditor)
+        return;
+    m_rollout = new RolloutController(controller, m_routeEditor, m_aggregator, this);
+    connect(m_routeEditor, &RouteEditor::rolloutRequested, this, &MainWindow::openRolloutDialog);
+    connect(m_rollout, &RolloutController::changed, this, [this] {
+        m_appliedRoutes.setRolloutNote(m_rollout->canaryService(), m_rollout->canaryNote());
+        updateNodeNotes();
+    });
+}
+
+RolloutDialog *MainWindow::rolloutDialog() const { return m_rolloutDialog; }
+
+void MainWindow::openRolloutDialog(int route, int rule)
+{
+    if (!m_rollout || m_rolloutDialog)
+        return;
+    m_rolloutDialog = new RolloutDialog(m_routeEditor->appliedSet(), route, rule, m_routeEditor->dataPlane(), this);
+    m_rolloutDialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_rolloutDialog, &QDialog::accepted, this, [this, dialog = m_rolloutDialog] {
+        QString error;
+        if (!m_rollout->start(dialog->plan(), &error))
+            m_routeEditor->reportApplyError(tr("The rollout did not start: %1").arg(error));
+    });
+    m_rolloutDialog->open();
+}
+
+void MainWindow::updateNodeNotes()
+{
+    if (m_pastMs || m_diff || !m_snapshot) {
+        m_canvas->setNodeNotes({});
+        return;
+    }
+    m_canvas->setNodeNotes(m_appliedRoutes.nodeNotes(*m_snapshot, GraphAggregator::wallNowMs()));
 }
 
 void MainWindow::markSourceState(const QString &id)
@@ -2301,6 +2359,7 @@ void MainWindow::showSnapshot(GraphSnapshotPtr snapshot)
         m_canvas->fitToView();
     }
     m_inspect->setSnapshot(snapshot);
+    updateNodeNotes();
     refreshNamespaces();
     if (first)
         refreshStatus();
@@ -2855,6 +2914,10 @@ void MainWindow::closeEvent(QCloseEvent *event)
             return;
         }
     }
+    // A rollout never advances blind: closing the window holds it where it is (the
+    // data plane keeps the step's weights, and the route history has them).
+    if (m_rollout && m_rollout->running())
+        m_rollout->pause(tr("the window was closed"));
     m_saveTimer->stop();
     saveSettings();
     QMainWindow::closeEvent(event);

@@ -15,10 +15,12 @@
 #include "graph/graphdiff.h"
 #include "graph/graphsnapshot.h"
 #include "graph/graphview.h"
+#include "routing/appliedroutes.h"
 
 #include <QElapsedTimer>
 #include <QHash>
 #include <QMainWindow>
+#include <QPointer>
 #include <QString>
 #include <QStringList>
 
@@ -43,6 +45,9 @@ class QTimer;
 QT_END_NAMESPACE
 
 namespace meshscope {
+
+class RolloutController;
+class RolloutDialog;
 
 class GraphAggregator;
 class GraphCanvas;
@@ -174,7 +179,11 @@ public:
     void markRouteApply(uint64_t version, const QString &target, const QString &summary, int64_t ms);
     // Every route change `controller` makes take effect becomes such a marker, its
     // summary the diff from the routes it replaced.
+    // It also makes "Roll out…" in the route editor run health-gated rollouts through it.
     void followRouting(RoutingController *controller);
+    RolloutController *rolloutController() const { return m_rollout; }
+    // The Roll out dialog while it is open (it opens window-modal, not blocking).
+    RolloutDialog *rolloutDialog() const;
     // A source's state (SourceManager::stateName's words) at `ms`: going down or coming
     // back is a timeline marker, and a moment inside an outage says so in the banner.
     void markSourceEvent(const QString &id, const QString &state, const QString &message, int64_t ms);
@@ -280,6 +289,8 @@ private:
     bool routesReachDataPlane() const;
     // The split shares written on the graph's edges (GraphCanvas::setEdgeNotes).
     void updateSplitNotes();
+    void updateNodeNotes();
+    void openRolloutDialog(int route, int rule);
     void openFind();
     void runFind();
     void applyFilter();
@@ -394,6 +405,12 @@ private:
     void showDiffOnCanvas();
     void followMomentInPanels();
     QTimer *m_panelsTimer = nullptr;  // the requests and traces follow the moment when it fires
+    // The latest route apply's notes on its services and its shares since (and a
+    // rollout's progress); refreshed each second while shown.
+    AppliedRoutes m_appliedRoutes;
+    RolloutController *m_rollout = nullptr;
+    QPointer<RolloutDialog> m_rolloutDialog;
+    QTimer *m_appliedTimer = nullptr;
     // The graph the canvas shows before the view is applied: a diff's, a past moment's
     // or the newest published.
     GraphSnapshotPtr shownBase() const;

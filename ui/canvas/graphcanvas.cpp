@@ -120,6 +120,7 @@ struct GraphCanvas::Private {
     std::vector<GraphCanvas::TraceHopMark> traceHops;
     QStringList traceNodes;
     std::vector<GraphCanvas::DiffMark> diffMarks;
+    QHash<QString, NodeNote> nodeNotes;
 
     // Worker rendering: the newest image and the newest request.
     std::unique_ptr<CanvasRenderWorker> worker;
@@ -483,6 +484,9 @@ struct GraphCanvas::Private {
     // A label pill at an edge's middle (where a curve bends).
     QRectF edgePillRect(const SceneEdge &e, const QString &text, const QFontMetricsF &fm) const;
     void paintTraceOverlay(QPainter &p);
+    void paintNodeNotes(QPainter &p);
+    // Where a node's note is drawn: a pill centred above the node.
+    QRectF nodeNoteRect(const SceneNode &n, const QString &text, const QFontMetricsF &fm) const;
     void paintDiffOverlay(QPainter &p);
     void paintAnimation(QPainter &p);
     void paintHud(QPainter &p);
@@ -1146,6 +1150,30 @@ void GraphCanvas::setDiffOverlay(const std::vector<DiffMark> &marks)
     update();
 }
 
+void GraphCanvas::setNodeNotes(const QHash<QString, NodeNote> &notes)
+{
+    if (notes == d->nodeNotes)
+        return;
+    d->nodeNotes = notes;
+    update();
+}
+
+QHash<QString, NodeNote> GraphCanvas::nodeNotes() const { return d->nodeNotes; }
+
+QHash<QString, QRectF> GraphCanvas::nodeNoteRects() const
+{
+    QHash<QString, QRectF> out;
+    if (!d->scene || d->collapsed() || d->view.scale < canvas::kEdgeLabelScale)
+        return out;
+    const QFontMetricsF fm(canvas::labelFont(10, true));
+    for (auto it = d->nodeNotes.cbegin(); it != d->nodeNotes.cend(); ++it) {
+        const int i = d->scene->findNode(it.key());
+        if (i >= 0 && d->scene->nodes()[size_t(i)].visible)
+            out.insert(it.key(), d->nodeNoteRect(d->scene->nodes()[size_t(i)], it->text, fm));
+    }
+    return out;
+}
+
 QStringList GraphCanvas::diffOverlayIds(DiffMark::Kind kind) const
 {
     QStringList out;
@@ -1257,6 +1285,7 @@ void GraphCanvas::Private::paintOverlays(QPainter &p)
         paintDiffOverlay(p);
         paintSelection(p);
         paintTraceOverlay(p);
+        paintNodeNotes(p);
         if (animation)
             paintAnimation(p);
     }
@@ -1428,6 +1457,37 @@ void GraphCanvas::Private::paintDiffOverlay(QPainter &p)
         p.drawRoundedRect(box, 4, 4);
         p.setPen(colourOf(m.kind));
         p.drawText(box, Qt::AlignCenter, m.label);
+    }
+}
+
+QRectF GraphCanvas::Private::nodeNoteRect(const SceneNode &n, const QString &text, const QFontMetricsF &fm) const
+{
+    const QPointF c = view.map(n.pos);
+    const double r = std::max(6.0, canvas::kNodeRadius * view.scale * 1.3);
+    const QSizeF size(fm.horizontalAdvance(text) + 12, fm.height() + 4);
+    return QRectF(QPointF(c.x() - size.width() / 2, c.y() - r - 6 - size.height()), size);
+}
+
+void GraphCanvas::Private::paintNodeNotes(QPainter &p)
+{
+    if (nodeNotes.isEmpty() || view.scale < canvas::kEdgeLabelScale)
+        return;
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setFont(canvas::labelFont(10, true));
+    const QFontMetricsF fm(p.font());
+    for (auto it = nodeNotes.cbegin(); it != nodeNotes.cend(); ++it) {
+        const int i = scene->findNode(it.key());
+        if (i < 0 || !scene->nodes()[size_t(i)].visible)
+            continue;
+        const QColor tone = it->tone == NodeNote::Tone::Good ? canvas::healthColor(Health::Healthy)
+            : it->tone == NodeNote::Tone::Bad                ? canvas::healthColor(Health::Failing)
+                                                             : canvas::routingBadge();
+        const QRectF box = nodeNoteRect(scene->nodes()[size_t(i)], it->text, fm);
+        p.setPen(QPen(tone, 1));
+        p.setBrush(QColor(0x0d, 0x11, 0x17, 235));
+        p.drawRoundedRect(box, 4, 4);
+        p.setPen(tone);
+        p.drawText(box, Qt::AlignCenter, it->text);
     }
 }
 

@@ -238,6 +238,9 @@ QWidget *RouteEditor::buildHeader()
     m_revert->setObjectName(QStringLiteral("revertRouteButton"));
     m_revert->setToolTip(tr("Drop every edit not yet applied"));
     connect(m_revert, &QPushButton::clicked, this, &RouteEditor::revert);
+    m_rolloutButton = new QPushButton(tr("Roll &out…"), header);
+    m_rolloutButton->setObjectName(QStringLiteral("rolloutButton"));
+    connect(m_rolloutButton, &QPushButton::clicked, this, [this] { Q_EMIT rolloutRequested(m_route, m_rule); });
     m_apply = new QPushButton(tr("Review && &Apply…"), header);
     m_apply->setObjectName(QStringLiteral("applyRouteButton"));
     connect(m_apply, &QPushButton::clicked, this, &RouteEditor::reviewAndApply);
@@ -269,10 +272,12 @@ QWidget *RouteEditor::buildHeader()
     actions->addWidget(m_planeBox, 1);
     actions->addSpacing(6);
     actions->addStretch(0);
+    actions->addWidget(m_rolloutButton);
     actions->addWidget(m_revert);
     actions->addWidget(m_apply);
     h->addLayout(top);
     h->addLayout(actions);
+    m_headerLayout = h;
     return header;
 }
 
@@ -661,7 +666,42 @@ QStringList RouteEditor::inputErrors() const
     return m_detail->currentWidget() == m_ruleScroll ? m_ruleEditor->inputErrors() : QStringList();
 }
 
-bool RouteEditor::canApply() const { return hasChanges() && !routing::hasErrors(m_issues) && inputErrors().isEmpty(); }
+bool RouteEditor::canApply() const
+{
+    return m_applyLock.isEmpty() && hasChanges() && !routing::hasErrors(m_issues) && inputErrors().isEmpty();
+}
+
+void RouteEditor::setApplyLock(const QString &reason)
+{
+    m_applyLock = reason;
+    refreshStatus();
+}
+
+void RouteEditor::addHeaderWidget(QWidget *widget)
+{
+    widget->setParent(this);
+    m_headerLayout->addWidget(widget);
+}
+
+void RouteEditor::refreshRolloutButton()
+{
+    QString why;
+    const routing::RouteSet &applied = m_applied;
+    const bool ruleApplied = m_route >= 0 && m_rule >= 0 && size_t(m_route) < applied.routes.size()
+        && size_t(m_rule) < applied.routes[size_t(m_route)].rules.size();
+    if (!m_applyLock.isEmpty())
+        why = m_applyLock;
+    else if (hasChanges())
+        why = tr("Apply or revert the edits first: a rollout starts from the routes served");
+    else if (!ruleApplied)
+        why = tr("Select a rule that is served");
+    else if (applied.routes[size_t(m_route)].rules[size_t(m_rule)].backends.size() < 2)
+        why = tr("The rule has one backend: add the one to roll out to (weight 0) and apply first");
+    m_rolloutButton->setEnabled(why.isEmpty());
+    m_rolloutButton->setToolTip(why.isEmpty()
+            ? tr("Move this rule's traffic to one backend in health-gated steps, rolling back when a gate breaks")
+            : why);
+}
 
 QString RouteEditor::diffText() const { return m_changes->toPlainText(); }
 
@@ -716,6 +756,7 @@ void RouteEditor::onTreeSelection()
         m_rule = kind == RouteTreeModel::Kind::Rule ? idx.data(RouteTreeModel::RuleIndexRole).toInt() : -1;
     }
     loadSelection();
+    refreshRolloutButton();
 }
 
 QStringList RouteEditor::knownServices() const
@@ -871,7 +912,10 @@ void RouteEditor::refreshStatus()
     const bool ok = canApply();
     m_apply->setEnabled(ok);
     m_revert->setEnabled(hasChanges());
-    if (ok)
+    refreshRolloutButton();
+    if (!m_applyLock.isEmpty())
+        m_apply->setToolTip(m_applyLock);
+    else if (ok)
         m_apply->setToolTip(tr("Show the diff, then apply every change at once (Ctrl+Enter)"));
     else if (!hasChanges())
         m_apply->setToolTip(tr("Nothing to apply: the edited routes equal what is served"));

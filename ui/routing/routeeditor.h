@@ -37,6 +37,7 @@
 QT_BEGIN_NAMESPACE
 class QComboBox;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QListWidget;
 class QPushButton;
@@ -135,6 +136,15 @@ public:
     RouteDiffView *changesView() const { return m_changes; }
     QPushButton *applyButton() const { return m_apply; }
     QPushButton *rollbackButton() const { return m_rollback; }
+    // "Roll out…": the selected rule's traffic moved to one backend in health-gated steps
+    // (rolloutRequested); enabled for an applied rule with two or more backends.
+    QPushButton *rolloutButton() const { return m_rolloutButton; }
+    // Holds Apply and Roll out while something else moves the routes (a rollout), with
+    // the reason their tooltips give; an empty reason releases them.
+    void setApplyLock(const QString &reason);
+    QString applyLock() const { return m_applyLock; }
+    // A widget under the header's buttons (a rollout's progress).
+    void addHeaderWidget(QWidget *widget);
     QComboBox *dataPlaneBox() const { return m_planeBox; }
     QTabWidget *tabs() const { return m_tabs; }
     void showTab(Tab tab);
@@ -177,6 +187,8 @@ public Q_SLOTS:
 Q_SIGNALS:
     void applyRequested(const meshscope::routing::RouteSet &set);
     void rollbackRequested(qint64 entryId);
+    // Roll out… on rule `rule` of route `route` (indexes into appliedSet()).
+    void rolloutRequested(int route, int rule);
     void rollbackConfirmed(const meshscope::routing::RouteSet &set, qint64 entryId);
     void routedServicesChanged();
     // The edited set changed (any edit, revert, or a new applied set taken over).
@@ -194,6 +206,7 @@ private:
     void choosePlane();
     void refreshProblems();
     void refreshStatus();
+    void refreshRolloutButton();
     void refreshRouted();
     void restoreSelection(int route, int rule);
     void addRule();
@@ -241,6 +254,9 @@ private:
     QComboBox *m_planeBox = nullptr;
     QPushButton *m_revert = nullptr;
     QPushButton *m_apply = nullptr;
+    QPushButton *m_rolloutButton = nullptr;
+    QLayout *m_headerLayout = nullptr;
+    QString m_applyLock;  // why Apply and Roll out are held (a rollout runs); empty: they are not
     QWidget *m_notice = nullptr;
     QLabel *m_noticeLabel = nullptr;
     QPushButton *m_noticeButton = nullptr;

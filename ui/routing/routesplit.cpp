@@ -18,13 +18,14 @@ QString tr(const char *text) { return QCoreApplication::translate("RouteSplit", 
 
 // Whether a node's requests are served by this backend of a route in `routeNs`: a
 // versioned workload by the backend naming it (or its service); one without a version
-// only by a backend of its exact name.
+// only by a backend of its exact name, in its namespace (a service that reports none,
+// as OpenTelemetry services often do, by its name alone, as the routing badge does).
 bool serves(const routing::BackendRef &b, const std::string &routeNs, const NodeSnapshot &n)
 {
     if (n.kind != NodeKind::Service && n.kind != NodeKind::Gateway)
         return false;
     if (n.version.empty())
-        return b.name == n.name && routing::backendNamespace(b, routeNs) == n.ns;
+        return b.name == n.name && (n.ns.empty() || routing::backendNamespace(b, routeNs) == n.ns);
     NodeRef ref;
     ref.ns = n.ns;
     ref.name = n.name;

@@ -1,0 +1,102 @@
+#include "routing/appliedroutes.h"
+
+#include "model/nodeid.h"
+#include "routing/routediff.h"
+#include "routing/yaml/routeyaml.h"
+
+#include <unordered_map>
+
+namespace meshscope {
+
+namespace {
+
+routing::RouteSet parse(const QString &yaml)
+{
+    if (yaml.isEmpty())
+        return {};
+    return routing::loadRouteYaml(yaml.toStdString(), "applied.yaml").set;
+}
+
+// Whether a graph node is the service "namespace/name" names (a node without a
+// namespace by its name alone).
+bool nodeIs(const NodeSnapshot &n, const std::string &service)
+{
+    const size_t slash = service.find('/');
+    const std::string ns = service.substr(0, slash);
+    const std::string name = service.substr(slash + 1);
+    return n.name == name && (n.ns.empty() || n.ns == ns);
+}
+
+}  // namespace
+
+void AppliedRoutes::applied(uint64_t version, const QString &yaml, const QString &previousYaml, int64_t ms)
+{
+    m_version = version;
+    m_ms = ms;
+    m_services = routing::changedBackends(parse(previousYaml), parse(yaml));
+}
+
+std::optional<int64_t> AppliedRoutes::recentApplyMs(int64_t nowMs) const
+{
+    if (m_ms == 0 || nowMs - m_ms > kNoteMs)
+        return std::nullopt;
+    return m_ms;
+}
+
+void AppliedRoutes::setRolloutNote(const std::string &service, const NodeNote &note)
+{
+    m_rolloutService = note.text.isEmpty() ? std::string() : service;
+    m_rolloutNote = note;
+}
+
+QHash<QString, NodeNote> AppliedRoutes::nodeNotes(const GraphSnapshot &shown, int64_t nowMs) const
+{
+    QHash<QString, NodeNote> notes;
+    const bool recent = recentApplyMs(nowMs).has_value();
+    const NodeNote applyNote {
+        QStringLiteral("routes v%1 applied %2").arg(m_version).arg(agoText(nowMs - m_ms)), NodeNote::Tone::Routing};
+    for (const NodeSnapshot &n : shown.nodes) {
+        if (n.kind == NodeKind::External || n.kind == NodeKind::ExternalService)
+            continue;
+        if (!m_rolloutService.empty() && nodeIs(n, m_rolloutService)) {
+            notes.insert(QString::fromStdString(n.id), m_rolloutNote);
+            continue;
+        }
+        if (!recent)
+            continue;
+        for (const std::string &service : m_services) {
+            if (nodeIs(n, service)) {
+                notes.insert(QString::fromStdString(n.id), applyNote);
+                break;
+            }
+        }
+    }
+    return notes;
+}
+
+GraphSnapshot requestsSince(
+    const GraphSnapshot &snapshot, const GraphAggregator &aggregator, int64_t fromMs, int64_t nowMs)
+{
+    std::unordered_map<std::string, uint64_t> counts;
+    int64_t oldest = 0;
+    for (const RequestEvent &e : aggregator.requestsBetween(fromMs, nowMs, 200'000, &oldest))
+        counts[edgeId(e.sourceId, e.targetId)]++;
+    GraphSnapshot out = snapshot;
+    const double seconds = std::max(1.0, double(nowMs - fromMs) / 1000.0);
+    for (EdgeSnapshot &e : out.edges) {
+        const auto it = counts.find(e.id);
+        e.stats.requests = it == counts.end() ? 0 : it->second;
+        e.stats.rps = double(e.stats.requests) / seconds;
+    }
+    return out;
+}
+
+QString agoText(int64_t ms)
+{
+    const int64_t s = std::max<int64_t>(0, ms / 1000);
+    if (s < 60)
+        return QStringLiteral("%1 s ago").arg(s);
+    return QStringLiteral("%1 min ago").arg(s / 60);
+}
+
+}  // namespace meshscope
