@@ -77,7 +77,12 @@ void HttpExchange::track(
         auto it = m_pending.find(reply);
         if (it == m_pending.end() || it->id != id || !it->end.refused.isEmpty())
             return;
-        it->end.body += reply->readAll();
+        // Never more than one byte past the limit in our buffer, however much Qt read
+        // ahead while the event loop was busy (a loaded machine batches readyRead).
+        if (maxResponseBytes > 0)
+            it->end.body += reply->read(maxResponseBytes + 1 - it->end.body.size());
+        else
+            it->end.body += reply->readAll();
         if (maxResponseBytes > 0 && it->end.body.size() > maxResponseBytes)
             tooLarge(it->end.body.size(), false);
     });
