@@ -377,14 +377,13 @@ void GraphHistory::enforceBudget()
     }
 }
 
-HistoryCounts GraphHistory::servedBy(
-    std::string_view name, std::string_view ns, int64_t fromSecond, int64_t toSecond) const
+HistoryCounts GraphHistory::servedBy(const NodePredicate &which, int64_t fromSecond, int64_t toSecond) const
 {
     std::lock_guard lock(m_mutex);
     std::unordered_set<uint64_t> keys;
     for (size_t i = 0; i < m_items.size(); ++i) {
         const Item &item = m_items[i];
-        if (!item.isEdge && item.name == name && (ns.empty() || item.ns.empty() || item.ns == ns))
+        if (!item.isEdge && which(item.name, item.ns, item.version))
             keys.insert(keyOf(uint32_t(i), Series::NodeIn));
     }
     HistoryCounts total;

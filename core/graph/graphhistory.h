@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -91,10 +92,11 @@ public:
     // the history.
     GraphSnapshotPtr snapshotAt(int64_t atMs, int windowSeconds, const HealthPolicy &health = {}) const;
 
-    // What the nodes named `name` served from fromSecond to toSecond (inclusive), all
-    // versions together: in namespace `ns`, or any where either is empty. Reads only
-    // their records (a rollout's gate each second, not a whole graph).
-    HistoryCounts servedBy(std::string_view name, std::string_view ns, int64_t fromSecond, int64_t toSecond) const;
+    // What the nodes `which` accepts (by name, namespace, version) served from
+    // fromSecond to toSecond (inclusive), together. Reads only their records (a
+    // rollout's gate each second, not a whole graph).
+    using NodePredicate = std::function<bool(std::string_view name, std::string_view ns, std::string_view version)>;
+    HistoryCounts servedBy(const NodePredicate &which, int64_t fromSecond, int64_t toSecond) const;
 
     // The whole graph's requests and errors (over edges) per step from fromSecond to
     // toSecond (inclusive), for a timeline strip; steps without frames are left out.

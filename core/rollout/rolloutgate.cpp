@@ -11,7 +11,17 @@ GateReading readGate(
     const int64_t last = history.lastSecond();
     if (last >= 0)
         r.lastTelemetryMs = (last + 1) * 1000;
-    const HistoryCounts served = history.servedBy(name, ns, fromMs / 1000, toMs / 1000);
+    auto isBackend = [&name, &ns](std::string_view nodeName, std::string_view nodeNs, std::string_view version) {
+        if (!nodeNs.empty() && !ns.empty() && nodeNs != ns)
+            return false;
+        if (nodeName == name)
+            return true;
+        // "reviews-v2" names service reviews at version v2.
+        return !version.empty() && name.size() == nodeName.size() + 1 + version.size()
+            && name.compare(0, nodeName.size(), nodeName) == 0 && name[nodeName.size()] == '-'
+            && name.compare(nodeName.size() + 1, std::string::npos, version) == 0;
+    };
+    const HistoryCounts served = history.servedBy(isBackend, fromMs / 1000, toMs / 1000);
     r.requests = served.requests;
     r.errorRate = served.requests ? double(served.errors) / double(served.requests) : 0.0;
     r.p95Ms = served.latency.quantile(0.95);

@@ -14,9 +14,11 @@
 
 namespace meshscope::rollout {
 
-// The nodes of Service `name` (in namespace `ns`, or any namespace for a node that has
-// none), all versions together: what they served from fromMs to toMs. The history
-// holds seconds that are complete, about two seconds behind now.
+// What the backend `name` (a Service in namespace `ns`) served from fromMs to toMs: the
+// nodes named so (all their versions), and the versioned workloads it names the way a
+// route does ("reviews-v2": service reviews, version v2). A node without a namespace
+// counts by name alone, as OpenTelemetry services often report none. The history holds
+// seconds that are complete, about two seconds behind now.
 GateReading readGate(
     const GraphHistory &history, const std::string &name, const std::string &ns, int64_t fromMs, int64_t toMs);
 

@@ -199,6 +199,7 @@ void RolloutRunner::passStep()
     m_lastGoodWeight = m_steps.back().weight;
     const size_t next = size_t(m_stepIndex) + 1;
     if (next < m_plan.steps.size()) {
+        changed();  // the passed step is the newest for a moment: watchers see its verdict
         beginStep(next);
         return;
     }

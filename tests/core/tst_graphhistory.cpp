@@ -96,19 +96,30 @@ private Q_SLOTS:
             m.history.add(s, otherPayments, GraphHistory::Series::NodeIn, counts(1000));
             m.second(s, 100, s >= kT0 + 30 ? 50 : 0, s >= kT0 + 30 ? 1 : 0);
         }
+        auto named = [](std::string name, std::string ns) {
+            return [name, ns](std::string_view n, std::string_view nodeNs, std::string_view) {
+                return n == name && (ns.empty() || nodeNs == ns);
+            };
+        };
         // 10 seconds of payments (50 calls, 1 error each) and v2 (10 calls, 5 errors each).
-        const HistoryCounts c = m.history.servedBy("payments", "shop", kT0 + 40, kT0 + 49);
+        const HistoryCounts c = m.history.servedBy(named("payments", "shop"), kT0 + 40, kT0 + 49);
         QCOMPARE(c.requests, uint32_t(600));
         QCOMPARE(c.errors, uint32_t(60));
         QCOMPARE(c.latency.count(), uint64_t(600));
         QVERIFY(c.latency.quantile(0.95) > 200);  // v2's 300 ms calls are the slowest 1/6
         // Before payments existed only v2 served; no namespace given: both namespaces.
-        QCOMPARE(m.history.servedBy("payments", "shop", kT0, kT0 + 9).requests, uint32_t(100));
-        QCOMPARE(m.history.servedBy("payments", "", kT0, kT0 + 9).requests, uint32_t(10100));
-        QCOMPARE(m.history.servedBy("nobody", "shop", kT0, kT0 + 59).requests, uint32_t(0));
+        QCOMPARE(m.history.servedBy(named("payments", "shop"), kT0, kT0 + 9).requests, uint32_t(100));
+        QCOMPARE(m.history.servedBy(named("payments", ""), kT0, kT0 + 9).requests, uint32_t(10100));
+        QCOMPARE(m.history.servedBy(named("nobody", "shop"), kT0, kT0 + 59).requests, uint32_t(0));
+        // By version: only v2's records.
+        const HistoryCounts v2 = m.history.servedBy(
+            [](std::string_view, std::string_view, std::string_view version) { return version == "v2"; }, kT0 + 40,
+            kT0 + 49);
+        QCOMPARE(v2.requests, uint32_t(100));
+        QCOMPARE(v2.errors, uint32_t(50));
         // What the graph of the same range shows for checkout.
         const GraphSnapshotPtr g = m.history.snapshotAt((kT0 + 49) * 1000, 10);
-        QCOMPARE(uint64_t(m.history.servedBy("checkout", "shop", kT0 + 40, kT0 + 49).requests),
+        QCOMPARE(uint64_t(m.history.servedBy(named("checkout", "shop"), kT0 + 40, kT0 + 49).requests),
             nodeOf(*g, "shop/checkout")->stats.requests);
     }
 

@@ -3,6 +3,7 @@
 // that records what the data plane would have been given (completing at once or later,
 // or failing). The runs against real data planes are in tests/integration/tst_rollout.
 
+#include "graph/graphhistory.h"
 #include "rollout/rolloutgate.h"
 #include "rollout/rolloutplan.h"
 #include "rollout/rolloutrunner.h"
@@ -151,6 +152,54 @@ private Q_SLOTS:
             (std::set<std::string> {"default/echo-a", "default/echo-b", "other/echo-c"}));
         RouteSet none;
         QCOMPARE(routing::changedBackends(before, none).size(), size_t(2));
+    }
+
+    // The gate reads the backend as a route names it: a service, or a service's version.
+    void gateReadsTheBackendsNodes()
+    {
+        GraphHistory history;
+        const int64_t t0 = 1'700'000'000;
+        const uint32_t v1 = history.node("bookinfo/reviews@v1", "reviews", "bookinfo", "v1", NodeKind::Service);
+        const uint32_t v2 = history.node("bookinfo/reviews@v2", "reviews", "bookinfo", "v2", NodeKind::Service);
+        const uint32_t bare = history.node("echo-b", "echo-b", "", "", NodeKind::Service);
+        const uint32_t elsewhere = history.node("other/echo-b", "echo-b", "other", "", NodeKind::Service);
+        auto counts = [](uint32_t requests, uint32_t errors) {
+            HistoryCounts c;
+            c.requests = requests;
+            c.errors = errors;
+            c.latency.add(20, requests);
+            return c;
+        };
+        for (int64_t s = t0; s < t0 + 10; ++s) {
+            history.add(s, v1, GraphHistory::Series::NodeIn, counts(50, 0));
+            history.add(s, v2, GraphHistory::Series::NodeIn, counts(10, 2));
+            history.add(s, bare, GraphHistory::Series::NodeIn, counts(7, 0));
+            history.add(s, elsewhere, GraphHistory::Series::NodeIn, counts(1000, 0));
+            history.closeFrame();
+        }
+        const GateReading r = readGate(history, "reviews-v2", "bookinfo", t0 * 1000, (t0 + 9) * 1000);
+        QCOMPARE(r.requests, uint64_t(100));
+        QCOMPARE(r.errorRate, 0.2);
+        QCOMPARE(r.lastTelemetryMs, (t0 + 10) * 1000);
+        // A node without a namespace counts by name; one in another namespace does not.
+        QCOMPARE(readGate(history, "echo-b", "default", t0 * 1000, (t0 + 9) * 1000).requests, uint64_t(70));
+        QCOMPARE(readGate(history, "reviews", "bookinfo", t0 * 1000, (t0 + 4) * 1000).requests, uint64_t(300));
+    }
+
+    // Watchers (the CLI's progress, the dashboard's panel) see each passed step.
+    void eachPassedStepIsAnnounced()
+    {
+        Harness h;
+        h.healthy();
+        std::vector<int> passed;
+        h.runner->setChangeCallback([&] {
+            const StepRecord &s = h.runner->steps().back();
+            if (s.verdict == Verdict::Passed && (passed.empty() || passed.back() != s.weight))
+                passed.push_back(s.weight);
+        });
+        h.runner->start();
+        h.advance(30'000);
+        QCOMPARE(passed, (std::vector<int> {10, 50, 100}));
     }
 
     void planChecks_data()
