@@ -19,9 +19,11 @@
 #include "routing/rolloutdialog.h"
 #include "routing/routeactions.h"
 #include "routing/routediff.h"
+#include "routing/routediffview.h"
 #include "routing/routeeditor.h"
 #include "routing/routesplit.h"
 #include "routing/routingcontroller.h"
+#include "routing/whatifview.h"
 #include "session/exportclipdialog.h"
 #include "session/recordingreader.h"
 #include "session/sessionrecorder.h"
@@ -742,6 +744,8 @@ void MainWindow::setRouteEditor(RouteEditor *editor)
     connect(editor, &RouteEditor::routedServicesChanged, this, markRouted);
     connect(editor, &RouteEditor::editedChanged, this, markRouted);  // rule names and targets in the tooltip
     markRouted();
+    // The review before an apply replays the last minute's traffic through the edits.
+    connect(editor, &RouteEditor::reviewOpened, this, &MainWindow::showWhatIf);
     // The edges into a split's backends carry its shares, as served and as observed.
     connect(editor, &RouteEditor::editedChanged, this, &MainWindow::updateSplitNotes);
     QAbstractItemModel *clients = editor->clientsModel();
@@ -1972,6 +1976,47 @@ void MainWindow::followRouting(RoutingController *controller)
 }
 
 RolloutDialog *MainWindow::rolloutDialog() const { return m_rolloutDialog; }
+
+void MainWindow::showWhatIf(
+    RouteDiffDialog *dialog, const routing::RouteSet &current, const routing::RouteSet &proposed)
+{
+    if (!m_traceStore || !dialog)
+        return;
+    auto *view = new WhatIfView;
+    dialog->addPage(view, tr("What-if"));
+    const int64_t now = GraphAggregator::wallNowMs();
+    const int windowSeconds = m_published ? m_published->windowSeconds : 60;
+    view->setPending(tr("Replaying the last %1 s of traffic through the edits…").arg(windowSeconds));
+    if (!m_whatIfJobs)
+        m_whatIfJobs = std::make_unique<BackgroundJobs>(this);
+    struct Result {
+        routing::WhatIfReport report;
+        uint64_t traces = 0;
+    };
+    const TraceStore *store = m_traceStore;
+    const routing::DataPlane plane = m_routeEditor->dataPlane();
+    QPointer<WhatIfView> page(view);
+    m_whatIfJobs->run<std::shared_ptr<Result>>(
+        [store, current, proposed, plane, now, windowSeconds] {
+            auto r = std::make_shared<Result>();
+            const uint64_t toNs = uint64_t(now) * 1'000'000ull;
+            const uint64_t fromNs = toNs - uint64_t(windowSeconds) * 1'000'000'000ull;
+            r->report = whatIfOnRecentTraffic(*store, fromNs, toNs, current, proposed, plane, 20000, &r->traces);
+            return r;
+        },
+        [this, page, windowSeconds](std::shared_ptr<Result> r) {
+            if (!page)
+                return;
+            page->setReport(
+                r->report, tr("the last %1 s (%2 traces)").arg(windowSeconds).arg(display::count(r->traces)));
+            m_appliedRoutes.setProjected(whatIfByBackend(r->report));
+            updateNodeNotes();
+        });
+    connect(dialog, &QDialog::finished, this, [this] {
+        m_appliedRoutes.setProjected({});
+        updateNodeNotes();
+    });
+}
 
 void MainWindow::openRolloutDialog(int route, int rule)
 {

@@ -16,6 +16,7 @@
 #include "graph/graphsnapshot.h"
 #include "graph/graphview.h"
 #include "routing/appliedroutes.h"
+#include "routing/routemodel.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -47,6 +48,7 @@ QT_END_NAMESPACE
 namespace meshscope {
 
 class RolloutController;
+class RouteDiffDialog;
 class RolloutDialog;
 
 class GraphAggregator;
@@ -291,6 +293,8 @@ private:
     void updateSplitNotes();
     void updateNodeNotes();
     void openRolloutDialog(int route, int rule);
+    // The review's What-if page and the graph's projected requests per backend.
+    void showWhatIf(RouteDiffDialog *dialog, const routing::RouteSet &current, const routing::RouteSet &proposed);
     void openFind();
     void runFind();
     void applyFilter();
@@ -409,6 +413,7 @@ private:
     // rollout's progress); refreshed each second while shown.
     AppliedRoutes m_appliedRoutes;
     RolloutController *m_rollout = nullptr;
+    std::unique_ptr<BackgroundJobs> m_whatIfJobs;
     QPointer<RolloutDialog> m_rolloutDialog;
     QTimer *m_appliedTimer = nullptr;
     // The graph the canvas shows before the view is applied: a diff's, a past moment's

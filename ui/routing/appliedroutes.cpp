@@ -4,6 +4,7 @@
 #include "routing/routediff.h"
 #include "routing/yaml/routeyaml.h"
 
+#include <cmath>
 #include <unordered_map>
 
 namespace meshscope {
@@ -60,6 +61,13 @@ QHash<QString, NodeNote> AppliedRoutes::nodeNotes(const GraphSnapshot &shown, in
             continue;
         if (!m_rolloutService.empty() && nodeIs(n, m_rolloutService)) {
             notes.insert(QString::fromStdString(n.id), m_rolloutNote);
+            continue;
+        }
+        if (const auto it = m_projected.find(n.name); it != m_projected.end()) {
+            const auto [before, after] = it->second;
+            notes.insert(QString::fromStdString(n.id),
+                {QStringLiteral("what-if: %1 \u2192 %2 req").arg(std::lround(before)).arg(std::lround(after)),
+                    std::lround(after) < std::lround(before) ? NodeNote::Tone::Bad : NodeNote::Tone::Routing});
             continue;
         }
         if (!recent)

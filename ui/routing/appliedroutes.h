@@ -13,6 +13,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,13 +34,22 @@ public:
     // A rollout's line on its canary, shown instead of the apply's (empty: none).
     void setRolloutNote(const std::string &service, const NodeNote &note);
 
-    // The notes for the nodes of `shown`, by node id.
+    // What-if while a change is reviewed: requests per backend (by name) before and
+    // after; empty removes them.
+    void setProjected(std::map<std::string, std::pair<double, double>> byBackend)
+    {
+        m_projected = std::move(byBackend);
+    }
+
+    // The notes for the nodes of `shown`, by node id: a rollout's first, then what-if's,
+    // then the latest apply's.
     QHash<QString, NodeNote> nodeNotes(const GraphSnapshot &shown, int64_t nowMs) const;
 
 private:
     uint64_t m_version = 0;
     int64_t m_ms = 0;
     std::set<std::string> m_services;
+    std::map<std::string, std::pair<double, double>> m_projected;
     std::string m_rolloutService;
     NodeNote m_rolloutNote;
 };

@@ -89,8 +89,9 @@ bool RolloutController::start(const rollout::RolloutPlan &plan, QString *error)
     };
     m_runner = std::make_unique<rollout::RolloutRunner>(plan, original, push, read, [] { return wallNowMs(); });
     m_runner->setChangeCallback([this] { onChange(); });
-    m_editor->setApplyLock(tr("A rollout of %1 is moving these routes; pause or roll it back first")
-                               .arg(QString::fromStdString(plan.canary)));
+    m_editor->setApplyLock(
+        tr("A rollout of %1 is moving these routes: Apply is free again once it is promoted or rolled back")
+            .arg(QString::fromStdString(plan.canary)));
     m_tick->start();
     m_runner->start();
     return true;

@@ -180,6 +180,13 @@ void RouteDiffDialog::setFileDiff(const QString &fileName, const QString &unifie
     m_tabs->tabBar()->show();
 }
 
+void RouteDiffDialog::addPage(QWidget *page, const QString &title)
+{
+    page->setParent(m_tabs);
+    m_tabs->addTab(page, title);
+    m_tabs->tabBar()->show();
+}
+
 void RouteDiffDialog::addCaution(const QString &text)
 {
     const QString line = QStringLiteral("<span style='color:%1'>▲ %2</span>")

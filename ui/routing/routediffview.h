@@ -47,6 +47,8 @@ public:
     void setFileDiff(const QString &fileName, const QString &unifiedDiff, const QStringList &notes);
     RouteDiffView *fileView() const { return m_fileView; }
     QTabWidget *tabs() const { return m_tabs; }
+    // Another page beside the diff (the what-if on recent traffic).
+    void addPage(QWidget *page, const QString &title);
     // A line under the heading in the warning colour (e.g. no client is connected).
     void addCaution(const QString &text);
 

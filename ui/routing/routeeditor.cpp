@@ -1164,6 +1164,7 @@ RouteDiffDialog *RouteEditor::openReview(const routing::RouteDiff &diff, const r
         const RouteFilePreview file = m_filePreview(set);
         m_review->setFileDiff(file.fileName, file.diff, file.notes);
     }
+    Q_EMIT reviewOpened(m_review, m_applied, set);
     return m_review;
 }
 

@@ -187,6 +187,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     void applyRequested(const meshscope::routing::RouteSet &set);
     void rollbackRequested(qint64 entryId);
+    // The review before an apply of `proposed` over `current` opened (pages may be added).
+    void reviewOpened(meshscope::RouteDiffDialog *dialog, const meshscope::routing::RouteSet &current,
+        const meshscope::routing::RouteSet &proposed);
     // Roll out… on rule `rule` of route `route` (indexes into appliedSet()).
     void rolloutRequested(int route, int rule);
     void rollbackConfirmed(const meshscope::routing::RouteSet &set, qint64 entryId);
