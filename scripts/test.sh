@@ -31,6 +31,6 @@ cd build
 export MESHSCOPE_BENCH_QUICK=1
 bench_rc=0
 ctest --no-tests=error --timeout 600 -L bench -V > bench.log 2>&1 || bench_rc=$?
-grep -E '^[0-9]+: (ingest|freshness|canvas|layout|soak|promscale|traceview|tracestore|recording|waterfall|graphdiff|graphhistory|timeline|  [0-9a-z])' bench.log || true
+grep -E '^[0-9]+: (ingest|freshness|canvas|layout|soak|promscale|traceview|tracestore|recording|waterfall|graphdiff|graphhistory|timeline|closedloop|  [0-9a-z])' bench.log || true
 grep -E 'tests passed|tests failed' bench.log || true
 exit "$bench_rc"
