@@ -4,6 +4,18 @@
 
 namespace meshscope::rollout {
 
+bool isBackendNode(std::string_view name, std::string_view ns, std::string_view nodeName, std::string_view nodeNs,
+    std::string_view version)
+{
+    if (!nodeNs.empty() && !ns.empty() && nodeNs != ns)
+        return false;
+    if (nodeName == name)
+        return true;
+    return !version.empty() && name.size() == nodeName.size() + 1 + version.size()
+        && name.substr(0, nodeName.size()) == nodeName && name[nodeName.size()] == '-'
+        && name.substr(nodeName.size() + 1) == version;
+}
+
 GateReading readGate(
     const GraphHistory &history, const std::string &name, const std::string &ns, int64_t fromMs, int64_t toMs)
 {
@@ -12,14 +24,7 @@ GateReading readGate(
     if (last >= 0)
         r.lastTelemetryMs = (last + 1) * 1000;
     auto isBackend = [&name, &ns](std::string_view nodeName, std::string_view nodeNs, std::string_view version) {
-        if (!nodeNs.empty() && !ns.empty() && nodeNs != ns)
-            return false;
-        if (nodeName == name)
-            return true;
-        // "reviews-v2" names service reviews at version v2.
-        return !version.empty() && name.size() == nodeName.size() + 1 + version.size()
-            && name.compare(0, nodeName.size(), nodeName) == 0 && name[nodeName.size()] == '-'
-            && name.compare(nodeName.size() + 1, std::string::npos, version) == 0;
+        return isBackendNode(name, ns, nodeName, nodeNs, version);
     };
     const HistoryCounts served = history.servedBy(isBackend, fromMs / 1000, toMs / 1000);
     r.requests = served.requests;

@@ -11,8 +11,16 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace meshscope::rollout {
+
+// Whether a graph node (name, namespace, version) is backend `name` in namespace `ns`:
+// the node of that name (any version), or the versioned workload the backend names the
+// way a route does ("reviews-v2": service reviews, version v2). A node without a
+// namespace, or a backend given none, matches by name alone.
+bool isBackendNode(std::string_view name, std::string_view ns, std::string_view nodeName, std::string_view nodeNs,
+    std::string_view version);
 
 // What the backend `name` (a Service in namespace `ns`) served from fromMs to toMs: the
 // nodes named so (all their versions), and the versioned workloads it names the way a

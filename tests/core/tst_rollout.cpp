@@ -184,6 +184,11 @@ private Q_SLOTS:
         // A node without a namespace counts by name; one in another namespace does not.
         QCOMPARE(readGate(history, "echo-b", "default", t0 * 1000, (t0 + 9) * 1000).requests, uint64_t(70));
         QCOMPARE(readGate(history, "reviews", "bookinfo", t0 * 1000, (t0 + 4) * 1000).requests, uint64_t(300));
+        QVERIFY(isBackendNode("reviews-v2", "bookinfo", "reviews", "bookinfo", "v2"));
+        QVERIFY(!isBackendNode("reviews-v2", "bookinfo", "reviews", "bookinfo", "v1"));
+        QVERIFY(!isBackendNode("reviews-v2", "bookinfo", "reviews", "", ""));
+        QVERIFY(!isBackendNode("reviews-v2", "bookinfo", "reviews-v2", "other", ""));
+        QVERIFY(isBackendNode("reviews-v2", "", "reviews-v2", "other", ""));
     }
 
     // Watchers (the CLI's progress, the dashboard's panel) see each passed step.

@@ -372,7 +372,7 @@ private Q_SLOTS:
         QVERIFY(view);
         QTRY_VERIFY_WITH_TIMEOUT(view->summaryText().startsWith(QLatin1String("Replayed")), 15000);
         QVERIFY2(
-            view->summaryText().contains(QLatin1String(": 30 would change route")), qPrintable(view->summaryText()));
+            view->summaryText().contains(QLatin1String("; 30 would change route")), qPrintable(view->summaryText()));
         QCOMPARE(view->movedTable()->rowCount(), 1);
         QCOMPARE(view->movedTable()->item(0, 0)->text(), QStringLiteral("30"));
         QVERIFY2(view->movedTable()->item(0, 3)->text().contains(QLatin1String("x-user: beta")),

@@ -486,7 +486,7 @@ struct GraphCanvas::Private {
     void paintTraceOverlay(QPainter &p);
     void paintNodeNotes(QPainter &p);
     // Where a node's note is drawn: a pill centred above the node.
-    QRectF nodeNoteRect(const SceneNode &n, const QString &text, const QFontMetricsF &fm) const;
+    QRectF nodeNoteRect(const SceneNode &n, const QString &text, const QFontMetricsF &fm, const QRectF &label) const;
     void paintDiffOverlay(QPainter &p);
     void paintAnimation(QPainter &p);
     void paintHud(QPainter &p);
@@ -1163,13 +1163,14 @@ QHash<QString, NodeNote> GraphCanvas::nodeNotes() const { return d->nodeNotes; }
 QHash<QString, QRectF> GraphCanvas::nodeNoteRects() const
 {
     QHash<QString, QRectF> out;
-    if (!d->scene || d->collapsed() || d->view.scale < canvas::kEdgeLabelScale)
+    if (!d->scene || d->collapsed())
         return out;
     const QFontMetricsF fm(canvas::labelFont(10, true));
+    const QHash<QString, QRectF> labels = nodeLabelRects();
     for (auto it = d->nodeNotes.cbegin(); it != d->nodeNotes.cend(); ++it) {
         const int i = d->scene->findNode(it.key());
         if (i >= 0 && d->scene->nodes()[size_t(i)].visible)
-            out.insert(it.key(), d->nodeNoteRect(d->scene->nodes()[size_t(i)], it->text, fm));
+            out.insert(it.key(), d->nodeNoteRect(d->scene->nodes()[size_t(i)], it->text, fm, labels.value(it.key())));
     }
     return out;
 }
@@ -1460,21 +1461,26 @@ void GraphCanvas::Private::paintDiffOverlay(QPainter &p)
     }
 }
 
-QRectF GraphCanvas::Private::nodeNoteRect(const SceneNode &n, const QString &text, const QFontMetricsF &fm) const
+QRectF GraphCanvas::Private::nodeNoteRect(
+    const SceneNode &n, const QString &text, const QFontMetricsF &fm, const QRectF &label) const
 {
+    // Under the node's name (edges into a node mostly come from above, where their
+    // labels are), or under the node where no name is drawn.
     const QPointF c = view.map(n.pos);
-    const double r = std::max(6.0, canvas::kNodeRadius * view.scale * 1.3);
+    const double r = std::max(6.0, canvas::kNodeRadius * view.scale * 1.12);
     const QSizeF size(fm.horizontalAdvance(text) + 12, fm.height() + 4);
-    return QRectF(QPointF(c.x() - size.width() / 2, c.y() - r - 6 - size.height()), size);
+    const double top = label.isValid() ? label.bottom() + 2 : c.y() + r + 4;
+    return QRectF(QPointF(c.x() - size.width() / 2, top), size);
 }
 
 void GraphCanvas::Private::paintNodeNotes(QPainter &p)
 {
-    if (nodeNotes.isEmpty() || view.scale < canvas::kEdgeLabelScale)
-        return;
+    if (nodeNotes.isEmpty())
+        return;  // few and telling: drawn at any zoom short of the namespace cards
     p.setRenderHint(QPainter::Antialiasing, true);
     p.setFont(canvas::labelFont(10, true));
     const QFontMetricsF fm(p.font());
+    const QHash<QString, QRectF> labels = q->nodeLabelRects();
     for (auto it = nodeNotes.cbegin(); it != nodeNotes.cend(); ++it) {
         const int i = scene->findNode(it.key());
         if (i < 0 || !scene->nodes()[size_t(i)].visible)
@@ -1482,7 +1488,7 @@ void GraphCanvas::Private::paintNodeNotes(QPainter &p)
         const QColor tone = it->tone == NodeNote::Tone::Good ? canvas::healthColor(Health::Healthy)
             : it->tone == NodeNote::Tone::Bad                ? canvas::healthColor(Health::Failing)
                                                              : canvas::routingBadge();
-        const QRectF box = nodeNoteRect(scene->nodes()[size_t(i)], it->text, fm);
+        const QRectF box = nodeNoteRect(scene->nodes()[size_t(i)], it->text, fm, labels.value(it.key()));
         p.setPen(QPen(tone, 1));
         p.setBrush(QColor(0x0d, 0x11, 0x17, 235));
         p.drawRoundedRect(box, 4, 4);

@@ -144,11 +144,11 @@ public:
     // shares), by edge id; shown from kEdgeLabelScale in, ahead of the rate labels.
     void setEdgeNotes(const QHash<QString, EdgeNote> &notes);
     QHash<QString, EdgeNote> edgeNotes() const;
-    // Notes above nodes by node id (a route apply, a rollout's step), drawn from
-    // kEdgeLabelScale in; an empty hash removes them.
+    // Notes above nodes by node id (a route apply, a rollout's step), drawn at any zoom
+    // short of the namespace cards; an empty hash removes them.
     void setNodeNotes(const QHash<QString, NodeNote> &notes);
     QHash<QString, NodeNote> nodeNotes() const;
-    // Each drawn note's pill (widget coordinates) by node id; empty when too far out.
+    // Each drawn note's pill (widget coordinates) by node id; empty on the namespace cards.
     QHash<QString, QRectF> nodeNoteRects() const;
     // The far view's namespace cards as drawn now (widget coordinates), by name
     // ("team-1", "clients", "istio-system ingress"); empty unless collapsed.

@@ -1,9 +1,11 @@
 #include "routing/appliedroutes.h"
 
 #include "model/nodeid.h"
+#include "rollout/rolloutgate.h"
 #include "routing/routediff.h"
 #include "routing/yaml/routeyaml.h"
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -18,14 +20,13 @@ routing::RouteSet parse(const QString &yaml)
     return routing::loadRouteYaml(yaml.toStdString(), "applied.yaml").set;
 }
 
-// Whether a graph node is the service "namespace/name" names (a node without a
-// namespace by its name alone).
+// Whether a graph node is the backend "namespace/name" names: its service, or the
+// service's version it names ("shop/reviews-v2": reviews v2).
 bool nodeIs(const NodeSnapshot &n, const std::string &service)
 {
     const size_t slash = service.find('/');
-    const std::string ns = service.substr(0, slash);
-    const std::string name = service.substr(slash + 1);
-    return n.name == name && (n.ns.empty() || n.ns == ns);
+    return rollout::isBackendNode(std::string_view(service).substr(slash + 1),
+        std::string_view(service).substr(0, slash), n.name, n.ns, n.version);
 }
 
 }  // namespace
@@ -63,8 +64,10 @@ QHash<QString, NodeNote> AppliedRoutes::nodeNotes(const GraphSnapshot &shown, in
             notes.insert(QString::fromStdString(n.id), m_rolloutNote);
             continue;
         }
-        if (const auto it = m_projected.find(n.name); it != m_projected.end()) {
-            const auto [before, after] = it->second;
+        const auto projected = std::find_if(m_projected.begin(), m_projected.end(),
+            [&n](const auto &p) { return rollout::isBackendNode(p.first, {}, n.name, n.ns, n.version); });
+        if (projected != m_projected.end()) {
+            const auto [before, after] = projected->second;
             notes.insert(QString::fromStdString(n.id),
                 {QStringLiteral("what-if: %1 \u2192 %2 req").arg(std::lround(before)).arg(std::lround(after)),
                     std::lround(after) < std::lround(before) ? NodeNote::Tone::Bad : NodeNote::Tone::Routing});

@@ -109,14 +109,20 @@ void WhatIfView::setPending(const QString &text)
 
 void WhatIfView::setReport(const routing::WhatIfReport &report, const QString &source)
 {
-    QString text = tr("Replayed %1 request(s) from %2 through the routes served and the edited ones: %3 would change "
-                      "route.")
-                       .arg(display::count(report.requests), source, display::count(report.movedRequests));
-    if (report.unmatchedAfter > report.unmatchedBefore)
-        text += QLatin1Char(' ')
-            + tr("%1 more would match no route.").arg(display::count(report.unmatchedAfter - report.unmatchedBefore));
+    const uint64_t matchedBefore = report.requests - report.unmatchedBefore;
+    const uint64_t matchedAfter = report.requests - report.unmatchedAfter;
+    QString text;
     if (report.requests == 0)
         text = tr("No requests with a path in %1: nothing to replay yet.").arg(source);
+    else if (matchedBefore == 0 && matchedAfter == 0)
+        text = tr("None of the %1 request(s) from %2 matches these routes: their hosts are not the routes' "
+                  "hostnames (for %3).")
+                   .arg(display::count(report.requests), source, QString::fromStdString(report.dataPlane));
+    else
+        text = tr("Replayed %1 request(s) from %2: %3 match the routes served, %4 the edited ones; %5 would change "
+                  "route.")
+                   .arg(display::count(report.requests), source, display::count(matchedBefore),
+                       display::count(matchedAfter), display::count(report.movedRequests));
     m_summary->setText(text);
     m_rules->setRowCount(int(report.rows.size()));
     for (int i = 0; i < int(report.rows.size()); ++i) {
