@@ -6,6 +6,7 @@
 // backend answered each call. Needs the meshscope_test_echo_proto library. Also what
 // the tests read of meshscope's control plane, and the route file they serve.
 
+#include "common/echoroutes.h"
 #include "common/otlpexport.h"
 #include "echo.grpc.pb.h"
 #include "routing/xds/xdscontrolplane.h"
@@ -247,63 +248,6 @@ inline QByteArray describeClient(const routing::XdsControlPlane &cp, const std::
                 + QByteArray::fromStdString(t.nackMessage) + ")";
     }
     return out;
-}
-
-// A route file: HTTPRoute default/echo for echo.test splitting between echo-a (Echo
-// backend on portA) and echo-b (portB); with a path regex, a canary rule before the
-// split sends matching calls to echo-b.
-inline QString echoRouteYaml(int portA, int portB, int weightA, int weightB, const QString &pathRegex = {})
-{
-    QString rules;
-    if (!pathRegex.isEmpty()) {
-        rules += QStringLiteral("  - name: canary\n"
-                                "    matches:\n"
-                                "    - path:\n"
-                                "        type: RegularExpression\n"
-                                "        value: \"%1\"\n"
-                                "    backendRefs:\n"
-                                "    - name: echo-b\n")
-                     .arg(pathRegex);
-    }
-    rules += QStringLiteral("  - name: main\n"
-                            "    backendRefs:\n"
-                            "    - name: echo-a\n"
-                            "      weight: %1\n"
-                            "    - name: echo-b\n"
-                            "      weight: %2\n")
-                 .arg(weightA)
-                 .arg(weightB);
-    QString slices;
-    for (const auto &[service, port] : {std::pair {"echo-a", portA}, std::pair {"echo-b", portB}}) {
-        slices += QStringLiteral("---\n"
-                                 "apiVersion: discovery.k8s.io/v1\n"
-                                 "kind: EndpointSlice\n"
-                                 "metadata:\n"
-                                 "  name: %1-1\n"
-                                 "  namespace: default\n"
-                                 "  labels:\n"
-                                 "    kubernetes.io/service-name: %1\n"
-                                 "addressType: IPv4\n"
-                                 "ports:\n"
-                                 "- name: grpc\n"
-                                 "  port: %2\n"
-                                 "  protocol: TCP\n"
-                                 "endpoints:\n"
-                                 "- addresses: [\"127.0.0.1\"]\n"
-                                 "  conditions:\n"
-                                 "    ready: true\n")
-                      .arg(QLatin1String(service))
-                      .arg(port);
-    }
-    return QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
-                          "kind: HTTPRoute\n"
-                          "metadata:\n"
-                          "  name: echo\n"
-                          "  namespace: default\n"
-                          "spec:\n"
-                          "  hostnames: [\"echo.test\"]\n"
-                          "  rules:\n")
-        + rules + slices;
 }
 
 }  // namespace meshscope::test

@@ -3,6 +3,7 @@
 // JSON summaries, and a one-line reason with exit status 2 (usage) or 1 (files) when
 // it refuses, leaving no file behind.
 
+#include "common/cliprocess.h"
 #include "session/recording.h"
 
 #include <QDir>
@@ -23,27 +24,9 @@ namespace {
 
 constexpr int64_t kT0Ms = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
 
-struct Run {
-    int status = -1;
-    QString out;
-    QString err;
-};
+using Run = test::ProgramRun;
 
-Run cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QString::fromUtf8(MESHSCOPE_CLI_PATH), args);
-    Run r;
-    if (!p.waitForFinished(30000)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.status = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+Run cli(const QStringList &args) { return test::runProgram(QString::fromUtf8(MESHSCOPE_CLI_PATH), args); }
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 // and got), 2 on bad input with the file and line; whatif answers from the routes last
 // applied in the recording, and what it saves with --save-cases passes check.
 
+#include "common/cliprocess.h"
 #include "session/recording.h"
 
 #include <QFile>
@@ -24,27 +25,9 @@ namespace {
 
 constexpr int64_t kT0Ms = 1'700'000'000'000;
 
-struct Run {
-    int status = -1;
-    QString out;
-    QString err;
-};
+using Run = test::ProgramRun;
 
-Run cli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QString::fromUtf8(MESHSCOPE_CLI_PATH), args);
-    Run r;
-    if (!p.waitForFinished(30000)) {
-        p.kill();
-        p.waitForFinished();
-        return r;
-    }
-    r.status = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
+Run cli(const QStringList &args) { return test::runProgram(QString::fromUtf8(MESHSCOPE_CLI_PATH), args); }
 
 QString data(const char *name)
 {

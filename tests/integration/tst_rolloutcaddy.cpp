@@ -11,6 +11,7 @@
 // express (10 %) is refused before Caddy is touched.
 
 #include "common/cliprocess.h"
+#include "common/echoroutes.h"
 #include "common/httpecho.h"
 #include "common/testcaddy.h"
 #include "common/testenv.h"
@@ -42,44 +43,7 @@ const std::string kHost = "echo.test";
 // each one address (127.0.0.1) at its HttpEcho port.
 QString routeYaml(int portA, int portB, int weightA, int weightB)
 {
-    QString yaml = QStringLiteral("apiVersion: gateway.networking.k8s.io/v1\n"
-                                  "kind: HTTPRoute\n"
-                                  "metadata:\n"
-                                  "  name: echo\n"
-                                  "  namespace: default\n"
-                                  "spec:\n"
-                                  "  hostnames: [\"echo.test\"]\n"
-                                  "  rules:\n"
-                                  "  - name: main\n"
-                                  "    backendRefs:\n"
-                                  "    - name: echo-a\n"
-                                  "      weight: %1\n"
-                                  "    - name: echo-b\n"
-                                  "      weight: %2\n")
-                       .arg(weightA)
-                       .arg(weightB);
-    for (const auto &[service, port] : {std::pair {"echo-a", portA}, std::pair {"echo-b", portB}}) {
-        yaml += QStringLiteral("---\n"
-                               "apiVersion: discovery.k8s.io/v1\n"
-                               "kind: EndpointSlice\n"
-                               "metadata:\n"
-                               "  name: %1-1\n"
-                               "  namespace: default\n"
-                               "  labels:\n"
-                               "    kubernetes.io/service-name: %1\n"
-                               "addressType: IPv4\n"
-                               "ports:\n"
-                               "- name: http\n"
-                               "  port: %2\n"
-                               "  protocol: TCP\n"
-                               "endpoints:\n"
-                               "- addresses: [\"127.0.0.1\"]\n"
-                               "  conditions:\n"
-                               "    ready: true\n")
-                    .arg(QLatin1String(service))
-                    .arg(port);
-    }
-    return yaml;
+    return meshscope::test::echoRouteYaml(portA, portB, weightA, weightB, {}, QStringLiteral("http"));
 }
 
 // An upstream's address as Caddy's routes JSON names it.
