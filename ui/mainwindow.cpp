@@ -766,8 +766,19 @@ bool MainWindow::routesReachDataPlane() const
     return std::any_of(clients.begin(), clients.end(), [](const routing::XdsClientStatus &c) { return c.connected; });
 }
 
+void MainWindow::updateSplitNotesForSnapshot()
+{
+    // Right after an apply the shares are counted from the recent requests, which costs
+    // more than reading the snapshot: four times a second is enough for the eye.
+    const int64_t now = GraphAggregator::wallNowMs();
+    if (m_appliedRoutes.recentApplyMs(now) && now - m_splitNotesMs < 250)
+        return;
+    updateSplitNotes();
+}
+
 void MainWindow::updateSplitNotes()
 {
+    m_splitNotesMs = GraphAggregator::wallNowMs();
     QHash<QString, EdgeNote> notes;
     if (m_routeEditor && m_published) {
         const bool reached = routesReachDataPlane();
@@ -2357,7 +2368,7 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
     if (m_view == GraphViewOptions() || snapshot->nodes.size() < kViewOffThreadNodes) {
         showSnapshot(viewOfGraph(snapshot, m_view));
         if (m_routeEditor)
-            updateSplitNotes();
+            updateSplitNotesForSnapshot();
         return;
     }
     // Merging a big graph takes longer than a frame: on a pool thread, so the window
@@ -2378,7 +2389,7 @@ void MainWindow::applySnapshot(GraphSnapshotPtr snapshot)
                 if (view == m_view)
                     showSnapshot(shown);
                 if (m_routeEditor)
-                    updateSplitNotes();
+                    updateSplitNotesForSnapshot();
                 if (m_published != snapshot)
                     applySnapshot(m_published);
             },

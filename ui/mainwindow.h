@@ -291,6 +291,8 @@ private:
     bool routesReachDataPlane() const;
     // The split shares written on the graph's edges (GraphCanvas::setEdgeNotes).
     void updateSplitNotes();
+    // updateSplitNotes for a published snapshot: at most four times a second after an apply.
+    void updateSplitNotesForSnapshot();
     void updateNodeNotes();
     void openRolloutDialog(int route, int rule);
     // The review's What-if page and the graph's projected requests per backend.
@@ -416,6 +418,7 @@ private:
     std::unique_ptr<BackgroundJobs> m_whatIfJobs;
     QPointer<RolloutDialog> m_rolloutDialog;
     QTimer *m_appliedTimer = nullptr;
+    int64_t m_splitNotesMs = 0;  // when the split notes were last worked out
     // The graph the canvas shows before the view is applied: a diff's, a past moment's
     // or the newest published.
     GraphSnapshotPtr shownBase() const;

@@ -55,6 +55,9 @@ QHash<QString, NodeNote> AppliedRoutes::nodeNotes(const GraphSnapshot &shown, in
 {
     QHash<QString, NodeNote> notes;
     const bool recent = recentApplyMs(nowMs).has_value();
+    // Ten snapshots a second come through here: with nothing to say, nothing to look at.
+    if (!recent && m_rolloutService.empty() && m_projected.empty())
+        return notes;
     const NodeNote applyNote {
         QStringLiteral("routes v%1 applied %2").arg(m_version).arg(agoText(nowMs - m_ms)), NodeNote::Tone::Routing};
     for (const NodeSnapshot &n : shown.nodes) {
